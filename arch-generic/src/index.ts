@@ -1,0 +1,22 @@
+import "reflect-metadata";
+import { ArchIpiToken, type ArchDescriptor } from "@smpcall/core";
+import { Lifecycle } from "tsyringe";
+import { GenericIpi } from "./generic-ipi";
+
+export { GenericIpi, LINE_CALL_FUNCTION, LINE_RESCHEDULE } from "./generic-ipi";
+
+/** The `generic` backend: the reference model and the template for ports. */
+export const descriptor: ArchDescriptor = {
+  name: "generic",
+  description: "Reference backend: one software interrupt line per CPU, a loop over the mask, fixed latency",
+  options: {
+    latencyNs: { type: "integer", min: 0, max: 1_000_000, default: 1000, description: "delivery latency of an IPI, ns (default 1000: same-socket bare metal)" },
+    sendCostNs: { type: "integer", min: 0, max: 1_000_000, default: 100, description: "sender cost of raising one IPI, ns (default 100: an x2APIC-like register write)" },
+  },
+  capabilities: { multicast: false, transientFaults: false, permanentFaults: false, offlineDelivery: "pending" },
+  register(container) {
+    container.register(ArchIpiToken, { useClass: GenericIpi }, { lifecycle: Lifecycle.ContainerScoped });
+  },
+};
+
+export default descriptor;

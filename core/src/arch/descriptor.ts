@@ -1,0 +1,51 @@
+import type { DependencyContainer } from "tsyringe";
+import type { ArchOptionsSchema, ArchOptionValues } from "./options";
+
+/** What a backend's hardware can do or suffer: the conformance kit runs or skips checks by it. */
+export interface ArchCapabilities {
+  /** One hardware operation can reach several CPUs (APIC logical/cluster mode, SBI masks, ...). */
+  readonly multicast: boolean;
+  /** Deliveries can fail transiently (NACK, would-block) and the backend retries them. */
+  readonly transientFaults: boolean;
+  /** Deliveries can fail permanently (CPU in error) and the backend reports it. */
+  readonly permanentFaults: boolean;
+  /** An IPI raised at an offline CPU: stays pending until it is back ("pending") or is dropped. */
+  readonly offlineDelivery: "pending" | "dropped";
+}
+
+/** Facts about the machine a backend is being set up for (for `validate`). */
+export interface ArchMachineInfo {
+  readonly cpus: number;
+}
+
+/**
+ * The one thing a backend module exports (as `descriptor`, or as its default export): its name,
+ * what it models, its options, its capabilities, and how to register it in a machine's child
+ * container.
+ */
+export interface ArchDescriptor {
+  /** Short name used with `--arch` (package `@smpcall/arch-<name>`). */
+  readonly name: string;
+  /** One line on what the backend models. */
+  readonly description: string;
+  /** Options schema (`--arch-opt name=value`). */
+  readonly options: ArchOptionsSchema;
+  readonly capabilities: ArchCapabilities;
+  /**
+   * Check options against the machine (e.g. "flat APIC mode is limited to 8 CPUs"); throw an
+   * `ArchOptionError` with a clear message. Optional.
+   */
+  validate?(options: ArchOptionValues, machine: ArchMachineInfo): void;
+  /**
+   * Register the backend's `ArchIpiToken` (and whatever else it needs) in `container`, the
+   * machine's child container. The machine facilities are already registered there.
+   */
+  register(container: DependencyContainer, options: ArchOptionValues): void;
+}
+
+/** Does `x` look like an ArchDescriptor? (Used when loading modules.) */
+export function isArchDescriptor(x: unknown): x is ArchDescriptor {
+  if (typeof x !== "object" || x === null) return false;
+  const d = x as Partial<ArchDescriptor>;
+  return typeof d.name === "string" && d.name.length > 0 && typeof d.description === "string" && typeof d.options === "object" && d.options !== null && typeof d.register === "function" && typeof d.capabilities === "object";
+}

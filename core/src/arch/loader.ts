@@ -1,0 +1,106 @@
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { ArchLoadError } from "../errors";
+import { isArchDescriptor, type ArchDescriptor } from "./descriptor";
+
+/** Package scope of built-in and third-party backends: `@smpcall/arch-<name>`. */
+export const ARCH_PACKAGE_PREFIX = "@smpcall/arch-";
+/** Environment variable naming the backend when `--arch` is not given. */
+export const ARCH_ENV_VAR = "SMPCALL_ARCH";
+/** The backend used when neither is given. */
+export const DEFAULT_ARCH = "generic";
+
+/** Is `spec` a module path rather than a backend name? (contains `/` or `\`, or ends in .js/.cjs/.mjs) */
+export function isModulePath(spec: string): boolean {
+  return spec.includes("/") || spec.includes("\\") || /\.(c|m)?js$/.test(spec);
+}
+
+/** Which backend to use: the explicit choice, else $SMPCALL_ARCH, else `generic`. */
+export function chooseArchSpec(explicit: string | undefined, env: NodeJS.ProcessEnv = process.env): string {
+  if (explicit !== undefined && explicit !== "") return explicit;
+  const fromEnv = env[ARCH_ENV_VAR];
+  if (fromEnv !== undefined && fromEnv.trim() !== "") return fromEnv.trim();
+  return DEFAULT_ARCH;
+}
+
+/** Pick the descriptor out of a loaded module: `descriptor`, `default`, or `default.descriptor`. */
+export function descriptorFromModule(mod: unknown): ArchDescriptor | null {
+  if (isArchDescriptor(mod)) return mod;
+  if (typeof mod !== "object" || mod === null) return null;
+  const m = mod as Record<string, unknown>;
+  for (const candidate of [m.descriptor, m.default, (m.default as Record<string, unknown> | undefined)?.descriptor]) {
+    if (isArchDescriptor(candidate)) return candidate;
+  }
+  return null;
+}
+
+/**
+ * Load a backend by name (`x86` -> package `@smpcall/arch-x86`) or by module path
+ * (`./my-arch.js`, resolved against `cwd`). Throws {@link ArchLoadError} with the available
+ * names when a name is unknown, or with the path when a module is missing or exports no backend.
+ */
+export function loadArch(spec: string, cwd: string = process.cwd()): ArchDescriptor {
+  if (isModulePath(spec)) {
+    const file = path.resolve(cwd, spec);
+    if (!fs.existsSync(file)) throw new ArchLoadError(`arch module ${spec} not found (looked for ${file}); give a path to a .js file that exports an ArchDescriptor`);
+    let mod: unknown;
+    try {
+      mod = require(file);
+    } catch (e) {
+      throw new ArchLoadError(`arch module ${spec} failed to load: ${(e as Error).message}`, { cause: e });
+    }
+    const d = descriptorFromModule(mod);
+    if (!d) throw new ArchLoadError(`arch module ${spec} does not export a backend: export an ArchDescriptor as "descriptor" or as the default export`);
+    return d;
+  }
+  if (!/^[a-z0-9][a-z0-9._-]*$/.test(spec)) {
+    throw new ArchLoadError(`bad arch name "${spec}": use a name such as ${listArchNames().join(", ") || DEFAULT_ARCH}, or a module path like ./my-arch.js`);
+  }
+  const pkg = ARCH_PACKAGE_PREFIX + spec;
+  let mod: unknown;
+  try {
+    mod = require(pkg);
+  } catch (e) {
+    const err = e as NodeJS.ErrnoException;
+    if (err.code === "MODULE_NOT_FOUND" && String(err.message).includes(pkg)) {
+      throw new ArchLoadError(`unknown arch "${spec}" (no package ${pkg}); available: ${listArchNames().join(", ") || "(none found)"}`);
+    }
+    throw new ArchLoadError(`arch package ${pkg} failed to load: ${err.message}`, { cause: e });
+  }
+  const d = descriptorFromModule(mod);
+  if (!d) throw new ArchLoadError(`arch package ${pkg} does not export a backend yet; available: ${listArchNames().join(", ")}`);
+  return d;
+}
+
+/** Directories where `@smpcall/arch-*` packages can be found from here. */
+function archSearchDirs(): string[] {
+  const dirs = new Set<string>();
+  for (const p of require.resolve.paths(ARCH_PACKAGE_PREFIX + "generic") ?? []) {
+    const scope = path.join(p, "@smpcall");
+    if (fs.existsSync(scope)) dirs.add(scope);
+  }
+  return [...dirs];
+}
+
+/** Names of installed packages that export a backend, sorted (empty shells are skipped). */
+export function listArchNames(): string[] {
+  return listArchs().map((d) => d.name);
+}
+
+/** Descriptors of every installed backend package, sorted by name. */
+export function listArchs(): ArchDescriptor[] {
+  const names = new Set<string>();
+  for (const dir of archSearchDirs()) {
+    for (const entry of fs.readdirSync(dir)) if (entry.startsWith("arch-")) names.add(entry.slice(5));
+  }
+  const out: ArchDescriptor[] = [];
+  for (const name of [...names].sort()) {
+    try {
+      const d = descriptorFromModule(require(ARCH_PACKAGE_PREFIX + name));
+      if (d) out.push(d);
+    } catch {
+      // a package that does not load is not a backend we can offer
+    }
+  }
+  return out;
+}

@@ -1,0 +1,88 @@
+import type { CpuCode } from "../machine/step";
+import { WaitChannel } from "../machine/step";
+
+/** The csd is in flight: its owner must not reuse it until the flag clears. */
+export const CSD_FLAG_LOCK = 0x01;
+/** Type field (bits 4-7) of the flags word. */
+export const CSD_FLAG_TYPE_MASK = 0xf0;
+/** Fire-and-forget: unlocked before the callback runs. */
+export const CSD_TYPE_ASYNC = 0x00;
+/** Someone spins on it: unlocked after the callback returns. */
+export const CSD_TYPE_SYNC = 0x10;
+/** irq_work entry carried by the same queue (opaque here). */
+export const CSD_TYPE_IRQ_WORK = 0x20;
+/** Remote task wake-up carried by the same queue (opaque here). */
+export const CSD_TYPE_TTWU = 0x30;
+
+/**
+ * A cross-call callback (`smp_call_func_t`). It runs with interrupts disabled on the target CPU
+ * and gets `info` and, for convenience, the CPU it runs on (also `smpProcessorId()`). A plain
+ * function is one atomic step; a generator function may take several steps (e.g. spin).
+ */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type SmpCallFunc<I = any> = (info: I, cpu: number) => void | CpuCode<void>;
+
+/** A condition filter for the `_cond` variants: true to call on `cpu`. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type SmpCondFunc<I = any> = (cpu: number, info: I) => boolean;
+
+/**
+ * call_single_data: one request to run `func(info)` on one CPU; also the condition its owner
+ * spins on (blocked while CSD_FLAG_LOCK is set).
+ */
+export class CallSingleData extends WaitChannel {
+  override readonly isCsdWait = true;
+  /** Flags word: CSD_FLAG_LOCK and the type. Unlocking stores 0. */
+  flags = 0;
+  func: SmpCallFunc | null;
+  info: unknown;
+  /** llist link in the target's call_single_queue. */
+  next: CallSingleData | null = null;
+  /** Sender CPU of the current use (csd debug `node.src`). */
+  src = -1;
+  /** Target CPU of the current use (csd debug `node.dst`). */
+  dst = -1;
+  /** When it was queued (ns), for latency. */
+  queuedAt = 0;
+  /** Pointer-like text for traces, e.g. `000000000000002a`. */
+  readonly hex: string;
+
+  /**
+   * @param id unique id (the kernel prints the csd's address; we print this)
+   * @param owner where the csd lives, e.g. `cfd_data[3]`, `csd_data[1]`, `stack of CPU 2`
+   */
+  constructor(readonly id: number, readonly owner: string, func: SmpCallFunc | null = null, info: unknown = undefined) {
+    super();
+    this.func = func;
+    this.info = info;
+    this.hex = id.toString(16).padStart(16, "0");
+  }
+
+  /** CSD_FLAG_LOCK set? */
+  get locked(): boolean {
+    return (this.flags & CSD_FLAG_LOCK) !== 0;
+  }
+
+  /** CSD_TYPE_* of the current use. */
+  get type(): number {
+    return this.flags & CSD_FLAG_TYPE_MASK;
+  }
+
+  blocked(): boolean {
+    return (this.flags & CSD_FLAG_LOCK) !== 0;
+  }
+
+  override holderCpu(): number {
+    return this.dst;
+  }
+
+  describe(): string {
+    return `csd#${this.id} (${funcName(this.func)}) queued on CPU ${this.dst} by CPU ${this.src}`;
+  }
+}
+
+/** A callback's name for traces and reports (`%ps`). */
+export function funcName(func: SmpCallFunc | null | undefined): string {
+  if (!func) return "(null)";
+  return func.name || "anonymous";
+}

@@ -1,0 +1,640 @@
+import type { ArchIpi, SmpHandlers } from "../arch/arch-ipi";
+import { EINVAL, ENXIO, EBUSY } from "../errors";
+import type { Cpu } from "../machine/cpu";
+import { CpuMask } from "../machine/cpumask";
+import type { Machine } from "../machine/machine";
+import type { RunProblem } from "../machine/problems";
+import type { CpuCode } from "../machine/step";
+import { CallSingleQueue } from "./call-single-queue";
+import { CallSingleData, CSD_FLAG_LOCK, CSD_FLAG_TYPE_MASK, CSD_TYPE_ASYNC, CSD_TYPE_SYNC, funcName, type SmpCallFunc, type SmpCondFunc } from "./csd";
+import { IdleWait } from "./idle-wait";
+import { KernelStats } from "./stats";
+import { WarningLog } from "./warnings";
+
+/** `smp_call_function_many_cond` flags. */
+export const SCF_WAIT = 1 << 0;
+export const SCF_RUN_LOCAL = 1 << 1;
+
+/** Kernel configuration of a machine. */
+export interface KernelOptions {
+  /** Idle CPUs halt (need an IPI) or poll need_resched (woken without an IPI). Default "halt". */
+  idle?: "halt" | "poll";
+  /** CSD lock-wait watchdog timeout in ms (`smp.csd_lock_timeout`), 0 = off. Default 5000. */
+  csdLockTimeoutMs?: number;
+  /** Re-send the IPI when the watchdog fires, as the kernel does. Default true. */
+  watchdogResendIpi?: boolean;
+}
+
+/** A CSD the watchdog reported. */
+export interface StuckCsdReport {
+  readonly waitingCpu: number;
+  readonly targetCpu: number;
+  readonly csd: number;
+  readonly callback: string;
+  readonly waitedNs: number;
+  readonly targetIrqsDisabled: boolean;
+  /** What the target was doing (its innermost wait), if anything. */
+  readonly targetDoing: string;
+  /** Times this wait was reported (the first "Detected", then "Continued"). */
+  reports: number;
+  /** Released in the end ("got unstuck")? */
+  unstuck: boolean;
+}
+
+/** Per-CPU call_function_data: the per-target csds of this CPU's many-calls and two masks. */
+class CallFunctionData {
+  /** One csd per target CPU, created on first use. */
+  readonly csd: (CallSingleData | undefined)[] = [];
+  /** Targets of the current many-call. */
+  readonly cpumask: CpuMask;
+  /** Targets whose queue was empty (they need an IPI). */
+  readonly cpumaskIpi: CpuMask;
+  constructor(nrCpus: number) {
+    this.cpumask = new CpuMask(nrCpus);
+    this.cpumaskIpi = new CpuMask(nrCpus);
+  }
+}
+
+function isCpuCode(x: unknown): x is CpuCode<void> {
+  return typeof x === "object" && x !== null && typeof (x as Generator).next === "function" && typeof (x as Generator)[Symbol.iterator] === "function";
+}
+
+function doNothing(): void {}
+
+/**
+ * kernel/smp.c on the simulated machine. Every API that runs on a CPU is a generator to be
+ * driven with `yield*` from CPU code; the calling CPU is `machine.smpProcessorId()`, as in the
+ * kernel. Return values are 0 or a negated errno (-ENXIO, -EBUSY).
+ */
+export class SmpKernel implements SmpHandlers {
+  readonly stats: KernelStats;
+  readonly warnings: WarningLog;
+  /** The per-CPU lock-less call queues. */
+  readonly callSingleQueue: CallSingleQueue;
+  /** CSDs the watchdog reported, in order. */
+  readonly stuckCsds: StuckCsdReport[] = [];
+  private arch: ArchIpi | null = null;
+  private readonly cfdData: (CallFunctionData | undefined)[];
+  private readonly csdData: (CallSingleData | undefined)[];
+  private readonly stackCsds: CallSingleData[][];
+  private readonly idleWaits: IdleWait[];
+  private nextCsdId = 1;
+  private readonly pollIdle: boolean;
+  private readonly csdLockTimeoutNs: number;
+  private readonly resendOnTimeout: boolean;
+  private readonly perTargetNs: number;
+
+  constructor(readonly machine: Machine, options: KernelOptions = {}) {
+    const n = machine.nrCpus;
+    this.stats = new KernelStats(n);
+    this.warnings = new WarningLog(machine.trace);
+    this.callSingleQueue = new CallSingleQueue(n);
+    this.cfdData = new Array(n);
+    this.csdData = new Array(n);
+    this.stackCsds = Array.from({ length: n }, () => []);
+    this.idleWaits = Array.from({ length: n }, (_, i) => new IdleWait(machine, i));
+    this.pollIdle = (options.idle ?? "halt") === "poll";
+    const timeoutMs = options.csdLockTimeoutMs ?? 5000;
+    if (!(Number.isFinite(timeoutMs) && timeoutMs >= 0)) throw new RangeError(`csdLockTimeoutMs must be >= 0 (0 = off), got ${timeoutMs}`);
+    this.csdLockTimeoutNs = timeoutMs * 1e6;
+    this.resendOnTimeout = options.watchdogResendIpi ?? true;
+    const c = machine.cost;
+    this.perTargetNs = c.csdLockNs + c.perTargetSetupNs + c.queueAddNs;
+    machine.setIdleTask((cpu) => this.idleLoop(cpu));
+    machine.addEndOfRunCheck(() => this.checkQueuesEmpty());
+  }
+
+  /** Connect the arch backend (done once by the system builder). */
+  attachArch(arch: ArchIpi): void {
+    this.arch = arch;
+  }
+
+  private get archIpi(): ArchIpi {
+    if (this.arch === null) throw new Error("no arch backend attached to the kernel: build machines with createSmpSystem()");
+    return this.arch;
+  }
+
+  /** INIT_CSD: a caller-owned csd for `smpCallFunctionSingleAsync`. */
+  initCsd<I>(func: SmpCallFunc<I>, info?: I): CallSingleData {
+    return new CallSingleData(this.nextCsdId++, "caller", func, info);
+  }
+
+  // ------------------------------------------------------------------ CSD lock
+
+  /**
+   * csd_lock_wait: spin until the csd is unlocked. With the watchdog on, a wait longer than the
+   * timeout is reported (waiting CPU, target, callback, how long, what the target does) and the
+   * IPI is re-sent, as CONFIG_CSD_LOCK_WAIT_DEBUG does; the report repeats each timeout.
+   */
+  *csdLockWait(csd: CallSingleData): CpuCode<void> {
+    if (!csd.locked) return;
+    const m = this.machine;
+    if (this.csdLockTimeoutNs === 0) {
+      yield csd;
+      return;
+    }
+    const start = m.now;
+    let report: StuckCsdReport | null = null;
+    for (;;) {
+      m.setWatchdogDeadline(m.now + this.csdLockTimeoutNs);
+      yield csd;
+      m.setWatchdogDeadline(0);
+      if (!csd.locked) break;
+      report = this.reportStuckCsd(csd, m.now - start, report);
+      if (this.resendOnTimeout && csd.dst >= 0 && csd.dst !== m.current) {
+        this.stats.watchdogResends++;
+        yield* this.sendCallFunctionSingleIpi(csd.dst, "csd_lock_wait_toolong");
+      }
+    }
+    if (report !== null) report.unstuck = true;
+  }
+
+  /** csd_lock: wait for the previous use to finish, then take the lock. */
+  *csdLock(csd: CallSingleData): CpuCode<void> {
+    if (csd.locked) yield* this.csdLockWait(csd);
+    csd.flags |= CSD_FLAG_LOCK;
+  }
+
+  /** csd_unlock: warn if it was not locked, then release (store 0) and wake the waiters. */
+  csdUnlock(csd: CallSingleData): void {
+    if (!csd.locked) {
+      const c = this.machine.cpus[Math.max(0, this.machine.current)];
+      this.warnings.warnOnce("csd_unlock:not-locked", c.id, this.machine.now, `csd_unlock of csd#${csd.id} (${funcName(csd.func)}) that is not locked`, c);
+    }
+    csd.flags = 0;
+    if (csd.waiters.length > 0) this.machine.wake(csd);
+  }
+
+  private reportStuckCsd(csd: CallSingleData, waitedNs: number, prev: StuckCsdReport | null): StuckCsdReport {
+    const m = this.machine;
+    const target = csd.dst >= 0 ? m.cpus[csd.dst] : null;
+    const doing = target === null ? "" : target.dead ? "offline" : target.waiting ? `spinning on ${target.waiting.describe()}` : target.idle ? "idle" : "running";
+    if (prev !== null) {
+      prev.reports++;
+      return prev;
+    }
+    const r: StuckCsdReport = { waitingCpu: m.current, targetCpu: csd.dst, csd: csd.id, callback: funcName(csd.func), waitedNs, targetIrqsDisabled: target?.irqsDisabled ?? false, targetDoing: doing, reports: 1, unstuck: false };
+    this.stuckCsds.push(r);
+    const message = `csd: Detected non-responsive CSD lock (#${csd.id}) on CPU#${m.current}, waiting ${waitedNs} ns for CPU#${csd.dst} ${r.callback}; target irqs ${r.targetIrqsDisabled ? "off" : "on"}, ${doing || "unknown"}`;
+    m.reportProblem({ kind: "stuck-csd", time: m.now, cpu: m.current, message });
+    return r;
+  }
+
+  // ------------------------------------------------------------------ per-CPU data
+
+  private cfd(cpu: number): CallFunctionData {
+    return (this.cfdData[cpu] ??= new CallFunctionData(this.machine.nrCpus));
+  }
+
+  private cfdCsd(cfd: CallFunctionData, self: number, target: number): CallSingleData {
+    return (cfd.csd[target] ??= new CallSingleData(this.nextCsdId++, `cfd_data[${self}]`));
+  }
+
+  private csdDataOf(cpu: number): CallSingleData {
+    return (this.csdData[cpu] ??= new CallSingleData(this.nextCsdId++, `csd_data[${cpu}]`));
+  }
+
+  /** The on-stack csd of a synchronous single call (one per CPU and nesting depth). */
+  private stackCsd(cpu: number, depth: number): CallSingleData {
+    const s = this.stackCsds[cpu];
+    return (s[depth] ??= new CallSingleData(this.nextCsdId++, `stack of CPU ${cpu}`));
+  }
+
+  // ------------------------------------------------------------------ context checks
+
+  private warnIfIrqsDisabled(site: string, c: Cpu): void {
+    if (c.online && c.irqsDisabled) {
+      this.warnings.warnOnce(`${site}:irqs-disabled`, c.id, this.machine.now, `${site} called with interrupts disabled on CPU ${c.id}: can deadlock`, c);
+    }
+  }
+
+  private warnIfNotTask(site: string, c: Cpu): void {
+    if (!c.inTask) {
+      this.warnings.warnOnce(`${site}:not-in-task`, c.id, this.machine.now, `${site} called from hard-IRQ context on CPU ${c.id}: can deadlock`, c);
+    }
+  }
+
+  // ------------------------------------------------------------------ send path
+
+  /**
+   * send_call_function_single_ipi: no IPI for an idle CPU that polls need_resched (it is told
+   * to reschedule and flushes its queue on the way out of idle); otherwise `ipi_send_cpu` and the
+   * arch send.
+   */
+  *sendCallFunctionSingleIpi(cpu: number, callsite = "generic_exec_single"): CpuCode<void> {
+    const m = this.machine;
+    const t = m.cpus[cpu];
+    if (t.idle && t.polling && !t.dead) {
+      t.needResched = true;
+      this.stats.idlePollKicks++;
+      if (m.trace.enabled) m.trace.emit(m.now, m.current, m.cpus[m.current], "sched_wake_idle_without_ipi", { cpu });
+      m.wake(this.idleWaits[cpu]);
+      return;
+    }
+    this.stats.ipisSingle++;
+    this.stats.ipiTargets++;
+    if (m.current >= 0) this.stats.ipisFrom[m.current]++;
+    if (m.trace.enabled) m.trace.emit(m.now, m.current, m.cpus[m.current], "ipi_send_cpu", { cpu, callsite, callback: "generic_smp_call_function_single_interrupt" });
+    yield* this.archIpi.sendCallFunctionSingleIpi(cpu);
+  }
+
+  /** send_call_function_ipi_mask: `ipi_send_cpumask` and the arch mask send. */
+  *sendCallFunctionIpiMask(mask: CpuMask, callsite = "smp_call_function_many_cond"): CpuCode<void> {
+    const m = this.machine;
+    const w = mask.weight();
+    this.stats.ipisMask++;
+    this.stats.ipiTargets += w;
+    this.stats.ipisFrom[m.current] += w;
+    if (m.trace.enabled) m.trace.emit(m.now, m.current, m.cpus[m.current], "ipi_send_cpumask", { cpumask: mask.toString(), callsite, callback: "generic_smp_call_function_interrupt" });
+    yield* this.archIpi.sendCallFunctionIpiMask(mask);
+  }
+
+  /**
+   * __smp_call_single_queue: queue `csd` on `cpu` and send an IPI only if the queue was empty.
+   * No checks: callers have validated `cpu`. (Exposed for tests of racy callers.)
+   */
+  *smpCallSingleQueue(cpu: number, csd: CallSingleData, callsite: string): CpuCode<void> {
+    const m = this.machine;
+    if (m.trace.enabled) m.trace.emit(m.now, m.current, m.cpus[m.current], "csd_queue_cpu", { cpu, callsite, func: funcName(csd.func), csd: csd.hex });
+    csd.queuedAt = m.now;
+    this.stats.csdsQueued++;
+    if (this.callSingleQueue.add(cpu, csd)) {
+      yield m.cost.queueAddNs;
+      yield* this.sendCallFunctionSingleIpi(cpu);
+    } else {
+      this.stats.ipisSaved++;
+      yield m.cost.queueAddNs;
+    }
+  }
+
+  /** generic_exec_single: run locally, refuse an invalid/offline CPU (-ENXIO), or queue. */
+  private *genericExecSingle(cpu: number, csd: CallSingleData, callsite: string): CpuCode<number> {
+    const m = this.machine;
+    if (cpu === m.current) {
+      const func = csd.func!;
+      const info = csd.info;
+      this.csdUnlock(csd);
+      const was = m.localIrqSave();
+      yield* this.csdDoFunc(func, info, csd.hex, -1);
+      m.localIrqRestore(was);
+      return 0;
+    }
+    if (!Number.isInteger(cpu) || cpu < 0 || cpu >= m.nrCpus || !m.cpus[cpu].online) {
+      this.csdUnlock(csd);
+      this.stats.enxio++;
+      return -ENXIO;
+    }
+    yield* this.smpCallSingleQueue(cpu, csd, callsite);
+    return 0;
+  }
+
+  // ------------------------------------------------------------------ public API
+
+  /**
+   * smp_call_function_single: run `func(info)` on `cpu`. Self: runs at once with interrupts
+   * disabled. Invalid or offline CPU: -ENXIO. `wait`: return only after the callback returned
+   * (on-stack SYNC csd); otherwise use this CPU's csd_data, first waiting for its previous use.
+   * Warns when called with interrupts disabled or outside task context.
+   */
+  *smpCallFunctionSingle<I>(cpu: number, func: SmpCallFunc<I>, info: I, wait: boolean): CpuCode<number> {
+    const m = this.machine;
+    const c = m.currentCpu();
+    this.stats.callsIssued++;
+    this.warnIfIrqsDisabled("smp_call_function_single", c);
+    this.warnIfNotTask("smp_call_function_single", c);
+    let csd: CallSingleData;
+    if (wait) {
+      csd = this.stackCsd(c.id, c.hardirqDepth);
+      csd.flags = CSD_FLAG_LOCK | CSD_TYPE_SYNC;
+    } else {
+      csd = this.csdDataOf(c.id);
+      yield* this.csdLock(csd);
+    }
+    csd.func = func as SmpCallFunc;
+    csd.info = info;
+    csd.src = c.id;
+    csd.dst = cpu;
+    const err = yield* this.genericExecSingle(cpu, csd, "smp_call_function_single");
+    if (wait) yield* this.csdLockWait(csd);
+    return err;
+  }
+
+  /**
+   * smp_call_function_single_async: queue a caller-owned csd (from `initCsd`). -EBUSY if it is
+   * still locked (nothing queued); -ENXIO for an invalid/offline CPU. Never waits; allowed with
+   * interrupts disabled and from IRQ context. The csd is unlocked before its callback runs, so the
+   * callback may queue it again.
+   */
+  *smpCallFunctionSingleAsync(cpu: number, csd: CallSingleData): CpuCode<number> {
+    const m = this.machine;
+    this.stats.callsIssued++;
+    if (csd.locked) {
+      this.stats.ebusy++;
+      return -EBUSY;
+    }
+    csd.flags = CSD_FLAG_LOCK | CSD_TYPE_ASYNC;
+    csd.src = m.smpProcessorId();
+    csd.dst = cpu;
+    return yield* this.genericExecSingle(cpu, csd, "smp_call_function_single_async");
+  }
+
+  /**
+   * smp_call_function_many_cond: run `func(info)` on every online CPU of `mask` but the caller,
+   * filtered by `condFunc(cpu, info)` when given. SCF_WAIT: wait for every callback.
+   * SCF_RUN_LOCAL: also run it on the caller when the caller is in `mask` (and passes `condFunc`).
+   * Each target's csd goes on its queue; only targets whose queue was empty get an IPI: one target
+   * via the single-IPI path, several via one mask send.
+   */
+  *smpCallFunctionManyCond<I>(mask: CpuMask, func: SmpCallFunc<I>, info: I, scfFlags: number, condFunc?: SmpCondFunc<I> | null): CpuCode<void> {
+    const m = this.machine;
+    const c = m.currentCpu();
+    const self = c.id;
+    const wait = (scfFlags & SCF_WAIT) !== 0;
+    this.stats.callsIssued++;
+    this.warnIfIrqsDisabled("smp_call_function_many_cond", c);
+    if (wait) this.warnIfNotTask("smp_call_function_many_cond", c);
+    const runLocal = (scfFlags & SCF_RUN_LOCAL) !== 0 && mask.test(self) && (!condFunc || condFunc(self, info));
+    const cfd = this.cfd(self);
+    cfd.cpumask.and(mask, m.onlineMask);
+    cfd.cpumask.clear(self);
+    cfd.cpumaskIpi.clearAll();
+    const n = m.nrCpus;
+    const q = this.callSingleQueue;
+    const tracing = m.trace.enabled;
+    const type = wait ? CSD_TYPE_SYNC : CSD_TYPE_ASYNC;
+    const name = tracing ? funcName(func as SmpCallFunc) : "";
+    let nrCpus = 0;
+    let lastCpu = -1;
+    for (let cpu = cfd.cpumask.first(); cpu < n; cpu = cfd.cpumask.next(cpu)) {
+      if (condFunc && !condFunc(cpu, info)) {
+        cfd.cpumask.clear(cpu);
+        continue;
+      }
+      const csd = this.cfdCsd(cfd, self, cpu);
+      if (csd.locked) yield* this.csdLockWait(csd);
+      csd.flags = CSD_FLAG_LOCK | type;
+      csd.func = func as SmpCallFunc;
+      csd.info = info;
+      csd.src = self;
+      csd.dst = cpu;
+      if (tracing) m.trace.emit(m.now, self, c, "csd_queue_cpu", { cpu, callsite: "smp_call_function_many_cond", func: name, csd: csd.hex });
+      csd.queuedAt = m.now;
+      this.stats.csdsQueued++;
+      if (q.add(cpu, csd)) {
+        cfd.cpumaskIpi.set(cpu);
+        nrCpus++;
+        lastCpu = cpu;
+      } else {
+        this.stats.ipisSaved++;
+      }
+      yield this.perTargetNs;
+    }
+    if (nrCpus === 1) yield* this.sendCallFunctionSingleIpi(lastCpu, "smp_call_function_many_cond");
+    else if (nrCpus > 1) yield* this.sendCallFunctionIpiMask(cfd.cpumaskIpi);
+    if (runLocal) {
+      const was = m.localIrqSave();
+      yield* this.csdDoFunc(func as SmpCallFunc, info, "local", -1);
+      m.localIrqRestore(was);
+    }
+    if (wait) {
+      for (let cpu = cfd.cpumask.first(); cpu < n; cpu = cfd.cpumask.next(cpu)) {
+        const csd = cfd.csd[cpu]!;
+        if (csd.locked) yield* this.csdLockWait(csd);
+      }
+    }
+  }
+
+  /** smp_call_function_many: `_many_cond` without cond; never runs on the caller. */
+  smpCallFunctionMany<I>(mask: CpuMask, func: SmpCallFunc<I>, info: I, wait: boolean): CpuCode<void> {
+    return this.smpCallFunctionManyCond(mask, func, info, wait ? SCF_WAIT : 0, null);
+  }
+
+  /** smp_call_function: run on every other online CPU. */
+  smpCallFunction<I>(func: SmpCallFunc<I>, info: I, wait: boolean): CpuCode<void> {
+    return this.smpCallFunctionManyCond(this.machine.onlineMask, func, info, wait ? SCF_WAIT : 0, null);
+  }
+
+  /**
+   * smp_call_function_any: run on one CPU of `mask`: the caller if it is in it, else the first
+   * online CPU of the mask on the caller's NUMA node, else any online CPU of the mask (-ENXIO when
+   * none is online).
+   */
+  *smpCallFunctionAny<I>(mask: CpuMask, func: SmpCallFunc<I>, info: I, wait: boolean): CpuCode<number> {
+    const m = this.machine;
+    const self = m.smpProcessorId();
+    return yield* this.smpCallFunctionSingle(this.pickAnyCpu(mask, self), func, info, wait);
+  }
+
+  /** The CPU `smpCallFunctionAny` picks for `self` (nrCpus when none). */
+  pickAnyCpu(mask: CpuMask, self: number): number {
+    const m = this.machine;
+    const n = m.nrCpus;
+    if (mask.test(self)) return self;
+    const topo = m.topology;
+    let any = n;
+    for (let cpu = mask.first(); cpu < n; cpu = mask.next(cpu)) {
+      if (!m.cpus[cpu].online) continue;
+      if (topo.sameNode(cpu, self)) return cpu;
+      if (any === n) any = cpu;
+    }
+    return any;
+  }
+
+  /** on_each_cpu_cond_mask: `_many_cond` with SCF_RUN_LOCAL, so the caller runs it too. */
+  onEachCpuCondMask<I>(condFunc: SmpCondFunc<I> | null, func: SmpCallFunc<I>, info: I, wait: boolean, mask: CpuMask): CpuCode<void> {
+    return this.smpCallFunctionManyCond(mask, func, info, SCF_RUN_LOCAL | (wait ? SCF_WAIT : 0), condFunc);
+  }
+
+  /** on_each_cpu: every online CPU including the caller. */
+  onEachCpu<I>(func: SmpCallFunc<I>, info: I, wait: boolean): CpuCode<void> {
+    return this.onEachCpuCondMask(null, func, info, wait, this.machine.onlineMask);
+  }
+
+  /** on_each_cpu_mask: every online CPU of `mask`, the caller too if it is in it. */
+  onEachCpuMask<I>(mask: CpuMask, func: SmpCallFunc<I>, info: I, wait: boolean): CpuCode<void> {
+    return this.onEachCpuCondMask(null, func, info, wait, mask);
+  }
+
+  /** on_each_cpu_cond: every online CPU for which `condFunc` holds. */
+  onEachCpuCond<I>(condFunc: SmpCondFunc<I>, func: SmpCallFunc<I>, info: I, wait: boolean): CpuCode<void> {
+    return this.onEachCpuCondMask(condFunc, func, info, wait, this.machine.onlineMask);
+  }
+
+  /** kick_all_cpus_sync: returns after every other online CPU has taken an interrupt (or flushed from idle). */
+  kickAllCpusSync(): CpuCode<void> {
+    return this.smpCallFunction(doNothing, null, true);
+  }
+
+  /** wake_up_all_idle_cpus: send a reschedule kick to every other online idle CPU (none to polling ones). */
+  *wakeUpAllIdleCpus(): CpuCode<void> {
+    const m = this.machine;
+    const self = m.smpProcessorId();
+    const n = m.nrCpus;
+    for (let cpu = m.onlineMask.first(); cpu < n; cpu = m.onlineMask.next(cpu)) {
+      if (cpu === self) continue;
+      const t = m.cpus[cpu];
+      if (!t.idle) continue;
+      if (t.polling) {
+        t.needResched = true;
+        m.wake(this.idleWaits[cpu]);
+        continue;
+      }
+      this.stats.rescheduleIpis++;
+      if (m.trace.enabled) m.trace.emit(m.now, self, m.cpus[self], "ipi_send_cpu", { cpu, callsite: "wake_up_if_idle", callback: "scheduler_ipi" });
+      yield* this.archIpi.sendRescheduleIpi(cpu);
+    }
+  }
+
+  // ------------------------------------------------------------------ receive path
+
+  /** generic_smp_call_function_interrupt (arch receive side, hard-IRQ context). */
+  genericSmpCallFunctionInterrupt(): CpuCode<void> {
+    return this.flushQueue(true, "irq");
+  }
+
+  /** generic_smp_call_function_single_interrupt (the same flush since v5.x). */
+  genericSmpCallFunctionSingleInterrupt(): CpuCode<void> {
+    return this.flushQueue(true, "irq");
+  }
+
+  /** scheduler_ipi: set need_resched on this CPU (the idle loop then leaves idle and flushes). */
+  schedulerIpi(): void {
+    this.machine.currentCpu().needResched = true;
+  }
+
+  /** flush_smp_call_function_queue: from idle; returns at once when the queue is empty. */
+  *flushSmpCallFunctionQueue(): CpuCode<void> {
+    const m = this.machine;
+    if (this.callSingleQueue.isEmpty(m.smpProcessorId())) return;
+    const was = m.localIrqSave();
+    yield* this.flushQueue(true, "idle");
+    m.localIrqRestore(was);
+  }
+
+  /**
+   * __flush_smp_call_function_queue: take the whole queue (oldest first); warn if this CPU is
+   * offline; run every SYNC entry first (unlocking each after its callback returned), then the
+   * others in order (ASYNC: unlock, then run).
+   */
+  private *flushQueue(warnCpuOffline: boolean, from: "irq" | "idle" | "dying"): CpuCode<void> {
+    const m = this.machine;
+    const c = m.currentCpu();
+    let head = this.callSingleQueue.delAll(c.id);
+    if (head === null) return;
+    if (from === "irq") this.stats.flushesIrq++;
+    else if (from === "idle") this.stats.flushesIdle++;
+    else this.stats.flushesDying++;
+    if (warnCpuOffline && !c.online) {
+      this.warnings.warnOnce("flush:offline", c.id, m.now, `IPI on offline CPU ${c.id}`, c);
+      for (let e: CallSingleData | null = head; e !== null; e = e.next) {
+        this.warnings.warn("flush:offline-callback", c.id, m.now, `IPI callback ${funcName(e.func)} sent to offline CPU`, c);
+      }
+    }
+    yield m.cost.flushSetupNs;
+    // Pass 1: synchronous entries, someone spins on them.
+    let prev: CallSingleData | null = null;
+    let e: CallSingleData | null = head;
+    while (e !== null) {
+      const next: CallSingleData | null = e.next;
+      if ((e.flags & CSD_FLAG_TYPE_MASK) === CSD_TYPE_SYNC) {
+        if (prev === null) head = next;
+        else prev.next = next;
+        yield* this.csdDoFunc(e.func!, e.info, e.hex, e.queuedAt);
+        this.csdUnlock(e);
+      } else {
+        prev = e;
+      }
+      e = next;
+    }
+    // Pass 2: the rest, in order.
+    e = head;
+    while (e !== null) {
+      const next: CallSingleData | null = e.next;
+      if ((e.flags & CSD_FLAG_TYPE_MASK) === CSD_TYPE_ASYNC) {
+        const func = e.func!;
+        const info = e.info;
+        const hex = e.hex;
+        const queuedAt = e.queuedAt;
+        this.csdUnlock(e);
+        yield* this.csdDoFunc(func, info, hex, queuedAt);
+      } else {
+        this.csdUnlock(e);
+      }
+      e = next;
+    }
+  }
+
+  /** csd_do_func: run one callback between csd_function_entry and csd_function_exit. */
+  private *csdDoFunc(func: SmpCallFunc, info: unknown, csdHex: string, queuedAt: number): CpuCode<void> {
+    const m = this.machine;
+    const cpu = m.current;
+    const c = m.cpus[cpu];
+    const tracing = m.trace.enabled;
+    if (tracing) m.trace.emit(m.now, cpu, c, "csd_function_entry", { func: funcName(func), csd: csdHex });
+    if (queuedAt >= 0) this.stats.latency.record(m.now - queuedAt);
+    else this.stats.callbacksLocal++;
+    const r = func(info, cpu);
+    if (isCpuCode(r)) yield* r;
+    else yield m.cost.callbackNs;
+    if (tracing) m.trace.emit(m.now, cpu, c, "csd_function_exit", { func: funcName(func), csd: csdHex });
+    this.stats.callbacksRun++;
+    this.stats.callbacksOn[cpu]++;
+  }
+
+  // ------------------------------------------------------------------ idle and hotplug
+
+  /** The idle task: halt (or poll) until woken, then flush the call queue; until a program arrives. */
+  private *idleLoop(cpu: number): CpuCode<void> {
+    const m = this.machine;
+    const c = m.cpus[cpu];
+    const w = this.idleWaits[cpu];
+    while (!m.hasQueuedProgram(cpu)) {
+      c.polling = this.pollIdle;
+      yield w;
+      c.polling = false;
+      c.needResched = false;
+      yield* this.flushSmpCallFunctionQueue();
+    }
+  }
+
+  /**
+   * cpu_down: take `cpu` offline. It leaves the online mask now (later calls to it return
+   * -ENXIO and masks skip it); at its next step it runs the dying step with interrupts off
+   * (smpcfd_dying_cpu: flush its queue without the offline warning) and stops. Returns 0,
+   * -EINVAL for a CPU that is not online, -EBUSY for the last online CPU.
+   */
+  cpuDown(cpu: number): number {
+    const m = this.machine;
+    if (!Number.isInteger(cpu) || cpu < 0 || cpu >= m.nrCpus || !m.cpus[cpu].online) return -EINVAL;
+    if (m.onlineMask.weight() === 1) return -EBUSY;
+    m.cpus[cpu].online = false;
+    m.onlineMask.clear(cpu);
+    m.requestStopWork(cpu, () => this.dyingCpu(cpu));
+    return 0;
+  }
+
+  private *dyingCpu(cpu: number): CpuCode<void> {
+    yield* this.flushQueue(false, "dying");
+    this.machine.markDead(cpu);
+  }
+
+  /** cpu_up: bring an offline CPU back online; it starts with its queue as left and takes pending IPIs. -EINVAL if online. */
+  cpuUp(cpu: number): number {
+    const m = this.machine;
+    if (!Number.isInteger(cpu) || cpu < 0 || cpu >= m.nrCpus || m.cpus[cpu].online) return -EINVAL;
+    m.bringUp(cpu);
+    return 0;
+  }
+
+  private checkQueuesEmpty(): RunProblem[] {
+    const out: RunProblem[] = [];
+    const m = this.machine;
+    for (let cpu = 0; cpu < m.nrCpus; cpu++) {
+      if (this.callSingleQueue.isEmpty(cpu)) continue;
+      const entries = this.callSingleQueue.entries(cpu);
+      const oldest = entries[entries.length - 1];
+      out.push({ kind: "lost-call", time: m.now, cpu, message: `CPU ${cpu}'s call queue still holds ${entries.length} csd(s) at the end of the run (oldest: csd#${oldest.id} ${funcName(oldest.func)} from CPU ${oldest.src}): its IPI was lost or never taken${m.cpus[cpu].dead ? " (the CPU is offline)" : ""}` });
+    }
+    return out;
+  }
+}

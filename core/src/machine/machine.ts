@@ -1,0 +1,643 @@
+import { SimulationError } from "../errors";
+import { TraceSink, type TraceCpuState } from "../trace/trace-sink";
+import { EarliestEventChooser, type Chooser } from "./chooser";
+import { makeCostModel, type CostModel } from "./cost-model";
+import { Cpu, FRAME_IDLE, FRAME_IRQ, FRAME_TASK } from "./cpu";
+import { CpuMask } from "./cpumask";
+import { EV_CALLBACK, EV_CANCELLED, EV_CPU_RESUME, EV_IRQ_RAISE, EV_WATCHDOG, EventHeap } from "./event-heap";
+import { Prng } from "./prng";
+import type { CpuCode, Wait } from "./step";
+import { Topology, type TopologyOptions } from "./topology";
+import { findWaitCycle, type BlockedCpu, type DeadlockReport, type RunProblem } from "./problems";
+
+/** Smallest and largest machine. */
+export const MIN_CPUS = 2;
+export const MAX_CPUS = 8192;
+
+/** A frame that runs hotplug stop work (irqs off, preempting the task). */
+const FRAME_STOP = 3;
+
+export interface MachineConfig {
+  /** Number of CPUs, MIN_CPUS..MAX_CPUS. */
+  cpus: number;
+  /** Seed of every random choice; recorded in reports. */
+  seed?: number;
+  /** Shape of the machine (default: 2 SMT threads per core, 16 cores per package, 1 package per node). */
+  topology?: TopologyOptions;
+  /** Cost overrides (ns). */
+  cost?: Partial<CostModel>;
+  /** Who makes nondeterministic choices (default: earliest event first). */
+  chooser?: Chooser;
+  /** Trace sink (default: a disabled one). */
+  trace?: TraceSink;
+  /**
+   * CPUs that are present but start offline and have never been booted (x86 shorthand rule);
+   * bring them up with the kernel's `cpuUp`.
+   */
+  offlineAtBoot?: readonly number[];
+}
+
+/** How a run ended. */
+export type RunStatus = "completed" | "deadlock" | "step-limit";
+
+export interface RunOutcome {
+  readonly status: RunStatus;
+  /** Virtual time when the run ended (ns). */
+  readonly timeNs: number;
+  /** Events dispatched in this run. */
+  readonly events: number;
+  /** Deadlock details when status is "deadlock". */
+  readonly deadlock?: DeadlockReport;
+  /** Every problem found (deadlock, stuck CSDs, lost calls, arch errors), in order. */
+  readonly problems: readonly RunProblem[];
+}
+
+export interface RunOptions {
+  /** Stop with status "step-limit" after this many events (default: unlimited). */
+  maxEvents?: number;
+}
+
+/**
+ * A deterministic discrete-event multiprocessor. Virtual time in ns; an event heap ordered by
+ * (time, seq); N CPUs each running a stack of generator frames. One {@link Chooser} decides every
+ * nondeterministic choice. Code learns which CPU it runs on from {@link Machine.current}.
+ */
+export class Machine {
+  readonly nrCpus: number;
+  readonly seed: number;
+  readonly cpus: Cpu[];
+  /** `cpu_online_mask`. */
+  readonly onlineMask: CpuMask;
+  /** `cpu_present_mask`: every CPU of the machine. */
+  readonly presentMask: CpuMask;
+  readonly topology: Topology;
+  readonly cost: CostModel;
+  readonly heap = new EventHeap();
+  /** The machine's own random stream (latency jitter); faults go through the chooser. */
+  readonly random: Prng;
+  readonly chooser: Chooser;
+  readonly trace: TraceSink;
+  /** Virtual time, ns. */
+  now = 0;
+  /** CPU whose code is running right now (smp_processor_id), or -1 outside CPU code. */
+  current = -1;
+  /** Total events dispatched over the machine's life. */
+  eventsDispatched = 0;
+  /** Problems reported so far (kernel, backend, machine). */
+  readonly problems: RunProblem[] = [];
+
+  private progressCount = 0;
+  private programsRunning = 0;
+  private stalled = false;
+  private stallEpoch = 0;
+  private stallTime = 0;
+  private readonly watchdogFiredEpoch: Int32Array;
+  private readonly callbacks: ((() => void) | undefined)[] = [];
+  private readonly freeCallbackSlots: number[] = [];
+  private readonly queuedPrograms: (CpuCode<unknown>[] | undefined)[];
+  private started = false;
+  private idleTask: (cpu: number) => CpuCode<void> = defaultIdleTask(this);
+  private interruptHandler: ((cpu: number, line: number) => CpuCode<void>) | null = null;
+  private lineNamer: (line: number) => string = (line) => `line ${line}`;
+  private readonly endOfRunChecks: (() => RunProblem[])[] = [];
+
+  constructor(config: MachineConfig) {
+    const n = config.cpus;
+    if (!Number.isInteger(n) || n < MIN_CPUS || n > MAX_CPUS) {
+      throw new RangeError(`a machine has ${MIN_CPUS}..${MAX_CPUS} CPUs, got ${n}`);
+    }
+    this.nrCpus = n;
+    this.seed = (config.seed ?? 1) >>> 0;
+    this.random = new Prng(this.seed).fork("machine");
+    this.chooser = config.chooser ?? new EarliestEventChooser(new Prng(this.seed).fork("chooser"));
+    this.trace = config.trace ?? new TraceSink(false);
+    this.topology = new Topology(n, config.topology);
+    this.cost = makeCostModel(config.cost);
+    this.cpus = Array.from({ length: n }, (_, i) => new Cpu(i));
+    this.onlineMask = new CpuMask(n).setAll();
+    this.presentMask = new CpuMask(n).setAll();
+    this.watchdogFiredEpoch = new Int32Array(n).fill(-1);
+    this.queuedPrograms = new Array(n);
+    for (const cpu of config.offlineAtBoot ?? []) {
+      if (!Number.isInteger(cpu) || cpu <= 0 || cpu >= n) throw new RangeError(`offlineAtBoot: CPU ${cpu} must be in 1..${n - 1} (CPU 0 boots the machine)`);
+      const c = this.cpus[cpu];
+      c.online = false;
+      c.bootedOnce = false;
+      c.dead = true;
+      this.onlineMask.clear(cpu);
+    }
+  }
+
+  // ---------------------------------------------------------------- wiring (kernel, arch)
+
+  /** Install the idle loop (the kernel's; it halts and flushes the call queue). */
+  setIdleTask(task: (cpu: number) => CpuCode<void>): void {
+    this.idleTask = task;
+  }
+
+  /** Install the arch interrupt entry that runs when a CPU takes a line, and the lines' names. */
+  setInterruptHandler(handler: (cpu: number, line: number) => CpuCode<void>, lineName: (line: number) => string): void {
+    this.interruptHandler = handler;
+    this.lineNamer = lineName;
+  }
+
+  /** Add a check run when a run completes (e.g. the kernel's "queues are empty" check). */
+  addEndOfRunCheck(check: () => RunProblem[]): void {
+    this.endOfRunChecks.push(check);
+  }
+
+  // ---------------------------------------------------------------- programs
+
+  /**
+   * Run `code` as a task program on `cpu`. Programs on one CPU run one after the other; a CPU
+   * with no program runs the idle loop. Can be called before `run` or from CPU code.
+   */
+  spawn(cpu: number, code: CpuCode<unknown>): void {
+    this.checkCpu(cpu);
+    (this.queuedPrograms[cpu] ??= []).push(code);
+    this.programsRunning++;
+    const c = this.cpus[cpu];
+    if (this.started && !c.dead) {
+      const w = c.waiting;
+      if (w !== null && c.frameKind[c.frames.length - 1] === FRAME_IDLE) this.scheduleResume(c, this.now + this.cost.pollExitNs);
+    }
+  }
+
+  /** Does `cpu` have a program waiting to start? (The idle loop returns when it does.) */
+  hasQueuedProgram(cpu: number): boolean {
+    const q = this.queuedPrograms[cpu];
+    return q !== undefined && q.length > 0;
+  }
+
+  /** Number of task programs not finished yet. */
+  get unfinishedPrograms(): number {
+    return this.programsRunning;
+  }
+
+  // ---------------------------------------------------------------- CPU-side helpers
+
+  /** smp_processor_id(): the CPU whose code is running. Throws outside CPU code. */
+  smpProcessorId(): number {
+    if (this.current < 0) throw new SimulationError("smpProcessorId() called outside code running on a simulated CPU: run it inside a program passed to spawn()");
+    return this.current;
+  }
+
+  /** The running CPU's state. */
+  currentCpu(): Cpu {
+    return this.cpus[this.smpProcessorId()];
+  }
+
+  /** local_irq_save(): disable interrupts on the running CPU and return the previous state. */
+  localIrqSave(): boolean {
+    const c = this.currentCpu();
+    const was = c.irqsDisabled;
+    if (!was) this.setIrqs(c, true);
+    return was;
+  }
+
+  /** local_irq_restore(flags): put back the state `localIrqSave` returned. */
+  localIrqRestore(wasDisabled: boolean): void {
+    const c = this.currentCpu();
+    if (c.irqsDisabled !== wasDisabled) this.setIrqs(c, wasDisabled);
+  }
+
+  /** local_irq_disable(). */
+  localIrqDisable(): void {
+    this.localIrqSave();
+  }
+
+  /** local_irq_enable(): pending interrupts are taken at the next yield. */
+  localIrqEnable(): void {
+    this.localIrqRestore(false);
+  }
+
+  private setIrqs(c: Cpu, disabled: boolean): void {
+    c.irqsDisabled = disabled;
+    if (this.trace.enabled && c.hardirqDepth === 0) this.emit(c, disabled ? "irq_disable" : "irq_enable", {});
+  }
+
+  /** Arm the CSD lock-wait watchdog of the running CPU for its next CSD wait (0 = off). */
+  setWatchdogDeadline(deadlineNs: number): void {
+    this.currentCpu().watchdogDeadline = deadlineNs;
+  }
+
+  // ---------------------------------------------------------------- interconnect
+
+  /**
+   * Raise interrupt `line` at `target` after `delayNs` (plus the cost model's jitter). A raise
+   * of a line that is still pending merges with it: one interrupt is taken for both. Lines
+   * are 0..31; a lower line is taken first. Raises to an offline CPU stay pending until it is
+   * brought back up. Returns the trace flow id of the raise.
+   */
+  raise(target: number, line: number, delayNs: number): number {
+    this.checkCpu(target);
+    if (!(line >= 0 && line < 32 && Number.isInteger(line))) throw new RangeError(`interrupt line must be 0..31, got ${line}`);
+    const j = this.cost.deliveryJitter;
+    const delay = j > 0 ? delayNs * (1 + j * (this.random.next() * 2 - 1)) : delayNs;
+    const id = this.push(this.now + Math.max(0, Math.round(delay)), EV_IRQ_RAISE, target, line);
+    const flow = this.heap.seq(id) + 1;
+    if (this.trace.enabled) {
+      const src = this.current >= 0 ? this.cpus[this.current] : null;
+      this.trace.emit(this.now, src ? src.id : target, src ?? IDLE_STATE, "ipi_raise", { target_cpus: target, reason: this.lineNamer(line) }, flow);
+    }
+    return flow;
+  }
+
+  /** Is `line` pending (raised, not yet taken) at `cpu`? */
+  isPending(cpu: number, line: number): boolean {
+    return (this.cpus[cpu].pendingLines & (1 << line)) !== 0;
+  }
+
+  /** Drop a pending line without taking it (e.g. hardware that clears a latch). */
+  clearPending(cpu: number, line: number): void {
+    this.cpus[cpu].pendingLines &= ~(1 << line);
+  }
+
+  /** Run `fn` (outside any CPU) after `delayNs`: for hardware that acts on its own (queues draining). */
+  schedule(delayNs: number, fn: () => void): void {
+    const slot = this.freeCallbackSlots.length > 0 ? this.freeCallbackSlots.pop()! : this.callbacks.length;
+    this.callbacks[slot] = fn;
+    this.push(this.now + Math.max(0, delayNs), EV_CALLBACK, -1, slot);
+  }
+
+  /** Wake the CPUs spinning on `channel`: they re-check their condition shortly. */
+  wake(channel: { readonly waiters: number[] }): void {
+    const ws = channel.waiters;
+    for (let i = 0; i < ws.length; i++) {
+      const c = this.cpus[ws[i]];
+      if (c.resumeEvent < 0 && c.waiting !== null && !c.dead) this.scheduleResume(c, this.now + this.cost.spinWakeNs);
+    }
+    ws.length = 0;
+  }
+
+  /** Record a problem found during the run (the CLI exits 1 when there is any). */
+  reportProblem(problem: RunProblem): void {
+    this.problems.push(problem);
+  }
+
+  // ---------------------------------------------------------------- hotplug primitives
+
+  /** Make `cpu` run `work` (irqs off) at its next step, before anything else (stop_machine). */
+  requestStopWork(cpu: number, work: () => CpuCode<void>): void {
+    const c = this.cpus[cpu];
+    c.stopWork = work;
+    if (this.started && c.resumeEvent < 0 && !c.dead) this.scheduleResume(c, this.now);
+  }
+
+  /** Mark the running CPU dead at the end of its dying step: it stops until `bringUp`. */
+  markDead(cpu: number): void {
+    this.cpus[cpu].dead = true;
+  }
+
+  /** Bring a dead CPU back: online, booted, running again; pending lines are taken now. */
+  bringUp(cpu: number): void {
+    const c = this.cpus[cpu];
+    c.dead = false;
+    c.online = true;
+    c.bootedOnce = true;
+    this.onlineMask.set(cpu);
+    if (this.started && c.frames.length > 0) this.scheduleResume(c, this.now);
+  }
+
+  // ---------------------------------------------------------------- the run loop
+
+  /**
+   * Run until every program has finished and no event that could make progress is pending,
+   * until no CPU can make progress (deadlock), or until the event limit. Can be called again
+   * after spawning more programs.
+   */
+  run(options: RunOptions = {}): RunOutcome {
+    const maxEvents = options.maxEvents ?? Number.POSITIVE_INFINITY;
+    const problemsBefore = this.problems.length;
+    this.start();
+    let events = 0;
+    const heap = this.heap;
+    const fast = this.chooser.earliestFirst;
+    for (;;) {
+      if (this.progressCount === 0) {
+        if (this.programsRunning === 0) break;
+        if (!this.stalled) {
+          this.stalled = true;
+          this.stallEpoch++;
+          this.stallTime = this.now;
+        }
+        if (heap.size === 0) return this.finishDeadlock(events, problemsBefore);
+      }
+      if (events >= maxEvents) {
+        this.reportProblem({ kind: "step-limit", time: this.now, message: `step limit of ${maxEvents} events reached with ${this.programsRunning} program(s) unfinished: livelock or a run too long for the limit` });
+        return this.outcome("step-limit", events, problemsBefore);
+      }
+      let id: number;
+      if (fast) {
+        id = heap.pop();
+      } else {
+        this.purgeCancelled();
+        if (heap.size === 0) continue;
+        const i = this.chooser.pickEvent(heap);
+        if (!(i >= 0 && i < heap.size)) throw new SimulationError(`chooser ${this.chooser.name} picked event ${i} of ${heap.size}`);
+        id = heap.removeAt(i);
+      }
+      const kind = heap.kind(id);
+      const t = heap.time(id);
+      const cpu = heap.cpu(id);
+      const arg = heap.arg(id);
+      const seq = heap.seq(id);
+      heap.release(id);
+      if (kind === EV_CANCELLED) continue;
+      if (kind !== EV_WATCHDOG) this.progressCount--;
+      if (t > this.now) this.now = t;
+      events++;
+      this.eventsDispatched++;
+      switch (kind) {
+        case EV_CPU_RESUME: {
+          const c = this.cpus[cpu];
+          c.resumeEvent = -1;
+          this.stepCpu(c);
+          break;
+        }
+        case EV_IRQ_RAISE:
+          this.deliver(this.cpus[cpu], arg, seq + 1);
+          break;
+        case EV_CALLBACK: {
+          const fn = this.callbacks[arg]!;
+          this.callbacks[arg] = undefined;
+          this.freeCallbackSlots.push(arg);
+          fn();
+          break;
+        }
+        case EV_WATCHDOG:
+          this.fireWatchdog(this.cpus[cpu]);
+          break;
+      }
+    }
+    for (const check of this.endOfRunChecks) for (const p of check()) this.reportProblem(p);
+    return this.outcome("completed", events, problemsBefore);
+  }
+
+  private outcome(status: RunStatus, events: number, problemsBefore: number, deadlock?: DeadlockReport): RunOutcome {
+    return { status, timeNs: this.now, events, deadlock, problems: this.problems.slice(problemsBefore) };
+  }
+
+  private start(): void {
+    if (this.started) return;
+    this.started = true;
+    for (const c of this.cpus) if (!c.dead) this.scheduleResume(c, 0);
+  }
+
+  private push(time: number, kind: number, cpu: number, arg: number): number {
+    if (kind !== EV_WATCHDOG) this.progressCount++;
+    return this.heap.push(time, kind, cpu, arg);
+  }
+
+  private purgeCancelled(): void {
+    const heap = this.heap;
+    for (let i = heap.size - 1; i >= 0; i--) {
+      const id = heap.idAt(i);
+      if (heap.kind(id) === EV_CANCELLED) heap.release(heap.removeAt(i));
+    }
+  }
+
+  private scheduleResume(c: Cpu, t: number): void {
+    if (c.resumeEvent >= 0) {
+      if (c.resumeAt <= t) return;
+      this.heap.cancel(c.resumeEvent);
+      this.progressCount--;
+    }
+    c.resumeAt = t;
+    c.resumeEvent = this.push(t, EV_CPU_RESUME, c.id, 0);
+  }
+
+  private deliver(c: Cpu, line: number, flow: number): void {
+    const bit = 1 << line;
+    c.counters.raisesReceived++;
+    if ((c.pendingLines & bit) !== 0) {
+      c.counters.raisesMerged++;
+      return;
+    }
+    c.pendingLines |= bit;
+    c.pendingFlow[line] = flow;
+    if (c.dead || c.resumeEvent >= 0 || c.irqsDisabled) return;
+    const w = c.waiting;
+    if (w !== null) this.scheduleResume(c, this.now + (w.wakesOnInterrupt ? (c.polling ? this.cost.pollExitNs : this.cost.haltExitNs) : 0));
+  }
+
+  private fireWatchdog(c: Cpu): void {
+    c.watchdogArmedAt = 0;
+    const w = c.waiting;
+    if (w === null || !w.isCsdWait || c.watchdogDeadline === 0 || c.dead) return;
+    if (this.now < c.watchdogDeadline) {
+      this.armWatchdog(c);
+      return;
+    }
+    if (this.progressCount === 0 && this.stalled) {
+      if (this.watchdogFiredEpoch[c.id] === this.stallEpoch) return;
+      this.watchdogFiredEpoch[c.id] = this.stallEpoch;
+    }
+    if (c.resumeEvent < 0) this.scheduleResume(c, this.now);
+  }
+
+  private armWatchdog(c: Cpu): void {
+    const d = c.watchdogDeadline;
+    if (d === 0 || (c.watchdogArmedAt !== 0 && c.watchdogArmedAt <= d)) return;
+    c.watchdogArmedAt = d;
+    this.push(d, EV_WATCHDOG, c.id, 0);
+  }
+
+  private checkCpu(cpu: number): void {
+    if (!(Number.isInteger(cpu) && cpu >= 0 && cpu < this.nrCpus)) throw new RangeError(`CPU ${cpu} does not exist (0..${this.nrCpus - 1})`);
+  }
+
+  // ---------------------------------------------------------------- stepping a CPU
+
+  private pushFrame(c: Cpu, code: CpuCode<unknown>, kind: number, line: number): void {
+    c.frames.push(code);
+    c.frameKind.push(kind);
+    c.frameSavedIrqs.push(c.irqsDisabled);
+    c.frameWait.push(null);
+    c.frameWaitSince.push(0);
+    c.frameLine.push(line);
+  }
+
+  private stepCpu(c: Cpu): void {
+    const prev = this.current;
+    this.current = c.id;
+    try {
+      if (c.dead) return;
+      if (c.stopWork !== null && c.hardirqDepth === 0) {
+        const work = c.stopWork;
+        c.stopWork = null;
+        this.pushFrame(c, work(), FRAME_STOP, -1);
+        c.irqsDisabled = true;
+      }
+      for (;;) {
+        const n = c.frames.length;
+        if (n === 0) {
+          this.startNext(c);
+          continue;
+        }
+        if (!c.irqsDisabled && c.pendingLines !== 0) {
+          this.enterInterrupt(c);
+          return;
+        }
+        const top = n - 1;
+        const w = c.frameWait[top];
+        if (w !== null) {
+          const still = w.blocked(c.id);
+          if (still && !(w.isCsdWait && c.watchdogDeadline !== 0 && this.now >= c.watchdogDeadline)) {
+            w.addWaiter(c.id);
+            if (w.isCsdWait) this.armWatchdog(c);
+            return;
+          }
+          this.endWait(c, top, !still);
+        }
+        const r = c.frames[top].next();
+        if (r.done === true) {
+          if (this.popFrame(c)) return;
+          continue;
+        }
+        const v = r.value;
+        if (typeof v === "number") {
+          if (v > 0) c.counters.busyNs += v;
+          this.scheduleResume(c, this.now + v);
+          return;
+        }
+        if (!v.blocked(c.id)) continue;
+        c.frameWait[top] = v;
+        c.frameWaitSince[top] = this.now;
+        if (this.trace.enabled && v.isCsdWait) this.emit(c, "smpcall_csd_wait_begin", { waits_for: v.describe(), holder: v.holderCpu() });
+      }
+    } finally {
+      this.current = prev;
+    }
+  }
+
+  private startNext(c: Cpu): void {
+    const q = this.queuedPrograms[c.id];
+    if (q !== undefined && q.length > 0) {
+      this.pushFrame(c, q.shift()!, FRAME_TASK, -1);
+      c.programRunning = true;
+      return;
+    }
+    c.idle = true;
+    this.pushFrame(c, this.idleTask(c.id), FRAME_IDLE, -1);
+  }
+
+  /** End the wait of frame `top`; `satisfied` is false when only the watchdog deadline ended it. */
+  private endWait(c: Cpu, top: number, satisfied: boolean): void {
+    const w = c.frameWait[top]!;
+    c.frameWait[top] = null;
+    if (!w.wakesOnInterrupt) {
+      c.counters.spinNs += this.now - c.frameWaitSince[top];
+      if (this.trace.enabled && w.isCsdWait) this.emit(c, "smpcall_csd_wait_end", { waits_for: w.describe(), waited_ns: this.now - c.frameWaitSince[top] });
+    }
+    if (satisfied) this.stalled = false;
+  }
+
+  /** Pop the innermost frame; returns true when the CPU must not continue this step. */
+  private popFrame(c: Cpu): boolean {
+    const kind = c.frameKind.pop()!;
+    const saved = c.frameSavedIrqs.pop()!;
+    const line = c.frameLine.pop()!;
+    c.frames.pop();
+    c.frameWait.pop();
+    c.frameWaitSince.pop();
+    switch (kind) {
+      case FRAME_IRQ:
+        if (this.trace.enabled) this.emit(c, "ipi_exit", { reason: this.lineNamer(line) });
+        c.hardirqDepth--;
+        c.irqsDisabled = saved;
+        c.counters.busyNs += this.cost.irqExitNs;
+        this.scheduleResume(c, this.now + this.cost.irqExitNs);
+        return true;
+      case FRAME_TASK:
+        c.programRunning = false;
+        this.programsRunning--;
+        this.stalled = false;
+        return false;
+      case FRAME_IDLE:
+        c.idle = false;
+        c.polling = false;
+        return false;
+      default:
+        c.irqsDisabled = saved;
+        return c.dead;
+    }
+  }
+
+  private enterInterrupt(c: Cpu): void {
+    const pending = c.pendingLines;
+    const line = 31 - Math.clz32(pending & -pending);
+    c.pendingLines &= ~(1 << line);
+    const top = c.frames.length - 1;
+    const w = c.frameWait[top];
+    let cost = this.cost.irqEntryNs;
+    if (w !== null && w.wakesOnInterrupt) this.endWait(c, top, true);
+    if (this.interruptHandler === null) throw new SimulationError(`CPU ${c.id} took interrupt line ${line} but no arch interrupt handler is installed`);
+    this.pushFrame(c, this.interruptHandler(c.id, line), FRAME_IRQ, line);
+    c.irqsDisabled = true;
+    c.hardirqDepth++;
+    c.counters.irqsTaken++;
+    if (this.trace.enabled) this.emit(c, "ipi_entry", { reason: this.lineNamer(line) }, c.pendingFlow[line]);
+    c.counters.busyNs += cost;
+    this.scheduleResume(c, this.now + cost);
+  }
+
+  private emit(c: Cpu, name: string, fields: Record<string, string | number>, flow = 0): void {
+    this.trace.emit(this.now, c.id, c, name, fields, flow);
+  }
+
+  // ---------------------------------------------------------------- deadlock
+
+  private finishDeadlock(events: number, problemsBefore: number): RunOutcome {
+    const blocked: BlockedCpu[] = [];
+    for (const c of this.cpus) {
+      if (c.dead) continue;
+      for (let i = c.frames.length - 1; i >= 0; i--) {
+        const w = c.frameWait[i];
+        if (w === null || w.wakesOnInterrupt) continue;
+        blocked.push(describeBlocked(c, w, this.now - c.frameWaitSince[i], this.lineNamer));
+        break;
+      }
+    }
+    const cycle = findWaitCycle(blocked);
+    const lines = blocked.map((b) => `  CPU ${b.cpu} (irqs ${b.irqsDisabled ? "off" : "on"}${b.hardirq > 0 ? ", in hard IRQ" : ""}) spins on ${b.waitsFor}${b.holder >= 0 ? ` -> needs CPU ${b.holder}` : ""}, for ${b.waitedNs} ns${b.pending ? `, pending: ${b.pending}` : ""}`);
+    const cycleText = cycle ? `wait-for cycle: ${[...cycle, cycle[0]].map((x) => `CPU ${x}`).join(" -> ")}` : "no wait-for cycle (a CPU waits on one that will never act: lost interrupt or unfinished work)";
+    const message = `deadlock: no CPU can make progress since t=${this.stallTime} ns; ${cycleText}\n${lines.join("\n")}`;
+    const report: DeadlockReport = { stalledAt: this.stallTime, detectedAt: this.now, cpus: blocked, cycle, message };
+    this.reportProblem({ kind: "deadlock", time: this.stallTime, message, cpu: cycle ? cycle[0] : blocked[0]?.cpu });
+    return this.outcome("deadlock", events, problemsBefore, report);
+  }
+}
+
+const IDLE_STATE: TraceCpuState = { irqsDisabled: false, hardirqDepth: 0, idle: true };
+
+function describeBlocked(c: Cpu, w: Wait, waitedNs: number, lineName: (l: number) => string): BlockedCpu {
+  const pending: string[] = [];
+  for (let l = 0; l < 32; l++) if ((c.pendingLines & (1 << l)) !== 0) pending.push(lineName(l));
+  return { cpu: c.id, waitsFor: w.describe(), holder: w.holderCpu(), irqsDisabled: c.irqsDisabled, hardirq: c.hardirqDepth, waitedNs, pending: pending.join(", ") };
+}
+
+/** Without a kernel: an idle loop that halts until it has a program to run. */
+function defaultIdleTask(machine: Machine): (cpu: number) => CpuCode<void> {
+  return function* idle(cpu: number): CpuCode<void> {
+    const halt = new (class extends HaltWaitBase {})(machine, cpu);
+    while (!machine.hasQueuedProgram(cpu)) yield halt;
+  };
+}
+
+/** Halt until an interrupt is taken or a program is queued for this CPU. */
+export class HaltWaitBase implements Wait {
+  readonly wakesOnInterrupt = true;
+  readonly isCsdWait = false;
+  constructor(protected readonly machine: Machine, protected readonly cpu: number) {}
+  blocked(): boolean {
+    return !this.machine.hasQueuedProgram(this.cpu);
+  }
+  addWaiter(): void {}
+  describe(): string {
+    return `halt on CPU ${this.cpu}`;
+  }
+  holderCpu(): number {
+    return -1;
+  }
+}

@@ -26,3 +26,8 @@ export * from "./arch/descriptor";
 export * from "./arch/tokens";
 export * from "./arch/loader";
 export * from "./system";
+export * from "./trace/ftrace";
+export * from "./trace/chrome";
+export * from "./report/run-report";
+export * from "./workloads/index";
+export * from "./workloads/run-workload";

@@ -1,0 +1,157 @@
+import type { ArchStatistics } from "../arch/arch-ipi";
+import type { RunOutcome } from "../machine/machine";
+import type { RunProblem } from "../machine/problems";
+import type { StuckCsdReport } from "../kernel/smp";
+import type { WarningRecord } from "../kernel/warnings";
+import type { SmpSystem } from "../system";
+
+/** One row of the per-CPU table. */
+export interface CpuReportRow {
+  cpu: number;
+  online: boolean;
+  callbacks: number;
+  irqs: number;
+  ipisSent: number;
+  raisesMerged: number;
+  busyNs: number;
+  spinNs: number;
+}
+
+/** Everything a run produced, as plain data (what `--json` prints). */
+export interface RunReport {
+  config: {
+    arch: string;
+    archOptions: Record<string, string | number | boolean>;
+    cpus: number;
+    seed: number;
+    workload: string;
+    ops: number;
+    idle: string;
+    topology: string;
+  };
+  outcome: { status: RunOutcome["status"]; simTimeNs: number; events: number };
+  counts: {
+    callsIssued: number;
+    csdsQueued: number;
+    callbacksRun: number;
+    callbacksLocal: number;
+    ipisSent: number;
+    ipiSingleSends: number;
+    ipiMaskSends: number;
+    ipisSaved: number;
+    idlePollWakeups: number;
+    interruptsTaken: number;
+    interruptsMerged: number;
+    enxio: number;
+    ebusy: number;
+  };
+  latencyNs: { samples: number; p50: number; p99: number; max: number; mean: number };
+  perCpu: CpuReportRow[];
+  arch: ArchStatistics;
+  warnings: WarningRecord[];
+  problems: RunProblem[];
+  stuckCsds: StuckCsdReport[];
+}
+
+/** Collect a report from a system after a run. */
+export function buildRunReport(system: SmpSystem, outcome: RunOutcome, meta: { workload: string; ops: number; idle?: string }): RunReport {
+  const m = system.machine;
+  const st = system.kernel.stats;
+  const perCpu: CpuReportRow[] = m.cpus.map((c) => ({
+    cpu: c.id,
+    online: c.online,
+    callbacks: st.callbacksOn[c.id],
+    irqs: c.counters.irqsTaken,
+    ipisSent: st.ipisFrom[c.id],
+    raisesMerged: c.counters.raisesMerged,
+    busyNs: Math.round(c.counters.busyNs),
+    spinNs: Math.round(c.counters.spinNs),
+  }));
+  const lat = st.latency;
+  return {
+    config: { arch: system.descriptor.name, archOptions: { ...system.archOptions }, cpus: m.nrCpus, seed: m.seed, workload: meta.workload, ops: meta.ops, idle: meta.idle ?? "halt", topology: m.topology.describe() },
+    outcome: { status: outcome.status, simTimeNs: Math.round(outcome.timeNs), events: m.eventsDispatched },
+    counts: {
+      callsIssued: st.callsIssued,
+      csdsQueued: st.csdsQueued,
+      callbacksRun: st.callbacksRun,
+      callbacksLocal: st.callbacksLocal,
+      ipisSent: st.ipiTargets,
+      ipiSingleSends: st.ipisSingle,
+      ipiMaskSends: st.ipisMask,
+      ipisSaved: st.ipisSaved,
+      idlePollWakeups: st.idlePollKicks,
+      interruptsTaken: perCpu.reduce((s, r) => s + r.irqs, 0),
+      interruptsMerged: perCpu.reduce((s, r) => s + r.raisesMerged, 0),
+      enxio: st.enxio,
+      ebusy: st.ebusy,
+    },
+    latencyNs: { samples: lat.count, p50: lat.percentile(50), p99: lat.percentile(99), max: lat.percentile(100), mean: Math.round(lat.mean()) },
+    perCpu,
+    arch: system.arch.statistics(),
+    warnings: system.kernel.warnings.records.map((w) => ({ ...w })),
+    problems: [...m.problems],
+    stuckCsds: system.kernel.stuckCsds.map((s) => ({ ...s })),
+  };
+}
+
+const num = (n: number): string => n.toLocaleString("en-US");
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length === 0 ? 0 : s[Math.floor((s.length - 1) / 2)];
+}
+
+/** Human-readable report. Shows every CPU up to `maxCpuRows`, else a summary plus the busiest CPUs. */
+export function formatRunReport(r: RunReport, options: { maxCpuRows?: number } = {}): string {
+  const maxRows = options.maxCpuRows ?? 16;
+  const L: string[] = [];
+  const c = r.counts;
+  const opts = Object.entries(r.config.archOptions).map(([k, v]) => `${k}=${v}`).join(" ");
+  L.push(`smpcall run: workload ${r.config.workload} (${num(r.config.ops)} ops), arch ${r.config.arch}${opts ? ` [${opts}]` : ""}, ${r.config.cpus} CPUs, seed ${r.config.seed}, idle ${r.config.idle}`);
+  L.push(`  ${r.config.topology}`);
+  L.push(`  status: ${r.outcome.status} at ${(r.outcome.simTimeNs / 1e6).toFixed(6)} ms simulated, ${num(r.outcome.events)} events`);
+  L.push("");
+  L.push("Cross-calls");
+  const row = (k: string, v: string) => L.push(`  ${k.padEnd(26)}${v}`);
+  row("calls issued", num(c.callsIssued));
+  row("csds queued", num(c.csdsQueued));
+  row("callbacks run", `${num(c.callbacksRun)} (${num(c.callbacksLocal)} on the caller)`);
+  row("IPIs sent", `${num(c.ipisSent)} (${num(c.ipiSingleSends)} single, ${num(c.ipiMaskSends)} mask sends)`);
+  row("IPIs saved", `${num(c.ipisSaved)} (target queue already non-empty)`);
+  row("idle-poll wakeups", `${num(c.idlePollWakeups)} (no IPI needed)`);
+  row("interrupts taken", `${num(c.interruptsTaken)} (${num(c.interruptsMerged)} raises merged)`);
+  row("-ENXIO / -EBUSY", `${num(c.enxio)} / ${num(c.ebusy)}`);
+  L.push("");
+  L.push("Latency, queue to callback entry (simulated ns)");
+  L.push(`  p50 ${num(r.latencyNs.p50)}   p99 ${num(r.latencyNs.p99)}   max ${num(r.latencyNs.max)}   mean ${num(r.latencyNs.mean)}   (${num(r.latencyNs.samples)} remote callbacks)`);
+  L.push("");
+  L.push("Per CPU");
+  const head = `  ${"CPU".padStart(5)} ${"online".padStart(6)} ${"callbacks".padStart(10)} ${"irqs".padStart(8)} ${"IPIs sent".padStart(10)} ${"merged".padStart(7)} ${"busy ns".padStart(12)} ${"spin ns".padStart(12)}`;
+  const line = (x: CpuReportRow) => `  ${String(x.cpu).padStart(5)} ${(x.online ? "yes" : "no").padStart(6)} ${num(x.callbacks).padStart(10)} ${num(x.irqs).padStart(8)} ${num(x.ipisSent).padStart(10)} ${num(x.raisesMerged).padStart(7)} ${num(x.busyNs).padStart(12)} ${num(x.spinNs).padStart(12)}`;
+  L.push(head);
+  if (r.perCpu.length <= maxRows) {
+    for (const x of r.perCpu) L.push(line(x));
+  } else {
+    const busiest = [...r.perCpu].sort((a, b) => b.callbacks - a.callbacks || a.cpu - b.cpu).slice(0, 8);
+    for (const x of busiest) L.push(line(x));
+    L.push(`  ... ${r.perCpu.length - busiest.length} more CPUs (busiest 8 by callbacks shown; --json has all)`);
+    for (const [label, key] of [["callbacks", "callbacks"], ["irqs", "irqs"], ["spin ns", "spinNs"]] as const) {
+      const vals = r.perCpu.map((x) => x[key]);
+      L.push(`  ${label.padEnd(10)} min ${num(Math.min(...vals))}  median ${num(median(vals))}  max ${num(Math.max(...vals))}`);
+    }
+  }
+  L.push("");
+  L.push(`Arch ${r.config.arch}`);
+  const stats = Object.entries(r.arch);
+  L.push(stats.length ? "  " + stats.map(([k, v]) => `${k} ${num(v)}`).join("   ") : "  (no statistics)");
+  L.push("");
+  L.push(`Warnings (${r.warnings.length})`);
+  if (r.warnings.length === 0) L.push("  none");
+  for (const w of r.warnings) L.push(`  [CPU ${w.cpu} @ ${num(w.time)} ns] ${w.message}${w.count > 1 ? ` (x${w.count})` : ""}`);
+  L.push("");
+  L.push(`Problems (${r.problems.length})`);
+  if (r.problems.length === 0) L.push("  none");
+  for (const p of r.problems) L.push(`  ${p.kind} @ ${num(p.time)} ns: ${p.message.split("\n").join("\n    ")}`);
+  return L.join("\n") + "\n";
+}

@@ -55,6 +55,9 @@ export interface RunOutcome {
 export interface RunOptions {
   /** Stop with status "step-limit" after this many events (default: unlimited). */
   maxEvents?: number;
+  /** Called every `progressEvery` events (default 65536) with the events so far: for progress bars. */
+  onProgress?: (events: number, machine: Machine) => void;
+  progressEvery?: number;
 }
 
 /**
@@ -313,7 +316,14 @@ export class Machine {
     let events = 0;
     const heap = this.heap;
     const fast = this.chooser.earliestFirst;
+    const onProgress = options.onProgress;
+    const every = options.progressEvery ?? 65536;
+    let nextProgress = onProgress ? every : Number.POSITIVE_INFINITY;
     for (;;) {
+      if (events >= nextProgress) {
+        nextProgress += every;
+        onProgress!(events, this);
+      }
       if (this.progressCount === 0) {
         if (this.programsRunning === 0) break;
         if (!this.stalled) {

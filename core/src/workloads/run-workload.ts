@@ -2,7 +2,7 @@ import { UsageError } from "../errors";
 import { Prng } from "../machine/prng";
 import { buildRunReport, type RunReport } from "../report/run-report";
 import { createSmpSystem, type SmpSystem, type SystemConfig } from "../system";
-import type { RunOutcome } from "../machine/machine";
+import type { RunOptions, RunOutcome } from "../machine/machine";
 import { getWorkload } from "./index";
 
 /** Largest `ops` a run accepts. */
@@ -15,6 +15,8 @@ export interface WorkloadRunConfig extends SystemConfig {
   ops?: number;
   /** Event limit (default unlimited). */
   maxEvents?: number;
+  /** Progress callback (see RunOptions.onProgress). */
+  onProgress?: RunOptions["onProgress"];
 }
 
 export interface WorkloadRunResult {
@@ -30,7 +32,7 @@ export function runWorkload(config: WorkloadRunConfig): WorkloadRunResult {
   if (!Number.isInteger(ops) || ops < 1 || ops > MAX_OPS) throw new UsageError(`bad --ops ${ops}: expected an integer 1..${MAX_OPS}`);
   const system = createSmpSystem(config);
   workload.install({ system, ops, rng: new Prng(system.machine.seed).fork(`workload:${workload.name}`) });
-  const outcome = system.run({ maxEvents: config.maxEvents });
+  const outcome = system.run({ maxEvents: config.maxEvents, onProgress: config.onProgress });
   const report = buildRunReport(system, outcome, { workload: workload.name, ops, idle: config.idle ?? "halt" });
   return { system, outcome, report };
 }

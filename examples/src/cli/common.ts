@@ -1,0 +1,49 @@
+import {
+  UsageError, chooseArchSpec, loadArch, parseArchOptionPairs, MAX_CPUS, MIN_CPUS,
+  type ArchDescriptor, type RawArchOptions,
+} from "@smpcall/core";
+import type { CliIo } from "./io";
+
+/** Parse an integer flag in [min, max]; throws UsageError naming the flag, the value and the range. */
+export function parseIntOption(flag: string, text: string, min: number, max: number): number {
+  const t = String(text).trim();
+  const n = /^-?\d+$/.test(t) ? Number(t) : NaN;
+  if (!Number.isSafeInteger(n) || n < min || n > max) {
+    throw new UsageError(`bad ${flag} "${text}": expected an integer ${min}..${max}`);
+  }
+  return n;
+}
+
+/** `--cpus N`: 2..8192. */
+export function parseCpus(text: string): number {
+  return parseIntOption("--cpus", text, MIN_CPUS, MAX_CPUS);
+}
+
+/** `--seed S`: an integer 0..4294967295. */
+export function parseSeed(text: string): number {
+  return parseIntOption("--seed", text, 0, 4294967295);
+}
+
+/** Parse a choice flag; throws UsageError listing the choices. */
+export function parseChoice<T extends string>(flag: string, text: string, choices: readonly T[]): T {
+  if ((choices as readonly string[]).includes(text)) return text as T;
+  throw new UsageError(`bad ${flag} "${text}": choose one of ${choices.join(", ")}`);
+}
+
+/** Collect a repeatable flag's values (commander `argParser` helper). */
+export function collect(value: string, previous: string[] = []): string[] {
+  return [...previous, value];
+}
+
+/** `--arch-opt k=v` pairs (repeatable, or comma-separated). */
+export function parseArchOptPairs(list: readonly string[] | undefined): RawArchOptions {
+  return parseArchOptionPairs(list ?? []);
+}
+
+/**
+ * The backend for this invocation: `--arch`, else $SMPCALL_ARCH, else generic. A name resolves
+ * to `@smpcall/arch-<name>`; a path (has `/` or ends in .js) is loaded as a module from io.cwd.
+ */
+export function resolveArchDescriptor(spec: string | undefined, io: CliIo): ArchDescriptor {
+  return loadArch(chooseArchSpec(spec, io.env), io.cwd);
+}

@@ -1,0 +1,56 @@
+/** Where a command writes and what it can see of its environment; tests pass their own. */
+export interface CliIo {
+  /** Write to standard output (no newline added). */
+  out(text: string): void;
+  /** Write to standard error (no newline added). */
+  err(text: string): void;
+  /** Standard output is a terminal (progress bars only then). */
+  readonly isTTY: boolean;
+  readonly env: NodeJS.ProcessEnv;
+  readonly cwd: string;
+  /** Set the exit status the CLI ends with (0 ok, 1 problem found; usage errors are 2 via UsageError). */
+  setExitCode(code: number): void;
+}
+
+/** The real process's streams. */
+export function processIo(): CliIo & { exitCode: number } {
+  const io = {
+    exitCode: 0,
+    out: (t: string) => void process.stdout.write(t),
+    err: (t: string) => void process.stderr.write(t),
+    isTTY: process.stdout.isTTY === true,
+    env: process.env,
+    cwd: process.cwd(),
+    setExitCode(code: number) {
+      io.exitCode = code;
+    },
+  };
+  return io;
+}
+
+/** An in-memory io for tests: collects output. */
+export function memoryIo(env: NodeJS.ProcessEnv = {}, cwd = process.cwd()): CliIo & { stdout: string; stderr: string; exitCode: number } {
+  const io = {
+    stdout: "",
+    stderr: "",
+    exitCode: 0,
+    isTTY: false,
+    env,
+    cwd,
+    out(t: string) {
+      io.stdout += t;
+    },
+    err(t: string) {
+      io.stderr += t;
+    },
+    setExitCode(code: number) {
+      io.exitCode = code;
+    },
+  };
+  return io;
+}
+
+/** Progress bars only on a terminal, never in CI. */
+export function wantsProgress(io: CliIo, json: boolean): boolean {
+  return io.isTTY && !json && !io.env.CI;
+}

@@ -1,0 +1,81 @@
+import "reflect-metadata";
+import { SmpcallError, UsageError } from "@smpcall/core";
+import { Command, CommanderError } from "commander";
+import { processIo, type CliIo } from "./io";
+// commands
+import { registerArchsCommand } from "./commands/archs";
+import { registerRunCommand } from "./commands/run";
+import { registerBenchCommand } from "./commands/bench";
+
+/** Exit status for a crash (a bug in smpcall, not in the user's input or run). */
+export const EXIT_INTERNAL = 70;
+
+/** Commander's output through `io`; its errors become one `smpcall: ...` line. */
+function output(io: CliIo) {
+  return {
+    writeOut: (s: string) => io.out(s),
+    writeErr: (s: string) => io.err(s),
+    outputError: (s: string, write: (s: string) => void) => write(`smpcall: ${s.replace(/^error: /, "").trimEnd()} (see --help)\n`),
+  };
+}
+
+/** Build the `smpcall` program with every command registered. */
+export function buildProgram(io: CliIo): Command {
+  const program = new Command("smpcall");
+  program
+    .description("Linux kernel/smp.c cross-calls on a deterministic simulated multiprocessor, with pluggable arch IPI backends")
+    .version(require("../../package.json").version as string)
+    .exitOverride()
+    .configureOutput(output(io))
+    .addHelpText("after", "\nExit status: 0 ok, 1 a run found a problem, 2 usage error. Every command has --help.");
+  // commands
+  registerArchsCommand(program, io);
+  registerRunCommand(program, io);
+  registerBenchCommand(program, io);
+  for (const c of program.commands) c.exitOverride().configureOutput(output(io));
+  return program;
+}
+
+/**
+ * Run the CLI with `argv` (without node and script). Returns the exit status: 0 ok, 1 a run
+ * found a problem, 2 usage error (one line on stderr, no stack), 70 internal error.
+ */
+export async function main(argv: readonly string[], io: CliIo & { exitCode?: number }): Promise<number> {
+  let code = 0;
+  io.setExitCode = ((orig) => (c: number) => {
+    code = c;
+    orig.call(io, c);
+  })(io.setExitCode);
+  const program = buildProgram(io);
+  if (argv.length === 0) {
+    io.out(program.helpInformation());
+    return 0;
+  }
+  try {
+    await program.parseAsync([...argv], { from: "user" });
+    return code;
+  } catch (e) {
+    if (e instanceof CommanderError) {
+      if (e.code === "commander.helpDisplayed" || e.code === "commander.version" || e.code === "commander.help") return 0;
+      return 2;
+    }
+    if (e instanceof UsageError) {
+      io.err(`smpcall: ${e.message}\n`);
+      return 2;
+    }
+    if (e instanceof RangeError || (e instanceof SmpcallError && e.code === "SMPCALL_USAGE")) {
+      io.err(`smpcall: ${e.message}\n`);
+      return 2;
+    }
+    io.err(`smpcall: internal error: ${(e as Error).stack ?? String(e)}\n`);
+    return EXIT_INTERNAL;
+  }
+}
+
+/** Entry point of the `smpcall` binary. */
+export function runCli(): void {
+  const io = processIo();
+  void main(process.argv.slice(2), io).then((code) => {
+    process.exitCode = code;
+  });
+}

@@ -31,7 +31,9 @@ export type SmpCondFunc<I = any> = (cpu: number, info: I) => boolean;
  * spins on (blocked while CSD_FLAG_LOCK is set).
  */
 export class CallSingleData extends WaitChannel {
-  override readonly isCsdWait = true;
+  override get isCsdWait(): boolean {
+    return true;
+  }
   /** Flags word: CSD_FLAG_LOCK and the type. Unlocking stores 0. */
   flags = 0;
   func: SmpCallFunc | null;
@@ -44,18 +46,26 @@ export class CallSingleData extends WaitChannel {
   dst = -1;
   /** When it was queued (ns), for latency. */
   queuedAt = 0;
-  /** Pointer-like text for traces, e.g. `000000000000002a`. */
-  readonly hex: string;
 
   /**
    * @param id unique id (the kernel prints the csd's address; we print this)
-   * @param owner where the csd lives, e.g. `cfd_data[3]`, `csd_data[1]`, `stack of CPU 2`
+   * @param owner where the csd lives: `cfd_data`, `csd_data`, `stack` (of CPU ownerCpu) or `caller`
+   * @param ownerCpu the CPU whose per-CPU data or stack holds it (-1 for caller-owned)
    */
-  constructor(readonly id: number, readonly owner: string, func: SmpCallFunc | null = null, info: unknown = undefined) {
+  constructor(readonly id: number, readonly owner: "cfd_data" | "csd_data" | "stack" | "caller", readonly ownerCpu: number, func: SmpCallFunc | null = null, info: unknown = undefined) {
     super();
     this.func = func;
     this.info = info;
-    this.hex = id.toString(16).padStart(16, "0");
+  }
+
+  /** Pointer-like text for traces, e.g. `000000000000002a`. */
+  get hex(): string {
+    return this.id.toString(16).padStart(16, "0");
+  }
+
+  /** Where the csd lives, e.g. `cfd_data[3]`. */
+  get where(): string {
+    return this.ownerCpu < 0 ? this.owner : `${this.owner}[${this.ownerCpu}]`;
   }
 
   /** CSD_FLAG_LOCK set? */

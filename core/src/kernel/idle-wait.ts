@@ -6,7 +6,9 @@ import { WaitChannel } from "../machine/step";
  * when need_resched is set, or when a program is queued for the CPU.
  */
 export class IdleWait extends WaitChannel {
-  override readonly wakesOnInterrupt = true;
+  override get wakesOnInterrupt(): boolean {
+    return true;
+  }
   constructor(private readonly machine: Machine, private readonly cpu: number) {
     super();
   }

@@ -116,7 +116,7 @@ export class SmpKernel implements SmpHandlers {
 
   /** INIT_CSD: a caller-owned csd for `smpCallFunctionSingleAsync`. */
   initCsd<I>(func: SmpCallFunc<I>, info?: I): CallSingleData {
-    return new CallSingleData(this.nextCsdId++, "caller", func, info);
+    return new CallSingleData(this.nextCsdId++, "caller", -1, func, info);
   }
 
   // ------------------------------------------------------------------ CSD lock
@@ -162,7 +162,7 @@ export class SmpKernel implements SmpHandlers {
       this.warnings.warnOnce("csd_unlock:not-locked", c.id, this.machine.now, `csd_unlock of csd#${csd.id} (${funcName(csd.func)}) that is not locked`, c);
     }
     csd.flags = 0;
-    if (csd.waiters.length > 0) this.machine.wake(csd);
+    if (csd.firstWaiter !== -1) this.machine.wake(csd);
   }
 
   private reportStuckCsd(csd: CallSingleData, waitedNs: number, prev: StuckCsdReport | null): StuckCsdReport {
@@ -187,17 +187,17 @@ export class SmpKernel implements SmpHandlers {
   }
 
   private cfdCsd(cfd: CallFunctionData, self: number, target: number): CallSingleData {
-    return (cfd.csd[target] ??= new CallSingleData(this.nextCsdId++, `cfd_data[${self}]`));
+    return (cfd.csd[target] ??= new CallSingleData(this.nextCsdId++, "cfd_data", self));
   }
 
   private csdDataOf(cpu: number): CallSingleData {
-    return (this.csdData[cpu] ??= new CallSingleData(this.nextCsdId++, `csd_data[${cpu}]`));
+    return (this.csdData[cpu] ??= new CallSingleData(this.nextCsdId++, "csd_data", cpu));
   }
 
   /** The on-stack csd of a synchronous single call (one per CPU and nesting depth). */
   private stackCsd(cpu: number, depth: number): CallSingleData {
     const s = this.stackCsds[cpu];
-    return (s[depth] ??= new CallSingleData(this.nextCsdId++, `stack of CPU ${cpu}`));
+    return (s[depth] ??= new CallSingleData(this.nextCsdId++, "stack", cpu));
   }
 
   // ------------------------------------------------------------------ context checks
@@ -275,7 +275,7 @@ export class SmpKernel implements SmpHandlers {
       const info = csd.info;
       this.csdUnlock(csd);
       const was = m.localIrqSave();
-      yield* this.csdDoFunc(func, info, csd.hex, -1);
+      yield* this.csdDoFunc(func, info, csd, -1);
       m.localIrqRestore(was);
       return 0;
     }
@@ -393,7 +393,7 @@ export class SmpKernel implements SmpHandlers {
     else if (nrCpus > 1) yield* this.sendCallFunctionIpiMask(cfd.cpumaskIpi);
     if (runLocal) {
       const was = m.localIrqSave();
-      yield* this.csdDoFunc(func as SmpCallFunc, info, "local", -1);
+      yield* this.csdDoFunc(func as SmpCallFunc, info, null, -1);
       m.localIrqRestore(was);
     }
     if (wait) {
@@ -530,7 +530,9 @@ export class SmpKernel implements SmpHandlers {
         this.warnings.warn("flush:offline-callback", c.id, m.now, `IPI callback ${funcName(e.func)} sent to offline CPU`, c);
       }
     }
-    yield m.cost.flushSetupNs;
+    const cbNs = m.cost.callbackNs;
+    // The list setup cost is paid with the first callback's step (one step less per flush).
+    let setupNs = m.cost.flushSetupNs;
     // Pass 1: synchronous entries, someone spins on them.
     let prev: CallSingleData | null = null;
     let e: CallSingleData | null = head;
@@ -539,7 +541,12 @@ export class SmpKernel implements SmpHandlers {
       if ((e.flags & CSD_FLAG_TYPE_MASK) === CSD_TYPE_SYNC) {
         if (prev === null) head = next;
         else prev.next = next;
-        yield* this.csdDoFunc(e.func!, e.info, e.hex, e.queuedAt);
+        const func = e.func!;
+        const r = this.callbackBegin(func, e.info, e, e.queuedAt);
+        if (isCpuCode(r)) yield* r;
+        else yield cbNs + setupNs;
+        setupNs = 0;
+        this.callbackEnd(func, e);
         this.csdUnlock(e);
       } else {
         prev = e;
@@ -553,10 +560,13 @@ export class SmpKernel implements SmpHandlers {
       if ((e.flags & CSD_FLAG_TYPE_MASK) === CSD_TYPE_ASYNC) {
         const func = e.func!;
         const info = e.info;
-        const hex = e.hex;
         const queuedAt = e.queuedAt;
         this.csdUnlock(e);
-        yield* this.csdDoFunc(func, info, hex, queuedAt);
+        const r = this.callbackBegin(func, info, e, queuedAt);
+        if (isCpuCode(r)) yield* r;
+        else yield cbNs + setupNs;
+        setupNs = 0;
+        this.callbackEnd(func, e);
       } else {
         this.csdUnlock(e);
       }
@@ -564,21 +574,35 @@ export class SmpKernel implements SmpHandlers {
     }
   }
 
-  /** csd_do_func: run one callback between csd_function_entry and csd_function_exit. */
-  private *csdDoFunc(func: SmpCallFunc, info: unknown, csdHex: string, queuedAt: number): CpuCode<void> {
+  /**
+   * csd_do_func, first half: `csd_function_entry`, latency, and the call itself. Returns what the
+   * callback returned: a generator to drive with `yield*`, or nothing (then the caller yields the
+   * cost model's callback time). Split this way so a plain callback costs no generator object.
+   */
+  private callbackBegin(func: SmpCallFunc, info: unknown, csd: CallSingleData | null, queuedAt: number): void | CpuCode<void> {
     const m = this.machine;
     const cpu = m.current;
-    const c = m.cpus[cpu];
-    const tracing = m.trace.enabled;
-    if (tracing) m.trace.emit(m.now, cpu, c, "csd_function_entry", { func: funcName(func), csd: csdHex });
+    if (m.trace.enabled) m.trace.emit(m.now, cpu, m.cpus[cpu], "csd_function_entry", { func: funcName(func), csd: csd ? csd.hex : "local" });
     if (queuedAt >= 0) this.stats.latency.record(m.now - queuedAt);
     else this.stats.callbacksLocal++;
-    const r = func(info, cpu);
-    if (isCpuCode(r)) yield* r;
-    else yield m.cost.callbackNs;
-    if (tracing) m.trace.emit(m.now, cpu, c, "csd_function_exit", { func: funcName(func), csd: csdHex });
+    return func(info, cpu);
+  }
+
+  /** csd_do_func, second half: `csd_function_exit` and the counters. */
+  private callbackEnd(func: SmpCallFunc, csd: CallSingleData | null): void {
+    const m = this.machine;
+    const cpu = m.current;
+    if (m.trace.enabled) m.trace.emit(m.now, cpu, m.cpus[cpu], "csd_function_exit", { func: funcName(func), csd: csd ? csd.hex : "local" });
     this.stats.callbacksRun++;
     this.stats.callbacksOn[cpu]++;
+  }
+
+  /** csd_do_func as one generator, for the paths that are not hot (local calls). */
+  private *csdDoFunc(func: SmpCallFunc, info: unknown, csd: CallSingleData | null, queuedAt: number): CpuCode<void> {
+    const r = this.callbackBegin(func, info, csd, queuedAt);
+    if (isCpuCode(r)) yield* r;
+    else yield this.machine.cost.callbackNs;
+    this.callbackEnd(func, csd);
   }
 
   // ------------------------------------------------------------------ idle and hotplug

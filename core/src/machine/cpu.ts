@@ -40,8 +40,6 @@ export class Cpu {
   needResched = false;
   /** Pending interrupt lines, bit n = line n raised and not yet taken. */
   pendingLines = 0;
-  /** Trace flow id of the first raise of each pending line (for IPI arrows). */
-  readonly pendingFlow = new Float64Array(32);
   /** Code frames, innermost last. */
   readonly frames: CpuCode<unknown>[] = [];
   /** Kind of each frame (FRAME_*). */

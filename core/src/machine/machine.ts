@@ -6,7 +6,7 @@ import { Cpu, FRAME_IDLE, FRAME_IRQ, FRAME_TASK } from "./cpu";
 import { CpuMask } from "./cpumask";
 import { EV_CALLBACK, EV_CANCELLED, EV_CPU_RESUME, EV_IRQ_RAISE, EV_WATCHDOG, EventHeap } from "./event-heap";
 import { Prng } from "./prng";
-import type { CpuCode, Wait } from "./step";
+import type { CpuCode, Wait, WaitChannel } from "./step";
 import { Topology, type TopologyOptions } from "./topology";
 import { findWaitCycle, type BlockedCpu, type DeadlockReport, type RunProblem } from "./problems";
 
@@ -16,6 +16,8 @@ export const MAX_CPUS = 8192;
 
 /** A frame that runs hotplug stop work (irqs off, preempting the task). */
 const FRAME_STOP = 3;
+/** Most steps a CPU takes in a row on the earliest-first fast path before yielding to the heap. */
+const FAST_FORWARD_LIMIT = 256;
 
 export interface MachineConfig {
   /** Number of CPUs, MIN_CPUS..MAX_CPUS. */
@@ -90,11 +92,16 @@ export class Machine {
   readonly problems: RunProblem[] = [];
 
   private progressCount = 0;
+  /** Steps taken on the fast path (counted as events). */
+  private fastForwardSteps = 0;
+  private readonly fastForward: boolean;
   private programsRunning = 0;
   private stalled = false;
   private stallEpoch = 0;
   private stallTime = 0;
   private readonly watchdogFiredEpoch: Int32Array;
+  /** Trace flow id of the first raise of each pending line, 32 lines per CPU (for IPI arrows). */
+  private readonly pendingFlow: Float64Array;
   private readonly callbacks: ((() => void) | undefined)[] = [];
   private readonly freeCallbackSlots: number[] = [];
   private readonly queuedPrograms: (CpuCode<unknown>[] | undefined)[];
@@ -113,6 +120,7 @@ export class Machine {
     this.seed = (config.seed ?? 1) >>> 0;
     this.random = new Prng(this.seed).fork("machine");
     this.chooser = config.chooser ?? new EarliestEventChooser(new Prng(this.seed).fork("chooser"));
+    this.fastForward = this.chooser.earliestFirst;
     this.trace = config.trace ?? new TraceSink(false);
     this.topology = new Topology(n, config.topology);
     this.cost = makeCostModel(config.cost);
@@ -120,6 +128,7 @@ export class Machine {
     this.onlineMask = new CpuMask(n).setAll();
     this.presentMask = new CpuMask(n).setAll();
     this.watchdogFiredEpoch = new Int32Array(n).fill(-1);
+    this.pendingFlow = new Float64Array(n * 32);
     this.queuedPrograms = new Array(n);
     for (const cpu of config.offlineAtBoot ?? []) {
       if (!Number.isInteger(cpu) || cpu <= 0 || cpu >= n) throw new RangeError(`offlineAtBoot: CPU ${cpu} must be in 1..${n - 1} (CPU 0 boots the machine)`);
@@ -264,13 +273,21 @@ export class Machine {
   }
 
   /** Wake the CPUs spinning on `channel`: they re-check their condition shortly. */
-  wake(channel: { readonly waiters: number[] }): void {
-    const ws = channel.waiters;
-    for (let i = 0; i < ws.length; i++) {
-      const c = this.cpus[ws[i]];
-      if (c.resumeEvent < 0 && c.waiting !== null && !c.dead) this.scheduleResume(c, this.now + this.cost.spinWakeNs);
+  wake(channel: WaitChannel): void {
+    const first = channel.firstWaiter;
+    if (first === -1) return;
+    channel.firstWaiter = -1;
+    this.wakeCpu(first);
+    const more = channel.moreWaiters;
+    if (more !== null) {
+      channel.moreWaiters = null;
+      for (let i = 0; i < more.length; i++) this.wakeCpu(more[i]);
     }
-    ws.length = 0;
+  }
+
+  private wakeCpu(cpu: number): void {
+    const c = this.cpus[cpu];
+    if (c.resumeEvent < 0 && c.waiting !== null && !c.dead) this.scheduleResume(c, this.now + this.cost.spinWakeNs);
   }
 
   /** Record a problem found during the run (the CLI exits 1 when there is any). */
@@ -332,6 +349,11 @@ export class Machine {
           this.stallTime = this.now;
         }
         if (heap.size === 0) return this.finishDeadlock(events, problemsBefore);
+      }
+      if (this.fastForwardSteps !== 0) {
+        events += this.fastForwardSteps;
+        this.eventsDispatched += this.fastForwardSteps;
+        this.fastForwardSteps = 0;
       }
       if (events >= maxEvents) {
         this.reportProblem({ kind: "step-limit", time: this.now, message: `step limit of ${maxEvents} events reached with ${this.programsRunning} program(s) unfinished: livelock or a run too long for the limit` });
@@ -425,7 +447,7 @@ export class Machine {
       return;
     }
     c.pendingLines |= bit;
-    c.pendingFlow[line] = flow;
+    this.pendingFlow[(c.id << 5) | line] = flow;
     if (c.dead || c.resumeEvent >= 0 || c.irqsDisabled) return;
     const w = c.waiting;
     if (w !== null) this.scheduleResume(c, this.now + (w.wakesOnInterrupt ? (c.polling ? this.cost.pollExitNs : this.cost.haltExitNs) : 0));
@@ -471,6 +493,7 @@ export class Machine {
   private stepCpu(c: Cpu): void {
     const prev = this.current;
     this.current = c.id;
+    let ff = 0;
     try {
       if (c.dead) return;
       if (c.stopWork !== null && c.hardirqDepth === 0) {
@@ -508,7 +531,20 @@ export class Machine {
         const v = r.value;
         if (typeof v === "number") {
           if (v > 0) c.counters.busyNs += v;
-          this.scheduleResume(c, this.now + v);
+          const t = this.now + v;
+          // Earliest-first fast path: when this step ends before any pending event, no other
+          // CPU or interrupt could act in between, so keep stepping this CPU without a heap
+          // round-trip. Bounded, and counted as events, so step limits still apply.
+          if (this.fastForward && ff < FAST_FORWARD_LIMIT && c.resumeEvent < 0) {
+            const next = this.heap.peek();
+            if (next < 0 || this.heap.time(next) > t) {
+              this.now = t;
+              ff++;
+              this.fastForwardSteps++;
+              continue;
+            }
+          }
+          this.scheduleResume(c, t);
           return;
         }
         if (!v.blocked(c.id)) continue;
@@ -587,7 +623,7 @@ export class Machine {
     c.irqsDisabled = true;
     c.hardirqDepth++;
     c.counters.irqsTaken++;
-    if (this.trace.enabled) this.emit(c, "ipi_entry", { reason: this.lineNamer(line) }, c.pendingFlow[line]);
+    if (this.trace.enabled) this.emit(c, "ipi_entry", { reason: this.lineNamer(line) }, this.pendingFlow[(c.id << 5) | line]);
     c.counters.busyNs += cost;
     this.scheduleResume(c, this.now + cost);
   }

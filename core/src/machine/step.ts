@@ -34,17 +34,33 @@ export interface Wait {
  * condition calls `Machine.wake(channel)`.
  */
 export abstract class WaitChannel implements Wait {
-  /** CPUs blocked on this channel. */
-  readonly waiters: number[] = [];
-  readonly wakesOnInterrupt: boolean = false;
-  readonly isCsdWait: boolean = false;
+  /** First CPU blocked on this channel, or -1 (most channels have one waiter: no array needed). */
+  firstWaiter = -1;
+  /** Further waiters, allocated only when a second CPU waits. */
+  moreWaiters: number[] | null = null;
+  /** Prototype getters, not fields: a channel (e.g. every csd) carries no per-instance flags. */
+  get wakesOnInterrupt(): boolean {
+    return false;
+  }
+  get isCsdWait(): boolean {
+    return false;
+  }
   abstract blocked(cpu: number): boolean;
   abstract describe(): string;
   holderCpu(): number {
     return -1;
   }
   addWaiter(cpu: number): void {
-    if (this.waiters.indexOf(cpu) < 0) this.waiters.push(cpu);
+    if (this.firstWaiter === -1 || this.firstWaiter === cpu) {
+      this.firstWaiter = cpu;
+      return;
+    }
+    const more = (this.moreWaiters ??= []);
+    if (more.indexOf(cpu) < 0) more.push(cpu);
+  }
+  /** Are CPUs blocked here? */
+  get hasWaiters(): boolean {
+    return this.firstWaiter !== -1;
   }
 }
 

@@ -27,10 +27,13 @@ export function opsShare(cpu: number, n: number, ops: number): number {
   return Math.floor(ops / n) + (cpu < ops % n ? 1 : 0);
 }
 
-/** Spawn `perOp(k)` `opsShare` times on every CPU that has a share, with random think time between ops. */
-export function spreadOps(ctx: WorkloadContext, thinkNs: [number, number], perOp: (cpu: number, k: number) => CpuCode<unknown>): void {
+/**
+ * Spawn `perOp(k)` `opsShare` times on each of the first `senders` CPUs (default all) that has a
+ * share, with random think time between ops.
+ */
+export function spreadOps(ctx: WorkloadContext, thinkNs: [number, number], perOp: (cpu: number, k: number) => CpuCode<unknown>, senders?: number): void {
   const m = ctx.system.machine;
-  const n = m.nrCpus;
+  const n = Math.min(m.nrCpus, senders ?? m.nrCpus);
   for (let cpu = 0; cpu < n; cpu++) {
     const share = opsShare(cpu, n, ctx.ops);
     if (share === 0 || !m.cpus[cpu].online) continue;

@@ -1,0 +1,90 @@
+import { describe, expect, it } from "@jest/globals";
+import { EventHeap, EV_CPU_RESUME, Machine, Prng, Topology, makeCostModel, PredicateWait } from "@smpcall/core";
+
+describe("EventHeap", () => {
+  it("pops in (time, seq) order and reuses slots", () => {
+    const h = new EventHeap(2);
+    const rng = new Prng(9);
+    const pushed: [number, number][] = [];
+    for (let i = 0; i < 500; i++) {
+      const t = rng.int(50);
+      h.push(t, EV_CPU_RESUME, i, 0);
+      pushed.push([t, i]);
+    }
+    const order: number[] = [];
+    for (let id = h.pop(); id >= 0; id = h.pop()) {
+      order.push(h.cpu(id));
+      h.release(id);
+    }
+    const expected = [...pushed].sort((a, b) => a[0] - b[0] || a[1] - b[1]).map((x) => x[1]);
+    expect(order).toEqual(expected);
+    h.push(1, EV_CPU_RESUME, 7, 0);
+    expect(h.size).toBe(1);
+  });
+
+  it("removeAt keeps the heap ordered", () => {
+    const h = new EventHeap();
+    for (const t of [5, 1, 9, 3, 7]) h.push(t, EV_CPU_RESUME, t, 0);
+    h.release(h.removeAt(2));
+    const times: number[] = [];
+    for (let id = h.pop(); id >= 0; id = h.pop()) times.push(h.time(id));
+    expect(times).toEqual([...times].sort((a, b) => a - b));
+    expect(times).toHaveLength(4);
+  });
+});
+
+describe("Prng", () => {
+  it("is deterministic per seed and forks independent streams", () => {
+    const a = new Prng(123), b = new Prng(123), c = new Prng(124);
+    const xs = Array.from({ length: 5 }, () => a.nextU32());
+    expect(Array.from({ length: 5 }, () => b.nextU32())).toEqual(xs);
+    expect(Array.from({ length: 5 }, () => c.nextU32())).not.toEqual(xs);
+    expect(new Prng(1).fork("x").nextU32()).toBe(new Prng(1).fork("x").nextU32());
+    expect(new Prng(1).fork("x").nextU32()).not.toBe(new Prng(1).fork("y").nextU32());
+    expect(Prng.seedFrom("42")).toBe(42);
+  });
+});
+
+describe("Topology and cost model", () => {
+  it("maps CPUs to threads, cores, packages and nodes", () => {
+    const t = new Topology(64, { threadsPerCore: 2, coresPerPackage: 8, packagesPerNode: 2 });
+    expect([t.coreOf(5), t.threadOf(5), t.packageOf(17), t.nodeOf(33)]).toEqual([2, 1, 1, 1]);
+    expect(t.sameCore(4, 5)).toBe(true);
+    expect(t.nrNodes).toBe(2);
+    expect(() => new Topology(4, { threadsPerCore: 0 })).toThrow(/threadsPerCore/);
+  });
+  it("rejects negative costs", () => {
+    expect(() => makeCostModel({ irqEntryNs: -1 })).toThrow(/irqEntryNs/);
+  });
+});
+
+describe("Machine", () => {
+  it("rejects machines outside 2..8192 CPUs", () => {
+    expect(() => new Machine({ cpus: 1 })).toThrow(/2\.\.8192/);
+    expect(() => new Machine({ cpus: 8193 })).toThrow(/2\.\.8192/);
+  });
+
+  it("blocks a wait until whoever changes its condition wakes it; unwoken, the machine reports a deadlock", () => {
+    for (const wakeIt of [true, false]) {
+      const m = new Machine({ cpus: 2 });
+      let flag = false;
+      let sawAt = -1;
+      const w = new PredicateWait(() => flag, "flag", 0);
+      m.spawn(0, (function* () { yield 1000; flag = true; if (wakeIt) m.wake(w); })());
+      m.spawn(1, (function* () { yield w; sawAt = m.now; })());
+      const out = m.run({ maxEvents: 100 });
+      if (wakeIt) {
+        expect(out.status).toBe("completed");
+        expect(sawAt).toBeGreaterThanOrEqual(1000);
+      } else {
+        expect(out.status).toBe("deadlock");
+        expect(out.deadlock!.cpus).toEqual([expect.objectContaining({ cpu: 1, waitsFor: "flag", holder: 0 })]);
+        expect(sawAt).toBe(-1);
+      }
+    }
+  });
+
+  it("smpProcessorId outside CPU code is an error that says what to do", () => {
+    expect(() => new Machine({ cpus: 2 }).smpProcessorId()).toThrow(/inside a program passed to spawn/);
+  });
+});

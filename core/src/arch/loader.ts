@@ -47,7 +47,7 @@ export function loadArch(spec: string, cwd: string = process.cwd()): ArchDescrip
     try {
       mod = require(file);
     } catch (e) {
-      throw new ArchLoadError(`arch module ${spec} failed to load: ${(e as Error).message}`, { cause: e });
+      throw new ArchLoadError(`arch module ${spec} failed to load: ${firstLine((e as Error).message)}`, { cause: e });
     }
     const d = descriptorFromModule(mod);
     if (!d) throw new ArchLoadError(`arch module ${spec} does not export a backend: export an ArchDescriptor as "descriptor" or as the default export`);
@@ -57,15 +57,16 @@ export function loadArch(spec: string, cwd: string = process.cwd()): ArchDescrip
     throw new ArchLoadError(`bad arch name "${spec}": use a name such as ${listArchNames().join(", ") || DEFAULT_ARCH}, or a module path like ./my-arch.js`);
   }
   const pkg = ARCH_PACKAGE_PREFIX + spec;
+  try {
+    require.resolve(pkg);
+  } catch {
+    throw new ArchLoadError(`unknown arch "${spec}" (no package ${pkg}); available: ${listArchNames().join(", ") || "(none found)"}`);
+  }
   let mod: unknown;
   try {
     mod = require(pkg);
   } catch (e) {
-    const err = e as NodeJS.ErrnoException;
-    if (err.code === "MODULE_NOT_FOUND" && String(err.message).includes(pkg)) {
-      throw new ArchLoadError(`unknown arch "${spec}" (no package ${pkg}); available: ${listArchNames().join(", ") || "(none found)"}`);
-    }
-    throw new ArchLoadError(`arch package ${pkg} failed to load: ${err.message}`, { cause: e });
+    throw new ArchLoadError(`arch package ${pkg} failed to load: ${firstLine((e as Error).message)}`, { cause: e });
   }
   const d = descriptorFromModule(mod);
   if (!d) throw new ArchLoadError(`arch package ${pkg} does not export a backend yet; available: ${listArchNames().join(", ")}`);
@@ -103,4 +104,8 @@ export function listArchs(): ArchDescriptor[] {
     }
   }
   return out;
+}
+
+function firstLine(text: string): string {
+  return String(text).split("\n")[0];
 }

@@ -1,0 +1,136 @@
+import { describe, expect, it } from "@jest/globals";
+import { spawnSync } from "node:child_process";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { main } from "../src/cli/main";
+import { memoryIo } from "../src/cli/io";
+
+async function cli(args: string[], env: NodeJS.ProcessEnv = {}) {
+  const io = memoryIo(env);
+  const code = await main(args, io);
+  return { code, stdout: io.stdout, stderr: io.stderr };
+}
+
+const BIN = path.resolve(__dirname, "../bin/smpcall.js");
+
+describe("smpcall CLI", () => {
+  it("--help lists the commands and every command has --help", async () => {
+    const top = await cli(["--help"]);
+    expect(top.code).toBe(0);
+    for (const c of ["archs", "run", "bench"]) expect(top.stdout).toContain(c);
+    for (const c of ["archs", "run", "bench"]) {
+      const r = await cli([c, "--help"]);
+      expect(r.code).toBe(0);
+      expect(r.stdout).toContain(`Usage: smpcall ${c}`);
+    }
+    expect((await cli(["run", "--help"])).stdout).toMatch(/single-storm +every CPU sends async/);
+  });
+
+  it.each([
+    [["--cpus", "0"], /bad --cpus "0": expected an integer 2\.\.8192/],
+    [["--cpus", "-3"], /bad --cpus "-3"/],
+    [["--cpus", "abc"], /bad --cpus "abc"/],
+    [["--cpus", "100000"], /bad --cpus "100000": expected an integer 2\.\.8192/],
+    [["--workload", "nope"], /argument 'nope' is invalid\. Allowed choices are mixed, broadcast, single-storm, tlb-shootdown/],
+    [["--arch", "nope"], /unknown arch "nope" \(no package @smpcall\/arch-nope\); available: .*generic/],
+    [["--arch", "./does-not-exist.js"], /arch module \.\/does-not-exist\.js not found/],
+    [["--arch", "./package.json"], /does not export a backend/],
+    [["--ops", "0"], /bad --ops "0"/],
+    [["--seed", "x"], /bad --seed "x"/],
+    [["--arch-opt", "latencyNs=fast"], /bad value "fast" for option latencyNs of arch generic: expected integer 0\.\.1000000/],
+    [["--arch-opt", "nosuch=1"], /unknown option "nosuch" for arch generic; its options are: latencyNs, sendCostNs/],
+  ])("bad input %j exits 2 with one clear line on stderr", async (args, message) => {
+    const r = await cli(["run", ...args]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(message);
+    expect(r.stderr.trimEnd().split("\n")).toHaveLength(1);
+    expect(r.stderr).not.toMatch(/\n\s+at /);
+    expect(r.stdout).toBe("");
+  });
+
+  it("run prints a readable report with the counts, latency, per-CPU table and warnings", async () => {
+    const r = await cli(["run", "--cpus", "8", "--workload", "mixed", "--ops", "200"]);
+    expect(r.code).toBe(0);
+    for (const s of ["calls issued", "callbacks run", "IPIs sent", "IPIs saved", "p50", "p99", "Per CPU", "Warnings", "Problems (0)"]) expect(r.stdout).toContain(s);
+  });
+
+  it("run --json prints one JSON object; the same seed gives byte-identical output, another seed differs", async () => {
+    const a = await cli(["run", "--cpus", "16", "--workload", "single-storm", "--seed", "5", "--json"]);
+    const b = await cli(["run", "--cpus", "16", "--workload", "single-storm", "--seed", "5", "--json"]);
+    const c = await cli(["run", "--cpus", "16", "--workload", "single-storm", "--seed", "6", "--json"]);
+    expect(a.code).toBe(0);
+    expect(a.stdout).toBe(b.stdout);
+    expect(a.stdout).not.toBe(c.stdout);
+    const report = JSON.parse(a.stdout);
+    expect(report.config).toMatchObject({ cpus: 16, workload: "single-storm", seed: 5, arch: "generic" });
+    expect(report.counts.callbacksRun).toBe(report.config.ops);
+    expect(report.perCpu).toHaveLength(16);
+  });
+
+  it("--ops sets the number of cross-call operations", async () => {
+    const r = JSON.parse((await cli(["run", "--cpus", "4", "--workload", "broadcast", "--ops", "7", "--json"])).stdout);
+    expect(r.counts.callsIssued).toBe(7);
+    expect(r.counts.callbacksRun).toBe(7 * 3);
+  });
+
+  it("tlb-shootdown uses on_each_cpu_cond_mask: the flusher runs it locally and lazy CPUs are skipped", async () => {
+    const r = JSON.parse((await cli(["run", "--cpus", "32", "--workload", "tlb-shootdown", "--ops", "64", "--json"])).stdout);
+    expect(r.counts.callsIssued).toBe(64);
+    expect(r.counts.callbacksLocal).toBe(64);
+    expect(r.problems).toEqual([]);
+  });
+
+  it("the backend comes from --arch, else $SMPCALL_ARCH, else generic", async () => {
+    const viaEnv = await cli(["run", "--ops", "10"], { SMPCALL_ARCH: "nope" });
+    expect(viaEnv.code).toBe(2);
+    expect(viaEnv.stderr).toMatch(/unknown arch "nope"/);
+    const flagWins = await cli(["run", "--arch", "generic", "--ops", "10", "--json"], { SMPCALL_ARCH: "nope" });
+    expect(flagWins.code).toBe(0);
+    expect(JSON.parse(flagWins.stdout).config.arch).toBe("generic");
+  });
+
+  it("a module path loads an out-of-tree backend", async () => {
+    const built = path.resolve(__dirname, "../../arch-generic/dist/index.js");
+    const r = await cli(["run", "--arch", built, "--ops", "20", "--json"]);
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.stdout).config.arch).toBe("generic");
+  });
+
+  it("--trace writes ftrace text or Chrome JSON", async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "smpcall-"));
+    const txt = path.join(dir, "t.txt");
+    const json = path.join(dir, "t.json");
+    expect((await cli(["run", "--ops", "20", "--trace", txt])).code).toBe(0);
+    expect(fs.readFileSync(txt, "utf8")).toMatch(/^# tracer: nop\n[\s\S]*csd_function_entry: func=/);
+    expect((await cli(["run", "--ops", "20", "--trace", json])).code).toBe(0);
+    expect(JSON.parse(fs.readFileSync(json, "utf8")).traceEvents.length).toBeGreaterThan(10);
+    const bad = await cli(["run", "--ops", "20", "--trace-format", "chrome"]);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/--trace-format needs --trace FILE/);
+  });
+
+  it("a run that finds a problem exits 1", async () => {
+    const r = await cli(["run", "--ops", "50", "--max-events", "20"]);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toMatch(/step-limit/);
+  });
+
+  it("archs lists the generic backend with its options, as text and JSON", async () => {
+    const text = await cli(["archs"]);
+    expect(text.code).toBe(0);
+    expect(text.stdout).toMatch(/generic \(default\)[\s\S]*latencyNs = integer 0\.\.1000000/);
+    const json = JSON.parse((await cli(["archs", "--json"])).stdout);
+    expect(json.default).toBe("generic");
+    expect(json.archs.map((a: { name: string }) => a.name)).toContain("generic");
+  });
+
+  it("the installed binary maps bad input to exit 2 without a stack, and runs the default job", () => {
+    const bad = spawnSync(process.execPath, [BIN, "run", "--cpus", "abc"], { encoding: "utf8" });
+    expect(bad.status).toBe(2);
+    expect(bad.stderr).toBe('smpcall: bad --cpus "abc": expected an integer 2..8192\n');
+    const ok = spawnSync(process.execPath, [BIN, "run", "--ops", "30"], { encoding: "utf8", env: { ...process.env, SMPCALL_ARCH: "" } });
+    expect(ok.status).toBe(0);
+    expect(ok.stdout).toMatch(/arch generic/);
+  });
+});

@@ -46,6 +46,7 @@ export class Topology {
   /** One-line description, e.g. `64 CPUs: 2 packages x 16 cores x 2 threads, 1 node(s)`. */
   describe(): string {
     const packages = this.packageOf(this.nrCpus - 1) + 1;
-    return `${this.nrCpus} CPUs: ${packages} package(s) x ${this.coresPerPackage} core(s) x ${this.threadsPerCore} thread(s), ${this.nrNodes} NUMA node(s)`;
+    const cores = Math.min(this.coresPerPackage, this.coreOf(this.nrCpus - 1) + 1);
+    return `${this.nrCpus} CPUs: ${packages} package(s) x ${cores} core(s) x ${this.threadsPerCore} thread(s), ${this.nrNodes} NUMA node(s)`;
   }
 }

@@ -509,7 +509,8 @@ export class Machine {
           continue;
         }
         if (!c.irqsDisabled && c.pendingLines !== 0) {
-          this.enterInterrupt(c);
+          const entry = this.enterInterrupt(c);
+          if (this.advance(c, entry, ff++)) continue;
           return;
         }
         const top = n - 1;
@@ -525,26 +526,15 @@ export class Machine {
         }
         const r = c.frames[top].next();
         if (r.done === true) {
-          if (this.popFrame(c)) return;
-          continue;
+          const exit = this.popFrame(c);
+          if (exit < 0) return;
+          if (exit === 0 || this.advance(c, exit, ff++)) continue;
+          return;
         }
         const v = r.value;
         if (typeof v === "number") {
           if (v > 0) c.counters.busyNs += v;
-          const t = this.now + v;
-          // Earliest-first fast path: when this step ends before any pending event, no other
-          // CPU or interrupt could act in between, so keep stepping this CPU without a heap
-          // round-trip. Bounded, and counted as events, so step limits still apply.
-          if (this.fastForward && ff < FAST_FORWARD_LIMIT && c.resumeEvent < 0) {
-            const next = this.heap.peek();
-            if (next < 0 || this.heap.time(next) > t) {
-              this.now = t;
-              ff++;
-              this.fastForwardSteps++;
-              continue;
-            }
-          }
-          this.scheduleResume(c, t);
+          if (this.advance(c, v, ff++)) continue;
           return;
         }
         if (!v.blocked(c.id)) continue;
@@ -555,6 +545,26 @@ export class Machine {
     } finally {
       this.current = prev;
     }
+  }
+
+  /**
+   * The running CPU spends `ns`. Earliest-first fast path: when that ends before any pending
+   * event, no other CPU or interrupt could act in between, so the clock moves and the CPU keeps
+   * stepping (returns true) without a heap round-trip; bounded, and counted as events so step
+   * limits still apply. Otherwise its resume is scheduled (returns false).
+   */
+  private advance(c: Cpu, ns: number, ff: number): boolean {
+    const t = this.now + ns;
+    if (this.fastForward && ff < FAST_FORWARD_LIMIT && c.resumeEvent < 0) {
+      const next = this.heap.peek();
+      if (next < 0 || this.heap.time(next) > t) {
+        this.now = t;
+        this.fastForwardSteps++;
+        return true;
+      }
+    }
+    this.scheduleResume(c, t);
+    return false;
   }
 
   private startNext(c: Cpu): void {
@@ -579,8 +589,8 @@ export class Machine {
     if (satisfied) this.stalled = false;
   }
 
-  /** Pop the innermost frame; returns true when the CPU must not continue this step. */
-  private popFrame(c: Cpu): boolean {
+  /** Pop the innermost frame; returns the ns the return costs (irq exit), or -1 when the CPU stops. */
+  private popFrame(c: Cpu): number {
     const kind = c.frameKind.pop()!;
     const saved = c.frameSavedIrqs.pop()!;
     const line = c.frameLine.pop()!;
@@ -593,30 +603,30 @@ export class Machine {
         c.hardirqDepth--;
         c.irqsDisabled = saved;
         c.counters.busyNs += this.cost.irqExitNs;
-        this.scheduleResume(c, this.now + this.cost.irqExitNs);
-        return true;
+        return this.cost.irqExitNs;
       case FRAME_TASK:
         c.programRunning = false;
         this.programsRunning--;
         this.stalled = false;
-        return false;
+        return 0;
       case FRAME_IDLE:
         c.idle = false;
         c.polling = false;
-        return false;
+        return 0;
       default:
         c.irqsDisabled = saved;
-        return c.dead;
+        return c.dead ? -1 : 0;
     }
   }
 
-  private enterInterrupt(c: Cpu): void {
+  /** Take the lowest pending line: push the arch handler frame; returns the entry cost (ns). */
+  private enterInterrupt(c: Cpu): number {
     const pending = c.pendingLines;
     const line = 31 - Math.clz32(pending & -pending);
     c.pendingLines &= ~(1 << line);
     const top = c.frames.length - 1;
     const w = c.frameWait[top];
-    let cost = this.cost.irqEntryNs;
+    const cost = this.cost.irqEntryNs;
     if (w !== null && w.wakesOnInterrupt) this.endWait(c, top, true);
     if (this.interruptHandler === null) throw new SimulationError(`CPU ${c.id} took interrupt line ${line} but no arch interrupt handler is installed`);
     this.pushFrame(c, this.interruptHandler(c.id, line), FRAME_IRQ, line);
@@ -625,7 +635,7 @@ export class Machine {
     c.counters.irqsTaken++;
     if (this.trace.enabled) this.emit(c, "ipi_entry", { reason: this.lineNamer(line) }, this.pendingFlow[(c.id << 5) | line]);
     c.counters.busyNs += cost;
-    this.scheduleResume(c, this.now + cost);
+    return cost;
   }
 
   private emit(c: Cpu, name: string, fields: Record<string, string | number>, flow = 0): void {

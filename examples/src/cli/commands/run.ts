@@ -27,7 +27,7 @@ interface RunFlags {
 }
 
 /** Write a trace file in the chosen format; the format defaults from the extension (.json = chrome). */
-export function writeTraceFile(file: string, format: string | undefined, trace: TraceSink, meta: { cpus: number; arch: string; seed: number }, io: CliIo): string {
+export function writeTraceFile(file: string, format: string | undefined, trace: TraceSink, meta: { cpus: number; arch: string; seed: number; report?: RunReport }, io: CliIo): string {
   const fmt = parseChoice("--trace-format", format ?? (file.endsWith(".json") ? "chrome" : "ftrace"), ["ftrace", "chrome"] as const);
   const target = path.resolve(io.cwd, file);
   const text = fmt === "chrome" ? JSON.stringify(toChromeTrace(trace.records, meta)) : toFtraceText(trace.records, meta);
@@ -87,7 +87,7 @@ export function registerRunCommand(program: Command, io: CliIo): void {
       if (bar !== null) (bar as SingleBar).stop();
       let traceNote = "";
       if (flags.trace !== undefined) {
-        const fmt = writeTraceFile(flags.trace, flags.traceFormat, trace, { cpus, arch: arch.name, seed }, io);
+        const fmt = writeTraceFile(flags.trace, flags.traceFormat, trace, { cpus, arch: arch.name, seed, report }, io);
         traceNote = `trace: ${trace.records.length} records written to ${flags.trace} (${fmt})${trace.dropped ? `, ${trace.dropped} dropped over --trace-limit` : ""}\n`;
       }
       printReport(io, report, flags.json === true, traceNote, flags.trace, trace.dropped);

@@ -36,6 +36,7 @@ export class GenericIpi implements ArchIpi {
 
   // ---- send side: runs on the sending CPU; each hardware write costs sendCostNs there.
 
+  /** One raise per target: no multicast hardware. */
   *sendCallFunctionIpiMask(mask: CpuMask): CpuCode<void> {
     // No multicast hardware: one raise per target. Use first/next, not the iterator (no allocation).
     const n = mask.nrCpuIds;
@@ -46,12 +47,14 @@ export class GenericIpi implements ArchIpi {
     }
   }
 
+  /** One raise of the call-function line. */
   *sendCallFunctionSingleIpi(cpu: number): CpuCode<void> {
     this.wires.raise(cpu, LINE_CALL_FUNCTION, this.latencyNs);
     this.ipisRaised++;
     yield this.sendCostNs;
   }
 
+  /** One raise of the reschedule line. */
   *sendRescheduleIpi(cpu: number): CpuCode<void> {
     this.wires.raise(cpu, LINE_RESCHEDULE, this.latencyNs);
     this.rescheduleIpis++;
@@ -60,6 +63,7 @@ export class GenericIpi implements ArchIpi {
 
   // ---- receive side: the machine calls this in hard-IRQ context when `cpu` takes `line`.
 
+  /** Count and acknowledge the interrupt, then run the core handler for its line. */
   *handleInterrupt(_cpu: number, line: number): CpuCode<void> {
     this.interruptsTaken++;
     this.acks++; // acknowledge the (software) interrupt controller exactly once

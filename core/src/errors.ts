@@ -3,9 +3,11 @@
  * exit status 2 (bad input a user can fix), everything else is a bug or a run problem.
  */
 
-/** Kernel error numbers returned (negated) by the cross-call API, as in Linux. */
+/** No such device or address: the target CPU is invalid or offline. Returned negated, as in Linux. */
 export const ENXIO = 6;
+/** Device or resource busy: the csd is still in flight. */
 export const EBUSY = 16;
+/** Invalid argument (e.g. cpu_down of a CPU that is not online). */
 export const EINVAL = 22;
 
 /** Name of a negated errno, for messages: `errnoName(-6) === "-ENXIO"`. */

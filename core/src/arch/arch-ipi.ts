@@ -23,9 +23,13 @@ export type ArchStatistics = Record<string, number>;
  * lose the last one for a CPU whose queue is non-empty.
  */
 export interface ArchIpi {
+  /** arch_send_call_function_ipi_mask: raise the call-function IPI at every CPU of `mask`. */
   sendCallFunctionIpiMask(mask: CpuMask): CpuCode<void>;
+  /** arch_send_call_function_single_ipi: raise the call-function IPI at `cpu`. */
   sendCallFunctionSingleIpi(cpu: number): CpuCode<void>;
+  /** smp_send_reschedule: raise the reschedule IPI at `cpu`. */
   sendRescheduleIpi(cpu: number): CpuCode<void>;
+  /** The arch interrupt entry for `line` on `cpu` (hard-IRQ context): acknowledge, then call the core handlers. */
   handleInterrupt(cpu: number, line: number): CpuCode<void>;
   /** Name of an interrupt line, for `ipi_entry`/`ipi_exit` (e.g. `Function call interrupts`). */
   lineName(line: number): string;

@@ -11,8 +11,9 @@ import { IdleWait } from "./idle-wait";
 import { KernelStats } from "./stats";
 import { WarningLog } from "./warnings";
 
-/** `smp_call_function_many_cond` flags. */
+/** `smp_call_function_many_cond` flag: wait until every callback has returned. */
 export const SCF_WAIT = 1 << 0;
+/** `smp_call_function_many_cond` flag: also run the callback on the calling CPU if it is in the mask. */
 export const SCF_RUN_LOCAL = 1 << 1;
 
 /** Kernel configuration of a machine. */

@@ -53,6 +53,7 @@ export class LatencyRecorder {
     return this.n;
   }
 
+  /** Add one sample (ns). */
   record(ns: number): void {
     if (this.n === this.samples.length) {
       const bigger = new Float64Array(this.samples.length * 2);

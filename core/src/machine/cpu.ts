@@ -1,8 +1,10 @@
 import type { CpuCode, Wait } from "./step";
 
-/** Why a frame is on a CPU's stack. */
+/** Frame kind: the CPU's task program. */
 export const FRAME_TASK = 0;
+/** Frame kind: an interrupt handler running nested on the CPU. */
 export const FRAME_IRQ = 1;
+/** Frame kind: the idle loop. */
 export const FRAME_IDLE = 2;
 
 /** Per-CPU counters the machine keeps. */

@@ -15,6 +15,10 @@ export const EV_CALLBACK = 3;
 /** A CSD lock-wait watchdog deadline for a CPU: not progress, only a timer. */
 export const EV_WATCHDOG = 4;
 
+/**
+ * The pending-event queue (see the file comment): push/pop/removeAt by slot id, ordered by
+ * (time, seq); cancelled events stay until popped.
+ */
 export class EventHeap {
   private cap = 0;
   private times = new Float64Array(0);
@@ -103,10 +107,15 @@ export class EventHeap {
     this.kinds[id] = EV_CANCELLED;
   }
 
+  /** Virtual time (ns) the event fires at. */
   time(id: number): number { return this.times[id]; }
+  /** Push order: breaks ties between events at the same time. */
   seq(id: number): number { return this.seqs[id]; }
+  /** EV_* kind. */
   kind(id: number): number { return this.kinds[id]; }
+  /** CPU the event concerns (-1 for machine callbacks). */
   cpu(id: number): number { return this.cpus[id]; }
+  /** Kind-specific argument (the line of an IRQ raise, a callback slot). */
   arg(id: number): number { return this.args[id]; }
 
   private less(x: number, y: number): boolean {

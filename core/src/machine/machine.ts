@@ -10,8 +10,9 @@ import type { CpuCode, Wait, WaitChannel } from "./step";
 import { Topology, type TopologyOptions } from "./topology";
 import { findWaitCycle, type BlockedCpu, type DeadlockReport, type RunProblem } from "./problems";
 
-/** Smallest and largest machine. */
+/** Smallest machine (CPUs). */
 export const MIN_CPUS = 2;
+/** Largest machine (CPUs). */
 export const MAX_CPUS = 8192;
 
 /** A frame that runs hotplug stop work (irqs off, preempting the task). */
@@ -19,6 +20,7 @@ const FRAME_STOP = 3;
 /** Most steps a CPU takes in a row on the earliest-first fast path before yielding to the heap. */
 const FAST_FORWARD_LIMIT = 256;
 
+/** How to build a {@link Machine}. */
 export interface MachineConfig {
   /** Number of CPUs, MIN_CPUS..MAX_CPUS. */
   cpus: number;
@@ -42,6 +44,7 @@ export interface MachineConfig {
 /** How a run ended. */
 export type RunStatus = "completed" | "deadlock" | "step-limit";
 
+/** What {@link Machine.run} returns. */
 export interface RunOutcome {
   readonly status: RunStatus;
   /** Virtual time when the run ended (ns). */
@@ -54,6 +57,7 @@ export interface RunOutcome {
   readonly problems: readonly RunProblem[];
 }
 
+/** Options of {@link Machine.run}. */
 export interface RunOptions {
   /** Stop with status "step-limit" after this many events (default: unlimited). */
   maxEvents?: number;

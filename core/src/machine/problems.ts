@@ -27,6 +27,7 @@ export interface BlockedCpu {
   readonly pending: string;
 }
 
+/** What the machine reports when no CPU can make progress. */
 export interface DeadlockReport {
   /** When the last progress happened (ns): the moment no CPU could move any more. */
   readonly stalledAt: number;

@@ -12,6 +12,7 @@ export interface TopologyOptions {
   packagesPerNode?: number;
 }
 
+/** The CPU topology of one machine (see the file comment for the numbering). */
 export class Topology {
   readonly threadsPerCore: number;
   readonly coresPerPackage: number;

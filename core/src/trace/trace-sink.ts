@@ -6,6 +6,7 @@
  */
 export type TraceFieldValue = string | number;
 
+/** One tracepoint hit. */
 export interface TraceRecord {
   /** Virtual time in ns. */
   readonly ts: number;
@@ -32,6 +33,7 @@ export interface TraceCpuState {
   readonly idle: boolean;
 }
 
+/** Collects trace records for a machine (see the file comment). */
 export class TraceSink {
   /** Records kept, in order. */
   readonly records: TraceRecord[] = [];

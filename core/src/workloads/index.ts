@@ -8,8 +8,9 @@ import type { Workload } from "./workload";
 export * from "./workload";
 export { broadcastWorkload, mixedWorkload, singleStormWorkload, tlbShootdownWorkload };
 
-/** Built-in workloads by name; `mixed` is the default. */
+/** Built-in workloads; `mixed` is the default. */
 export const WORKLOADS: readonly Workload[] = [mixedWorkload, broadcastWorkload, singleStormWorkload, tlbShootdownWorkload];
+/** The workload of `smpcall run` when none is given. */
 export const DEFAULT_WORKLOAD = "mixed";
 
 /** Look a workload up by name; throws UsageError listing the choices. */

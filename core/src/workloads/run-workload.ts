@@ -8,6 +8,7 @@ import { getWorkload } from "./index";
 /** Largest `ops` a run accepts. */
 export const MAX_OPS = 10_000_000;
 
+/** A system configuration plus the workload to run on it. */
 export interface WorkloadRunConfig extends SystemConfig {
   /** Workload name (default mixed). */
   workload?: string;
@@ -19,6 +20,7 @@ export interface WorkloadRunConfig extends SystemConfig {
   onProgress?: RunOptions["onProgress"];
 }
 
+/** What {@link runWorkload} returns. */
 export interface WorkloadRunResult {
   readonly system: SmpSystem;
   readonly outcome: RunOutcome;

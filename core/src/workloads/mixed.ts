@@ -1,6 +1,7 @@
 import { CpuMask } from "../machine/cpumask";
 import type { CallSingleData } from "../kernel/csd";
 import type { Workload } from "./workload";
+import { BROADCAST_SENDERS } from "./broadcast";
 import { opsShare, randomOtherCpu } from "./workload";
 
 function mixed_single_fn(): void {}
@@ -17,7 +18,8 @@ function mixed_not_lazy(cpu: number): boolean {
 /**
  * A blend of every API: sync and async singles, many-calls to random masks, broadcasts,
  * on_each_cpu_cond_mask flushes, smp_call_function_any and caller-owned async csds (which can
- * return -EBUSY). Ops are spread over the CPUs; CPUs without ops stay idle and serve IPIs.
+ * return -EBUSY). Ops are spread over three quarters of the CPUs; the rest stay idle and serve
+ * IPIs. Only the first 64 CPUs broadcast (see broadcastWorkload).
  */
 export const mixedWorkload: Workload = {
   name: "mixed",
@@ -50,8 +52,14 @@ export const mixedWorkload: Workload = {
             const w = 1 + rng.int(Math.min(n, 16));
             for (let j = 0; j < w; j++) mask.set(rng.int(n));
             yield* k.smpCallFunctionMany(mask, mixed_many_fn, null, rng.chance(0.5));
-          } else if (dice < 80) {
+          } else if (dice < 80 && cpu < BROADCAST_SENDERS) {
             yield* k.smpCallFunction(mixed_bcast_fn, null, true);
+          } else if (dice < 80) {
+            // Past the first 64 CPUs a broadcast becomes a many-call to a random mask: every
+            // broadcasting CPU keeps a csd per target alive (N^2 csds on a big machine).
+            mask.clearAll();
+            for (let j = 0; j < Math.min(n, 16); j++) mask.set(rng.int(n));
+            yield* k.smpCallFunctionMany(mask, mixed_bcast_fn, null, true);
           } else if (dice < 90) {
             mask.clearAll();
             for (let j = 0; j < Math.min(n, 8); j++) mask.set(rng.int(n));

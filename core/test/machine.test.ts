@@ -1,5 +1,5 @@
 import { describe, expect, it } from "@jest/globals";
-import { EventHeap, EV_CPU_RESUME, Machine, Prng, Topology, makeCostModel, PredicateWait } from "@smpcall/core";
+import { EventHeap, EV_CPU_RESUME, LatencyRecorder, Machine, Prng, Topology, makeCostModel, PredicateWait } from "@smpcall/core";
 
 describe("EventHeap", () => {
   it("pops in (time, seq) order and reuses slots", () => {
@@ -86,5 +86,20 @@ describe("Machine", () => {
 
   it("smpProcessorId outside CPU code is an error that says what to do", () => {
     expect(() => new Machine({ cpus: 2 }).smpProcessorId()).toThrow(/inside a program passed to spawn/);
+  });
+});
+
+describe("LatencyRecorder", () => {
+  it("gives exact nearest-rank percentiles across the counted and the large range", () => {
+    const r = new LatencyRecorder();
+    const xs = [5, 1, 70_000, 3, 3, 200_000, 65_535, 65_536, 9];
+    for (const x of xs) r.record(x);
+    const sorted = [...xs].sort((a, b) => a - b);
+    for (const p of [0, 10, 50, 90, 99, 100]) {
+      expect(r.percentile(p)).toBe(sorted[Math.min(xs.length - 1, Math.max(0, Math.ceil((p / 100) * xs.length) - 1))]);
+    }
+    expect(r.count).toBe(xs.length);
+    expect(r.mean()).toBeCloseTo(xs.reduce((a, b) => a + b) / xs.length);
+    expect(new LatencyRecorder().percentile(50)).toBe(0);
   });
 });

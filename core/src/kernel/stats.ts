@@ -42,48 +42,65 @@ export class KernelStats {
   }
 }
 
-/** A growable array of latency samples with exact percentiles. */
+/** Samples below this (ns) are counted per nanosecond; larger ones are kept and sorted. */
+const DIRECT_RANGE = 1 << 16;
+
+/**
+ * Latency samples with exact percentiles (to the nanosecond): a counting array for samples below
+ * 64 us (no sort, no growth) and a growable array for the rare larger ones.
+ */
 export class LatencyRecorder {
-  private samples = new Float64Array(1024);
+  private counts: Uint32Array | null = null;
+  private large = new Float64Array(64);
+  private nLarge = 0;
+  private largeSorted = true;
   private n = 0;
-  private sorted = true;
+  private sum = 0;
 
   /** Number of samples. */
   get count(): number {
     return this.n;
   }
 
-  /** Add one sample (ns). */
+  /** Add one sample (ns, rounded to the nanosecond). */
   record(ns: number): void {
-    if (this.n === this.samples.length) {
-      const bigger = new Float64Array(this.samples.length * 2);
-      bigger.set(this.samples);
-      this.samples = bigger;
+    const v = Math.round(ns);
+    this.n++;
+    this.sum += v;
+    if (v >= 0 && v < DIRECT_RANGE) {
+      (this.counts ??= new Uint32Array(DIRECT_RANGE))[v]++;
+      return;
     }
-    this.samples[this.n++] = ns;
-    this.sorted = false;
+    if (this.nLarge === this.large.length) {
+      const bigger = new Float64Array(this.large.length * 2);
+      bigger.set(this.large);
+      this.large = bigger;
+    }
+    this.large[this.nLarge++] = v;
+    this.largeSorted = false;
   }
 
   /** The p-th percentile (0..100), nearest-rank; 0 when there are no samples. */
   percentile(p: number): number {
     if (this.n === 0) return 0;
-    if (!this.sorted) {
-      this.samples.subarray(0, this.n).sort();
-      this.sorted = true;
+    let rank = Math.min(this.n - 1, Math.max(0, Math.ceil((p / 100) * this.n) - 1));
+    const counts = this.counts;
+    if (counts !== null) {
+      for (let v = 0; v < DIRECT_RANGE; v++) {
+        const c = counts[v];
+        if (rank < c) return v;
+        rank -= c;
+      }
     }
-    const rank = Math.min(this.n - 1, Math.max(0, Math.ceil((p / 100) * this.n) - 1));
-    return this.samples[rank];
+    if (!this.largeSorted) {
+      this.large.subarray(0, this.nLarge).sort();
+      this.largeSorted = true;
+    }
+    return this.large[rank];
   }
 
   /** Mean of the samples (0 when none). */
   mean(): number {
-    let s = 0;
-    for (let i = 0; i < this.n; i++) s += this.samples[i];
-    return this.n === 0 ? 0 : s / this.n;
-  }
-
-  /** A copy of the samples, in record order unless a percentile was asked for. */
-  values(): Float64Array {
-    return this.samples.slice(0, this.n);
+    return this.n === 0 ? 0 : this.sum / this.n;
   }
 }

@@ -37,7 +37,9 @@ describe("property: no call lost or run twice", () => {
             for (let i = 0; i < ops.length; i++) {
               const o = ops[i];
               const id = `${self}.${i}`;
-              const fn = (_: unknown, c: number) => note(id, c);
+              const fn = (_: unknown, c: number): void => {
+                note(id, c);
+              };
               yield 50 + ((seed + i) % 500);
               switch (o.kind) {
                 case "single":

@@ -15,6 +15,7 @@ export * from "./machine/problems";
 export * from "./machine/machine";
 export * from "./kernel/csd";
 export * from "./kernel/call-single-queue";
+export * from "./kernel/call-completion";
 export * from "./kernel/warnings";
 export * from "./kernel/stats";
 export * from "./kernel/smp";

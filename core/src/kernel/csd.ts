@@ -1,4 +1,5 @@
 import type { CpuCode } from "../machine/step";
+import type { CallCompletion } from "./call-completion";
 import { WaitChannel } from "../machine/step";
 
 /** The csd is in flight: its owner must not reuse it until the flag clears. */
@@ -46,6 +47,8 @@ export class CallSingleData extends WaitChannel {
   dst = -1;
   /** When it was queued (ns), for latency. */
   queuedAt = 0;
+  /** The waiting many-call this SYNC csd belongs to (counted down on unlock), or null. */
+  completion: CallCompletion | null = null;
 
   /**
    * @param id unique id (the kernel prints the csd's address; we print this)

@@ -5,6 +5,7 @@ import { CpuMask } from "../machine/cpumask";
 import type { Machine } from "../machine/machine";
 import type { RunProblem } from "../machine/problems";
 import type { CpuCode } from "../machine/step";
+import { CallCompletion } from "./call-completion";
 import { CallSingleQueue } from "./call-single-queue";
 import { CallSingleData, CSD_FLAG_LOCK, CSD_FLAG_TYPE_MASK, CSD_TYPE_ASYNC, CSD_TYPE_SYNC, funcName, type SmpCallFunc, type SmpCondFunc } from "./csd";
 import { IdleWait } from "./idle-wait";
@@ -50,6 +51,8 @@ class CallFunctionData {
   readonly cpumask: CpuMask;
   /** Targets whose queue was empty (they need an IPI). */
   readonly cpumaskIpi: CpuMask;
+  /** What a waiting call spins on: its SYNC csds, counted down as they unlock. */
+  readonly completion = new CallCompletion();
   constructor(nrCpus: number) {
     this.cpumask = new CpuMask(nrCpus);
     this.cpumaskIpi = new CpuMask(nrCpus);
@@ -128,19 +131,27 @@ export class SmpKernel implements SmpHandlers {
    * IPI is re-sent, as CONFIG_CSD_LOCK_WAIT_DEBUG does; the report repeats each timeout.
    */
   *csdLockWait(csd: CallSingleData): CpuCode<void> {
-    if (!csd.locked) return;
+    if (csd.locked) yield* this.watchedWait(csd, () => (csd.locked ? csd : null));
+  }
+
+  /**
+   * Spin on `wait` (a csd, or a many-call's completion) with the lock-wait watchdog: past the
+   * timeout, report the csd `stuck()` names, re-send its IPI, and keep waiting.
+   */
+  private *watchedWait(wait: CallSingleData | CallCompletion, stuck: () => CallSingleData | null): CpuCode<void> {
     const m = this.machine;
     if (this.csdLockTimeoutNs === 0) {
-      yield csd;
+      yield wait;
       return;
     }
     const start = m.now;
     let report: StuckCsdReport | null = null;
     for (;;) {
       m.setWatchdogDeadline(m.now + this.csdLockTimeoutNs);
-      yield csd;
+      yield wait;
       m.setWatchdogDeadline(0);
-      if (!csd.locked) break;
+      const csd = stuck();
+      if (csd === null) break;
       report = this.reportStuckCsd(csd, m.now - start, report);
       if (this.resendOnTimeout && csd.dst >= 0 && csd.dst !== m.current) {
         this.stats.watchdogResends++;
@@ -164,6 +175,11 @@ export class SmpKernel implements SmpHandlers {
     }
     csd.flags = 0;
     if (csd.firstWaiter !== -1) this.machine.wake(csd);
+    const done = csd.completion;
+    if (done !== null) {
+      csd.completion = null;
+      if (--done.pending === 0 && done.firstWaiter !== -1) this.machine.wake(done);
+    }
   }
 
   private reportStuckCsd(csd: CallSingleData, waitedNs: number, prev: StuckCsdReport | null): StuckCsdReport {
@@ -364,6 +380,8 @@ export class SmpKernel implements SmpHandlers {
     const tracing = m.trace.enabled;
     const type = wait ? CSD_TYPE_SYNC : CSD_TYPE_ASYNC;
     const name = tracing ? funcName(func as SmpCallFunc) : "";
+    const done = cfd.completion;
+    done.reset();
     let nrCpus = 0;
     let lastCpu = -1;
     for (let cpu = cfd.cpumask.first(); cpu < n; cpu = cfd.cpumask.next(cpu)) {
@@ -374,6 +392,11 @@ export class SmpKernel implements SmpHandlers {
       const csd = this.cfdCsd(cfd, self, cpu);
       if (csd.locked) yield* this.csdLockWait(csd);
       csd.flags = CSD_FLAG_LOCK | type;
+      if (wait) {
+        csd.completion = done;
+        done.pending++;
+        done.csds.push(csd);
+      }
       csd.func = func as SmpCallFunc;
       csd.info = info;
       csd.src = self;
@@ -397,12 +420,7 @@ export class SmpKernel implements SmpHandlers {
       yield* this.csdDoFunc(func as SmpCallFunc, info, null, -1);
       m.localIrqRestore(was);
     }
-    if (wait) {
-      for (let cpu = cfd.cpumask.first(); cpu < n; cpu = cfd.cpumask.next(cpu)) {
-        const csd = cfd.csd[cpu]!;
-        if (csd.locked) yield* this.csdLockWait(csd);
-      }
-    }
+    if (wait && done.pending > 0) yield* this.watchedWait(done, () => (done.pending > 0 ? done.firstLocked() : null));
   }
 
   /** smp_call_function_many: `_many_cond` without cond; never runs on the caller. */

@@ -1,0 +1,48 @@
+import { WaitChannel } from "../machine/step";
+import type { CallSingleData } from "./csd";
+
+/**
+ * What a waiting many-call spins on: the SYNC csds it queued. Each csd of the call points here;
+ * unlocking one counts down `pending`, and the waiter is woken once, when the last callback has
+ * returned. This is the kernel's "csd_lock_wait on every target in turn" with one wake-up instead
+ * of one per target; reports still name the first csd that is still locked.
+ */
+export class CallCompletion extends WaitChannel {
+  /** SYNC csds of the current call not yet unlocked. */
+  pending = 0;
+  /** The csds of the current call, in queue order (a reused array: no allocation per call). */
+  readonly csds: CallSingleData[] = [];
+  private scan = 0;
+
+  override get isCsdWait(): boolean {
+    return true;
+  }
+
+  /** Start a new call. */
+  reset(): void {
+    this.pending = 0;
+    this.csds.length = 0;
+    this.scan = 0;
+  }
+
+  blocked(): boolean {
+    return this.pending > 0;
+  }
+
+  /** The first csd of the call that is still locked (what the waiter "spins on" right now). */
+  firstLocked(): CallSingleData | null {
+    const c = this.csds;
+    while (this.scan < c.length && !c[this.scan].locked) this.scan++;
+    return this.scan < c.length ? c[this.scan] : null;
+  }
+
+  override holderCpu(): number {
+    return this.firstLocked()?.dst ?? -1;
+  }
+
+  describe(): string {
+    const first = this.firstLocked();
+    const more = this.pending > 1 ? ` (+${this.pending - 1} more csd(s) of the call)` : "";
+    return first ? `${first.describe()}${more}` : "call complete";
+  }
+}

@@ -257,6 +257,23 @@ describe("kernel/smp.c invariants (kernel-smp.md section 10)", () => {
     expect(sys.kernel.stats.flushesDying).toBe(1);
   });
 
+  it("a CPU taken down before the run started comes back with cpu_up and serves calls", () => {
+    const sys = testSystem(3);
+    const log: Run[] = [];
+    expect(sys.kernel.cpuDown(2)).toBe(0);
+    const rets: number[] = [];
+    program(sys, 0, function* () {
+      yield 1000;
+      rets.push(yield* sys.kernel.smpCallFunctionSingle(2, recorder(sys, log), "down", true));
+      expect(sys.kernel.cpuUp(2)).toBe(0);
+      yield 1000;
+      rets.push(yield* sys.kernel.smpCallFunctionSingle(2, recorder(sys, log), "up", true));
+    });
+    expect(sys.run().status).toBe("completed");
+    expect(rets).toEqual([-ENXIO, 0]);
+    expect(log.map((r) => [r.cpu, r.info])).toEqual([[2, "up"]]);
+  });
+
   it("27: kick_all_cpus_sync returns after every other online CPU took an interrupt", () => {
     const sys = testSystem(5);
     let done = false;

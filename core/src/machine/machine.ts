@@ -320,7 +320,7 @@ export class Machine {
     c.online = true;
     c.bootedOnce = true;
     this.onlineMask.set(cpu);
-    if (this.started && c.frames.length > 0) this.scheduleResume(c, this.now);
+    if (this.started) this.scheduleResume(c, this.now);
   }
 
   // ---------------------------------------------------------------- the run loop

@@ -1,0 +1,37 @@
+import { ArchOptionError } from "@smpcall/core";
+
+/** How the local APICs are addressed (Linux's apic driver). */
+export type ApicMode = "flat" | "physflat" | "x2apic-cluster" | "x2apic-phys";
+
+/** The `apic` option: a mode, or `auto` (Linux's choice from the CPU count). */
+export type ApicOption = "auto" | ApicMode;
+
+/** xAPIC flat logical mode: one bit of an 8-bit logical ID per CPU. */
+export const FLAT_MAX_CPUS = 8;
+/** xAPIC physical mode: 8-bit APIC IDs (0xff is broadcast). */
+export const XAPIC_MAX_CPUS = 255;
+/** x2APIC cluster mode: 16 logical IDs per cluster. */
+export const X2APIC_CLUSTER_SIZE = 16;
+/** KVM PV IPI: one hypercall carries a 128-bit bitmap of APIC IDs from a base. */
+export const PV_IPI_WINDOW = 128;
+
+/** Resolve `auto` like Linux does: flat up to 8 CPUs (no x2APIC needed), else x2APIC cluster. */
+export function resolveApicMode(option: ApicOption, cpus: number): ApicMode {
+  return option === "auto" ? (cpus <= FLAT_MAX_CPUS ? "flat" : "x2apic-cluster") : option;
+}
+
+/** Is this an xAPIC (MMIO ICR with a delivery-status busy-wait) mode? */
+export function isXapic(mode: ApicMode): boolean {
+  return mode === "flat" || mode === "physflat";
+}
+
+/** Refuse a mode the machine is too big for, saying what to use instead. */
+export function validateApicMode(option: ApicOption, cpus: number): void {
+  const mode = resolveApicMode(option, cpus);
+  if (mode === "flat" && cpus > FLAT_MAX_CPUS) {
+    throw new ArchOptionError(`apic=flat (xAPIC flat logical mode) addresses at most ${FLAT_MAX_CPUS} CPUs, this machine has ${cpus}: use apic=physflat, x2apic-cluster or x2apic-phys (or auto)`);
+  }
+  if (mode === "physflat" && cpus > XAPIC_MAX_CPUS) {
+    throw new ArchOptionError(`apic=physflat (xAPIC physical mode) has 8-bit APIC IDs, at most ${XAPIC_MAX_CPUS} CPUs, this machine has ${cpus}: use apic=x2apic-cluster or x2apic-phys (or auto)`);
+  }
+}

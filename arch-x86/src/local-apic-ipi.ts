@@ -1,0 +1,251 @@
+import { inject, injectable } from "tsyringe";
+import {
+  ArchOptionsToken, InterconnectToken, MachineToken, SmpHandlersToken, TraceToken,
+  type ArchIpi, type ArchOptionValues, type ArchStatistics, type CpuCode, type CpuMask,
+  type Interconnect, type Machine, type SmpHandlers, type TraceSink,
+} from "@smpcall/core";
+import { isXapic, PV_IPI_WINDOW, resolveApicMode, X2APIC_CLUSTER_SIZE, type ApicMode, type ApicOption } from "./apic-mode";
+import { CALL_FUNCTION_SINGLE_VECTOR, CALL_FUNCTION_VECTOR, lineOfVector, RESCHEDULE_VECTOR, vectorName, vectorOfLine } from "./vectors";
+
+/**
+ * A local APIC per CPU and the x86 IPI send/receive paths.
+ *
+ * - IRR: the machine's pending-line latch is the IRR bit of a vector: an IPI for a vector still
+ *   pending merges with it (one interrupt for both). `irr(cpu, vector)` reads it.
+ * - ISR: set when the CPU takes the vector, cleared by EOI, which the handler issues first.
+ * - ICR: every IPI command is one ICR write (xAPIC: the high then low half; x2APIC: one wrmsr).
+ *   xAPIC waits for the previous command's delivery-status bit to clear first (busy-wait on the
+ *   sender); x2APIC does not. How many writes a mask costs depends on the mode: flat = 1,
+ *   physical = 1 per target, x2APIC cluster = 1 per cluster of 16, the all-but-self shorthand = 1,
+ *   KVM PV IPI = 1 hypercall per 128-APIC-ID window.
+ * APIC ID = CPU id.
+ */
+@injectable()
+export class LocalApicIpi implements ArchIpi {
+  /** The addressing mode in use (from the `apic` option and the CPU count). */
+  readonly mode: ApicMode;
+  private readonly shorthandOption: boolean;
+  private readonly pvIpi: boolean;
+  private readonly latencyNs: number;
+  private readonly icrWriteNs: number;
+  private readonly deliveryStatusNs: number;
+  private readonly hypercallNs: number;
+  /** ISR: 256 bits per CPU. */
+  private readonly isr: Uint32Array;
+  /** When each CPU's xAPIC ICR delivery-status bit clears (ns). */
+  private readonly icrBusyUntil: Float64Array;
+  // Counters.
+  private icrWrites = 0;
+  private shorthandSends = 0;
+  private busyWaitNs = 0;
+  private hypercalls = 0;
+  private eois = 0;
+  private offlineShorthandHits = 0;
+  private interruptsCallFunction = 0;
+  private interruptsCallFunctionSingle = 0;
+  private interruptsReschedule = 0;
+
+  constructor(
+    @inject(MachineToken) private readonly machine: Machine,
+    @inject(InterconnectToken) private readonly wires: Interconnect,
+    @inject(SmpHandlersToken) private readonly smp: SmpHandlers,
+    @inject(TraceToken) private readonly trace: TraceSink,
+    @inject(ArchOptionsToken) options: ArchOptionValues,
+  ) {
+    const n = machine.nrCpus;
+    this.mode = resolveApicMode(options.apic as ApicOption, n);
+    this.shorthandOption = options.shorthand === "auto";
+    this.pvIpi = options.pvIpi === true;
+    this.latencyNs = options.latencyNs as number;
+    this.icrWriteNs = isXapic(this.mode) ? (options.xapicWriteNs as number) : (options.x2apicWriteNs as number);
+    this.deliveryStatusNs = isXapic(this.mode) ? (options.deliveryStatusNs as number) : 0;
+    this.hypercallNs = options.hypercallNs as number;
+    this.isr = new Uint32Array(n * 8);
+    this.icrBusyUntil = new Float64Array(n);
+  }
+
+  /** IRR bit of `vector` at `cpu`: raised and not yet taken. */
+  irr(cpu: number, vector: number): boolean {
+    return this.wires.isPending(cpu, lineOfVector(vector));
+  }
+
+  /** ISR bit of `vector` at `cpu`: taken and not yet EOI'd. */
+  inService(cpu: number, vector: number): boolean {
+    return (this.isr[cpu * 8 + (vector >>> 5)] & (1 << (vector & 31))) !== 0;
+  }
+
+  /**
+   * The all-but-self shorthand is usable: not turned off, more than one CPU online, and every
+   * present CPU booted at least once (an APIC never booted may be in an unknown state).
+   */
+  shorthandEnabled(): boolean {
+    if (!this.shorthandOption || this.pvIpi) return false;
+    const m = this.machine;
+    if (m.onlineMask.weight() <= 1) return false;
+    for (let i = 0; i < m.nrCpus; i++) if (!m.cpus[i].bootedOnce) return false;
+    return true;
+  }
+
+  /** Does `mask` (never holding the sender) cover every other online CPU? */
+  private isAllButSelf(mask: CpuMask, self: number): boolean {
+    const online = this.machine.onlineMask;
+    return mask.weight() === online.weight() - (online.test(self) ? 1 : 0) && mask.isSubsetOf(online);
+  }
+
+  /**
+   * One ICR write starting at virtual time `t` on `self`: xAPIC first waits for the previous
+   * write's delivery-status bit. Returns when the write is done.
+   */
+  private icrWrite(self: number, t: number): number {
+    const busy = this.icrBusyUntil[self];
+    if (busy > t) {
+      this.busyWaitNs += busy - t;
+      t = busy;
+    }
+    t += this.icrWriteNs;
+    this.icrBusyUntil[self] = t + this.deliveryStatusNs;
+    this.icrWrites++;
+    return t;
+  }
+
+  /** Raise `vector` at `cpu`, sent by a write done at virtual time `t`. */
+  private deliver(cpu: number, vector: number, t: number): void {
+    this.wires.raise(cpu, lineOfVector(vector), t - this.machine.now + this.latencyNs);
+  }
+
+  /** The mask path (CALL_FUNCTION_VECTOR): shorthand, or the mode's own way of covering the mask. */
+  *sendCallFunctionIpiMask(mask: CpuMask): CpuCode<void> {
+    const m = this.machine;
+    const self = m.current;
+    const n = mask.nrCpuIds;
+    const start = m.now;
+    let t = start;
+    if (this.shorthandEnabled() && this.isAllButSelf(mask, self)) {
+      // "All excluding self": one write; it reaches every present CPU, offline ones included.
+      t = this.icrWrite(self, t);
+      this.shorthandSends++;
+      for (let cpu = 0; cpu < m.nrCpus; cpu++) {
+        if (cpu === self) continue;
+        if (!m.cpus[cpu].online) this.offlineShorthandHits++;
+        this.deliver(cpu, CALL_FUNCTION_VECTOR, t);
+      }
+    } else if (this.pvIpi) {
+      // KVM_HC_SEND_IPI: a base APIC ID and a 128-bit bitmap per hypercall.
+      let base = -1;
+      for (let cpu = mask.first(); cpu < n; cpu = mask.next(cpu)) {
+        if (base < 0 || cpu >= base + PV_IPI_WINDOW) {
+          if (base >= 0) t = this.hypercall(t);
+          base = cpu;
+        }
+        this.deliver(cpu, CALL_FUNCTION_VECTOR, t + this.hypercallNs);
+      }
+      if (base >= 0) t = this.hypercall(t);
+    } else if (this.mode === "flat") {
+      // One write whose logical destination is the OR of the targets' bits.
+      t = this.icrWrite(self, t);
+      for (let cpu = mask.first(); cpu < n; cpu = mask.next(cpu)) this.deliver(cpu, CALL_FUNCTION_VECTOR, t);
+    } else if (this.mode === "x2apic-cluster") {
+      // One write per cluster of 16 logical IDs: the mask is walked in order, so a cluster's
+      // targets are contiguous; they are delivered when their cluster's write is done.
+      let cluster = -1;
+      let first = -1;
+      for (let cpu = mask.first(); cpu <= n; cpu = cpu < n ? mask.next(cpu) : n + 1) {
+        const c = cpu < n ? Math.floor(cpu / X2APIC_CLUSTER_SIZE) : -2;
+        if (c !== cluster) {
+          if (cluster >= 0) {
+            t = this.icrWrite(self, t);
+            for (let x = first; x < n && x < (cluster + 1) * X2APIC_CLUSTER_SIZE; x = mask.next(x)) this.deliver(x, CALL_FUNCTION_VECTOR, t);
+          }
+          cluster = c;
+          first = cpu;
+        }
+      }
+    } else {
+      // physflat / x2apic-phys: one write per target.
+      for (let cpu = mask.first(); cpu < n; cpu = mask.next(cpu)) {
+        t = this.icrWrite(self, t);
+        this.deliver(cpu, CALL_FUNCTION_VECTOR, t);
+      }
+    }
+    // The send runs with interrupts off in Linux: one atomic step of the total time.
+    yield t - start;
+  }
+
+  private hypercall(t: number): number {
+    this.hypercalls++;
+    return t + this.hypercallNs;
+  }
+
+  /** The single path (CALL_FUNCTION_SINGLE_VECTOR): one physical-destination write. */
+  *sendCallFunctionSingleIpi(cpu: number): CpuCode<void> {
+    yield* this.sendOne(cpu, CALL_FUNCTION_SINGLE_VECTOR);
+  }
+
+  /** RESCHEDULE_VECTOR to one CPU. */
+  *sendRescheduleIpi(cpu: number): CpuCode<void> {
+    yield* this.sendOne(cpu, RESCHEDULE_VECTOR);
+  }
+
+  private *sendOne(cpu: number, vector: number): CpuCode<void> {
+    const m = this.machine;
+    const start = m.now;
+    let t: number;
+    if (this.pvIpi) {
+      t = this.hypercall(start);
+    } else {
+      t = this.icrWrite(m.current, start);
+    }
+    this.deliver(cpu, vector, t);
+    yield t - start;
+  }
+
+  /**
+   * sysvec_call_function / sysvec_call_function_single / sysvec_reschedule_ipi: the vector moves
+   * from IRR to ISR, EOI first, the x86 irq-vector tracepoints around the generic handler.
+   */
+  *handleInterrupt(cpu: number, line: number): CpuCode<void> {
+    const vector = vectorOfLine(line);
+    const word = cpu * 8 + (vector >>> 5);
+    const bit = 1 << (vector & 31);
+    this.isr[word] |= bit;
+    this.isr[word] &= ~bit; // EOI
+    this.eois++;
+    const tracing = this.trace.enabled;
+    const state = this.machine.cpus[cpu];
+    if (vector === CALL_FUNCTION_VECTOR || vector === CALL_FUNCTION_SINGLE_VECTOR) {
+      const single = vector === CALL_FUNCTION_SINGLE_VECTOR;
+      const name = single ? "call_function_single" : "call_function";
+      if (single) this.interruptsCallFunctionSingle++;
+      else this.interruptsCallFunction++;
+      if (tracing) this.trace.emit(this.machine.now, cpu, state, `${name}_entry`, { vector });
+      yield* single ? this.smp.genericSmpCallFunctionSingleInterrupt() : this.smp.genericSmpCallFunctionInterrupt();
+      if (tracing) this.trace.emit(this.machine.now, cpu, state, `${name}_exit`, { vector });
+    } else if (vector === RESCHEDULE_VECTOR) {
+      this.interruptsReschedule++;
+      if (tracing) this.trace.emit(this.machine.now, cpu, state, "reschedule_entry", { vector });
+      this.smp.schedulerIpi();
+      if (tracing) this.trace.emit(this.machine.now, cpu, state, "reschedule_exit", { vector });
+    }
+  }
+
+  lineName(line: number): string {
+    return vectorName(vectorOfLine(line));
+  }
+
+  statistics(): ArchStatistics {
+    let merged = 0;
+    for (const c of this.machine.cpus) merged += c.counters.raisesMerged;
+    return {
+      icrWrites: this.icrWrites,
+      shorthandSends: this.shorthandSends,
+      busyWaitNs: this.busyWaitNs,
+      pvHypercalls: this.hypercalls,
+      irrMerged: merged,
+      interruptsCallFunction: this.interruptsCallFunction,
+      interruptsCallFunctionSingle: this.interruptsCallFunctionSingle,
+      interruptsReschedule: this.interruptsReschedule,
+      eois: this.eois,
+      offlineShorthandHits: this.offlineShorthandHits,
+    };
+  }
+}

@@ -1,0 +1,167 @@
+import { describe, expect, it } from "@jest/globals";
+import { ArchOptionError, createSmpSystem, runWorkload, type SmpSystem, type SystemConfig } from "@smpcall/core";
+import { callbackRecorder, spawnProgram, type CallbackRun } from "@smpcall/core/testing";
+import { CALL_FUNCTION_SINGLE_VECTOR, CALL_FUNCTION_VECTOR, descriptor, LocalApicIpi, lineOfVector } from "@smpcall/arch-x86";
+
+function x86(cpus: number, archOptions: Record<string, string> = {}, extra: Partial<SystemConfig> = {}): SmpSystem {
+  return createSmpSystem({ cpus, seed: 1, arch: descriptor, archOptions, trace: true, ...extra });
+}
+const apic = (sys: SmpSystem) => sys.arch as LocalApicIpi;
+
+function broadcastFrom0(sys: SmpSystem): CallbackRun[] {
+  const log: CallbackRun[] = [];
+  spawnProgram(sys, 0, function* () { yield* sys.kernel.smpCallFunction(callbackRecorder(sys, log), null, true); });
+  expect(sys.run().status).toBe("completed");
+  return log;
+}
+
+describe("arch-x86: local APIC", () => {
+  it.each([
+    ["physflat", 63],
+    ["x2apic-phys", 63],
+    ["x2apic-cluster", 4],
+  ])("a 64-CPU broadcast from CPU 0 costs the mode's ICR writes: %s = %d", (mode, writes) => {
+    const sys = x86(64, { apic: mode, shorthand: "off" });
+    const log = broadcastFrom0(sys);
+    expect(sys.arch.statistics().icrWrites).toBe(writes);
+    expect(log.map((r) => r.cpu).sort((a, b) => a - b)).toEqual(Array.from({ length: 63 }, (_, i) => i + 1));
+  });
+
+  it("x2APIC cluster mode: CPU 0's cluster is one write for CPUs 1-15, then one per further cluster", () => {
+    const sys = x86(64, { apic: "x2apic-cluster", shorthand: "off" }, { cost: { deliveryJitter: 0 } });
+    broadcastFrom0(sys);
+    // Targets of one write arrive together: group interrupt entries by time.
+    const groups = new Map<number, number[]>();
+    for (const r of sys.trace.named("ipi_entry")) (groups.get(r.ts) ?? groups.set(r.ts, []).get(r.ts)!).push(r.cpu);
+    const clusters = [...groups.values()].map((g) => g.sort((a, b) => a - b)).map((g) => `${g[0]}-${g[g.length - 1]}:${g.length}`);
+    expect(clusters).toEqual(["1-15:15", "16-31:16", "32-47:16", "48-63:16"]);
+  });
+
+  it("with the shorthand a 64-CPU broadcast is one ICR write", () => {
+    const sys = x86(64, { apic: "x2apic-cluster" });
+    broadcastFrom0(sys);
+    expect(sys.arch.statistics()).toMatchObject({ icrWrites: 1, shorthandSends: 1 });
+  });
+
+  it("auto picks flat up to 8 CPUs and x2APIC cluster above; flat is refused above 8 CPUs", () => {
+    expect(apic(x86(8)).mode).toBe("flat");
+    expect(apic(x86(9)).mode).toBe("x2apic-cluster");
+    expect(() => x86(9, { apic: "flat" })).toThrow(ArchOptionError);
+    expect(() => x86(9, { apic: "flat" })).toThrow(/at most 8 CPUs, this machine has 9/);
+    expect(() => x86(300, { apic: "physflat" })).toThrow(/8-bit APIC IDs/);
+    expect(() => x86(4, { apic: "x2apic" })).toThrow(/bad value "x2apic" for option apic of arch x86: expected auto \| flat \| physflat \| x2apic-cluster \| x2apic-phys/);
+  });
+
+  it("flat mode: one write reaches the whole mask", () => {
+    const sys = x86(8, { apic: "flat", shorthand: "off" });
+    broadcastFrom0(sys);
+    expect(sys.arch.statistics().icrWrites).toBe(1);
+  });
+
+  it("xAPIC writes busy-wait for the delivery-status bit; x2APIC never does", () => {
+    const xapic = x86(64, { apic: "physflat", shorthand: "off" });
+    broadcastFrom0(xapic);
+    // 63 writes of 300 ns, each after waiting out the previous one's 400 ns delivery status.
+    expect(xapic.arch.statistics().busyWaitNs).toBe(62 * 400);
+    const x2 = x86(64, { apic: "x2apic-phys", shorthand: "off" });
+    broadcastFrom0(x2);
+    expect(x2.arch.statistics().busyWaitNs).toBe(0);
+  });
+
+  it("two sends of 0xfb before the target enables interrupts merge in IRR: one interrupt, both callbacks run", () => {
+    const sys = x86(4, { apic: "x2apic-phys" });
+    const log: CallbackRun[] = [];
+    const fn = callbackRecorder(sys, log);
+    let irrBeforeEnable = false;
+    spawnProgram(sys, 2, function* () {
+      sys.machine.localIrqDisable();
+      yield 50_000;
+      irrBeforeEnable = apic(sys).irr(2, CALL_FUNCTION_SINGLE_VECTOR);
+      sys.machine.localIrqEnable();
+      yield 10;
+    });
+    spawnProgram(sys, 0, function* () { yield 100; yield* sys.kernel.smpCallFunctionSingle(2, fn, "a", false); });
+    spawnProgram(sys, 1, function* () {
+      yield 200;
+      // CPU 1 bypasses the queue-was-empty rule to hit the vector twice (as a second sender
+      // racing with the first would): the second IPI merges with the pending one.
+      yield* sys.kernel.smpCallFunctionSingle(2, fn, "b", false);
+      yield* sys.arch.sendCallFunctionSingleIpi(2);
+    });
+    expect(sys.run().status).toBe("completed");
+    expect(irrBeforeEnable).toBe(true);
+    expect(log.map((r) => r.info)).toEqual(["a", "b"]);
+    expect(sys.machine.cpus[2].counters.irqsTaken).toBe(1);
+    expect(sys.arch.statistics()).toMatchObject({ irrMerged: 1, interruptsCallFunctionSingle: 1 });
+  });
+
+  it("the shorthand is not used while a present CPU has never been booted", () => {
+    const sys = x86(16, { apic: "x2apic-cluster" }, { offlineAtBoot: [7] });
+    expect(apic(sys).shorthandEnabled()).toBe(false);
+    broadcastFrom0(sys);
+    expect(sys.arch.statistics()).toMatchObject({ shorthandSends: 0, icrWrites: 1 });
+    // Boot it once: from then on the shorthand is allowed.
+    expect(sys.kernel.cpuUp(7)).toBe(0);
+    expect(apic(sys).shorthandEnabled()).toBe(true);
+  });
+
+  it("the shorthand is off with one CPU online and with shorthand=off", () => {
+    const two = x86(2);
+    two.kernel.cpuDown(1);
+    expect(apic(two).shorthandEnabled()).toBe(false);
+    expect(apic(x86(16, { shorthand: "off" })).shorthandEnabled()).toBe(false);
+  });
+
+  it("a shorthand reaching an offline CPU runs nothing there; the vector is taken harmlessly when it is back", () => {
+    const sys = x86(16, { apic: "x2apic-cluster" });
+    const log: CallbackRun[] = [];
+    const fn = callbackRecorder(sys, log);
+    expect(sys.kernel.cpuDown(5)).toBe(0);
+    let pendingWhileOffline = false;
+    spawnProgram(sys, 0, function* () {
+      yield 1000;
+      yield* sys.kernel.smpCallFunction(fn, "bcast", true);
+      yield 5000;
+      pendingWhileOffline = apic(sys).irr(5, CALL_FUNCTION_VECTOR);
+      expect(sys.kernel.cpuUp(5)).toBe(0);
+      yield 20_000;
+    });
+    expect(sys.run().status).toBe("completed");
+    expect(sys.arch.statistics()).toMatchObject({ shorthandSends: 1, offlineShorthandHits: 1 });
+    expect(pendingWhileOffline).toBe(true);
+    expect(log.filter((r) => r.cpu === 5)).toEqual([]);
+    expect(sys.machine.cpus[5].counters.irqsTaken).toBe(1);
+    expect(sys.kernel.warnings.records).toEqual([]);
+    expect(sys.machine.problems).toEqual([]);
+  });
+
+  it("EOI is issued once per taken interrupt, first, with the x86 tracepoints around the handler", () => {
+    const { system, report } = runWorkload({ cpus: 32, seed: 3, arch: descriptor, workload: "mixed", ops: 300, trace: true });
+    const taken = report.perCpu.reduce((s, r) => s + r.irqs, 0);
+    expect(report.arch.eois).toBe(taken);
+    expect(report.arch.interruptsCallFunction + report.arch.interruptsCallFunctionSingle + report.arch.interruptsReschedule).toBe(taken);
+    expect(system.trace.count("call_function_entry") + system.trace.count("call_function_single_entry")).toBe(report.arch.interruptsCallFunction + report.arch.interruptsCallFunctionSingle);
+    expect(system.trace.named("call_function_entry")[0].fields).toEqual({ vector: 252 });
+    expect(report.problems).toEqual([]);
+  });
+
+  it("KVM PV IPI: a 300-CPU broadcast is 3 hypercalls (128-APIC-ID windows)", () => {
+    const sys = x86(300, { pvIpi: "true" });
+    broadcastFrom0(sys);
+    expect(sys.arch.statistics()).toMatchObject({ pvHypercalls: 3, icrWrites: 0 });
+  });
+
+  it("every call runs exactly once in every mode", () => {
+    for (const apicMode of ["flat", "physflat", "x2apic-cluster", "x2apic-phys"]) {
+      const cpus = apicMode === "flat" ? 8 : 40;
+      const { report } = runWorkload({ cpus, seed: 9, arch: descriptor, archOptions: { apic: apicMode }, workload: "mixed", ops: 400 });
+      expect(report.problems).toEqual([]);
+      expect(report.counts.callbacksRun).toBe(report.counts.csdsQueued + report.counts.callbacksLocal);
+    }
+  });
+
+  it("vector lines: higher vector, lower line (taken first)", () => {
+    expect(lineOfVector(0xfd)).toBeLessThan(lineOfVector(0xfc));
+    expect(lineOfVector(0xfc)).toBeLessThan(lineOfVector(0xfb));
+  });
+});

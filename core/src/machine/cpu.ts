@@ -7,7 +7,7 @@ export const FRAME_IRQ = 1;
 /** Frame kind: the idle loop. */
 export const FRAME_IDLE = 2;
 
-/** Per-CPU counters the machine keeps. */
+/** Per-CPU counters the machine keeps (fields of {@link Cpu}). */
 export interface CpuCounters {
   /** Virtual ns spent in steps (including callbacks and sends). */
   busyNs: number;
@@ -21,11 +21,28 @@ export interface CpuCounters {
   raisesReceived: number;
 }
 
+/** Slots per frame in {@link Cpu.stack}. */
+export const FRAME_SLOTS = 6;
+/** Offsets of a frame's fields in {@link Cpu.stack}. */
+export const F_CODE = 0;
+/** Offset of the frame kind (FRAME_*). */
+export const F_KIND = 1;
+/** Offset of the saved irqsDisabled of an IRQ frame. */
+export const F_SAVED_IRQS = 2;
+/** Offset of the wait the frame is blocked on (null = runnable). */
+export const F_WAIT = 3;
+/** Offset of when that wait began. */
+export const F_WAIT_SINCE = 4;
+/** Offset of the interrupt line of an IRQ frame (-1 otherwise). */
+export const F_LINE = 5;
+
 /**
  * One simulated CPU: its state bits and the stack of code frames running on it. Task code is
  * at the bottom; an interrupt pushes a frame that runs nested and is popped when it returns.
+ * Frames live in one flat array (6 slots a frame) so a CPU is a few cache lines, which matters
+ * when a broadcast touches 8192 of them. The counters are plain fields; `counters` is a view.
  */
-export class Cpu {
+export class Cpu implements CpuCounters {
   /** In `cpu_online_mask`. */
   online = true;
   /** Has been booted at least once (x86 shorthand rule). */
@@ -42,18 +59,10 @@ export class Cpu {
   needResched = false;
   /** Pending interrupt lines, bit n = line n raised and not yet taken. */
   pendingLines = 0;
-  /** Code frames, innermost last. */
-  readonly frames: CpuCode<unknown>[] = [];
-  /** Kind of each frame (FRAME_*). */
-  readonly frameKind: number[] = [];
-  /** For IRQ frames: the irqsDisabled value to restore on return. */
-  readonly frameSavedIrqs: boolean[] = [];
-  /** The wait each frame is blocked on (null = runnable). */
-  readonly frameWait: (Wait | null)[] = [];
-  /** When each frame's wait began. */
-  readonly frameWaitSince: number[] = [];
-  /** For IRQ frames: the line taken (-1 otherwise). */
-  readonly frameLine: number[] = [];
+  /** Frames, innermost last, FRAME_SLOTS slots each (see the F_* offsets). */
+  readonly stack: unknown[] = [];
+  /** Number of frames on the stack. */
+  depth = 0;
   /** Scheduled resume event slot, or -1. */
   resumeEvent = -1;
   /** Time of the scheduled resume, if any. */
@@ -68,10 +77,18 @@ export class Cpu {
   stopWork: (() => CpuCode<void>) | null = null;
   /** Hotplug: the CPU has completed its dying step and does not run until brought up. */
   dead = false;
-  /** Counters. */
-  readonly counters: CpuCounters = { busyNs: 0, spinNs: 0, irqsTaken: 0, raisesMerged: 0, raisesReceived: 0 };
+  busyNs = 0;
+  spinNs = 0;
+  irqsTaken = 0;
+  raisesMerged = 0;
+  raisesReceived = 0;
 
   constructor(readonly id: number) {}
+
+  /** The counters (the CPU itself, seen through the {@link CpuCounters} fields). */
+  get counters(): CpuCounters {
+    return this;
+  }
 
   /** In task context (no hard IRQ). */
   get inTask(): boolean {
@@ -80,7 +97,21 @@ export class Cpu {
 
   /** The wait the innermost frame is blocked on, or null. */
   get waiting(): Wait | null {
-    const n = this.frames.length;
-    return n > 0 ? this.frameWait[n - 1] : null;
+    return this.depth > 0 ? (this.stack[(this.depth - 1) * FRAME_SLOTS + F_WAIT] as Wait | null) : null;
+  }
+
+  /** The wait of frame `i` (0 = bottom), or null. */
+  frameWait(i: number): Wait | null {
+    return this.stack[i * FRAME_SLOTS + F_WAIT] as Wait | null;
+  }
+
+  /** When frame `i`'s wait began. */
+  frameWaitSince(i: number): number {
+    return this.stack[i * FRAME_SLOTS + F_WAIT_SINCE] as number;
+  }
+
+  /** The FRAME_* kind of frame `i`. */
+  frameKind(i: number): number {
+    return this.stack[i * FRAME_SLOTS + F_KIND] as number;
   }
 }

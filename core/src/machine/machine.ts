@@ -2,7 +2,7 @@ import { SimulationError } from "../errors";
 import { TraceSink, type TraceCpuState } from "../trace/trace-sink";
 import { EarliestEventChooser, type Chooser } from "./chooser";
 import { makeCostModel, type CostModel } from "./cost-model";
-import { Cpu, FRAME_IDLE, FRAME_IRQ, FRAME_TASK } from "./cpu";
+import { Cpu, FRAME_IDLE, FRAME_IRQ, FRAME_SLOTS, FRAME_TASK, F_CODE, F_KIND, F_LINE, F_SAVED_IRQS, F_WAIT, F_WAIT_SINCE } from "./cpu";
 import { CpuMask } from "./cpumask";
 import { EV_CALLBACK, EV_CANCELLED, EV_CPU_RESUME, EV_IRQ_RAISE, EV_WATCHDOG, EventHeap } from "./event-heap";
 import { Prng } from "./prng";
@@ -175,7 +175,7 @@ export class Machine {
     const c = this.cpus[cpu];
     if (this.started && !c.dead) {
       const w = c.waiting;
-      if (w !== null && c.frameKind[c.frames.length - 1] === FRAME_IDLE) this.scheduleResume(c, this.now + this.cost.pollExitNs);
+      if (w !== null && c.frameKind(c.depth - 1) === FRAME_IDLE) this.scheduleResume(c, this.now + this.cost.pollExitNs);
     }
   }
 
@@ -445,9 +445,9 @@ export class Machine {
 
   private deliver(c: Cpu, line: number, flow: number): void {
     const bit = 1 << line;
-    c.counters.raisesReceived++;
+    c.raisesReceived++;
     if ((c.pendingLines & bit) !== 0) {
-      c.counters.raisesMerged++;
+      c.raisesMerged++;
       return;
     }
     c.pendingLines |= bit;
@@ -486,12 +486,14 @@ export class Machine {
   // ---------------------------------------------------------------- stepping a CPU
 
   private pushFrame(c: Cpu, code: CpuCode<unknown>, kind: number, line: number): void {
-    c.frames.push(code);
-    c.frameKind.push(kind);
-    c.frameSavedIrqs.push(c.irqsDisabled);
-    c.frameWait.push(null);
-    c.frameWaitSince.push(0);
-    c.frameLine.push(line);
+    const b = c.depth++ * FRAME_SLOTS;
+    const st = c.stack;
+    st[b + F_CODE] = code;
+    st[b + F_KIND] = kind;
+    st[b + F_SAVED_IRQS] = c.irqsDisabled;
+    st[b + F_WAIT] = null;
+    st[b + F_WAIT_SINCE] = 0;
+    st[b + F_LINE] = line;
   }
 
   private stepCpu(c: Cpu): void {
@@ -506,8 +508,9 @@ export class Machine {
         this.pushFrame(c, work(), FRAME_STOP, -1);
         c.irqsDisabled = true;
       }
+      const st = c.stack;
       for (;;) {
-        const n = c.frames.length;
+        const n = c.depth;
         if (n === 0) {
           this.startNext(c);
           continue;
@@ -518,7 +521,8 @@ export class Machine {
           return;
         }
         const top = n - 1;
-        const w = c.frameWait[top];
+        const tb = top * FRAME_SLOTS;
+        const w = st[tb + F_WAIT] as Wait | null;
         if (w !== null) {
           const still = w.blocked(c.id);
           if (still && !(w.isCsdWait && c.watchdogDeadline !== 0 && this.now >= c.watchdogDeadline)) {
@@ -528,7 +532,7 @@ export class Machine {
           }
           this.endWait(c, top, !still);
         }
-        const r = c.frames[top].next();
+        const r = (st[tb + F_CODE] as CpuCode<unknown>).next();
         if (r.done === true) {
           const exit = this.popFrame(c);
           if (exit < 0) return;
@@ -537,13 +541,13 @@ export class Machine {
         }
         const v = r.value;
         if (typeof v === "number") {
-          if (v > 0) c.counters.busyNs += v;
+          if (v > 0) c.busyNs += v;
           if (this.advance(c, v, ff++)) continue;
           return;
         }
         if (!v.blocked(c.id)) continue;
-        c.frameWait[top] = v;
-        c.frameWaitSince[top] = this.now;
+        st[tb + F_WAIT] = v;
+        st[tb + F_WAIT_SINCE] = this.now;
         if (this.trace.enabled && v.isCsdWait) this.emit(c, "smpcall_csd_wait_begin", { waits_for: v.describe(), holder: v.holderCpu() });
       }
     } finally {
@@ -584,29 +588,32 @@ export class Machine {
 
   /** End the wait of frame `top`; `satisfied` is false when only the watchdog deadline ended it. */
   private endWait(c: Cpu, top: number, satisfied: boolean): void {
-    const w = c.frameWait[top]!;
-    c.frameWait[top] = null;
+    const b = top * FRAME_SLOTS;
+    const w = c.stack[b + F_WAIT] as Wait;
+    const since = c.stack[b + F_WAIT_SINCE] as number;
+    c.stack[b + F_WAIT] = null;
     if (!w.wakesOnInterrupt) {
-      c.counters.spinNs += this.now - c.frameWaitSince[top];
-      if (this.trace.enabled && w.isCsdWait) this.emit(c, "smpcall_csd_wait_end", { waits_for: w.describe(), waited_ns: this.now - c.frameWaitSince[top] });
+      c.spinNs += this.now - since;
+      if (this.trace.enabled && w.isCsdWait) this.emit(c, "smpcall_csd_wait_end", { waits_for: w.describe(), waited_ns: this.now - since });
     }
     if (satisfied) this.stalled = false;
   }
 
   /** Pop the innermost frame; returns the ns the return costs (irq exit), or -1 when the CPU stops. */
   private popFrame(c: Cpu): number {
-    const kind = c.frameKind.pop()!;
-    const saved = c.frameSavedIrqs.pop()!;
-    const line = c.frameLine.pop()!;
-    c.frames.pop();
-    c.frameWait.pop();
-    c.frameWaitSince.pop();
+    const b = --c.depth * FRAME_SLOTS;
+    const st = c.stack;
+    const kind = st[b + F_KIND] as number;
+    const saved = st[b + F_SAVED_IRQS] as boolean;
+    const line = st[b + F_LINE] as number;
+    st[b + F_CODE] = null;
+    st[b + F_WAIT] = null;
     switch (kind) {
       case FRAME_IRQ:
         if (this.trace.enabled) this.emit(c, "ipi_exit", { reason: this.lineNamer(line) });
         c.hardirqDepth--;
         c.irqsDisabled = saved;
-        c.counters.busyNs += this.cost.irqExitNs;
+        c.busyNs += this.cost.irqExitNs;
         return this.cost.irqExitNs;
       case FRAME_TASK:
         c.programRunning = false;
@@ -628,17 +635,17 @@ export class Machine {
     const pending = c.pendingLines;
     const line = 31 - Math.clz32(pending & -pending);
     c.pendingLines &= ~(1 << line);
-    const top = c.frames.length - 1;
-    const w = c.frameWait[top];
+    const top = c.depth - 1;
+    const w = c.stack[top * FRAME_SLOTS + F_WAIT] as Wait | null;
     const cost = this.cost.irqEntryNs;
     if (w !== null && w.wakesOnInterrupt) this.endWait(c, top, true);
     if (this.interruptHandler === null) throw new SimulationError(`CPU ${c.id} took interrupt line ${line} but no arch interrupt handler is installed`);
     this.pushFrame(c, this.interruptHandler(c.id, line), FRAME_IRQ, line);
     c.irqsDisabled = true;
     c.hardirqDepth++;
-    c.counters.irqsTaken++;
+    c.irqsTaken++;
     if (this.trace.enabled) this.emit(c, "ipi_entry", { reason: this.lineNamer(line) }, this.pendingFlow[(c.id << 5) | line]);
-    c.counters.busyNs += cost;
+    c.busyNs += cost;
     return cost;
   }
 
@@ -652,10 +659,10 @@ export class Machine {
     const blocked: BlockedCpu[] = [];
     for (const c of this.cpus) {
       if (c.dead) continue;
-      for (let i = c.frames.length - 1; i >= 0; i--) {
-        const w = c.frameWait[i];
+      for (let i = c.depth - 1; i >= 0; i--) {
+        const w = c.frameWait(i);
         if (w === null || w.wakesOnInterrupt) continue;
-        blocked.push(describeBlocked(c, w, this.now - c.frameWaitSince[i], this.lineNamer));
+        blocked.push(describeBlocked(c, w, this.now - c.frameWaitSince(i), this.lineNamer));
         break;
       }
     }

@@ -16,18 +16,18 @@ export const LINE_RESCHEDULE = 1;
  */
 @injectable()
 export class GenericIpi implements ArchIpi {
-  private readonly latencyNs: number;
-  private readonly sendCostNs: number;
+  protected readonly latencyNs: number;
+  protected readonly sendCostNs: number;
   // Counters: plain fields, read by statistics().
-  private ipisRaised = 0;
-  private interruptsTaken = 0;
-  private acks = 0;
-  private rescheduleIpis = 0;
+  protected ipisRaised = 0;
+  protected interruptsTaken = 0;
+  protected acks = 0;
+  protected rescheduleIpis = 0;
 
   constructor(
-    @inject(InterconnectToken) private readonly wires: Interconnect,
-    @inject(SmpHandlersToken) private readonly smp: SmpHandlers,
-    @inject(MachineToken) private readonly machine: Machine,
+    @inject(InterconnectToken) protected readonly wires: Interconnect,
+    @inject(SmpHandlersToken) protected readonly smp: SmpHandlers,
+    @inject(MachineToken) protected readonly machine: Machine,
     @inject(ArchOptionsToken) options: ArchOptionValues,
   ) {
     this.latencyNs = options.latencyNs as number;

@@ -2,7 +2,7 @@ import "reflect-metadata";
 import { ArchIpiToken, type ArchDescriptor } from "@smpcall/core";
 import { Lifecycle } from "tsyringe";
 import { MuxedIpi } from "./muxed-ipi";
-import { PPC_PLATFORMS, THREADS_PER_CORE, validatePlatform } from "./platform";
+import { PPC_PLATFORMS, THREADS_PER_CORE } from "./platform";
 
 export * from "./messages";
 export * from "./platform";
@@ -14,7 +14,7 @@ export const descriptor: ArchDescriptor = {
   description: "PowerPC: muxed IPI messages in a per-CPU word; doorbells to SMT siblings, XICS/XIVE/H_IPI otherwise; 2008 MPIC channels with MSG_ALL_BUT_SELF",
   options: {
     platform: { type: "enum", choices: PPC_PLATFORMS, default: "powernv-xics", description: "powernv-xics (POWER5-8), powernv-xive (POWER9+), pseries (guest: msgsndp + H_IPI), mpic-2008 (v2.6.26: one MPIC channel per message)" },
-    threadsPerCore: { type: "enum", choices: THREADS_PER_CORE, default: "8", description: "SMT threads per core (cores = consecutive CPU ids); siblings get doorbells" },
+    threadsPerCore: { type: "enum", choices: THREADS_PER_CORE, default: "8", description: "SMT threads per core (cores = consecutive CPU ids, the last one may be partial); siblings get doorbells" },
     doorbellSendNs: { type: "integer", min: 0, max: 100_000, default: 100, description: "msgsnd cost on the sender, ns (0.1-0.3 us)" },
     doorbellLatencyNs: { type: "integer", min: 0, max: 100_000, default: 200, description: "doorbell delivery, ns" },
     xicsSendNs: { type: "integer", min: 0, max: 100_000, default: 300, description: "XICS MFRR write (MMIO) cost, ns" },
@@ -24,10 +24,7 @@ export const descriptor: ArchDescriptor = {
     hcallNs: { type: "integer", min: 0, max: 100_000, default: 1500, description: "pseries H_IPI hypercall cost, ns" },
     mpicSendNs: { type: "integer", min: 0, max: 100_000, default: 400, description: "MPIC IPI dispatch register write, ns" },
   },
-  capabilities: { multicast: false, transientFaults: false, permanentFaults: false, offlineDelivery: "pending" },
-  validate(options, machine) {
-    validatePlatform(Number(options.threadsPerCore), machine.cpus);
-  },
+  capabilities: { multicast: false, transientFaults: false, permanentFaults: false, offlineDelivery: "pending", ackStatistic: "acks" },
   register(container) {
     container.register(ArchIpiToken, { useClass: MuxedIpi }, { lifecycle: Lifecycle.ContainerScoped });
   },

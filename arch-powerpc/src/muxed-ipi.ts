@@ -223,6 +223,7 @@ export class MuxedIpi implements ArchIpi {
       interrupts: this.interrupts,
       doorbellAcks: this.doorbellAcks,
       controllerEois: this.controllerEois,
+      acks: this.doorbellAcks + this.controllerEois,
       callFunctionMessages: this.handled[PPC_MSG_CALL_FUNCTION],
       rescheduleMessages: this.handled[PPC_MSG_RESCHEDULE],
       tickBroadcastMessages: this.handled[PPC_MSG_TICK_BROADCAST],

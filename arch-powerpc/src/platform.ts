@@ -1,20 +1,11 @@
-import { ArchOptionError } from "@smpcall/core";
-
 /** PowerPC platform: how `cause_ipi` reaches another CPU. */
 export type PpcPlatform = "powernv-xics" | "powernv-xive" | "pseries" | "mpic-2008";
 
 /** The platforms, for the options schema. */
 export const PPC_PLATFORMS: readonly PpcPlatform[] = ["powernv-xics", "powernv-xive", "pseries", "mpic-2008"];
 
-/** SMT threads per core the backend models (cores are groups of consecutive CPU ids). */
+/** SMT threads per core the backend models (cores are groups of consecutive CPU ids; the last may be partial). */
 export const THREADS_PER_CORE = ["1", "2", "4", "8"] as const;
 
 /** CPUs one MPIC IPI dispatch register write can name (a 32-bit destination mask). */
 export const MPIC_DEST_WIDTH = 32;
-
-/** Check the threads-per-core choice against the machine. */
-export function validatePlatform(threadsPerCore: number, cpus: number): void {
-  if (cpus % threadsPerCore !== 0) {
-    throw new ArchOptionError(`threadsPerCore=${threadsPerCore} does not divide the ${cpus} CPUs of this machine into whole cores: choose a CPU count that is a multiple of it, or threadsPerCore = 1 | 2 | 4 | 8 that divides it`);
-  }
-}

@@ -110,10 +110,17 @@ describe("arch-powerpc: muxed IPIs", () => {
     }
   });
 
+  it("a machine that is not a whole number of cores has a partial last core", () => {
+    const sys = ppc(12, { threadsPerCore: "8" });
+    spawnProgram(sys, 9, function* () { yield* sys.kernel.smpCallFunction(() => undefined, null, true); });
+    sys.run();
+    // CPU 9's core is CPUs 8-11: 3 doorbells, 8 controller sends.
+    expect(sys.arch.statistics()).toMatchObject({ doorbells: 3, xicsWrites: 8 });
+  });
+
   it("bad options are refused with the choices", () => {
     expect(() => ppc(16, { platform: "cell" })).toThrow(ArchOptionError);
     expect(() => ppc(16, { platform: "cell" })).toThrow(/expected powernv-xics \| powernv-xive \| pseries \| mpic-2008/);
-    expect(() => ppc(12, { threadsPerCore: "8" })).toThrow(/threadsPerCore=8 does not divide the 12 CPUs/);
     expect(() => ppc(16, { threadsPerCore: "3" })).toThrow(/expected 1 \| 2 \| 4 \| 8/);
   });
 });

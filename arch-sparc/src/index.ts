@@ -23,7 +23,17 @@ export const descriptor: ArchDescriptor = {
     busyPollNs: { type: "integer", min: 0, max: 100_000, default: 300, description: "sun4u: polling the dispatch status until no BUSY bit, ns" },
     latencyNs: { type: "integer", min: 0, max: 1_000_000, default: 1000, description: "mondo delivery latency, ns" },
   },
-  capabilities: { multicast: true, transientFaults: true, permanentFaults: true, offlineDelivery: "dropped" },
+  capabilities: {
+    multicast: true,
+    transientFaults: true,
+    permanentFaults: true,
+    offlineDelivery: "dropped",
+    ackStatistic: "mondoEntries",
+    ackedInterruptStatistic: "mondosDelivered",
+    transientFaultOptions: { wouldBlockRate: 0.3, nackRate: 0.3, mondoQueueDepth: 2 },
+    permanentFaultOption: "errorCpus",
+    retryStatistic: "retries",
+  },
   validate(options, machine) {
     cpulistOption("sparc", "errorCpus", options.errorCpus as string, machine.cpus);
   },

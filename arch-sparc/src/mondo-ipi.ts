@@ -56,6 +56,7 @@ export class MondoIpi implements ArchIpi {
   private retryNs = 0;
   private mondoTraps = 0;
   private mondoEntries = 0;
+  private mondosDelivered = 0;
   private softints = 0;
   private softintsCoalesced = 0;
   private cpuErrors = 0;
@@ -95,6 +96,7 @@ export class MondoIpi implements ArchIpi {
 
   /** Put one mondo in `cpu`'s queue; it arrives after the latency. */
   private deliver(cpu: number, xcall: number, afterNs: number): void {
+    this.mondosDelivered++;
     this.queued[cpu]++;
     this.pendingXcalls[cpu * 3 + xcall]++;
     this.wires.raise(cpu, LINE_MONDO, afterNs + this.latencyNs);
@@ -302,6 +304,7 @@ export class MondoIpi implements ArchIpi {
       mondoTimeouts: this.mondoTimeouts,
       mondoTraps: this.mondoTraps,
       mondoEntries: this.mondoEntries,
+      mondosDelivered: this.mondosDelivered,
       softints: this.softints,
       softintsCoalesced: this.softintsCoalesced,
     };

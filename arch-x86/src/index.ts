@@ -22,7 +22,7 @@ export const descriptor: ArchDescriptor = {
     deliveryStatusNs: { type: "integer", min: 0, max: 100_000, default: 400, description: "xAPIC: how long the delivery-status bit stays set after a write, ns (the next write busy-waits for it)" },
     hypercallNs: { type: "integer", min: 0, max: 1_000_000, default: 2000, description: "KVM PV IPI hypercall cost, ns (1-5 us)" },
   },
-  capabilities: { multicast: true, transientFaults: false, permanentFaults: false, offlineDelivery: "pending" },
+  capabilities: { multicast: true, transientFaults: false, permanentFaults: false, offlineDelivery: "pending", ackStatistic: "eois" },
   validate(options, machine) {
     validateApicMode(options.apic as ApicOption, machine.cpus);
   },

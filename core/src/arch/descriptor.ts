@@ -11,6 +11,21 @@ export interface ArchCapabilities {
   readonly permanentFaults: boolean;
   /** An IPI raised at an offline CPU: stays pending until it is back ("pending") or is dropped. */
   readonly offlineDelivery: "pending" | "dropped";
+  /**
+   * The statistics key counting hardware acknowledgements (EOI, msgclr, queue-head advance), and
+   * the key counting the interrupts that need one (default: every interrupt the machine saw taken).
+   * The conformance kit checks they are equal.
+   */
+  readonly ackStatistic?: string;
+  readonly ackedInterruptStatistic?: string;
+  /** A statistics key that must equal the number of interrupt-line raises (`ipi_raise` events). */
+  readonly raiseStatistic?: string;
+  /** Options that inject transient failures the backend must retry (with `transientFaults`). */
+  readonly transientFaultOptions?: Readonly<Record<string, string | number | boolean>>;
+  /** A cpulist option naming CPUs that fail permanently (with `permanentFaults`). */
+  readonly permanentFaultOption?: string;
+  /** A statistics key counting retries of transient failures (with `transientFaults`). */
+  readonly retryStatistic?: string;
 }
 
 /** Facts about the machine a backend is being set up for (for `validate`). */

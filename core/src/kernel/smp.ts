@@ -508,11 +508,13 @@ export class SmpKernel implements SmpHandlers {
 
   /** generic_smp_call_function_interrupt (arch receive side, hard-IRQ context). */
   genericSmpCallFunctionInterrupt(): CpuCode<void> {
+    this.stats.handlerCallsOn[this.machine.current]++;
     return this.flushQueue(true, "irq");
   }
 
   /** generic_smp_call_function_single_interrupt (the same flush since v5.x). */
   genericSmpCallFunctionSingleInterrupt(): CpuCode<void> {
+    this.stats.handlerCallsOn[this.machine.current]++;
     return this.flushQueue(true, "irq");
   }
 

@@ -31,6 +31,8 @@ export class KernelStats {
   ebusy = 0;
   /** Per CPU: callbacks run there. */
   readonly callbacksOn: Uint32Array;
+  /** Per CPU: calls of the generic handlers by the arch receive path (one per IPI a correct backend delivers). */
+  readonly handlerCallsOn: Uint32Array;
   /** Per CPU: IPIs (targets) it sent. */
   readonly ipisFrom: Uint32Array;
   /** Callback latency: queue-to-entry (ns) of every remote callback. */
@@ -39,6 +41,7 @@ export class KernelStats {
   constructor(nrCpus: number) {
     this.callbacksOn = new Uint32Array(nrCpus);
     this.ipisFrom = new Uint32Array(nrCpus);
+    this.handlerCallsOn = new Uint32Array(nrCpus);
   }
 }
 

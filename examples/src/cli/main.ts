@@ -6,6 +6,7 @@ import { processIo, type CliIo } from "./io";
 import { registerArchsCommand } from "./commands/archs";
 import { registerRunCommand } from "./commands/run";
 import { registerBenchCommand } from "./commands/bench";
+import { registerConformCommand } from "./commands/conform";
 
 /** Exit status for a crash (a bug in smpcall, not in the user's input or run). */
 export const EXIT_INTERNAL = 70;
@@ -32,6 +33,7 @@ export function buildProgram(io: CliIo): Command {
   registerArchsCommand(program, io);
   registerRunCommand(program, io);
   registerBenchCommand(program, io);
+  registerConformCommand(program, io);
   for (const c of program.commands) c.exitOverride().configureOutput(output(io));
   return program;
 }

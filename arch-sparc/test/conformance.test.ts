@@ -1,0 +1,4 @@
+import { descriptor } from "@smpcall/arch-sparc";
+import { runConformanceSuite } from "@smpcall/core/conformance/jest";
+
+for (const platform of ["sun4v", "sun4u-cheetah"]) runConformanceSuite(descriptor, { options: { platform } });

@@ -1,0 +1,25 @@
+import { repeatedSendsCheck } from "./checks/coalescing";
+import { offlineCheck, maskIpiCheck, singleIpiCheck } from "./checks/delivery";
+import { descriptorCheck } from "./checks/descriptor";
+import { determinismCheck } from "./checks/determinism";
+import { noSpuriousFaultsCheck, permanentFaultsCheck, transientFaultsCheck } from "./checks/faults";
+import { acknowledgeCheck } from "./checks/receive";
+import { randomSchedulesCheck } from "./checks/schedules";
+import { statisticsCheck } from "./checks/statistics";
+import type { ConformanceCheck } from "./types";
+
+/** Every check of the kit, in the order they run. */
+export const CONFORMANCE_CHECKS: readonly ConformanceCheck[] = [
+  descriptorCheck,
+  singleIpiCheck,
+  maskIpiCheck,
+  offlineCheck,
+  repeatedSendsCheck,
+  randomSchedulesCheck,
+  acknowledgeCheck,
+  transientFaultsCheck,
+  permanentFaultsCheck,
+  noSpuriousFaultsCheck,
+  statisticsCheck,
+  determinismCheck,
+];

@@ -1,0 +1,21 @@
+import { describe, expect, it } from "@jest/globals";
+import type { ArchDescriptor } from "../arch/descriptor";
+import { CONFORMANCE_CHECKS } from "./checks";
+import { conformanceContext, type ConformanceOptions } from "./runner";
+
+/**
+ * The jest adapter: `runConformanceSuite(descriptor)` in a backend's test file registers one
+ * test per applicable check (checks that do not apply to the backend's capabilities are not
+ * registered; `smpcall conform` lists them as skipped).
+ */
+export function runConformanceSuite(descriptor: ArchDescriptor, opts: ConformanceOptions = {}): void {
+  const ctx = conformanceContext(descriptor, opts);
+  describe(`conformance kit: ${descriptor.name}${opts.options ? ` ${JSON.stringify(opts.options)}` : ""}`, () => {
+    for (const check of CONFORMANCE_CHECKS) {
+      if (check.applies?.(ctx) != null) continue;
+      it(`${check.name}: ${check.description}`, () => {
+        expect(() => check.run(ctx)).not.toThrow();
+      }, 60_000);
+    }
+  });
+}

@@ -1,0 +1,85 @@
+import type { RawArchOptions } from "../arch/options";
+import type { RunOutcome } from "../machine/machine";
+import type { CpuCode } from "../machine/step";
+import { createSmpSystem, type SmpSystem, type SystemConfig } from "../system";
+import type { ConformanceContext } from "./types";
+import { expectThat } from "./types";
+
+/** A system of the backend under test: halting idle CPUs (so IPIs are needed), no watchdog. */
+export function kitSystem(ctx: ConformanceContext, cpus: number, extra: Partial<SystemConfig> & { archOptions?: RawArchOptions } = {}): SmpSystem {
+  return createSmpSystem({ cpus, seed: 1, idle: "halt", csdLockTimeoutMs: 0, ...extra, arch: ctx.descriptor, archOptions: { ...ctx.options, ...extra.archOptions } });
+}
+
+/** Records which CPUs ran each call id. */
+export class RunLog {
+  private readonly runs = new Map<string, number[]>();
+  /** A callback recording `id` on the CPU it runs on. */
+  fn(id: string): (info: unknown, cpu: number) => void {
+    return (_info: unknown, cpu: number): void => {
+      const list = this.runs.get(id);
+      if (list) list.push(cpu);
+      else this.runs.set(id, [cpu]);
+    };
+  }
+  /** CPUs that ran `id`, sorted. */
+  cpus(id: string): number[] {
+    return [...(this.runs.get(id) ?? [])].sort((a, b) => a - b);
+  }
+  /** Every id that ran. */
+  ids(): string[] {
+    return [...this.runs.keys()];
+  }
+}
+
+/** Short list text for messages: `[1, 2, 3, ... 63 CPUs]`. */
+export function listText(xs: readonly number[]): string {
+  return xs.length <= 12 ? `[${xs.join(", ")}]` : `[${xs.slice(0, 10).join(", ")}, ... ${xs.length} CPUs]`;
+}
+
+/** Expect a run to complete without problems, saying what went wrong otherwise. */
+export function expectClean(what: string, out: RunOutcome): void {
+  expectThat(out.status === "completed" && out.problems.length === 0, () => `${what}: expected the run to complete with no problems, got status ${out.status}${out.problems.length ? `: ${out.problems.map((p) => `${p.kind}: ${p.message.split("\n")[0]}`).join("; ")}` : ""}`);
+}
+
+/** Expect `id` ran exactly once on each CPU of `expected` and nowhere else. */
+export function expectRanOn(what: string, log: RunLog, id: string, expected: readonly number[]): void {
+  const got = log.cpus(id);
+  const want = [...expected].sort((a, b) => a - b);
+  const dup = got.filter((c, i) => got.indexOf(c) !== i);
+  expectThat(dup.length === 0, () => `${what}: callback ran twice on CPU(s) ${listText([...new Set(dup)])}: a call was delivered twice`);
+  const missing = want.filter((c) => !got.includes(c));
+  const extra = got.filter((c) => !want.includes(c));
+  expectThat(missing.length === 0 && extra.length === 0, () => `${what}: expected the callback on ${listText(want)}, it ran on ${listText(got)}${missing.length ? `; never ran on ${listText(missing)} (IPI lost or sent to a wrong CPU)` : ""}${extra.length ? `; ran on unexpected ${listText(extra)}` : ""}`);
+}
+
+/**
+ * Expect the core handler was called exactly on `targets` (once each) and on no other CPU; the
+ * message names the problem: lost, delivered twice, to the sender, or to a wrong CPU.
+ */
+export function expectHandlerCalls(what: string, sys: SmpSystem, targets: readonly number[], sender = -1): void {
+  const calls = sys.kernel.stats.handlerCallsOn;
+  const set = new Set(targets);
+  const missing: number[] = [];
+  const twice: number[] = [];
+  const extra: number[] = [];
+  for (let cpu = 0; cpu < calls.length; cpu++) {
+    const n = calls[cpu];
+    if (set.has(cpu)) {
+      if (n === 0) missing.push(cpu);
+      else if (n > 1) twice.push(cpu);
+    } else if (n > 0) {
+      extra.push(cpu);
+    }
+  }
+  expectThat(!(missing.length > 0 && extra.length > 0), () => `${what}: IPIs went to the wrong CPU: ${listText(missing)} never took one, ${listText(extra)} took one without being targets`);
+  expectThat(missing.length === 0, () => `${what}: ${listText(missing)} never took the IPI (IPI lost)`);
+  expectThat(twice.length === 0, () => `${what}: ${listText(twice)} took the IPI more than once (delivered twice)`);
+  expectThat(!extra.includes(sender), () => `${what}: the sender, CPU ${sender}, took its own IPI (delivered to the sender)`);
+  expectThat(extra.length === 0, () => `${what}: CPU(s) ${listText(extra)} are not targets but took the IPI (the mask was not respected)`);
+}
+
+/** Spawn one program and run the system. */
+export function runProgram(sys: SmpSystem, cpu: number, body: () => CpuCode<unknown>): RunOutcome {
+  sys.spawn(cpu, body());
+  return sys.run({ maxEvents: 5_000_000 });
+}

@@ -32,3 +32,4 @@ export * from "./trace/chrome";
 export * from "./report/run-report";
 export * from "./workloads/index";
 export * from "./workloads/run-workload";
+export * from "./explorer/index";

@@ -77,6 +77,8 @@ export class SmpKernel implements SmpHandlers {
   readonly callSingleQueue: CallSingleQueue;
   /** CSDs the watchdog reported, in order. */
   readonly stuckCsds: StuckCsdReport[] = [];
+  /** Called after a csd is added to `cpu`'s queue (for policies that poll their own queue); null = none. */
+  onQueueAdd: ((cpu: number) => void) | null = null;
   private arch: ArchIpi | null = null;
   private readonly cfdData: (CallFunctionData | undefined)[];
   private readonly csdData: (CallSingleData | undefined)[];
@@ -275,7 +277,9 @@ export class SmpKernel implements SmpHandlers {
     if (m.trace.enabled) m.trace.emit(m.now, m.current, m.cpus[m.current], "csd_queue_cpu", { cpu, callsite, func: funcName(csd.func), csd: csd.hex });
     csd.queuedAt = m.now;
     this.stats.csdsQueued++;
-    if (this.callSingleQueue.add(cpu, csd)) {
+    const wasEmpty = this.callSingleQueue.add(cpu, csd);
+    if (this.onQueueAdd !== null) this.onQueueAdd(cpu);
+    if (wasEmpty) {
       yield m.cost.queueAddNs;
       yield* this.sendCallFunctionSingleIpi(cpu);
     } else {
@@ -404,7 +408,9 @@ export class SmpKernel implements SmpHandlers {
       if (tracing) m.trace.emit(m.now, self, c, "csd_queue_cpu", { cpu, callsite: "smp_call_function_many_cond", func: name, csd: csd.hex });
       csd.queuedAt = m.now;
       this.stats.csdsQueued++;
-      if (q.add(cpu, csd)) {
+      const wasEmpty = q.add(cpu, csd);
+      if (this.onQueueAdd !== null) this.onQueueAdd(cpu);
+      if (wasEmpty) {
         cfd.cpumaskIpi.set(cpu);
         nrCpus++;
         lastCpu = cpu;

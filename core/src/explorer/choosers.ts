@@ -1,0 +1,171 @@
+import type { Chooser } from "../machine/chooser";
+import type { EventHeap } from "../machine/event-heap";
+import { EV_CPU_RESUME } from "../machine/event-heap";
+import { Prng } from "../machine/prng";
+
+/** Thrown by a choosing strategy to abandon a run (a state already explored). */
+export class PruneRun extends Error {
+  constructor() {
+    super("state already explored");
+  }
+}
+
+/**
+ * Records every choice as (picked, options). Events are offered in a canonical order — by
+ * (time, seq) — so a choice index means the same thing on replay. Subclasses decide.
+ */
+export abstract class RecordingChooser implements Chooser {
+  abstract readonly name: string;
+  readonly earliestFirst = false;
+  /** Choices made, in order. */
+  readonly choices: number[] = [];
+  /** How many options each choice had. */
+  readonly options: number[] = [];
+  /** Heap positions of the current candidates, canonically ordered (reused). */
+  private readonly order: number[] = [];
+
+  /** Decide among `n` options at choice `index` (the events are in canonical order). */
+  protected abstract decide(n: number, index: number, heap: EventHeap | null, order: readonly number[]): number;
+
+  pickEvent(heap: EventHeap): number {
+    const order = this.order;
+    order.length = heap.size;
+    for (let i = 0; i < heap.size; i++) order[i] = i;
+    order.sort((a, b) => {
+      const x = heap.idAt(a), y = heap.idAt(b);
+      return heap.time(x) - heap.time(y) || heap.seq(x) - heap.seq(y);
+    });
+    const forced = this.forcedChoice(heap, order);
+    const k = forced >= 0 ? forced : order.length === 1 ? 0 : this.record(order.length, heap, order);
+    this.picked(heap, order[k]);
+    return order[k];
+  }
+
+  /** A strategy may force a choice (returns its index in `order`) instead of branching; -1 = branch. */
+  protected forcedChoice(_heap: EventHeap, _order: readonly number[]): number {
+    return -1;
+  }
+
+  /** Called with the heap position picked. */
+  protected picked(_heap: EventHeap, _position: number): void {}
+
+  chooseInt(n: number): number {
+    return n <= 1 ? 0 : this.record(n, null, []);
+  }
+
+  chance(p: number): boolean {
+    if (p <= 0) return false;
+    if (p >= 1) return true;
+    return this.record(2, null, []) === 1;
+  }
+
+  private record(n: number, heap: EventHeap | null, order: readonly number[]): number {
+    const k = this.decide(n, this.choices.length, heap, order);
+    this.choices.push(k);
+    this.options.push(n);
+    return k;
+  }
+}
+
+/** Seeded random walk: each choice uniform among its options. */
+export class RandomWalkChooser extends RecordingChooser {
+  readonly name = "random";
+  private readonly prng: Prng;
+  constructor(seed: number) {
+    super();
+    this.prng = new Prng(seed).fork("random-walk");
+  }
+  protected decide(n: number): number {
+    return this.prng.int(n);
+  }
+}
+
+/**
+ * PCT (probabilistic concurrency testing): each CPU gets a random priority; the enabled event of
+ * the highest-priority CPU fires; at `depth - 1` random choice points the CPU that ran is demoted
+ * below all others. Finds bugs of depth d with probability >= 1/(n k^(d-1)).
+ */
+export class PctChooser extends RecordingChooser {
+  readonly name = "pct";
+  private readonly prng: Prng;
+  private readonly priority: number[];
+  private readonly changePoints: Set<number>;
+  private lowest = 0;
+
+  constructor(seed: number, cpus: number, depth: number, expectedSteps = 200) {
+    super();
+    this.prng = new Prng(seed).fork("pct");
+    this.priority = Array.from({ length: cpus }, () => depth + this.prng.int(1 << 20));
+    this.changePoints = new Set(Array.from({ length: Math.max(0, depth - 1) }, () => this.prng.int(expectedSteps)));
+  }
+
+  protected decide(n: number, index: number, heap: EventHeap | null, order: readonly number[]): number {
+    if (heap === null) return this.prng.int(n);
+    let best = 0;
+    let bestPrio = -Infinity;
+    for (let i = 0; i < n; i++) {
+      const cpu = heap.cpu(heap.idAt(order[i]));
+      const p = cpu >= 0 ? this.priority[cpu] : -1;
+      if (p > bestPrio) {
+        bestPrio = p;
+        best = i;
+      }
+    }
+    if (this.changePoints.has(index)) {
+      const cpu = heap.cpu(heap.idAt(order[best]));
+      if (cpu >= 0) this.priority[cpu] = --this.lowest;
+    }
+    return best;
+  }
+}
+
+/**
+ * Replays a prefix of choices, then takes the first option at every new choice point (the DFS
+ * step). With `seen`, a new choice point whose state was already explored abandons the run.
+ * With a preemption bound, once the run has switched away from a CPU that could have continued
+ * `preemptionBound` times, the CPU that ran last keeps running whenever it can (no branching).
+ */
+export class ReplayChooser extends RecordingChooser {
+  readonly name = "replay";
+  private lastCpu = -1;
+  /** Preemptions taken so far on this run. */
+  preemptions = 0;
+  constructor(private readonly prefix: readonly number[], private readonly stateKey?: () => string, private readonly seen?: Set<string>, private readonly preemptionBound = Number.POSITIVE_INFINITY) {
+    super();
+  }
+
+  private continuation(heap: EventHeap, order: readonly number[]): number {
+    if (this.lastCpu < 0) return -1;
+    for (let i = 0; i < order.length; i++) {
+      const id = heap.idAt(order[i]);
+      if (heap.kind(id) === EV_CPU_RESUME && heap.cpu(id) === this.lastCpu) return i;
+    }
+    return -1;
+  }
+
+  protected override forcedChoice(heap: EventHeap, order: readonly number[]): number {
+    return this.preemptions >= this.preemptionBound ? this.continuation(heap, order) : -1;
+  }
+
+  protected override picked(heap: EventHeap, position: number): void {
+    const id = heap.idAt(position);
+    const order: number[] = [];
+    for (let i = 0; i < heap.size; i++) order.push(i);
+    const cont = this.continuation(heap, order);
+    if (cont >= 0 && order[cont] !== position) this.preemptions++;
+    if (heap.kind(id) === EV_CPU_RESUME) this.lastCpu = heap.cpu(id);
+  }
+  protected decide(n: number, index: number): number {
+    if (index < this.prefix.length) {
+      const k = this.prefix[index];
+      if (k >= n) throw new RangeError(`schedule choice ${index} is ${k} but only ${n} options exist: the schedule does not match this scenario, policy or CPU count`);
+      return k;
+    }
+    if (this.seen && this.stateKey) {
+      const key = this.stateKey();
+      if (this.seen.has(key)) throw new PruneRun();
+      this.seen.add(key);
+    }
+    return 0;
+  }
+}

@@ -1,0 +1,281 @@
+import type { ArchDescriptor } from "../arch/descriptor";
+import type { RawArchOptions } from "../arch/options";
+import { UsageError } from "../errors";
+import { CSD_FLAG_TYPE_MASK } from "../kernel/csd";
+import type { Chooser } from "../machine/chooser";
+import type { RunOutcome } from "../machine/machine";
+import type { DeadlockReport } from "../machine/problems";
+import { createSmpSystem, type SmpSystem } from "../system";
+import { TraceSink } from "../trace/trace-sink";
+import { PctChooser, PruneRun, RandomWalkChooser, ReplayChooser } from "./choosers";
+import { CallLedger } from "./ledger";
+import { PolicyRuntime, type CallPolicy } from "./policies";
+import type { Scenario, ScenarioContext } from "./scenario";
+
+/** Search strategies. */
+export type ExploreStrategy = "random" | "pct" | "dfs";
+
+/** One exploration: what to run and how to search. */
+export interface ExploreConfig {
+  scenario: Scenario;
+  policy: CallPolicy;
+  arch: ArchDescriptor;
+  archOptions?: RawArchOptions;
+  cpus: number;
+  /** Calls each CPU issues (scenario-defined meaning). */
+  calls: number;
+  strategy: ExploreStrategy;
+  /** Schedules to try at most. */
+  runs: number;
+  /** Events per run before it counts as a livelock. */
+  maxSteps: number;
+  seed: number;
+  /** PCT depth (bug depth it targets). */
+  pctDepth?: number;
+  /** DFS: at most this many preemptions per schedule (default 3; Infinity = unbounded). */
+  preemptionBound?: number;
+  /** Probability an allocation of call data fails (default 1, the thread's case). */
+  allocFailRate?: number;
+  /** Progress callback (schedules done, limit). */
+  onProgress?: (done: number, limit: number) => void;
+}
+
+/** A violation found, with the schedule that reproduces it. */
+export interface Violation {
+  readonly kind: "deadlock" | "lost-call" | "duplicate-call" | "early-return" | "invariant" | "livelock" | "problem";
+  readonly message: string;
+  /** Replay with `smpcall replay --schedule <this>`. */
+  readonly schedule: string;
+  /** Which schedule of the search (1-based). */
+  readonly scheduleNumber: number;
+  readonly deadlock?: DeadlockReport;
+}
+
+/** What an exploration found. */
+export interface ExploreResult {
+  readonly scenario: string;
+  readonly policy: string;
+  readonly strategy: ExploreStrategy;
+  readonly cpus: number;
+  readonly calls: number;
+  /** Schedules run (including pruned ones for dfs). */
+  readonly schedules: number;
+  /** Distinct states seen at choice points (dfs), else null. */
+  readonly distinctStates: number | null;
+  /** The dfs search covered every schedule (within the step limit and the preemption bound). */
+  readonly complete: boolean;
+  /** The preemption bound of a dfs search (null otherwise or unbounded). */
+  readonly preemptionBound: number | null;
+  readonly ms: number;
+  readonly violation: Violation | null;
+  /** Mean over completed runs: IPIs sent per call issued. */
+  readonly ipisPerCall: number;
+  /** Mean over runs: virtual ns callers waited for admission (lock/mask/counters). */
+  readonly serialisedNs: number;
+}
+
+/** One run of a scenario under a chooser. */
+export interface ScenarioRun {
+  readonly system: SmpSystem;
+  readonly ctx: ScenarioContext;
+  readonly outcome: RunOutcome;
+  readonly violation: Omit<Violation, "schedule" | "scheduleNumber"> | null;
+}
+
+/** Build and run the scenario once under `chooser`. */
+export function runScenario(cfg: ExploreConfig, chooser: Chooser, trace = false): ScenarioRun {
+  const system = createSmpSystem({
+    cpus: cfg.cpus,
+    seed: cfg.seed,
+    arch: cfg.arch,
+    archOptions: cfg.archOptions,
+    chooser,
+    csdLockTimeoutMs: 0,
+    cost: { deliveryJitter: 0 },
+    trace: trace ? new TraceSink(true) : false,
+  });
+  const ledger = new CallLedger();
+  const runtime = new PolicyRuntime(system, cfg.allocFailRate ?? 1);
+  const ctx: ScenarioContext = { system, policy: cfg.policy, runtime, ledger, cpus: cfg.cpus, calls: cfg.calls };
+  cfg.scenario.setup(ctx);
+  const outcome = system.run({ maxEvents: cfg.maxSteps });
+  return { system, ctx, outcome, violation: classify(cfg.scenario, ctx, outcome) };
+}
+
+function classify(scenario: Scenario, ctx: ScenarioContext, out: RunOutcome): ScenarioRun["violation"] {
+  if (out.status === "deadlock") return { kind: "deadlock", message: out.deadlock!.message, deadlock: out.deadlock };
+  if (out.status === "step-limit") return { kind: "livelock", message: `no completion within the step limit (livelock or a run longer than --max-steps)` };
+  const ledger = ctx.ledger.violations();
+  if (ledger.length > 0) {
+    const first = ledger[0];
+    const kind = first.includes("lost") ? "lost-call" : first.includes("waited") ? "early-return" : "duplicate-call";
+    return { kind, message: ledger.join("; ") };
+  }
+  const bad = out.problems.filter((p) => p.kind !== "stuck-csd");
+  if (bad.length > 0) return { kind: "problem", message: bad.map((p) => p.message).join("; ") };
+  for (const inv of scenario.invariants ?? []) {
+    const msg = inv(ctx);
+    if (msg !== null) return { kind: "invariant", message: msg };
+  }
+  return null;
+}
+
+/**
+ * A key for the system's state at a choice point: per CPU its progress (busy time, interrupts
+ * taken), irq state, pending lines and what it spins on; each call queue's entries; the pending
+ * events; the policy's lock/mask/counters. Interleavings of independent steps that reach the same
+ * state get the same key, so the search does not explore their futures twice.
+ */
+export function stateKey(ctx: ScenarioContext): string {
+  const { system, runtime } = ctx;
+  const m = system.machine;
+  const parts: string[] = [];
+  for (const c of m.cpus) {
+    const w = c.waiting;
+    parts.push(`${c.busyNs}|${c.irqsTaken}|${c.irqsDisabled ? 1 : 0}|${c.hardirqDepth}|${c.pendingLines}|${c.depth}|${w ? w.describe().replace(/csd#\d+/g, "csd") : ""}`);
+  }
+  for (let cpu = 0; cpu < m.nrCpus; cpu++) parts.push(system.kernel.callSingleQueue.entries(cpu).map((e) => `${e.src}>${e.dst}:${e.flags & CSD_FLAG_TYPE_MASK}`).join(","));
+  const ev: string[] = [];
+  const h = m.heap;
+  for (let i = 0; i < h.size; i++) {
+    const id = h.idAt(i);
+    if (h.kind(id) !== 0) ev.push(`${h.kind(id)}:${h.cpu(id)}:${h.arg(id)}`);
+  }
+  parts.push(ev.sort().join(","));
+  parts.push(`${runtime.lockOwner}|${runtime.targets.toString()}|${Array.from(runtime.targetCount).join(",")}`);
+  return parts.join(";");
+}
+
+// ------------------------------------------------------------------------------ schedule strings
+
+/** Encode a run as a replayable schedule: `scenario/policy/arch/cpus/calls/seed/choices`. */
+export function encodeSchedule(cfg: Pick<ExploreConfig, "scenario" | "policy" | "arch" | "cpus" | "calls" | "seed">, choices: readonly number[]): string {
+  return `${cfg.scenario.name}/${cfg.policy.name}/${cfg.arch.name}/${cfg.cpus}/${cfg.calls}/${cfg.seed}/${choices.map((c) => c.toString(36)).join(".")}`;
+}
+
+/** A decoded schedule string. */
+export interface DecodedSchedule {
+  scenario: string;
+  policy: string;
+  arch: string;
+  cpus: number;
+  calls: number;
+  seed: number;
+  choices: number[];
+}
+
+/** Decode a schedule string; throws UsageError saying what is wrong with it. */
+export function decodeSchedule(text: string): DecodedSchedule {
+  const parts = text.trim().split("/");
+  if (parts.length !== 7) throw new UsageError(`bad schedule "${text}": expected scenario/policy/arch/cpus/calls/seed/choices as printed by smpcall explore`);
+  const [scenario, policy, arch, cpus, calls, seed, choiceText] = parts;
+  const num = (what: string, v: string) => {
+    if (!/^\d+$/.test(v)) throw new UsageError(`bad schedule "${text}": ${what} "${v}" is not a number`);
+    return Number(v);
+  };
+  const choices = choiceText === "" ? [] : choiceText.split(".").map((c) => {
+    if (!/^[0-9a-z]+$/.test(c)) throw new UsageError(`bad schedule "${text}": choice "${c}" is not base-36`);
+    return parseInt(c, 36);
+  });
+  return { scenario, policy, arch, cpus: num("cpus", cpus), calls: num("calls", calls), seed: num("seed", seed), choices };
+}
+
+// ------------------------------------------------------------------------------ search
+
+/** Preemptions per schedule the dfs strategy allows by default. */
+export const DEFAULT_PREEMPTION_BOUND = 2;
+
+/** Explore schedules of a scenario under a policy; stops at the first violation. */
+export function explore(cfg: ExploreConfig): ExploreResult {
+  const t0 = performance.now();
+  let schedules = 0;
+  let ipis = 0;
+  let serialised = 0;
+  let counted = 0;
+  let violation: Violation | null = null;
+  let complete = false;
+  let distinct: number | null = null;
+  const note = (run: ScenarioRun) => {
+    if (run.ctx.ledger.size > 0) {
+      ipis += run.system.kernel.stats.ipiTargets / run.ctx.ledger.size;
+      serialised += run.ctx.runtime.serialisedNs;
+      counted++;
+    }
+  };
+  const found = (run: ScenarioRun, choices: readonly number[]) => {
+    violation = { ...run.violation!, schedule: encodeSchedule(cfg, choices), scheduleNumber: schedules };
+  };
+  if (cfg.strategy === "dfs") {
+    const seen = new Set<string>();
+    let prefix: number[] = [];
+    for (;;) {
+      if (schedules >= cfg.runs) break;
+      schedules++;
+      let ctxRef: ScenarioContext | null = null;
+      const chooser = new ReplayChooser(prefix, () => stateKey(ctxRef!), seen, cfg.preemptionBound ?? DEFAULT_PREEMPTION_BOUND);
+      let run: ScenarioRun | null = null;
+      try {
+        run = runWithCtx(cfg, chooser, (c) => (ctxRef = c));
+      } catch (e) {
+        if (!(e instanceof PruneRun)) throw e;
+      }
+      if (run) {
+        note(run);
+        if (run.violation) {
+          found(run, chooser.choices);
+          break;
+        }
+      }
+      cfg.onProgress?.(schedules, cfg.runs);
+      // Backtrack: the deepest choice with an untried option.
+      const ch = chooser.choices;
+      const opts = chooser.options;
+      let i = ch.length - 1;
+      while (i >= 0 && ch[i] + 1 >= opts[i]) i--;
+      if (i < 0) {
+        complete = true;
+        break;
+      }
+      prefix = [...ch.slice(0, i), ch[i] + 1];
+    }
+    distinct = seen.size;
+  } else {
+    for (let r = 0; r < cfg.runs; r++) {
+      schedules++;
+      const seed = (cfg.seed * 1_000_003 + r) >>> 0;
+      const chooser = cfg.strategy === "random" ? new RandomWalkChooser(seed) : new PctChooser(seed, cfg.cpus, cfg.pctDepth ?? 3);
+      const run = runScenario(cfg, chooser);
+      note(run);
+      cfg.onProgress?.(schedules, cfg.runs);
+      if (run.violation) {
+        found(run, chooser.choices);
+        break;
+      }
+    }
+  }
+  return {
+    scenario: cfg.scenario.name,
+    policy: cfg.policy.name,
+    strategy: cfg.strategy,
+    cpus: cfg.cpus,
+    calls: cfg.calls,
+    schedules,
+    distinctStates: distinct,
+    complete,
+    preemptionBound: cfg.strategy === "dfs" && Number.isFinite(cfg.preemptionBound ?? DEFAULT_PREEMPTION_BOUND) ? (cfg.preemptionBound ?? DEFAULT_PREEMPTION_BOUND) : null,
+    ms: Math.round(performance.now() - t0),
+    violation,
+    ipisPerCall: counted ? Math.round((ipis / counted) * 100) / 100 : 0,
+    serialisedNs: counted ? Math.round(serialised / counted) : 0,
+  };
+}
+
+function runWithCtx(cfg: ExploreConfig, chooser: Chooser, grab: (ctx: ScenarioContext) => void): ScenarioRun {
+  const scenario: Scenario = { ...cfg.scenario, setup: (ctx) => { grab(ctx); cfg.scenario.setup(ctx); } };
+  return runScenario({ ...cfg, scenario }, chooser);
+}
+
+/** Re-run exactly the schedule of a violation (optionally traced). */
+export function replay(cfg: Omit<ExploreConfig, "strategy" | "runs">, choices: readonly number[], trace = false): ScenarioRun {
+  return runScenario({ ...cfg, strategy: "dfs", runs: 1 }, new ReplayChooser(choices), trace);
+}

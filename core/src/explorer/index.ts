@@ -1,0 +1,7 @@
+/** The schedule explorer, the 2008 call-data policies and their scenarios. */
+export * from "./ledger";
+export * from "./rcu";
+export * from "./policies";
+export * from "./scenario";
+export * from "./choosers";
+export * from "./explorer";

@@ -5,7 +5,7 @@ import {
   type Interconnect, type Machine, type SmpHandlers, type TraceSink,
 } from "@smpcall/core";
 import { isXapic, PV_IPI_WINDOW, resolveApicMode, X2APIC_CLUSTER_SIZE, type ApicMode, type ApicOption } from "./apic-mode";
-import { CALL_FUNCTION_SINGLE_VECTOR, CALL_FUNCTION_VECTOR, lineOfVector, RESCHEDULE_VECTOR, vectorName, vectorOfLine } from "./vectors";
+import { CALL_FUNCTION_SINGLE_VECTOR, CALL_FUNCTION_VECTOR, IPI_VECTORS, lineOfVector, RESCHEDULE_VECTOR, vectorName, vectorOfLine } from "./vectors";
 
 /**
  * A local APIC per CPU and the x86 IPI send/receive paths.
@@ -18,6 +18,8 @@ import { CALL_FUNCTION_SINGLE_VECTOR, CALL_FUNCTION_VECTOR, lineOfVector, RESCHE
  *   sender); x2APIC does not. How many writes a mask costs depends on the mode: flat = 1,
  *   physical = 1 per target, x2APIC cluster = 1 per cluster of 16, the all-but-self shorthand = 1,
  *   KVM PV IPI = 1 hypercall per 128-APIC-ID window.
+ * - KVM guest (`pvIpi`): as Linux since v5.4, the shorthand still wins for all-but-self; other
+ *   masks go by hypercall; a single IPI is an ordinary ICR write, trapped (a VM exit).
  * APIC ID = CPU id.
  */
 @injectable()
@@ -32,6 +34,8 @@ export class LocalApicIpi implements ArchIpi {
   private readonly hypercallNs: number;
   /** ISR: 256 bits per CPU. */
   private readonly isr: Uint32Array;
+  /** Every present CPU has been booted once (latched: `bootedOnce` never goes back to false). */
+  private allBooted = false;
   /** When each CPU's xAPIC ICR delivery-status bit clears (ns). */
   private readonly icrBusyUntil: Float64Array;
   // Counters.
@@ -57,7 +61,8 @@ export class LocalApicIpi implements ArchIpi {
     this.shorthandOption = options.shorthand === "auto";
     this.pvIpi = options.pvIpi === true;
     this.latencyNs = options.latencyNs as number;
-    this.icrWriteNs = isXapic(this.mode) ? (options.xapicWriteNs as number) : (options.x2apicWriteNs as number);
+    // In a KVM guest (pvIpi) an ICR write traps to the hypervisor: it costs a VM exit.
+    this.icrWriteNs = this.pvIpi ? (options.hypercallNs as number) : isXapic(this.mode) ? (options.xapicWriteNs as number) : (options.x2apicWriteNs as number);
     this.deliveryStatusNs = isXapic(this.mode) ? (options.deliveryStatusNs as number) : 0;
     this.hypercallNs = options.hypercallNs as number;
     this.isr = new Uint32Array(n * 8);
@@ -67,6 +72,21 @@ export class LocalApicIpi implements ArchIpi {
   /** IRR bit of `vector` at `cpu`: raised and not yet taken. */
   irr(cpu: number, vector: number): boolean {
     return this.wires.isPending(cpu, lineOfVector(vector));
+  }
+
+  /**
+   * The 256-bit IRR of `cpu` as eight 32-bit words (bit v of the bitmap = vector v requested).
+   * Built from the machine's pending lines, which are the IRR bits of the vectors in use.
+   */
+  irrBitmap(cpu: number): Uint32Array {
+    const words = new Uint32Array(8);
+    for (const vector of IPI_VECTORS) if (this.irr(cpu, vector)) words[vector >>> 5] |= 1 << (vector & 31);
+    return words;
+  }
+
+  /** The 256-bit ISR of `cpu` as eight 32-bit words (bit v = vector v in service). */
+  isrBitmap(cpu: number): Uint32Array {
+    return this.isr.slice(cpu * 8, cpu * 8 + 8);
   }
 
   /** ISR bit of `vector` at `cpu`: taken and not yet EOI'd. */
@@ -79,10 +99,13 @@ export class LocalApicIpi implements ArchIpi {
    * present CPU booted at least once (an APIC never booted may be in an unknown state).
    */
   shorthandEnabled(): boolean {
-    if (!this.shorthandOption || this.pvIpi) return false;
+    if (!this.shorthandOption) return false;
     const m = this.machine;
     if (m.onlineMask.weight() <= 1) return false;
-    for (let i = 0; i < m.nrCpus; i++) if (!m.cpus[i].bootedOnce) return false;
+    if (!this.allBooted) {
+      for (let i = 0; i < m.nrCpus; i++) if (!m.cpus[i].bootedOnce) return false;
+      this.allBooted = true;
+    }
     return true;
   }
 
@@ -122,6 +145,7 @@ export class LocalApicIpi implements ArchIpi {
     let t = start;
     if (this.shorthandEnabled() && this.isAllButSelf(mask, self)) {
       // "All excluding self": one write; it reaches every present CPU, offline ones included.
+      // (A KVM guest uses it too instead of splitting the mask into hypercalls, Linux >= 5.4.)
       t = this.icrWrite(self, t);
       this.shorthandSends++;
       for (let cpu = 0; cpu < m.nrCpus; cpu++) {
@@ -176,7 +200,7 @@ export class LocalApicIpi implements ArchIpi {
     return t + this.hypercallNs;
   }
 
-  /** The single path (CALL_FUNCTION_SINGLE_VECTOR): one physical-destination write. */
+  /** The single path (CALL_FUNCTION_SINGLE_VECTOR): one physical-destination write (a VM exit in a KVM guest). */
   *sendCallFunctionSingleIpi(cpu: number): CpuCode<void> {
     yield* this.sendOne(cpu, CALL_FUNCTION_SINGLE_VECTOR);
   }
@@ -189,12 +213,8 @@ export class LocalApicIpi implements ArchIpi {
   private *sendOne(cpu: number, vector: number): CpuCode<void> {
     const m = this.machine;
     const start = m.now;
-    let t: number;
-    if (this.pvIpi) {
-      t = this.hypercall(start);
-    } else {
-      t = this.icrWrite(m.current, start);
-    }
+    // Linux's KVM PV IPI replaces only the mask operations: one target is one ICR write.
+    const t = this.icrWrite(m.current, start);
     this.deliver(cpu, vector, t);
     yield t - start;
   }
@@ -214,12 +234,11 @@ export class LocalApicIpi implements ArchIpi {
     const state = this.machine.cpus[cpu];
     if (vector === CALL_FUNCTION_VECTOR || vector === CALL_FUNCTION_SINGLE_VECTOR) {
       const single = vector === CALL_FUNCTION_SINGLE_VECTOR;
-      const name = single ? "call_function_single" : "call_function";
       if (single) this.interruptsCallFunctionSingle++;
       else this.interruptsCallFunction++;
-      if (tracing) this.trace.emit(this.machine.now, cpu, state, `${name}_entry`, { vector });
+      if (tracing) this.trace.emit(this.machine.now, cpu, state, single ? "call_function_single_entry" : "call_function_entry", { vector });
       yield* single ? this.smp.genericSmpCallFunctionSingleInterrupt() : this.smp.genericSmpCallFunctionInterrupt();
-      if (tracing) this.trace.emit(this.machine.now, cpu, state, `${name}_exit`, { vector });
+      if (tracing) this.trace.emit(this.machine.now, cpu, state, single ? "call_function_single_exit" : "call_function_exit", { vector });
     } else if (vector === RESCHEDULE_VECTOR) {
       this.interruptsReschedule++;
       if (tracing) this.trace.emit(this.machine.now, cpu, state, "reschedule_entry", { vector });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "@jest/globals";
-import { ArchOptionError, createSmpSystem, runWorkload, type SmpSystem, type SystemConfig } from "@smpcall/core";
+import { ArchOptionError, CpuMask, createSmpSystem, runWorkload, type SmpSystem, type SystemConfig } from "@smpcall/core";
 import { callbackRecorder, spawnProgram, type CallbackRun } from "@smpcall/core/testing";
 import { CALL_FUNCTION_SINGLE_VECTOR, CALL_FUNCTION_VECTOR, descriptor, LocalApicIpi, lineOfVector } from "@smpcall/arch-x86";
 
@@ -73,10 +73,12 @@ describe("arch-x86: local APIC", () => {
     const log: CallbackRun[] = [];
     const fn = callbackRecorder(sys, log);
     let irrBeforeEnable = false;
+    let irrWordsBeforeEnable: number[] = [];
     spawnProgram(sys, 2, function* () {
       sys.machine.localIrqDisable();
       yield 50_000;
       irrBeforeEnable = apic(sys).irr(2, CALL_FUNCTION_SINGLE_VECTOR);
+      irrWordsBeforeEnable = Array.from(apic(sys).irrBitmap(2));
       sys.machine.localIrqEnable();
       yield 10;
     });
@@ -90,6 +92,9 @@ describe("arch-x86: local APIC", () => {
     });
     expect(sys.run().status).toBe("completed");
     expect(irrBeforeEnable).toBe(true);
+    expect(irrWordsBeforeEnable).toEqual([0, 0, 0, 0, 0, 0, 0, 1 << (CALL_FUNCTION_SINGLE_VECTOR & 31)]);
+    expect(Array.from(apic(sys).irrBitmap(2))).toEqual([0, 0, 0, 0, 0, 0, 0, 0]);
+    expect(Array.from(apic(sys).isrBitmap(2))).toEqual([0, 0, 0, 0, 0, 0, 0, 0]);
     expect(log.map((r) => r.info)).toEqual(["a", "b"]);
     expect(sys.machine.cpus[2].counters.irqsTaken).toBe(1);
     expect(sys.arch.statistics()).toMatchObject({ irrMerged: 1, interruptsCallFunctionSingle: 1 });
@@ -146,9 +151,35 @@ describe("arch-x86: local APIC", () => {
   });
 
   it("KVM PV IPI: a 300-CPU broadcast is 3 hypercalls (128-APIC-ID windows)", () => {
+    const sys = x86(300, { pvIpi: "true", shorthand: "off" });
+    const log = broadcastFrom0(sys);
+    expect(sys.arch.statistics()).toMatchObject({ pvHypercalls: 3, icrWrites: 0, shorthandSends: 0 });
+    expect(log.length).toBe(299);
+    // A mask that is not all-but-self goes by hypercall even with the shorthand allowed:
+    // CPUs 1..127 (one window) and 200..299 (one window) from CPU 0.
+    const sys2 = x86(300, { pvIpi: "true" });
+    const mask = CpuMask.parse(300, "1-127,200-299");
+    const log2: CallbackRun[] = [];
+    spawnProgram(sys2, 0, function* () { yield* sys2.kernel.smpCallFunctionMany(mask, callbackRecorder(sys2, log2), null, true); });
+    expect(sys2.run().status).toBe("completed");
+    expect(sys2.arch.statistics()).toMatchObject({ pvHypercalls: 2, icrWrites: 0, shorthandSends: 0 });
+    expect(log2.length).toBe(227);
+  });
+
+  it("KVM guest: the all-but-self shorthand still wins over PV hypercalls (Linux >= 5.4); a single IPI is a trapped ICR write", () => {
     const sys = x86(300, { pvIpi: "true" });
     broadcastFrom0(sys);
-    expect(sys.arch.statistics()).toMatchObject({ pvHypercalls: 3, icrWrites: 0 });
+    expect(sys.arch.statistics()).toMatchObject({ pvHypercalls: 0, icrWrites: 1, shorthandSends: 1 });
+    const one = x86(4, { pvIpi: "true", hypercallNs: "2500" });
+    let sendNs = 0;
+    spawnProgram(one, 0, function* () {
+      const t0 = one.machine.now;
+      yield* one.arch.sendCallFunctionSingleIpi(3);
+      sendNs = one.machine.now - t0;
+    });
+    expect(one.run().status).toBe("completed");
+    expect(one.arch.statistics()).toMatchObject({ pvHypercalls: 0, icrWrites: 1, interruptsCallFunctionSingle: 1 });
+    expect(sendNs).toBe(2500); // the VM exit of the trapped write
   });
 
   it("every call runs exactly once in every mode", () => {
@@ -158,6 +189,37 @@ describe("arch-x86: local APIC", () => {
       expect(report.problems).toEqual([]);
       expect(report.counts.callbacksRun).toBe(report.counts.csdsQueued + report.counts.callbacksLocal);
     }
+  });
+
+  it.each([
+    ["flat", 8, {}],
+    ["physflat", 64, { shorthand: "off" }],
+    ["x2apic-cluster", 64, { shorthand: "off" }],
+    ["x2apic-cluster", 64, {}],
+    ["x2apic-phys", 64, { shorthand: "off" }],
+    ["x2apic-cluster", 300, { pvIpi: "true", shorthand: "off" }],
+  ] as const)("every call runs exactly once per target (kernel.stats.callbacksOn): %s, %d CPUs %j", (mode, cpus, extra) => {
+    const sys = x86(cpus, { apic: mode, ...extra });
+    const rounds = 3;
+    const seen = new Array<number>(cpus).fill(0);
+    const fn = (_info: unknown, cpu: number): void => { seen[cpu]++; };
+    for (const sender of [0, cpus - 1]) {
+      spawnProgram(sys, sender, function* () {
+        for (let i = 0; i < rounds; i++) {
+          yield 300;
+          yield* sys.kernel.smpCallFunction(fn, null, true);
+          yield* sys.kernel.smpCallFunctionSingle((sender + 1) % cpus, fn, null, true);
+        }
+      });
+    }
+    expect(sys.run().status).toBe("completed");
+    // Each CPU gets one broadcast per round from every sender but itself, plus the singles aimed at it.
+    const expected = Array.from({ length: cpus }, (_, c) => rounds * ((c === 0 || c === cpus - 1 ? 1 : 2) + (c === 1 || c === 0 ? 1 : 0)));
+    expect(seen).toEqual(expected);
+    expect(Array.from(sys.kernel.stats.callbacksOn)).toEqual(expected);
+    expect(sys.machine.problems).toEqual([]);
+    const st = sys.arch.statistics();
+    expect(st.eois).toBe(st.interruptsCallFunction + st.interruptsCallFunctionSingle + st.interruptsReschedule);
   });
 
   it("vector lines: higher vector, lower line (taken first)", () => {

@@ -134,3 +134,40 @@ describe("smpcall CLI", () => {
     expect(ok.stdout).toMatch(/arch generic/);
   });
 });
+
+describe("smpcall explore / replay", () => {
+  it("explore finds the naive deadlock (exit 1) and prints a schedule that replay reproduces, with a Perfetto trace", async () => {
+    const e = await cli(["explore", "--scenario", "seed-2008", "--policy", "naive", "--json"]);
+    expect(e.code).toBe(1);
+    const found = JSON.parse(e.stdout);
+    expect(found.violation.kind).toBe("deadlock");
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "smpcall-"));
+    const trace = path.join(dir, "ce.json");
+    const r = await cli(["replay", "--schedule", found.violation.schedule, "--trace", trace]);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toMatch(/wait-for cycle: CPU 0 -> CPU 1 -> CPU 0/);
+    expect(JSON.parse(fs.readFileSync(trace, "utf8")).traceEvents.length).toBeGreaterThan(5);
+  });
+
+  it("explore exits 0 with a complete search when there is no violation; --policy all prints the table", async () => {
+    const ok = await cli(["explore", "--scenario", "seed-2008", "--policy", "poll-own-queue"]);
+    expect(ok.code).toBe(0);
+    expect(ok.stdout).toMatch(/search complete/);
+    const all = await cli(["explore", "--scenario", "seed-2008", "--policy", "all"]);
+    expect(all.code).toBe(1);
+    for (const p of ["naive", "global-lock", "target-mask", "percpu-counters", "mask-on-alloc-failure", "poll-own-queue", "modern"]) expect(all.stdout).toContain(p);
+    expect(all.stdout).toMatch(/naive +deadlock after 1 schedule/);
+  });
+
+  it.each([
+    [["explore", "--scenario", "nope"], /unknown scenario "nope"/],
+    [["explore", "--scenario", "seed-2008", "--policy", "nope"], /unknown policy "nope"/],
+    [["explore", "--scenario", "seed-2008", "--cpus", "99"], /bad --cpus "99": expected an integer 2\.\.8/],
+    [["explore", "--scenario", "./no-such-scenario.js"], /scenario module \.\/no-such-scenario\.js could not be loaded/],
+    [["replay", "--schedule", "garbage"], /bad schedule "garbage"/],
+  ])("usage errors exit 2: %j", async (args, msg) => {
+    const r = await cli(args);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(msg);
+  });
+});

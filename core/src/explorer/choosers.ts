@@ -36,7 +36,15 @@ export abstract class RecordingChooser implements Chooser {
       return heap.time(x) - heap.time(y) || heap.seq(x) - heap.seq(y);
     });
     const forced = this.forcedChoice(heap, order);
-    const k = forced >= 0 ? forced : order.length === 1 ? 0 : this.record(order.length, heap, order);
+    let k: number;
+    if (forced >= 0 && order.length > 1) {
+      // Recorded with one option: the search never branches here, but a replay follows it.
+      this.choices.push(forced);
+      this.options.push(1);
+      k = forced;
+    } else {
+      k = order.length === 1 ? 0 : this.record(order.length, heap, order);
+    }
     this.picked(heap, order[k]);
     return order[k];
   }

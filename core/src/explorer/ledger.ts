@@ -16,11 +16,13 @@ export class CallLedger {
 
   /** A callback wrapper recording that call `id` ran (and finished) on the CPU it runs on. */
   callback(id: string, body?: (cpu: number) => void): (info: unknown, cpu: number) => void {
-    return (_info: unknown, cpu: number): void => {
+    const fn = (_info: unknown, cpu: number): void => {
       body?.(cpu);
       (this.ran.get(id) ?? this.ran.set(id, []).get(id)!).push(cpu);
       this.finished.set(id, (this.finished.get(id) ?? 0) + 1);
     };
+    Object.defineProperty(fn, "name", { value: `call_${id.replace(/\W/g, "_")}` });
+    return fn;
   }
 
   /** A waiting call `id` returned: all its callbacks must have finished. */

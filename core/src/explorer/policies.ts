@@ -1,4 +1,4 @@
-import type { CallSingleData, SmpCallFunc } from "../kernel/csd";
+import { CSD_FLAG_LOCK, CSD_TYPE_SYNC, type CallSingleData, type SmpCallFunc } from "../kernel/csd";
 import { CpuMask } from "../machine/cpumask";
 import type { CpuCode } from "../machine/step";
 import { WaitChannel } from "../machine/step";
@@ -245,9 +245,12 @@ const pollOwnQueue: CallPolicy = {
     const k = rt.system.kernel;
     const m = rt.system.machine;
     const self = m.current;
+    // On-stack call data of a waiting call: SYNC, so it is unlocked only after the callback returned.
     const csd = k.initCsd(fn, null);
-    const ret = yield* k.smpCallFunctionSingleAsync(target, csd);
-    if (ret !== 0) return ret;
+    csd.flags = CSD_FLAG_LOCK | CSD_TYPE_SYNC;
+    csd.src = self;
+    csd.dst = target;
+    yield* k.smpCallSingleQueue(target, csd, "smp_call_function_single");
     const w = rt.pollWaits[self];
     while (csd.locked) {
       if (!k.callSingleQueue.isEmpty(self)) {

@@ -4,17 +4,24 @@ import { WaitChannel } from "../machine/step";
 
 /**
  * Just enough RCU to show the 2008 thread's second hazard. A grace period ends once every other
- * online CPU has passed a quiescent state since it began: been idle, or run with interrupts
- * enabled outside hard IRQ (where the scheduler tick would report one). A CPU spinning with
- * interrupts disabled passes none, so the grace period — and whoever waits for it — cannot end.
+ * online CPU has passed a quiescent state since it began: gone idle, or run with interrupts
+ * enabled in task context (where the scheduler tick would report one). A CPU spinning with
+ * interrupts disabled passes none, so the grace period — and whoever waits for it — cannot end;
+ * the machine's deadlock report then shows the waiter spinning on the grace period, held up by
+ * that CPU.
  */
 export class RcuModel {
   /** Grace periods completed. */
   completed = 0;
   /** Longest grace period, ns. */
   longestGpNs = 0;
+  private readonly gp = new GracePeriod();
 
-  constructor(private readonly machine: Machine, private readonly pollNs = 1000, private readonly stallPolls = 200) {}
+  constructor(private readonly machine: Machine) {
+    machine.onQuiescent = (cpu) => {
+      if (this.gp.pending.delete(cpu) && this.gp.pending.size === 0 && this.gp.firstWaiter !== -1) machine.wake(this.gp);
+    };
+  }
 
   /** Is `cpu` in a quiescent state right now? */
   quiescent(cpu: number): boolean {
@@ -22,44 +29,30 @@ export class RcuModel {
     return !c.online || c.dead || c.idle || (!c.irqsDisabled && c.hardirqDepth === 0);
   }
 
-  /**
-   * synchronize_rcu: wait for a full grace period. The grace-period machinery polls the CPUs;
-   * if one has not passed a quiescent state after `stallPolls` polls, the stall is reported and
-   * the waiter stays blocked on it (so the machine's deadlock report shows who holds it up).
-   */
+  /** synchronize_rcu: wait for a full grace period. */
   *synchronizeRcu(): CpuCode<void> {
     const m = this.machine;
     const self = m.smpProcessorId();
     const start = m.now;
-    const pending = new Set<number>();
-    for (let c = 0; c < m.nrCpus; c++) if (c !== self && m.cpus[c].online) pending.add(c);
-    for (let poll = 0; ; poll++) {
-      for (const c of [...pending]) if (this.quiescent(c)) pending.delete(c);
-      if (pending.size === 0) break;
-      if (poll >= this.stallPolls) {
-        const culprit = Math.min(...pending);
-        m.reportProblem({ kind: "invariant", time: m.now, cpu: culprit, message: `rcu: INFO: rcu_sched detected stall: CPU ${culprit} has not passed a quiescent state for ${m.now - start} ns (interrupts ${m.cpus[culprit].irqsDisabled ? "off" : "on"}): the grace period cannot end` });
-        yield new GracePeriodStall(culprit);
-      }
-      yield this.pollNs;
-    }
+    this.gp.pending.clear();
+    for (let c = 0; c < m.nrCpus; c++) if (c !== self && !this.quiescent(c)) this.gp.pending.add(c);
+    if (this.gp.pending.size > 0) yield this.gp;
     this.completed++;
     this.longestGpNs = Math.max(this.longestGpNs, m.now - start);
   }
 }
 
-/** What a waiter for a stalled grace period spins on: the CPU holding it up must act. */
-class GracePeriodStall extends WaitChannel {
-  constructor(private readonly culprit: number) {
-    super();
-  }
+/** The current grace period: the CPUs that have not passed a quiescent state since it began. */
+class GracePeriod extends WaitChannel {
+  readonly pending = new Set<number>();
   blocked(): boolean {
-    return true;
+    return this.pending.size > 0;
   }
   describe(): string {
-    return `an RCU grace period held up by CPU ${this.culprit} (no quiescent state)`;
+    const first = Math.min(...this.pending);
+    return `an RCU grace period held up by CPU ${first} (no quiescent state)`;
   }
   override holderCpu(): number {
-    return this.culprit;
+    return this.pending.size > 0 ? Math.min(...this.pending) : -1;
   }
 }

@@ -81,7 +81,7 @@ export const rcuStall: Scenario = {
   setup(ctx) {
     const { system, policy, runtime, ledger } = ctx;
     const m = system.machine;
-    const rcu = new RcuModel(m, 1000, 50);
+    const rcu = new RcuModel(m);
     m.spawn(0, (function* () {
       m.localIrqDisable();
       ledger.issue("0.0", [1]);

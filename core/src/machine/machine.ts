@@ -94,6 +94,11 @@ export class Machine {
   eventsDispatched = 0;
   /** Problems reported so far (kernel, backend, machine). */
   readonly problems: RunProblem[] = [];
+  /**
+   * Called when a CPU passes a point where RCU would see a quiescent state: it enables interrupts
+   * in task context, returns from an interrupt to task context with them enabled, or goes idle.
+   */
+  onQuiescent: ((cpu: number) => void) | null = null;
 
   private progressCount = 0;
   /** Steps taken on the fast path (counted as events). */
@@ -230,6 +235,7 @@ export class Machine {
   private setIrqs(c: Cpu, disabled: boolean): void {
     c.irqsDisabled = disabled;
     if (this.trace.enabled && c.hardirqDepth === 0) this.emit(c, disabled ? "irq_disable" : "irq_enable", {});
+    if (!disabled && c.hardirqDepth === 0 && this.onQuiescent !== null) this.onQuiescent(c.id);
   }
 
   /** Arm the CSD lock-wait watchdog of the running CPU for its next CSD wait (0 = off). */
@@ -583,6 +589,7 @@ export class Machine {
       return;
     }
     c.idle = true;
+    if (this.onQuiescent !== null) this.onQuiescent(c.id);
     this.pushFrame(c, this.idleTask(c.id), FRAME_IDLE, -1);
   }
 
@@ -613,6 +620,7 @@ export class Machine {
         if (this.trace.enabled) this.emit(c, "ipi_exit", { reason: this.lineNamer(line) });
         c.hardirqDepth--;
         c.irqsDisabled = saved;
+        if (!saved && c.hardirqDepth === 0 && this.onQuiescent !== null) this.onQuiescent(c.id);
         c.busyNs += this.cost.irqExitNs;
         return this.cost.irqExitNs;
       case FRAME_TASK:

@@ -7,6 +7,8 @@ import { registerArchsCommand } from "./commands/archs";
 import { registerRunCommand } from "./commands/run";
 import { registerBenchCommand } from "./commands/bench";
 import { registerConformCommand } from "./commands/conform";
+import { registerExploreCommand } from "./commands/explore";
+import { registerReplayCommand } from "./commands/replay";
 
 /** Exit status for a crash (a bug in smpcall, not in the user's input or run). */
 export const EXIT_INTERNAL = 70;
@@ -34,6 +36,8 @@ export function buildProgram(io: CliIo): Command {
   registerRunCommand(program, io);
   registerBenchCommand(program, io);
   registerConformCommand(program, io);
+  registerExploreCommand(program, io);
+  registerReplayCommand(program, io);
   for (const c of program.commands) c.exitOverride().configureOutput(output(io));
   return program;
 }

@@ -1,0 +1,134 @@
+import * as path from "node:path";
+import {
+  DEFAULT_PREEMPTION_BOUND, POLICIES, SCENARIOS, UsageError, explore, getPolicy, getScenario, isScenario,
+  type ArchDescriptor, type CallPolicy, type ExploreResult, type ExploreStrategy, type Scenario,
+} from "@smpcall/core";
+import { Option, type Command } from "commander";
+import { SingleBar } from "cli-progress";
+import { collect, parseArchOptPairs, parseChoice, parseIntOption, parseSeed, resolveArchDescriptor } from "../common";
+import { wantsProgress, type CliIo } from "../io";
+
+/** A built-in scenario by name, or a module path exporting one (`scenario` or default). */
+export function resolveScenario(spec: string, io: CliIo): Scenario {
+  if (!spec.includes("/") && !/\.(c|m)?js$/.test(spec)) return getScenario(spec);
+  const file = path.resolve(io.cwd, spec);
+  let mod: Record<string, unknown>;
+  try {
+    mod = require(file) as Record<string, unknown>;
+  } catch (e) {
+    throw new UsageError(`scenario module ${spec} could not be loaded: ${String((e as Error).message).split("\n")[0]}`);
+  }
+  const s = [mod.scenario, mod.default, mod].find(isScenario);
+  if (!s) throw new UsageError(`scenario module ${spec} does not export a scenario: export { name, description, defaultCpus, setup(ctx) } as "scenario" or default (see docs/explorer.md)`);
+  return s;
+}
+
+interface ExploreFlags {
+  scenario: string;
+  arch?: string;
+  archOpt?: string[];
+  cpus?: string;
+  calls: string;
+  policy: string;
+  strategy: string;
+  runs: string;
+  maxSteps: string;
+  seed: string;
+  pctDepth: string;
+  preemptionBound: string;
+  allocFail: string;
+  json?: boolean;
+}
+
+function describeResult(r: ExploreResult): string {
+  const L: string[] = [];
+  const bound = r.preemptionBound !== null ? `, preemption bound ${r.preemptionBound}` : "";
+  L.push(`explore ${r.scenario} / policy ${r.policy} / ${r.cpus} CPUs x ${r.calls} call(s) / ${r.strategy}${bound}`);
+  L.push(`  ${r.schedules} schedule(s)${r.distinctStates !== null ? `, ${r.distinctStates} distinct states` : ""}, ${r.ms} ms${r.strategy !== "dfs" ? "" : r.violation ? ", stopped at the first violation" : r.complete ? ", search complete" : ", search NOT complete (--runs limit reached)"}`);
+  L.push(`  IPIs per call ${r.ipisPerCall}, callers serialised ${r.serialisedNs} ns on average`);
+  if (!r.violation) {
+    L.push(`  no violation found${r.strategy === "dfs" && r.complete ? ": none exists within the bounds" : ""}`);
+  } else {
+    const v = r.violation;
+    L.push(`  VIOLATION (${v.kind}) on schedule ${v.scheduleNumber}:`);
+    L.push(...v.message.split("\n").map((l) => `    ${l}`));
+    L.push(`  schedule: ${v.schedule}`);
+    L.push(`  replay:   npx smpcall replay --schedule ${v.schedule} --trace counterexample.json`);
+  }
+  return L.join("\n");
+}
+
+/** `smpcall explore`: search schedules of a scenario for deadlocks, lost/duplicated calls, invariant failures. */
+export function registerExploreCommand(program: Command, io: CliIo): void {
+  program
+    .command("explore")
+    .description("explore the schedules of a scenario under a call-data policy: deadlocks, lost or duplicated calls, early returns, livelocks")
+    .requiredOption("--scenario <name|path>", `built-in (${SCENARIOS.map((s) => s.name).join(", ")}) or a module exporting a scenario`)
+    .option("--arch <name|path>", "backend (default $SMPCALL_ARCH, else generic)")
+    .option("--arch-opt <name=value>", "backend option (repeatable)", collect)
+    .option("--cpus <n>", "CPUs (default: the scenario's)")
+    .option("--calls <n>", "calls each CPU issues", "1")
+    .option("--policy <name>", `call-data policy: ${POLICIES.map((p) => p.name).join(", ")}, or all (a comparison table)`, "modern")
+    .addOption(new Option("--strategy <name>", "random walk, PCT, or bounded exhaustive depth-first search").choices(["random", "pct", "dfs"]).default("dfs"))
+    .option("--runs <n>", "schedules to try at most", "100000")
+    .option("--max-steps <n>", "events per schedule before it counts as a livelock", "20000")
+    .option("--seed <n>", "seed of the random and PCT strategies", "1")
+    .option("--pct-depth <d>", "PCT: the bug depth targeted", "3")
+    .option("--preemption-bound <k>", "dfs: preemptions per schedule", String(DEFAULT_PREEMPTION_BOUND))
+    .option("--alloc-fail <p>", "probability that allocating call data fails (the thread's case: 1)", "1")
+    .option("--json", "print the result as one JSON object")
+    .addHelpText("after", "\nExit status: 0 no violation, 1 a violation was found (its schedule is printed), 2 usage error.\nReplay a schedule: smpcall replay --schedule S [--trace FILE]")
+    .action((flags: ExploreFlags) => {
+      const scenario = resolveScenario(flags.scenario, io);
+      const arch: ArchDescriptor = resolveArchDescriptor(flags.arch, io);
+      const cpus = flags.cpus === undefined ? scenario.defaultCpus : parseIntOption("--cpus", flags.cpus, scenario.minCpus ?? 2, scenario.maxCpus ?? 64);
+      const calls = parseIntOption("--calls", flags.calls, 1, 64);
+      const strategy = parseChoice("--strategy", flags.strategy, ["random", "pct", "dfs"] as const) as ExploreStrategy;
+      const runs = parseIntOption("--runs", flags.runs, 1, 100_000_000);
+      const maxSteps = parseIntOption("--max-steps", flags.maxSteps, 10, 100_000_000);
+      const seed = parseSeed(flags.seed);
+      const pctDepth = parseIntOption("--pct-depth", flags.pctDepth, 1, 64);
+      const preemptionBound = parseIntOption("--preemption-bound", flags.preemptionBound, 0, 1000);
+      const allocFailRate = Number(flags.allocFail);
+      if (!(allocFailRate >= 0 && allocFailRate <= 1)) throw new UsageError(`bad --alloc-fail "${flags.allocFail}": expected a probability 0..1`);
+      const policies: CallPolicy[] = flags.policy === "all" ? [...POLICIES] : [getPolicy(flags.policy)];
+      const archOptions = parseArchOptPairs(flags.archOpt);
+      const results: ExploreResult[] = [];
+      for (const policy of policies) {
+        let bar: SingleBar | null = null;
+        const onProgress = wantsProgress(io, flags.json === true)
+          ? (done: number, limit: number) => {
+              if (bar === null) {
+                bar = new SingleBar({ format: `${policy.name.padEnd(22)} [{bar}] {value}/{total} schedules`, stream: process.stderr, hideCursor: true });
+                bar.start(limit, 0);
+              }
+              if (done % 50 === 0) bar.update(done);
+            }
+          : undefined;
+        results.push(explore({ scenario, policy, arch, archOptions, cpus, calls, strategy, runs, maxSteps, seed, pctDepth, preemptionBound, allocFailRate, onProgress }));
+        if (bar !== null) (bar as SingleBar).stop();
+      }
+      const found = results.some((r) => r.violation !== null);
+      if (flags.json) {
+        io.out(JSON.stringify(policies.length === 1 ? results[0] : { scenario: scenario.name, cpus, calls, strategy, results }) + "\n");
+      } else if (policies.length === 1) {
+        io.out(describeResult(results[0]) + "\n");
+      } else {
+        io.out(policyTable(results) + "\n");
+      }
+      io.setExitCode(found ? 1 : 0);
+    });
+}
+
+/** The `--policy all` comparison table. */
+export function policyTable(results: readonly ExploreResult[]): string {
+  const r0 = results[0];
+  const L = [`scenario ${r0.scenario}, ${r0.cpus} CPUs x ${r0.calls} call(s), strategy ${r0.strategy}${r0.preemptionBound !== null ? ` (preemption bound ${r0.preemptionBound})` : ""}`, ""];
+  L.push(`${"policy".padEnd(22)} ${"deadlock / violation".padEnd(34)} ${"exhaustive verdict".padEnd(22)} ${"IPIs/call".padStart(9)} ${"serialised ns".padStart(14)} ${"schedules".padStart(10)} ${"ms".padStart(7)}`);
+  for (const r of results) {
+    const v = r.violation ? `${r.violation.kind} after ${r.violation.scheduleNumber} schedule(s)` : "none found";
+    const verdict = r.strategy !== "dfs" ? "n/a (not exhaustive)" : r.violation ? "violation exists" : r.complete ? "none: search complete" : "incomplete (limit)";
+    L.push(`${r.policy.padEnd(22)} ${v.padEnd(34)} ${verdict.padEnd(22)} ${String(r.ipisPerCall).padStart(9)} ${String(r.serialisedNs).padStart(14)} ${String(r.schedules).padStart(10)} ${String(r.ms).padStart(7)}`);
+  }
+  return L.join("\n");
+}

@@ -187,10 +187,14 @@ const globalLock: CallPolicy = {
 function* maskAdmitted(rt: PolicyRuntime, target: number, fn: SmpCallFunc, fallback: boolean): CpuCode<number> {
   const self = rt.system.machine.current;
   yield* rt.admitWhen(`the global target mask (CPU ${self} or ${target} targeted)`, () => !rt.targets.test(self) && !rt.targets.test(target), () => rt.targets.set(target));
-  const release = () => {
+  return yield* callThenRelease(rt, target, fn, fallback, () => {
     rt.targets.clear(target);
     rt.released();
-  };
+  });
+}
+
+/** An admitted call: on-stack and wait (then release), or allocated with `release` run after its callback. */
+function* callThenRelease(rt: PolicyRuntime, target: number, fn: SmpCallFunc, fallback: boolean, release: () => void): CpuCode<number> {
   if (fallback) {
     const ret = yield* onStackAndWait(rt, target, fn);
     release();
@@ -214,16 +218,10 @@ const percpuCounters: CallPolicy = {
     const self = rt.system.machine.current;
     const fallback = wait || rt.allocFails();
     yield* rt.admitWhen(`the per-CPU target counters (CPU ${self} is a target)`, () => rt.targetCount[self] === 0, () => rt.targetCount[target]++);
-    const release = () => {
+    return yield* callThenRelease(rt, target, fn, fallback, () => {
       rt.targetCount[target]--;
       rt.released();
-    };
-    if (fallback) {
-      const ret = yield* onStackAndWait(rt, target, fn);
-      release();
-      return ret;
-    }
-    return yield* rt.system.kernel.smpCallFunctionSingleAsync(target, rt.system.kernel.initCsd(then(fn, release), null));
+    });
   },
 };
 

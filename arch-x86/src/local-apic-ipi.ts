@@ -227,23 +227,28 @@ export class LocalApicIpi implements ArchIpi {
     const vector = vectorOfLine(line);
     const word = cpu * 8 + (vector >>> 5);
     const bit = 1 << (vector & 31);
-    this.isr[word] |= bit;
-    this.isr[word] &= ~bit; // EOI
+    const isr = this.isr;
+    isr[word] |= bit; // IRR -> ISR (the machine cleared the line's IRR latch when it was taken)
+    isr[word] &= ~bit; // EOI, first, as Linux's handlers do
     this.eois++;
-    const tracing = this.trace.enabled;
-    const state = this.machine.cpus[cpu];
-    if (vector === CALL_FUNCTION_VECTOR || vector === CALL_FUNCTION_SINGLE_VECTOR) {
-      const single = vector === CALL_FUNCTION_SINGLE_VECTOR;
-      if (single) this.interruptsCallFunctionSingle++;
-      else this.interruptsCallFunction++;
-      if (tracing) this.trace.emit(this.machine.now, cpu, state, single ? "call_function_single_entry" : "call_function_entry", { vector });
-      yield* single ? this.smp.genericSmpCallFunctionSingleInterrupt() : this.smp.genericSmpCallFunctionInterrupt();
-      if (tracing) this.trace.emit(this.machine.now, cpu, state, single ? "call_function_single_exit" : "call_function_exit", { vector });
+    if (vector === CALL_FUNCTION_VECTOR) {
+      this.interruptsCallFunction++;
+      if (!this.trace.enabled) return yield* this.smp.genericSmpCallFunctionInterrupt();
+      this.trace.emit(this.machine.now, cpu, this.machine.cpus[cpu], "call_function_entry", { vector });
+      yield* this.smp.genericSmpCallFunctionInterrupt();
+      this.trace.emit(this.machine.now, cpu, this.machine.cpus[cpu], "call_function_exit", { vector });
+    } else if (vector === CALL_FUNCTION_SINGLE_VECTOR) {
+      this.interruptsCallFunctionSingle++;
+      if (!this.trace.enabled) return yield* this.smp.genericSmpCallFunctionSingleInterrupt();
+      this.trace.emit(this.machine.now, cpu, this.machine.cpus[cpu], "call_function_single_entry", { vector });
+      yield* this.smp.genericSmpCallFunctionSingleInterrupt();
+      this.trace.emit(this.machine.now, cpu, this.machine.cpus[cpu], "call_function_single_exit", { vector });
     } else if (vector === RESCHEDULE_VECTOR) {
       this.interruptsReschedule++;
-      if (tracing) this.trace.emit(this.machine.now, cpu, state, "reschedule_entry", { vector });
+      const tracing = this.trace.enabled;
+      if (tracing) this.trace.emit(this.machine.now, cpu, this.machine.cpus[cpu], "reschedule_entry", { vector });
       this.smp.schedulerIpi();
-      if (tracing) this.trace.emit(this.machine.now, cpu, state, "reschedule_exit", { vector });
+      if (tracing) this.trace.emit(this.machine.now, cpu, this.machine.cpus[cpu], "reschedule_exit", { vector });
     }
   }
 

@@ -74,10 +74,11 @@ export class PolicyRuntime {
   }
 }
 
-/** What callers spin on while not admitted. */
-class AdmissionChannel extends WaitChannel {
+/** What a caller spins on while it is not admitted (its own condition; woken on every release). */
+export class AdmissionChannel extends WaitChannel {
   private what = "admission";
   private test: () => boolean = () => true;
+  /** Set what the caller waits for and the condition that admits it. */
   waitFor(what: string, canProceed: () => boolean): void {
     this.what = what;
     this.test = canProceed;
@@ -121,6 +122,7 @@ export class PollOwnQueueWait extends WaitChannel {
 export interface CallPolicy {
   readonly name: string;
   readonly description: string;
+  /** smp_call_function_single(target, fn, null, wait) under this design; returns 0 or a negated errno. */
   call(rt: PolicyRuntime, target: number, fn: SmpCallFunc, wait: boolean): CpuCode<number>;
 }
 

@@ -171,3 +171,40 @@ describe("smpcall explore / replay", () => {
     expect(r.stderr).toMatch(msg);
   });
 });
+
+describe("smpcall HTML reports", () => {
+  it("run --html writes one self-contained page; report rebuilds one from a saved Chrome trace", async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "smpcall-"));
+    const html = path.join(dir, "r.html");
+    const trace = path.join(dir, "t.json");
+    const run = await cli(["run", "--ops", "40", "--html", html, "--trace", trace]);
+    expect(run.code).toBe(0);
+    const page = fs.readFileSync(html, "utf8");
+    expect(page).toMatch(/^<!doctype html>/);
+    expect(page).not.toMatch(/https?:\/\//);
+    const rep = await cli(["report", "--trace", trace, "--out", path.join(dir, "r2.html")]);
+    expect(rep.code).toBe(0);
+    expect(rep.stdout).toMatch(/report: \d+ spans, \d+ IPI arrows written/);
+  });
+
+  it("replay --html marks the deadlock", async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "smpcall-"));
+    const e = JSON.parse((await cli(["explore", "--scenario", "seed-2008", "--policy", "naive", "--json"])).stdout);
+    const html = path.join(dir, "dl.html");
+    expect((await cli(["replay", "--schedule", e.violation.schedule, "--html", html])).code).toBe(1);
+    const json = /<script type="application\/json" id="smpcall-data">([\s\S]*?)<\/script>/.exec(fs.readFileSync(html, "utf8"))![1];
+    expect(JSON.parse(json).timeline.deadlock.cycle).toEqual([0, 1]);
+  });
+
+  it("report refuses a missing or foreign trace with exit 2", async () => {
+    const missing = await cli(["report", "--trace", "/nonexistent.json", "--out", "/tmp/x.html"]);
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toMatch(/cannot read trace \/nonexistent\.json/);
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "smpcall-"));
+    const foreign = path.join(dir, "f.json");
+    fs.writeFileSync(foreign, JSON.stringify({ traceEvents: [], metadata: {} }));
+    const r = await cli(["report", "--trace", foreign, "--out", path.join(dir, "x.html")]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/not an smpcall Chrome trace/);
+  });
+});

@@ -284,6 +284,7 @@ export class SmpKernel implements SmpHandlers {
       yield* this.sendCallFunctionSingleIpi(cpu);
     } else {
       this.stats.ipisSaved++;
+      if (m.trace.enabled) m.trace.emit(m.now, m.current, m.cpus[m.current], "smpcall_ipi_saved", { cpu, csd: csd.hex });
       yield m.cost.queueAddNs;
     }
   }
@@ -416,6 +417,7 @@ export class SmpKernel implements SmpHandlers {
         lastCpu = cpu;
       } else {
         this.stats.ipisSaved++;
+        if (tracing) m.trace.emit(m.now, self, c, "smpcall_ipi_saved", { cpu, csd: csd.hex });
       }
       yield this.perTargetNs;
     }

@@ -9,6 +9,7 @@ import { registerBenchCommand } from "./commands/bench";
 import { registerConformCommand } from "./commands/conform";
 import { registerExploreCommand } from "./commands/explore";
 import { registerReplayCommand } from "./commands/replay";
+import { registerReportCommand } from "./commands/report";
 
 /** Exit status for a crash (a bug in smpcall, not in the user's input or run). */
 export const EXIT_INTERNAL = 70;
@@ -38,6 +39,7 @@ export function buildProgram(io: CliIo): Command {
   registerConformCommand(program, io);
   registerExploreCommand(program, io);
   registerReplayCommand(program, io);
+  registerReportCommand(program, io);
   for (const c of program.commands) c.exitOverride().configureOutput(output(io));
   return program;
 }

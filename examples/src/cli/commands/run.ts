@@ -8,6 +8,8 @@ import { Option, type Command } from "commander";
 import { SingleBar } from "cli-progress";
 import { collect, parseArchOptPairs, parseChoice, parseCpus, parseIntOption, parseSeed, resolveArchDescriptor } from "../common";
 import { wantsProgress, type CliIo } from "../io";
+import { buildTimeline, renderHtmlReport } from "../../html";
+import { writeHtmlFile } from "./report";
 
 /** Options of `smpcall run`, as commander hands them over (all text). */
 interface RunFlags {
@@ -23,11 +25,12 @@ interface RunFlags {
   trace?: string;
   traceFormat?: string;
   traceLimit: string;
+  html?: string;
   json?: boolean;
 }
 
 /** Write a trace file in the chosen format; the format defaults from the extension (.json = chrome). */
-export function writeTraceFile(file: string, format: string | undefined, trace: TraceSink, meta: { cpus: number; arch: string; seed: number; report?: RunReport }, io: CliIo): string {
+export function writeTraceFile(file: string, format: string | undefined, trace: TraceSink, meta: { cpus: number; arch: string; seed: number; report?: RunReport; deadlock?: unknown }, io: CliIo): string {
   const fmt = parseChoice("--trace-format", format ?? (file.endsWith(".json") ? "chrome" : "ftrace"), ["ftrace", "chrome"] as const);
   const target = path.resolve(io.cwd, file);
   const text = fmt === "chrome" ? JSON.stringify(toChromeTrace(trace.records, meta)) : toFtraceText(trace.records, meta);
@@ -56,6 +59,7 @@ export function registerRunCommand(program: Command, io: CliIo): void {
     .option("--trace <file>", "write a trace of the run")
     .addOption(new Option("--trace-format <format>", "trace format (default: chrome for .json files, else ftrace)").choices(["ftrace", "chrome"]))
     .option("--trace-limit <n>", "keep at most this many trace records", "2000000")
+    .option("--html <file>", "write a self-contained HTML timeline report")
     .option("--json", "print the report as one JSON object on stdout")
     .addHelpText("after", `\nWorkloads:\n${WORKLOADS.map((w) => `  ${w.name.padEnd(14)} ${w.description}`).join("\n")}\n\nExit status: 0 ok, 1 the run found a problem (deadlock, stuck CSD, lost call, arch error), 2 usage error.`)
     .action((flags: RunFlags) => {
@@ -69,7 +73,7 @@ export function registerRunCommand(program: Command, io: CliIo): void {
       if (flags.traceFormat !== undefined && flags.trace === undefined) throw new UsageError("--trace-format needs --trace FILE");
       const arch = resolveArchDescriptor(flags.arch, io);
       const archOptions = parseArchOptPairs(flags.archOpt);
-      const trace = new TraceSink(flags.trace !== undefined, traceLimit);
+      const trace = new TraceSink(flags.trace !== undefined || flags.html !== undefined, traceLimit);
       const idle = parseChoice("--idle", flags.idle, ["halt", "poll"] as const);
       let bar: SingleBar | null = null;
       let total = 0;
@@ -83,12 +87,16 @@ export function registerRunCommand(program: Command, io: CliIo): void {
             bar.update(total - m.unfinishedPrograms, { events: m.eventsDispatched });
           }
         : undefined;
-      const { system, report } = runWorkload({ cpus, seed, arch, archOptions, workload: workload.name, ops, idle, csdLockTimeoutMs, trace, maxEvents, onProgress });
+      const { system, report, outcome } = runWorkload({ cpus, seed, arch, archOptions, workload: workload.name, ops, idle, csdLockTimeoutMs, trace, maxEvents, onProgress });
       if (bar !== null) (bar as SingleBar).stop();
       let traceNote = "";
       if (flags.trace !== undefined) {
-        const fmt = writeTraceFile(flags.trace, flags.traceFormat, trace, { cpus, arch: arch.name, seed, report }, io);
+        const fmt = writeTraceFile(flags.trace, flags.traceFormat, trace, { cpus, arch: arch.name, seed, report, deadlock: outcome.deadlock }, io);
         traceNote = `trace: ${trace.records.length} records written to ${flags.trace} (${fmt})${trace.dropped ? `, ${trace.dropped} dropped over --trace-limit` : ""}\n`;
+      }
+      if (flags.html !== undefined) {
+        writeHtmlFile(flags.html, renderHtmlReport({ title: `smpcall run: ${workload.name} on ${arch.name}, ${cpus} CPUs, seed ${seed}`, timeline: buildTimeline(trace.records, cpus, outcome.deadlock), report }), io);
+        traceNote += `html: report written to ${flags.html}\n`;
       }
       printReport(io, report, flags.json === true, traceNote, flags.trace, trace.dropped);
       io.setExitCode(report.problems.length > 0 ? 1 : 0);

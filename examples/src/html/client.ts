@@ -14,6 +14,7 @@ export const CLIENT_SCRIPT = String.raw`
   var tip = document.getElementById("tip");
   var LANE = 22, LEFT = 70, TOP = 18;
   var t0 = T.startNs, t1 = Math.max(T.endNs, T.startNs + 1);
+  if (T.deadlock) t1 += Math.max(50, (t1 - t0) * 0.25); // room after the stall for the marker
   var view = { a: t0, b: t1 }, scrollLane = 0;
   var byLane = [];
   for (var l = 0; l < T.cpus; l++) byLane.push([]);

@@ -57,7 +57,7 @@ export const CLIENT_SCRIPT = String.raw`
     ctx.lineWidth = 1;
     for (var a = 0; a < A.from.length; a++) {
       if (A.deliver[a] < view.a || A.send[a] > view.b) continue;
-      if ((A.from[a] < scrollLane || A.from[a] >= last) && (A.to[a] < scrollLane || A.to[a] >= last)) continue;
+      if (A.from[a] < scrollLane || A.from[a] >= last || A.to[a] < scrollLane || A.to[a] >= last) continue;
       ctx.strokeStyle = "rgba(128,60,200,0.7)"; ctx.beginPath();
       ctx.moveTo(x(A.send[a]), laneY(A.from[a]) + LANE / 2); ctx.lineTo(x(A.deliver[a]), laneY(A.to[a]) + LANE / 2); ctx.stroke();
     }

@@ -120,7 +120,8 @@ export const CLIENT_SCRIPT = String.raw`
   });
   function showTip(e) {
     var l = scrollLane + Math.floor((e.offsetY - TOP) / LANE), t = tAt(e.offsetX), best = -1;
-    if (l >= 0 && l < T.cpus) byLane[l].forEach(function (s) { if (S.start[s] <= t && S.end[s] >= t && (best < 0 || S.kind[s] > S.kind[best])) best = s; });
+    var PRIO = [0, 2, 3, 1]; // hover shows the most specific span: callback > irq > spin > irqs-off
+    if (l >= 0 && l < T.cpus) byLane[l].forEach(function (s) { if (S.start[s] <= t && S.end[s] >= t && (best < 0 || PRIO[S.kind[s]] > PRIO[S.kind[best]])) best = s; });
     var text = null;
     if (best >= 0) text = "CPU " + l + ": " + KIND[S.kind[best]] + "\n" + STR[S.label[best]] + "\n" + S.start[best] + " .. " + S.end[best] + " ns (" + (S.end[best] - S.start[best]) + " ns)";
     var ns = (view.b - view.a) / (canvas.width - LEFT - 8) * 4;

@@ -196,6 +196,17 @@ describe("smpcall HTML reports", () => {
     expect(JSON.parse(json).timeline.deadlock.cycle).toEqual([0, 1]);
   });
 
+  it("explore --html writes the counterexample's timeline with the violation and the policy comparison", async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "smpcall-"));
+    const html = path.join(dir, "ex.html");
+    expect((await cli(["explore", "--scenario", "seed-2008", "--policy", "all", "--html", html])).code).toBe(1);
+    const page = fs.readFileSync(html, "utf8");
+    const data = JSON.parse(/<script type="application\/json" id="smpcall-data">([\s\S]*?)<\/script>/.exec(page)![1]);
+    expect(data.timeline.deadlock.cycle).toEqual([0, 1]);
+    expect(data.policies.map((p: { policy: string }) => p.policy)).toEqual(["naive", "global-lock", "target-mask", "percpu-counters", "mask-on-alloc-failure", "poll-own-queue", "modern"]);
+    expect(page).toContain("Policy comparison");
+  });
+
   it("report refuses a missing or foreign trace with exit 2", async () => {
     const missing = await cli(["report", "--trace", "/nonexistent.json", "--out", "/tmp/x.html"]);
     expect(missing.code).toBe(2);

@@ -23,6 +23,16 @@ function summary(r: RunReport | null): string {
 <h2>Per CPU${r.perCpu.length > 256 ? " (first 256)" : ""}</h2><table class="cpus"><tr><th>CPU</th><th>online</th><th>callbacks</th><th>irqs</th><th>IPIs sent</th><th>merged</th><th>busy ns</th><th>spin ns</th></tr>${cpuRows}</table>`;
 }
 
+function policyChart(data: HtmlReportData): string {
+  const rows = data.policies ?? [];
+  if (rows.length === 0) return "";
+  const maxSer = Math.max(1, ...rows.map((r) => r.serialisedNs));
+  const maxIpi = Math.max(1, ...rows.map((r) => r.ipisPerCall));
+  const body = rows.map((r) => `<tr><th>${esc(r.policy)}</th><td class="${r.violation ? "bad" : "ok"}">${esc(r.violation ?? (r.complete ? "none: search complete" : "none found"))}</td><td>${r.schedules}</td>
+<td><div class="bar"><i style="width:${(r.serialisedNs / maxSer) * 200}px"></i>${r.serialisedNs} ns</div></td><td><div class="bar"><i style="width:${(r.ipisPerCall / maxIpi) * 120}px;background:#803cc8"></i>${r.ipisPerCall}</div></td></tr>`).join("");
+  return `<h2>Policy comparison</h2><table><tr><th>policy</th><th>violation</th><th>schedules</th><th>callers serialised</th><th>IPIs per call</th></tr>${body}</table>`;
+}
+
 /** One self-contained HTML file: no network, no external scripts or fonts. */
 export function renderHtmlReport(data: HtmlReportData): string {
   const json = JSON.stringify(data).replace(/</g, "\\u003c");
@@ -35,12 +45,12 @@ body{font:13px sans-serif;margin:0;color:#222}header{padding:8px 12px;background
 main{padding:0 12px}table{border-collapse:collapse;margin:4px 0}th,td{border:1px solid #ddd;padding:2px 6px;text-align:left}
 .bar i{display:inline-block;height:10px;background:#2e9e5b;margin:0 6px}.bar span{display:inline-block;width:40px}
 .legend span{display:inline-block;margin-right:12px}.legend i{display:inline-block;width:14px;height:10px;margin-right:4px;vertical-align:middle}
-pre{margin:2px 0;white-space:pre-wrap}
+pre{margin:2px 0;white-space:pre-wrap}.bad{color:#c0392b}.ok{color:#2e7d32}
 </style></head><body>
 <header><b>${esc(data.title)}</b> <span id="range"></span></header>
 <div class="legend" style="padding:4px 12px"><span><i style="background:rgba(120,120,120,.35)"></i>interrupts off</span><span><i style="background:#4a7fd6"></i>hard-IRQ handler</span><span><i style="background:#2e9e5b"></i>callback</span><span><i style="background:#e08a1e"></i>spin on a CSD</span><span><i style="background:#803cc8"></i>IPI (send to take)</span><span><i style="background:#d35400"></i>IPI saved (queue non-empty)</span><span>wheel/+/-: zoom, drag/arrows: pan, shift+wheel: scroll CPUs, 0: reset; drag on the strip below: pick a range</span></div>
 <canvas id="timeline"></canvas><canvas id="overview"></canvas><div id="tip"></div>
-<main>${summary(data.report)}</main>
+<main>${data.violation ? `<h2 class="bad">Violation</h2><pre>${esc(data.violation)}</pre>` : ""}${policyChart(data)}${summary(data.report)}</main>
 <script type="application/json" id="smpcall-data">${json}</script>
 <script>${CLIENT_SCRIPT}</script>
 </body></html>

@@ -100,9 +100,22 @@ export function buildTimeline(records: readonly TraceRecord[], cpus: number, dea
   return m;
 }
 
-/** Everything the page shows: the timeline and the run report (when known). */
+/** One row of an explore report's policy comparison. */
+export interface PolicyBar {
+  policy: string;
+  violation: string | null;
+  schedules: number;
+  complete: boolean;
+  ipisPerCall: number;
+  serialisedNs: number;
+}
+
+/** Everything the page shows: the timeline, the run report and (explore) the policy comparison. */
 export interface HtmlReportData {
   title: string;
   timeline: TimelineModel;
   report: RunReport | null;
+  /** The violation found, in words (explore/replay). */
+  violation?: string | null;
+  policies?: PolicyBar[];
 }

@@ -1,12 +1,14 @@
 import * as path from "node:path";
 import {
-  DEFAULT_PREEMPTION_BOUND, POLICIES, SCENARIOS, UsageError, explore, getPolicy, getScenario, isScenario,
+  DEFAULT_PREEMPTION_BOUND, POLICIES, SCENARIOS, UsageError, decodeSchedule, explore, getPolicy, getScenario, isScenario, replay,
   type ArchDescriptor, type CallPolicy, type ExploreResult, type ExploreStrategy, type Scenario,
 } from "@smpcall/core";
 import { Option, type Command } from "commander";
 import { SingleBar } from "cli-progress";
 import { collect, parseArchOptPairs, parseChoice, parseIntOption, parseSeed, resolveArchDescriptor } from "../common";
 import { wantsProgress, type CliIo } from "../io";
+import { buildTimeline, renderHtmlReport } from "../../html";
+import { writeHtmlFile } from "./report";
 
 /** A built-in scenario by name, or a module path exporting one (`scenario` or default). */
 export function resolveScenario(spec: string, io: CliIo): Scenario {
@@ -37,6 +39,7 @@ interface ExploreFlags {
   pctDepth: string;
   preemptionBound: string;
   allocFail: string;
+  html?: string;
   json?: boolean;
 }
 
@@ -76,6 +79,7 @@ export function registerExploreCommand(program: Command, io: CliIo): void {
     .option("--pct-depth <d>", "PCT: the bug depth targeted", "3")
     .option("--preemption-bound <k>", "dfs: preemptions per schedule", String(DEFAULT_PREEMPTION_BOUND))
     .option("--alloc-fail <p>", "probability that allocating call data fails (the thread's case: 1)", "1")
+    .option("--html <file>", "write a self-contained HTML report: the counterexample's timeline (violation marked) and, with --policy all, the comparison chart")
     .option("--json", "print the result as one JSON object")
     .addHelpText("after", "\nExit status: 0 no violation, 1 a violation was found (its schedule is printed), 2 usage error.\nReplay a schedule: smpcall replay --schedule S [--trace FILE]")
     .action((flags: ExploreFlags) => {
@@ -109,6 +113,14 @@ export function registerExploreCommand(program: Command, io: CliIo): void {
         if (bar !== null) (bar as SingleBar).stop();
       }
       const found = results.some((r) => r.violation !== null);
+      if (flags.html !== undefined) {
+        const first = results.find((r) => r.violation !== null) ?? null;
+        const base = { scenario, arch, archOptions, cpus, calls, seed, maxSteps, allocFailRate };
+        const run = first ? replay({ ...base, policy: getPolicy(first.policy) }, decodeSchedule(first.violation!.schedule).choices, true) : null;
+        const timeline = run ? buildTimeline(run.system.trace.records, cpus, run.outcome.deadlock) : buildTimeline([], cpus);
+        const policiesData = results.map((r) => ({ policy: r.policy, violation: r.violation ? `${r.violation.kind} after ${r.violation.scheduleNumber} schedule(s)` : null, schedules: r.schedules, complete: r.complete, ipisPerCall: r.ipisPerCall, serialisedNs: r.serialisedNs }));
+        writeHtmlFile(flags.html, renderHtmlReport({ title: `smpcall explore: ${scenario.name}, ${cpus} CPUs x ${calls}, ${strategy}${first ? `, counterexample under ${first.policy}` : ""}`, timeline, report: null, violation: first ? `${first.violation!.kind}: ${first.violation!.message}\nschedule: ${first.violation!.schedule}` : null, policies: policiesData }), io);
+      }
       if (flags.json) {
         io.out(JSON.stringify(policies.length === 1 ? results[0] : { scenario: scenario.name, cpus, calls, strategy, results }) + "\n");
       } else if (policies.length === 1) {

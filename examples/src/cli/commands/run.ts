@@ -87,7 +87,7 @@ export function registerRunCommand(program: Command, io: CliIo): void {
             bar.update(total - m.unfinishedPrograms, { events: m.eventsDispatched });
           }
         : undefined;
-      const { system, report, outcome } = runWorkload({ cpus, seed, arch, archOptions, workload: workload.name, ops, idle, csdLockTimeoutMs, trace, maxEvents, onProgress });
+      const { report, outcome } = runWorkload({ cpus, seed, arch, archOptions, workload: workload.name, ops, idle, csdLockTimeoutMs, trace, maxEvents, onProgress });
       if (bar !== null) (bar as SingleBar).stop();
       let traceNote = "";
       if (flags.trace !== undefined) {

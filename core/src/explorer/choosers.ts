@@ -5,7 +5,9 @@ import { Prng } from "../machine/prng";
 
 /** Thrown by a choosing strategy to abandon a run (a state already explored). */
 export class PruneRun extends Error {
-  constructor() {
+  /** The one instance thrown (a prune is frequent; building a stack trace each time is not free). */
+  static readonly instance = new PruneRun();
+  private constructor() {
     super("state already explored");
   }
 }
@@ -30,11 +32,19 @@ export abstract class RecordingChooser implements Chooser {
   pickEvent(heap: EventHeap): number {
     const order = this.order;
     order.length = heap.size;
-    for (let i = 0; i < heap.size; i++) order[i] = i;
-    order.sort((a, b) => {
-      const x = heap.idAt(a), y = heap.idAt(b);
-      return heap.time(x) - heap.time(y) || heap.seq(x) - heap.seq(y);
-    });
+    // Insertion sort by (time, seq): a handful of events, no comparator closure.
+    for (let i = 0; i < heap.size; i++) {
+      const id = heap.idAt(i);
+      const t = heap.time(id), q = heap.seq(id);
+      let j = i;
+      for (; j > 0; j--) {
+        const o = heap.idAt(order[j - 1]);
+        const to = heap.time(o);
+        if (to < t || (to === t && heap.seq(o) < q)) break;
+        order[j] = order[j - 1];
+      }
+      order[j] = i;
+    }
     const forced = this.forcedChoice(heap, order);
     let k: number;
     if (forced >= 0 && order.length > 1) {
@@ -142,10 +152,11 @@ export class ReplayChooser extends RecordingChooser {
     super();
   }
 
-  private continuation(heap: EventHeap, order: readonly number[]): number {
+  /** Index in `order` of the last CPU's resume event (-1: none; `order` null = heap order). */
+  private continuation(heap: EventHeap, order: readonly number[] | null): number {
     if (this.lastCpu < 0) return -1;
-    for (let i = 0; i < order.length; i++) {
-      const id = heap.idAt(order[i]);
+    for (let i = 0; i < heap.size; i++) {
+      const id = heap.idAt(order === null ? i : order[i]);
       if (heap.kind(id) === EV_CPU_RESUME && heap.cpu(id) === this.lastCpu) return i;
     }
     return -1;
@@ -157,10 +168,8 @@ export class ReplayChooser extends RecordingChooser {
 
   protected override picked(heap: EventHeap, position: number): void {
     const id = heap.idAt(position);
-    const order: number[] = [];
-    for (let i = 0; i < heap.size; i++) order.push(i);
-    const cont = this.continuation(heap, order);
-    if (cont >= 0 && order[cont] !== position) this.preemptions++;
+    const cont = this.continuation(heap, null);
+    if (cont >= 0 && cont !== position) this.preemptions++;
     if (heap.kind(id) === EV_CPU_RESUME) this.lastCpu = heap.cpu(id);
   }
   protected decide(n: number, index: number): number {
@@ -171,7 +180,7 @@ export class ReplayChooser extends RecordingChooser {
     }
     if (this.seen && this.stateKey) {
       const key = this.stateKey();
-      if (this.seen.has(key)) throw new PruneRun();
+      if (this.seen.has(key)) throw PruneRun.instance;
       this.seen.add(key);
     }
     return 0;

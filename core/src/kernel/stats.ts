@@ -71,7 +71,9 @@ export class LatencyRecorder {
     this.n++;
     this.sum += v;
     if (v >= 0 && v < DIRECT_RANGE) {
-      (this.counts ??= new Uint32Array(DIRECT_RANGE))[v]++;
+      let counts = this.counts;
+      if (counts === null || v >= counts.length) counts = this.growCounts(v);
+      counts[v]++;
       return;
     }
     if (this.nLarge === this.large.length) {
@@ -83,13 +85,22 @@ export class LatencyRecorder {
     this.largeSorted = false;
   }
 
+  /** Grow the direct-count array (by powers of two, up to DIRECT_RANGE) to cover `v`: short runs stay small. */
+  private growCounts(v: number): Uint32Array {
+    let size = this.counts?.length ?? 256;
+    while (size <= v) size *= 2;
+    const counts = new Uint32Array(Math.min(size, DIRECT_RANGE));
+    if (this.counts !== null) counts.set(this.counts);
+    return (this.counts = counts);
+  }
+
   /** The p-th percentile (0..100), nearest-rank; 0 when there are no samples. */
   percentile(p: number): number {
     if (this.n === 0) return 0;
     let rank = Math.min(this.n - 1, Math.max(0, Math.ceil((p / 100) * this.n) - 1));
     const counts = this.counts;
     if (counts !== null) {
-      for (let v = 0; v < DIRECT_RANGE; v++) {
+      for (let v = 0; v < counts.length; v++) {
         const c = counts[v];
         if (rank < c) return v;
         rank -= c;

@@ -32,7 +32,7 @@ export class EventHeap {
   private n = 0;
   private seqCounter = 0;
 
-  constructor(initialCapacity = 1024) {
+  constructor(initialCapacity = 64) {
     this.grow(initialCapacity);
   }
 

@@ -137,9 +137,19 @@ export class PctChooser extends RecordingChooser {
   }
 }
 
+/** The dfs search's explored states (`states`: distinct states; `byLastCpu`: fewest preemptions used reaching each with a given CPU last to run). */
+export class StateCache {
+  readonly states = new Map<string, number>();
+  readonly byLastCpu = new Map<string, number>();
+}
+
 /**
  * Replays a prefix of choices, then takes the first option at every new choice point (the DFS
  * step). With `seen`, a new choice point whose state was already explored abandons the run.
+ * Under a preemption bound a state counts as explored only if an earlier visit had at least as
+ * much budget left for every future: the same CPU ran last (switching away from it is what costs
+ * a preemption) and no more preemptions were used. A visit with more budget left explores
+ * futures the first could not.
  * With a preemption bound, once the run has switched away from a CPU that could have continued
  * `preemptionBound` times, the CPU that ran last keeps running whenever it can (no branching).
  */
@@ -148,7 +158,7 @@ export class ReplayChooser extends RecordingChooser {
   private lastCpu = -1;
   /** Preemptions taken so far on this run. */
   preemptions = 0;
-  constructor(private readonly prefix: readonly number[], private readonly stateKey?: () => string, private readonly seen?: Set<string>, private readonly preemptionBound = Number.POSITIVE_INFINITY) {
+  constructor(private readonly prefix: readonly number[], private readonly stateKey?: () => string, private readonly seen?: StateCache, private readonly preemptionBound = Number.POSITIVE_INFINITY) {
     super();
   }
 
@@ -180,8 +190,19 @@ export class ReplayChooser extends RecordingChooser {
     }
     if (this.seen && this.stateKey) {
       const key = this.stateKey();
-      if (this.seen.has(key)) throw PruneRun.instance;
-      this.seen.add(key);
+      if (Number.isFinite(this.preemptionBound)) {
+        // Explored already if reached before with the same CPU last to run (switching away from
+        // it is what costs a preemption) and no more preemptions used: nothing new from here.
+        const keyLast = `${key}#${this.lastCpu}`;
+        const before = this.seen.byLastCpu.get(keyLast);
+        const used = this.preemptions;
+        if (before !== undefined && before <= used) throw PruneRun.instance;
+        this.seen.byLastCpu.set(keyLast, used);
+        this.seen.states.set(key, 0);
+      } else {
+        if (this.seen.states.has(key)) throw PruneRun.instance;
+        this.seen.states.set(key, 0);
+      }
     }
     return 0;
   }

@@ -7,7 +7,7 @@ import type { RunOutcome } from "../machine/machine";
 import type { DeadlockReport } from "../machine/problems";
 import { createSmpSystem, type SmpSystem } from "../system";
 import { TraceSink } from "../trace/trace-sink";
-import { PctChooser, PruneRun, RandomWalkChooser, ReplayChooser } from "./choosers";
+import { PctChooser, PruneRun, RandomWalkChooser, ReplayChooser, StateCache } from "./choosers";
 import { CallLedger } from "./ledger";
 import { PolicyRuntime, type CallPolicy } from "./policies";
 import type { Scenario, ScenarioContext } from "./scenario";
@@ -82,8 +82,8 @@ export interface ScenarioRun {
   readonly violation: Omit<Violation, "schedule" | "scheduleNumber"> | null;
 }
 
-/** Build and run the scenario once under `chooser`. */
-export function runScenario(cfg: ExploreConfig, chooser: Chooser, trace = false): ScenarioRun {
+/** Build and run the scenario once under `chooser`; `prepare` sees the context before the scenario's setup. */
+export function runScenario(cfg: ExploreConfig, chooser: Chooser, trace = false, prepare?: (ctx: ScenarioContext) => void): ScenarioRun {
   const system = createSmpSystem({
     cpus: cfg.cpus,
     seed: cfg.seed,
@@ -97,6 +97,7 @@ export function runScenario(cfg: ExploreConfig, chooser: Chooser, trace = false)
   const ledger = new CallLedger();
   const runtime = new PolicyRuntime(system, cfg.allocFailRate ?? 1);
   const ctx: ScenarioContext = { system, policy: cfg.policy, runtime, ledger, cpus: cfg.cpus, calls: cfg.calls };
+  prepare?.(ctx);
   cfg.scenario.setup(ctx);
   const outcome = system.run({ maxEvents: cfg.maxSteps });
   return { system, ctx, outcome, violation: classify(cfg.scenario, ctx, outcome) };
@@ -206,7 +207,7 @@ export function explore(cfg: ExploreConfig): ExploreResult {
     violation = { ...run.violation!, schedule: encodeSchedule(cfg, choices), scheduleNumber: schedules };
   };
   if (cfg.strategy === "dfs") {
-    const seen = new Set<string>();
+    const seen = new StateCache();
     let prefix: number[] = [];
     for (;;) {
       if (schedules >= cfg.runs) break;
@@ -215,7 +216,7 @@ export function explore(cfg: ExploreConfig): ExploreResult {
       const chooser = new ReplayChooser(prefix, () => stateKey(ctxRef!), seen, cfg.preemptionBound ?? DEFAULT_PREEMPTION_BOUND);
       let run: ScenarioRun | null = null;
       try {
-        run = runWithCtx(cfg, chooser, (c) => (ctxRef = c));
+        run = runScenario(cfg, chooser, false, (c) => (ctxRef = c));
       } catch (e) {
         if (!(e instanceof PruneRun)) throw e;
       }
@@ -238,7 +239,7 @@ export function explore(cfg: ExploreConfig): ExploreResult {
       }
       prefix = [...ch.slice(0, i), ch[i] + 1];
     }
-    distinct = seen.size;
+    distinct = seen.states.size;
   } else {
     for (let r = 0; r < cfg.runs; r++) {
       schedules++;
@@ -268,11 +269,6 @@ export function explore(cfg: ExploreConfig): ExploreResult {
     ipisPerCall: counted ? Math.round((ipis / counted) * 100) / 100 : 0,
     serialisedNs: counted ? Math.round(serialised / counted) : 0,
   };
-}
-
-function runWithCtx(cfg: ExploreConfig, chooser: Chooser, grab: (ctx: ScenarioContext) => void): ScenarioRun {
-  const scenario: Scenario = { ...cfg.scenario, setup: (ctx) => { grab(ctx); cfg.scenario.setup(ctx); } };
-  return runScenario({ ...cfg, scenario }, chooser);
 }
 
 /** Re-run exactly the schedule of a violation (optionally traced). */

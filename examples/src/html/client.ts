@@ -33,7 +33,8 @@ export const CLIENT_SCRIPT = String.raw`
   }
   var spinFill = null;
   function draw() {
-    canvas.width = canvas.clientWidth; canvas.height = canvas.clientHeight;
+    if (canvas.width !== canvas.clientWidth) canvas.width = canvas.clientWidth; // resizing clears and reallocates: only when needed
+    if (canvas.height !== canvas.clientHeight) canvas.height = canvas.clientHeight;
     spinFill = spinFill || hatch(COLOR.spin);
     ctx.clearRect(0, 0, canvas.width, canvas.height);
     ctx.font = "11px sans-serif"; ctx.textBaseline = "middle";
@@ -80,11 +81,18 @@ export const CLIENT_SCRIPT = String.raw`
     drawOverview();
     document.getElementById("range").textContent = "showing " + Math.round(view.a) + " .. " + Math.round(view.b) + " ns, CPUs " + scrollLane + ".." + (last - 1);
   }
+  var bins = null, binsMax = 1; // callbacks per overview pixel: computed once per strip width
   function drawOverview() {
-    overview.width = overview.clientWidth; overview.height = overview.clientHeight;
-    var w = overview.width, bins = new Float64Array(w);
-    for (var i = 0; i < S.start.length; i++) if (S.kind[i] === 2) bins[Math.min(w - 1, Math.floor((S.start[i] - t0) / (t1 - t0) * w))]++;
-    var max = 1; for (var j = 0; j < w; j++) max = Math.max(max, bins[j]);
+    if (overview.width !== overview.clientWidth) overview.width = overview.clientWidth;
+    if (overview.height !== overview.clientHeight) overview.height = overview.clientHeight;
+    var w = overview.width;
+    if (bins === null || bins.length !== w) {
+      bins = new Float64Array(w); binsMax = 1;
+      for (var i = 0; i < S.start.length; i++) if (S.kind[i] === 2) bins[Math.min(w - 1, Math.floor((S.start[i] - t0) / (t1 - t0) * w))]++;
+      for (var j = 0; j < w; j++) binsMax = Math.max(binsMax, bins[j]);
+    }
+    var max = binsMax;
+    octx.clearRect(0, 0, w, overview.height);
     octx.fillStyle = "#2e9e5b"; for (var b = 0; b < w; b++) { var h = bins[b] / max * overview.height; octx.fillRect(b, overview.height - h, 1, h); }
     octx.fillStyle = "rgba(74,127,214,0.25)";
     octx.fillRect((view.a - t0) / (t1 - t0) * w, 0, Math.max(2, (view.b - view.a) / (t1 - t0) * w), overview.height);
@@ -95,7 +103,7 @@ export const CLIENT_SCRIPT = String.raw`
     if (b - a < 10) return; view.a = Math.max(t0 - (t1 - t0), a); view.b = Math.min(t1 + (t1 - t0), b); draw();
   }
   function pan(frac) { var d = (view.b - view.a) * frac; view.a += d; view.b += d; draw(); }
-  canvas.addEventListener("wheel", function (e) { e.preventDefault(); if (e.shiftKey) { scrollLane = Math.max(0, Math.min(T.cpus - 1, scrollLane + Math.sign(e.deltaY) * 4)); draw(); } else zoom(e.deltaY > 0 ? 1.25 : 0.8, tAt(e.offsetX)); });
+  canvas.addEventListener("wheel", function (e) { e.preventDefault(); if (e.shiftKey) scrollLanes(Math.sign(e.deltaY) * 4); else zoom(e.deltaY > 0 ? 1.25 : 0.8, tAt(e.offsetX)); });
   var drag = null;
   canvas.addEventListener("mousedown", function (e) { drag = { x: e.offsetX, a: view.a, b: view.b }; });
   window.addEventListener("mouseup", function () { drag = null; });
@@ -107,8 +115,8 @@ export const CLIENT_SCRIPT = String.raw`
   window.addEventListener("keydown", function (e) {
     if (e.key === "+" || e.key === "=") zoom(0.8); else if (e.key === "-") zoom(1.25);
     else if (e.key === "ArrowLeft") pan(-0.2); else if (e.key === "ArrowRight") pan(0.2);
-    else if (e.key === "ArrowDown") { scrollLane = Math.min(T.cpus - 1, scrollLane + 1); draw(); } else if (e.key === "ArrowUp") { scrollLane = Math.max(0, scrollLane - 1); draw(); }
-    else if (e.key === "0") { view.a = t0; view.b = t1; draw(); }
+    else if (e.key === "ArrowDown") scrollLanes(1); else if (e.key === "ArrowUp") scrollLanes(-1);
+    else if (e.key === "0") reset();
   });
   var sel = null;
   overview.addEventListener("mousedown", function (e) { sel = e.offsetX; });
@@ -132,7 +140,9 @@ export const CLIENT_SCRIPT = String.raw`
     tip.textContent = text; tip.style.display = "block"; tip.style.left = (e.pageX + 12) + "px"; tip.style.top = (e.pageY + 12) + "px";
   }
   window.addEventListener("resize", draw);
-  window.smpcallTimeline = { view: view, draw: draw, zoom: zoom, spans: S.start.length, arrows: A.from.length, saved: V.from.length, deadlock: !!T.deadlock, drawn: 0 };
+  function scrollLanes(d) { scrollLane = Math.max(0, Math.min(T.cpus - 1, scrollLane + d)); draw(); }
+  function reset() { view.a = t0; view.b = t1; scrollLane = 0; draw(); }
+  window.smpcallTimeline = { view: view, draw: draw, zoom: zoom, pan: pan, scrollLanes: scrollLanes, reset: reset, spans: S.start.length, arrows: A.from.length, saved: V.from.length, deadlock: !!T.deadlock, drawn: 0 };
   draw();
   window.smpcallTimeline.drawn = 1;
 })();

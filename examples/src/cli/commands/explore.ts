@@ -25,6 +25,11 @@ export function resolveScenario(spec: string, io: CliIo): Scenario {
   return s;
 }
 
+/** `--runs` when not given: random and PCT sample this many schedules... */
+const DEFAULT_SAMPLED_RUNS = 10_000;
+/** ...and the exhaustive search stops when complete, so its limit is only a safety net. */
+const DEFAULT_DFS_RUNS = 50_000_000;
+
 interface ExploreFlags {
   scenario: string;
   arch?: string;
@@ -33,7 +38,7 @@ interface ExploreFlags {
   calls: string;
   policy: string;
   strategy: string;
-  runs: string;
+  runs?: string;
   maxSteps: string;
   seed: string;
   pctDepth: string;
@@ -73,7 +78,7 @@ export function registerExploreCommand(program: Command, io: CliIo): void {
     .option("--calls <n>", "calls each CPU issues", "1")
     .option("--policy <name>", `call-data policy: ${POLICIES.map((p) => p.name).join(", ")}, or all (a comparison table)`, "modern")
     .addOption(new Option("--strategy <name>", "random walk, PCT, or bounded exhaustive depth-first search").choices(["random", "pct", "dfs"]).default("dfs"))
-    .option("--runs <n>", "schedules to try at most", "100000")
+    .option("--runs <n>", `schedules to try at most (default: ${DEFAULT_SAMPLED_RUNS} for random and pct; ${DEFAULT_DFS_RUNS} for dfs, which stops when complete)`)
     .option("--max-steps <n>", "events per schedule before it counts as a livelock", "20000")
     .option("--seed <n>", "seed of the random and PCT strategies", "1")
     .option("--pct-depth <d>", "PCT: the bug depth targeted", "3")
@@ -88,7 +93,7 @@ export function registerExploreCommand(program: Command, io: CliIo): void {
       const cpus = flags.cpus === undefined ? scenario.defaultCpus : parseIntOption("--cpus", flags.cpus, scenario.minCpus ?? 2, scenario.maxCpus ?? 64);
       const calls = parseIntOption("--calls", flags.calls, 1, 64);
       const strategy = parseChoice("--strategy", flags.strategy, ["random", "pct", "dfs"] as const) as ExploreStrategy;
-      const runs = parseIntOption("--runs", flags.runs, 1, 100_000_000);
+      const runs = flags.runs === undefined ? (strategy === "dfs" ? DEFAULT_DFS_RUNS : DEFAULT_SAMPLED_RUNS) : parseIntOption("--runs", flags.runs, 1, 100_000_000);
       const maxSteps = parseIntOption("--max-steps", flags.maxSteps, 10, 100_000_000);
       const seed = parseSeed(flags.seed);
       const pctDepth = parseIntOption("--pct-depth", flags.pctDepth, 1, 64);

@@ -1,4 +1,5 @@
 import { describe, expect, it } from "@jest/globals";
+import * as fc from "fast-check";
 import { EventHeap, EV_CPU_RESUME, LatencyRecorder, Machine, Prng, Topology, makeCostModel, PredicateWait } from "@smpcall/core";
 
 describe("EventHeap", () => {
@@ -30,6 +31,52 @@ describe("EventHeap", () => {
     for (let id = h.pop(); id >= 0; id = h.pop()) times.push(h.time(id));
     expect(times).toEqual([...times].sort((a, b) => a - b));
     expect(times).toHaveLength(4);
+  });
+});
+
+describe("EventHeap against a sorted list (property)", () => {
+  // Ops: push at a time (few distinct times, so chains form), pop, removeAt a position, cancel.
+  const op = fc.oneof(
+    fc.record({ push: fc.integer({ min: 0, max: 6 }), repeat: fc.integer({ min: 1, max: 5 }) }),
+    fc.constant({ pop: true }),
+    fc.record({ removeAt: fc.nat() }),
+  );
+  it("pops, peeks and removes exactly as (time, seq) order says", () => {
+    fc.assert(
+      fc.property(fc.array(op, { maxLength: 300 }), (ops) => {
+        const h = new EventHeap(1);
+        let model: { id: number; t: number; seq: number }[] = [];
+        let seq = 0;
+        const sorted = () => [...model].sort((a, b) => a.t - b.t || a.seq - b.seq);
+        for (const o of ops) {
+          if ("push" in o) {
+            for (let r = 0; r < o.repeat; r++) model.push({ id: h.push(o.push, EV_CPU_RESUME, seq, 0), t: o.push, seq: seq++ });
+          } else if ("pop" in o) {
+            const want = sorted()[0];
+            const id = h.pop();
+            if (want === undefined) expect(id).toBe(-1);
+            else {
+              expect(h.cpu(id)).toBe(want.seq);
+              model = model.filter((m) => m.id !== id);
+              h.release(id);
+            }
+          } else if (model.length > 0) {
+            const i = o.removeAt % h.size;
+            const id = h.removeAt(i);
+            expect(model.some((m) => m.id === id)).toBe(true);
+            model = model.filter((m) => m.id !== id);
+            h.release(id);
+          }
+          expect(h.size).toBe(model.length);
+          const first = sorted()[0];
+          expect(h.peek() === -1 ? -1 : h.cpu(h.peek())).toBe(first === undefined ? -1 : first.seq);
+          expect(model.length === 0 || h.idAt(0) === h.peek()).toBe(true);
+          const ids = Array.from({ length: h.size }, (_, i) => h.idAt(i)).sort((a, b) => a - b);
+          expect(ids).toEqual(model.map((m) => m.id).sort((a, b) => a - b));
+        }
+      }),
+      { numRuns: 300, seed: 42 },
+    );
   });
 });
 

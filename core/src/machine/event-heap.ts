@@ -1,11 +1,13 @@
 /**
  * The machine's pending-event queue, ordered by (time, seq). Events live in a pool of
- * preallocated parallel typed arrays and are referred to by slot id. Consecutive pushes at the
- * same virtual time share a bucket (a FIFO: push order is seq order), and a binary min-heap orders
- * the buckets by (time, first seq). Many CPUs acting in lockstep — a multicast IPI landing
- * everywhere at once, then thousands of handlers with the same costs — keep thousands of events
- * pending in a few hundred buckets, so push and pop stay cheap. Nothing is allocated per event
- * once the pools have grown to the run's high-water mark.
+ * preallocated parallel typed arrays and are referred to by slot id. A binary min-heap holds
+ * *chains*: a push at the same time as the push before it joins that push's chain (a FIFO, so
+ * seq order) instead of the heap. Popping a chain's head hands its heap slot to the next event of
+ * the chain, which is still the earliest, so no sifting. Many CPUs acting in lockstep — a multicast
+ * IPI landing everywhere at once, then thousands of handlers with the same costs — keep thousands
+ * of events pending in a few hundred chains, so push and pop stay cheap; with distinct times every
+ * chain is one event and this is a plain binary heap. Nothing is allocated per event once the
+ * pool has grown to the run's high-water mark.
  */
 
 /** Event kinds. A cancelled event keeps its slot until popped and is then skipped. */
@@ -30,37 +32,25 @@ export class EventHeap {
   private kinds = new Uint8Array(0);
   private cpus = new Int32Array(0);
   private args = new Int32Array(0);
-  /** Per event: the next/previous event of its bucket (-1 at the ends) and its bucket. */
+  /** Per event: next and previous event of its chain (-1 at the ends); a chain head's heap position. */
   private next = new Int32Array(0);
   private prev = new Int32Array(0);
-  private bucketOf = new Int32Array(0);
+  private pos = new Int32Array(0);
+  /** Binary min-heap of chain heads by (time, seq). */
+  private heap = new Int32Array(0);
+  private nh = 0;
   private free: number[] = [];
   private used = 0;
   private n = 0;
   private seqCounter = 0;
-  // Buckets: runs of consecutive pushes at one time. Only the newest bucket is open for appends,
-  // so a bucket's events all precede, in seq, those of any later bucket at the same time.
-  private bCap = 0;
-  private bTime = new Float64Array(0);
-  private bSeq = new Float64Array(0);
-  private bHead = new Int32Array(0);
-  private bTail = new Int32Array(0);
-  /** Position of each bucket in `heap`. */
-  private bPos = new Int32Array(0);
-  private bFree: number[] = [];
-  private bUsed = 0;
-  /** The bucket the last push went to (-1: none, or it has emptied). */
-  private open = -1;
-  /** Binary min-heap of bucket ids by (time, first seq). */
-  private heap = new Int32Array(0);
-  private nb = 0;
+  /** The last event pushed, while it is still pending: a push at its time joins its chain. */
+  private openTail = -1;
   /** Every pending event in position order (see idAt), rebuilt after a change. */
   private flat = new Int32Array(0);
   private flatValid = false;
 
   constructor(initialCapacity = 64) {
     this.grow(initialCapacity);
-    this.growBuckets(16);
   }
 
   private grow(newCap: number): void {
@@ -73,19 +63,9 @@ export class EventHeap {
     this.args = copyI(this.args);
     this.next = copyI(this.next);
     this.prev = copyI(this.prev);
-    this.bucketOf = copyI(this.bucketOf);
-    this.cap = newCap;
-  }
-
-  private growBuckets(newCap: number): void {
-    const copyI = (a: Int32Array) => { const b = new Int32Array(newCap); b.set(a); return b; };
-    const t = new Float64Array(newCap); t.set(this.bTime); this.bTime = t;
-    const q = new Float64Array(newCap); q.set(this.bSeq); this.bSeq = q;
-    this.bHead = copyI(this.bHead);
-    this.bTail = copyI(this.bTail);
-    this.bPos = copyI(this.bPos);
+    this.pos = copyI(this.pos);
     this.heap = copyI(this.heap);
-    this.bCap = newCap;
+    this.cap = newCap;
   }
 
   /** Number of events in the heap (cancelled ones included until popped). */
@@ -107,48 +87,29 @@ export class EventHeap {
     this.cpus[id] = cpu;
     this.args[id] = arg;
     this.next[id] = -1;
-    let b = this.open;
-    if (b === -1 || this.bTime[b] !== time) {
-      b = this.newBucket(time, this.seqs[id]);
-      this.bHead[b] = id;
-      this.prev[id] = -1;
-    } else {
-      const tail = this.bTail[b];
+    const tail = this.openTail;
+    if (tail !== -1 && this.times[tail] === time) {
       this.next[tail] = id;
       this.prev[id] = tail;
+    } else {
+      this.prev[id] = -1;
+      this.siftUp(this.nh++, id);
     }
-    this.bTail[b] = id;
-    this.bucketOf[id] = b;
+    this.openTail = id;
     this.n++;
     this.flatValid = false;
     return id;
   }
 
-  private newBucket(time: number, seq: number): number {
-    let b: number;
-    if (this.bFree.length > 0) b = this.bFree.pop()!;
-    else {
-      if (this.bUsed === this.bCap) this.growBuckets(this.bCap * 2);
-      b = this.bUsed++;
-    }
-    this.bTime[b] = time;
-    this.bSeq[b] = seq;
-    this.open = b;
-    this.heap[this.nb] = b;
-    this.bPos[b] = this.nb;
-    this.siftUp(this.nb++);
-    return b;
-  }
-
   /** Slot id of the earliest event, or -1. */
   peek(): number {
-    return this.n > 0 ? this.bHead[this.heap[0]] : -1;
+    return this.n > 0 ? this.heap[0] : -1;
   }
 
   /** Remove and return the earliest event's slot id, or -1. Call `release` after reading it. */
   pop(): number {
     if (this.n === 0) return -1;
-    const id = this.bHead[this.heap[0]];
+    const id = this.heap[0];
     this.remove(id);
     return id;
   }
@@ -172,33 +133,33 @@ export class EventHeap {
   private rebuildFlat(): void {
     if (this.flat.length < this.n) this.flat = new Int32Array(Math.max(this.n, this.flat.length * 2));
     let k = 0;
-    for (let h = 0; h < this.nb; h++) for (let id = this.bHead[this.heap[h]]; id !== -1; id = this.next[id]) this.flat[k++] = id;
+    for (let h = 0; h < this.nh; h++) for (let id = this.heap[h]; id !== -1; id = this.next[id]) this.flat[k++] = id;
     this.flatValid = true;
   }
 
   private remove(id: number): void {
-    const b = this.bucketOf[id];
     const p = this.prev[id], q = this.next[id];
-    if (p === -1) this.bHead[b] = q;
-    else this.next[p] = q;
-    if (q === -1) this.bTail[b] = p;
-    else this.prev[q] = p;
-    if (this.bHead[b] === -1) this.removeBucket(b);
+    if (id === this.openTail) this.openTail = -1;
+    if (p !== -1) {
+      // Inside a chain: unlink.
+      this.next[p] = q;
+      if (q !== -1) this.prev[q] = p;
+    } else if (q !== -1) {
+      // A chain head with a successor: the successor takes its heap slot. No other pending
+      // event lies between them in (time, seq): one pushed in between at the same time would
+      // have joined the chain first, and the chain could not have been joined again after it.
+      this.prev[q] = -1;
+      const i = this.pos[id];
+      this.heap[i] = q;
+      this.pos[q] = i;
+    } else {
+      // A lone head: the heap's last entry fills its slot.
+      const i = this.pos[id];
+      const last = this.heap[--this.nh];
+      if (i < this.nh) this.siftUp(this.siftDown(i, last), last);
+    }
     this.n--;
     this.flatValid = false;
-  }
-
-  private removeBucket(b: number): void {
-    if (this.open === b) this.open = -1;
-    const i = this.bPos[b];
-    const last = this.heap[--this.nb];
-    if (i < this.nb) {
-      this.heap[i] = last;
-      this.bPos[last] = i;
-      this.siftDown(i);
-      this.siftUp(this.bPos[last]);
-    }
-    this.bFree.push(b);
   }
 
   /** Give a popped slot back to the pool. */
@@ -222,40 +183,42 @@ export class EventHeap {
   /** Kind-specific argument (the line of an IRQ raise, a callback slot). */
   arg(id: number): number { return this.args[id]; }
 
-  /** Bucket x before bucket y: earlier time, or the same time and pushed first. */
-  private before(x: number, y: number): boolean {
-    const tx = this.bTime[x], ty = this.bTime[y];
-    return tx < ty || (tx === ty && this.bSeq[x] < this.bSeq[y]);
+  /** Event x before event y: earlier time, or the same time and pushed first. */
+  private less(x: number, y: number): boolean {
+    const tx = this.times[x], ty = this.times[y];
+    return tx < ty || (tx === ty && this.seqs[x] < this.seqs[y]);
   }
 
-  private siftUp(i: number): void {
-    const h = this.heap, pos = this.bPos;
-    const b = h[i];
+  /** Put chain head `id` at hole i, moving it up past later parents; returns its position. */
+  private siftUp(i: number, id: number): number {
+    const h = this.heap, pos = this.pos;
     while (i > 0) {
       const p = (i - 1) >> 1;
-      if (!this.before(b, h[p])) break;
+      if (!this.less(id, h[p])) break;
       h[i] = h[p];
       pos[h[i]] = i;
       i = p;
     }
-    h[i] = b;
-    pos[b] = i;
+    h[i] = id;
+    pos[id] = i;
+    return i;
   }
 
-  private siftDown(i: number): void {
-    const h = this.heap, pos = this.bPos;
-    const n = this.nb;
-    const b = h[i];
+  /** Put chain head `id` at hole i, moving it down past earlier children; returns its position. */
+  private siftDown(i: number, id: number): number {
+    const h = this.heap, pos = this.pos;
+    const n = this.nh;
     for (;;) {
       let c = 2 * i + 1;
       if (c >= n) break;
-      if (c + 1 < n && this.before(h[c + 1], h[c])) c++;
-      if (!this.before(h[c], b)) break;
+      if (c + 1 < n && this.less(h[c + 1], h[c])) c++;
+      if (!this.less(h[c], id)) break;
       h[i] = h[c];
       pos[h[i]] = i;
       i = c;
     }
-    h[i] = b;
-    pos[b] = i;
+    h[i] = id;
+    pos[id] = i;
+    return i;
   }
 }

@@ -22,7 +22,7 @@ function arg(name, dflt) {
 
 async function run() {
   const cpus = arg("--cpus", "1024");
-  const ops = arg("--ops", "2000");
+  const ops = arg("--ops", "8000");
   const chromiumPath = process.env.SMPCALL_CHROMIUM ?? "/usr/bin/chromium";
   if (!fs.existsSync(chromiumPath)) throw new Error(`needs Chromium at ${chromiumPath} (apt-get install -y chromium, or set SMPCALL_CHROMIUM)`);
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "smpcall-html-bench-"));

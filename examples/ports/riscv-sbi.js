@@ -15,6 +15,7 @@
  * handle each set one, again while bits are set. Bits set twice before the demux coalesce.
  * Hart id = CPU id.
  */
+require("reflect-metadata"); // tsyringe needs the metadata polyfill loaded first
 const { instanceCachingFactory } = require("tsyringe");
 const { ArchIpiToken, ArchOptionsToken, InterconnectToken, MachineToken, SmpHandlersToken, TraceToken } = require("@smpcall/core");
 

@@ -1,4 +1,4 @@
-import { UsageError, MAX_CPUS, MIN_CPUS } from "@smpcall/core";
+import { UsageError, MAX_CPUS, MIN_CPUS, parseArchOptions } from "@smpcall/core";
 import { CONFORMANCE_CHECKS, DEFAULT_CONFORMANCE_SIZES, runConformance } from "@smpcall/core/conformance";
 import type { Command } from "commander";
 import { collect, parseArchOptPairs, parseIntOption, resolveArchDescriptor } from "../common";
@@ -28,6 +28,8 @@ export function registerConformCommand(program: Command, io: CliIo): void {
       const names = CONFORMANCE_CHECKS.map((c) => c.name);
       for (const c of flags.check ?? []) if (!names.includes(c)) throw new UsageError(`unknown check "${c}"; checks: ${names.join(", ")}`);
       const options = parseArchOptPairs(flags.archOpt);
+      // A bad value is the user's mistake, not the backend's: refuse it once, as `run` does (exit 2).
+      parseArchOptions(descriptor.name, descriptor.options, options);
       const results = runConformance(descriptor, {
         options,
         cpuSizes: flags.cpus === undefined ? undefined : parseCpuList(flags.cpus),

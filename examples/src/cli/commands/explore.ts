@@ -48,6 +48,13 @@ interface ExploreFlags {
   json?: boolean;
 }
 
+/** `--preemption-bound`: 0..1000, or `none` for every interleaving. */
+function parsePreemptionBound(text: string): number {
+  if (text.trim() === "none") return Number.POSITIVE_INFINITY;
+  if (!/^\d+$/.test(text.trim()) || Number(text) > 1000) throw new UsageError(`bad --preemption-bound "${text}": expected an integer 0..1000, or none`);
+  return Number(text);
+}
+
 function describeResult(r: ExploreResult): string {
   const L: string[] = [];
   const bound = r.preemptionBound !== null ? `, preemption bound ${r.preemptionBound}` : "";
@@ -82,7 +89,7 @@ export function registerExploreCommand(program: Command, io: CliIo): void {
     .option("--max-steps <n>", "events per schedule before it counts as a livelock", "20000")
     .option("--seed <n>", "seed of the random and PCT strategies", "1")
     .option("--pct-depth <d>", "PCT: the bug depth targeted", "3")
-    .option("--preemption-bound <k>", "dfs: preemptions per schedule", String(DEFAULT_PREEMPTION_BOUND))
+    .option("--preemption-bound <k>", "dfs: preemptions per schedule, or none (every interleaving)", String(DEFAULT_PREEMPTION_BOUND))
     .option("--alloc-fail <p>", "probability that allocating call data fails (the thread's case: 1)", "1")
     .option("--html <file>", "write a self-contained HTML report: the counterexample's timeline (violation marked) and, with --policy all, the comparison chart")
     .option("--json", "print the result as one JSON object")
@@ -97,7 +104,7 @@ export function registerExploreCommand(program: Command, io: CliIo): void {
       const maxSteps = parseIntOption("--max-steps", flags.maxSteps, 10, 100_000_000);
       const seed = parseSeed(flags.seed);
       const pctDepth = parseIntOption("--pct-depth", flags.pctDepth, 1, 64);
-      const preemptionBound = parseIntOption("--preemption-bound", flags.preemptionBound, 0, 1000);
+      const preemptionBound = parsePreemptionBound(flags.preemptionBound);
       const allocFailRate = Number(flags.allocFail);
       if (!(allocFailRate >= 0 && allocFailRate <= 1)) throw new UsageError(`bad --alloc-fail "${flags.allocFail}": expected a probability 0..1`);
       const policies: CallPolicy[] = flags.policy === "all" ? [...POLICIES] : [getPolicy(flags.policy)];

@@ -159,11 +159,20 @@ describe("smpcall explore / replay", () => {
     expect(all.stdout).toMatch(/naive +deadlock after 1 schedule/);
   });
 
+  it("explore --preemption-bound none searches every interleaving; the bounded search says its bound", async () => {
+    const none = JSON.parse((await cli(["explore", "--scenario", "seed-2008", "--policy", "poll-own-queue", "--calls", "2", "--preemption-bound", "none", "--json"])).stdout);
+    expect(none).toMatchObject({ complete: true, preemptionBound: null, violation: null });
+    const bounded = JSON.parse((await cli(["explore", "--scenario", "seed-2008", "--policy", "poll-own-queue", "--calls", "2", "--preemption-bound", "0", "--json"])).stdout);
+    expect(bounded).toMatchObject({ complete: true, preemptionBound: 0 });
+    expect(bounded.distinctStates).toBeLessThan(none.distinctStates);
+  });
+
   it.each([
     [["explore", "--scenario", "nope"], /unknown scenario "nope"/],
     [["explore", "--scenario", "seed-2008", "--policy", "nope"], /unknown policy "nope"/],
     [["explore", "--scenario", "seed-2008", "--cpus", "99"], /bad --cpus "99": expected an integer 2\.\.8/],
     [["explore", "--scenario", "./no-such-scenario.js"], /scenario module \.\/no-such-scenario\.js could not be loaded/],
+    [["explore", "--scenario", "seed-2008", "--preemption-bound", "lots"], /bad --preemption-bound "lots": expected an integer 0\.\.1000, or none/],
     [["replay", "--schedule", "garbage"], /bad schedule "garbage"/],
   ])("usage errors exit 2: %j", async (args, msg) => {
     const r = await cli(args);

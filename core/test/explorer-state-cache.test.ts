@@ -9,18 +9,9 @@ function cfg(policy: string, cpus: number, calls: number, preemptionBound: numbe
 /** A cache that never prunes but records every state met at a new choice point. */
 class RecordOnly extends StateCache {
   readonly met = new Set<string>();
-  constructor() {
-    super();
-    const met = this.met;
-    const never = (m: Map<string, number>, record: boolean) => {
-      m.get = () => undefined;
-      m.set = function (k: string) {
-        if (record) met.add(k);
-        return this;
-      };
-    };
-    never(this.states, true);
-    never(this.byLastCpu, false);
+  override visit(key: string): boolean {
+    this.met.add(key);
+    return false;
   }
 }
 
@@ -30,7 +21,7 @@ function uncachedStates(c: ExploreConfig): Set<string> {
   let prefix: number[] = [];
   for (;;) {
     let ctx: ScenarioContext | null = null;
-    const chooser = new ReplayChooser(prefix, () => stateKey(ctx!), cache, c.preemptionBound);
+    const chooser = new ReplayChooser(prefix, () => stateKey(ctx!, cache.words), cache, c.preemptionBound);
     runScenario(c, chooser, false, (x) => (ctx = x));
     const ch = chooser.choices, opts = chooser.options;
     let i = ch.length - 1;

@@ -137,10 +137,26 @@ export class PctChooser extends RecordingChooser {
   }
 }
 
-/** The dfs search's explored states (`states`: distinct states; `byLastCpu`: fewest preemptions used reaching each with a given CPU last to run). */
+/** The dfs search's explored states. */
 export class StateCache {
-  readonly states = new Map<string, number>();
-  readonly byLastCpu = new Map<string, number>();
+  /** Per distinct state: the fewest preemptions used on reaching it, by the CPU last to run (+1). */
+  readonly states = new Map<string, number[]>();
+  /** Interned wait descriptions, so state keys stay short (see `stateKey`). */
+  readonly words = new Map<string, number>();
+
+  /**
+   * True if the state `key` was explored before with at least this much budget left for every
+   * future: the same CPU last to run and no more than `used` preemptions. Otherwise records this
+   * visit and returns false. An unbounded search passes lastCpu -1 and used 0.
+   */
+  visit(key: string, lastCpu: number, used: number): boolean {
+    let per = this.states.get(key);
+    if (per === undefined) this.states.set(key, (per = []));
+    const before = per[lastCpu + 1];
+    if (before !== undefined && before <= used) return true;
+    per[lastCpu + 1] = used;
+    return false;
+  }
 }
 
 /**
@@ -189,20 +205,9 @@ export class ReplayChooser extends RecordingChooser {
       return k;
     }
     if (this.seen && this.stateKey) {
-      const key = this.stateKey();
-      if (Number.isFinite(this.preemptionBound)) {
-        // Explored already if reached before with the same CPU last to run (switching away from
-        // it is what costs a preemption) and no more preemptions used: nothing new from here.
-        const keyLast = `${key}#${this.lastCpu}`;
-        const before = this.seen.byLastCpu.get(keyLast);
-        const used = this.preemptions;
-        if (before !== undefined && before <= used) throw PruneRun.instance;
-        this.seen.byLastCpu.set(keyLast, used);
-        this.seen.states.set(key, 0);
-      } else {
-        if (this.seen.states.has(key)) throw PruneRun.instance;
-        this.seen.states.set(key, 0);
-      }
+      // Under a bound, switching away from the CPU that ran last is what costs a preemption.
+      const bounded = Number.isFinite(this.preemptionBound);
+      if (this.seen.visit(this.stateKey(), bounded ? this.lastCpu : -1, bounded ? this.preemptions : 0)) throw PruneRun.instance;
     }
     return 0;
   }

@@ -125,15 +125,22 @@ function classify(scenario: Scenario, ctx: ScenarioContext, out: RunOutcome): Sc
  * A key for the system's state at a choice point: per CPU its progress (busy time, interrupts
  * taken), irq state, pending lines and what it spins on; each call queue's entries; the pending
  * events; the policy's lock/mask/counters. Interleavings of independent steps that reach the same
- * state get the same key, so the search does not explore their futures twice.
+ * state get the same key, so the search does not explore their futures twice. With `words`, wait
+ * descriptions are interned to short ids (the search keeps millions of keys).
  */
-export function stateKey(ctx: ScenarioContext): string {
+export function stateKey(ctx: ScenarioContext, words?: Map<string, number>): string {
   const { system, runtime } = ctx;
   const m = system.machine;
   const parts: string[] = [];
   for (const c of m.cpus) {
     const w = c.waiting;
-    parts.push(`${c.busyNs}|${c.irqsTaken}|${c.irqsDisabled ? 1 : 0}|${c.hardirqDepth}|${c.pendingLines}|${c.depth}|${w ? w.describe().replace(/csd#\d+/g, "csd") : ""}`);
+    let wait = w ? w.describe().replace(/csd#\d+/g, "csd") : "";
+    if (words !== undefined && wait !== "") {
+      let id = words.get(wait);
+      if (id === undefined) words.set(wait, (id = words.size));
+      wait = `w${id}`;
+    }
+    parts.push(`${c.busyNs}|${c.irqsTaken}|${c.irqsDisabled ? 1 : 0}|${c.hardirqDepth}|${c.pendingLines}|${c.depth}|${wait}`);
   }
   for (let cpu = 0; cpu < m.nrCpus; cpu++) parts.push(system.kernel.callSingleQueue.entries(cpu).map((e) => `${e.src}>${e.dst}:${e.flags & CSD_FLAG_TYPE_MASK}`).join(","));
   const ev: string[] = [];
@@ -213,7 +220,7 @@ export function explore(cfg: ExploreConfig): ExploreResult {
       if (schedules >= cfg.runs) break;
       schedules++;
       let ctxRef: ScenarioContext | null = null;
-      const chooser = new ReplayChooser(prefix, () => stateKey(ctxRef!), seen, cfg.preemptionBound ?? DEFAULT_PREEMPTION_BOUND);
+      const chooser = new ReplayChooser(prefix, () => stateKey(ctxRef!, seen.words), seen, cfg.preemptionBound ?? DEFAULT_PREEMPTION_BOUND);
       let run: ScenarioRun | null = null;
       try {
         run = runScenario(cfg, chooser, false, (c) => (ctxRef = c));

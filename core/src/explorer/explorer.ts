@@ -36,8 +36,8 @@ export interface ExploreConfig {
   preemptionBound?: number;
   /** Probability an allocation of call data fails (default 1, the thread's case). */
   allocFailRate?: number;
-  /** Progress callback (schedules done, limit). */
-  onProgress?: (done: number, limit: number) => void;
+  /** Progress callback (schedules done, limit, and for dfs the distinct states so far). */
+  onProgress?: (done: number, limit: number, states: number | null) => void;
 }
 
 /** A violation found, with the schedule that reproduces it. */
@@ -234,7 +234,7 @@ export function explore(cfg: ExploreConfig): ExploreResult {
           break;
         }
       }
-      cfg.onProgress?.(schedules, cfg.runs);
+      cfg.onProgress?.(schedules, cfg.runs, seen.states.size);
       // Backtrack: the deepest choice with an untried option.
       const ch = chooser.choices;
       const opts = chooser.options;
@@ -254,7 +254,7 @@ export function explore(cfg: ExploreConfig): ExploreResult {
       const chooser = cfg.strategy === "random" ? new RandomWalkChooser(seed) : new PctChooser(seed, cfg.cpus, cfg.pctDepth ?? 3);
       const run = runScenario(cfg, chooser);
       note(run);
-      cfg.onProgress?.(schedules, cfg.runs);
+      cfg.onProgress?.(schedules, cfg.runs, null);
       if (run.violation) {
         found(run, chooser.choices);
         break;

@@ -113,12 +113,14 @@ export function registerExploreCommand(program: Command, io: CliIo): void {
       for (const policy of policies) {
         let bar: SingleBar | null = null;
         const onProgress = wantsProgress(io, flags.json === true)
-          ? (done: number, limit: number) => {
+          ? (done: number, limit: number, states: number | null) => {
               if (bar === null) {
-                bar = new SingleBar({ format: `${policy.name.padEnd(22)} [{bar}] {value}/{total} schedules`, stream: process.stderr, hideCursor: true });
-                bar.start(limit, 0);
+                // dfs stops when complete, long before its limit: show counts, not a bar to the limit.
+                const format = states === null ? `${policy.name.padEnd(22)} [{bar}] {value}/{total} schedules` : `${policy.name.padEnd(22)} {value} schedules, {states} distinct states, {duration_formatted}`;
+                bar = new SingleBar({ format, stream: process.stderr, hideCursor: true });
+                bar.start(limit, 0, { states: 0 });
               }
-              if (done % 50 === 0) bar.update(done);
+              if (done % 50 === 0) bar.update(done, { states: states ?? 0 });
             }
           : undefined;
         results.push(explore({ scenario, policy, arch, archOptions, cpus, calls, strategy, runs, maxSteps, seed, pctDepth, preemptionBound, allocFailRate, onProgress }));

@@ -1,20 +1,15 @@
 import { describe, expect, it } from "@jest/globals";
 import * as path from "node:path";
-import { createSmpSystem, loadArch, type SmpSystem } from "@smpcall/core";
-import { spawnProgram } from "@smpcall/core/testing";
+import { loadArch, type SmpSystem } from "@smpcall/core";
 import { main } from "../src/cli/main";
+import { broadcastOnce } from "./port-helpers";
 import { memoryIo } from "../src/cli/io";
 
 /** A second out-of-tree port, written by following PORTING.md alone (its gaps were fixed in the guide). */
 const PORT = path.resolve(__dirname, "../ports/arm64-gic.js");
 const arm64 = loadArch(PORT);
 
-function broadcast(cpus: number, mode: string): SmpSystem {
-  const sys = createSmpSystem({ cpus, seed: 1, arch: arm64, archOptions: { mode } });
-  spawnProgram(sys, 0, function* () { yield* sys.kernel.smpCallFunction(() => undefined, null, true); });
-  expect(sys.run().status).toBe("completed");
-  return sys;
-}
+const broadcast = (cpus: number, mode: string): SmpSystem => broadcastOnce(arm64, cpus, { mode });
 
 describe("the out-of-tree arm64 GICv3 port (examples/ports/arm64-gic.js)", () => {
   it("targeted: one ICC_SGI1R write per 16-CPU affinity cluster the mask touches", () => {

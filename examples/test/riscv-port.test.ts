@@ -3,17 +3,13 @@ import * as path from "node:path";
 import { createSmpSystem, loadArch, type SmpSystem } from "@smpcall/core";
 import { spawnProgram } from "@smpcall/core/testing";
 import { main } from "../src/cli/main";
+import { broadcastOnce } from "./port-helpers";
 import { memoryIo } from "../src/cli/io";
 
 const PORT = path.resolve(__dirname, "../ports/riscv-sbi.js");
 const riscv = loadArch(PORT);
 
-function broadcast(cpus: number, ipi: string): SmpSystem {
-  const sys = createSmpSystem({ cpus, seed: 1, arch: riscv, archOptions: { ipi } });
-  spawnProgram(sys, 0, function* () { yield* sys.kernel.smpCallFunction(() => undefined, null, true); });
-  expect(sys.run().status).toBe("completed");
-  return sys;
-}
+const broadcast = (cpus: number, ipi: string): SmpSystem => broadcastOnce(riscv, cpus, { ipi });
 
 describe("the out-of-tree RISC-V port (examples/ports/riscv-sbi.js)", () => {
   it("sbi: a mask spanning 3 XLEN windows costs 3 ecalls; 32-bit harts masks need more", () => {

@@ -133,6 +133,12 @@ describe("smpcall CLI", () => {
     expect(ok.status).toBe(0);
     expect(ok.stdout).toMatch(/arch generic/);
   });
+
+  it("a reader that goes away early (smpcall archs | true) ends it quietly, exit 0", () => {
+    const r = spawnSync("bash", ["-c", `"${process.execPath}" "${BIN}" archs | true; echo "exit \${PIPESTATUS[0]}"`], { encoding: "utf8" });
+    expect(r.stdout.trim()).toBe("exit 0");
+    expect(r.stderr).not.toMatch(/EPIPE|Error/);
+  });
 });
 
 describe("smpcall explore / replay", () => {

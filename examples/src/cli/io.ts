@@ -12,8 +12,14 @@ export interface CliIo {
   setExitCode(code: number): void;
 }
 
-/** The real process's streams. */
+/** The real process's streams. A reader that goes away (`smpcall archs | head`) ends the CLI quietly, as Unix tools do. */
 export function processIo(): CliIo & { exitCode: number } {
+  for (const stream of [process.stdout, process.stderr]) {
+    stream.on("error", (e: NodeJS.ErrnoException) => {
+      if (e.code === "EPIPE") process.exit(process.exitCode ?? 0);
+      throw e;
+    });
+  }
   const io = {
     exitCode: 0,
     out: (t: string) => void process.stdout.write(t),

@@ -91,9 +91,8 @@ export const CLIENT_SCRIPT = String.raw`
       for (var i = 0; i < S.start.length; i++) if (S.kind[i] === 2) bins[Math.min(w - 1, Math.floor((S.start[i] - t0) / (t1 - t0) * w))]++;
       for (var j = 0; j < w; j++) binsMax = Math.max(binsMax, bins[j]);
     }
-    var max = binsMax;
     octx.clearRect(0, 0, w, overview.height);
-    octx.fillStyle = "#2e9e5b"; for (var b = 0; b < w; b++) { var h = bins[b] / max * overview.height; octx.fillRect(b, overview.height - h, 1, h); }
+    octx.fillStyle = "#2e9e5b"; for (var b = 0; b < w; b++) { var h = bins[b] / binsMax * overview.height; octx.fillRect(b, overview.height - h, 1, h); }
     octx.fillStyle = "rgba(74,127,214,0.25)";
     octx.fillRect((view.a - t0) / (t1 - t0) * w, 0, Math.max(2, (view.b - view.a) / (t1 - t0) * w), overview.height);
   }

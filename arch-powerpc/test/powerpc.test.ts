@@ -1,7 +1,7 @@
 import { describe, expect, it } from "@jest/globals";
 import { ArchOptionError, CpuMask, createSmpSystem, runWorkload, type SmpSystem, type SystemConfig } from "@smpcall/core";
 import { callbackRecorder, spawnProgram, type CallbackRun } from "@smpcall/core/testing";
-import { descriptor, MuxedIpi } from "@smpcall/arch-powerpc";
+import { descriptor, type MuxedIpi } from "@smpcall/arch-powerpc";
 
 function ppc(cpus: number, archOptions: Record<string, string> = {}, extra: Partial<SystemConfig> = {}): SmpSystem {
   return createSmpSystem({ cpus, seed: 1, arch: descriptor, archOptions, trace: true, ...extra });

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "@jest/globals";
 import { ArchOptionError, createSmpSystem, runWorkload, type SmpSystem, type SystemConfig } from "@smpcall/core";
 import { callbackRecorder, spawnProgram, type CallbackRun } from "@smpcall/core/testing";
-import { CHEETAH_MAX_TARGETS, descriptor, MondoIpi, mondoRetryDelayNs } from "@smpcall/arch-sparc";
+import { CHEETAH_MAX_TARGETS, descriptor, type MondoIpi, mondoRetryDelayNs } from "@smpcall/arch-sparc";
 
 function sparc(cpus: number, archOptions: Record<string, string> = {}, extra: Partial<SystemConfig> = {}): SmpSystem {
   return createSmpSystem({ cpus, seed: 1, arch: descriptor, archOptions, trace: true, ...extra });

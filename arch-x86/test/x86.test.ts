@@ -1,7 +1,7 @@
 import { describe, expect, it } from "@jest/globals";
 import { ArchOptionError, CpuMask, createSmpSystem, runWorkload, type SmpSystem, type SystemConfig } from "@smpcall/core";
 import { callbackRecorder, spawnProgram, type CallbackRun } from "@smpcall/core/testing";
-import { CALL_FUNCTION_SINGLE_VECTOR, CALL_FUNCTION_VECTOR, descriptor, LocalApicIpi, lineOfVector } from "@smpcall/arch-x86";
+import { CALL_FUNCTION_SINGLE_VECTOR, CALL_FUNCTION_VECTOR, descriptor, type LocalApicIpi, lineOfVector } from "@smpcall/arch-x86";
 
 function x86(cpus: number, archOptions: Record<string, string> = {}, extra: Partial<SystemConfig> = {}): SmpSystem {
   return createSmpSystem({ cpus, seed: 1, arch: descriptor, archOptions, trace: true, ...extra });

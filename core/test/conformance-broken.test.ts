@@ -60,7 +60,10 @@ class AlsoToSender extends GenericIpi {
 class IgnoresMask extends GenericIpi {
   override *sendCallFunctionIpiMask(): CpuCode<void> {
     const m = this.machine;
-    for (let c = 0; c < m.nrCpus; c++) if (c !== m.current && m.cpus[c].online) this.wires.raise(c, LINE_CALL_FUNCTION, this.latencyNs), this.ipisRaised++;
+    for (let c = 0; c < m.nrCpus; c++) if (c !== m.current && m.cpus[c].online) {
+        this.wires.raise(c, LINE_CALL_FUNCTION, this.latencyNs);
+        this.ipisRaised++;
+      }
     yield this.sendCostNs;
   }
 }

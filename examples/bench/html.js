@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+/* global window */
 /**
  * `npm run bench:html [-- --cpus N --ops N]`: how a large HTML report behaves in a real browser.
  * Writes the report of a 1024-CPU mixed run, opens it in headless Chromium (Debian's, as the

@@ -57,7 +57,7 @@ describe("HTML report in a real browser (headless Chromium)", () => {
     expect(await pixels(p, [0x4a, 0x7f, 0xd6])).toBeGreaterThan(50); // hard-IRQ handlers
     // Hover the middle of the first callback on CPU 0's lane, located from the page's own data.
     const at = await p.evaluate(() => {
-      const data = JSON.parse(document.getElementById("smpcall-data")!.textContent!);
+      const data = JSON.parse(document.getElementById("smpcall-data")!.textContent);
       const S = data.timeline.spans;
       const t = (window as unknown as { smpcallTimeline: { view: { a: number; b: number }; draw: () => void } }).smpcallTimeline;
       let best = -1;

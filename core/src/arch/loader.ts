@@ -45,6 +45,7 @@ export function loadArch(spec: string, cwd: string = process.cwd()): ArchDescrip
     if (!fs.existsSync(file)) throw new ArchLoadError(`arch module ${spec} not found (looked for ${file}); give a path to a .js file that exports an ArchDescriptor`);
     let mod: unknown;
     try {
+      // eslint-disable-next-line @typescript-eslint/no-require-imports -- a user's backend module, named at run time
       mod = require(file);
     } catch (e) {
       throw new ArchLoadError(`arch module ${spec} failed to load: ${firstLine((e as Error).message)}`, { cause: e });
@@ -64,6 +65,7 @@ export function loadArch(spec: string, cwd: string = process.cwd()): ArchDescrip
   }
   let mod: unknown;
   try {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports -- an installed backend package, named at run time
     mod = require(pkg);
   } catch (e) {
     throw new ArchLoadError(`arch package ${pkg} failed to load: ${firstLine((e as Error).message)}`, { cause: e });
@@ -97,6 +99,7 @@ export function listArchs(): ArchDescriptor[] {
   const out: ArchDescriptor[] = [];
   for (const name of [...names].sort()) {
     try {
+      // eslint-disable-next-line @typescript-eslint/no-require-imports -- an installed backend package, found at run time
       const d = descriptorFromModule(require(ARCH_PACKAGE_PREFIX + name));
       if (d) out.push(d);
     } catch {

@@ -143,7 +143,7 @@ function then(fn: SmpCallFunc, done: () => void): SmpCallFunc {
     const r = fn(info, cpu);
     if (r && typeof (r as Generator).next === "function") {
       return (function* () {
-        yield* r as CpuCode<void>;
+        yield* r;
         done();
       })();
     }

@@ -95,8 +95,8 @@ export class SmpKernel implements SmpHandlers {
     this.stats = new KernelStats(n);
     this.warnings = new WarningLog(machine.trace);
     this.callSingleQueue = new CallSingleQueue(n);
-    this.cfdData = new Array(n);
-    this.csdData = new Array(n);
+    this.cfdData = new Array<CallFunctionData | undefined>(n);
+    this.csdData = new Array<CallSingleData | undefined>(n);
     this.stackCsds = Array.from({ length: n }, () => []);
     this.idleWaits = Array.from({ length: n }, (_, i) => new IdleWait(machine, i));
     this.pollIdle = (options.idle ?? "halt") === "poll";

@@ -1,5 +1,5 @@
 import type { EventHeap } from "./event-heap";
-import { Prng } from "./prng";
+import { type Prng } from "./prng";
 
 /**
  * The single place every nondeterministic choice of a run is made: which pending event fires

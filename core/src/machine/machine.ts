@@ -138,7 +138,7 @@ export class Machine {
     this.presentMask = new CpuMask(n).setAll();
     this.watchdogFiredEpoch = new Int32Array(n).fill(-1);
     this.pendingFlow = new Float64Array(n * 32);
-    this.queuedPrograms = new Array(n);
+    this.queuedPrograms = new Array<CpuCode<unknown>[] | undefined>(n);
     for (const cpu of config.offlineAtBoot ?? []) {
       if (!Number.isInteger(cpu) || cpu <= 0 || cpu >= n) throw new RangeError(`offlineAtBoot: CPU ${cpu} must be in 1..${n - 1} (CPU 0 boots the machine)`);
       const c = this.cpus[cpu];

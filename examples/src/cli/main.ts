@@ -1,4 +1,6 @@
 import "reflect-metadata";
+import * as fs from "node:fs";
+import * as path from "node:path";
 import { SmpcallError, UsageError } from "@smpcall/core";
 import { Command, CommanderError } from "commander";
 import { processIo, type CliIo } from "./io";
@@ -28,7 +30,7 @@ export function buildProgram(io: CliIo): Command {
   const program = new Command("smpcall");
   program
     .description("Linux kernel/smp.c cross-calls on a deterministic simulated multiprocessor, with pluggable arch IPI backends")
-    .version(require("../../package.json").version as string)
+    .version(packageVersion())
     .exitOverride()
     .configureOutput(output(io))
     .addHelpText("after", "\nExit status: 0 ok, 1 a run found a problem, 2 usage error. Every command has --help.");
@@ -50,10 +52,11 @@ export function buildProgram(io: CliIo): Command {
  */
 export async function main(argv: readonly string[], io: CliIo & { exitCode?: number }): Promise<number> {
   let code = 0;
-  io.setExitCode = ((orig) => (c: number) => {
+  const setOuterExitCode = io.setExitCode.bind(io);
+  io.setExitCode = (c: number) => {
     code = c;
-    orig.call(io, c);
-  })(io.setExitCode);
+    setOuterExitCode(c);
+  };
   const program = buildProgram(io);
   if (argv.length === 0) {
     io.out(program.helpInformation());
@@ -86,4 +89,10 @@ export function runCli(): void {
   void main(process.argv.slice(2), io).then((code) => {
     process.exitCode = code;
   });
+}
+
+/** The examples package's version, read from its package.json next to dist/. */
+function packageVersion(): string {
+  const text = fs.readFileSync(path.join(__dirname, "..", "..", "package.json"), "utf8");
+  return (JSON.parse(text) as { version: string }).version;
 }

@@ -24,7 +24,7 @@ export function htmlDataFromChrome(trace: ChromeTrace, title: string): HtmlRepor
     if ((e.ph === "B" || e.ph === "E") && kind !== undefined) {
       const key = `${cpu}:${kind}`;
       const stack = open.get(key) ?? open.set(key, []).get(key)!;
-      if (e.ph === "B") stack.push({ start: ns, label: e.args?.csd ? `${e.name} (csd ${String(e.args.csd)})` : e.name });
+      if (e.ph === "B") stack.push({ start: ns, label: e.args?.csd ? `${e.name} (csd ${e.args.csd as string})` : e.name });
       else {
         const s = stack.pop();
         if (s) {

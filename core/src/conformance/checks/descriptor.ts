@@ -28,7 +28,7 @@ export const descriptorCheck: ConformanceCheck = {
     try {
       parseArchOptions(d.name, d.options, {});
     } catch (e) {
-      throw new Error(`the default options do not validate: ${(e as Error).message}`);
+      throw new Error(`the default options do not validate: ${(e as Error).message}`, { cause: e });
     }
     for (const [name, spec] of Object.entries(d.options)) {
       expectThat(typeof spec.description === "string" && spec.description.length > 0, () => `option ${name} has no description`);

@@ -12,7 +12,7 @@ export const statisticsCheck: ConformanceCheck = {
     system.spawn(0, system.kernel.smpCallFunction(() => undefined, null, true));
     system.run();
     const second = system.arch.statistics();
-    expectThat(Object.keys(first).join() === Object.keys(second).join(), () => `statistics keys changed during the run: ${Object.keys(first)} then ${Object.keys(second)}`);
+    expectThat(Object.keys(first).join() === Object.keys(second).join(), () => `statistics keys changed during the run: ${Object.keys(first).join()} then ${Object.keys(second).join()}`);
     for (const [k, v] of Object.entries(second)) {
       expectThat(Number.isFinite(v) && v >= 0, () => `statistic ${k} = ${v} is not a finite number >= 0`);
       expectThat(v >= first[k], () => `statistic ${k} decreased from ${first[k]} to ${v}`);

@@ -16,6 +16,7 @@ export function resolveScenario(spec: string, io: CliIo): Scenario {
   const file = path.resolve(io.cwd, spec);
   let mod: Record<string, unknown>;
   try {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports -- a user's scenario module, named at run time
     mod = require(file) as Record<string, unknown>;
   } catch (e) {
     throw new UsageError(`scenario module ${spec} could not be loaded: ${String((e as Error).message).split("\n")[0]}`);
@@ -99,7 +100,7 @@ export function registerExploreCommand(program: Command, io: CliIo): void {
       const arch: ArchDescriptor = resolveArchDescriptor(flags.arch, io);
       const cpus = flags.cpus === undefined ? scenario.defaultCpus : parseIntOption("--cpus", flags.cpus, scenario.minCpus ?? 2, scenario.maxCpus ?? 64);
       const calls = parseIntOption("--calls", flags.calls, 1, 64);
-      const strategy = parseChoice("--strategy", flags.strategy, ["random", "pct", "dfs"] as const) as ExploreStrategy;
+      const strategy = parseChoice<ExploreStrategy>("--strategy", flags.strategy, ["random", "pct", "dfs"]);
       const runs = flags.runs === undefined ? (strategy === "dfs" ? DEFAULT_DFS_RUNS : DEFAULT_SAMPLED_RUNS) : parseIntOption("--runs", flags.runs, 1, 100_000_000);
       const maxSteps = parseIntOption("--max-steps", flags.maxSteps, 10, 100_000_000);
       const seed = parseSeed(flags.seed);

@@ -10,14 +10,17 @@ module.exports = {
     "^@smpcall/([^/]+)/(.*)$": "<rootDir>/../$1/src/$2",
   },
   transform: {
-    "^.+\\.ts$": ["@swc/jest", {
-      jsc: {
-        parser: { syntax: "typescript", decorators: true },
-        transform: { legacyDecorator: true, decoratorMetadata: true },
-        target: "es2022",
+    "^.+\\.ts$": [
+      "@swc/jest",
+      {
+        jsc: {
+          parser: { syntax: "typescript", decorators: true },
+          transform: { legacyDecorator: true, decoratorMetadata: true },
+          target: "es2022",
+        },
+        module: { type: "commonjs" },
+        sourceMaps: "inline",
       },
-      module: { type: "commonjs" },
-      sourceMaps: "inline",
-    }],
+    ],
   },
 };

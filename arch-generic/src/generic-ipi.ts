@@ -1,8 +1,17 @@
 import { inject, injectable } from "tsyringe";
 import {
-  ArchOptionsToken, InterconnectToken, MachineToken, SmpHandlersToken,
-  type ArchIpi, type ArchOptionValues, type ArchStatistics, type CpuCode, type CpuMask,
-  type Interconnect, type Machine, type SmpHandlers,
+  ArchOptionsToken,
+  InterconnectToken,
+  MachineToken,
+  SmpHandlersToken,
+  type ArchIpi,
+  type ArchOptionValues,
+  type ArchStatistics,
+  type CpuCode,
+  type CpuMask,
+  type Interconnect,
+  type Machine,
+  type SmpHandlers,
 } from "@smpcall/core";
 
 /** Interrupt line that carries call-function IPIs (both the mask and the single path). */
@@ -72,10 +81,20 @@ export class GenericIpi implements ArchIpi {
   }
 
   lineName(line: number): string {
-    return line === LINE_CALL_FUNCTION ? "Function call interrupts" : line === LINE_RESCHEDULE ? "Rescheduling interrupts" : `line ${line}`;
+    return line === LINE_CALL_FUNCTION
+      ? "Function call interrupts"
+      : line === LINE_RESCHEDULE
+        ? "Rescheduling interrupts"
+        : `line ${line}`;
   }
 
   statistics(): ArchStatistics {
-    return { ipisRaised: this.ipisRaised, interruptsTaken: this.interruptsTaken, acks: this.acks, rescheduleIpis: this.rescheduleIpis, cpus: this.machine.nrCpus };
+    return {
+      ipisRaised: this.ipisRaised,
+      interruptsTaken: this.interruptsTaken,
+      acks: this.acks,
+      rescheduleIpis: this.rescheduleIpis,
+      cpus: this.machine.nrCpus,
+    };
   }
 }

@@ -10,10 +10,29 @@ export const descriptor: ArchDescriptor = {
   name: "generic",
   description: "Reference backend: one software interrupt line per CPU, a loop over the mask, fixed latency",
   options: {
-    latencyNs: { type: "integer", min: 0, max: 1_000_000, default: 1000, description: "delivery latency of an IPI, ns (default 1000: same-socket bare metal)" },
-    sendCostNs: { type: "integer", min: 0, max: 1_000_000, default: 100, description: "sender cost of raising one IPI, ns (default 100: an x2APIC-like register write)" },
+    latencyNs: {
+      type: "integer",
+      min: 0,
+      max: 1_000_000,
+      default: 1000,
+      description: "delivery latency of an IPI, ns (default 1000: same-socket bare metal)",
+    },
+    sendCostNs: {
+      type: "integer",
+      min: 0,
+      max: 1_000_000,
+      default: 100,
+      description: "sender cost of raising one IPI, ns (default 100: an x2APIC-like register write)",
+    },
   },
-  capabilities: { multicast: false, transientFaults: false, permanentFaults: false, offlineDelivery: "pending", ackStatistic: "acks", raiseStatistic: "ipisRaised" },
+  capabilities: {
+    multicast: false,
+    transientFaults: false,
+    permanentFaults: false,
+    offlineDelivery: "pending",
+    ackStatistic: "acks",
+    raiseStatistic: "ipisRaised",
+  },
   register(container) {
     container.register(ArchIpiToken, { useClass: GenericIpi }, { lifecycle: Lifecycle.ContainerScoped });
   },

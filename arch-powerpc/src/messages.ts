@@ -18,7 +18,12 @@ export const MSG_2008_CALL_FUNC_SINGLE = 2;
 /** 2008 debugger-break channel. */
 export const MSG_2008_DEBUGGER_BREAK = 3;
 /** 2008 channel names, by number. */
-export const MSG_2008_NAMES = ["call_function", "reschedule", "call_function_single", "debugger_break"] as const;
+export const MSG_2008_NAMES = [
+  "call_function",
+  "reschedule",
+  "call_function_single",
+  "debugger_break",
+] as const;
 /** 2008 `message_pass` special targets. */
 export const MSG_ALL = 0x8001;
 /** Every online CPU but the sender. */

@@ -1,13 +1,33 @@
 import { inject, injectable } from "tsyringe";
 import {
-  ArchOptionsToken, InterconnectToken, MachineToken, SmpHandlersToken, TraceToken,
-  type ArchIpi, type ArchOptionValues, type ArchStatistics, type CpuCode, type CpuMask,
-  type Interconnect, type Machine, type SmpHandlers, type TraceSink,
+  ArchOptionsToken,
+  InterconnectToken,
+  MachineToken,
+  SmpHandlersToken,
+  TraceToken,
+  type ArchIpi,
+  type ArchOptionValues,
+  type ArchStatistics,
+  type CpuCode,
+  type CpuMask,
+  type Interconnect,
+  type Machine,
+  type SmpHandlers,
+  type TraceSink,
 } from "@smpcall/core";
 import {
-  LINE_CONTROLLER, LINE_DOORBELL, MSG_2008_CALL_FUNC_SINGLE, MSG_2008_CALL_FUNCTION, MSG_2008_NAMES,
-  MSG_2008_RESCHEDULE, MSG_ALL_BUT_SELF, PPC_MSG_CALL_FUNCTION, PPC_MSG_NAMES, PPC_MSG_NMI_IPI,
-  PPC_MSG_RESCHEDULE, PPC_MSG_TICK_BROADCAST,
+  LINE_CONTROLLER,
+  LINE_DOORBELL,
+  MSG_2008_CALL_FUNC_SINGLE,
+  MSG_2008_CALL_FUNCTION,
+  MSG_2008_NAMES,
+  MSG_2008_RESCHEDULE,
+  MSG_ALL_BUT_SELF,
+  PPC_MSG_CALL_FUNCTION,
+  PPC_MSG_NAMES,
+  PPC_MSG_NMI_IPI,
+  PPC_MSG_RESCHEDULE,
+  PPC_MSG_TICK_BROADCAST,
 } from "./messages";
 import { MPIC_DEST_WIDTH, type PpcPlatform } from "./platform";
 
@@ -131,7 +151,8 @@ export class MuxedIpi implements ArchIpi {
     if (target === MSG_ALL_BUT_SELF) {
       this.msgAllButSelf++;
       const all: number[] = [];
-      for (let c = m.onlineMask.first(); c < m.nrCpus; c = m.onlineMask.next(c)) if (c !== m.current) all.push(c);
+      for (let c = m.onlineMask.first(); c < m.nrCpus; c = m.onlineMask.next(c))
+        if (c !== m.current) all.push(c);
       return this.mpicSend(msg, all);
     }
     return this.mpicSend(msg, [target]);
@@ -142,23 +163,31 @@ export class MuxedIpi implements ArchIpi {
     const m = this.machine;
     if (this.platform === "mpic-2008") {
       const self = m.current;
-      const allButSelf = mask.weight() === m.onlineMask.weight() - 1 && mask.isSubsetOf(m.onlineMask) && !mask.test(self);
-      yield allButSelf ? this.messagePass2008(MSG_ALL_BUT_SELF, MSG_2008_CALL_FUNCTION) : this.mpicSend(MSG_2008_CALL_FUNCTION, mask);
+      const allButSelf =
+        mask.weight() === m.onlineMask.weight() - 1 && mask.isSubsetOf(m.onlineMask) && !mask.test(self);
+      yield allButSelf
+        ? this.messagePass2008(MSG_ALL_BUT_SELF, MSG_2008_CALL_FUNCTION)
+        : this.mpicSend(MSG_2008_CALL_FUNCTION, mask);
       return;
     }
     let ns = 0;
-    for (let cpu = mask.first(); cpu < mask.nrCpuIds; cpu = mask.next(cpu)) ns += this.messagePass(cpu, PPC_MSG_CALL_FUNCTION);
+    for (let cpu = mask.first(); cpu < mask.nrCpuIds; cpu = mask.next(cpu))
+      ns += this.messagePass(cpu, PPC_MSG_CALL_FUNCTION);
     yield ns;
   }
 
   /** The call-function message (the single message was folded into it long ago). */
   *sendCallFunctionSingleIpi(cpu: number): CpuCode<void> {
-    yield this.platform === "mpic-2008" ? this.messagePass2008(cpu, MSG_2008_CALL_FUNC_SINGLE) : this.messagePass(cpu, PPC_MSG_CALL_FUNCTION);
+    yield this.platform === "mpic-2008"
+      ? this.messagePass2008(cpu, MSG_2008_CALL_FUNC_SINGLE)
+      : this.messagePass(cpu, PPC_MSG_CALL_FUNCTION);
   }
 
   /** PPC_MSG_RESCHEDULE. */
   *sendRescheduleIpi(cpu: number): CpuCode<void> {
-    yield this.platform === "mpic-2008" ? this.messagePass2008(cpu, MSG_2008_RESCHEDULE) : this.messagePass(cpu, PPC_MSG_RESCHEDULE);
+    yield this.platform === "mpic-2008"
+      ? this.messagePass2008(cpu, MSG_2008_RESCHEDULE)
+      : this.messagePass(cpu, PPC_MSG_RESCHEDULE);
   }
 
   /** PPC_MSG_TICK_BROADCAST (muxed platforms): for tests and scenarios. */
@@ -189,7 +218,10 @@ export class MuxedIpi implements ArchIpi {
       for (let msg = 0; msg < 4; msg++) {
         if ((all & (1 << msg)) === 0) continue;
         this.handled[msg]++;
-        if (this.trace.enabled) this.trace.emit(this.machine.now, cpu, this.machine.cpus[cpu], "powerpc_ipi_message", { msg: PPC_MSG_NAMES[msg] });
+        if (this.trace.enabled)
+          this.trace.emit(this.machine.now, cpu, this.machine.cpus[cpu], "powerpc_ipi_message", {
+            msg: PPC_MSG_NAMES[msg],
+          });
         if (msg === PPC_MSG_CALL_FUNCTION) yield* this.smp.genericSmpCallFunctionInterrupt();
         else if (msg === PPC_MSG_RESCHEDULE) this.smp.schedulerIpi();
       }
@@ -198,7 +230,10 @@ export class MuxedIpi implements ArchIpi {
 
   private *handle2008(cpu: number, channel: number): CpuCode<void> {
     this.handled[channel === MSG_2008_RESCHEDULE ? PPC_MSG_RESCHEDULE : PPC_MSG_CALL_FUNCTION]++;
-    if (this.trace.enabled) this.trace.emit(this.machine.now, cpu, this.machine.cpus[cpu], "powerpc_ipi_message", { msg: MSG_2008_NAMES[channel] });
+    if (this.trace.enabled)
+      this.trace.emit(this.machine.now, cpu, this.machine.cpus[cpu], "powerpc_ipi_message", {
+        msg: MSG_2008_NAMES[channel],
+      });
     if (channel === MSG_2008_CALL_FUNCTION) yield* this.smp.genericSmpCallFunctionInterrupt();
     else if (channel === MSG_2008_CALL_FUNC_SINGLE) yield* this.smp.genericSmpCallFunctionSingleInterrupt();
     else if (channel === MSG_2008_RESCHEDULE) this.smp.schedulerIpi();

@@ -1,4 +1,5 @@
 import { descriptor } from "@smpcall/arch-powerpc";
 import { runConformanceSuite } from "@smpcall/core/conformance/jest";
 
-for (const platform of ["powernv-xics", "powernv-xive", "pseries", "mpic-2008"]) runConformanceSuite(descriptor, { options: { platform } });
+for (const platform of ["powernv-xics", "powernv-xive", "pseries", "mpic-2008"])
+  runConformanceSuite(descriptor, { options: { platform } });

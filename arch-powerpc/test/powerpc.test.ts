@@ -1,19 +1,39 @@
 import { describe, expect, it } from "@jest/globals";
-import { ArchOptionError, CpuMask, createSmpSystem, runWorkload, type SmpSystem, type SystemConfig } from "@smpcall/core";
+import {
+  ArchOptionError,
+  CpuMask,
+  createSmpSystem,
+  runWorkload,
+  type SmpSystem,
+  type SystemConfig,
+} from "@smpcall/core";
 import { callbackRecorder, spawnProgram, type CallbackRun } from "@smpcall/core/testing";
 import { descriptor, type MuxedIpi } from "@smpcall/arch-powerpc";
 
-function ppc(cpus: number, archOptions: Record<string, string> = {}, extra: Partial<SystemConfig> = {}): SmpSystem {
+function ppc(
+  cpus: number,
+  archOptions: Record<string, string> = {},
+  extra: Partial<SystemConfig> = {},
+): SmpSystem {
   return createSmpSystem({ cpus, seed: 1, arch: descriptor, archOptions, trace: true, ...extra });
 }
 const muxed = (sys: SmpSystem) => sys.arch as MuxedIpi;
-const messagesHandled = (sys: SmpSystem, cpu: number) => sys.trace.named("powerpc_ipi_message").filter((r) => r.cpu === cpu).map((r) => r.fields.msg);
+const messagesHandled = (sys: SmpSystem, cpu: number) =>
+  sys.trace
+    .named("powerpc_ipi_message")
+    .filter((r) => r.cpu === cpu)
+    .map((r) => r.fields.msg);
 
 describe("arch-powerpc: muxed IPIs", () => {
   it("a call-function and a reschedule sent before the target takes the interrupt arrive in one interrupt, handled in demux order", () => {
     const sys = ppc(16);
     const log: CallbackRun[] = [];
-    spawnProgram(sys, 9, function* () { sys.machine.localIrqDisable(); yield 20_000; sys.machine.localIrqEnable(); yield 10; });
+    spawnProgram(sys, 9, function* () {
+      sys.machine.localIrqDisable();
+      yield 20_000;
+      sys.machine.localIrqEnable();
+      yield 10;
+    });
     spawnProgram(sys, 0, function* () {
       yield 100;
       yield* sys.arch.sendRescheduleIpi(9);
@@ -27,7 +47,12 @@ describe("arch-powerpc: muxed IPIs", () => {
 
   it("a second identical message before the demux is absorbed by the word", () => {
     const sys = ppc(16);
-    spawnProgram(sys, 9, function* () { sys.machine.localIrqDisable(); yield 20_000; sys.machine.localIrqEnable(); yield 10; });
+    spawnProgram(sys, 9, function* () {
+      sys.machine.localIrqDisable();
+      yield 20_000;
+      sys.machine.localIrqEnable();
+      yield 10;
+    });
     spawnProgram(sys, 0, function* () {
       yield 100;
       yield* sys.arch.sendRescheduleIpi(9);
@@ -35,43 +60,79 @@ describe("arch-powerpc: muxed IPIs", () => {
       expect(muxed(sys).messageWord(9)).toBe(0b10);
     });
     sys.run();
-    expect(sys.arch.statistics()).toMatchObject({ messagesSent: 2, messagesAbsorbed: 1, rescheduleMessages: 1 });
+    expect(sys.arch.statistics()).toMatchObject({
+      messagesSent: 2,
+      messagesAbsorbed: 1,
+      rescheduleMessages: 1,
+    });
     expect(sys.machine.cpus[9].counters.irqsTaken).toBe(1);
   });
 
   it("siblings in the sender's core get doorbells, other cores XICS writes: 64 CPUs x 8 threads = 7 + 56", () => {
     const sys = ppc(64, { platform: "powernv-xics", threadsPerCore: "8" });
     const log: CallbackRun[] = [];
-    spawnProgram(sys, 0, function* () { yield* sys.kernel.smpCallFunction(callbackRecorder(sys, log), null, true); });
+    spawnProgram(sys, 0, function* () {
+      yield* sys.kernel.smpCallFunction(callbackRecorder(sys, log), null, true);
+    });
     sys.run();
-    expect(sys.arch.statistics()).toMatchObject({ doorbells: 7, xicsWrites: 56, doorbellAcks: 7, controllerEois: 56, messagesSent: 63 });
+    expect(sys.arch.statistics()).toMatchObject({
+      doorbells: 7,
+      xicsWrites: 56,
+      doorbellAcks: 7,
+      controllerEois: 56,
+      messagesSent: 63,
+    });
     expect(log).toHaveLength(63);
   });
 
-  it.each([["1", 0, 63], ["2", 1, 62], ["4", 3, 60]])("threadsPerCore=%s: %d doorbells, %d controller sends; a mask send costs one hardware send per target", (tpc, doorbells, others) => {
-    const sys = ppc(64, { platform: "powernv-xive", threadsPerCore: tpc });
-    spawnProgram(sys, 0, function* () { yield* sys.kernel.smpCallFunction(() => undefined, null, true); });
-    sys.run();
-    const st = sys.arch.statistics();
-    expect([st.doorbells, st.xiveTriggers]).toEqual([doorbells, others]);
-    expect(st.doorbells + st.xiveTriggers).toBe(63);
-  });
+  it.each([
+    ["1", 0, 63],
+    ["2", 1, 62],
+    ["4", 3, 60],
+  ])(
+    "threadsPerCore=%s: %d doorbells, %d controller sends; a mask send costs one hardware send per target",
+    (tpc, doorbells, others) => {
+      const sys = ppc(64, { platform: "powernv-xive", threadsPerCore: tpc });
+      spawnProgram(sys, 0, function* () {
+        yield* sys.kernel.smpCallFunction(() => undefined, null, true);
+      });
+      sys.run();
+      const st = sys.arch.statistics();
+      expect([st.doorbells, st.xiveTriggers]).toEqual([doorbells, others]);
+      expect(st.doorbells + st.xiveTriggers).toBe(63);
+    },
+  );
 
   it("the demux loop re-checks the word: a message set while handling is handled in the same interrupt", () => {
     const sys = ppc(16);
     function sets_reschedule(_: unknown, cpu: number) {
-      return (function* () { yield* sys.arch.sendRescheduleIpi(cpu); })();
+      return (function* () {
+        yield* sys.arch.sendRescheduleIpi(cpu);
+      })();
     }
-    spawnProgram(sys, 0, function* () { yield* sys.kernel.smpCallFunctionSingle(9, sets_reschedule, null, true); });
+    spawnProgram(sys, 0, function* () {
+      yield* sys.kernel.smpCallFunctionSingle(9, sets_reschedule, null, true);
+    });
     sys.run();
-    const entries = sys.trace.records.filter((r) => r.cpu === 9 && (r.name === "ipi_entry" || r.name === "ipi_exit" || r.name === "powerpc_ipi_message")).map((r) => r.name === "powerpc_ipi_message" ? r.fields.msg : r.name);
+    const entries = sys.trace.records
+      .filter(
+        (r) =>
+          r.cpu === 9 &&
+          (r.name === "ipi_entry" || r.name === "ipi_exit" || r.name === "powerpc_ipi_message"),
+      )
+      .map((r) => (r.name === "powerpc_ipi_message" ? r.fields.msg : r.name));
     expect(entries.slice(0, 4)).toEqual(["ipi_entry", "call_function", "reschedule", "ipi_exit"]);
     expect(sys.arch.statistics().demuxLoops).toBeGreaterThanOrEqual(2);
   });
 
   it("tick broadcast and NMI messages are demuxed after call function and reschedule", () => {
     const sys = ppc(8, { threadsPerCore: "4" });
-    spawnProgram(sys, 5, function* () { sys.machine.localIrqDisable(); yield 20_000; sys.machine.localIrqEnable(); yield 10; });
+    spawnProgram(sys, 5, function* () {
+      sys.machine.localIrqDisable();
+      yield 20_000;
+      sys.machine.localIrqEnable();
+      yield 10;
+    });
     spawnProgram(sys, 0, function* () {
       yield 100;
       const a = muxed(sys);
@@ -88,23 +149,39 @@ describe("arch-powerpc: muxed IPIs", () => {
     const sys = ppc(16, { platform: "mpic-2008" });
     const log: CallbackRun[] = [];
     sys.kernel.cpuDown(11);
-    spawnProgram(sys, 3, function* () { yield 1000; yield* sys.kernel.smpCallFunction(callbackRecorder(sys, log), null, true); });
+    spawnProgram(sys, 3, function* () {
+      yield 1000;
+      yield* sys.kernel.smpCallFunction(callbackRecorder(sys, log), null, true);
+    });
     sys.run();
     expect(sys.arch.statistics()).toMatchObject({ msgAllButSelf: 1, mpicWrites: 1, messagesSent: 0 });
-    expect(log.map((r) => r.cpu).sort((a, b) => a - b)).toEqual([0, 1, 2, 4, 5, 6, 7, 8, 9, 10, 12, 13, 14, 15]);
-    expect(sys.trace.named("ipi_entry").every((r) => r.fields.reason === "MPIC IPI call_function")).toBe(true);
+    expect(log.map((r) => r.cpu).sort((a, b) => a - b)).toEqual([
+      0, 1, 2, 4, 5, 6, 7, 8, 9, 10, 12, 13, 14, 15,
+    ]);
+    expect(sys.trace.named("ipi_entry").every((r) => r.fields.reason === "MPIC IPI call_function")).toBe(
+      true,
+    );
   });
 
   it("mpic-2008: a partial mask is one dispatch write per 32-CPU destination word", () => {
     const sys = ppc(64, { platform: "mpic-2008" });
-    spawnProgram(sys, 0, function* () { yield* sys.kernel.smpCallFunctionMany(CpuMask.of(64, [1, 2, 40, 41]), () => undefined, null, true); });
+    spawnProgram(sys, 0, function* () {
+      yield* sys.kernel.smpCallFunctionMany(CpuMask.of(64, [1, 2, 40, 41]), () => undefined, null, true);
+    });
     sys.run();
     expect(sys.arch.statistics()).toMatchObject({ msgAllButSelf: 0, mpicWrites: 2 });
   });
 
   it("every call runs exactly once on every platform", () => {
     for (const platform of ["powernv-xics", "powernv-xive", "pseries", "mpic-2008"]) {
-      const { report } = runWorkload({ cpus: 32, seed: 4, arch: descriptor, archOptions: { platform }, workload: "mixed", ops: 300 });
+      const { report } = runWorkload({
+        cpus: 32,
+        seed: 4,
+        arch: descriptor,
+        archOptions: { platform },
+        workload: "mixed",
+        ops: 300,
+      });
       expect(report.problems).toEqual([]);
       expect(report.counts.callbacksRun).toBe(report.counts.csdsQueued + report.counts.callbacksLocal);
     }
@@ -112,7 +189,9 @@ describe("arch-powerpc: muxed IPIs", () => {
 
   it("a machine that is not a whole number of cores has a partial last core", () => {
     const sys = ppc(12, { threadsPerCore: "8" });
-    spawnProgram(sys, 9, function* () { yield* sys.kernel.smpCallFunction(() => undefined, null, true); });
+    spawnProgram(sys, 9, function* () {
+      yield* sys.kernel.smpCallFunction(() => undefined, null, true);
+    });
     sys.run();
     // CPU 9's core is CPUs 8-11: 3 doorbells, 8 controller sends.
     expect(sys.arch.statistics()).toMatchObject({ doorbells: 3, xicsWrites: 8 });
@@ -120,7 +199,9 @@ describe("arch-powerpc: muxed IPIs", () => {
 
   it("bad options are refused with the choices", () => {
     expect(() => ppc(16, { platform: "cell" })).toThrow(ArchOptionError);
-    expect(() => ppc(16, { platform: "cell" })).toThrow(/expected powernv-xics \| powernv-xive \| pseries \| mpic-2008/);
+    expect(() => ppc(16, { platform: "cell" })).toThrow(
+      /expected powernv-xics \| powernv-xive \| pseries \| mpic-2008/,
+    );
     expect(() => ppc(16, { threadsPerCore: "3" })).toThrow(/expected 1 \| 2 \| 4 \| 8/);
   });
 });

@@ -37,7 +37,11 @@ export const XCALL_CALL_FUNCTION_SINGLE = 1;
 /** xcall_receive_signal (reschedule). */
 export const XCALL_RECEIVE_SIGNAL = 2;
 /** Handler names, by xcall number. */
-export const XCALL_NAMES = ["xcall_call_function", "xcall_call_function_single", "xcall_receive_signal"] as const;
+export const XCALL_NAMES = [
+  "xcall_call_function",
+  "xcall_call_function_single",
+  "xcall_receive_signal",
+] as const;
 /** The softint line each xcall handler raises. */
 export const SOFTINT_OF_XCALL = [LINE_SOFTINT_CALL_FUNC, LINE_SOFTINT_SINGLE, LINE_SOFTINT_RESCHED] as const;
 

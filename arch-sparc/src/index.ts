@@ -10,18 +10,77 @@ export { MondoIpi, type SparcPlatform } from "./mondo-ipi";
 /** The `sparc` backend: sparc64 cross-calls through sun4v mondo queues or sun4u dispatch registers. */
 export const descriptor: ArchDescriptor = {
   name: "sparc",
-  description: "sparc64 cross-calls: sun4v cpu_mondo_send with would-block retries and CPU errors, sun4u Cheetah/Spitfire dispatch with BUSY/NACK; two-stage mondo trap + softint receive",
+  description:
+    "sparc64 cross-calls: sun4v cpu_mondo_send with would-block retries and CPU errors, sun4u Cheetah/Spitfire dispatch with BUSY/NACK; two-stage mondo trap + softint receive",
   options: {
-    platform: { type: "enum", choices: ["sun4v", "sun4u-cheetah", "sun4u-spitfire"], default: "sun4v", description: "sun4v (hypervisor, T-series+), sun4u-cheetah (US-III/IV, 32 targets per dispatch), sun4u-spitfire (US-I/II, one)" },
-    mondoQueueDepth: { type: "integer", min: 1, max: 4096, default: 128, description: "sun4v cpu mondo queue entries per CPU (commonly 2^7)" },
-    nackRate: { type: "number", min: 0, max: 1, default: 0, description: "sun4u: probability a dispatch slot is NACKed (seeded fault injection)" },
-    wouldBlockRate: { type: "number", min: 0, max: 1, default: 0, description: "sun4v: probability a target reports would-block (seeded fault injection)" },
-    errorCpus: { type: "cpulist", default: "", description: "CPUs stuck in error state (sun4v: HV_ECPUERROR; sun4u: always NACK)" },
-    retryLimit: { type: "integer", min: 1, max: MONDO_RETRY_LIMIT, default: MONDO_RETRY_LIMIT, description: "tries without progress before a mondo timeout is reported (kernel: 500000)" },
-    hypercallNs: { type: "integer", min: 0, max: 1_000_000, default: 2000, description: "cpu_mondo_send hypercall, ns (1-3 us)" },
-    dispatchNs: { type: "integer", min: 0, max: 100_000, default: 100, description: "sun4u: writing one dispatch slot (data + dispatch register), ns" },
-    busyPollNs: { type: "integer", min: 0, max: 100_000, default: 300, description: "sun4u: polling the dispatch status until no BUSY bit, ns" },
-    latencyNs: { type: "integer", min: 0, max: 1_000_000, default: 1000, description: "mondo delivery latency, ns" },
+    platform: {
+      type: "enum",
+      choices: ["sun4v", "sun4u-cheetah", "sun4u-spitfire"],
+      default: "sun4v",
+      description:
+        "sun4v (hypervisor, T-series+), sun4u-cheetah (US-III/IV, 32 targets per dispatch), sun4u-spitfire (US-I/II, one)",
+    },
+    mondoQueueDepth: {
+      type: "integer",
+      min: 1,
+      max: 4096,
+      default: 128,
+      description: "sun4v cpu mondo queue entries per CPU (commonly 2^7)",
+    },
+    nackRate: {
+      type: "number",
+      min: 0,
+      max: 1,
+      default: 0,
+      description: "sun4u: probability a dispatch slot is NACKed (seeded fault injection)",
+    },
+    wouldBlockRate: {
+      type: "number",
+      min: 0,
+      max: 1,
+      default: 0,
+      description: "sun4v: probability a target reports would-block (seeded fault injection)",
+    },
+    errorCpus: {
+      type: "cpulist",
+      default: "",
+      description: "CPUs stuck in error state (sun4v: HV_ECPUERROR; sun4u: always NACK)",
+    },
+    retryLimit: {
+      type: "integer",
+      min: 1,
+      max: MONDO_RETRY_LIMIT,
+      default: MONDO_RETRY_LIMIT,
+      description: "tries without progress before a mondo timeout is reported (kernel: 500000)",
+    },
+    hypercallNs: {
+      type: "integer",
+      min: 0,
+      max: 1_000_000,
+      default: 2000,
+      description: "cpu_mondo_send hypercall, ns (1-3 us)",
+    },
+    dispatchNs: {
+      type: "integer",
+      min: 0,
+      max: 100_000,
+      default: 100,
+      description: "sun4u: writing one dispatch slot (data + dispatch register), ns",
+    },
+    busyPollNs: {
+      type: "integer",
+      min: 0,
+      max: 100_000,
+      default: 300,
+      description: "sun4u: polling the dispatch status until no BUSY bit, ns",
+    },
+    latencyNs: {
+      type: "integer",
+      min: 0,
+      max: 1_000_000,
+      default: 1000,
+      description: "mondo delivery latency, ns",
+    },
   },
   capabilities: {
     multicast: true,

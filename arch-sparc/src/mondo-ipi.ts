@@ -1,13 +1,39 @@
 import { inject, injectable } from "tsyringe";
 import {
-  ArchOptionsToken, FaultInjectorToken, InterconnectToken, MachineToken, SmpHandlersToken, TraceToken, cpulistOption,
-  type ArchIpi, type ArchOptionValues, type ArchStatistics, type CpuCode, type CpuMask, type FaultInjector,
-  type Interconnect, type Machine, type SmpHandlers, type TraceSink,
+  ArchOptionsToken,
+  FaultInjectorToken,
+  InterconnectToken,
+  MachineToken,
+  SmpHandlersToken,
+  TraceToken,
+  cpulistOption,
+  type ArchIpi,
+  type ArchOptionValues,
+  type ArchStatistics,
+  type CpuCode,
+  type CpuMask,
+  type FaultInjector,
+  type Interconnect,
+  type Machine,
+  type SmpHandlers,
+  type TraceSink,
 } from "@smpcall/core";
 import {
-  CHEETAH_MAX_TARGETS, CPU_LIST_DONE, HV_ECPUERROR, HV_EOK, HV_EWOULDBLOCK, LINE_MONDO, LINE_SOFTINT_CALL_FUNC,
-  LINE_SOFTINT_RESCHED, LINE_SOFTINT_SINGLE, mondoRetryDelayNs, SOFTINT_OF_XCALL, XCALL_CALL_FUNCTION,
-  XCALL_CALL_FUNCTION_SINGLE, XCALL_NAMES, XCALL_RECEIVE_SIGNAL,
+  CHEETAH_MAX_TARGETS,
+  CPU_LIST_DONE,
+  HV_ECPUERROR,
+  HV_EOK,
+  HV_EWOULDBLOCK,
+  LINE_MONDO,
+  LINE_SOFTINT_CALL_FUNC,
+  LINE_SOFTINT_RESCHED,
+  LINE_SOFTINT_SINGLE,
+  mondoRetryDelayNs,
+  SOFTINT_OF_XCALL,
+  XCALL_CALL_FUNCTION,
+  XCALL_CALL_FUNCTION_SINGLE,
+  XCALL_NAMES,
+  XCALL_RECEIVE_SIGNAL,
 } from "./hypervisor";
 
 /** sun4v (hypervisor) or sun4u (interrupt dispatch registers). */
@@ -117,17 +143,25 @@ export class MondoIpi implements ArchIpi {
     const self = m.current;
     const need = mask === null ? 1 : mask.weight();
     let list = this.cpuLists[self];
-    if (list === undefined || list.length < need) list = this.cpuLists[self] = new Int32Array(Math.max(need, 8));
+    if (list === undefined || list.length < need)
+      list = this.cpuLists[self] = new Int32Array(Math.max(need, 8));
     let cnt = 0;
     if (mask === null) {
       if (single !== self && m.cpus[single].online) list[cnt++] = single;
     } else {
-      for (let c = mask.first(); c < mask.nrCpuIds; c = mask.next(c)) if (c !== self && m.cpus[c].online) list[cnt++] = c;
+      for (let c = mask.first(); c < mask.nrCpuIds; c = mask.next(c))
+        if (c !== self && m.cpus[c].online) list[cnt++] = c;
     }
     if (cnt === 0) return;
     const was = m.localIrqSave();
     if (this.platform === "sun4v") yield* this.hypervisorXcallDeliver(list, cnt, xcall);
-    else yield* this.dispatchXcallDeliver(list, cnt, xcall, this.platform === "sun4u-cheetah" ? CHEETAH_MAX_TARGETS : 1);
+    else
+      yield* this.dispatchXcallDeliver(
+        list,
+        cnt,
+        xcall,
+        this.platform === "sun4u-cheetah" ? CHEETAH_MAX_TARGETS : 1,
+      );
     m.localIrqRestore(was);
   }
 
@@ -144,7 +178,10 @@ export class MondoIpi implements ArchIpi {
         if (cpu === CPU_LIST_DONE) continue;
         if (this.errorCpus.test(cpu)) {
           status = HV_ECPUERROR;
-        } else if (this.queued[cpu] >= this.depth || (this.wouldBlockRate > 0 && this.faults.chance(this.wouldBlockRate, "sparc.wouldblock"))) {
+        } else if (
+          this.queued[cpu] >= this.depth ||
+          (this.wouldBlockRate > 0 && this.faults.chance(this.wouldBlockRate, "sparc.wouldblock"))
+        ) {
           if (status === HV_EOK) status = HV_EWOULDBLOCK;
           this.wouldBlocks++;
         } else {
@@ -160,7 +197,10 @@ export class MondoIpi implements ArchIpi {
           const cpu = list[i];
           if (cpu !== CPU_LIST_DONE && this.errorCpus.test(cpu)) {
             this.cpuErrors++;
-            this.reportError(cpu, `sun4v xcall: target cpu(${cpu}) was in error state (HV_ECPUERROR); dropped from the CPU list`);
+            this.reportError(
+              cpu,
+              `sun4v xcall: target cpu(${cpu}) was in error state (HV_ECPUERROR); dropped from the CPU list`,
+            );
             list[i] = CPU_LIST_DONE;
             remaining--;
           }
@@ -174,7 +214,10 @@ export class MondoIpi implements ArchIpi {
       if (tries > this.retryLimit) {
         this.mondoTimeouts++;
         const stuck = this.firstRemaining(list, cnt);
-        this.reportError(stuck, `sun4v xcall: mondo timeout: cpu(${stuck}) made no progress after ${this.retryLimit} retries, total targets ${cnt}`);
+        this.reportError(
+          stuck,
+          `sun4v xcall: mondo timeout: cpu(${stuck}) made no progress after ${this.retryLimit} retries, total targets ${cnt}`,
+        );
         yield this.hypercallNs;
         return;
       }
@@ -198,7 +241,10 @@ export class MondoIpi implements ArchIpi {
         const cpu = list[i];
         if (cpu === CPU_LIST_DONE) continue;
         ns += this.dispatchNs;
-        const nack = this.errorCpus.test(cpu) || this.queued[cpu] >= this.depth || (this.nackRate > 0 && this.faults.chance(this.nackRate, "sparc.nack"));
+        const nack =
+          this.errorCpus.test(cpu) ||
+          this.queued[cpu] >= this.depth ||
+          (this.nackRate > 0 && this.faults.chance(this.nackRate, "sparc.nack"));
         if (nack) {
           this.nacks++;
           if (firstNack < 0) firstNack = slot;
@@ -221,7 +267,10 @@ export class MondoIpi implements ArchIpi {
       if (tries > this.retryLimit) {
         this.mondoTimeouts++;
         const stuck = this.firstRemaining(list, cnt);
-        this.reportError(stuck, `sun4u xcall: mondo stuckage: cpu(${stuck}) NACKed ${this.retryLimit} dispatches in a row, total targets ${cnt}`);
+        this.reportError(
+          stuck,
+          `sun4u xcall: mondo stuckage: cpu(${stuck}) NACKed ${this.retryLimit} dispatches in a row, total targets ${cnt}`,
+        );
         yield ns;
         return;
       }
@@ -267,7 +316,8 @@ export class MondoIpi implements ArchIpi {
         for (; k > 0; k--) {
           this.queued[cpu]--;
           this.mondoEntries++;
-          if (this.trace.enabled) this.trace.emit(m.now, cpu, m.cpus[cpu], "sparc_mondo", { handler: XCALL_NAMES[x] });
+          if (this.trace.enabled)
+            this.trace.emit(m.now, cpu, m.cpus[cpu], "sparc_mondo", { handler: XCALL_NAMES[x] });
           const softint = SOFTINT_OF_XCALL[x];
           const bit = 1 << softint;
           if ((this.softintBits[cpu] & bit) !== 0) {
@@ -288,7 +338,14 @@ export class MondoIpi implements ArchIpi {
   }
 
   lineName(line: number): string {
-    return ["cpu mondo", "softint PIL_SMP_CALL_FUNC_SNGL", "softint PIL_SMP_CALL_FUNC", "softint PIL_SMP_RECEIVE_SIGNAL"][line] ?? `line ${line}`;
+    return (
+      [
+        "cpu mondo",
+        "softint PIL_SMP_CALL_FUNC_SNGL",
+        "softint PIL_SMP_CALL_FUNC",
+        "softint PIL_SMP_RECEIVE_SIGNAL",
+      ][line] ?? `line ${line}`
+    );
   }
 
   statistics(): ArchStatistics {

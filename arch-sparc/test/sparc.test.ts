@@ -1,29 +1,47 @@
 import { describe, expect, it } from "@jest/globals";
-import { ArchOptionError, createSmpSystem, runWorkload, type SmpSystem, type SystemConfig } from "@smpcall/core";
+import {
+  ArchOptionError,
+  createSmpSystem,
+  runWorkload,
+  type SmpSystem,
+  type SystemConfig,
+} from "@smpcall/core";
 import { callbackRecorder, spawnProgram, type CallbackRun } from "@smpcall/core/testing";
 import { CHEETAH_MAX_TARGETS, descriptor, type MondoIpi, mondoRetryDelayNs } from "@smpcall/arch-sparc";
 
-function sparc(cpus: number, archOptions: Record<string, string> = {}, extra: Partial<SystemConfig> = {}): SmpSystem {
+function sparc(
+  cpus: number,
+  archOptions: Record<string, string> = {},
+  extra: Partial<SystemConfig> = {},
+): SmpSystem {
   return createSmpSystem({ cpus, seed: 1, arch: descriptor, archOptions, trace: true, ...extra });
 }
 
 function broadcastFrom(sys: SmpSystem, senders: number[]): CallbackRun[] {
   const log: CallbackRun[] = [];
   const fn = callbackRecorder(sys, log);
-  for (const s of senders) spawnProgram(sys, s, function* () { yield* sys.kernel.smpCallFunction(fn, s, true); });
+  for (const s of senders)
+    spawnProgram(sys, s, function* () {
+      yield* sys.kernel.smpCallFunction(fn, s, true);
+    });
   return log;
 }
 
 function exactlyOnce(log: CallbackRun[], cpus: number, senders: number[]): void {
   for (const s of senders) {
-    const got = log.filter((r) => r.info === s).map((r) => r.cpu).sort((a, b) => a - b);
+    const got = log
+      .filter((r) => r.info === s)
+      .map((r) => r.cpu)
+      .sort((a, b) => a - b);
     expect(got).toEqual(Array.from({ length: cpus }, (_, i) => i).filter((c) => c !== s));
   }
 }
 
 describe("arch-sparc: mondo cross-calls", () => {
   it("the retry delay is 2 us per remaining CPU, clamped to 2..100 us", () => {
-    expect([1, 2, 10, 50, 51, 500].map(mondoRetryDelayNs)).toEqual([2000, 4000, 20000, 100000, 100000, 100000]);
+    expect([1, 2, 10, 50, 51, 500].map(mondoRetryDelayNs)).toEqual([
+      2000, 4000, 20000, 100000, 100000, 100000,
+    ]);
   });
 
   it("sun4v: a full mondo queue gives would-block retries and every call still runs exactly once", () => {
@@ -32,7 +50,12 @@ describe("arch-sparc: mondo cross-calls", () => {
     const fn = callbackRecorder(sys, log);
     // Target 5 holds interrupts off, so its one-entry queue stays full: the first mondo fills
     // it, the senders' further mondos (reschedule xcalls) see HV_EWOULDBLOCK and retry.
-    spawnProgram(sys, 5, function* () { sys.machine.localIrqDisable(); yield 300_000; sys.machine.localIrqEnable(); yield 10; });
+    spawnProgram(sys, 5, function* () {
+      sys.machine.localIrqDisable();
+      yield 300_000;
+      sys.machine.localIrqEnable();
+      yield 10;
+    });
     for (const s of [0, 1, 2, 3]) {
       spawnProgram(sys, s, function* () {
         yield 100 * (s + 1);
@@ -51,7 +74,14 @@ describe("arch-sparc: mondo cross-calls", () => {
   });
 
   it("sun4v: injected would-block results are retried to completion (seeded)", () => {
-    const { report } = runWorkload({ cpus: 64, seed: 5, arch: descriptor, archOptions: { wouldBlockRate: "0.3" }, workload: "broadcast", ops: 16 });
+    const { report } = runWorkload({
+      cpus: 64,
+      seed: 5,
+      arch: descriptor,
+      archOptions: { wouldBlockRate: "0.3" },
+      workload: "broadcast",
+      ops: 16,
+    });
     expect(report.problems).toEqual([]);
     expect(report.arch.wouldBlocks).toBeGreaterThan(0);
     expect(report.counts.callbacksRun).toBe(16 * 63);
@@ -69,7 +99,10 @@ describe("arch-sparc: mondo cross-calls", () => {
   });
 
   it("sun4u-cheetah never dispatches to more than 32 targets at once; spitfire to one", () => {
-    for (const [platform, max, dispatches] of [["sun4u-cheetah", 32, 2], ["sun4u-spitfire", 1, 63]] as const) {
+    for (const [platform, max, dispatches] of [
+      ["sun4u-cheetah", 32, 2],
+      ["sun4u-spitfire", 1, 63],
+    ] as const) {
       const sys = sparc(64, { platform });
       broadcastFrom(sys, [0]);
       sys.run();
@@ -84,7 +117,9 @@ describe("arch-sparc: mondo cross-calls", () => {
     expect(out.status).toBe("deadlock");
     const kinds = out.problems.map((p) => p.kind);
     expect(kinds).toEqual(expect.arrayContaining(["arch-error", "stuck-csd", "deadlock"]));
-    expect(out.problems.find((p) => p.kind === "arch-error")!.message).toMatch(/target cpu\(6\) was in error state/);
+    expect(out.problems.find((p) => p.kind === "arch-error")!.message).toMatch(
+      /target cpu\(6\) was in error state/,
+    );
     expect(sys.kernel.stuckCsds[0]).toMatchObject({ waitingCpu: 0, targetCpu: 6 });
     expect(sys.arch.statistics().cpuErrors).toBeGreaterThanOrEqual(1);
   });
@@ -92,7 +127,10 @@ describe("arch-sparc: mondo cross-calls", () => {
   it("no progress past the retry limit: a mondo timeout naming the CPU", () => {
     const sys = sparc(4, { mondoQueueDepth: "1", retryLimit: "50" }, { csdLockTimeoutMs: 0 });
     // CPU 2's queue fills and it never takes interrupts again.
-    spawnProgram(sys, 2, function* () { sys.machine.localIrqDisable(); for (;;) yield 1_000_000; });
+    spawnProgram(sys, 2, function* () {
+      sys.machine.localIrqDisable();
+      for (;;) yield 1_000_000;
+    });
     spawnProgram(sys, 0, function* () {
       yield* sys.kernel.smpCallFunctionSingle(2, () => undefined, null, false);
       yield 1000;
@@ -110,8 +148,18 @@ describe("arch-sparc: mondo cross-calls", () => {
     const fn = callbackRecorder(sys, log);
     // Mondos for CPU 3 pile up in its queue while it has interrupts off: one trap drains every
     // entry, their softint raises coalesce into one softint, which runs all three callbacks.
-    spawnProgram(sys, 3, function* () { sys.machine.localIrqDisable(); yield 50_000; sys.machine.localIrqEnable(); yield 10; });
-    for (const s of [0, 1, 2]) spawnProgram(sys, s, function* () { yield 100 * s; yield* sys.kernel.smpCallFunctionSingle(3, fn, s, false); yield* sys.arch.sendCallFunctionSingleIpi(3); });
+    spawnProgram(sys, 3, function* () {
+      sys.machine.localIrqDisable();
+      yield 50_000;
+      sys.machine.localIrqEnable();
+      yield 10;
+    });
+    for (const s of [0, 1, 2])
+      spawnProgram(sys, s, function* () {
+        yield 100 * s;
+        yield* sys.kernel.smpCallFunctionSingle(3, fn, s, false);
+        yield* sys.arch.sendCallFunctionSingleIpi(3);
+      });
     sys.run();
     const a = sys.arch as MondoIpi;
     expect(a.queueDepthOf(3)).toBe(0);
@@ -138,7 +186,14 @@ describe("arch-sparc: mondo cross-calls", () => {
 
   it("every call runs exactly once on each platform (mixed workload)", () => {
     for (const platform of ["sun4v", "sun4u-cheetah", "sun4u-spitfire"]) {
-      const { report } = runWorkload({ cpus: 16, seed: 2, arch: descriptor, archOptions: { platform }, workload: "mixed", ops: 200 });
+      const { report } = runWorkload({
+        cpus: 16,
+        seed: 2,
+        arch: descriptor,
+        archOptions: { platform },
+        workload: "mixed",
+        ops: 200,
+      });
       expect(report.problems).toEqual([]);
       expect(report.counts.callbacksRun).toBe(report.counts.csdsQueued + report.counts.callbacksLocal);
     }
@@ -146,8 +201,12 @@ describe("arch-sparc: mondo cross-calls", () => {
 
   it("bad options are refused with the choices", () => {
     expect(() => sparc(8, { platform: "sun4d" })).toThrow(ArchOptionError);
-    expect(() => sparc(8, { platform: "sun4d" })).toThrow(/expected sun4v \| sun4u-cheetah \| sun4u-spitfire/);
+    expect(() => sparc(8, { platform: "sun4d" })).toThrow(
+      /expected sun4v \| sun4u-cheetah \| sun4u-spitfire/,
+    );
     expect(() => sparc(8, { nackRate: "1.5" })).toThrow(/expected number 0\.\.1/);
-    expect(() => sparc(8, { errorCpus: "9" })).toThrow(/option errorCpus of arch sparc: cpulist part "9" is outside 0-7/);
+    expect(() => sparc(8, { errorCpus: "9" })).toThrow(
+      /option errorCpus of arch sparc: cpulist part "9" is outside 0-7/,
+    );
   });
 });

@@ -29,9 +29,13 @@ export function isXapic(mode: ApicMode): boolean {
 export function validateApicMode(option: ApicOption, cpus: number): void {
   const mode = resolveApicMode(option, cpus);
   if (mode === "flat" && cpus > FLAT_MAX_CPUS) {
-    throw new ArchOptionError(`apic=flat (xAPIC flat logical mode) addresses at most ${FLAT_MAX_CPUS} CPUs, this machine has ${cpus}: use apic=physflat, x2apic-cluster or x2apic-phys (or auto)`);
+    throw new ArchOptionError(
+      `apic=flat (xAPIC flat logical mode) addresses at most ${FLAT_MAX_CPUS} CPUs, this machine has ${cpus}: use apic=physflat, x2apic-cluster or x2apic-phys (or auto)`,
+    );
   }
   if (mode === "physflat" && cpus > XAPIC_MAX_CPUS) {
-    throw new ArchOptionError(`apic=physflat (xAPIC physical mode) has 8-bit APIC IDs, at most ${XAPIC_MAX_CPUS} CPUs, this machine has ${cpus}: use apic=x2apic-cluster or x2apic-phys (or auto)`);
+    throw new ArchOptionError(
+      `apic=physflat (xAPIC physical mode) has 8-bit APIC IDs, at most ${XAPIC_MAX_CPUS} CPUs, this machine has ${cpus}: use apic=x2apic-cluster or x2apic-phys (or auto)`,
+    );
   }
 }

@@ -11,18 +11,72 @@ export { LocalApicIpi } from "./local-apic-ipi";
 /** The `x86` backend: local APICs (xAPIC flat/physical, x2APIC cluster/physical), shorthand, KVM PV IPI. */
 export const descriptor: ArchDescriptor = {
   name: "x86",
-  description: "x86 local APIC: IRR/ISR/ICR/EOI, xAPIC flat/physflat and x2APIC cluster/phys modes, all-but-self shorthand, KVM PV IPI",
+  description:
+    "x86 local APIC: IRR/ISR/ICR/EOI, xAPIC flat/physflat and x2APIC cluster/phys modes, all-but-self shorthand, KVM PV IPI",
   options: {
-    apic: { type: "enum", choices: ["auto", "flat", "physflat", "x2apic-cluster", "x2apic-phys"], default: "auto", description: "APIC addressing mode; auto = flat up to 8 CPUs, else x2apic-cluster (as Linux)" },
-    shorthand: { type: "enum", choices: ["auto", "off"], default: "auto", description: "all-but-self shorthand: auto (Linux's rules) or off (no_ipi_broadcast=1)" },
-    pvIpi: { type: "boolean", default: false, description: "KVM guest with PV IPI: a mask is one hypercall per 128-APIC-ID window (the all-but-self shorthand still wins, as Linux >= 5.4)" },
-    latencyNs: { type: "integer", min: 0, max: 1_000_000, default: 1000, description: "delivery latency after the ICR write, ns (bare metal 0.5-2 us)" },
-    x2apicWriteNs: { type: "integer", min: 0, max: 100_000, default: 200, description: "x2APIC ICR wrmsr cost, ns (0.1-0.3 us)" },
-    xapicWriteNs: { type: "integer", min: 0, max: 100_000, default: 300, description: "xAPIC ICR MMIO write cost (high + low half), ns" },
-    deliveryStatusNs: { type: "integer", min: 0, max: 100_000, default: 400, description: "xAPIC: how long the delivery-status bit stays set after a write, ns (the next write busy-waits for it)" },
-    hypercallNs: { type: "integer", min: 0, max: 1_000_000, default: 2000, description: "KVM guest (pvIpi): cost of a PV IPI hypercall and of a trapped ICR write (a VM exit), ns (1-5 us)" },
+    apic: {
+      type: "enum",
+      choices: ["auto", "flat", "physflat", "x2apic-cluster", "x2apic-phys"],
+      default: "auto",
+      description: "APIC addressing mode; auto = flat up to 8 CPUs, else x2apic-cluster (as Linux)",
+    },
+    shorthand: {
+      type: "enum",
+      choices: ["auto", "off"],
+      default: "auto",
+      description: "all-but-self shorthand: auto (Linux's rules) or off (no_ipi_broadcast=1)",
+    },
+    pvIpi: {
+      type: "boolean",
+      default: false,
+      description:
+        "KVM guest with PV IPI: a mask is one hypercall per 128-APIC-ID window (the all-but-self shorthand still wins, as Linux >= 5.4)",
+    },
+    latencyNs: {
+      type: "integer",
+      min: 0,
+      max: 1_000_000,
+      default: 1000,
+      description: "delivery latency after the ICR write, ns (bare metal 0.5-2 us)",
+    },
+    x2apicWriteNs: {
+      type: "integer",
+      min: 0,
+      max: 100_000,
+      default: 200,
+      description: "x2APIC ICR wrmsr cost, ns (0.1-0.3 us)",
+    },
+    xapicWriteNs: {
+      type: "integer",
+      min: 0,
+      max: 100_000,
+      default: 300,
+      description: "xAPIC ICR MMIO write cost (high + low half), ns",
+    },
+    deliveryStatusNs: {
+      type: "integer",
+      min: 0,
+      max: 100_000,
+      default: 400,
+      description:
+        "xAPIC: how long the delivery-status bit stays set after a write, ns (the next write busy-waits for it)",
+    },
+    hypercallNs: {
+      type: "integer",
+      min: 0,
+      max: 1_000_000,
+      default: 2000,
+      description:
+        "KVM guest (pvIpi): cost of a PV IPI hypercall and of a trapped ICR write (a VM exit), ns (1-5 us)",
+    },
   },
-  capabilities: { multicast: true, transientFaults: false, permanentFaults: false, offlineDelivery: "pending", ackStatistic: "eois" },
+  capabilities: {
+    multicast: true,
+    transientFaults: false,
+    permanentFaults: false,
+    offlineDelivery: "pending",
+    ackStatistic: "eois",
+  },
   validate(options, machine) {
     validateApicMode(options.apic as ApicOption, machine.cpus);
   },

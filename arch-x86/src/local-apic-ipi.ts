@@ -1,11 +1,37 @@
 import { inject, injectable } from "tsyringe";
 import {
-  ArchOptionsToken, InterconnectToken, MachineToken, SmpHandlersToken, TraceToken,
-  type ArchIpi, type ArchOptionValues, type ArchStatistics, type CpuCode, type CpuMask,
-  type Interconnect, type Machine, type SmpHandlers, type TraceSink,
+  ArchOptionsToken,
+  InterconnectToken,
+  MachineToken,
+  SmpHandlersToken,
+  TraceToken,
+  type ArchIpi,
+  type ArchOptionValues,
+  type ArchStatistics,
+  type CpuCode,
+  type CpuMask,
+  type Interconnect,
+  type Machine,
+  type SmpHandlers,
+  type TraceSink,
 } from "@smpcall/core";
-import { isXapic, PV_IPI_WINDOW, resolveApicMode, X2APIC_CLUSTER_SIZE, type ApicMode, type ApicOption } from "./apic-mode";
-import { CALL_FUNCTION_SINGLE_VECTOR, CALL_FUNCTION_VECTOR, IPI_VECTORS, lineOfVector, RESCHEDULE_VECTOR, vectorName, vectorOfLine } from "./vectors";
+import {
+  isXapic,
+  PV_IPI_WINDOW,
+  resolveApicMode,
+  X2APIC_CLUSTER_SIZE,
+  type ApicMode,
+  type ApicOption,
+} from "./apic-mode";
+import {
+  CALL_FUNCTION_SINGLE_VECTOR,
+  CALL_FUNCTION_VECTOR,
+  IPI_VECTORS,
+  lineOfVector,
+  RESCHEDULE_VECTOR,
+  vectorName,
+  vectorOfLine,
+} from "./vectors";
 
 /**
  * A local APIC per CPU and the x86 IPI send/receive paths.
@@ -62,7 +88,11 @@ export class LocalApicIpi implements ArchIpi {
     this.pvIpi = options.pvIpi === true;
     this.latencyNs = options.latencyNs as number;
     // In a KVM guest (pvIpi) an ICR write traps to the hypervisor: it costs a VM exit.
-    this.icrWriteNs = this.pvIpi ? (options.hypercallNs as number) : isXapic(this.mode) ? (options.xapicWriteNs as number) : (options.x2apicWriteNs as number);
+    this.icrWriteNs = this.pvIpi
+      ? (options.hypercallNs as number)
+      : isXapic(this.mode)
+        ? (options.xapicWriteNs as number)
+        : (options.x2apicWriteNs as number);
     this.deliveryStatusNs = isXapic(this.mode) ? (options.deliveryStatusNs as number) : 0;
     this.hypercallNs = options.hypercallNs as number;
     this.isr = new Uint32Array(n * 8);
@@ -178,7 +208,8 @@ export class LocalApicIpi implements ArchIpi {
         if (c !== cluster) {
           if (cluster >= 0) {
             t = this.icrWrite(self, t);
-            for (let x = first; x < n && x < (cluster + 1) * X2APIC_CLUSTER_SIZE; x = mask.next(x)) this.deliver(x, CALL_FUNCTION_VECTOR, t);
+            for (let x = first; x < n && x < (cluster + 1) * X2APIC_CLUSTER_SIZE; x = mask.next(x))
+              this.deliver(x, CALL_FUNCTION_VECTOR, t);
           }
           cluster = c;
           first = cpu;
@@ -240,15 +271,19 @@ export class LocalApicIpi implements ArchIpi {
     } else if (vector === CALL_FUNCTION_SINGLE_VECTOR) {
       this.interruptsCallFunctionSingle++;
       if (!this.trace.enabled) return yield* this.smp.genericSmpCallFunctionSingleInterrupt();
-      this.trace.emit(this.machine.now, cpu, this.machine.cpus[cpu], "call_function_single_entry", { vector });
+      this.trace.emit(this.machine.now, cpu, this.machine.cpus[cpu], "call_function_single_entry", {
+        vector,
+      });
       yield* this.smp.genericSmpCallFunctionSingleInterrupt();
       this.trace.emit(this.machine.now, cpu, this.machine.cpus[cpu], "call_function_single_exit", { vector });
     } else if (vector === RESCHEDULE_VECTOR) {
       this.interruptsReschedule++;
       const tracing = this.trace.enabled;
-      if (tracing) this.trace.emit(this.machine.now, cpu, this.machine.cpus[cpu], "reschedule_entry", { vector });
+      if (tracing)
+        this.trace.emit(this.machine.now, cpu, this.machine.cpus[cpu], "reschedule_entry", { vector });
       this.smp.schedulerIpi();
-      if (tracing) this.trace.emit(this.machine.now, cpu, this.machine.cpus[cpu], "reschedule_exit", { vector });
+      if (tracing)
+        this.trace.emit(this.machine.now, cpu, this.machine.cpus[cpu], "reschedule_exit", { vector });
     }
   }
 

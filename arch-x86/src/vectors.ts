@@ -10,7 +10,11 @@ export const CALL_FUNCTION_VECTOR = 0xfc;
 export const CALL_FUNCTION_SINGLE_VECTOR = 0xfb;
 
 /** The vectors this backend sends, highest (highest priority) first. */
-export const IPI_VECTORS: readonly number[] = [RESCHEDULE_VECTOR, CALL_FUNCTION_VECTOR, CALL_FUNCTION_SINGLE_VECTOR];
+export const IPI_VECTORS: readonly number[] = [
+  RESCHEDULE_VECTOR,
+  CALL_FUNCTION_VECTOR,
+  CALL_FUNCTION_SINGLE_VECTOR,
+];
 
 /** The machine line that carries `vector` (0xff - vector: 0xfd -> 2, 0xfc -> 3, 0xfb -> 4). */
 export function lineOfVector(vector: number): number {

@@ -14,13 +14,34 @@ describe("arch-x86 through the smpcall CLI", () => {
     expect(r.code).toBe(0);
     const report = JSON.parse(r.stdout);
     expect(report.problems).toEqual([]);
-    expect(report.arch.eois).toBe(report.arch.interruptsCallFunction + report.arch.interruptsCallFunctionSingle + report.arch.interruptsReschedule);
+    expect(report.arch.eois).toBe(
+      report.arch.interruptsCallFunction +
+        report.arch.interruptsCallFunctionSingle +
+        report.arch.interruptsReschedule,
+    );
     expect(report.arch.icrWrites).toBeGreaterThan(0);
     expect(report.arch.busyWaitNs).toBe(0); // auto = x2apic-cluster above 8 CPUs
   });
 
   it("--arch-opt apic=physflat accrues busy-wait; bad option values exit 2 naming the choices", async () => {
-    const phys = JSON.parse((await cli(["run", "--arch", "x86", "--cpus", "16", "--workload", "broadcast", "--arch-opt", "apic=physflat", "--arch-opt", "shorthand=off", "--json"])).stdout);
+    const phys = JSON.parse(
+      (
+        await cli([
+          "run",
+          "--arch",
+          "x86",
+          "--cpus",
+          "16",
+          "--workload",
+          "broadcast",
+          "--arch-opt",
+          "apic=physflat",
+          "--arch-opt",
+          "shorthand=off",
+          "--json",
+        ])
+      ).stdout,
+    );
     expect(phys.arch.busyWaitNs).toBeGreaterThan(0);
     const bad = await cli(["run", "--arch", "x86", "--cpus", "16", "--arch-opt", "apic=x2"]);
     expect(bad.code).toBe(2);

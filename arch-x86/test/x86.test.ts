@@ -1,16 +1,35 @@
 import { describe, expect, it } from "@jest/globals";
-import { ArchOptionError, CpuMask, createSmpSystem, runWorkload, type SmpSystem, type SystemConfig } from "@smpcall/core";
+import {
+  ArchOptionError,
+  CpuMask,
+  createSmpSystem,
+  runWorkload,
+  type SmpSystem,
+  type SystemConfig,
+} from "@smpcall/core";
 import { callbackRecorder, spawnProgram, type CallbackRun } from "@smpcall/core/testing";
-import { CALL_FUNCTION_SINGLE_VECTOR, CALL_FUNCTION_VECTOR, descriptor, type LocalApicIpi, lineOfVector } from "@smpcall/arch-x86";
+import {
+  CALL_FUNCTION_SINGLE_VECTOR,
+  CALL_FUNCTION_VECTOR,
+  descriptor,
+  type LocalApicIpi,
+  lineOfVector,
+} from "@smpcall/arch-x86";
 
-function x86(cpus: number, archOptions: Record<string, string> = {}, extra: Partial<SystemConfig> = {}): SmpSystem {
+function x86(
+  cpus: number,
+  archOptions: Record<string, string> = {},
+  extra: Partial<SystemConfig> = {},
+): SmpSystem {
   return createSmpSystem({ cpus, seed: 1, arch: descriptor, archOptions, trace: true, ...extra });
 }
 const apic = (sys: SmpSystem) => sys.arch as LocalApicIpi;
 
 function broadcastFrom0(sys: SmpSystem): CallbackRun[] {
   const log: CallbackRun[] = [];
-  spawnProgram(sys, 0, function* () { yield* sys.kernel.smpCallFunction(callbackRecorder(sys, log), null, true); });
+  spawnProgram(sys, 0, function* () {
+    yield* sys.kernel.smpCallFunction(callbackRecorder(sys, log), null, true);
+  });
   expect(sys.run().status).toBe("completed");
   return log;
 }
@@ -32,8 +51,11 @@ describe("arch-x86: local APIC", () => {
     broadcastFrom0(sys);
     // Targets of one write arrive together: group interrupt entries by time.
     const groups = new Map<number, number[]>();
-    for (const r of sys.trace.named("ipi_entry")) (groups.get(r.ts) ?? groups.set(r.ts, []).get(r.ts)!).push(r.cpu);
-    const clusters = [...groups.values()].map((g) => g.sort((a, b) => a - b)).map((g) => `${g[0]}-${g[g.length - 1]}:${g.length}`);
+    for (const r of sys.trace.named("ipi_entry"))
+      (groups.get(r.ts) ?? groups.set(r.ts, []).get(r.ts)!).push(r.cpu);
+    const clusters = [...groups.values()]
+      .map((g) => g.sort((a, b) => a - b))
+      .map((g) => `${g[0]}-${g[g.length - 1]}:${g.length}`);
     expect(clusters).toEqual(["1-15:15", "16-31:16", "32-47:16", "48-63:16"]);
   });
 
@@ -49,7 +71,9 @@ describe("arch-x86: local APIC", () => {
     expect(() => x86(9, { apic: "flat" })).toThrow(ArchOptionError);
     expect(() => x86(9, { apic: "flat" })).toThrow(/at most 8 CPUs, this machine has 9/);
     expect(() => x86(300, { apic: "physflat" })).toThrow(/8-bit APIC IDs/);
-    expect(() => x86(4, { apic: "x2apic" })).toThrow(/bad value "x2apic" for option apic of arch x86: expected auto \| flat \| physflat \| x2apic-cluster \| x2apic-phys/);
+    expect(() => x86(4, { apic: "x2apic" })).toThrow(
+      /bad value "x2apic" for option apic of arch x86: expected auto \| flat \| physflat \| x2apic-cluster \| x2apic-phys/,
+    );
   });
 
   it("flat mode: one write reaches the whole mask", () => {
@@ -82,7 +106,10 @@ describe("arch-x86: local APIC", () => {
       sys.machine.localIrqEnable();
       yield 10;
     });
-    spawnProgram(sys, 0, function* () { yield 100; yield* sys.kernel.smpCallFunctionSingle(2, fn, "a", false); });
+    spawnProgram(sys, 0, function* () {
+      yield 100;
+      yield* sys.kernel.smpCallFunctionSingle(2, fn, "a", false);
+    });
     spawnProgram(sys, 1, function* () {
       yield 200;
       // CPU 1 bypasses the queue-was-empty rule to hit the vector twice (as a second sender
@@ -141,11 +168,24 @@ describe("arch-x86: local APIC", () => {
   });
 
   it("EOI is issued once per taken interrupt, first, with the x86 tracepoints around the handler", () => {
-    const { system, report } = runWorkload({ cpus: 32, seed: 3, arch: descriptor, workload: "mixed", ops: 300, trace: true });
+    const { system, report } = runWorkload({
+      cpus: 32,
+      seed: 3,
+      arch: descriptor,
+      workload: "mixed",
+      ops: 300,
+      trace: true,
+    });
     const taken = report.perCpu.reduce((s, r) => s + r.irqs, 0);
     expect(report.arch.eois).toBe(taken);
-    expect(report.arch.interruptsCallFunction + report.arch.interruptsCallFunctionSingle + report.arch.interruptsReschedule).toBe(taken);
-    expect(system.trace.count("call_function_entry") + system.trace.count("call_function_single_entry")).toBe(report.arch.interruptsCallFunction + report.arch.interruptsCallFunctionSingle);
+    expect(
+      report.arch.interruptsCallFunction +
+        report.arch.interruptsCallFunctionSingle +
+        report.arch.interruptsReschedule,
+    ).toBe(taken);
+    expect(system.trace.count("call_function_entry") + system.trace.count("call_function_single_entry")).toBe(
+      report.arch.interruptsCallFunction + report.arch.interruptsCallFunctionSingle,
+    );
     expect(system.trace.named("call_function_entry")[0].fields).toEqual({ vector: 252 });
     expect(report.problems).toEqual([]);
   });
@@ -160,7 +200,9 @@ describe("arch-x86: local APIC", () => {
     const sys2 = x86(300, { pvIpi: "true" });
     const mask = CpuMask.parse(300, "1-127,200-299");
     const log2: CallbackRun[] = [];
-    spawnProgram(sys2, 0, function* () { yield* sys2.kernel.smpCallFunctionMany(mask, callbackRecorder(sys2, log2), null, true); });
+    spawnProgram(sys2, 0, function* () {
+      yield* sys2.kernel.smpCallFunctionMany(mask, callbackRecorder(sys2, log2), null, true);
+    });
     expect(sys2.run().status).toBe("completed");
     expect(sys2.arch.statistics()).toMatchObject({ pvHypercalls: 2, icrWrites: 0, shorthandSends: 0 });
     expect(log2.length).toBe(227);
@@ -178,14 +220,25 @@ describe("arch-x86: local APIC", () => {
       sendNs = one.machine.now - t0;
     });
     expect(one.run().status).toBe("completed");
-    expect(one.arch.statistics()).toMatchObject({ pvHypercalls: 0, icrWrites: 1, interruptsCallFunctionSingle: 1 });
+    expect(one.arch.statistics()).toMatchObject({
+      pvHypercalls: 0,
+      icrWrites: 1,
+      interruptsCallFunctionSingle: 1,
+    });
     expect(sendNs).toBe(2500); // the VM exit of the trapped write
   });
 
   it("every call runs exactly once in every mode", () => {
     for (const apicMode of ["flat", "physflat", "x2apic-cluster", "x2apic-phys"]) {
       const cpus = apicMode === "flat" ? 8 : 40;
-      const { report } = runWorkload({ cpus, seed: 9, arch: descriptor, archOptions: { apic: apicMode }, workload: "mixed", ops: 400 });
+      const { report } = runWorkload({
+        cpus,
+        seed: 9,
+        arch: descriptor,
+        archOptions: { apic: apicMode },
+        workload: "mixed",
+        ops: 400,
+      });
       expect(report.problems).toEqual([]);
       expect(report.counts.callbacksRun).toBe(report.counts.csdsQueued + report.counts.callbacksLocal);
     }
@@ -198,29 +251,39 @@ describe("arch-x86: local APIC", () => {
     ["x2apic-cluster", 64, {}],
     ["x2apic-phys", 64, { shorthand: "off" }],
     ["x2apic-cluster", 300, { pvIpi: "true", shorthand: "off" }],
-  ] as const)("every call runs exactly once per target (kernel.stats.callbacksOn): %s, %d CPUs %j", (mode, cpus, extra) => {
-    const sys = x86(cpus, { apic: mode, ...extra });
-    const rounds = 3;
-    const seen = new Array<number>(cpus).fill(0);
-    const fn = (_info: unknown, cpu: number): void => { seen[cpu]++; };
-    for (const sender of [0, cpus - 1]) {
-      spawnProgram(sys, sender, function* () {
-        for (let i = 0; i < rounds; i++) {
-          yield 300;
-          yield* sys.kernel.smpCallFunction(fn, null, true);
-          yield* sys.kernel.smpCallFunctionSingle((sender + 1) % cpus, fn, null, true);
-        }
-      });
-    }
-    expect(sys.run().status).toBe("completed");
-    // Each CPU gets one broadcast per round from every sender but itself, plus the singles aimed at it.
-    const expected = Array.from({ length: cpus }, (_, c) => rounds * ((c === 0 || c === cpus - 1 ? 1 : 2) + (c === 1 || c === 0 ? 1 : 0)));
-    expect(seen).toEqual(expected);
-    expect(Array.from(sys.kernel.stats.callbacksOn)).toEqual(expected);
-    expect(sys.machine.problems).toEqual([]);
-    const st = sys.arch.statistics();
-    expect(st.eois).toBe(st.interruptsCallFunction + st.interruptsCallFunctionSingle + st.interruptsReschedule);
-  });
+  ] as const)(
+    "every call runs exactly once per target (kernel.stats.callbacksOn): %s, %d CPUs %j",
+    (mode, cpus, extra) => {
+      const sys = x86(cpus, { apic: mode, ...extra });
+      const rounds = 3;
+      const seen = new Array<number>(cpus).fill(0);
+      const fn = (_info: unknown, cpu: number): void => {
+        seen[cpu]++;
+      };
+      for (const sender of [0, cpus - 1]) {
+        spawnProgram(sys, sender, function* () {
+          for (let i = 0; i < rounds; i++) {
+            yield 300;
+            yield* sys.kernel.smpCallFunction(fn, null, true);
+            yield* sys.kernel.smpCallFunctionSingle((sender + 1) % cpus, fn, null, true);
+          }
+        });
+      }
+      expect(sys.run().status).toBe("completed");
+      // Each CPU gets one broadcast per round from every sender but itself, plus the singles aimed at it.
+      const expected = Array.from(
+        { length: cpus },
+        (_, c) => rounds * ((c === 0 || c === cpus - 1 ? 1 : 2) + (c === 1 || c === 0 ? 1 : 0)),
+      );
+      expect(seen).toEqual(expected);
+      expect(Array.from(sys.kernel.stats.callbacksOn)).toEqual(expected);
+      expect(sys.machine.problems).toEqual([]);
+      const st = sys.arch.statistics();
+      expect(st.eois).toBe(
+        st.interruptsCallFunction + st.interruptsCallFunctionSingle + st.interruptsReschedule,
+      );
+    },
+  );
 
   it("vector lines: higher vector, lower line (taken first)", () => {
     expect(lineOfVector(0xfd)).toBeLessThan(lineOfVector(0xfc));

@@ -13,17 +13,26 @@ export const EINVAL = 22;
 /** Name of a negated errno, for messages: `errnoName(-6) === "-ENXIO"`. */
 export function errnoName(ret: number): string {
   switch (ret) {
-    case 0: return "0";
-    case -ENXIO: return "-ENXIO";
-    case -EBUSY: return "-EBUSY";
-    case -EINVAL: return "-EINVAL";
-    default: return String(ret);
+    case 0:
+      return "0";
+    case -ENXIO:
+      return "-ENXIO";
+    case -EBUSY:
+      return "-EBUSY";
+    case -EINVAL:
+      return "-EINVAL";
+    default:
+      return String(ret);
   }
 }
 
 /** Base class of every error smpcall throws on purpose. */
 export class SmpcallError extends Error {
-  constructor(readonly code: string, message: string, options?: { cause?: unknown }) {
+  constructor(
+    readonly code: string,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
     super(message, options);
     this.name = new.target.name;
   }

@@ -3,7 +3,15 @@ import type { ArchIpi, FaultInjector } from "./arch/arch-ipi";
 import type { ArchDescriptor } from "./arch/descriptor";
 import type { Interconnect } from "./arch/interconnect";
 import { parseArchOptions, type ArchOptionValues, type RawArchOptions } from "./arch/options";
-import { ArchIpiToken, ArchOptionsToken, FaultInjectorToken, InterconnectToken, MachineToken, SmpHandlersToken, TraceToken } from "./arch/tokens";
+import {
+  ArchIpiToken,
+  ArchOptionsToken,
+  FaultInjectorToken,
+  InterconnectToken,
+  MachineToken,
+  SmpHandlersToken,
+  TraceToken,
+} from "./arch/tokens";
 import { ArchLoadError } from "./errors";
 import { Machine, type MachineConfig, type RunOptions, type RunOutcome } from "./machine/machine";
 import type { CpuCode } from "./machine/step";
@@ -56,7 +64,10 @@ export class SmpSystem {
 /** Build a machine, its kernel and the chosen backend. Throws UsageError subclasses on bad options. */
 export function createSmpSystem(config: SystemConfig): SmpSystem {
   const desc = config.arch;
-  if (!desc || typeof desc.register !== "function") throw new ArchLoadError("createSmpSystem needs an arch descriptor: load one with loadArch(name) or import it from its package");
+  if (!desc || typeof desc.register !== "function")
+    throw new ArchLoadError(
+      "createSmpSystem needs an arch descriptor: load one with loadArch(name) or import it from its package",
+    );
   const archOptions = parseArchOptions(desc.name, desc.options, config.archOptions);
   desc.validate?.(archOptions, { cpus: config.cpus });
   const trace = config.trace instanceof TraceSink ? config.trace : new TraceSink(config.trace === true);
@@ -64,7 +75,10 @@ export function createSmpSystem(config: SystemConfig): SmpSystem {
   const kernel = new SmpKernel(machine, config);
   const child = (config.container ?? rootContainer).createChildContainer();
   const interconnect: Interconnect = machine;
-  const faults: FaultInjector = { chance: (p, tag) => machine.chooser.chance(p, tag), chooseInt: (n, tag) => machine.chooser.chooseInt(n, tag) };
+  const faults: FaultInjector = {
+    chance: (p, tag) => machine.chooser.chance(p, tag),
+    chooseInt: (n, tag) => machine.chooser.chooseInt(n, tag),
+  };
   child.register(MachineToken, { useValue: machine });
   child.register(InterconnectToken, { useValue: interconnect });
   child.register(SmpHandlersToken, { useValue: kernel });
@@ -72,9 +86,13 @@ export function createSmpSystem(config: SystemConfig): SmpSystem {
   child.register(FaultInjectorToken, { useValue: faults });
   child.register(ArchOptionsToken, { useValue: archOptions });
   desc.register(child, archOptions);
-  if (!child.isRegistered(ArchIpiToken, false)) throw new ArchLoadError(`arch ${desc.name} did not register ArchIpiToken in register()`);
+  if (!child.isRegistered(ArchIpiToken, false))
+    throw new ArchLoadError(`arch ${desc.name} did not register ArchIpiToken in register()`);
   const arch = child.resolve(ArchIpiToken);
   kernel.attachArch(arch);
-  machine.setInterruptHandler((cpu, line) => arch.handleInterrupt(cpu, line), (line) => arch.lineName(line));
+  machine.setInterruptHandler(
+    (cpu, line) => arch.handleInterrupt(cpu, line),
+    (line) => arch.lineName(line),
+  );
   return new SmpSystem(machine, kernel, arch, desc, archOptions, child);
 }

@@ -1,11 +1,26 @@
 import { describe, expect, it } from "@jest/globals";
 import { instanceCachingFactory } from "tsyringe";
 import { descriptor as generic, GenericIpi, LINE_CALL_FUNCTION } from "@smpcall/arch-generic";
-import { ArchIpiToken, ArchOptionsToken, InterconnectToken, MachineToken, SmpHandlersToken, type ArchDescriptor, type ArchStatistics, type CpuCode, type CpuMask } from "@smpcall/core";
+import {
+  ArchIpiToken,
+  ArchOptionsToken,
+  InterconnectToken,
+  MachineToken,
+  SmpHandlersToken,
+  type ArchDescriptor,
+  type ArchStatistics,
+  type CpuCode,
+  type CpuMask,
+} from "@smpcall/core";
 import { runConformance, type ConformanceResult } from "@smpcall/core/conformance";
 
 /** A generic variant whose ArchIpi class is `impl`. */
-function variant(name: string, impl: typeof GenericIpi, caps: Partial<ArchDescriptor["capabilities"]> = {}, options: ArchDescriptor["options"] = generic.options): ArchDescriptor {
+function variant(
+  name: string,
+  impl: typeof GenericIpi,
+  caps: Partial<ArchDescriptor["capabilities"]> = {},
+  options: ArchDescriptor["options"] = generic.options,
+): ArchDescriptor {
   return {
     ...generic,
     name,
@@ -13,7 +28,17 @@ function variant(name: string, impl: typeof GenericIpi, caps: Partial<ArchDescri
     capabilities: { ...generic.capabilities, ...caps },
     register(container) {
       // Subclasses carry no decorator metadata of their own: build them with a factory.
-      container.register(ArchIpiToken, { useFactory: instanceCachingFactory((c) => new impl(c.resolve(InterconnectToken), c.resolve(SmpHandlersToken), c.resolve(MachineToken), c.resolve(ArchOptionsToken))) });
+      container.register(ArchIpiToken, {
+        useFactory: instanceCachingFactory(
+          (c) =>
+            new impl(
+              c.resolve(InterconnectToken),
+              c.resolve(SmpHandlersToken),
+              c.resolve(MachineToken),
+              c.resolve(ArchOptionsToken),
+            ),
+        ),
+      });
     },
   };
 }
@@ -60,7 +85,8 @@ class AlsoToSender extends GenericIpi {
 class IgnoresMask extends GenericIpi {
   override *sendCallFunctionIpiMask(): CpuCode<void> {
     const m = this.machine;
-    for (let c = 0; c < m.nrCpus; c++) if (c !== m.current && m.cpus[c].online) {
+    for (let c = 0; c < m.nrCpus; c++)
+      if (c !== m.current && m.cpus[c].online) {
         this.wires.raise(c, LINE_CALL_FUNCTION, this.latencyNs);
         this.ipisRaised++;
       }
@@ -119,8 +145,15 @@ class RetriesNacks extends NeverRetries {
   }
 }
 
-const faultCaps = { transientFaults: true, transientFaultOptions: { nackRate: 0.3 }, retryStatistic: "retries" };
-const faultOptions: ArchDescriptor["options"] = { ...generic.options, nackRate: { type: "number", min: 0, max: 1, default: 0, description: "NACK probability" } };
+const faultCaps = {
+  transientFaults: true,
+  transientFaultOptions: { nackRate: 0.3 },
+  retryStatistic: "retries",
+};
+const faultOptions: ArchDescriptor["options"] = {
+  ...generic.options,
+  nackRate: { type: "number", min: 0, max: 1, default: 0, description: "NACK probability" },
+};
 
 function failures(d: ArchDescriptor): ConformanceResult[] {
   return runConformance(d, { cpuSizes: [2, 3, 64], schedules: 8 }).filter((r) => r.status === "fail");
@@ -129,13 +162,33 @@ function failures(d: ArchDescriptor): ConformanceResult[] {
 describe("the conformance kit fails broken backends with a message naming the problem", () => {
   it.each([
     ["drops one IPI in five", variant("drops", DropsOneInFive), /never took the IPI \(IPI lost\)/],
-    ["delivers to a wrong CPU", variant("wrong-cpu", WrongCpu), /IPIs went to the wrong CPU: \[7\] never took one, \[0\] took one without being targets/],
+    [
+      "delivers to a wrong CPU",
+      variant("wrong-cpu", WrongCpu),
+      /IPIs went to the wrong CPU: \[7\] never took one, \[0\] took one without being targets/,
+    ],
     ["delivers twice", variant("twice", DeliversTwice), /delivered twice/],
-    ["delivers to the sender", variant("to-sender", AlsoToSender), /the sender, CPU 1, took its own IPI \(delivered to the sender\)/],
-    ["ignores the mask and broadcasts", variant("ignores-mask", IgnoresMask), /are not targets but took the IPI \(the mask was not respected\)/],
+    [
+      "delivers to the sender",
+      variant("to-sender", AlsoToSender),
+      /the sender, CPU 1, took its own IPI \(delivered to the sender\)/,
+    ],
+    [
+      "ignores the mask and broadcasts",
+      variant("ignores-mask", IgnoresMask),
+      /are not targets but took the IPI \(the mask was not respected\)/,
+    ],
     ["forgets the acknowledgement", variant("no-ack", ForgetsAck), /an interrupt was not acknowledged/],
-    ["reports wrong statistics", variant("wrong-stats", WrongStatistics), /the backend's statistics are wrong/],
-    ["never retries a transient failure", variant("no-retry", NeverRetries, faultCaps, faultOptions), /transient failures must be retried|was not retried/],
+    [
+      "reports wrong statistics",
+      variant("wrong-stats", WrongStatistics),
+      /the backend's statistics are wrong/,
+    ],
+    [
+      "never retries a transient failure",
+      variant("no-retry", NeverRetries, faultCaps, faultOptions),
+      /transient failures must be retried|was not retried/,
+    ],
   ])("%s", (_label, d, message) => {
     const failed = failures(d);
     expect(failed.length).toBeGreaterThan(0);
@@ -149,6 +202,9 @@ describe("the conformance kit fails broken backends with a message naming the pr
 
   it("skips capability-dependent checks with the reason", () => {
     const rs = runConformance(generic, { cpuSizes: [2], schedules: 1 });
-    expect(rs.find((r) => r.name === "permanent-faults-reported")).toMatchObject({ status: "skipped", message: expect.stringMatching(/declares no permanent faults/) });
+    expect(rs.find((r) => r.name === "permanent-faults-reported")).toMatchObject({
+      status: "skipped",
+      message: expect.stringMatching(/declares no permanent faults/),
+    });
   });
 });

@@ -3,7 +3,10 @@ import { program, testSystem } from "./helpers";
 
 function twoCpusCallEachOther(timeoutMs: number) {
   const sys = testSystem(2, { csdLockTimeoutMs: timeoutMs });
-  for (const [a, b] of [[0, 1], [1, 0]]) {
+  for (const [a, b] of [
+    [0, 1],
+    [1, 0],
+  ]) {
     program(sys, a, function* () {
       sys.machine.localIrqDisable();
       yield 10;
@@ -20,7 +23,10 @@ describe("deadlock detection and the CSD lock-wait watchdog", () => {
     expect(outcome.status).toBe("deadlock");
     const d = outcome.deadlock!;
     expect(d.cycle).toEqual([0, 1]);
-    expect(d.cpus.map((c) => [c.cpu, c.holder, c.irqsDisabled])).toEqual([[0, 1, true], [1, 0, true]]);
+    expect(d.cpus.map((c) => [c.cpu, c.holder, c.irqsDisabled])).toEqual([
+      [0, 1, true],
+      [1, 0, true],
+    ]);
     expect(d.cpus[0].waitsFor).toMatch(/csd#\d+ \(ack_fn\) queued on CPU 1 by CPU 0/);
     expect(d.cpus[0].pending).toBe("Function call interrupts");
     expect(d.message).toMatch(/wait-for cycle: CPU 0 -> CPU 1 -> CPU 0/);
@@ -32,30 +38,47 @@ describe("deadlock detection and the CSD lock-wait watchdog", () => {
     const { sys, outcome } = twoCpusCallEachOther(5000);
     expect(outcome.status).toBe("deadlock");
     const stuck = sys.kernel.stuckCsds;
-    expect(stuck.map((s) => [s.waitingCpu, s.targetCpu, s.callback])).toEqual([[0, 1, "ack_fn"], [1, 0, "ack_fn"]]);
+    expect(stuck.map((s) => [s.waitingCpu, s.targetCpu, s.callback])).toEqual([
+      [0, 1, "ack_fn"],
+      [1, 0, "ack_fn"],
+    ]);
     for (const s of stuck) {
       expect(s.waitedNs).toBeGreaterThanOrEqual(5000e6);
       expect(s.targetIrqsDisabled).toBe(true);
       expect(s.unstuck).toBe(false);
     }
     expect(outcome.problems.filter((p) => p.kind === "stuck-csd")).toHaveLength(2);
-    expect(outcome.problems.filter((p) => p.kind === "stuck-csd")[0].message).toMatch(/Detected non-responsive CSD lock .* on CPU#0, waiting \d+ ns for CPU#1 ack_fn/);
+    expect(outcome.problems.filter((p) => p.kind === "stuck-csd")[0].message).toMatch(
+      /Detected non-responsive CSD lock .* on CPU#0, waiting \d+ ns for CPU#1 ack_fn/,
+    );
     expect(sys.kernel.stats.watchdogResends).toBeGreaterThanOrEqual(2);
   });
 
   it("26: it does not fire for waits shorter than the timeout, and reports 'unstuck' for one that ends late", () => {
     const sys = testSystem(2, { csdLockTimeoutMs: 1 });
-    program(sys, 1, function* () { sys.machine.localIrqDisable(); yield 1_500_000; sys.machine.localIrqEnable(); yield 10; });
+    program(sys, 1, function* () {
+      sys.machine.localIrqDisable();
+      yield 1_500_000;
+      sys.machine.localIrqEnable();
+      yield 10;
+    });
     program(sys, 0, function* () {
       yield* sys.kernel.smpCallFunctionSingle(1, function slow_ack() {}, null, true);
     });
     const out = sys.run();
     expect(out.status).toBe("completed");
     expect(sys.kernel.stuckCsds).toHaveLength(1);
-    expect(sys.kernel.stuckCsds[0]).toMatchObject({ waitingCpu: 0, targetCpu: 1, callback: "slow_ack", unstuck: true });
+    expect(sys.kernel.stuckCsds[0]).toMatchObject({
+      waitingCpu: 0,
+      targetCpu: 1,
+      callback: "slow_ack",
+      unstuck: true,
+    });
 
     const quick = testSystem(2, { csdLockTimeoutMs: 1 });
-    program(quick, 0, function* () { yield* quick.kernel.smpCallFunctionSingle(1, () => undefined, null, true); });
+    program(quick, 0, function* () {
+      yield* quick.kernel.smpCallFunctionSingle(1, () => undefined, null, true);
+    });
     expect(quick.run().status).toBe("completed");
     expect(quick.kernel.stuckCsds).toHaveLength(0);
   });
@@ -72,12 +95,16 @@ describe("deadlock detection and the CSD lock-wait watchdog", () => {
     const out = sys.run();
     m.raise = origRaise;
     expect(out.problems.map((p) => p.kind)).toEqual(["lost-call"]);
-    expect(out.problems[0].message).toMatch(/CPU 1's call queue still holds 1 csd\(s\).*never_run from CPU 0/);
+    expect(out.problems[0].message).toMatch(
+      /CPU 1's call queue still holds 1 csd\(s\).*never_run from CPU 0/,
+    );
   });
 
   it("a step limit is reported as a problem (livelock guard)", () => {
     const sys = testSystem(2);
-    program(sys, 0, function* () { for (;;) yield 1; });
+    program(sys, 0, function* () {
+      for (;;) yield 1;
+    });
     const out = sys.run({ maxEvents: 10_000 });
     expect(out.status).toBe("step-limit");
     expect(out.problems[0].kind).toBe("step-limit");

@@ -1,6 +1,13 @@
 import { describe, expect, it } from "@jest/globals";
 import { descriptor as generic } from "@smpcall/arch-generic";
-import { formatRunReport, runWorkload, toChromeTrace, toFtraceText, TraceSink, WORKLOADS } from "@smpcall/core";
+import {
+  formatRunReport,
+  runWorkload,
+  toChromeTrace,
+  toFtraceText,
+  TraceSink,
+  WORKLOADS,
+} from "@smpcall/core";
 
 function traced(seed: number, workload = "mixed") {
   const trace = new TraceSink(true);
@@ -20,17 +27,25 @@ describe("determinism and trace export", () => {
   });
 
   it("a different seed gives a different run", () => {
-    expect(toFtraceText(traced(1).trace.records, { cpus: 8 })).not.toBe(toFtraceText(traced(2).trace.records, { cpus: 8 }));
+    expect(toFtraceText(traced(1).trace.records, { cpus: 8 })).not.toBe(
+      toFtraceText(traced(2).trace.records, { cpus: 8 }),
+    );
   });
 
   it("ftrace text has the kernel layout: task-pid, [CPU], flags, seconds, event: fields", () => {
     const { trace } = traced(3, "broadcast");
     const text = toFtraceText(trace.records, { cpus: 8, arch: "generic", seed: 3 });
     expect(text.startsWith("# tracer: nop\n")).toBe(true);
-    expect(text).toMatch(/^ +<idle>-0 \[00\d\] d\.h1\. +\d+\.\d{6}: csd_function_entry: func=broadcast_fn, csd=[0-9a-f]{16}$/m);
-    expect(text).toMatch(/^ +smpcall\/\d-100\d \[00\d\] \.\.\.\.\. +\d+\.\d{6}: csd_queue_cpu: cpu=\d callsite=smp_call_function_many_cond func=broadcast_fn csd=[0-9a-f]{16}$/m);
+    expect(text).toMatch(
+      /^ +<idle>-0 \[00\d\] d\.h1\. +\d+\.\d{6}: csd_function_entry: func=broadcast_fn, csd=[0-9a-f]{16}$/m,
+    );
+    expect(text).toMatch(
+      /^ +smpcall\/\d-100\d \[00\d\] \.\.\.\.\. +\d+\.\d{6}: csd_queue_cpu: cpu=\d callsite=smp_call_function_many_cond func=broadcast_fn csd=[0-9a-f]{16}$/m,
+    );
     expect(text).toMatch(/ipi_entry: \(Function call interrupts\)/);
-    expect(text).toMatch(/ipi_send_cpumask: cpumask=[\d,-]+ callsite=smp_call_function_many_cond callback=generic_smp_call_function_interrupt/);
+    expect(text).toMatch(
+      /ipi_send_cpumask: cpumask=[\d,-]+ callsite=smp_call_function_many_cond callback=generic_smp_call_function_interrupt/,
+    );
   });
 
   it("Chrome trace: one named track per CPU, balanced callback slices, IPI flows from raise to entry", () => {

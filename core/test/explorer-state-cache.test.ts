@@ -1,9 +1,30 @@
 import { describe, expect, it } from "@jest/globals";
 import { descriptor as generic } from "@smpcall/arch-generic";
-import { explore, getPolicy, getScenario, ReplayChooser, runScenario, stateKey, StateCache, type ExploreConfig, type ScenarioContext } from "@smpcall/core";
+import {
+  explore,
+  getPolicy,
+  getScenario,
+  ReplayChooser,
+  runScenario,
+  stateKey,
+  StateCache,
+  type ExploreConfig,
+  type ScenarioContext,
+} from "@smpcall/core";
 
 function cfg(policy: string, cpus: number, calls: number, preemptionBound: number): ExploreConfig {
-  return { scenario: getScenario("seed-2008"), policy: getPolicy(policy), arch: generic, cpus, calls, strategy: "dfs", runs: 1_000_000, maxSteps: 20_000, seed: 1, preemptionBound };
+  return {
+    scenario: getScenario("seed-2008"),
+    policy: getPolicy(policy),
+    arch: generic,
+    cpus,
+    calls,
+    strategy: "dfs",
+    runs: 1_000_000,
+    maxSteps: 20_000,
+    seed: 1,
+    preemptionBound,
+  };
 }
 
 /** A cache that never prunes but records every state met at a new choice point. */
@@ -23,7 +44,8 @@ function uncachedStates(c: ExploreConfig): Set<string> {
     let ctx: ScenarioContext | null = null;
     const chooser = new ReplayChooser(prefix, () => stateKey(ctx!, cache.words), cache, c.preemptionBound);
     runScenario(c, chooser, false, (x) => (ctx = x));
-    const ch = chooser.choices, opts = chooser.options;
+    const ch = chooser.choices,
+      opts = chooser.options;
     let i = ch.length - 1;
     while (i >= 0 && ch[i] + 1 >= opts[i]) i--;
     if (i < 0) return cache.met;
@@ -39,12 +61,15 @@ describe("dfs state hashing under a preemption bound", () => {
     ["poll-own-queue", 2, 2, 1],
     ["global-lock", 2, 2, 2],
     ["modern", 3, 1, 0],
-  ] as const)("%s %d CPUs x %d calls, bound %d: meets every state the search without hashing meets", (policy, cpus, calls, bound) => {
-    const c = cfg(policy, cpus, calls, bound);
-    const all = uncachedStates(c);
-    const r = explore(c);
-    expect(r.complete).toBe(true);
-    expect(r.violation).toBeNull();
-    expect(r.distinctStates).toBe(all.size);
-  });
+  ] as const)(
+    "%s %d CPUs x %d calls, bound %d: meets every state the search without hashing meets",
+    (policy, cpus, calls, bound) => {
+      const c = cfg(policy, cpus, calls, bound);
+      const all = uncachedStates(c);
+      const r = explore(c);
+      expect(r.complete).toBe(true);
+      expect(r.violation).toBeNull();
+      expect(r.distinctStates).toBe(all.size);
+    },
+  );
 });

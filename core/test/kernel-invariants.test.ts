@@ -8,7 +8,9 @@ describe("kernel/smp.c invariants (kernel-smp.md section 10)", () => {
     const log: Run[] = [];
     const fn = recorder(sys, log);
     const mask = CpuMask.of(8, [0, 2, 3, 6]);
-    program(sys, 0, function* () { yield* sys.kernel.smpCallFunctionMany(mask, fn, "m", true); });
+    program(sys, 0, function* () {
+      yield* sys.kernel.smpCallFunctionMany(mask, fn, "m", true);
+    });
     expect(sys.run().status).toBe("completed");
     expect(log.map((r) => r.cpu).sort()).toEqual([2, 3, 6]);
   });
@@ -17,7 +19,9 @@ describe("kernel/smp.c invariants (kernel-smp.md section 10)", () => {
     const sys = testSystem(4);
     const log: Run[] = [];
     const fn = recorder(sys, log);
-    program(sys, 1, function* () { yield* sys.kernel.onEachCpu(fn, "e", true); });
+    program(sys, 1, function* () {
+      yield* sys.kernel.onEachCpu(fn, "e", true);
+    });
     sys.run();
     expect(log.map((r) => r.cpu).sort()).toEqual([0, 1, 2, 3]);
     const local = log.find((r) => r.cpu === 1)!;
@@ -29,21 +33,34 @@ describe("kernel/smp.c invariants (kernel-smp.md section 10)", () => {
     const sys = testSystem(8);
     const log: Run[] = [];
     const fn = recorder(sys, log);
-    program(sys, 0, function* () { yield* sys.kernel.onEachCpuCond((cpu) => cpu % 2 === 0, fn, null, true); });
+    program(sys, 0, function* () {
+      yield* sys.kernel.onEachCpuCond((cpu) => cpu % 2 === 0, fn, null, true);
+    });
     sys.run();
     expect(log.map((r) => r.cpu).sort()).toEqual([0, 2, 4, 6]);
     expect(sys.kernel.stats.csdsQueued).toBe(3);
-    expect(sys.trace.named("csd_queue_cpu").map((r) => r.fields.cpu).sort()).toEqual([2, 4, 6]);
+    expect(
+      sys.trace
+        .named("csd_queue_cpu")
+        .map((r) => r.fields.cpu)
+        .sort(),
+    ).toEqual([2, 4, 6]);
   });
 
   it("5: with wait the caller resumes only after every callback returned", () => {
     const sys = testSystem(6);
     const exits: number[] = [];
     function slow_fn(_: unknown, cpu: number): CpuCode<void> {
-      return (function* () { yield 5000 * cpu; exits.push(sys.machine.now); })();
+      return (function* () {
+        yield 5000 * cpu;
+        exits.push(sys.machine.now);
+      })();
     }
     let returnedAt = -1;
-    program(sys, 0, function* () { yield* sys.kernel.smpCallFunction(slow_fn, null, true); returnedAt = sys.machine.now; });
+    program(sys, 0, function* () {
+      yield* sys.kernel.smpCallFunction(slow_fn, null, true);
+      returnedAt = sys.machine.now;
+    });
     sys.run();
     expect(exits).toHaveLength(5);
     expect(returnedAt).toBeGreaterThanOrEqual(Math.max(...exits));
@@ -53,8 +70,16 @@ describe("kernel/smp.c invariants (kernel-smp.md section 10)", () => {
     const sys = testSystem(4);
     let ranAt = -1;
     let returnedAt = -1;
-    function late_fn(): CpuCode<void> { return (function* () { yield 100_000; ranAt = sys.machine.now; })(); }
-    program(sys, 0, function* () { yield* sys.kernel.smpCallFunctionSingle(3, late_fn, null, false); returnedAt = sys.machine.now; });
+    function late_fn(): CpuCode<void> {
+      return (function* () {
+        yield 100_000;
+        ranAt = sys.machine.now;
+      })();
+    }
+    program(sys, 0, function* () {
+      yield* sys.kernel.smpCallFunctionSingle(3, late_fn, null, false);
+      returnedAt = sys.machine.now;
+    });
     sys.run();
     expect(returnedAt).toBeGreaterThanOrEqual(0);
     expect(ranAt).toBeGreaterThan(returnedAt + 100_000 - 1);
@@ -63,7 +88,9 @@ describe("kernel/smp.c invariants (kernel-smp.md section 10)", () => {
   it("7: a remote callback brought by an IPI runs in hard-IRQ context with interrupts disabled", () => {
     const sys = testSystem(2);
     const log: Run[] = [];
-    program(sys, 0, function* () { yield* sys.kernel.smpCallFunctionSingle(1, recorder(sys, log), null, true); });
+    program(sys, 0, function* () {
+      yield* sys.kernel.smpCallFunctionSingle(1, recorder(sys, log), null, true);
+    });
     sys.run();
     expect(log[0]).toMatchObject({ cpu: 1, irqsDisabled: true, hardirq: 1 });
   });
@@ -71,7 +98,10 @@ describe("kernel/smp.c invariants (kernel-smp.md section 10)", () => {
   it("7 + 13: a polling idle target gets no IPI; its idle loop flushes outside hard IRQ", () => {
     const sys = testSystem(2, { idle: "poll" });
     const log: Run[] = [];
-    program(sys, 0, function* () { yield 1000; yield* sys.kernel.smpCallFunctionSingle(1, recorder(sys, log), null, true); });
+    program(sys, 0, function* () {
+      yield 1000;
+      yield* sys.kernel.smpCallFunctionSingle(1, recorder(sys, log), null, true);
+    });
     sys.run();
     expect(log[0]).toMatchObject({ cpu: 1, irqsDisabled: true, hardirq: 0 });
     expect(sys.kernel.stats.idlePollKicks).toBe(1);
@@ -84,7 +114,9 @@ describe("kernel/smp.c invariants (kernel-smp.md section 10)", () => {
     const sys = testSystem(2);
     const log: Run[] = [];
     let ret = -1;
-    program(sys, 1, function* () { ret = yield* sys.kernel.smpCallFunctionSingle(1, recorder(sys, log), "self", true); });
+    program(sys, 1, function* () {
+      ret = yield* sys.kernel.smpCallFunctionSingle(1, recorder(sys, log), "self", true);
+    });
     sys.run();
     expect(ret).toBe(0);
     expect(log).toEqual([expect.objectContaining({ cpu: 1, irqsDisabled: true, hardirq: 0 })]);
@@ -95,8 +127,16 @@ describe("kernel/smp.c invariants (kernel-smp.md section 10)", () => {
     const sys = testSystem(4);
     const log: Run[] = [];
     const fn = recorder(sys, log);
-    program(sys, 1, function* () { sys.machine.localIrqDisable(); yield 50_000; sys.machine.localIrqEnable(); yield 10; });
-    program(sys, 0, function* () { yield 100; for (let i = 0; i < 5; i++) yield* sys.kernel.smpCallFunctionSingleAsync(1, sys.kernel.initCsd(fn, i)); });
+    program(sys, 1, function* () {
+      sys.machine.localIrqDisable();
+      yield 50_000;
+      sys.machine.localIrqEnable();
+      yield 10;
+    });
+    program(sys, 0, function* () {
+      yield 100;
+      for (let i = 0; i < 5; i++) yield* sys.kernel.smpCallFunctionSingleAsync(1, sys.kernel.initCsd(fn, i));
+    });
     sys.run();
     expect(sys.kernel.stats.ipiTargets).toBe(1);
     expect(sys.kernel.stats.ipisSaved).toBe(4);
@@ -108,11 +148,26 @@ describe("kernel/smp.c invariants (kernel-smp.md section 10)", () => {
   it("11-12: one target needing an IPI uses ipi_send_cpu, several use one ipi_send_cpumask, none sends nothing", () => {
     const sys = testSystem(6);
     const fn = recorder(sys, []);
-    for (const t of [1, 2]) program(sys, t, function* () { sys.machine.localIrqDisable(); yield 100_000; sys.machine.localIrqEnable(); yield 10; });
+    for (const t of [1, 2])
+      program(sys, t, function* () {
+        sys.machine.localIrqDisable();
+        yield 100_000;
+        sys.machine.localIrqEnable();
+        yield 10;
+      });
     // Separate senders: each CPU's cfd csds are its own (reusing one waits for its previous use).
-    program(sys, 0, function* () { yield 100; yield* sys.kernel.smpCallFunctionMany(CpuMask.of(6, [1, 2]), fn, null, false); });
-    program(sys, 3, function* () { yield 1000; yield* sys.kernel.smpCallFunctionMany(CpuMask.of(6, [1, 2]), fn, null, false); });
-    program(sys, 4, function* () { yield 2000; yield* sys.kernel.smpCallFunctionMany(CpuMask.of(6, [1, 5]), fn, null, false); });
+    program(sys, 0, function* () {
+      yield 100;
+      yield* sys.kernel.smpCallFunctionMany(CpuMask.of(6, [1, 2]), fn, null, false);
+    });
+    program(sys, 3, function* () {
+      yield 1000;
+      yield* sys.kernel.smpCallFunctionMany(CpuMask.of(6, [1, 2]), fn, null, false);
+    });
+    program(sys, 4, function* () {
+      yield 2000;
+      yield* sys.kernel.smpCallFunctionMany(CpuMask.of(6, [1, 5]), fn, null, false);
+    });
     sys.run();
     expect(sys.trace.named("ipi_send_cpumask").map((r) => [r.cpu, r.fields.cpumask])).toEqual([[0, "1-2"]]);
     expect(sys.trace.named("ipi_send_cpu").map((r) => [r.cpu, r.fields.cpu])).toEqual([[4, 5]]);
@@ -122,7 +177,12 @@ describe("kernel/smp.c invariants (kernel-smp.md section 10)", () => {
   it("a sender reusing its per-CPU csd waits for the previous use (csd_lock), even without wait", () => {
     const sys = testSystem(3);
     const fn = recorder(sys, []);
-    program(sys, 1, function* () { sys.machine.localIrqDisable(); yield 100_000; sys.machine.localIrqEnable(); yield 10; });
+    program(sys, 1, function* () {
+      sys.machine.localIrqDisable();
+      yield 100_000;
+      sys.machine.localIrqEnable();
+      yield 10;
+    });
     let secondQueuedAt = -1;
     program(sys, 0, function* () {
       yield 100;
@@ -139,12 +199,32 @@ describe("kernel/smp.c invariants (kernel-smp.md section 10)", () => {
     const order: string[] = [];
     const lockedDuring: boolean[] = [];
     const asyncCsds: ReturnType<typeof sys.kernel.initCsd>[] = [];
-    function a_fn(i: number): void { order.push(`a${i}`); lockedDuring.push(asyncCsds[i].locked); }
-    function s_fn(tag: string): void { order.push(tag); }
+    function a_fn(i: number): void {
+      order.push(`a${i}`);
+      lockedDuring.push(asyncCsds[i].locked);
+    }
+    function s_fn(tag: string): void {
+      order.push(tag);
+    }
     for (let i = 0; i < 2; i++) asyncCsds.push(sys.kernel.initCsd(a_fn, i));
-    program(sys, 3, function* () { sys.machine.localIrqDisable(); yield 100_000; sys.machine.localIrqEnable(); yield 10; });
-    program(sys, 0, function* () { yield 100; yield* sys.kernel.smpCallFunctionSingleAsync(3, asyncCsds[0]); yield 1000; yield* sys.kernel.smpCallFunctionSingle(3, s_fn, "s0", true); });
-    program(sys, 1, function* () { yield 300; yield* sys.kernel.smpCallFunctionSingleAsync(3, asyncCsds[1]); yield 1000; yield* sys.kernel.smpCallFunctionSingle(3, s_fn, "s1", true); });
+    program(sys, 3, function* () {
+      sys.machine.localIrqDisable();
+      yield 100_000;
+      sys.machine.localIrqEnable();
+      yield 10;
+    });
+    program(sys, 0, function* () {
+      yield 100;
+      yield* sys.kernel.smpCallFunctionSingleAsync(3, asyncCsds[0]);
+      yield 1000;
+      yield* sys.kernel.smpCallFunctionSingle(3, s_fn, "s0", true);
+    });
+    program(sys, 1, function* () {
+      yield 300;
+      yield* sys.kernel.smpCallFunctionSingleAsync(3, asyncCsds[1]);
+      yield 1000;
+      yield* sys.kernel.smpCallFunctionSingle(3, s_fn, "s1", true);
+    });
     sys.run();
     expect(order).toEqual(["s0", "s1", "a0", "a1"]);
     expect(lockedDuring).toEqual([false, false]);
@@ -157,8 +237,17 @@ describe("kernel/smp.c invariants (kernel-smp.md section 10)", () => {
     const sys = testSystem(2);
     const csd = sys.kernel.initCsd(() => undefined, null);
     const rets: number[] = [];
-    program(sys, 1, function* () { sys.machine.localIrqDisable(); yield 10_000; sys.machine.localIrqEnable(); yield 10; });
-    program(sys, 0, function* () { yield 10; rets.push(yield* sys.kernel.smpCallFunctionSingleAsync(1, csd)); rets.push(yield* sys.kernel.smpCallFunctionSingleAsync(1, csd)); });
+    program(sys, 1, function* () {
+      sys.machine.localIrqDisable();
+      yield 10_000;
+      sys.machine.localIrqEnable();
+      yield 10;
+    });
+    program(sys, 0, function* () {
+      yield 10;
+      rets.push(yield* sys.kernel.smpCallFunctionSingleAsync(1, csd));
+      rets.push(yield* sys.kernel.smpCallFunctionSingleAsync(1, csd));
+    });
     sys.run();
     expect(rets).toEqual([0, -EBUSY]);
     expect(sys.kernel.stats.csdsQueued).toBe(1);
@@ -169,9 +258,14 @@ describe("kernel/smp.c invariants (kernel-smp.md section 10)", () => {
     let runs = 0;
     const rets: number[] = [];
     const csd = sys.kernel.initCsd(function requeue_fn(): CpuCode<void> {
-      return (function* () { runs++; if (runs < 3) rets.push(yield* sys.kernel.smpCallFunctionSingleAsync(1, csd)); })();
+      return (function* () {
+        runs++;
+        if (runs < 3) rets.push(yield* sys.kernel.smpCallFunctionSingleAsync(1, csd));
+      })();
     }, null);
-    program(sys, 0, function* () { rets.push(yield* sys.kernel.smpCallFunctionSingleAsync(1, csd)); });
+    program(sys, 0, function* () {
+      rets.push(yield* sys.kernel.smpCallFunctionSingleAsync(1, csd));
+    });
     sys.run();
     expect(runs).toBe(3);
     expect(rets).toEqual([0, 0, 0]);
@@ -204,9 +298,14 @@ describe("kernel/smp.c invariants (kernel-smp.md section 10)", () => {
         yield 10_000;
       }
       // From a callback running in hard IRQ on CPU 2: a waiting many-call.
-      yield* sys.kernel.smpCallFunctionSingle(2, function from_irq(): CpuCode<void> {
-        return sys.kernel.smpCallFunctionMany(CpuMask.of(4, [3]), () => undefined, null, true);
-      }, null, true);
+      yield* sys.kernel.smpCallFunctionSingle(
+        2,
+        function from_irq(): CpuCode<void> {
+          return sys.kernel.smpCallFunctionMany(CpuMask.of(4, [3]), () => undefined, null, true);
+        },
+        null,
+        true,
+      );
     });
     sys.run();
     const sites = sys.kernel.warnings.records.map((w) => [w.site, w.count, w.cpu]);
@@ -218,7 +317,12 @@ describe("kernel/smp.c invariants (kernel-smp.md section 10)", () => {
   it("22: a callback flushed on a CPU that has left the online mask warns 'IPI on offline CPU' naming the callback", () => {
     const sys = testSystem(3);
     function late_cb(): void {}
-    program(sys, 2, function* () { sys.machine.localIrqDisable(); yield 20_000; sys.machine.localIrqEnable(); yield 10; });
+    program(sys, 2, function* () {
+      sys.machine.localIrqDisable();
+      yield 20_000;
+      sys.machine.localIrqEnable();
+      yield 10;
+    });
     program(sys, 0, function* () {
       yield 100;
       yield* sys.kernel.smpCallFunctionSingle(2, late_cb, null, false);
@@ -237,7 +341,12 @@ describe("kernel/smp.c invariants (kernel-smp.md section 10)", () => {
     const log: Run[] = [];
     const fn = recorder(sys, log);
     const rets: number[] = [];
-    program(sys, 3, function* () { sys.machine.localIrqDisable(); yield 5000; sys.machine.localIrqEnable(); yield 10; });
+    program(sys, 3, function* () {
+      sys.machine.localIrqDisable();
+      yield 5000;
+      sys.machine.localIrqEnable();
+      yield 10;
+    });
     program(sys, 0, function* () {
       yield 100;
       yield* sys.kernel.smpCallFunctionSingle(3, fn, "before-down", false);
@@ -252,7 +361,12 @@ describe("kernel/smp.c invariants (kernel-smp.md section 10)", () => {
     expect(sys.run().status).toBe("completed");
     expect(rets).toEqual([-ENXIO, 0]);
     expect(log.filter((r) => r.cpu === 3).map((r) => r.info)).toEqual(["before-down", "after-up"]);
-    expect(log.filter((r) => r.info === "bcast-down").map((r) => r.cpu).sort()).toEqual([1, 2]);
+    expect(
+      log
+        .filter((r) => r.info === "bcast-down")
+        .map((r) => r.cpu)
+        .sort(),
+    ).toEqual([1, 2]);
     expect(sys.kernel.warnings.records).toHaveLength(0);
     expect(sys.kernel.stats.flushesDying).toBe(1);
   });
@@ -277,7 +391,10 @@ describe("kernel/smp.c invariants (kernel-smp.md section 10)", () => {
   it("27: kick_all_cpus_sync returns after every other online CPU took an interrupt", () => {
     const sys = testSystem(5);
     let done = false;
-    program(sys, 0, function* () { yield* sys.kernel.kickAllCpusSync(); done = true; });
+    program(sys, 0, function* () {
+      yield* sys.kernel.kickAllCpusSync();
+      done = true;
+    });
     sys.run();
     expect(done).toBe(true);
     for (let c = 1; c < 5; c++) expect(sys.machine.cpus[c].counters.irqsTaken).toBeGreaterThanOrEqual(1);
@@ -297,7 +414,11 @@ describe("kernel/smp.c invariants (kernel-smp.md section 10)", () => {
   it("29: every ipi_send has an arch send, every callback entry/exit, every queued csd a csd_queue_cpu event", () => {
     const sys = testSystem(8);
     const fn = recorder(sys, []);
-    for (let c = 0; c < 4; c++) program(sys, c, function* () { yield* sys.kernel.smpCallFunction(fn, c, true); yield* sys.kernel.smpCallFunctionSingle((c + 5) % 8, fn, c, false); });
+    for (let c = 0; c < 4; c++)
+      program(sys, c, function* () {
+        yield* sys.kernel.smpCallFunction(fn, c, true);
+        yield* sys.kernel.smpCallFunctionSingle((c + 5) % 8, fn, c, false);
+      });
     sys.run();
     const st = sys.kernel.stats;
     expect(sys.trace.count("ipi_send_cpu")).toBe(st.ipisSingle);
@@ -312,7 +433,15 @@ describe("kernel/smp.c invariants (kernel-smp.md section 10)", () => {
   it("SCF flags: many_cond with SCF_WAIT but not SCF_RUN_LOCAL skips the caller", () => {
     const sys = testSystem(3);
     const log: Run[] = [];
-    program(sys, 0, function* () { yield* sys.kernel.smpCallFunctionManyCond(sys.machine.onlineMask, recorder(sys, log), null, SCF_WAIT, null); });
+    program(sys, 0, function* () {
+      yield* sys.kernel.smpCallFunctionManyCond(
+        sys.machine.onlineMask,
+        recorder(sys, log),
+        null,
+        SCF_WAIT,
+        null,
+      );
+    });
     sys.run();
     expect(log.map((r) => r.cpu).sort()).toEqual([1, 2]);
   });

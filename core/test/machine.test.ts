@@ -1,6 +1,15 @@
 import { describe, expect, it } from "@jest/globals";
 import * as fc from "fast-check";
-import { EventHeap, EV_CPU_RESUME, LatencyRecorder, Machine, Prng, Topology, makeCostModel, PredicateWait } from "@smpcall/core";
+import {
+  EventHeap,
+  EV_CPU_RESUME,
+  LatencyRecorder,
+  Machine,
+  Prng,
+  Topology,
+  makeCostModel,
+  PredicateWait,
+} from "@smpcall/core";
 
 describe("EventHeap", () => {
   it("pops in (time, seq) order and reuses slots", () => {
@@ -50,7 +59,8 @@ describe("EventHeap against a sorted list (property)", () => {
         const sorted = () => [...model].sort((a, b) => a.t - b.t || a.seq - b.seq);
         for (const o of ops) {
           if ("push" in o) {
-            for (let r = 0; r < o.repeat; r++) model.push({ id: h.push(o.push, EV_CPU_RESUME, seq, 0), t: o.push, seq: seq++ });
+            for (let r = 0; r < o.repeat; r++)
+              model.push({ id: h.push(o.push, EV_CPU_RESUME, seq, 0), t: o.push, seq: seq++ });
           } else if ("pop" in o) {
             const want = sorted()[0];
             const id = h.pop();
@@ -82,7 +92,9 @@ describe("EventHeap against a sorted list (property)", () => {
 
 describe("Prng", () => {
   it("is deterministic per seed and forks independent streams", () => {
-    const a = new Prng(123), b = new Prng(123), c = new Prng(124);
+    const a = new Prng(123),
+      b = new Prng(123),
+      c = new Prng(124);
     const xs = Array.from({ length: 5 }, () => a.nextU32());
     expect(Array.from({ length: 5 }, () => b.nextU32())).toEqual(xs);
     expect(Array.from({ length: 5 }, () => c.nextU32())).not.toEqual(xs);
@@ -117,15 +129,30 @@ describe("Machine", () => {
       let flag = false;
       let sawAt = -1;
       const w = new PredicateWait(() => flag, "flag", 0);
-      m.spawn(0, (function* () { yield 1000; flag = true; if (wakeIt) m.wake(w); })());
-      m.spawn(1, (function* () { yield w; sawAt = m.now; })());
+      m.spawn(
+        0,
+        (function* () {
+          yield 1000;
+          flag = true;
+          if (wakeIt) m.wake(w);
+        })(),
+      );
+      m.spawn(
+        1,
+        (function* () {
+          yield w;
+          sawAt = m.now;
+        })(),
+      );
       const out = m.run({ maxEvents: 100 });
       if (wakeIt) {
         expect(out.status).toBe("completed");
         expect(sawAt).toBeGreaterThanOrEqual(1000);
       } else {
         expect(out.status).toBe("deadlock");
-        expect(out.deadlock!.cpus).toEqual([expect.objectContaining({ cpu: 1, waitsFor: "flag", holder: 0 })]);
+        expect(out.deadlock!.cpus).toEqual([
+          expect.objectContaining({ cpu: 1, waitsFor: "flag", holder: 0 }),
+        ]);
         expect(sawAt).toBe(-1);
       }
     }
@@ -143,7 +170,9 @@ describe("LatencyRecorder", () => {
     for (const x of xs) r.record(x);
     const sorted = [...xs].sort((a, b) => a - b);
     for (const p of [0, 10, 50, 90, 99, 100]) {
-      expect(r.percentile(p)).toBe(sorted[Math.min(xs.length - 1, Math.max(0, Math.ceil((p / 100) * xs.length) - 1))]);
+      expect(r.percentile(p)).toBe(
+        sorted[Math.min(xs.length - 1, Math.max(0, Math.ceil((p / 100) * xs.length) - 1))],
+      );
     }
     expect(r.count).toBe(xs.length);
     expect(r.mean()).toBeCloseTo(xs.reduce((a, b) => a + b) / xs.length);

@@ -1,7 +1,17 @@
 import { describe, expect, it } from "@jest/globals";
 import {
-  ArchOptionError, CallSingleData, CallSingleQueue, WarningLog, chooseArchSpec, cpulistOption, describeAccepted,
-  isModulePath, loadArch, parseArchOptionPairs, parseArchOptions, type ArchOptionsSchema,
+  ArchOptionError,
+  CallSingleData,
+  CallSingleQueue,
+  WarningLog,
+  chooseArchSpec,
+  cpulistOption,
+  describeAccepted,
+  isModulePath,
+  loadArch,
+  parseArchOptionPairs,
+  parseArchOptions,
+  type ArchOptionsSchema,
 } from "@smpcall/core";
 
 const csd = (id: number) => new CallSingleData(id, "caller", -1);
@@ -33,7 +43,9 @@ describe("backend options", () => {
 
   it("fills defaults and coerces text values", () => {
     expect(parseArchOptions("t", schema, {})).toEqual({ mode: "a", depth: 4, rate: 0, pv: false, bad: "" });
-    expect(parseArchOptions("t", schema, { mode: "b", depth: "8", rate: "0.25", pv: "on", bad: "1,3-4" })).toEqual({ mode: "b", depth: 8, rate: 0.25, pv: true, bad: "1,3-4" });
+    expect(
+      parseArchOptions("t", schema, { mode: "b", depth: "8", rate: "0.25", pv: "on", bad: "1,3-4" }),
+    ).toEqual({ mode: "b", depth: 8, rate: 0.25, pv: true, bad: "1,3-4" });
   });
 
   it.each([
@@ -53,7 +65,9 @@ describe("backend options", () => {
     expect(parseArchOptionPairs(["a=1", "b=x,c=y"])).toEqual({ a: "1", b: "x", c: "y" });
     expect(() => parseArchOptionPairs(["oops"])).toThrow(/expected NAME=VALUE/);
     expect(cpulistOption("t", "bad", "1,3", 4).toString()).toBe("1,3");
-    expect(() => cpulistOption("t", "bad", "9", 4)).toThrow(/option bad of arch t: cpulist part "9" is outside 0-3/);
+    expect(() => cpulistOption("t", "bad", "9", 4)).toThrow(
+      /option bad of arch t: cpulist part "9" is outside 0-3/,
+    );
     expect(describeAccepted(schema.depth)).toBe("integer 1..8");
   });
 });
@@ -66,7 +80,11 @@ describe("WarningLog", () => {
     w.warn("cb", 3, 30, "IPI callback a sent to offline CPU");
     w.warn("cb", 3, 31, "IPI callback b sent to offline CPU");
     w.warn("cb", 3, 32, "IPI callback a sent to offline CPU");
-    expect(w.records.map((r) => [r.site, r.cpu, r.count])).toEqual([["s", 1, 2], ["cb:IPI callback a sent to offline CPU", 3, 2], ["cb:IPI callback b sent to offline CPU", 3, 1]]);
+    expect(w.records.map((r) => [r.site, r.cpu, r.count])).toEqual([
+      ["s", 1, 2],
+      ["cb:IPI callback a sent to offline CPU", 3, 2],
+      ["cb:IPI callback b sent to offline CPU", 3, 1],
+    ]);
     expect(w.bySitePrefix("cb:")).toHaveLength(2);
   });
 });

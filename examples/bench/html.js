@@ -25,15 +25,30 @@ async function run() {
   const cpus = arg("--cpus", "1024");
   const ops = arg("--ops", "8000");
   const chromiumPath = process.env.SMPCALL_CHROMIUM ?? "/usr/bin/chromium";
-  if (!fs.existsSync(chromiumPath)) throw new Error(`needs Chromium at ${chromiumPath} (apt-get install -y chromium, or set SMPCALL_CHROMIUM)`);
+  if (!fs.existsSync(chromiumPath))
+    throw new Error(
+      `needs Chromium at ${chromiumPath} (apt-get install -y chromium, or set SMPCALL_CHROMIUM)`,
+    );
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "smpcall-html-bench-"));
   const file = path.join(dir, "report.html");
   const io = memoryIo();
   const t0 = Date.now();
-  const code = await main(["run", "--cpus", cpus, "--ops", ops, "--workload", "mixed", "--html", file, "--json"], io);
+  const code = await main(
+    ["run", "--cpus", cpus, "--ops", ops, "--workload", "mixed", "--html", file, "--json"],
+    io,
+  );
   if (code !== 0) throw new Error(`smpcall run exited ${code}: ${io.stderr}`);
   const writeMs = Date.now() - t0;
-    const browser = await chromium.launch({ executablePath: chromiumPath, args: ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking"] });
+  const browser = await chromium.launch({
+    executablePath: chromiumPath,
+    args: [
+      "--headless",
+      "--no-sandbox",
+      "--disable-gpu",
+      "--no-first-run",
+      "--disable-background-networking",
+    ],
+  });
   try {
     const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
     const l0 = Date.now();
@@ -50,7 +65,12 @@ async function run() {
       const stats = (xs) => {
         const s = [...xs].sort((x, y) => x - y);
         const r = (v) => Math.round(v * 10) / 10;
-        return { frames: s.length, medianMs: r(s[Math.floor(s.length / 2)]), p95Ms: r(s[Math.floor(s.length * 0.95)]), maxMs: r(s[s.length - 1]) };
+        return {
+          frames: s.length,
+          medianMs: r(s[Math.floor(s.length / 2)]),
+          p95Ms: r(s[Math.floor(s.length * 0.95)]),
+          maxMs: r(s[s.length - 1]),
+        };
       };
       const whole = [];
       for (let i = 0; i < 10; i++) whole.push(time(() => tl.draw()));
@@ -61,7 +81,14 @@ async function run() {
       tl.reset();
       const scroll = [];
       for (let i = 0; i < 30; i++) scroll.push(time(() => tl.scrollLanes(8)));
-      return { spans: tl.spans, arrows: tl.arrows, wholeRun: stats(whole), zoomIn: stats(zoomIn), pan: stats(pan), scrollLanes: stats(scroll) };
+      return {
+        spans: tl.spans,
+        arrows: tl.arrows,
+        wholeRun: stats(whole),
+        zoomIn: stats(zoomIn),
+        pan: stats(pan),
+        scrollLanes: stats(scroll),
+      };
     });
     return {
       cpus: Number(cpus),

@@ -15,15 +15,26 @@
 // Costs are estimates and overridable as options.
 require("reflect-metadata"); // tsyringe needs it; the CLI loads it, a plain require() does not
 const {
-  ArchIpiToken, MachineToken, InterconnectToken, SmpHandlersToken, TraceToken, ArchOptionsToken,
+  ArchIpiToken,
+  MachineToken,
+  InterconnectToken,
+  SmpHandlersToken,
+  TraceToken,
+  ArchOptionsToken,
 } = require("@smpcall/core");
 const { instanceCachingFactory } = require("tsyringe");
 
 const SGI_RESCHEDULE = 0;
 const SGI_CALL_FUNC = 1;
 const AFF0_PER_CLUSTER = 16; // width of the ICC_SGI1R target list
-const LINE_NAMES = ["Rescheduling interrupts", "Function call interrupts", "CPU stop interrupts",
-  "CPU stop (for crash dump) interrupts", "Timer broadcast interrupts", "IRQ work interrupts"];
+const LINE_NAMES = [
+  "Rescheduling interrupts",
+  "Function call interrupts",
+  "CPU stop interrupts",
+  "CPU stop (for crash dump) interrupts",
+  "Timer broadcast interrupts",
+  "IRQ work interrupts",
+];
 
 class Arm64GicIpi {
   constructor(machine, wires, smp, trace, options) {
@@ -55,8 +66,13 @@ class Arm64GicIpi {
     if (irm) this.irmWrites++;
     if (this.trace.enabled) {
       this.trace.emit(this.machine.now, self, this.machine.cpus[self], "gic_sgi1r_write", {
-        intid, irm: irm ? 1 : 0, aff3: (cluster >>> 16) & 0xff, aff2: (cluster >>> 8) & 0xff,
-        aff1: cluster & 0xff, targetList: targets, offsetNs: atNs,
+        intid,
+        irm: irm ? 1 : 0,
+        aff3: (cluster >>> 16) & 0xff,
+        aff2: (cluster >>> 8) & 0xff,
+        aff1: cluster & 0xff,
+        targetList: targets,
+        offsetNs: atNs,
       });
     }
     return this.sysregNs;
@@ -74,7 +90,8 @@ class Arm64GicIpi {
     let cost = this.barrierNs; // dsb: make the queued calls visible before the SGI
     if (this.irm && this.coversAllButSelf(mask)) {
       cost += this.writeSgi1r(self, intid, 0, 0, true, cost);
-      for (let c = 0; c < this.machine.nrCpus; c++) if (c !== self) this.raise(c, intid, cost + this.latencyNs);
+      for (let c = 0; c < this.machine.nrCpus; c++)
+        if (c !== self) this.raise(c, intid, cost + this.latencyNs);
     } else {
       let cluster = -1;
       let targets = 0;
@@ -96,15 +113,29 @@ class Arm64GicIpi {
 
   *sendOne(cpu, intid) {
     const self = this.machine.current; // the sending CPU's id
-    const cost = this.barrierNs + this.writeSgi1r(self, intid, Math.floor(cpu / AFF0_PER_CLUSTER),
-      1 << (cpu % AFF0_PER_CLUSTER), false, this.barrierNs);
+    const cost =
+      this.barrierNs +
+      this.writeSgi1r(
+        self,
+        intid,
+        Math.floor(cpu / AFF0_PER_CLUSTER),
+        1 << (cpu % AFF0_PER_CLUSTER),
+        false,
+        this.barrierNs,
+      );
     this.raise(cpu, intid, cost + this.latencyNs);
     yield cost + this.barrierNs;
   }
 
-  sendCallFunctionIpiMask(mask) { return this.sendMask(mask, SGI_CALL_FUNC); }
-  sendCallFunctionSingleIpi(cpu) { return this.sendOne(cpu, SGI_CALL_FUNC); }
-  sendRescheduleIpi(cpu) { return this.sendOne(cpu, SGI_RESCHEDULE); }
+  sendCallFunctionIpiMask(mask) {
+    return this.sendMask(mask, SGI_CALL_FUNC);
+  }
+  sendCallFunctionSingleIpi(cpu) {
+    return this.sendOne(cpu, SGI_CALL_FUNC);
+  }
+  sendRescheduleIpi(cpu) {
+    return this.sendOne(cpu, SGI_RESCHEDULE);
+  }
 
   *handleInterrupt(cpu, line) {
     const intid = line; // ICC_IAR1_EL1 returns the INTID of the SGI being taken
@@ -119,11 +150,18 @@ class Arm64GicIpi {
     yield this.sysregNs;
   }
 
-  lineName(line) { return line < LINE_NAMES.length ? LINE_NAMES[line] : `SGI${line}`; }
+  lineName(line) {
+    return line < LINE_NAMES.length ? LINE_NAMES[line] : `SGI${line}`;
+  }
 
   statistics() {
-    return { sgi1rWrites: this.sgi1rWrites, irmWrites: this.irmWrites, sgisRaised: this.sgisRaised,
-      iarReads: this.iarReads, eoiWrites: this.eoiWrites };
+    return {
+      sgi1rWrites: this.sgi1rWrites,
+      irmWrites: this.irmWrites,
+      sgisRaised: this.sgisRaised,
+      iarReads: this.iarReads,
+      eoiWrites: this.eoiWrites,
+    };
   }
 }
 
@@ -131,22 +169,55 @@ const descriptor = {
   name: "arm64-gic",
   description: "arm64 GICv3 SGIs: one ICC_SGI1R write per 16-CPU affinity cluster, IAR/EOIR on receive",
   options: {
-    mode: { type: "enum", choices: ["targeted", "irm"], default: "targeted",
-      description: "targeted: one SGI1R write per cluster (as Linux); irm: one IRM write when the mask is all-but-self" },
-    sysregNs: { type: "integer", default: 30, min: 1, max: 10000,
-      description: "cost of one ICC_* system-register access (SGI1R write, IAR read, EOIR write), ns" },
-    barrierNs: { type: "integer", default: 20, min: 0, max: 10000, description: "cost of the dsb before / isb after the writes, ns" },
-    latencyNs: { type: "integer", default: 400, min: 0, max: 100000, description: "SGI delivery latency from write to target, ns" },
+    mode: {
+      type: "enum",
+      choices: ["targeted", "irm"],
+      default: "targeted",
+      description:
+        "targeted: one SGI1R write per cluster (as Linux); irm: one IRM write when the mask is all-but-self",
+    },
+    sysregNs: {
+      type: "integer",
+      default: 30,
+      min: 1,
+      max: 10000,
+      description: "cost of one ICC_* system-register access (SGI1R write, IAR read, EOIR write), ns",
+    },
+    barrierNs: {
+      type: "integer",
+      default: 20,
+      min: 0,
+      max: 10000,
+      description: "cost of the dsb before / isb after the writes, ns",
+    },
+    latencyNs: {
+      type: "integer",
+      default: 400,
+      min: 0,
+      max: 100000,
+      description: "SGI delivery latency from write to target, ns",
+    },
   },
   capabilities: {
-    multicast: true, transientFaults: false, permanentFaults: false, offlineDelivery: "pending",
-    ackStatistic: "iarReads", raiseStatistic: "sgisRaised",
+    multicast: true,
+    transientFaults: false,
+    permanentFaults: false,
+    offlineDelivery: "pending",
+    ackStatistic: "iarReads",
+    raiseStatistic: "sgisRaised",
   },
   register(container) {
     container.register(ArchIpiToken, {
-      useFactory: instanceCachingFactory((c) => new Arm64GicIpi(c.resolve(MachineToken),
-        c.resolve(InterconnectToken), c.resolve(SmpHandlersToken), c.resolve(TraceToken),
-        c.resolve(ArchOptionsToken))),
+      useFactory: instanceCachingFactory(
+        (c) =>
+          new Arm64GicIpi(
+            c.resolve(MachineToken),
+            c.resolve(InterconnectToken),
+            c.resolve(SmpHandlersToken),
+            c.resolve(TraceToken),
+            c.resolve(ArchOptionsToken),
+          ),
+      ),
     });
   },
 };

@@ -17,7 +17,14 @@
  */
 require("reflect-metadata"); // tsyringe needs the metadata polyfill loaded first
 const { instanceCachingFactory } = require("tsyringe");
-const { ArchIpiToken, ArchOptionsToken, InterconnectToken, MachineToken, SmpHandlersToken, TraceToken } = require("@smpcall/core");
+const {
+  ArchIpiToken,
+  ArchOptionsToken,
+  InterconnectToken,
+  MachineToken,
+  SmpHandlersToken,
+  TraceToken,
+} = require("@smpcall/core");
 
 const IPI_RESCHEDULE = 0;
 const IPI_CALL_FUNC = 1;
@@ -35,7 +42,16 @@ class RiscvIpi {
     this.mmioNs = options.mmioNs;
     this.latencyNs = options.latencyNs;
     this.bits = new Uint8Array(machine.nrCpus);
-    this.stats = { ecalls: 0, sswiWrites: 0, imsicWrites: 0, raises: 0, messagesAbsorbed: 0, acks: 0, interrupts: 0, demuxLoops: 0 };
+    this.stats = {
+      ecalls: 0,
+      sswiWrites: 0,
+      imsicWrites: 0,
+      raises: 0,
+      messagesAbsorbed: 0,
+      acks: 0,
+      interrupts: 0,
+      demuxLoops: 0,
+    };
   }
 
   /** Set `msg` for `cpu` and trigger its SSIP `afterNs` from now. */
@@ -106,7 +122,8 @@ class RiscvIpi {
       const all = this.bits[cpu];
       this.bits[cpu] = 0;
       this.stats.demuxLoops++;
-      if (this.trace.enabled) this.trace.emit(this.machine.now, cpu, this.machine.cpus[cpu], "riscv_ipi_mux", { bits: all });
+      if (this.trace.enabled)
+        this.trace.emit(this.machine.now, cpu, this.machine.cpus[cpu], "riscv_ipi_mux", { bits: all });
       if (all & (1 << IPI_RESCHEDULE)) this.smp.schedulerIpi();
       if (all & (1 << IPI_CALL_FUNC)) yield* this.smp.genericSmpCallFunctionInterrupt();
     } while (this.bits[cpu] !== 0);
@@ -124,18 +141,57 @@ class RiscvIpi {
 /** @type {import("@smpcall/core").ArchDescriptor} */
 const descriptor = {
   name: "riscv",
-  description: "RISC-V IPIs: SBI ecall per XLEN-hart window, ACLINT SSWI or AIA IMSIC writes per hart; muxed message bits over SSIP",
+  description:
+    "RISC-V IPIs: SBI ecall per XLEN-hart window, ACLINT SSWI or AIA IMSIC writes per hart; muxed message bits over SSIP",
   options: {
-    ipi: { type: "enum", choices: ["sbi", "aclint", "imsic"], default: "sbi", description: "how an IPI is sent: SBI ecall (hart-mask windows), ACLINT SSWI write, or IMSIC MSI write" },
-    xlen: { type: "enum", choices: ["64", "32"], default: "64", description: "SBI hart-mask width (RV64: 64 harts per ecall)" },
-    ecallNs: { type: "integer", min: 0, max: 100000, default: 1500, description: "an SBI ecall into M-mode firmware, ns (1-3 us)" },
-    mmioNs: { type: "integer", min: 0, max: 100000, default: 100, description: "an ACLINT SSWI or IMSIC write, ns" },
+    ipi: {
+      type: "enum",
+      choices: ["sbi", "aclint", "imsic"],
+      default: "sbi",
+      description: "how an IPI is sent: SBI ecall (hart-mask windows), ACLINT SSWI write, or IMSIC MSI write",
+    },
+    xlen: {
+      type: "enum",
+      choices: ["64", "32"],
+      default: "64",
+      description: "SBI hart-mask width (RV64: 64 harts per ecall)",
+    },
+    ecallNs: {
+      type: "integer",
+      min: 0,
+      max: 100000,
+      default: 1500,
+      description: "an SBI ecall into M-mode firmware, ns (1-3 us)",
+    },
+    mmioNs: {
+      type: "integer",
+      min: 0,
+      max: 100000,
+      default: 100,
+      description: "an ACLINT SSWI or IMSIC write, ns",
+    },
     latencyNs: { type: "integer", min: 0, max: 1000000, default: 1000, description: "delivery latency, ns" },
   },
-  capabilities: { multicast: true, transientFaults: false, permanentFaults: false, offlineDelivery: "pending", ackStatistic: "acks", raiseStatistic: "raises" },
+  capabilities: {
+    multicast: true,
+    transientFaults: false,
+    permanentFaults: false,
+    offlineDelivery: "pending",
+    ackStatistic: "acks",
+    raiseStatistic: "raises",
+  },
   register(container) {
     container.register(ArchIpiToken, {
-      useFactory: instanceCachingFactory((c) => new RiscvIpi(c.resolve(MachineToken), c.resolve(InterconnectToken), c.resolve(SmpHandlersToken), c.resolve(TraceToken), c.resolve(ArchOptionsToken))),
+      useFactory: instanceCachingFactory(
+        (c) =>
+          new RiscvIpi(
+            c.resolve(MachineToken),
+            c.resolve(InterconnectToken),
+            c.resolve(SmpHandlersToken),
+            c.resolve(TraceToken),
+            c.resolve(ArchOptionsToken),
+          ),
+      ),
     });
   },
 };

@@ -26,23 +26,49 @@ export interface BenchResult {
 }
 
 /** Wall time of one run (ns) and its report; throws if the run found a problem. */
-function timed(name: string, run: () => { callbacks: number; problems: string[] }): { ns: number; callbacks: number } {
+function timed(
+  name: string,
+  run: () => { callbacks: number; problems: string[] },
+): { ns: number; callbacks: number } {
   const t0 = process.hrtime.bigint();
   const r = run();
   const ns = Number(process.hrtime.bigint() - t0);
-  if (r.problems.length > 0) throw new Error(`bench ${name}: the run reported problems: ${r.problems.join("; ")}`);
+  if (r.problems.length > 0)
+    throw new Error(`bench ${name}: the run reported problems: ${r.problems.join("; ")}`);
   return { ns, callbacks: r.callbacks };
 }
 
 /** Warm up once at full size (JIT), then the best of `reps` timed runs (the least disturbed by a noisy host). */
-function measure(name: string, cpus: number, ops: number, reps: number, run: () => { callbacks: number; problems: string[] }): BenchCase {
+function measure(
+  name: string,
+  cpus: number,
+  ops: number,
+  reps: number,
+  run: () => { callbacks: number; problems: string[] },
+): BenchCase {
   timed(name, run);
   const runs = Array.from({ length: reps }, () => timed(name, run)).sort((a, b) => a.ns - b.ns);
   const { ns, callbacks } = runs[0];
-  return { name, cpus, ops, callbacks, wallMs: Math.round(ns / 1e4) / 100, callbacksPerSec: Math.round(callbacks / (ns / 1e9)), nsPerCallback: Math.round(ns / callbacks) };
+  return {
+    name,
+    cpus,
+    ops,
+    callbacks,
+    wallMs: Math.round(ns / 1e4) / 100,
+    callbacksPerSec: Math.round(callbacks / (ns / 1e9)),
+    nsPerCallback: Math.round(ns / callbacks),
+  };
 }
 
-function workloadCase(name: string, arch: ArchDescriptor, archOptions: RawArchOptions, workload: string, cpus: number, ops: number, reps: number): BenchCase {
+function workloadCase(
+  name: string,
+  arch: ArchDescriptor,
+  archOptions: RawArchOptions,
+  workload: string,
+  cpus: number,
+  ops: number,
+  reps: number,
+): BenchCase {
   return measure(name, cpus, ops, reps, () => {
     const { report } = runWorkload({ cpus, seed: 1, arch, archOptions, workload, ops, csdLockTimeoutMs: 0 });
     return { callbacks: report.counts.callbacksRun, problems: report.problems.map((p) => p.message) };
@@ -54,7 +80,13 @@ function workloadCase(name: string, arch: ArchDescriptor, archOptions: RawArchOp
  * clock starts after the first broadcast (machine start-up and first-use csd allocation are a
  * one-time cost, not a per-target one) and stops after the last.
  */
-function perTargetCase(arch: ArchDescriptor, archOptions: RawArchOptions, cpus: number, ops: number, reps: number): BenchCase {
+function perTargetCase(
+  arch: ArchDescriptor,
+  archOptions: RawArchOptions,
+  cpus: number,
+  ops: number,
+  reps: number,
+): BenchCase {
   const one = (): { ns: number; callbacks: number } => {
     const sys = createSmpSystem({ cpus, seed: 1, arch, archOptions, csdLockTimeoutMs: 0 });
     const k = sys.kernel;
@@ -62,25 +94,37 @@ function perTargetCase(arch: ArchDescriptor, archOptions: RawArchOptions, cpus: 
     let t0 = 0n;
     let t1 = 0n;
     let before = 0;
-    sys.spawn(0, (function* () {
-      for (let i = 0; i <= ops; i++) {
-        if (i === 1) {
-          before = k.stats.callbacksRun;
-          t0 = process.hrtime.bigint();
+    sys.spawn(
+      0,
+      (function* () {
+        for (let i = 0; i <= ops; i++) {
+          if (i === 1) {
+            before = k.stats.callbacksRun;
+            t0 = process.hrtime.bigint();
+          }
+          yield 500;
+          yield* k.smpCallFunction(per_target_fn, null, true);
         }
-        yield 500;
-        yield* k.smpCallFunction(per_target_fn, null, true);
-      }
-      t1 = process.hrtime.bigint();
-    })());
+        t1 = process.hrtime.bigint();
+      })(),
+    );
     const out = sys.run();
-    if (out.problems.length > 0) throw new Error(`bench per-target/${cpus}: ${out.problems.map((p) => p.message).join("; ")}`);
+    if (out.problems.length > 0)
+      throw new Error(`bench per-target/${cpus}: ${out.problems.map((p) => p.message).join("; ")}`);
     return { ns: Number(t1 - t0), callbacks: k.stats.callbacksRun - before };
   };
   one();
   const runs = Array.from({ length: reps }, one).sort((a, b) => a.ns - b.ns);
   const { ns, callbacks } = runs[0];
-  return { name: `broadcast-per-target/${cpus}`, cpus, ops, callbacks, wallMs: Math.round(ns / 1e4) / 100, callbacksPerSec: Math.round(callbacks / (ns / 1e9)), nsPerCallback: Math.round(ns / callbacks) };
+  return {
+    name: `broadcast-per-target/${cpus}`,
+    cpus,
+    ops,
+    callbacks,
+    wallMs: Math.round(ns / 1e4) / 100,
+    callbacksPerSec: Math.round(callbacks / (ns / 1e9)),
+    nsPerCallback: Math.round(ns / callbacks),
+  };
 }
 
 function heapMb(): number {
@@ -89,7 +133,11 @@ function heapMb(): number {
 }
 
 /** Run the benchmark suite. `scale` < 1 shrinks the op counts (for quick checks in tests). */
-export function runBenchSuite(arch: ArchDescriptor, archOptions: RawArchOptions = {}, scale = 1): BenchResult {
+export function runBenchSuite(
+  arch: ArchDescriptor,
+  archOptions: RawArchOptions = {},
+  scale = 1,
+): BenchResult {
   const s = (n: number) => Math.max(1, Math.round(n * scale));
   const reps = scale < 1 ? 1 : 5;
   const cases = [
@@ -114,6 +162,10 @@ export function runBenchSuite(arch: ArchDescriptor, archOptions: RawArchOptions 
     perTargetCostRatio8192vs64: ratio,
     heapMbFor8192Cpus: heap,
     targets,
-    met: { broadcast1024: cases[0].callbacksPerSec >= targets.broadcast1024CallbacksPerSec, perTargetRatio: ratio <= targets.perTargetRatioMax, heap: heap <= targets.heapMbMax },
+    met: {
+      broadcast1024: cases[0].callbacksPerSec >= targets.broadcast1024CallbacksPerSec,
+      perTargetRatio: ratio <= targets.perTargetRatioMax,
+      heap: heap <= targets.heapMbMax,
+    },
   };
 }

@@ -5,7 +5,13 @@ import { runBenchSuite } from "../src/bench-suite";
 describe("benchmark suite", () => {
   it("measures every case on a scaled-down run and checks the run really happened", () => {
     const r = runBenchSuite(generic, {}, 0.02);
-    expect(r.cases.map((c) => c.name)).toEqual(["broadcast/1024", "single-storm/64", "broadcast-per-target/64", "broadcast-per-target/1024", "broadcast-per-target/8192"]);
+    expect(r.cases.map((c) => c.name)).toEqual([
+      "broadcast/1024",
+      "single-storm/64",
+      "broadcast-per-target/64",
+      "broadcast-per-target/1024",
+      "broadcast-per-target/8192",
+    ]);
     for (const c of r.cases) {
       expect(c.callbacks).toBeGreaterThan(0);
       expect(c.callbacksPerSec).toBeGreaterThan(0);

@@ -15,11 +15,22 @@ const dir = fs.mkdtempSync(path.join(os.tmpdir(), "smpcall-browser-"));
 
 beforeAll(async () => {
   if (!fs.existsSync(CHROMIUM)) {
-    throw new Error(`the browser test needs Chromium at ${CHROMIUM}: install it with "apt-get install -y chromium" (.ci/run does), or set SMPCALL_CHROMIUM`);
+    throw new Error(
+      `the browser test needs Chromium at ${CHROMIUM}: install it with "apt-get install -y chromium" (.ci/run does), or set SMPCALL_CHROMIUM`,
+    );
   }
   browser = await chromium.launch({
     executablePath: CHROMIUM,
-    args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+    args: [
+      "--headless",
+      "--no-sandbox",
+      "--disable-gpu",
+      "--disable-quic",
+      "--no-first-run",
+      "--disable-background-networking",
+      "--disable-component-update",
+      "--disable-sync",
+    ],
   });
 }, 60_000);
 
@@ -30,7 +41,9 @@ afterAll(async () => {
 async function page(file: string) {
   const p = await browser.newPage({ viewport: { width: 1200, height: 700 } });
   await p.goto(`file://${file}`);
-  await p.waitForFunction(() => (window as unknown as { smpcallTimeline?: { drawn: number } }).smpcallTimeline?.drawn === 1);
+  await p.waitForFunction(
+    () => (window as unknown as { smpcallTimeline?: { drawn: number } }).smpcallTimeline?.drawn === 1,
+  );
   return p;
 }
 
@@ -40,7 +53,8 @@ async function pixels(p: Awaited<ReturnType<typeof page>>, rgb: [number, number,
     const cv = document.getElementById("timeline") as HTMLCanvasElement;
     const d = cv.getContext("2d")!.getImageData(0, 0, cv.width, cv.height).data;
     let n = 0;
-    for (let i = 0; i < d.length; i += 4) if (Math.abs(d[i] - c[0]) < 12 && Math.abs(d[i + 1] - c[1]) < 12 && Math.abs(d[i + 2] - c[2]) < 12) n++;
+    for (let i = 0; i < d.length; i += 4)
+      if (Math.abs(d[i] - c[0]) < 12 && Math.abs(d[i + 1] - c[1]) < 12 && Math.abs(d[i + 2] - c[2]) < 12) n++;
     return n;
   }, rgb);
 }
@@ -50,7 +64,9 @@ describe("HTML report in a real browser (headless Chromium)", () => {
     const html = path.join(dir, "run.html");
     expect(await main(["run", "--cpus", "8", "--ops", "200", "--html", html], memoryIo())).toBe(0);
     const p = await page(html);
-    const state = await p.evaluate(() => (window as unknown as { smpcallTimeline: { spans: number; arrows: number } }).smpcallTimeline);
+    const state = await p.evaluate(
+      () => (window as unknown as { smpcallTimeline: { spans: number; arrows: number } }).smpcallTimeline,
+    );
     expect(state.spans).toBeGreaterThan(100);
     expect(state.arrows).toBeGreaterThan(10);
     expect(await pixels(p, [0x2e, 0x9e, 0x5b])).toBeGreaterThan(50); // callbacks
@@ -59,9 +75,12 @@ describe("HTML report in a real browser (headless Chromium)", () => {
     const at = await p.evaluate(() => {
       const data = JSON.parse(document.getElementById("smpcall-data")!.textContent);
       const S = data.timeline.spans;
-      const t = (window as unknown as { smpcallTimeline: { view: { a: number; b: number }; draw: () => void } }).smpcallTimeline;
+      const t = (
+        window as unknown as { smpcallTimeline: { view: { a: number; b: number }; draw: () => void } }
+      ).smpcallTimeline;
       let best = -1;
-      for (let i = 0; i < S.lane.length; i++) if (S.lane[i] === 0 && S.kind[i] === 2 && (best < 0 || S.start[i] < S.start[best])) best = i;
+      for (let i = 0; i < S.lane.length; i++)
+        if (S.lane[i] === 0 && S.kind[i] === 2 && (best < 0 || S.start[i] < S.start[best])) best = i;
       t.view.a = S.start[best] - 500;
       t.view.b = S.end[best] + 500;
       t.draw();
@@ -80,13 +99,24 @@ describe("HTML report in a real browser (headless Chromium)", () => {
     const e = memoryIo();
     await main(["explore", "--scenario", "seed-2008", "--policy", "naive", "--json"], e);
     const html = path.join(dir, "deadlock.html");
-    expect(await main(["replay", "--schedule", JSON.parse(e.stdout).violation.schedule, "--html", html], memoryIo())).toBe(1);
+    expect(
+      await main(
+        ["replay", "--schedule", JSON.parse(e.stdout).violation.schedule, "--html", html],
+        memoryIo(),
+      ),
+    ).toBe(1);
     const p = await page(html);
-    expect(await p.evaluate(() => (window as unknown as { smpcallTimeline: { deadlock: boolean } }).smpcallTimeline.deadlock)).toBe(true);
+    expect(
+      await p.evaluate(
+        () => (window as unknown as { smpcallTimeline: { deadlock: boolean } }).smpcallTimeline.deadlock,
+      ),
+    ).toBe(true);
     expect(await pixels(p, [0xc0, 0x39, 0x2b])).toBeGreaterThan(100); // the red marker and cycle
     const box = (await p.locator("#timeline").boundingBox())!;
     await p.mouse.move(box.x + box.width * 0.6, box.y + 18 + 11);
-    expect(await p.locator("#tip").innerText()).toMatch(/spin\nspins on csd#\d+ \(call_0_0\) queued on CPU 1 by CPU 0/);
+    expect(await p.locator("#tip").innerText()).toMatch(
+      /spin\nspins on csd#\d+ \(call_0_0\) queued on CPU 1 by CPU 0/,
+    );
     await p.close();
   }, 60_000);
 });

@@ -32,14 +32,23 @@ describe("smpcall CLI", () => {
     [["--cpus", "-3"], /bad --cpus "-3"/],
     [["--cpus", "abc"], /bad --cpus "abc"/],
     [["--cpus", "100000"], /bad --cpus "100000": expected an integer 2\.\.8192/],
-    [["--workload", "nope"], /argument 'nope' is invalid\. Allowed choices are mixed, broadcast, single-storm, tlb-shootdown/],
+    [
+      ["--workload", "nope"],
+      /argument 'nope' is invalid\. Allowed choices are mixed, broadcast, single-storm, tlb-shootdown/,
+    ],
     [["--arch", "nope"], /unknown arch "nope" \(no package @smpcall\/arch-nope\); available: .*generic/],
     [["--arch", "./does-not-exist.js"], /arch module \.\/does-not-exist\.js not found/],
     [["--arch", "./package.json"], /does not export a backend/],
     [["--ops", "0"], /bad --ops "0"/],
     [["--seed", "x"], /bad --seed "x"/],
-    [["--arch-opt", "latencyNs=fast"], /bad value "fast" for option latencyNs of arch generic: expected integer 0\.\.1000000/],
-    [["--arch-opt", "nosuch=1"], /unknown option "nosuch" for arch generic; its options are: latencyNs, sendCostNs/],
+    [
+      ["--arch-opt", "latencyNs=fast"],
+      /bad value "fast" for option latencyNs of arch generic: expected integer 0\.\.1000000/,
+    ],
+    [
+      ["--arch-opt", "nosuch=1"],
+      /unknown option "nosuch" for arch generic; its options are: latencyNs, sendCostNs/,
+    ],
   ])("bad input %j exits 2 with one clear line on stderr", async (args, message) => {
     const r = await cli(["run", ...args]);
     expect(r.code).toBe(2);
@@ -52,7 +61,18 @@ describe("smpcall CLI", () => {
   it("run prints a readable report with the counts, latency, per-CPU table and warnings", async () => {
     const r = await cli(["run", "--cpus", "8", "--workload", "mixed", "--ops", "200"]);
     expect(r.code).toBe(0);
-    for (const s of ["calls issued", "callbacks run", "IPIs sent", "IPIs saved", "p50", "p99", "Per CPU", "Warnings", "Problems (0)"]) expect(r.stdout).toContain(s);
+    for (const s of [
+      "calls issued",
+      "callbacks run",
+      "IPIs sent",
+      "IPIs saved",
+      "p50",
+      "p99",
+      "Per CPU",
+      "Warnings",
+      "Problems (0)",
+    ])
+      expect(r.stdout).toContain(s);
   });
 
   it("run --json prints one JSON object; the same seed gives byte-identical output, another seed differs", async () => {
@@ -69,13 +89,17 @@ describe("smpcall CLI", () => {
   });
 
   it("--ops sets the number of cross-call operations", async () => {
-    const r = JSON.parse((await cli(["run", "--cpus", "4", "--workload", "broadcast", "--ops", "7", "--json"])).stdout);
+    const r = JSON.parse(
+      (await cli(["run", "--cpus", "4", "--workload", "broadcast", "--ops", "7", "--json"])).stdout,
+    );
     expect(r.counts.callsIssued).toBe(7);
     expect(r.counts.callbacksRun).toBe(7 * 3);
   });
 
   it("tlb-shootdown uses on_each_cpu_cond_mask: the flusher runs it locally and lazy CPUs are skipped", async () => {
-    const r = JSON.parse((await cli(["run", "--cpus", "32", "--workload", "tlb-shootdown", "--ops", "64", "--json"])).stdout);
+    const r = JSON.parse(
+      (await cli(["run", "--cpus", "32", "--workload", "tlb-shootdown", "--ops", "64", "--json"])).stdout,
+    );
     expect(r.counts.callsIssued).toBe(64);
     expect(r.counts.callbacksLocal).toBe(64);
     expect(r.problems).toEqual([]);
@@ -85,7 +109,9 @@ describe("smpcall CLI", () => {
     const viaEnv = await cli(["run", "--ops", "10"], { SMPCALL_ARCH: "nope" });
     expect(viaEnv.code).toBe(2);
     expect(viaEnv.stderr).toMatch(/unknown arch "nope"/);
-    const flagWins = await cli(["run", "--arch", "generic", "--ops", "10", "--json"], { SMPCALL_ARCH: "nope" });
+    const flagWins = await cli(["run", "--arch", "generic", "--ops", "10", "--json"], {
+      SMPCALL_ARCH: "nope",
+    });
     expect(flagWins.code).toBe(0);
     expect(JSON.parse(flagWins.stdout).config.arch).toBe("generic");
   });
@@ -129,13 +155,20 @@ describe("smpcall CLI", () => {
     const bad = spawnSync(process.execPath, [BIN, "run", "--cpus", "abc"], { encoding: "utf8" });
     expect(bad.status).toBe(2);
     expect(bad.stderr).toBe('smpcall: bad --cpus "abc": expected an integer 2..8192\n');
-    const ok = spawnSync(process.execPath, [BIN, "run", "--ops", "30"], { encoding: "utf8", env: { ...process.env, SMPCALL_ARCH: "" } });
+    const ok = spawnSync(process.execPath, [BIN, "run", "--ops", "30"], {
+      encoding: "utf8",
+      env: { ...process.env, SMPCALL_ARCH: "" },
+    });
     expect(ok.status).toBe(0);
     expect(ok.stdout).toMatch(/arch generic/);
   });
 
   it("a reader that goes away early (smpcall archs | true) ends it quietly, exit 0", () => {
-    const r = spawnSync("bash", ["-c", `"${process.execPath}" "${BIN}" archs | true; echo "exit \${PIPESTATUS[0]}"`], { encoding: "utf8" });
+    const r = spawnSync(
+      "bash",
+      ["-c", `"${process.execPath}" "${BIN}" archs | true; echo "exit \${PIPESTATUS[0]}"`],
+      { encoding: "utf8" },
+    );
     expect(r.stdout.trim()).toBe("exit 0");
     expect(r.stderr).not.toMatch(/EPIPE|Error/);
   });
@@ -161,14 +194,53 @@ describe("smpcall explore / replay", () => {
     expect(ok.stdout).toMatch(/search complete/);
     const all = await cli(["explore", "--scenario", "seed-2008", "--policy", "all"]);
     expect(all.code).toBe(1);
-    for (const p of ["naive", "global-lock", "target-mask", "percpu-counters", "mask-on-alloc-failure", "poll-own-queue", "modern"]) expect(all.stdout).toContain(p);
+    for (const p of [
+      "naive",
+      "global-lock",
+      "target-mask",
+      "percpu-counters",
+      "mask-on-alloc-failure",
+      "poll-own-queue",
+      "modern",
+    ])
+      expect(all.stdout).toContain(p);
     expect(all.stdout).toMatch(/naive +deadlock after 1 schedule/);
   });
 
   it("explore --preemption-bound none searches every interleaving; the bounded search says its bound", async () => {
-    const none = JSON.parse((await cli(["explore", "--scenario", "seed-2008", "--policy", "poll-own-queue", "--calls", "2", "--preemption-bound", "none", "--json"])).stdout);
+    const none = JSON.parse(
+      (
+        await cli([
+          "explore",
+          "--scenario",
+          "seed-2008",
+          "--policy",
+          "poll-own-queue",
+          "--calls",
+          "2",
+          "--preemption-bound",
+          "none",
+          "--json",
+        ])
+      ).stdout,
+    );
     expect(none).toMatchObject({ complete: true, preemptionBound: null, violation: null });
-    const bounded = JSON.parse((await cli(["explore", "--scenario", "seed-2008", "--policy", "poll-own-queue", "--calls", "2", "--preemption-bound", "0", "--json"])).stdout);
+    const bounded = JSON.parse(
+      (
+        await cli([
+          "explore",
+          "--scenario",
+          "seed-2008",
+          "--policy",
+          "poll-own-queue",
+          "--calls",
+          "2",
+          "--preemption-bound",
+          "0",
+          "--json",
+        ])
+      ).stdout,
+    );
     expect(bounded).toMatchObject({ complete: true, preemptionBound: 0 });
     expect(bounded.distinctStates).toBeLessThan(none.distinctStates);
   });
@@ -177,8 +249,14 @@ describe("smpcall explore / replay", () => {
     [["explore", "--scenario", "nope"], /unknown scenario "nope"/],
     [["explore", "--scenario", "seed-2008", "--policy", "nope"], /unknown policy "nope"/],
     [["explore", "--scenario", "seed-2008", "--cpus", "99"], /bad --cpus "99": expected an integer 2\.\.8/],
-    [["explore", "--scenario", "./no-such-scenario.js"], /scenario module \.\/no-such-scenario\.js could not be loaded/],
-    [["explore", "--scenario", "seed-2008", "--preemption-bound", "lots"], /bad --preemption-bound "lots": expected an integer 0\.\.1000, or none/],
+    [
+      ["explore", "--scenario", "./no-such-scenario.js"],
+      /scenario module \.\/no-such-scenario\.js could not be loaded/,
+    ],
+    [
+      ["explore", "--scenario", "seed-2008", "--preemption-bound", "lots"],
+      /bad --preemption-bound "lots": expected an integer 0\.\.1000, or none/,
+    ],
     [["replay", "--schedule", "garbage"], /bad schedule "garbage"/],
   ])("usage errors exit 2: %j", async (args, msg) => {
     const r = await cli(args);
@@ -204,21 +282,37 @@ describe("smpcall HTML reports", () => {
 
   it("replay --html marks the deadlock", async () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "smpcall-"));
-    const e = JSON.parse((await cli(["explore", "--scenario", "seed-2008", "--policy", "naive", "--json"])).stdout);
+    const e = JSON.parse(
+      (await cli(["explore", "--scenario", "seed-2008", "--policy", "naive", "--json"])).stdout,
+    );
     const html = path.join(dir, "dl.html");
     expect((await cli(["replay", "--schedule", e.violation.schedule, "--html", html])).code).toBe(1);
-    const json = /<script type="application\/json" id="smpcall-data">([\s\S]*?)<\/script>/.exec(fs.readFileSync(html, "utf8"))![1];
+    const json = /<script type="application\/json" id="smpcall-data">([\s\S]*?)<\/script>/.exec(
+      fs.readFileSync(html, "utf8"),
+    )![1];
     expect(JSON.parse(json).timeline.deadlock.cycle).toEqual([0, 1]);
   });
 
   it("explore --html writes the counterexample's timeline with the violation and the policy comparison", async () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "smpcall-"));
     const html = path.join(dir, "ex.html");
-    expect((await cli(["explore", "--scenario", "seed-2008", "--policy", "all", "--html", html])).code).toBe(1);
+    expect((await cli(["explore", "--scenario", "seed-2008", "--policy", "all", "--html", html])).code).toBe(
+      1,
+    );
     const page = fs.readFileSync(html, "utf8");
-    const data = JSON.parse(/<script type="application\/json" id="smpcall-data">([\s\S]*?)<\/script>/.exec(page)![1]);
+    const data = JSON.parse(
+      /<script type="application\/json" id="smpcall-data">([\s\S]*?)<\/script>/.exec(page)![1],
+    );
     expect(data.timeline.deadlock.cycle).toEqual([0, 1]);
-    expect(data.policies.map((p: { policy: string }) => p.policy)).toEqual(["naive", "global-lock", "target-mask", "percpu-counters", "mask-on-alloc-failure", "poll-own-queue", "modern"]);
+    expect(data.policies.map((p: { policy: string }) => p.policy)).toEqual([
+      "naive",
+      "global-lock",
+      "target-mask",
+      "percpu-counters",
+      "mask-on-alloc-failure",
+      "poll-own-queue",
+      "modern",
+    ]);
     expect(page).toContain("Policy comparison");
   });
 

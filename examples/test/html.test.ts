@@ -5,7 +5,18 @@ import { buildTimeline, htmlDataFromChrome, renderHtmlReport, SPAN_KINDS } from 
 
 function deadlockRun() {
   const sys = createSmpSystem({ cpus: 3, seed: 1, arch: generic, trace: true, csdLockTimeoutMs: 0 });
-  for (const [a, b] of [[0, 1], [1, 0]]) sys.spawn(a, (function* () { sys.machine.localIrqDisable(); yield 10; yield* sys.kernel.smpCallFunctionSingle(b, function ack() {}, null, true); })());
+  for (const [a, b] of [
+    [0, 1],
+    [1, 0],
+  ])
+    sys.spawn(
+      a,
+      (function* () {
+        sys.machine.localIrqDisable();
+        yield 10;
+        yield* sys.kernel.smpCallFunctionSingle(b, function ack() {}, null, true);
+      })(),
+    );
   return { sys, out: sys.run() };
 }
 
@@ -18,8 +29,10 @@ describe("HTML timeline: data model", () => {
     for (const k of ["irq", "callback", "spin", "irqs-off"]) expect(kinds.has(k as never)).toBe(true);
     expect(t.spans.kind.filter((k) => SPAN_KINDS[k] === "callback")).toHaveLength(report.counts.callbacksRun);
     expect(t.arrows.from).toHaveLength(trace.count("ipi_entry"));
-    for (let i = 0; i < t.arrows.from.length; i++) expect(t.arrows.deliver[i]).toBeGreaterThanOrEqual(t.arrows.send[i]);
-    for (let i = 0; i < t.spans.start.length; i++) expect(t.spans.end[i]).toBeGreaterThanOrEqual(t.spans.start[i]);
+    for (let i = 0; i < t.arrows.from.length; i++)
+      expect(t.arrows.deliver[i]).toBeGreaterThanOrEqual(t.arrows.send[i]);
+    for (let i = 0; i < t.spans.start.length; i++)
+      expect(t.spans.end[i]).toBeGreaterThanOrEqual(t.spans.start[i]);
     expect(t.saved.from).toHaveLength(report.counts.ipisSaved);
   });
 
@@ -27,8 +40,13 @@ describe("HTML timeline: data model", () => {
     const { sys, out } = deadlockRun();
     const t = buildTimeline(sys.trace.records, 3, out.deadlock);
     expect(t.deadlock).toMatchObject({ cycle: [0, 1], stalledAt: out.deadlock!.stalledAt });
-    expect(t.deadlock!.waits.map((w) => [w.cpu, w.holder])).toEqual([[0, 1], [1, 0]]);
-    const spins = t.spans.lane.map((l, i) => [l, SPAN_KINDS[t.spans.kind[i]], t.spans.end[i]] as const).filter(([, k]) => k === "spin");
+    expect(t.deadlock!.waits.map((w) => [w.cpu, w.holder])).toEqual([
+      [0, 1],
+      [1, 0],
+    ]);
+    const spins = t.spans.lane
+      .map((l, i) => [l, SPAN_KINDS[t.spans.kind[i]], t.spans.end[i]] as const)
+      .filter(([, k]) => k === "spin");
     expect(spins.map(([l]) => l).sort()).toEqual([0, 1]);
     for (const [, , end] of spins) expect(end).toBe(t.endNs);
   });
@@ -36,7 +54,10 @@ describe("HTML timeline: data model", () => {
   it("a saved Chrome trace rebuilds the same timeline, report and deadlock", () => {
     const { sys, out } = deadlockRun();
     const direct = buildTimeline(sys.trace.records, 3, out.deadlock);
-    const fromChrome = htmlDataFromChrome(toChromeTrace(sys.trace.records, { cpus: 3, deadlock: out.deadlock }), "t").timeline;
+    const fromChrome = htmlDataFromChrome(
+      toChromeTrace(sys.trace.records, { cpus: 3, deadlock: out.deadlock }),
+      "t",
+    ).timeline;
     expect(fromChrome.spans.lane.length).toBe(direct.spans.lane.length);
     expect(fromChrome.arrows.from.length).toBe(direct.arrows.from.length);
     expect(fromChrome.deadlock?.cycle).toEqual([0, 1]);
@@ -44,7 +65,11 @@ describe("HTML timeline: data model", () => {
 
   it("the page is one self-contained file: no external resources, data inline and escaped", () => {
     const { sys, out } = deadlockRun();
-    const html = renderHtmlReport({ title: "t <x>", timeline: buildTimeline(sys.trace.records, 3, out.deadlock), report: null });
+    const html = renderHtmlReport({
+      title: "t <x>",
+      timeline: buildTimeline(sys.trace.records, 3, out.deadlock),
+      report: null,
+    });
     expect(html).not.toMatch(/<script[^>]+src=|<link[^>]+href=|https?:\/\//);
     expect(html).toContain('<canvas id="timeline">');
     expect(html).toContain("t &lt;x&gt;");

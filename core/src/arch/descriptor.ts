@@ -62,5 +62,13 @@ export interface ArchDescriptor {
 export function isArchDescriptor(x: unknown): x is ArchDescriptor {
   if (typeof x !== "object" || x === null) return false;
   const d = x as Partial<ArchDescriptor>;
-  return typeof d.name === "string" && d.name.length > 0 && typeof d.description === "string" && typeof d.options === "object" && d.options !== null && typeof d.register === "function" && typeof d.capabilities === "object";
+  return (
+    typeof d.name === "string" &&
+    d.name.length > 0 &&
+    typeof d.description === "string" &&
+    typeof d.options === "object" &&
+    d.options !== null &&
+    typeof d.register === "function" &&
+    typeof d.capabilities === "object"
+  );
 }

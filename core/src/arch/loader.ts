@@ -28,7 +28,11 @@ export function descriptorFromModule(mod: unknown): ArchDescriptor | null {
   if (isArchDescriptor(mod)) return mod;
   if (typeof mod !== "object" || mod === null) return null;
   const m = mod as Record<string, unknown>;
-  for (const candidate of [m.descriptor, m.default, (m.default as Record<string, unknown> | undefined)?.descriptor]) {
+  for (const candidate of [
+    m.descriptor,
+    m.default,
+    (m.default as Record<string, unknown> | undefined)?.descriptor,
+  ]) {
     if (isArchDescriptor(candidate)) return candidate;
   }
   return null;
@@ -42,36 +46,53 @@ export function descriptorFromModule(mod: unknown): ArchDescriptor | null {
 export function loadArch(spec: string, cwd: string = process.cwd()): ArchDescriptor {
   if (isModulePath(spec)) {
     const file = path.resolve(cwd, spec);
-    if (!fs.existsSync(file)) throw new ArchLoadError(`arch module ${spec} not found (looked for ${file}); give a path to a .js file that exports an ArchDescriptor`);
+    if (!fs.existsSync(file))
+      throw new ArchLoadError(
+        `arch module ${spec} not found (looked for ${file}); give a path to a .js file that exports an ArchDescriptor`,
+      );
     let mod: unknown;
     try {
       // eslint-disable-next-line @typescript-eslint/no-require-imports -- a user's backend module, named at run time
       mod = require(file);
     } catch (e) {
-      throw new ArchLoadError(`arch module ${spec} failed to load: ${firstLine((e as Error).message)}`, { cause: e });
+      throw new ArchLoadError(`arch module ${spec} failed to load: ${firstLine((e as Error).message)}`, {
+        cause: e,
+      });
     }
     const d = descriptorFromModule(mod);
-    if (!d) throw new ArchLoadError(`arch module ${spec} does not export a backend: export an ArchDescriptor as "descriptor" or as the default export`);
+    if (!d)
+      throw new ArchLoadError(
+        `arch module ${spec} does not export a backend: export an ArchDescriptor as "descriptor" or as the default export`,
+      );
     return d;
   }
   if (!/^[a-z0-9][a-z0-9._-]*$/.test(spec)) {
-    throw new ArchLoadError(`bad arch name "${spec}": use a name such as ${listArchNames().join(", ") || DEFAULT_ARCH}, or a module path like ./my-arch.js`);
+    throw new ArchLoadError(
+      `bad arch name "${spec}": use a name such as ${listArchNames().join(", ") || DEFAULT_ARCH}, or a module path like ./my-arch.js`,
+    );
   }
   const pkg = ARCH_PACKAGE_PREFIX + spec;
   try {
     require.resolve(pkg);
   } catch {
-    throw new ArchLoadError(`unknown arch "${spec}" (no package ${pkg}); available: ${listArchNames().join(", ") || "(none found)"}`);
+    throw new ArchLoadError(
+      `unknown arch "${spec}" (no package ${pkg}); available: ${listArchNames().join(", ") || "(none found)"}`,
+    );
   }
   let mod: unknown;
   try {
     // eslint-disable-next-line @typescript-eslint/no-require-imports -- an installed backend package, named at run time
     mod = require(pkg);
   } catch (e) {
-    throw new ArchLoadError(`arch package ${pkg} failed to load: ${firstLine((e as Error).message)}`, { cause: e });
+    throw new ArchLoadError(`arch package ${pkg} failed to load: ${firstLine((e as Error).message)}`, {
+      cause: e,
+    });
   }
   const d = descriptorFromModule(mod);
-  if (!d) throw new ArchLoadError(`arch package ${pkg} does not export a backend yet; available: ${listArchNames().join(", ")}`);
+  if (!d)
+    throw new ArchLoadError(
+      `arch package ${pkg} does not export a backend yet; available: ${listArchNames().join(", ")}`,
+    );
   return d;
 }
 

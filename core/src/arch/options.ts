@@ -3,9 +3,26 @@ import { CpuMask } from "../machine/cpumask";
 
 /** One backend option: its type, default, accepted values and what it means. */
 export type ArchOptionSpec =
-  | { readonly type: "enum"; readonly choices: readonly string[]; readonly default: string; readonly description: string }
-  | { readonly type: "integer"; readonly min: number; readonly max: number; readonly default: number; readonly description: string }
-  | { readonly type: "number"; readonly min: number; readonly max: number; readonly default: number; readonly description: string }
+  | {
+      readonly type: "enum";
+      readonly choices: readonly string[];
+      readonly default: string;
+      readonly description: string;
+    }
+  | {
+      readonly type: "integer";
+      readonly min: number;
+      readonly max: number;
+      readonly default: number;
+      readonly description: string;
+    }
+  | {
+      readonly type: "number";
+      readonly min: number;
+      readonly max: number;
+      readonly default: number;
+      readonly description: string;
+    }
   | { readonly type: "boolean"; readonly default: boolean; readonly description: string }
   /** A Linux cpulist such as `3,5-7` (empty = none). Validated against the machine size later. */
   | { readonly type: "cpulist"; readonly default: string; readonly description: string };
@@ -25,7 +42,10 @@ export function parseArchOptionPairs(pairs: readonly string[]): RawArchOptions {
   for (const p of pairs) {
     for (const part of p.split(",")) {
       const eq = part.indexOf("=");
-      if (eq <= 0) throw new ArchOptionError(`bad backend option "${part}": expected NAME=VALUE, e.g. --arch-opt apic=physflat`);
+      if (eq <= 0)
+        throw new ArchOptionError(
+          `bad backend option "${part}": expected NAME=VALUE, e.g. --arch-opt apic=physflat`,
+        );
       out[part.slice(0, eq).trim()] = part.slice(eq + 1).trim();
     }
   }
@@ -35,11 +55,16 @@ export function parseArchOptionPairs(pairs: readonly string[]): RawArchOptions {
 /** Describe what a spec accepts, for error messages and `smpcall archs`. */
 export function describeAccepted(spec: ArchOptionSpec): string {
   switch (spec.type) {
-    case "enum": return spec.choices.join(" | ");
-    case "integer": return `integer ${spec.min}..${spec.max}`;
-    case "number": return `number ${spec.min}..${spec.max}`;
-    case "boolean": return "true | false";
-    case "cpulist": return "cpulist, e.g. 3,5-7";
+    case "enum":
+      return spec.choices.join(" | ");
+    case "integer":
+      return `integer ${spec.min}..${spec.max}`;
+    case "number":
+      return `number ${spec.min}..${spec.max}`;
+    case "boolean":
+      return "true | false";
+    case "cpulist":
+      return "cpulist, e.g. 3,5-7";
   }
 }
 
@@ -47,11 +72,17 @@ export function describeAccepted(spec: ArchOptionSpec): string {
  * Validate raw options against a schema and fill in defaults. Unknown names and bad values throw
  * {@link ArchOptionError} naming the option, the bad value and what is accepted.
  */
-export function parseArchOptions(archName: string, schema: ArchOptionsSchema, raw: RawArchOptions = {}): ArchOptionValues {
+export function parseArchOptions(
+  archName: string,
+  schema: ArchOptionsSchema,
+  raw: RawArchOptions = {},
+): ArchOptionValues {
   const known = Object.keys(schema);
   for (const k of Object.keys(raw)) {
     if (!(k in schema)) {
-      throw new ArchOptionError(`unknown option "${k}" for arch ${archName}; its options are: ${known.length ? known.join(", ") : "(none)"}`);
+      throw new ArchOptionError(
+        `unknown option "${k}" for arch ${archName}; its options are: ${known.length ? known.join(", ") : "(none)"}`,
+      );
     }
   }
   const out: ArchOptionValues = {};
@@ -62,9 +93,16 @@ export function parseArchOptions(archName: string, schema: ArchOptionsSchema, ra
   return out;
 }
 
-function coerce(arch: string, name: string, spec: ArchOptionSpec, v: string | number | boolean): string | number | boolean {
+function coerce(
+  arch: string,
+  name: string,
+  spec: ArchOptionSpec,
+  v: string | number | boolean,
+): string | number | boolean {
   const bad = (): never => {
-    throw new ArchOptionError(`bad value "${String(v)}" for option ${name} of arch ${arch}: expected ${describeAccepted(spec)}`);
+    throw new ArchOptionError(
+      `bad value "${String(v)}" for option ${name} of arch ${arch}: expected ${describeAccepted(spec)}`,
+    );
   };
   const text = String(v).trim();
   switch (spec.type) {
@@ -92,6 +130,8 @@ export function cpulistOption(arch: string, name: string, value: string, nrCpus:
   try {
     return CpuMask.parse(nrCpus, value);
   } catch (e) {
-    throw new ArchOptionError(`bad value "${value}" for option ${name} of arch ${arch}: ${(e as Error).message}`);
+    throw new ArchOptionError(
+      `bad value "${value}" for option ${name} of arch ${arch}: ${(e as Error).message}`,
+    );
   }
 }

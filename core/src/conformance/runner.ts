@@ -19,8 +19,16 @@ export interface ConformanceOptions {
 export const DEFAULT_CONFORMANCE_SIZES: readonly number[] = [2, 3, 64, 1024, 8192];
 
 /** Build the context the checks get. */
-export function conformanceContext(descriptor: ArchDescriptor, opts: ConformanceOptions = {}): ConformanceContext {
-  return { descriptor, options: opts.options ?? {}, cpuSizes: opts.cpuSizes ?? DEFAULT_CONFORMANCE_SIZES, schedules: opts.schedules ?? 25 };
+export function conformanceContext(
+  descriptor: ArchDescriptor,
+  opts: ConformanceOptions = {},
+): ConformanceContext {
+  return {
+    descriptor,
+    options: opts.options ?? {},
+    cpuSizes: opts.cpuSizes ?? DEFAULT_CONFORMANCE_SIZES,
+    schedules: opts.schedules ?? 25,
+  };
 }
 
 /** Run one check: pass, fail (with the message) or skipped (with the capability reason). */
@@ -32,12 +40,22 @@ export function runConformanceCheck(check: ConformanceCheck, ctx: ConformanceCon
     check.run(ctx);
     return { name: check.name, status: "pass", message: "", ms: Math.round(performance.now() - t0) };
   } catch (e) {
-    return { name: check.name, status: "fail", message: e instanceof Error ? e.message : String(e), ms: Math.round(performance.now() - t0) };
+    return {
+      name: check.name,
+      status: "fail",
+      message: e instanceof Error ? e.message : String(e),
+      ms: Math.round(performance.now() - t0),
+    };
   }
 }
 
 /** Run the whole kit against a backend and return one result per check (for any runner). */
-export function runConformance(descriptor: ArchDescriptor, opts: ConformanceOptions = {}): ConformanceResult[] {
+export function runConformance(
+  descriptor: ArchDescriptor,
+  opts: ConformanceOptions = {},
+): ConformanceResult[] {
   const ctx = conformanceContext(descriptor, opts);
-  return CONFORMANCE_CHECKS.filter((c) => !opts.only || opts.only.includes(c.name)).map((c) => runConformanceCheck(c, ctx));
+  return CONFORMANCE_CHECKS.filter((c) => !opts.only || opts.only.includes(c.name)).map((c) =>
+    runConformanceCheck(c, ctx),
+  );
 }

@@ -6,8 +6,20 @@ import type { ConformanceContext } from "./types";
 import { expectThat } from "./types";
 
 /** A system of the backend under test: halting idle CPUs (so IPIs are needed), no watchdog. */
-export function kitSystem(ctx: ConformanceContext, cpus: number, extra: Partial<SystemConfig> & { archOptions?: RawArchOptions } = {}): SmpSystem {
-  return createSmpSystem({ cpus, seed: 1, idle: "halt", csdLockTimeoutMs: 0, ...extra, arch: ctx.descriptor, archOptions: { ...ctx.options, ...extra.archOptions } });
+export function kitSystem(
+  ctx: ConformanceContext,
+  cpus: number,
+  extra: Partial<SystemConfig> & { archOptions?: RawArchOptions } = {},
+): SmpSystem {
+  return createSmpSystem({
+    cpus,
+    seed: 1,
+    idle: "halt",
+    csdLockTimeoutMs: 0,
+    ...extra,
+    arch: ctx.descriptor,
+    archOptions: { ...ctx.options, ...extra.archOptions },
+  });
 }
 
 /** Records which CPUs ran each call id. */
@@ -38,7 +50,11 @@ export function listText(xs: readonly number[]): string {
 
 /** Expect a run to complete without problems, saying what went wrong otherwise. */
 export function expectClean(what: string, out: RunOutcome): void {
-  expectThat(out.status === "completed" && out.problems.length === 0, () => `${what}: expected the run to complete with no problems, got status ${out.status}${out.problems.length ? `: ${out.problems.map((p) => `${p.kind}: ${p.message.split("\n")[0]}`).join("; ")}` : ""}`);
+  expectThat(
+    out.status === "completed" && out.problems.length === 0,
+    () =>
+      `${what}: expected the run to complete with no problems, got status ${out.status}${out.problems.length ? `: ${out.problems.map((p) => `${p.kind}: ${p.message.split("\n")[0]}`).join("; ")}` : ""}`,
+  );
 }
 
 /** Expect `id` ran exactly once on each CPU of `expected` and nowhere else. */
@@ -46,17 +62,29 @@ export function expectRanOn(what: string, log: RunLog, id: string, expected: rea
   const got = log.cpus(id);
   const want = [...expected].sort((a, b) => a - b);
   const dup = got.filter((c, i) => got.indexOf(c) !== i);
-  expectThat(dup.length === 0, () => `${what}: callback ran twice on CPU(s) ${listText([...new Set(dup)])}: a call was delivered twice`);
+  expectThat(
+    dup.length === 0,
+    () => `${what}: callback ran twice on CPU(s) ${listText([...new Set(dup)])}: a call was delivered twice`,
+  );
   const missing = want.filter((c) => !got.includes(c));
   const extra = got.filter((c) => !want.includes(c));
-  expectThat(missing.length === 0 && extra.length === 0, () => `${what}: expected the callback on ${listText(want)}, it ran on ${listText(got)}${missing.length ? `; never ran on ${listText(missing)} (IPI lost or sent to a wrong CPU)` : ""}${extra.length ? `; ran on unexpected ${listText(extra)}` : ""}`);
+  expectThat(
+    missing.length === 0 && extra.length === 0,
+    () =>
+      `${what}: expected the callback on ${listText(want)}, it ran on ${listText(got)}${missing.length ? `; never ran on ${listText(missing)} (IPI lost or sent to a wrong CPU)` : ""}${extra.length ? `; ran on unexpected ${listText(extra)}` : ""}`,
+  );
 }
 
 /**
  * Expect the core handler was called exactly on `targets` (once each) and on no other CPU; the
  * message names the problem: lost, delivered twice, to the sender, or to a wrong CPU.
  */
-export function expectHandlerCalls(what: string, sys: SmpSystem, targets: readonly number[], sender = -1): void {
+export function expectHandlerCalls(
+  what: string,
+  sys: SmpSystem,
+  targets: readonly number[],
+  sender = -1,
+): void {
   const calls = sys.kernel.stats.handlerCallsOn;
   const set = new Set(targets);
   const missing: number[] = [];
@@ -71,11 +99,24 @@ export function expectHandlerCalls(what: string, sys: SmpSystem, targets: readon
       extra.push(cpu);
     }
   }
-  expectThat(!(missing.length > 0 && extra.length > 0), () => `${what}: IPIs went to the wrong CPU: ${listText(missing)} never took one, ${listText(extra)} took one without being targets`);
+  expectThat(
+    !(missing.length > 0 && extra.length > 0),
+    () =>
+      `${what}: IPIs went to the wrong CPU: ${listText(missing)} never took one, ${listText(extra)} took one without being targets`,
+  );
   expectThat(missing.length === 0, () => `${what}: ${listText(missing)} never took the IPI (IPI lost)`);
-  expectThat(twice.length === 0, () => `${what}: ${listText(twice)} took the IPI more than once (delivered twice)`);
-  expectThat(!extra.includes(sender), () => `${what}: the sender, CPU ${sender}, took its own IPI (delivered to the sender)`);
-  expectThat(extra.length === 0, () => `${what}: CPU(s) ${listText(extra)} are not targets but took the IPI (the mask was not respected)`);
+  expectThat(
+    twice.length === 0,
+    () => `${what}: ${listText(twice)} took the IPI more than once (delivered twice)`,
+  );
+  expectThat(
+    !extra.includes(sender),
+    () => `${what}: the sender, CPU ${sender}, took its own IPI (delivered to the sender)`,
+  );
+  expectThat(
+    extra.length === 0,
+    () => `${what}: CPU(s) ${listText(extra)} are not targets but took the IPI (the mask was not respected)`,
+  );
 }
 
 /** Spawn one program and run the system. */

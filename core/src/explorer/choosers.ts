@@ -27,7 +27,12 @@ export abstract class RecordingChooser implements Chooser {
   private readonly order: number[] = [];
 
   /** Decide among `n` options at choice `index` (the events are in canonical order). */
-  protected abstract decide(n: number, index: number, heap: EventHeap | null, order: readonly number[]): number;
+  protected abstract decide(
+    n: number,
+    index: number,
+    heap: EventHeap | null,
+    order: readonly number[],
+  ): number;
 
   pickEvent(heap: EventHeap): number {
     const order = this.order;
@@ -35,7 +40,8 @@ export abstract class RecordingChooser implements Chooser {
     // Insertion sort by (time, seq): a handful of events, no comparator closure.
     for (let i = 0; i < heap.size; i++) {
       const id = heap.idAt(i);
-      const t = heap.time(id), q = heap.seq(id);
+      const t = heap.time(id),
+        q = heap.seq(id);
       let j = i;
       for (; j > 0; j--) {
         const o = heap.idAt(order[j - 1]);
@@ -114,7 +120,9 @@ export class PctChooser extends RecordingChooser {
     super();
     this.prng = new Prng(seed).fork("pct");
     this.priority = Array.from({ length: cpus }, () => depth + this.prng.int(1 << 20));
-    this.changePoints = new Set(Array.from({ length: Math.max(0, depth - 1) }, () => this.prng.int(expectedSteps)));
+    this.changePoints = new Set(
+      Array.from({ length: Math.max(0, depth - 1) }, () => this.prng.int(expectedSteps)),
+    );
   }
 
   protected decide(n: number, index: number, heap: EventHeap | null, order: readonly number[]): number {
@@ -174,7 +182,12 @@ export class ReplayChooser extends RecordingChooser {
   private lastCpu = -1;
   /** Preemptions taken so far on this run. */
   preemptions = 0;
-  constructor(private readonly prefix: readonly number[], private readonly stateKey?: () => string, private readonly seen?: StateCache, private readonly preemptionBound = Number.POSITIVE_INFINITY) {
+  constructor(
+    private readonly prefix: readonly number[],
+    private readonly stateKey?: () => string,
+    private readonly seen?: StateCache,
+    private readonly preemptionBound = Number.POSITIVE_INFINITY,
+  ) {
     super();
   }
 
@@ -201,13 +214,17 @@ export class ReplayChooser extends RecordingChooser {
   protected decide(n: number, index: number): number {
     if (index < this.prefix.length) {
       const k = this.prefix[index];
-      if (k >= n) throw new RangeError(`schedule choice ${index} is ${k} but only ${n} options exist: the schedule does not match this scenario, policy or CPU count`);
+      if (k >= n)
+        throw new RangeError(
+          `schedule choice ${index} is ${k} but only ${n} options exist: the schedule does not match this scenario, policy or CPU count`,
+        );
       return k;
     }
     if (this.seen && this.stateKey) {
       // Under a bound, switching away from the CPU that ran last is what costs a preemption.
       const bounded = Number.isFinite(this.preemptionBound);
-      if (this.seen.visit(this.stateKey(), bounded ? this.lastCpu : -1, bounded ? this.preemptions : 0)) throw PruneRun.instance;
+      if (this.seen.visit(this.stateKey(), bounded ? this.lastCpu : -1, bounded ? this.preemptions : 0))
+        throw PruneRun.instance;
     }
     return 0;
   }

@@ -42,7 +42,8 @@ export interface ExploreConfig {
 
 /** A violation found, with the schedule that reproduces it. */
 export interface Violation {
-  readonly kind: "deadlock" | "lost-call" | "duplicate-call" | "early-return" | "invariant" | "livelock" | "problem";
+  readonly kind:
+    "deadlock" | "lost-call" | "duplicate-call" | "early-return" | "invariant" | "livelock" | "problem";
   readonly message: string;
   /** Replay with `smpcall replay --schedule <this>`. */
   readonly schedule: string;
@@ -83,7 +84,12 @@ export interface ScenarioRun {
 }
 
 /** Build and run the scenario once under `chooser`; `prepare` sees the context before the scenario's setup. */
-export function runScenario(cfg: ExploreConfig, chooser: Chooser, trace = false, prepare?: (ctx: ScenarioContext) => void): ScenarioRun {
+export function runScenario(
+  cfg: ExploreConfig,
+  chooser: Chooser,
+  trace = false,
+  prepare?: (ctx: ScenarioContext) => void,
+): ScenarioRun {
   const system = createSmpSystem({
     cpus: cfg.cpus,
     seed: cfg.seed,
@@ -96,7 +102,14 @@ export function runScenario(cfg: ExploreConfig, chooser: Chooser, trace = false,
   });
   const ledger = new CallLedger();
   const runtime = new PolicyRuntime(system, cfg.allocFailRate ?? 1);
-  const ctx: ScenarioContext = { system, policy: cfg.policy, runtime, ledger, cpus: cfg.cpus, calls: cfg.calls };
+  const ctx: ScenarioContext = {
+    system,
+    policy: cfg.policy,
+    runtime,
+    ledger,
+    cpus: cfg.cpus,
+    calls: cfg.calls,
+  };
   prepare?.(ctx);
   cfg.scenario.setup(ctx);
   const outcome = system.run({ maxEvents: cfg.maxSteps });
@@ -104,12 +117,21 @@ export function runScenario(cfg: ExploreConfig, chooser: Chooser, trace = false,
 }
 
 function classify(scenario: Scenario, ctx: ScenarioContext, out: RunOutcome): ScenarioRun["violation"] {
-  if (out.status === "deadlock") return { kind: "deadlock", message: out.deadlock!.message, deadlock: out.deadlock };
-  if (out.status === "step-limit") return { kind: "livelock", message: `no completion within the step limit (livelock or a run longer than --max-steps)` };
+  if (out.status === "deadlock")
+    return { kind: "deadlock", message: out.deadlock!.message, deadlock: out.deadlock };
+  if (out.status === "step-limit")
+    return {
+      kind: "livelock",
+      message: `no completion within the step limit (livelock or a run longer than --max-steps)`,
+    };
   const ledger = ctx.ledger.violations();
   if (ledger.length > 0) {
     const first = ledger[0];
-    const kind = first.includes("lost") ? "lost-call" : first.includes("waited") ? "early-return" : "duplicate-call";
+    const kind = first.includes("lost")
+      ? "lost-call"
+      : first.includes("waited")
+        ? "early-return"
+        : "duplicate-call";
     return { kind, message: ledger.join("; ") };
   }
   const bad = out.problems.filter((p) => p.kind !== "stuck-csd");
@@ -140,9 +162,17 @@ export function stateKey(ctx: ScenarioContext, words?: Map<string, number>): str
       if (id === undefined) words.set(wait, (id = words.size));
       wait = `w${id}`;
     }
-    parts.push(`${c.busyNs}|${c.irqsTaken}|${c.irqsDisabled ? 1 : 0}|${c.hardirqDepth}|${c.pendingLines}|${c.depth}|${wait}`);
+    parts.push(
+      `${c.busyNs}|${c.irqsTaken}|${c.irqsDisabled ? 1 : 0}|${c.hardirqDepth}|${c.pendingLines}|${c.depth}|${wait}`,
+    );
   }
-  for (let cpu = 0; cpu < m.nrCpus; cpu++) parts.push(system.kernel.callSingleQueue.entries(cpu).map((e) => `${e.src}>${e.dst}:${e.flags & CSD_FLAG_TYPE_MASK}`).join(","));
+  for (let cpu = 0; cpu < m.nrCpus; cpu++)
+    parts.push(
+      system.kernel.callSingleQueue
+        .entries(cpu)
+        .map((e) => `${e.src}>${e.dst}:${e.flags & CSD_FLAG_TYPE_MASK}`)
+        .join(","),
+    );
   const ev: string[] = [];
   const h = m.heap;
   for (let i = 0; i < h.size; i++) {
@@ -150,14 +180,19 @@ export function stateKey(ctx: ScenarioContext, words?: Map<string, number>): str
     if (h.kind(id) !== 0) ev.push(`${h.kind(id)}:${h.cpu(id)}:${h.arg(id)}`);
   }
   parts.push(ev.sort().join(","));
-  parts.push(`${runtime.lockOwner}|${runtime.targets.toString()}|${Array.from(runtime.targetCount).join(",")}`);
+  parts.push(
+    `${runtime.lockOwner}|${runtime.targets.toString()}|${Array.from(runtime.targetCount).join(",")}`,
+  );
   return parts.join(";");
 }
 
 // ------------------------------------------------------------------------------ schedule strings
 
 /** Encode a run as a replayable schedule: `scenario/policy/arch/cpus/calls/seed/choices`. */
-export function encodeSchedule(cfg: Pick<ExploreConfig, "scenario" | "policy" | "arch" | "cpus" | "calls" | "seed">, choices: readonly number[]): string {
+export function encodeSchedule(
+  cfg: Pick<ExploreConfig, "scenario" | "policy" | "arch" | "cpus" | "calls" | "seed">,
+  choices: readonly number[],
+): string {
   return `${cfg.scenario.name}/${cfg.policy.name}/${cfg.arch.name}/${cfg.cpus}/${cfg.calls}/${cfg.seed}/${choices.map((c) => c.toString(36)).join(".")}`;
 }
 
@@ -175,17 +210,32 @@ export interface DecodedSchedule {
 /** Decode a schedule string; throws UsageError saying what is wrong with it. */
 export function decodeSchedule(text: string): DecodedSchedule {
   const parts = text.trim().split("/");
-  if (parts.length !== 7) throw new UsageError(`bad schedule "${text}": expected scenario/policy/arch/cpus/calls/seed/choices as printed by smpcall explore`);
+  if (parts.length !== 7)
+    throw new UsageError(
+      `bad schedule "${text}": expected scenario/policy/arch/cpus/calls/seed/choices as printed by smpcall explore`,
+    );
   const [scenario, policy, arch, cpus, calls, seed, choiceText] = parts;
   const num = (what: string, v: string) => {
     if (!/^\d+$/.test(v)) throw new UsageError(`bad schedule "${text}": ${what} "${v}" is not a number`);
     return Number(v);
   };
-  const choices = choiceText === "" ? [] : choiceText.split(".").map((c) => {
-    if (!/^[0-9a-z]+$/.test(c)) throw new UsageError(`bad schedule "${text}": choice "${c}" is not base-36`);
-    return parseInt(c, 36);
-  });
-  return { scenario, policy, arch, cpus: num("cpus", cpus), calls: num("calls", calls), seed: num("seed", seed), choices };
+  const choices =
+    choiceText === ""
+      ? []
+      : choiceText.split(".").map((c) => {
+          if (!/^[0-9a-z]+$/.test(c))
+            throw new UsageError(`bad schedule "${text}": choice "${c}" is not base-36`);
+          return parseInt(c, 36);
+        });
+  return {
+    scenario,
+    policy,
+    arch,
+    cpus: num("cpus", cpus),
+    calls: num("calls", calls),
+    seed: num("seed", seed),
+    choices,
+  };
 }
 
 // ------------------------------------------------------------------------------ search
@@ -220,7 +270,12 @@ export function explore(cfg: ExploreConfig): ExploreResult {
       if (schedules >= cfg.runs) break;
       schedules++;
       let ctxRef: ScenarioContext | null = null;
-      const chooser = new ReplayChooser(prefix, () => stateKey(ctxRef!, seen.words), seen, cfg.preemptionBound ?? DEFAULT_PREEMPTION_BOUND);
+      const chooser = new ReplayChooser(
+        prefix,
+        () => stateKey(ctxRef!, seen.words),
+        seen,
+        cfg.preemptionBound ?? DEFAULT_PREEMPTION_BOUND,
+      );
       let run: ScenarioRun | null = null;
       try {
         run = runScenario(cfg, chooser, false, (c) => (ctxRef = c));
@@ -251,7 +306,10 @@ export function explore(cfg: ExploreConfig): ExploreResult {
     for (let r = 0; r < cfg.runs; r++) {
       schedules++;
       const seed = (cfg.seed * 1_000_003 + r) >>> 0;
-      const chooser = cfg.strategy === "random" ? new RandomWalkChooser(seed) : new PctChooser(seed, cfg.cpus, cfg.pctDepth ?? 3);
+      const chooser =
+        cfg.strategy === "random"
+          ? new RandomWalkChooser(seed)
+          : new PctChooser(seed, cfg.cpus, cfg.pctDepth ?? 3);
       const run = runScenario(cfg, chooser);
       note(run);
       cfg.onProgress?.(schedules, cfg.runs, null);
@@ -270,7 +328,10 @@ export function explore(cfg: ExploreConfig): ExploreResult {
     schedules,
     distinctStates: distinct,
     complete,
-    preemptionBound: cfg.strategy === "dfs" && Number.isFinite(cfg.preemptionBound ?? DEFAULT_PREEMPTION_BOUND) ? (cfg.preemptionBound ?? DEFAULT_PREEMPTION_BOUND) : null,
+    preemptionBound:
+      cfg.strategy === "dfs" && Number.isFinite(cfg.preemptionBound ?? DEFAULT_PREEMPTION_BOUND)
+        ? (cfg.preemptionBound ?? DEFAULT_PREEMPTION_BOUND)
+        : null,
     ms: Math.round(performance.now() - t0),
     violation,
     ipisPerCall: counted ? Math.round((ipis / counted) * 100) / 100 : 0,
@@ -279,6 +340,10 @@ export function explore(cfg: ExploreConfig): ExploreResult {
 }
 
 /** Re-run exactly the schedule of a violation (optionally traced). */
-export function replay(cfg: Omit<ExploreConfig, "strategy" | "runs">, choices: readonly number[], trace = false): ScenarioRun {
+export function replay(
+  cfg: Omit<ExploreConfig, "strategy" | "runs">,
+  choices: readonly number[],
+  trace = false,
+): ScenarioRun {
   return runScenario({ ...cfg, strategy: "dfs", runs: 1 }, new ReplayChooser(choices), trace);
 }

@@ -47,9 +47,11 @@ export class CallLedger {
         if (k === 0) out.push(`call ${id} lost: its callback never ran on CPU ${c}`);
         else if (k > 1) out.push(`call ${id} ran ${k} times on CPU ${c}`);
       }
-      for (const c of new Set(got)) if (!want.includes(c)) out.push(`call ${id} ran on CPU ${c}, which it did not target`);
+      for (const c of new Set(got))
+        if (!want.includes(c)) out.push(`call ${id} ran on CPU ${c}, which it did not target`);
     }
-    for (const id of this.earlyReturns) out.push(`call ${id} waited, but returned before its callback finished`);
+    for (const id of this.earlyReturns)
+      out.push(`call ${id} waited, but returned before its callback finished`);
     return out;
   }
 }

@@ -27,7 +27,10 @@ export class PolicyRuntime {
   /** Per CPU: what a poll-own-queue waiter spins on. */
   readonly pollWaits: PollOwnQueueWait[];
 
-  constructor(readonly system: SmpSystem, allocFailRate = 1) {
+  constructor(
+    readonly system: SmpSystem,
+    allocFailRate = 1,
+  ) {
     const n = system.machine.nrCpus;
     this.allocFailRate = allocFailRate;
     this.targets = new CpuMask(n);
@@ -94,7 +97,10 @@ export class AdmissionChannel extends WaitChannel {
 /** A waiter that polls its own queue: blocked while its csd is locked and its own queue is empty. */
 export class PollOwnQueueWait extends WaitChannel {
   csd: CallSingleData | null = null;
-  constructor(private readonly system: SmpSystem, private readonly cpu: number) {
+  constructor(
+    private readonly system: SmpSystem,
+    private readonly cpu: number,
+  ) {
     super();
   }
   override get isCsdWait(): boolean {
@@ -156,7 +162,8 @@ function then(fn: SmpCallFunc, done: () => void): SmpCallFunc {
 
 const modern: CallPolicy = {
   name: "modern",
-  description: "per-CPU call data with a CSD lock, as the kernel does today: no allocation, a no-wait call never waits for the callback",
+  description:
+    "per-CPU call data with a CSD lock, as the kernel does today: no allocation, a no-wait call never waits for the callback",
   *call(rt, target, fn, wait) {
     return yield* rt.system.kernel.smpCallFunctionSingle(target, fn, null, wait);
   },
@@ -173,11 +180,16 @@ const naive: CallPolicy = {
 
 const globalLock: CallPolicy = {
   name: "global-lock",
-  description: "proposal 1: one global lock serialises the fallback path; callers spin for it with interrupts enabled",
+  description:
+    "proposal 1: one global lock serialises the fallback path; callers spin for it with interrupts enabled",
   *call(rt, target, fn, wait) {
     if (!wait && !rt.allocFails()) return yield* allocated(rt, target, fn);
     const self = rt.system.machine.current;
-    yield* rt.admitWhen("the global fallback lock", () => rt.lockOwner === -1, () => (rt.lockOwner = self));
+    yield* rt.admitWhen(
+      "the global fallback lock",
+      () => rt.lockOwner === -1,
+      () => (rt.lockOwner = self),
+    );
     const ret = yield* onStackAndWait(rt, target, fn);
     rt.lockOwner = -1;
     rt.released();
@@ -186,9 +198,18 @@ const globalLock: CallPolicy = {
 };
 
 /** Proposals 2 and 4: admission by the global mask of current targets. */
-function* maskAdmitted(rt: PolicyRuntime, target: number, fn: SmpCallFunc, fallback: boolean): CpuCode<number> {
+function* maskAdmitted(
+  rt: PolicyRuntime,
+  target: number,
+  fn: SmpCallFunc,
+  fallback: boolean,
+): CpuCode<number> {
   const self = rt.system.machine.current;
-  yield* rt.admitWhen(`the global target mask (CPU ${self} or ${target} targeted)`, () => !rt.targets.test(self) && !rt.targets.test(target), () => rt.targets.set(target));
+  yield* rt.admitWhen(
+    `the global target mask (CPU ${self} or ${target} targeted)`,
+    () => !rt.targets.test(self) && !rt.targets.test(target),
+    () => rt.targets.set(target),
+  );
   return yield* callThenRelease(rt, target, fn, fallback, () => {
     rt.targets.clear(target);
     rt.released();
@@ -196,18 +217,28 @@ function* maskAdmitted(rt: PolicyRuntime, target: number, fn: SmpCallFunc, fallb
 }
 
 /** An admitted call: on-stack and wait (then release), or allocated with `release` run after its callback. */
-function* callThenRelease(rt: PolicyRuntime, target: number, fn: SmpCallFunc, fallback: boolean, release: () => void): CpuCode<number> {
+function* callThenRelease(
+  rt: PolicyRuntime,
+  target: number,
+  fn: SmpCallFunc,
+  fallback: boolean,
+  release: () => void,
+): CpuCode<number> {
   if (fallback) {
     const ret = yield* onStackAndWait(rt, target, fn);
     release();
     return ret;
   }
-  return yield* rt.system.kernel.smpCallFunctionSingleAsync(target, rt.system.kernel.initCsd(then(fn, release), null));
+  return yield* rt.system.kernel.smpCallFunctionSingleAsync(
+    target,
+    rt.system.kernel.initCsd(then(fn, release), null),
+  );
 }
 
 const targetMask: CallPolicy = {
   name: "target-mask",
-  description: "proposal 2: a global mask of current targets under a lock; proceed only if you are not a target and your target is not in it",
+  description:
+    "proposal 2: a global mask of current targets under a lock; proceed only if you are not a target and your target is not in it",
   *call(rt, target, fn, wait) {
     return yield* maskAdmitted(rt, target, fn, wait || rt.allocFails());
   },
@@ -215,11 +246,16 @@ const targetMask: CallPolicy = {
 
 const percpuCounters: CallPolicy = {
   name: "percpu-counters",
-  description: "proposal 3: per-CPU counters of calls targeting each CPU; proceed only if none targets you, so calls to the same target overlap",
+  description:
+    "proposal 3: per-CPU counters of calls targeting each CPU; proceed only if none targets you, so calls to the same target overlap",
   *call(rt, target, fn, wait) {
     const self = rt.system.machine.current;
     const fallback = wait || rt.allocFails();
-    yield* rt.admitWhen(`the per-CPU target counters (CPU ${self} is a target)`, () => rt.targetCount[self] === 0, () => rt.targetCount[target]++);
+    yield* rt.admitWhen(
+      `the per-CPU target counters (CPU ${self} is a target)`,
+      () => rt.targetCount[self] === 0,
+      () => rt.targetCount[target]++,
+    );
     return yield* callThenRelease(rt, target, fn, fallback, () => {
       rt.targetCount[target]--;
       rt.released();
@@ -238,7 +274,8 @@ const maskOnAllocFailure: CallPolicy = {
 
 const pollOwnQueue: CallPolicy = {
   name: "poll-own-queue",
-  description: "proposal 5: on fallback, while waiting, poll your own incoming queue and run what is there (interrupts stay disabled)",
+  description:
+    "proposal 5: on fallback, while waiting, poll your own incoming queue and run what is there (interrupts stay disabled)",
   *call(rt, target, fn, wait) {
     if (!wait && !rt.allocFails()) return yield* allocated(rt, target, fn);
     rt.fallbacks++;
@@ -266,11 +303,22 @@ const pollOwnQueue: CallPolicy = {
 };
 
 /** Every policy, the modern kernel last. */
-export const POLICIES: readonly CallPolicy[] = [naive, globalLock, targetMask, percpuCounters, maskOnAllocFailure, pollOwnQueue, modern];
+export const POLICIES: readonly CallPolicy[] = [
+  naive,
+  globalLock,
+  targetMask,
+  percpuCounters,
+  maskOnAllocFailure,
+  pollOwnQueue,
+  modern,
+];
 
 /** A policy by name; throws UsageError listing the choices. */
 export function getPolicy(name: string): CallPolicy {
   const p = POLICIES.find((x) => x.name === name);
-  if (!p) throw new UsageError(`unknown policy "${name}"; choose one of: ${POLICIES.map((x) => x.name).join(", ")}, or all`);
+  if (!p)
+    throw new UsageError(
+      `unknown policy "${name}"; choose one of: ${POLICIES.map((x) => x.name).join(", ")}, or all`,
+    );
   return p;
 }

@@ -19,7 +19,8 @@ export class RcuModel {
 
   constructor(private readonly machine: Machine) {
     machine.onQuiescent = (cpu) => {
-      if (this.gp.pending.delete(cpu) && this.gp.pending.size === 0 && this.gp.firstWaiter !== -1) machine.wake(this.gp);
+      if (this.gp.pending.delete(cpu) && this.gp.pending.size === 0 && this.gp.firstWaiter !== -1)
+        machine.wake(this.gp);
     };
   }
 

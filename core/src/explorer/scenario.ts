@@ -35,7 +35,13 @@ export interface Scenario {
 /** Does `x` look like a Scenario? (For modules loaded by path.) */
 export function isScenario(x: unknown): x is Scenario {
   const s = x as Partial<Scenario> | null;
-  return typeof s === "object" && s !== null && typeof s.name === "string" && typeof s.setup === "function" && typeof s.defaultCpus === "number";
+  return (
+    typeof s === "object" &&
+    s !== null &&
+    typeof s.name === "string" &&
+    typeof s.setup === "function" &&
+    typeof s.defaultCpus === "number"
+  );
 }
 
 /**
@@ -44,7 +50,8 @@ export function isScenario(x: unknown): x is Scenario {
  */
 export const seed2008: Scenario = {
   name: "seed-2008",
-  description: "CPUs with interrupts disabled each send calls to the others while allocations fail (the April 2008 thread)",
+  description:
+    "CPUs with interrupts disabled each send calls to the others while allocations fail (the April 2008 thread)",
   defaultCpus: 2,
   minCpus: 2,
   maxCpus: 8,
@@ -52,17 +59,20 @@ export const seed2008: Scenario = {
     const { system, policy, runtime, ledger, cpus, calls } = ctx;
     const m = system.machine;
     for (let cpu = 0; cpu < cpus; cpu++) {
-      m.spawn(cpu, (function* () {
-        m.localIrqDisable();
-        for (let k = 0; k < calls; k++) {
-          const target = (cpu + 1 + k) % cpus === cpu ? (cpu + 1) % cpus : (cpu + 1 + k) % cpus;
-          const id = `${cpu}.${k}`;
-          ledger.issue(id, [target]);
-          yield* policy.call(runtime, target, ledger.callback(id), false);
-        }
-        m.localIrqEnable();
-        yield 0;
-      })());
+      m.spawn(
+        cpu,
+        (function* () {
+          m.localIrqDisable();
+          for (let k = 0; k < calls; k++) {
+            const target = (cpu + 1 + k) % cpus === cpu ? (cpu + 1) % cpus : (cpu + 1 + k) % cpus;
+            const id = `${cpu}.${k}`;
+            ledger.issue(id, [target]);
+            yield* policy.call(runtime, target, ledger.callback(id), false);
+          }
+          m.localIrqEnable();
+          yield 0;
+        })(),
+      );
     }
   },
 };
@@ -74,7 +84,8 @@ export const seed2008: Scenario = {
  */
 export const rcuStall: Scenario = {
   name: "rcu-stall",
-  description: "a caller spinning with interrupts off holds up an RCU grace period that its own call waits for",
+  description:
+    "a caller spinning with interrupts off holds up an RCU grace period that its own call waits for",
   defaultCpus: 2,
   minCpus: 2,
   maxCpus: 8,
@@ -82,19 +93,27 @@ export const rcuStall: Scenario = {
     const { system, policy, runtime, ledger } = ctx;
     const m = system.machine;
     const rcu = new RcuModel(m);
-    m.spawn(0, (function* () {
-      m.localIrqDisable();
-      ledger.issue("0.0", [1]);
-      const done = ledger.callback("0.0");
-      yield* policy.call(runtime, 1, function rcu_deferred_ack(info: unknown, cpu: number) {
-        return (function* () {
-          yield* rcu.synchronizeRcu();
-          done(info, cpu);
-        })();
-      }, false);
-      m.localIrqEnable();
-      yield 0;
-    })());
+    m.spawn(
+      0,
+      (function* () {
+        m.localIrqDisable();
+        ledger.issue("0.0", [1]);
+        const done = ledger.callback("0.0");
+        yield* policy.call(
+          runtime,
+          1,
+          function rcu_deferred_ack(info: unknown, cpu: number) {
+            return (function* () {
+              yield* rcu.synchronizeRcu();
+              done(info, cpu);
+            })();
+          },
+          false,
+        );
+        m.localIrqEnable();
+        yield 0;
+      })(),
+    );
   },
 };
 
@@ -104,6 +123,9 @@ export const SCENARIOS: readonly Scenario[] = [seed2008, rcuStall];
 /** A built-in scenario by name; throws UsageError listing the choices. */
 export function getScenario(name: string): Scenario {
   const s = SCENARIOS.find((x) => x.name === name);
-  if (!s) throw new UsageError(`unknown scenario "${name}"; built-in: ${SCENARIOS.map((x) => x.name).join(", ")}, or a module path exporting a Scenario`);
+  if (!s)
+    throw new UsageError(
+      `unknown scenario "${name}"; built-in: ${SCENARIOS.map((x) => x.name).join(", ")}, or a module path exporting a Scenario`,
+    );
   return s;
 }

@@ -55,7 +55,13 @@ export class CallSingleData extends WaitChannel {
    * @param owner where the csd lives: `cfd_data`, `csd_data`, `stack` (of CPU ownerCpu) or `caller`
    * @param ownerCpu the CPU whose per-CPU data or stack holds it (-1 for caller-owned)
    */
-  constructor(readonly id: number, readonly owner: "cfd_data" | "csd_data" | "stack" | "caller", readonly ownerCpu: number, func: SmpCallFunc | null = null, info: unknown = undefined) {
+  constructor(
+    readonly id: number,
+    readonly owner: "cfd_data" | "csd_data" | "stack" | "caller",
+    readonly ownerCpu: number,
+    func: SmpCallFunc | null = null,
+    info: unknown = undefined,
+  ) {
     super();
     this.func = func;
     this.info = info;

@@ -9,7 +9,10 @@ export class IdleWait extends WaitChannel {
   override get wakesOnInterrupt(): boolean {
     return true;
   }
-  constructor(private readonly machine: Machine, private readonly cpu: number) {
+  constructor(
+    private readonly machine: Machine,
+    private readonly cpu: number,
+  ) {
     super();
   }
   blocked(): boolean {

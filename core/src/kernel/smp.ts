@@ -7,7 +7,16 @@ import type { RunProblem } from "../machine/problems";
 import type { CpuCode } from "../machine/step";
 import { CallCompletion } from "./call-completion";
 import { CallSingleQueue } from "./call-single-queue";
-import { CallSingleData, CSD_FLAG_LOCK, CSD_FLAG_TYPE_MASK, CSD_TYPE_ASYNC, CSD_TYPE_SYNC, funcName, type SmpCallFunc, type SmpCondFunc } from "./csd";
+import {
+  CallSingleData,
+  CSD_FLAG_LOCK,
+  CSD_FLAG_TYPE_MASK,
+  CSD_TYPE_ASYNC,
+  CSD_TYPE_SYNC,
+  funcName,
+  type SmpCallFunc,
+  type SmpCondFunc,
+} from "./csd";
 import { IdleWait } from "./idle-wait";
 import { KernelStats } from "./stats";
 import { WarningLog } from "./warnings";
@@ -60,7 +69,12 @@ class CallFunctionData {
 }
 
 function isCpuCode(x: unknown): x is CpuCode<void> {
-  return typeof x === "object" && x !== null && typeof (x as Generator).next === "function" && typeof (x as Generator)[Symbol.iterator] === "function";
+  return (
+    typeof x === "object" &&
+    x !== null &&
+    typeof (x as Generator).next === "function" &&
+    typeof (x as Generator)[Symbol.iterator] === "function"
+  );
 }
 
 function doNothing(): void {}
@@ -90,7 +104,10 @@ export class SmpKernel implements SmpHandlers {
   private readonly resendOnTimeout: boolean;
   private readonly perTargetNs: number;
 
-  constructor(readonly machine: Machine, options: KernelOptions = {}) {
+  constructor(
+    readonly machine: Machine,
+    options: KernelOptions = {},
+  ) {
     const n = machine.nrCpus;
     this.stats = new KernelStats(n);
     this.warnings = new WarningLog(machine.trace);
@@ -101,7 +118,8 @@ export class SmpKernel implements SmpHandlers {
     this.idleWaits = Array.from({ length: n }, (_, i) => new IdleWait(machine, i));
     this.pollIdle = (options.idle ?? "halt") === "poll";
     const timeoutMs = options.csdLockTimeoutMs ?? 5000;
-    if (!(Number.isFinite(timeoutMs) && timeoutMs >= 0)) throw new RangeError(`csdLockTimeoutMs must be >= 0 (0 = off), got ${timeoutMs}`);
+    if (!(Number.isFinite(timeoutMs) && timeoutMs >= 0))
+      throw new RangeError(`csdLockTimeoutMs must be >= 0 (0 = off), got ${timeoutMs}`);
     this.csdLockTimeoutNs = timeoutMs * 1e6;
     this.resendOnTimeout = options.watchdogResendIpi ?? true;
     const c = machine.cost;
@@ -116,7 +134,8 @@ export class SmpKernel implements SmpHandlers {
   }
 
   private get archIpi(): ArchIpi {
-    if (this.arch === null) throw new Error("no arch backend attached to the kernel: build machines with createSmpSystem()");
+    if (this.arch === null)
+      throw new Error("no arch backend attached to the kernel: build machines with createSmpSystem()");
     return this.arch;
   }
 
@@ -140,7 +159,10 @@ export class SmpKernel implements SmpHandlers {
    * Spin on `wait` (a csd, or a many-call's completion) with the lock-wait watchdog: past the
    * timeout, report the csd `stuck()` names, re-send its IPI, and keep waiting.
    */
-  private *watchedWait(wait: CallSingleData | CallCompletion, stuck: () => CallSingleData | null): CpuCode<void> {
+  private *watchedWait(
+    wait: CallSingleData | CallCompletion,
+    stuck: () => CallSingleData | null,
+  ): CpuCode<void> {
     const m = this.machine;
     if (this.csdLockTimeoutNs === 0) {
       yield wait;
@@ -173,7 +195,13 @@ export class SmpKernel implements SmpHandlers {
   csdUnlock(csd: CallSingleData): void {
     if (!csd.locked) {
       const c = this.machine.cpus[Math.max(0, this.machine.current)];
-      this.warnings.warnOnce("csd_unlock:not-locked", c.id, this.machine.now, `csd_unlock of csd#${csd.id} (${funcName(csd.func)}) that is not locked`, c);
+      this.warnings.warnOnce(
+        "csd_unlock:not-locked",
+        c.id,
+        this.machine.now,
+        `csd_unlock of csd#${csd.id} (${funcName(csd.func)}) that is not locked`,
+        c,
+      );
     }
     csd.flags = 0;
     if (csd.firstWaiter !== -1) this.machine.wake(csd);
@@ -187,12 +215,31 @@ export class SmpKernel implements SmpHandlers {
   private reportStuckCsd(csd: CallSingleData, waitedNs: number, prev: StuckCsdReport | null): StuckCsdReport {
     const m = this.machine;
     const target = csd.dst >= 0 ? m.cpus[csd.dst] : null;
-    const doing = target === null ? "" : target.dead ? "offline" : target.waiting ? `spinning on ${target.waiting.describe()}` : target.idle ? "idle" : "running";
+    const doing =
+      target === null
+        ? ""
+        : target.dead
+          ? "offline"
+          : target.waiting
+            ? `spinning on ${target.waiting.describe()}`
+            : target.idle
+              ? "idle"
+              : "running";
     if (prev !== null) {
       prev.reports++;
       return prev;
     }
-    const r: StuckCsdReport = { waitingCpu: m.current, targetCpu: csd.dst, csd: csd.id, callback: funcName(csd.func), waitedNs, targetIrqsDisabled: target?.irqsDisabled ?? false, targetDoing: doing, reports: 1, unstuck: false };
+    const r: StuckCsdReport = {
+      waitingCpu: m.current,
+      targetCpu: csd.dst,
+      csd: csd.id,
+      callback: funcName(csd.func),
+      waitedNs,
+      targetIrqsDisabled: target?.irqsDisabled ?? false,
+      targetDoing: doing,
+      reports: 1,
+      unstuck: false,
+    };
     this.stuckCsds.push(r);
     const message = `csd: Detected non-responsive CSD lock (#${csd.id}) on CPU#${m.current}, waiting ${waitedNs} ns for CPU#${csd.dst} ${r.callback}; target irqs ${r.targetIrqsDisabled ? "off" : "on"}, ${doing || "unknown"}`;
     m.reportProblem({ kind: "stuck-csd", time: m.now, cpu: m.current, message });
@@ -223,13 +270,25 @@ export class SmpKernel implements SmpHandlers {
 
   private warnIfIrqsDisabled(site: string, c: Cpu): void {
     if (c.online && c.irqsDisabled) {
-      this.warnings.warnOnce(`${site}:irqs-disabled`, c.id, this.machine.now, `${site} called with interrupts disabled on CPU ${c.id}: can deadlock`, c);
+      this.warnings.warnOnce(
+        `${site}:irqs-disabled`,
+        c.id,
+        this.machine.now,
+        `${site} called with interrupts disabled on CPU ${c.id}: can deadlock`,
+        c,
+      );
     }
   }
 
   private warnIfNotTask(site: string, c: Cpu): void {
     if (!c.inTask) {
-      this.warnings.warnOnce(`${site}:not-in-task`, c.id, this.machine.now, `${site} called from hard-IRQ context on CPU ${c.id}: can deadlock`, c);
+      this.warnings.warnOnce(
+        `${site}:not-in-task`,
+        c.id,
+        this.machine.now,
+        `${site} called from hard-IRQ context on CPU ${c.id}: can deadlock`,
+        c,
+      );
     }
   }
 
@@ -246,14 +305,20 @@ export class SmpKernel implements SmpHandlers {
     if (t.idle && t.polling && !t.dead) {
       t.needResched = true;
       this.stats.idlePollKicks++;
-      if (m.trace.enabled) m.trace.emit(m.now, m.current, m.cpus[m.current], "sched_wake_idle_without_ipi", { cpu });
+      if (m.trace.enabled)
+        m.trace.emit(m.now, m.current, m.cpus[m.current], "sched_wake_idle_without_ipi", { cpu });
       m.wake(this.idleWaits[cpu]);
       return;
     }
     this.stats.ipisSingle++;
     this.stats.ipiTargets++;
     if (m.current >= 0) this.stats.ipisFrom[m.current]++;
-    if (m.trace.enabled) m.trace.emit(m.now, m.current, m.cpus[m.current], "ipi_send_cpu", { cpu, callsite, callback: "generic_smp_call_function_single_interrupt" });
+    if (m.trace.enabled)
+      m.trace.emit(m.now, m.current, m.cpus[m.current], "ipi_send_cpu", {
+        cpu,
+        callsite,
+        callback: "generic_smp_call_function_single_interrupt",
+      });
     yield* this.archIpi.sendCallFunctionSingleIpi(cpu);
   }
 
@@ -264,7 +329,12 @@ export class SmpKernel implements SmpHandlers {
     this.stats.ipisMask++;
     this.stats.ipiTargets += w;
     this.stats.ipisFrom[m.current] += w;
-    if (m.trace.enabled) m.trace.emit(m.now, m.current, m.cpus[m.current], "ipi_send_cpumask", { cpumask: mask.toString(), callsite, callback: "generic_smp_call_function_interrupt" });
+    if (m.trace.enabled)
+      m.trace.emit(m.now, m.current, m.cpus[m.current], "ipi_send_cpumask", {
+        cpumask: mask.toString(),
+        callsite,
+        callback: "generic_smp_call_function_interrupt",
+      });
     yield* this.archIpi.sendCallFunctionIpiMask(mask);
   }
 
@@ -274,7 +344,13 @@ export class SmpKernel implements SmpHandlers {
    */
   *smpCallSingleQueue(cpu: number, csd: CallSingleData, callsite: string): CpuCode<void> {
     const m = this.machine;
-    if (m.trace.enabled) m.trace.emit(m.now, m.current, m.cpus[m.current], "csd_queue_cpu", { cpu, callsite, func: funcName(csd.func), csd: csd.hex });
+    if (m.trace.enabled)
+      m.trace.emit(m.now, m.current, m.cpus[m.current], "csd_queue_cpu", {
+        cpu,
+        callsite,
+        func: funcName(csd.func),
+        csd: csd.hex,
+      });
     csd.queuedAt = m.now;
     this.stats.csdsQueued++;
     const wasEmpty = this.callSingleQueue.add(cpu, csd);
@@ -284,7 +360,8 @@ export class SmpKernel implements SmpHandlers {
       yield* this.sendCallFunctionSingleIpi(cpu);
     } else {
       this.stats.ipisSaved++;
-      if (m.trace.enabled) m.trace.emit(m.now, m.current, m.cpus[m.current], "smpcall_ipi_saved", { cpu, csd: csd.hex });
+      if (m.trace.enabled)
+        m.trace.emit(m.now, m.current, m.cpus[m.current], "smpcall_ipi_saved", { cpu, csd: csd.hex });
       yield m.cost.queueAddNs;
     }
   }
@@ -367,7 +444,13 @@ export class SmpKernel implements SmpHandlers {
    * Each target's csd goes on its queue; only targets whose queue was empty get an IPI: one target
    * via the single-IPI path, several via one mask send.
    */
-  *smpCallFunctionManyCond<I>(mask: CpuMask, func: SmpCallFunc<I>, info: I, scfFlags: number, condFunc?: SmpCondFunc<I> | null): CpuCode<void> {
+  *smpCallFunctionManyCond<I>(
+    mask: CpuMask,
+    func: SmpCallFunc<I>,
+    info: I,
+    scfFlags: number,
+    condFunc?: SmpCondFunc<I> | null,
+  ): CpuCode<void> {
     const m = this.machine;
     const c = m.currentCpu();
     const self = c.id;
@@ -375,7 +458,8 @@ export class SmpKernel implements SmpHandlers {
     this.stats.callsIssued++;
     this.warnIfIrqsDisabled("smp_call_function_many_cond", c);
     if (wait) this.warnIfNotTask("smp_call_function_many_cond", c);
-    const runLocal = (scfFlags & SCF_RUN_LOCAL) !== 0 && mask.test(self) && (!condFunc || condFunc(self, info));
+    const runLocal =
+      (scfFlags & SCF_RUN_LOCAL) !== 0 && mask.test(self) && (!condFunc || condFunc(self, info));
     const cfd = this.cfd(self);
     cfd.cpumask.and(mask, m.onlineMask);
     cfd.cpumask.clear(self);
@@ -406,7 +490,13 @@ export class SmpKernel implements SmpHandlers {
       csd.info = info;
       csd.src = self;
       csd.dst = cpu;
-      if (tracing) m.trace.emit(m.now, self, c, "csd_queue_cpu", { cpu, callsite: "smp_call_function_many_cond", func: name, csd: csd.hex });
+      if (tracing)
+        m.trace.emit(m.now, self, c, "csd_queue_cpu", {
+          cpu,
+          callsite: "smp_call_function_many_cond",
+          func: name,
+          csd: csd.hex,
+        });
       csd.queuedAt = m.now;
       this.stats.csdsQueued++;
       const wasEmpty = q.add(cpu, csd);
@@ -428,7 +518,8 @@ export class SmpKernel implements SmpHandlers {
       yield* this.csdDoFunc(func as SmpCallFunc, info, null, -1);
       m.localIrqRestore(was);
     }
-    if (wait && done.pending > 0) yield* this.watchedWait(done, () => (done.pending > 0 ? done.firstLocked() : null));
+    if (wait && done.pending > 0)
+      yield* this.watchedWait(done, () => (done.pending > 0 ? done.firstLocked() : null));
   }
 
   /** smp_call_function_many: `_many_cond` without cond; never runs on the caller. */
@@ -468,7 +559,13 @@ export class SmpKernel implements SmpHandlers {
   }
 
   /** on_each_cpu_cond_mask: `_many_cond` with SCF_RUN_LOCAL, so the caller runs it too. */
-  onEachCpuCondMask<I>(condFunc: SmpCondFunc<I> | null, func: SmpCallFunc<I>, info: I, wait: boolean, mask: CpuMask): CpuCode<void> {
+  onEachCpuCondMask<I>(
+    condFunc: SmpCondFunc<I> | null,
+    func: SmpCallFunc<I>,
+    info: I,
+    wait: boolean,
+    mask: CpuMask,
+  ): CpuCode<void> {
     return this.smpCallFunctionManyCond(mask, func, info, SCF_RUN_LOCAL | (wait ? SCF_WAIT : 0), condFunc);
   }
 
@@ -507,7 +604,12 @@ export class SmpKernel implements SmpHandlers {
         continue;
       }
       this.stats.rescheduleIpis++;
-      if (m.trace.enabled) m.trace.emit(m.now, self, m.cpus[self], "ipi_send_cpu", { cpu, callsite: "wake_up_if_idle", callback: "scheduler_ipi" });
+      if (m.trace.enabled)
+        m.trace.emit(m.now, self, m.cpus[self], "ipi_send_cpu", {
+          cpu,
+          callsite: "wake_up_if_idle",
+          callback: "scheduler_ipi",
+        });
       yield* this.archIpi.sendRescheduleIpi(cpu);
     }
   }
@@ -556,7 +658,13 @@ export class SmpKernel implements SmpHandlers {
     if (warnCpuOffline && !c.online) {
       this.warnings.warnOnce("flush:offline", c.id, m.now, `IPI on offline CPU ${c.id}`, c);
       for (let e: CallSingleData | null = head; e !== null; e = e.next) {
-        this.warnings.warn("flush:offline-callback", c.id, m.now, `IPI callback ${funcName(e.func)} sent to offline CPU`, c);
+        this.warnings.warn(
+          "flush:offline-callback",
+          c.id,
+          m.now,
+          `IPI callback ${funcName(e.func)} sent to offline CPU`,
+          c,
+        );
       }
     }
     const cbNs = m.cost.callbackNs;
@@ -608,10 +716,19 @@ export class SmpKernel implements SmpHandlers {
    * callback returned: a generator to drive with `yield*`, or nothing (then the caller yields the
    * cost model's callback time). Split this way so a plain callback costs no generator object.
    */
-  private callbackBegin(func: SmpCallFunc, info: unknown, csd: CallSingleData | null, queuedAt: number): void | CpuCode<void> {
+  private callbackBegin(
+    func: SmpCallFunc,
+    info: unknown,
+    csd: CallSingleData | null,
+    queuedAt: number,
+  ): void | CpuCode<void> {
     const m = this.machine;
     const cpu = m.current;
-    if (m.trace.enabled) m.trace.emit(m.now, cpu, m.cpus[cpu], "csd_function_entry", { func: funcName(func), csd: csd ? csd.hex : "local" });
+    if (m.trace.enabled)
+      m.trace.emit(m.now, cpu, m.cpus[cpu], "csd_function_entry", {
+        func: funcName(func),
+        csd: csd ? csd.hex : "local",
+      });
     if (queuedAt >= 0) this.stats.latency.record(m.now - queuedAt);
     else this.stats.callbacksLocal++;
     return func(info, cpu);
@@ -621,13 +738,22 @@ export class SmpKernel implements SmpHandlers {
   private callbackEnd(func: SmpCallFunc, csd: CallSingleData | null): void {
     const m = this.machine;
     const cpu = m.current;
-    if (m.trace.enabled) m.trace.emit(m.now, cpu, m.cpus[cpu], "csd_function_exit", { func: funcName(func), csd: csd ? csd.hex : "local" });
+    if (m.trace.enabled)
+      m.trace.emit(m.now, cpu, m.cpus[cpu], "csd_function_exit", {
+        func: funcName(func),
+        csd: csd ? csd.hex : "local",
+      });
     this.stats.callbacksRun++;
     this.stats.callbacksOn[cpu]++;
   }
 
   /** csd_do_func as one generator, for the paths that are not hot (local calls). */
-  private *csdDoFunc(func: SmpCallFunc, info: unknown, csd: CallSingleData | null, queuedAt: number): CpuCode<void> {
+  private *csdDoFunc(
+    func: SmpCallFunc,
+    info: unknown,
+    csd: CallSingleData | null,
+    queuedAt: number,
+  ): CpuCode<void> {
     const r = this.callbackBegin(func, info, csd, queuedAt);
     if (isCpuCode(r)) yield* r;
     else yield this.machine.cost.callbackNs;
@@ -686,7 +812,12 @@ export class SmpKernel implements SmpHandlers {
       if (this.callSingleQueue.isEmpty(cpu)) continue;
       const entries = this.callSingleQueue.entries(cpu);
       const oldest = entries[entries.length - 1];
-      out.push({ kind: "lost-call", time: m.now, cpu, message: `CPU ${cpu}'s call queue still holds ${entries.length} csd(s) at the end of the run (oldest: csd#${oldest.id} ${funcName(oldest.func)} from CPU ${oldest.src}): its IPI was lost or never taken${m.cpus[cpu].dead ? " (the CPU is offline)" : ""}` });
+      out.push({
+        kind: "lost-call",
+        time: m.now,
+        cpu,
+        message: `CPU ${cpu}'s call queue still holds ${entries.length} csd(s) at the end of the run (oldest: csd#${oldest.id} ${funcName(oldest.func)} from CPU ${oldest.src}): its IPI was lost or never taken${m.cpus[cpu].dead ? " (the CPU is offline)" : ""}`,
+      });
     }
     return out;
   }

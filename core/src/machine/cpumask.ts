@@ -28,7 +28,8 @@ export class CpuMask {
       if (!r) throw new RangeError(`bad cpulist part "${part}" in "${list}": expected N or N-M`);
       const lo = Number(r[1]);
       const hi = r[2] === undefined ? lo : Number(r[2]);
-      if (hi < lo || hi >= nrCpuIds) throw new RangeError(`cpulist part "${part}" is outside 0-${nrCpuIds - 1}`);
+      if (hi < lo || hi >= nrCpuIds)
+        throw new RangeError(`cpulist part "${part}" is outside 0-${nrCpuIds - 1}`);
       for (let c = lo; c <= hi; c++) m.set(c);
     }
     return m;
@@ -102,14 +103,18 @@ export class CpuMask {
   /** this = a & b; returns whether the result is non-empty (Linux `cpumask_and`). */
   and(a: CpuMask, b: CpuMask): boolean {
     let any = 0;
-    const w = this.words, aw = a.words, bw = b.words;
+    const w = this.words,
+      aw = a.words,
+      bw = b.words;
     for (let i = 0; i < w.length; i++) any |= w[i] = aw[i] & bw[i];
     return any !== 0;
   }
 
   /** this = a | b. */
   or(a: CpuMask, b: CpuMask): this {
-    const w = this.words, aw = a.words, bw = b.words;
+    const w = this.words,
+      aw = a.words,
+      bw = b.words;
     for (let i = 0; i < w.length; i++) w[i] = aw[i] | bw[i];
     return this;
   }
@@ -117,28 +122,33 @@ export class CpuMask {
   /** this = a & ~b; returns whether the result is non-empty. */
   andNot(a: CpuMask, b: CpuMask): boolean {
     let any = 0;
-    const w = this.words, aw = a.words, bw = b.words;
+    const w = this.words,
+      aw = a.words,
+      bw = b.words;
     for (let i = 0; i < w.length; i++) any |= w[i] = aw[i] & ~bw[i];
     return any !== 0;
   }
 
   /** Do the two masks share a set bit? */
   intersects(other: CpuMask): boolean {
-    const w = this.words, ow = other.words;
+    const w = this.words,
+      ow = other.words;
     for (let i = 0; i < w.length; i++) if ((w[i] & ow[i]) !== 0) return true;
     return false;
   }
 
   /** Is every bit of this mask also set in `other`? */
   isSubsetOf(other: CpuMask): boolean {
-    const w = this.words, ow = other.words;
+    const w = this.words,
+      ow = other.words;
     for (let i = 0; i < w.length; i++) if ((w[i] & ~ow[i]) !== 0) return false;
     return true;
   }
 
   /** Same bits? */
   equals(other: CpuMask): boolean {
-    const w = this.words, ow = other.words;
+    const w = this.words,
+      ow = other.words;
     if (w.length !== ow.length) return false;
     for (let i = 0; i < w.length; i++) if (w[i] !== ow[i]) return false;
     return true;

@@ -54,11 +54,21 @@ export class EventHeap {
   }
 
   private grow(newCap: number): void {
-    const copyF = (a: Float64Array) => { const b = new Float64Array(newCap); b.set(a); return b; };
-    const copyI = (a: Int32Array) => { const b = new Int32Array(newCap); b.set(a); return b; };
+    const copyF = (a: Float64Array) => {
+      const b = new Float64Array(newCap);
+      b.set(a);
+      return b;
+    };
+    const copyI = (a: Int32Array) => {
+      const b = new Int32Array(newCap);
+      b.set(a);
+      return b;
+    };
     this.times = copyF(this.times);
     this.seqs = copyF(this.seqs);
-    const k = new Uint8Array(newCap); k.set(this.kinds); this.kinds = k;
+    const k = new Uint8Array(newCap);
+    k.set(this.kinds);
+    this.kinds = k;
     this.cpus = copyI(this.cpus);
     this.args = copyI(this.args);
     this.next = copyI(this.next);
@@ -133,12 +143,14 @@ export class EventHeap {
   private rebuildFlat(): void {
     if (this.flat.length < this.n) this.flat = new Int32Array(Math.max(this.n, this.flat.length * 2));
     let k = 0;
-    for (let h = 0; h < this.nh; h++) for (let id = this.heap[h]; id !== -1; id = this.next[id]) this.flat[k++] = id;
+    for (let h = 0; h < this.nh; h++)
+      for (let id = this.heap[h]; id !== -1; id = this.next[id]) this.flat[k++] = id;
     this.flatValid = true;
   }
 
   private remove(id: number): void {
-    const p = this.prev[id], q = this.next[id];
+    const p = this.prev[id],
+      q = this.next[id];
     if (id === this.openTail) this.openTail = -1;
     if (p !== -1) {
       // Inside a chain: unlink.
@@ -173,25 +185,37 @@ export class EventHeap {
   }
 
   /** Virtual time (ns) the event fires at. */
-  time(id: number): number { return this.times[id]; }
+  time(id: number): number {
+    return this.times[id];
+  }
   /** Push order: breaks ties between events at the same time. */
-  seq(id: number): number { return this.seqs[id]; }
+  seq(id: number): number {
+    return this.seqs[id];
+  }
   /** EV_* kind. */
-  kind(id: number): number { return this.kinds[id]; }
+  kind(id: number): number {
+    return this.kinds[id];
+  }
   /** CPU the event concerns (-1 for machine callbacks). */
-  cpu(id: number): number { return this.cpus[id]; }
+  cpu(id: number): number {
+    return this.cpus[id];
+  }
   /** Kind-specific argument (the line of an IRQ raise, a callback slot). */
-  arg(id: number): number { return this.args[id]; }
+  arg(id: number): number {
+    return this.args[id];
+  }
 
   /** Event x before event y: earlier time, or the same time and pushed first. */
   private less(x: number, y: number): boolean {
-    const tx = this.times[x], ty = this.times[y];
+    const tx = this.times[x],
+      ty = this.times[y];
     return tx < ty || (tx === ty && this.seqs[x] < this.seqs[y]);
   }
 
   /** Put chain head `id` at hole i, moving it up past later parents; returns its position. */
   private siftUp(i: number, id: number): number {
-    const h = this.heap, pos = this.pos;
+    const h = this.heap,
+      pos = this.pos;
     while (i > 0) {
       const p = (i - 1) >> 1;
       if (!this.less(id, h[p])) break;
@@ -206,7 +230,8 @@ export class EventHeap {
 
   /** Put chain head `id` at hole i, moving it down past earlier children; returns its position. */
   private siftDown(i: number, id: number): number {
-    const h = this.heap, pos = this.pos;
+    const h = this.heap,
+      pos = this.pos;
     const n = this.nh;
     for (;;) {
       let c = 2 * i + 1;

@@ -2,7 +2,19 @@ import { SimulationError } from "../errors";
 import { TraceSink, type TraceCpuState } from "../trace/trace-sink";
 import { EarliestEventChooser, type Chooser } from "./chooser";
 import { makeCostModel, type CostModel } from "./cost-model";
-import { Cpu, FRAME_IDLE, FRAME_IRQ, FRAME_SLOTS, FRAME_TASK, F_CODE, F_KIND, F_LINE, F_SAVED_IRQS, F_WAIT, F_WAIT_SINCE } from "./cpu";
+import {
+  Cpu,
+  FRAME_IDLE,
+  FRAME_IRQ,
+  FRAME_SLOTS,
+  FRAME_TASK,
+  F_CODE,
+  F_KIND,
+  F_LINE,
+  F_SAVED_IRQS,
+  F_WAIT,
+  F_WAIT_SINCE,
+} from "./cpu";
 import { CpuMask } from "./cpumask";
 import { EV_CALLBACK, EV_CANCELLED, EV_CPU_RESUME, EV_IRQ_RAISE, EV_WATCHDOG, EventHeap } from "./event-heap";
 import { Prng } from "./prng";
@@ -140,7 +152,8 @@ export class Machine {
     this.pendingFlow = new Float64Array(n * 32);
     this.queuedPrograms = new Array<CpuCode<unknown>[] | undefined>(n);
     for (const cpu of config.offlineAtBoot ?? []) {
-      if (!Number.isInteger(cpu) || cpu <= 0 || cpu >= n) throw new RangeError(`offlineAtBoot: CPU ${cpu} must be in 1..${n - 1} (CPU 0 boots the machine)`);
+      if (!Number.isInteger(cpu) || cpu <= 0 || cpu >= n)
+        throw new RangeError(`offlineAtBoot: CPU ${cpu} must be in 1..${n - 1} (CPU 0 boots the machine)`);
       const c = this.cpus[cpu];
       c.online = false;
       c.bootedOnce = false;
@@ -157,7 +170,10 @@ export class Machine {
   }
 
   /** Install the arch interrupt entry that runs when a CPU takes a line, and the lines' names. */
-  setInterruptHandler(handler: (cpu: number, line: number) => CpuCode<void>, lineName: (line: number) => string): void {
+  setInterruptHandler(
+    handler: (cpu: number, line: number) => CpuCode<void>,
+    lineName: (line: number) => string,
+  ): void {
     this.interruptHandler = handler;
     this.lineNamer = lineName;
   }
@@ -180,7 +196,8 @@ export class Machine {
     const c = this.cpus[cpu];
     if (this.started && !c.dead) {
       const w = c.waiting;
-      if (w !== null && c.frameKind(c.depth - 1) === FRAME_IDLE) this.scheduleResume(c, this.now + this.cost.pollExitNs);
+      if (w !== null && c.frameKind(c.depth - 1) === FRAME_IDLE)
+        this.scheduleResume(c, this.now + this.cost.pollExitNs);
     }
   }
 
@@ -199,7 +216,10 @@ export class Machine {
 
   /** smp_processor_id(): the CPU whose code is running. Throws outside CPU code. */
   smpProcessorId(): number {
-    if (this.current < 0) throw new SimulationError("smpProcessorId() called outside code running on a simulated CPU: run it inside a program passed to spawn()");
+    if (this.current < 0)
+      throw new SimulationError(
+        "smpProcessorId() called outside code running on a simulated CPU: run it inside a program passed to spawn()",
+      );
     return this.current;
   }
 
@@ -253,14 +273,22 @@ export class Machine {
    */
   raise(target: number, line: number, delayNs: number): number {
     this.checkCpu(target);
-    if (!(line >= 0 && line < 32 && Number.isInteger(line))) throw new RangeError(`interrupt line must be 0..31, got ${line}`);
+    if (!(line >= 0 && line < 32 && Number.isInteger(line)))
+      throw new RangeError(`interrupt line must be 0..31, got ${line}`);
     const j = this.cost.deliveryJitter;
     const delay = j > 0 ? delayNs * (1 + j * (this.random.next() * 2 - 1)) : delayNs;
     const id = this.push(this.now + Math.max(0, Math.round(delay)), EV_IRQ_RAISE, target, line);
     const flow = this.heap.seq(id) + 1;
     if (this.trace.enabled) {
       const src = this.current >= 0 ? this.cpus[this.current] : null;
-      this.trace.emit(this.now, src ? src.id : target, src ?? IDLE_STATE, "ipi_raise", { target_cpus: target, reason: this.lineNamer(line) }, flow);
+      this.trace.emit(
+        this.now,
+        src ? src.id : target,
+        src ?? IDLE_STATE,
+        "ipi_raise",
+        { target_cpus: target, reason: this.lineNamer(line) },
+        flow,
+      );
     }
     return flow;
   }
@@ -297,7 +325,8 @@ export class Machine {
 
   private wakeCpu(cpu: number): void {
     const c = this.cpus[cpu];
-    if (c.resumeEvent < 0 && c.waiting !== null && !c.dead) this.scheduleResume(c, this.now + this.cost.spinWakeNs);
+    if (c.resumeEvent < 0 && c.waiting !== null && !c.dead)
+      this.scheduleResume(c, this.now + this.cost.spinWakeNs);
   }
 
   /** Record a problem found during the run (the CLI exits 1 when there is any). */
@@ -366,7 +395,11 @@ export class Machine {
         this.fastForwardSteps = 0;
       }
       if (events >= maxEvents) {
-        this.reportProblem({ kind: "step-limit", time: this.now, message: `step limit of ${maxEvents} events reached with ${this.programsRunning} program(s) unfinished: livelock or a run too long for the limit` });
+        this.reportProblem({
+          kind: "step-limit",
+          time: this.now,
+          message: `step limit of ${maxEvents} events reached with ${this.programsRunning} program(s) unfinished: livelock or a run too long for the limit`,
+        });
         return this.outcome("step-limit", events, problemsBefore);
       }
       let id: number;
@@ -376,7 +409,8 @@ export class Machine {
         this.purgeCancelled();
         if (heap.size === 0) continue;
         const i = this.chooser.pickEvent(heap);
-        if (!(i >= 0 && i < heap.size)) throw new SimulationError(`chooser ${this.chooser.name} picked event ${i} of ${heap.size}`);
+        if (!(i >= 0 && i < heap.size))
+          throw new SimulationError(`chooser ${this.chooser.name} picked event ${i} of ${heap.size}`);
         id = heap.removeAt(i);
       }
       const kind = heap.kind(id);
@@ -416,7 +450,12 @@ export class Machine {
     return this.outcome("completed", events, problemsBefore);
   }
 
-  private outcome(status: RunStatus, events: number, problemsBefore: number, deadlock?: DeadlockReport): RunOutcome {
+  private outcome(
+    status: RunStatus,
+    events: number,
+    problemsBefore: number,
+    deadlock?: DeadlockReport,
+  ): RunOutcome {
     return { status, timeNs: this.now, events, deadlock, problems: this.problems.slice(problemsBefore) };
   }
 
@@ -460,7 +499,11 @@ export class Machine {
     this.pendingFlow[(c.id << 5) | line] = flow;
     if (c.dead || c.resumeEvent >= 0 || c.irqsDisabled) return;
     const w = c.waiting;
-    if (w !== null) this.scheduleResume(c, this.now + (w.wakesOnInterrupt ? (c.polling ? this.cost.pollExitNs : this.cost.haltExitNs) : 0));
+    if (w !== null)
+      this.scheduleResume(
+        c,
+        this.now + (w.wakesOnInterrupt ? (c.polling ? this.cost.pollExitNs : this.cost.haltExitNs) : 0),
+      );
   }
 
   private fireWatchdog(c: Cpu): void {
@@ -486,7 +529,8 @@ export class Machine {
   }
 
   private checkCpu(cpu: number): void {
-    if (!(Number.isInteger(cpu) && cpu >= 0 && cpu < this.nrCpus)) throw new RangeError(`CPU ${cpu} does not exist (0..${this.nrCpus - 1})`);
+    if (!(Number.isInteger(cpu) && cpu >= 0 && cpu < this.nrCpus))
+      throw new RangeError(`CPU ${cpu} does not exist (0..${this.nrCpus - 1})`);
   }
 
   // ---------------------------------------------------------------- stepping a CPU
@@ -554,7 +598,8 @@ export class Machine {
         if (!v.blocked(c.id)) continue;
         st[tb + F_WAIT] = v;
         st[tb + F_WAIT_SINCE] = this.now;
-        if (this.trace.enabled && v.isCsdWait) this.emit(c, "smpcall_csd_wait_begin", { waits_for: v.describe(), holder: v.holderCpu() });
+        if (this.trace.enabled && v.isCsdWait)
+          this.emit(c, "smpcall_csd_wait_begin", { waits_for: v.describe(), holder: v.holderCpu() });
       }
     } finally {
       this.current = prev;
@@ -601,7 +646,8 @@ export class Machine {
     c.stack[b + F_WAIT] = null;
     if (!w.wakesOnInterrupt) {
       c.spinNs += this.now - since;
-      if (this.trace.enabled && w.isCsdWait) this.emit(c, "smpcall_csd_wait_end", { waits_for: w.describe(), waited_ns: this.now - since });
+      if (this.trace.enabled && w.isCsdWait)
+        this.emit(c, "smpcall_csd_wait_end", { waits_for: w.describe(), waited_ns: this.now - since });
     }
     if (satisfied) this.stalled = false;
   }
@@ -647,12 +693,16 @@ export class Machine {
     const w = c.stack[top * FRAME_SLOTS + F_WAIT] as Wait | null;
     const cost = this.cost.irqEntryNs;
     if (w !== null && w.wakesOnInterrupt) this.endWait(c, top, true);
-    if (this.interruptHandler === null) throw new SimulationError(`CPU ${c.id} took interrupt line ${line} but no arch interrupt handler is installed`);
+    if (this.interruptHandler === null)
+      throw new SimulationError(
+        `CPU ${c.id} took interrupt line ${line} but no arch interrupt handler is installed`,
+      );
     this.pushFrame(c, this.interruptHandler(c.id, line), FRAME_IRQ, line);
     c.irqsDisabled = true;
     c.hardirqDepth++;
     c.irqsTaken++;
-    if (this.trace.enabled) this.emit(c, "ipi_entry", { reason: this.lineNamer(line) }, this.pendingFlow[(c.id << 5) | line]);
+    if (this.trace.enabled)
+      this.emit(c, "ipi_entry", { reason: this.lineNamer(line) }, this.pendingFlow[(c.id << 5) | line]);
     c.busyNs += cost;
     return cost;
   }
@@ -675,11 +725,27 @@ export class Machine {
       }
     }
     const cycle = findWaitCycle(blocked);
-    const lines = blocked.map((b) => `  CPU ${b.cpu} (irqs ${b.irqsDisabled ? "off" : "on"}${b.hardirq > 0 ? ", in hard IRQ" : ""}) spins on ${b.waitsFor}${b.holder >= 0 ? ` -> needs CPU ${b.holder}` : ""}, for ${b.waitedNs} ns${b.pending ? `, pending: ${b.pending}` : ""}`);
-    const cycleText = cycle ? `wait-for cycle: ${[...cycle, cycle[0]].map((x) => `CPU ${x}`).join(" -> ")}` : "no wait-for cycle (a CPU waits on one that will never act: lost interrupt or unfinished work)";
+    const lines = blocked.map(
+      (b) =>
+        `  CPU ${b.cpu} (irqs ${b.irqsDisabled ? "off" : "on"}${b.hardirq > 0 ? ", in hard IRQ" : ""}) spins on ${b.waitsFor}${b.holder >= 0 ? ` -> needs CPU ${b.holder}` : ""}, for ${b.waitedNs} ns${b.pending ? `, pending: ${b.pending}` : ""}`,
+    );
+    const cycleText = cycle
+      ? `wait-for cycle: ${[...cycle, cycle[0]].map((x) => `CPU ${x}`).join(" -> ")}`
+      : "no wait-for cycle (a CPU waits on one that will never act: lost interrupt or unfinished work)";
     const message = `deadlock: no CPU can make progress since t=${this.stallTime} ns; ${cycleText}\n${lines.join("\n")}`;
-    const report: DeadlockReport = { stalledAt: this.stallTime, detectedAt: this.now, cpus: blocked, cycle, message };
-    this.reportProblem({ kind: "deadlock", time: this.stallTime, message, cpu: cycle ? cycle[0] : blocked[0]?.cpu });
+    const report: DeadlockReport = {
+      stalledAt: this.stallTime,
+      detectedAt: this.now,
+      cpus: blocked,
+      cycle,
+      message,
+    };
+    this.reportProblem({
+      kind: "deadlock",
+      time: this.stallTime,
+      message,
+      cpu: cycle ? cycle[0] : blocked[0]?.cpu,
+    });
     return this.outcome("deadlock", events, problemsBefore, report);
   }
 }
@@ -689,7 +755,15 @@ const IDLE_STATE: TraceCpuState = { irqsDisabled: false, hardirqDepth: 0, idle: 
 function describeBlocked(c: Cpu, w: Wait, waitedNs: number, lineName: (l: number) => string): BlockedCpu {
   const pending: string[] = [];
   for (let l = 0; l < 32; l++) if ((c.pendingLines & (1 << l)) !== 0) pending.push(lineName(l));
-  return { cpu: c.id, waitsFor: w.describe(), holder: w.holderCpu(), irqsDisabled: c.irqsDisabled, hardirq: c.hardirqDepth, waitedNs, pending: pending.join(", ") };
+  return {
+    cpu: c.id,
+    waitsFor: w.describe(),
+    holder: w.holderCpu(),
+    irqsDisabled: c.irqsDisabled,
+    hardirq: c.hardirqDepth,
+    waitedNs,
+    pending: pending.join(", "),
+  };
 }
 
 /** Without a kernel: an idle loop that halts until it has a program to run. */
@@ -704,7 +778,10 @@ function defaultIdleTask(machine: Machine): (cpu: number) => CpuCode<void> {
 export class HaltWaitBase implements Wait {
   readonly wakesOnInterrupt = true;
   readonly isCsdWait = false;
-  constructor(protected readonly machine: Machine, protected readonly cpu: number) {}
+  constructor(
+    protected readonly machine: Machine,
+    protected readonly cpu: number,
+  ) {}
   blocked(): boolean {
     return !this.machine.hasQueuedProgram(this.cpu);
   }

@@ -66,7 +66,11 @@ export abstract class WaitChannel implements Wait {
 
 /** A condition given as a function, for scenario code: `yield waitUntil(() => flag, "flag")`. */
 export class PredicateWait extends WaitChannel {
-  constructor(private readonly done: () => boolean, private readonly what: string, private readonly holder = -1) {
+  constructor(
+    private readonly done: () => boolean,
+    private readonly what: string,
+    private readonly holder = -1,
+  ) {
     super();
   }
   blocked(): boolean {

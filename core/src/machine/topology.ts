@@ -18,31 +18,55 @@ export class Topology {
   readonly coresPerPackage: number;
   readonly packagesPerNode: number;
 
-  constructor(readonly nrCpus: number, options: TopologyOptions = {}) {
+  constructor(
+    readonly nrCpus: number,
+    options: TopologyOptions = {},
+  ) {
     this.threadsPerCore = options.threadsPerCore ?? (nrCpus % 2 === 0 ? 2 : 1);
     this.coresPerPackage = options.coresPerPackage ?? 16;
     this.packagesPerNode = options.packagesPerNode ?? 1;
-    for (const [k, v] of Object.entries({ threadsPerCore: this.threadsPerCore, coresPerPackage: this.coresPerPackage, packagesPerNode: this.packagesPerNode })) {
-      if (!Number.isInteger(v) || v < 1) throw new RangeError(`topology ${k} must be a positive integer, got ${v}`);
+    for (const [k, v] of Object.entries({
+      threadsPerCore: this.threadsPerCore,
+      coresPerPackage: this.coresPerPackage,
+      packagesPerNode: this.packagesPerNode,
+    })) {
+      if (!Number.isInteger(v) || v < 1)
+        throw new RangeError(`topology ${k} must be a positive integer, got ${v}`);
     }
   }
 
   /** Core index of a CPU. */
-  coreOf(cpu: number): number { return Math.floor(cpu / this.threadsPerCore); }
+  coreOf(cpu: number): number {
+    return Math.floor(cpu / this.threadsPerCore);
+  }
   /** SMT thread index of a CPU within its core. */
-  threadOf(cpu: number): number { return cpu % this.threadsPerCore; }
+  threadOf(cpu: number): number {
+    return cpu % this.threadsPerCore;
+  }
   /** Package (socket) of a CPU. */
-  packageOf(cpu: number): number { return Math.floor(this.coreOf(cpu) / this.coresPerPackage); }
+  packageOf(cpu: number): number {
+    return Math.floor(this.coreOf(cpu) / this.coresPerPackage);
+  }
   /** NUMA node of a CPU. */
-  nodeOf(cpu: number): number { return Math.floor(this.packageOf(cpu) / this.packagesPerNode); }
+  nodeOf(cpu: number): number {
+    return Math.floor(this.packageOf(cpu) / this.packagesPerNode);
+  }
   /** Are two CPUs SMT siblings (same core)? */
-  sameCore(a: number, b: number): boolean { return this.coreOf(a) === this.coreOf(b); }
+  sameCore(a: number, b: number): boolean {
+    return this.coreOf(a) === this.coreOf(b);
+  }
   /** Same package? */
-  samePackage(a: number, b: number): boolean { return this.packageOf(a) === this.packageOf(b); }
+  samePackage(a: number, b: number): boolean {
+    return this.packageOf(a) === this.packageOf(b);
+  }
   /** Same NUMA node? */
-  sameNode(a: number, b: number): boolean { return this.nodeOf(a) === this.nodeOf(b); }
+  sameNode(a: number, b: number): boolean {
+    return this.nodeOf(a) === this.nodeOf(b);
+  }
   /** Number of NUMA nodes. */
-  get nrNodes(): number { return this.nodeOf(this.nrCpus - 1) + 1; }
+  get nrNodes(): number {
+    return this.nodeOf(this.nrCpus - 1) + 1;
+  }
 
   /** One-line description, e.g. `64 CPUs: 2 packages x 16 cores x 2 threads, 1 node(s)`. */
   describe(): string {

@@ -54,7 +54,11 @@ export interface RunReport {
 }
 
 /** Collect a report from a system after a run. */
-export function buildRunReport(system: SmpSystem, outcome: RunOutcome, meta: { workload: string; ops: number; idle?: string }): RunReport {
+export function buildRunReport(
+  system: SmpSystem,
+  outcome: RunOutcome,
+  meta: { workload: string; ops: number; idle?: string },
+): RunReport {
   const m = system.machine;
   const st = system.kernel.stats;
   const perCpu: CpuReportRow[] = m.cpus.map((c) => ({
@@ -69,7 +73,16 @@ export function buildRunReport(system: SmpSystem, outcome: RunOutcome, meta: { w
   }));
   const lat = st.latency;
   return {
-    config: { arch: system.descriptor.name, archOptions: { ...system.archOptions }, cpus: m.nrCpus, seed: m.seed, workload: meta.workload, ops: meta.ops, idle: meta.idle ?? "halt", topology: m.topology.describe() },
+    config: {
+      arch: system.descriptor.name,
+      archOptions: { ...system.archOptions },
+      cpus: m.nrCpus,
+      seed: m.seed,
+      workload: meta.workload,
+      ops: meta.ops,
+      idle: meta.idle ?? "halt",
+      topology: m.topology.describe(),
+    },
     outcome: { status: outcome.status, simTimeNs: Math.round(outcome.timeNs), events: m.eventsDispatched },
     counts: {
       callsIssued: st.callsIssued,
@@ -86,7 +99,13 @@ export function buildRunReport(system: SmpSystem, outcome: RunOutcome, meta: { w
       enxio: st.enxio,
       ebusy: st.ebusy,
     },
-    latencyNs: { samples: lat.count, p50: lat.percentile(50), p99: lat.percentile(99), max: lat.percentile(100), mean: Math.round(lat.mean()) },
+    latencyNs: {
+      samples: lat.count,
+      p50: lat.percentile(50),
+      p99: lat.percentile(99),
+      max: lat.percentile(100),
+      mean: Math.round(lat.mean()),
+    },
     perCpu,
     arch: system.arch.statistics(),
     warnings: system.kernel.warnings.records.map((w) => ({ ...w })),
@@ -107,10 +126,16 @@ export function formatRunReport(r: RunReport, options: { maxCpuRows?: number } =
   const maxRows = options.maxCpuRows ?? 16;
   const L: string[] = [];
   const c = r.counts;
-  const opts = Object.entries(r.config.archOptions).map(([k, v]) => `${k}=${v}`).join(" ");
-  L.push(`smpcall run: workload ${r.config.workload} (${num(r.config.ops)} ops), arch ${r.config.arch}${opts ? ` [${opts}]` : ""}, ${r.config.cpus} CPUs, seed ${r.config.seed}, idle ${r.config.idle}`);
+  const opts = Object.entries(r.config.archOptions)
+    .map(([k, v]) => `${k}=${v}`)
+    .join(" ");
+  L.push(
+    `smpcall run: workload ${r.config.workload} (${num(r.config.ops)} ops), arch ${r.config.arch}${opts ? ` [${opts}]` : ""}, ${r.config.cpus} CPUs, seed ${r.config.seed}, idle ${r.config.idle}`,
+  );
   L.push(`  ${r.config.topology}`);
-  L.push(`  status: ${r.outcome.status} at ${(r.outcome.simTimeNs / 1e6).toFixed(6)} ms simulated, ${num(r.outcome.events)} events`);
+  L.push(
+    `  status: ${r.outcome.status} at ${(r.outcome.simTimeNs / 1e6).toFixed(6)} ms simulated, ${num(r.outcome.events)} events`,
+  );
   L.push("");
   L.push("Cross-calls");
   const row = (k: string, v: string) => L.push(`  ${k.padEnd(26)}${v}`);
@@ -124,21 +149,32 @@ export function formatRunReport(r: RunReport, options: { maxCpuRows?: number } =
   row("-ENXIO / -EBUSY", `${num(c.enxio)} / ${num(c.ebusy)}`);
   L.push("");
   L.push("Latency, queue to callback entry (simulated ns)");
-  L.push(`  p50 ${num(r.latencyNs.p50)}   p99 ${num(r.latencyNs.p99)}   max ${num(r.latencyNs.max)}   mean ${num(r.latencyNs.mean)}   (${num(r.latencyNs.samples)} remote callbacks)`);
+  L.push(
+    `  p50 ${num(r.latencyNs.p50)}   p99 ${num(r.latencyNs.p99)}   max ${num(r.latencyNs.max)}   mean ${num(r.latencyNs.mean)}   (${num(r.latencyNs.samples)} remote callbacks)`,
+  );
   L.push("");
   L.push("Per CPU");
   const head = `  ${"CPU".padStart(5)} ${"online".padStart(6)} ${"callbacks".padStart(10)} ${"irqs".padStart(8)} ${"IPIs sent".padStart(10)} ${"merged".padStart(7)} ${"busy ns".padStart(12)} ${"spin ns".padStart(12)}`;
-  const line = (x: CpuReportRow) => `  ${String(x.cpu).padStart(5)} ${(x.online ? "yes" : "no").padStart(6)} ${num(x.callbacks).padStart(10)} ${num(x.irqs).padStart(8)} ${num(x.ipisSent).padStart(10)} ${num(x.raisesMerged).padStart(7)} ${num(x.busyNs).padStart(12)} ${num(x.spinNs).padStart(12)}`;
+  const line = (x: CpuReportRow) =>
+    `  ${String(x.cpu).padStart(5)} ${(x.online ? "yes" : "no").padStart(6)} ${num(x.callbacks).padStart(10)} ${num(x.irqs).padStart(8)} ${num(x.ipisSent).padStart(10)} ${num(x.raisesMerged).padStart(7)} ${num(x.busyNs).padStart(12)} ${num(x.spinNs).padStart(12)}`;
   L.push(head);
   if (r.perCpu.length <= maxRows) {
     for (const x of r.perCpu) L.push(line(x));
   } else {
     const busiest = [...r.perCpu].sort((a, b) => b.callbacks - a.callbacks || a.cpu - b.cpu).slice(0, 8);
     for (const x of busiest) L.push(line(x));
-    L.push(`  ... ${r.perCpu.length - busiest.length} more CPUs (busiest 8 by callbacks shown; --json has all)`);
-    for (const [label, key] of [["callbacks", "callbacks"], ["irqs", "irqs"], ["spin ns", "spinNs"]] as const) {
+    L.push(
+      `  ... ${r.perCpu.length - busiest.length} more CPUs (busiest 8 by callbacks shown; --json has all)`,
+    );
+    for (const [label, key] of [
+      ["callbacks", "callbacks"],
+      ["irqs", "irqs"],
+      ["spin ns", "spinNs"],
+    ] as const) {
       const vals = r.perCpu.map((x) => x[key]);
-      L.push(`  ${label.padEnd(10)} min ${num(Math.min(...vals))}  median ${num(median(vals))}  max ${num(Math.max(...vals))}`);
+      L.push(
+        `  ${label.padEnd(10)} min ${num(Math.min(...vals))}  median ${num(median(vals))}  max ${num(Math.max(...vals))}`,
+      );
     }
   }
   L.push("");
@@ -148,10 +184,12 @@ export function formatRunReport(r: RunReport, options: { maxCpuRows?: number } =
   L.push("");
   L.push(`Warnings (${r.warnings.length})`);
   if (r.warnings.length === 0) L.push("  none");
-  for (const w of r.warnings) L.push(`  [CPU ${w.cpu} @ ${num(w.time)} ns] ${w.message}${w.count > 1 ? ` (x${w.count})` : ""}`);
+  for (const w of r.warnings)
+    L.push(`  [CPU ${w.cpu} @ ${num(w.time)} ns] ${w.message}${w.count > 1 ? ` (x${w.count})` : ""}`);
   L.push("");
   L.push(`Problems (${r.problems.length})`);
   if (r.problems.length === 0) L.push("  none");
-  for (const p of r.problems) L.push(`  ${p.kind} @ ${num(p.time)} ns: ${p.message.split("\n").join("\n    ")}`);
+  for (const p of r.problems)
+    L.push(`  ${p.kind} @ ${num(p.time)} ns: ${p.message.split("\n").join("\n    ")}`);
   return L.join("\n") + "\n";
 }

@@ -17,7 +17,11 @@ export interface CallbackRun {
  * A callback that appends what it saw (CPU, time, irq state) to `log`; named `name` so traces
  * and reports show it.
  */
-export function callbackRecorder(system: SmpSystem, log: CallbackRun[], name = "recorded_fn"): (info: unknown, cpu: number) => void {
+export function callbackRecorder(
+  system: SmpSystem,
+  log: CallbackRun[],
+  name = "recorded_fn",
+): (info: unknown, cpu: number) => void {
   const fn = (info: unknown, cpu: number): void => {
     const c = system.machine.cpus[cpu];
     log.push({ info, cpu, time: system.machine.now, irqsDisabled: c.irqsDisabled, hardirq: c.hardirqDepth });

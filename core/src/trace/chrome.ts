@@ -42,15 +42,43 @@ const us = (ns: number): number => ns / 1000;
  */
 export function toChromeTrace(records: readonly TraceRecord[], meta: ChromeTraceMeta): ChromeTrace {
   const ev: ChromeTraceEvent[] = [];
-  ev.push({ name: "process_name", ph: "M", ts: 0, pid: PID, tid: 0, args: { name: `smpcall ${meta.arch ?? ""} (${meta.cpus} CPUs)`.replace("  ", " ") } });
+  ev.push({
+    name: "process_name",
+    ph: "M",
+    ts: 0,
+    pid: PID,
+    tid: 0,
+    args: { name: `smpcall ${meta.arch ?? ""} (${meta.cpus} CPUs)`.replace("  ", " ") },
+  });
   const seen = new Set<number>();
   const track = (cpu: number): number => {
     if (!seen.has(cpu)) {
       seen.add(cpu);
       ev.push({ name: "thread_name", ph: "M", ts: 0, pid: PID, tid: cpu * 2, args: { name: `CPU ${cpu}` } });
-      ev.push({ name: "thread_sort_index", ph: "M", ts: 0, pid: PID, tid: cpu * 2, args: { sort_index: cpu * 2 } });
-      ev.push({ name: "thread_name", ph: "M", ts: 0, pid: PID, tid: cpu * 2 + 1, args: { name: `CPU ${cpu} irqs-off` } });
-      ev.push({ name: "thread_sort_index", ph: "M", ts: 0, pid: PID, tid: cpu * 2 + 1, args: { sort_index: cpu * 2 + 1 } });
+      ev.push({
+        name: "thread_sort_index",
+        ph: "M",
+        ts: 0,
+        pid: PID,
+        tid: cpu * 2,
+        args: { sort_index: cpu * 2 },
+      });
+      ev.push({
+        name: "thread_name",
+        ph: "M",
+        ts: 0,
+        pid: PID,
+        tid: cpu * 2 + 1,
+        args: { name: `CPU ${cpu} irqs-off` },
+      });
+      ev.push({
+        name: "thread_sort_index",
+        ph: "M",
+        ts: 0,
+        pid: PID,
+        tid: cpu * 2 + 1,
+        args: { sort_index: cpu * 2 + 1 },
+      });
     }
     return cpu * 2;
   };
@@ -73,13 +101,37 @@ export function toChromeTrace(records: readonly TraceRecord[], meta: ChromeTrace
         ev.push({ name: String(r.fields.func), cat: "callback", ph: "E", ts, pid: PID, tid });
         break;
       case "smpcall_csd_wait_begin":
-        ev.push({ name: `spin ${String(r.fields.waits_for).split(" ")[0]}`, cat: "spin", ph: "B", ts, pid: PID, tid, args });
+        ev.push({
+          name: `spin ${String(r.fields.waits_for).split(" ")[0]}`,
+          cat: "spin",
+          ph: "B",
+          ts,
+          pid: PID,
+          tid,
+          args,
+        });
         break;
       case "smpcall_csd_wait_end":
-        ev.push({ name: `spin ${String(r.fields.waits_for).split(" ")[0]}`, cat: "spin", ph: "E", ts, pid: PID, tid });
+        ev.push({
+          name: `spin ${String(r.fields.waits_for).split(" ")[0]}`,
+          cat: "spin",
+          ph: "E",
+          ts,
+          pid: PID,
+          tid,
+        });
         break;
       case "ipi_raise":
-        ev.push({ name: `ipi_raise -> CPU ${r.fields.target_cpus}`, cat: "ipi", ph: "X", dur: 0.001, ts, pid: PID, tid, args });
+        ev.push({
+          name: `ipi_raise -> CPU ${r.fields.target_cpus}`,
+          cat: "ipi",
+          ph: "X",
+          dur: 0.001,
+          ts,
+          pid: PID,
+          tid,
+          args,
+        });
         if (r.flow > 0) ev.push({ name: "ipi", cat: "ipi", ph: "s", id: r.flow, ts, pid: PID, tid });
         break;
       case "irq_disable":
@@ -89,7 +141,16 @@ export function toChromeTrace(records: readonly TraceRecord[], meta: ChromeTrace
         ev.push({ name: "irqs off", cat: "irqs", ph: "E", ts, pid: PID, tid: tid + 1 });
         break;
       default:
-        ev.push({ name: r.name, cat: "tracepoint", ph: "i", s: "t", ts, pid: PID, tid, args: { ...args, text: formatTraceFields(r) } });
+        ev.push({
+          name: r.name,
+          cat: "tracepoint",
+          ph: "i",
+          s: "t",
+          ts,
+          pid: PID,
+          tid,
+          args: { ...args, text: formatTraceFields(r) },
+        });
     }
   }
   return { traceEvents: ev, displayTimeUnit: "ns", metadata: { ...meta } };

@@ -34,7 +34,9 @@ export function formatTraceFields(r: TraceRecord): string {
     case "ipi_exit":
       return `(${f.reason})`;
     default:
-      return Object.entries(f).map(([k, v]) => `${k}=${v}`).join(" ");
+      return Object.entries(f)
+        .map(([k, v]) => `${k}=${v}`)
+        .join(" ");
   }
 }
 
@@ -46,7 +48,9 @@ export function toFtraceText(records: readonly TraceRecord[], meta: FtraceMeta):
   const out: string[] = [];
   out.push("# tracer: nop");
   out.push("#");
-  out.push(`# smpcall: ${meta.cpus} CPUs${meta.arch ? `, arch ${meta.arch}` : ""}${meta.seed !== undefined ? `, seed ${meta.seed}` : ""}`);
+  out.push(
+    `# smpcall: ${meta.cpus} CPUs${meta.arch ? `, arch ${meta.arch}` : ""}${meta.seed !== undefined ? `, seed ${meta.seed}` : ""}`,
+  );
   out.push(`# entries-in-buffer/entries-written: ${records.length}/${records.length}   #P:${meta.cpus}`);
   out.push("#");
   out.push("#                                _-----=> irqs-off/BH-disabled");
@@ -58,7 +62,9 @@ export function toFtraceText(records: readonly TraceRecord[], meta: FtraceMeta):
   out.push("#           TASK-PID     CPU#  |||||  TIMESTAMP  FUNCTION");
   out.push("#              | |         |   |||||     |         |");
   for (const r of records) {
-    out.push(`${task(r).padStart(22)} [${String(r.cpu).padStart(3, "0")}] ${flags(r)} ${seconds(r.ts).padStart(12)}: ${r.name}: ${formatTraceFields(r)}`);
+    out.push(
+      `${task(r).padStart(22)} [${String(r.cpu).padStart(3, "0")}] ${flags(r)} ${seconds(r.ts).padStart(12)}: ${r.name}: ${formatTraceFields(r)}`,
+    );
   }
   return out.join("\n") + "\n";
 }

@@ -50,13 +50,29 @@ export class TraceSink {
   }
 
   /** Record a tracepoint hit. Callers check `enabled` first on hot paths. */
-  emit(ts: number, cpu: number, state: TraceCpuState, name: string, fields: Record<string, TraceFieldValue>, flow = 0): void {
+  emit(
+    ts: number,
+    cpu: number,
+    state: TraceCpuState,
+    name: string,
+    fields: Record<string, TraceFieldValue>,
+    flow = 0,
+  ): void {
     if (!this.enabled) return;
     if (this.records.length >= this.limit) {
       this.dropped++;
       return;
     }
-    this.records.push({ ts, cpu, name, fields, irqsOff: state.irqsDisabled, hardirq: state.hardirqDepth, idle: state.idle, flow });
+    this.records.push({
+      ts,
+      cpu,
+      name,
+      fields,
+      irqsOff: state.irqsDisabled,
+      hardirq: state.hardirqDepth,
+      idle: state.idle,
+      flow,
+    });
   }
 
   /** Records with a given name. */

@@ -31,10 +31,15 @@ export interface WorkloadRunResult {
 export function runWorkload(config: WorkloadRunConfig): WorkloadRunResult {
   const workload = getWorkload(config.workload ?? "mixed");
   const ops = config.ops ?? workload.defaultOps(config.cpus);
-  if (!Number.isInteger(ops) || ops < 1 || ops > MAX_OPS) throw new UsageError(`bad --ops ${ops}: expected an integer 1..${MAX_OPS}`);
+  if (!Number.isInteger(ops) || ops < 1 || ops > MAX_OPS)
+    throw new UsageError(`bad --ops ${ops}: expected an integer 1..${MAX_OPS}`);
   const system = createSmpSystem(config);
   workload.install({ system, ops, rng: new Prng(system.machine.seed).fork(`workload:${workload.name}`) });
   const outcome = system.run({ maxEvents: config.maxEvents, onProgress: config.onProgress });
-  const report = buildRunReport(system, outcome, { workload: workload.name, ops, idle: config.idle ?? "halt" });
+  const report = buildRunReport(system, outcome, {
+    workload: workload.name,
+    ops,
+    idle: config.idle ?? "halt",
+  });
   return { system, outcome, report };
 }

@@ -16,13 +16,16 @@ export const singleStormWorkload: Workload = {
       const share = opsShare(cpu, m.nrCpus, ctx.ops);
       if (share === 0 || !m.cpus[cpu].online) continue;
       const rng = ctx.rng.fork(`cpu${cpu}`);
-      m.spawn(cpu, (function* () {
-        for (let i = 0; i < share; i++) {
-          yield 100 + rng.int(400);
-          const target = randomOtherCpu(ctx, rng, cpu);
-          if (target >= 0) yield* k.smpCallFunctionSingle(target, storm_fn, null, false);
-        }
-      })());
+      m.spawn(
+        cpu,
+        (function* () {
+          for (let i = 0; i < share; i++) {
+            yield 100 + rng.int(400);
+            const target = randomOtherCpu(ctx, rng, cpu);
+            if (target >= 0) yield* k.smpCallFunctionSingle(target, storm_fn, null, false);
+          }
+        })(),
+      );
     }
   },
 };

@@ -39,19 +39,22 @@ export const tlbShootdownWorkload: Workload = {
       if (share === 0 || !m.cpus[cpu].online) continue;
       const mm = mmMask[cpu % nrMms];
       const own = ctx.rng.fork(`cpu${cpu}`);
-      m.spawn(cpu, (function* () {
-        for (let i = 0; i < share; i++) {
-          yield 300 + own.int(1500);
-          // Tasks of this mm migrate: one CPU joins the mask, one leaves (never the flusher).
-          mm.set(rng.int(n));
-          const leave = rng.int(n);
-          if (leave !== cpu) mm.clear(leave);
-          mm.set(cpu);
-          info.lazy[rng.int(n)] ^= 1;
-          info.lazy[cpu] = 0;
-          yield* k.onEachCpuCondMask(tlb_is_not_lazy, flush_tlb_func, info, true, mm);
-        }
-      })());
+      m.spawn(
+        cpu,
+        (function* () {
+          for (let i = 0; i < share; i++) {
+            yield 300 + own.int(1500);
+            // Tasks of this mm migrate: one CPU joins the mask, one leaves (never the flusher).
+            mm.set(rng.int(n));
+            const leave = rng.int(n);
+            if (leave !== cpu) mm.clear(leave);
+            mm.set(cpu);
+            info.lazy[rng.int(n)] ^= 1;
+            info.lazy[cpu] = 0;
+            yield* k.onEachCpuCondMask(tlb_is_not_lazy, flush_tlb_func, info, true, mm);
+          }
+        })(),
+      );
     }
   },
 };

@@ -31,19 +31,27 @@ export function opsShare(cpu: number, n: number, ops: number): number {
  * Spawn `perOp(k)` `opsShare` times on each of the first `senders` CPUs (default all) that has a
  * share, with random think time between ops.
  */
-export function spreadOps(ctx: WorkloadContext, thinkNs: [number, number], perOp: (cpu: number, k: number) => CpuCode<unknown>, senders?: number): void {
+export function spreadOps(
+  ctx: WorkloadContext,
+  thinkNs: [number, number],
+  perOp: (cpu: number, k: number) => CpuCode<unknown>,
+  senders?: number,
+): void {
   const m = ctx.system.machine;
   const n = Math.min(m.nrCpus, senders ?? m.nrCpus);
   for (let cpu = 0; cpu < n; cpu++) {
     const share = opsShare(cpu, n, ctx.ops);
     if (share === 0 || !m.cpus[cpu].online) continue;
     const rng = ctx.rng.fork(`cpu${cpu}`);
-    m.spawn(cpu, (function* () {
-      for (let k = 0; k < share; k++) {
-        yield thinkNs[0] + rng.int(thinkNs[1] - thinkNs[0] + 1);
-        yield* perOp(cpu, k);
-      }
-    })());
+    m.spawn(
+      cpu,
+      (function* () {
+        for (let k = 0; k < share; k++) {
+          yield thinkNs[0] + rng.int(thinkNs[1] - thinkNs[0] + 1);
+          yield* perOp(cpu, k);
+        }
+      })(),
+    );
   }
 }
 

@@ -1,6 +1,12 @@
 import {
-  UsageError, chooseArchSpec, loadArch, parseArchOptionPairs, MAX_CPUS, MIN_CPUS,
-  type ArchDescriptor, type RawArchOptions,
+  UsageError,
+  chooseArchSpec,
+  loadArch,
+  parseArchOptionPairs,
+  MAX_CPUS,
+  MIN_CPUS,
+  type ArchDescriptor,
+  type RawArchOptions,
 } from "@smpcall/core";
 import type { CliIo } from "./io";
 

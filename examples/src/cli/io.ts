@@ -35,7 +35,10 @@ export function processIo(): CliIo & { exitCode: number } {
 }
 
 /** An in-memory io for tests: collects output. */
-export function memoryIo(env: NodeJS.ProcessEnv = {}, cwd = process.cwd()): CliIo & { stdout: string; stderr: string; exitCode: number } {
+export function memoryIo(
+  env: NodeJS.ProcessEnv = {},
+  cwd = process.cwd(),
+): CliIo & { stdout: string; stderr: string; exitCode: number } {
   const io = {
     stdout: "",
     stderr: "",

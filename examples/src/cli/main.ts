@@ -21,7 +21,8 @@ function output(io: CliIo) {
   return {
     writeOut: (s: string) => io.out(s),
     writeErr: (s: string) => io.err(s),
-    outputError: (s: string, write: (s: string) => void) => write(`smpcall: ${s.replace(/^error: /, "").trimEnd()} (see --help)\n`),
+    outputError: (s: string, write: (s: string) => void) =>
+      write(`smpcall: ${s.replace(/^error: /, "").trimEnd()} (see --help)\n`),
   };
 }
 
@@ -29,11 +30,16 @@ function output(io: CliIo) {
 export function buildProgram(io: CliIo): Command {
   const program = new Command("smpcall");
   program
-    .description("Linux kernel/smp.c cross-calls on a deterministic simulated multiprocessor, with pluggable arch IPI backends")
+    .description(
+      "Linux kernel/smp.c cross-calls on a deterministic simulated multiprocessor, with pluggable arch IPI backends",
+    )
     .version(packageVersion())
     .exitOverride()
     .configureOutput(output(io))
-    .addHelpText("after", "\nExit status: 0 ok, 1 a run found a problem, 2 usage error. Every command has --help.");
+    .addHelpText(
+      "after",
+      "\nExit status: 0 ok, 1 a run found a problem, 2 usage error. Every command has --help.",
+    );
   // commands
   registerArchsCommand(program, io);
   registerRunCommand(program, io);
@@ -67,7 +73,12 @@ export async function main(argv: readonly string[], io: CliIo & { exitCode?: num
     return code;
   } catch (e) {
     if (e instanceof CommanderError) {
-      if (e.code === "commander.helpDisplayed" || e.code === "commander.version" || e.code === "commander.help") return 0;
+      if (
+        e.code === "commander.helpDisplayed" ||
+        e.code === "commander.version" ||
+        e.code === "commander.help"
+      )
+        return 0;
       return 2;
     }
     if (e instanceof UsageError) {

@@ -5,13 +5,34 @@ import { SPAN_KINDS, type HtmlReportData, type TimelineModel } from "./timeline-
 export function htmlDataFromChrome(trace: ChromeTrace, title: string): HtmlReportData {
   const meta = trace.metadata as Record<string, unknown>;
   const cpus = Number(meta.cpus);
-  if (!Number.isInteger(cpus) || cpus < 1 || !Array.isArray(trace.traceEvents)) throw new Error("not an smpcall Chrome trace (metadata.cpus and traceEvents expected)");
+  if (!Number.isInteger(cpus) || cpus < 1 || !Array.isArray(trace.traceEvents))
+    throw new Error("not an smpcall Chrome trace (metadata.cpus and traceEvents expected)");
   const deadlock = (meta.deadlock as DeadlockReport | undefined) ?? null;
   const strings: string[] = [];
   const sidx = new Map<string, number>();
   const str = (s: string) => sidx.get(s) ?? (sidx.set(s, strings.length), strings.push(s) - 1);
-  const t: TimelineModel = { cpus, startNs: Infinity, endNs: 0, strings, spans: { lane: [], kind: [], start: [], end: [], label: [] }, arrows: { from: [], to: [], send: [], deliver: [] }, saved: { from: [], to: [], t: [] }, deadlock: deadlock ? { stalledAt: deadlock.stalledAt, cycle: deadlock.cycle ?? [], waits: deadlock.cpus.map((c) => ({ cpu: c.cpu, holder: c.holder, what: c.waitsFor })) } : null };
-  const kindOf: Record<string, number> = { irqs: SPAN_KINDS.indexOf("irqs-off"), irq: SPAN_KINDS.indexOf("irq"), callback: SPAN_KINDS.indexOf("callback"), spin: SPAN_KINDS.indexOf("spin") };
+  const t: TimelineModel = {
+    cpus,
+    startNs: Infinity,
+    endNs: 0,
+    strings,
+    spans: { lane: [], kind: [], start: [], end: [], label: [] },
+    arrows: { from: [], to: [], send: [], deliver: [] },
+    saved: { from: [], to: [], t: [] },
+    deadlock: deadlock
+      ? {
+          stalledAt: deadlock.stalledAt,
+          cycle: deadlock.cycle ?? [],
+          waits: deadlock.cpus.map((c) => ({ cpu: c.cpu, holder: c.holder, what: c.waitsFor })),
+        }
+      : null,
+  };
+  const kindOf: Record<string, number> = {
+    irqs: SPAN_KINDS.indexOf("irqs-off"),
+    irq: SPAN_KINDS.indexOf("irq"),
+    callback: SPAN_KINDS.indexOf("callback"),
+    spin: SPAN_KINDS.indexOf("spin"),
+  };
   const open = new Map<string, { start: number; label: string }[]>();
   const flows = new Map<number, { from: number; t: number }>();
   for (const e of trace.traceEvents) {
@@ -24,11 +45,16 @@ export function htmlDataFromChrome(trace: ChromeTrace, title: string): HtmlRepor
     if ((e.ph === "B" || e.ph === "E") && kind !== undefined) {
       const key = `${cpu}:${kind}`;
       const stack = open.get(key) ?? open.set(key, []).get(key)!;
-      if (e.ph === "B") stack.push({ start: ns, label: e.args?.csd ? `${e.name} (csd ${e.args.csd as string})` : e.name });
+      if (e.ph === "B")
+        stack.push({ start: ns, label: e.args?.csd ? `${e.name} (csd ${e.args.csd as string})` : e.name });
       else {
         const s = stack.pop();
         if (s) {
-          t.spans.lane.push(cpu); t.spans.kind.push(kind); t.spans.start.push(s.start); t.spans.end.push(ns); t.spans.label.push(str(s.label));
+          t.spans.lane.push(cpu);
+          t.spans.kind.push(kind);
+          t.spans.start.push(s.start);
+          t.spans.end.push(ns);
+          t.spans.label.push(str(s.label));
         }
       }
     } else if (e.ph === "s" && e.id !== undefined) {
@@ -36,17 +62,26 @@ export function htmlDataFromChrome(trace: ChromeTrace, title: string): HtmlRepor
     } else if (e.ph === "f" && e.id !== undefined) {
       const s = flows.get(e.id);
       if (s) {
-        t.arrows.from.push(s.from); t.arrows.to.push(cpu); t.arrows.send.push(s.t); t.arrows.deliver.push(ns);
+        t.arrows.from.push(s.from);
+        t.arrows.to.push(cpu);
+        t.arrows.send.push(s.t);
+        t.arrows.deliver.push(ns);
       }
     } else if (e.ph === "i" && e.name === "smpcall_ipi_saved") {
-      t.saved.from.push(cpu); t.saved.to.push(Number(e.args?.cpu)); t.saved.t.push(ns);
+      t.saved.from.push(cpu);
+      t.saved.to.push(Number(e.args?.cpu));
+      t.saved.t.push(ns);
     }
   }
   if (deadlock) t.endNs = Math.max(t.endNs, deadlock.stalledAt);
   for (const [key, stack] of open) {
     const [cpu, kind] = key.split(":").map(Number);
     for (const s of stack) {
-      t.spans.lane.push(cpu); t.spans.kind.push(kind); t.spans.start.push(s.start); t.spans.end.push(t.endNs); t.spans.label.push(str(s.label));
+      t.spans.lane.push(cpu);
+      t.spans.kind.push(kind);
+      t.spans.start.push(s.start);
+      t.spans.end.push(t.endNs);
+      t.spans.label.push(str(s.label));
     }
   }
   if (!Number.isFinite(t.startNs)) t.startNs = 0;

@@ -9,13 +9,37 @@ function esc(s: unknown): string {
 function summary(r: RunReport | null): string {
   if (!r) return "<p>No run report in this trace (only the timeline).</p>";
   const c = r.counts;
-  const opts = Object.entries(r.config.archOptions).map(([k, v]) => `${k}=${v}`).join(" ");
-  const rows = (pairs: [string, unknown][]) => pairs.map(([k, v]) => `<tr><th>${esc(k)}</th><td>${esc(v)}</td></tr>`).join("");
-  const cpuRows = r.perCpu.slice(0, 256).map((x) => `<tr><td>${x.cpu}</td><td>${x.online ? "yes" : "no"}</td><td>${x.callbacks}</td><td>${x.irqs}</td><td>${x.ipisSent}</td><td>${x.raisesMerged}</td><td>${x.busyNs}</td><td>${x.spinNs}</td></tr>`).join("");
+  const opts = Object.entries(r.config.archOptions)
+    .map(([k, v]) => `${k}=${v}`)
+    .join(" ");
+  const rows = (pairs: [string, unknown][]) =>
+    pairs.map(([k, v]) => `<tr><th>${esc(k)}</th><td>${esc(v)}</td></tr>`).join("");
+  const cpuRows = r.perCpu
+    .slice(0, 256)
+    .map(
+      (x) =>
+        `<tr><td>${x.cpu}</td><td>${x.online ? "yes" : "no"}</td><td>${x.callbacks}</td><td>${x.irqs}</td><td>${x.ipisSent}</td><td>${x.raisesMerged}</td><td>${x.busyNs}</td><td>${x.spinNs}</td></tr>`,
+    )
+    .join("");
   const lat = r.latencyNs;
-  const bar = (label: string, v: number) => `<div class="bar"><span>${label}</span><i style="width:${lat.max ? Math.max(1, (v / lat.max) * 300) : 1}px"></i>${v} ns</div>`;
-  return `<h2>Configuration</h2><table>${rows([["arch", `${r.config.arch} ${opts}`], ["CPUs", r.config.cpus], ["topology", r.config.topology], ["seed", r.config.seed], ["workload", `${r.config.workload} (${r.config.ops} ops)`], ["status", `${r.outcome.status} at ${r.outcome.simTimeNs} ns`]])}</table>
-<h2>Counts</h2><table>${rows([["calls issued", c.callsIssued], ["callbacks run", c.callbacksRun], ["IPIs sent", c.ipisSent], ["IPIs saved (queue non-empty)", c.ipisSaved], ["idle-poll wakeups", c.idlePollWakeups], ["interrupts taken", c.interruptsTaken]])}</table>
+  const bar = (label: string, v: number) =>
+    `<div class="bar"><span>${label}</span><i style="width:${lat.max ? Math.max(1, (v / lat.max) * 300) : 1}px"></i>${v} ns</div>`;
+  return `<h2>Configuration</h2><table>${rows([
+    ["arch", `${r.config.arch} ${opts}`],
+    ["CPUs", r.config.cpus],
+    ["topology", r.config.topology],
+    ["seed", r.config.seed],
+    ["workload", `${r.config.workload} (${r.config.ops} ops)`],
+    ["status", `${r.outcome.status} at ${r.outcome.simTimeNs} ns`],
+  ])}</table>
+<h2>Counts</h2><table>${rows([
+    ["calls issued", c.callsIssued],
+    ["callbacks run", c.callbacksRun],
+    ["IPIs sent", c.ipisSent],
+    ["IPIs saved (queue non-empty)", c.ipisSaved],
+    ["idle-poll wakeups", c.idlePollWakeups],
+    ["interrupts taken", c.interruptsTaken],
+  ])}</table>
 <h2>Latency (queue to callback entry)</h2>${bar("p50", lat.p50)}${bar("p99", lat.p99)}${bar("max", lat.max)}
 <h2>Arch statistics</h2><table>${rows(Object.entries(r.arch))}</table>
 <h2>Warnings (${r.warnings.length})</h2><ul>${r.warnings.map((w) => `<li>CPU ${w.cpu} @ ${w.time} ns: ${esc(w.message)} (x${w.count})</li>`).join("") || "<li>none</li>"}</ul>
@@ -28,8 +52,14 @@ function policyChart(data: HtmlReportData): string {
   if (rows.length === 0) return "";
   const maxSer = Math.max(1, ...rows.map((r) => r.serialisedNs));
   const maxIpi = Math.max(1, ...rows.map((r) => r.ipisPerCall));
-  const body = rows.map((r) => `<tr><th>${esc(r.policy)}</th><td class="${r.violation ? "bad" : "ok"}">${esc(r.violation ?? (r.complete ? "none: search complete" : "none found"))}</td><td>${r.schedules}</td>
-<td><div class="bar"><i style="width:${(r.serialisedNs / maxSer) * 200}px"></i>${r.serialisedNs} ns</div></td><td><div class="bar"><i style="width:${(r.ipisPerCall / maxIpi) * 120}px;background:#803cc8"></i>${r.ipisPerCall}</div></td></tr>`).join("");
+  const body = rows
+    .map(
+      (
+        r,
+      ) => `<tr><th>${esc(r.policy)}</th><td class="${r.violation ? "bad" : "ok"}">${esc(r.violation ?? (r.complete ? "none: search complete" : "none found"))}</td><td>${r.schedules}</td>
+<td><div class="bar"><i style="width:${(r.serialisedNs / maxSer) * 200}px"></i>${r.serialisedNs} ns</div></td><td><div class="bar"><i style="width:${(r.ipisPerCall / maxIpi) * 120}px;background:#803cc8"></i>${r.ipisPerCall}</div></td></tr>`,
+    )
+    .join("");
   return `<h2>Policy comparison</h2><table><tr><th>policy</th><th>violation</th><th>schedules</th><th>callers serialised</th><th>IPIs per call</th></tr>${body}</table>`;
 }
 

@@ -19,11 +19,19 @@ export interface TimelineModel {
   spans: { lane: number[]; kind: number[]; start: number[]; end: number[]; label: number[] };
   arrows: { from: number[]; to: number[]; send: number[]; deliver: number[] };
   saved: { from: number[]; to: number[]; t: number[] };
-  deadlock: { stalledAt: number; cycle: number[]; waits: { cpu: number; holder: number; what: string }[] } | null;
+  deadlock: {
+    stalledAt: number;
+    cycle: number[];
+    waits: { cpu: number; holder: number; what: string }[];
+  } | null;
 }
 
 /** Build the model from trace records (in time order), with an optional deadlock to mark. */
-export function buildTimeline(records: readonly TraceRecord[], cpus: number, deadlock?: DeadlockReport | null): TimelineModel {
+export function buildTimeline(
+  records: readonly TraceRecord[],
+  cpus: number,
+  deadlock?: DeadlockReport | null,
+): TimelineModel {
   const strings: string[] = [];
   const index = new Map<string, number>();
   const str = (s: string): number => {
@@ -43,12 +51,19 @@ export function buildTimeline(records: readonly TraceRecord[], cpus: number, dea
     spans: { lane: [], kind: [], start: [], end: [], label: [] },
     arrows: { from: [], to: [], send: [], deliver: [] },
     saved: { from: [], to: [], t: [] },
-    deadlock: deadlock ? { stalledAt: deadlock.stalledAt, cycle: deadlock.cycle ?? [], waits: deadlock.cpus.map((c) => ({ cpu: c.cpu, holder: c.holder, what: c.waitsFor })) } : null,
+    deadlock: deadlock
+      ? {
+          stalledAt: deadlock.stalledAt,
+          cycle: deadlock.cycle ?? [],
+          waits: deadlock.cpus.map((c) => ({ cpu: c.cpu, holder: c.holder, what: c.waitsFor })),
+        }
+      : null,
   };
   if (deadlock) m.endNs = Math.max(m.endNs, deadlock.stalledAt);
   // Open spans per CPU and kind: a stack, as they nest (an irq inside a spin, a callback inside an irq).
   const open: { kind: number; start: number; label: number }[][] = Array.from({ length: cpus }, () => []);
-  const push = (cpu: number, kind: SpanKind, start: number, label: string) => open[cpu].push({ kind: SPAN_KINDS.indexOf(kind), start, label: str(label) });
+  const push = (cpu: number, kind: SpanKind, start: number, label: string) =>
+    open[cpu].push({ kind: SPAN_KINDS.indexOf(kind), start, label: str(label) });
   const close = (cpu: number, kind: SpanKind, end: number) => {
     const k = SPAN_KINDS.indexOf(kind);
     const stack = open[cpu];
@@ -67,15 +82,33 @@ export function buildTimeline(records: readonly TraceRecord[], cpus: number, dea
   for (const r of records) {
     const f = r.fields;
     switch (r.name) {
-      case "irq_disable": push(r.cpu, "irqs-off", r.ts, "interrupts disabled"); break;
-      case "irq_enable": close(r.cpu, "irqs-off", r.ts); break;
-      case "ipi_entry": push(r.cpu, "irq", r.ts, `irq: ${f.reason}`); break;
-      case "ipi_exit": close(r.cpu, "irq", r.ts); break;
-      case "csd_function_entry": push(r.cpu, "callback", r.ts, `${f.func} (csd ${f.csd})`); break;
-      case "csd_function_exit": close(r.cpu, "callback", r.ts); break;
-      case "smpcall_csd_wait_begin": push(r.cpu, "spin", r.ts, `spins on ${f.waits_for}`); break;
-      case "smpcall_csd_wait_end": close(r.cpu, "spin", r.ts); break;
-      case "ipi_raise": if (r.flow > 0) raised.set(r.flow, { from: r.cpu, t: r.ts }); break;
+      case "irq_disable":
+        push(r.cpu, "irqs-off", r.ts, "interrupts disabled");
+        break;
+      case "irq_enable":
+        close(r.cpu, "irqs-off", r.ts);
+        break;
+      case "ipi_entry":
+        push(r.cpu, "irq", r.ts, `irq: ${f.reason}`);
+        break;
+      case "ipi_exit":
+        close(r.cpu, "irq", r.ts);
+        break;
+      case "csd_function_entry":
+        push(r.cpu, "callback", r.ts, `${f.func} (csd ${f.csd})`);
+        break;
+      case "csd_function_exit":
+        close(r.cpu, "callback", r.ts);
+        break;
+      case "smpcall_csd_wait_begin":
+        push(r.cpu, "spin", r.ts, `spins on ${f.waits_for}`);
+        break;
+      case "smpcall_csd_wait_end":
+        close(r.cpu, "spin", r.ts);
+        break;
+      case "ipi_raise":
+        if (r.flow > 0) raised.set(r.flow, { from: r.cpu, t: r.ts });
+        break;
       case "smpcall_ipi_saved":
         m.saved.from.push(r.cpu);
         m.saved.to.push(Number(f.cpu));

@@ -6,13 +6,21 @@ import { expectThat, type ConformanceCheck } from "../types";
 /** A single IPI reaches exactly its target. */
 export const singleIpiCheck: ConformanceCheck = {
   name: "single-ipi-exact-target",
-  description: "smp_call_function_single: the target takes exactly one IPI, no other CPU takes any, the callback runs once there",
+  description:
+    "smp_call_function_single: the target takes exactly one IPI, no other CPU takes any, the callback runs once there",
   run(ctx) {
-    for (const [n, from, to] of [[8, 0, 7], [8, 7, 0], [8, 2, 3], [3, 1, 2]] as const) {
+    for (const [n, from, to] of [
+      [8, 0, 7],
+      [8, 7, 0],
+      [8, 2, 3],
+      [3, 1, 2],
+    ] as const) {
       const sys = kitSystem(ctx, n);
       const log = new RunLog();
       let ret = -1;
-      const out = runProgram(sys, from, function* () { ret = yield* sys.kernel.smpCallFunctionSingle(to, log.fn("single"), null, true); });
+      const out = runProgram(sys, from, function* () {
+        ret = yield* sys.kernel.smpCallFunctionSingle(to, log.fn("single"), null, true);
+      });
       const what = `single call ${from} -> ${to} on ${n} CPUs`;
       expectHandlerCalls(what, sys, [to], from);
       expectClean(what, out);
@@ -30,20 +38,29 @@ function masks(n: number, sender: number): [string, CpuMask][] {
   for (let c = 0; c < n; c += 2) half.set(c);
   const all = new CpuMask(n).setAll();
   const allButSelf = all.clone().clear(sender);
-  return [["1 CPU", one], ["2 CPUs", two], ["half", half], ["all-but-self", allButSelf], ["all (sender included)", all]];
+  return [
+    ["1 CPU", one],
+    ["2 CPUs", two],
+    ["half", half],
+    ["all-but-self", allButSelf],
+    ["all (sender included)", all],
+  ];
 }
 
 /** A mask IPI reaches exactly the online CPUs of the mask, never the sender. */
 export const maskIpiCheck: ConformanceCheck = {
   name: "mask-ipi-exact",
-  description: "smp_call_function_many with masks of 1, 2, half, all-but-self and all CPUs at each machine size: exactly the online CPUs of the mask but the sender take one IPI",
+  description:
+    "smp_call_function_many with masks of 1, 2, half, all-but-self and all CPUs at each machine size: exactly the online CPUs of the mask but the sender take one IPI",
   run(ctx) {
     for (const n of ctx.cpuSizes) {
       const sender = n > 2 ? 1 : 0;
       for (const [label, mask] of masks(n, sender)) {
         const sys = kitSystem(ctx, n);
         const log = new RunLog();
-        const out = runProgram(sys, sender, function* () { yield* sys.kernel.smpCallFunctionMany(mask, log.fn("many"), null, true); });
+        const out = runProgram(sys, sender, function* () {
+          yield* sys.kernel.smpCallFunctionMany(mask, log.fn("many"), null, true);
+        });
         const what = `mask "${label}" from CPU ${sender} on ${n} CPUs`;
         const targets = mask.toArray().filter((c) => c !== sender);
         expectHandlerCalls(what, sys, targets, sender);
@@ -57,7 +74,8 @@ export const maskIpiCheck: ConformanceCheck = {
 /** IPIs towards offline CPUs: refused by the kernel; a raw send is dropped or held safely. */
 export const offlineCheck: ConformanceCheck = {
   name: "offline-delivery-safe",
-  description: "calls to an offline CPU return -ENXIO; a raw IPI to it runs nothing while it is offline and (if held) is taken harmlessly when it is back",
+  description:
+    "calls to an offline CPU return -ENXIO; a raw IPI to it runs nothing while it is offline and (if held) is taken harmlessly when it is back",
   run(ctx) {
     const sys = kitSystem(ctx, 8);
     const log = new RunLog();
@@ -76,12 +94,22 @@ export const offlineCheck: ConformanceCheck = {
     });
     expectClean("offline CPU", out);
     expectThat(ret === -ENXIO, () => `a call to an offline CPU returned ${ret}, expected -ENXIO (${-ENXIO})`);
-    expectThat(handledWhileOffline === 0, () => `an offline CPU ran the core handler ${handledWhileOffline} time(s) while offline`);
+    expectThat(
+      handledWhileOffline === 0,
+      () => `an offline CPU ran the core handler ${handledWhileOffline} time(s) while offline`,
+    );
     expectRanOn("offline CPU", log, "offline", []);
     expectRanOn("CPU back online", log, "back", [5]);
     const calls = sys.kernel.stats.handlerCallsOn[5];
     const allowed = ctx.descriptor.capabilities.offlineDelivery === "pending" ? 2 : 1;
-    expectThat(calls <= allowed, () => `the CPU back online took ${calls} IPIs; expected at most ${allowed} (offlineDelivery=${ctx.descriptor.capabilities.offlineDelivery})`);
-    expectThat(sys.kernel.warnings.records.length === 0, () => `warnings: ${sys.kernel.warnings.records.map((w) => w.message).join("; ")}`);
+    expectThat(
+      calls <= allowed,
+      () =>
+        `the CPU back online took ${calls} IPIs; expected at most ${allowed} (offlineDelivery=${ctx.descriptor.capabilities.offlineDelivery})`,
+    );
+    expectThat(
+      sys.kernel.warnings.records.length === 0,
+      () => `warnings: ${sys.kernel.warnings.records.map((w) => w.message).join("; ")}`,
+    );
   },
 };

@@ -5,33 +5,52 @@ import { expectThat, type ConformanceCheck } from "../types";
 
 function badValue(spec: ArchOptionSpec): string {
   switch (spec.type) {
-    case "enum": return "__no_such_choice__";
-    case "integer": return spec.min > Number.MIN_SAFE_INTEGER ? String(spec.min - 1) : "x";
-    case "number": return "not-a-number";
-    case "boolean": return "maybe";
-    case "cpulist": return "1-";
+    case "enum":
+      return "__no_such_choice__";
+    case "integer":
+      return spec.min > Number.MIN_SAFE_INTEGER ? String(spec.min - 1) : "x";
+    case "number":
+      return "not-a-number";
+    case "boolean":
+      return "maybe";
+    case "cpulist":
+      return "1-";
   }
 }
 
 /** The descriptor: name, description, options schema with valid defaults, bad options rejected, declared statistics present. */
 export const descriptorCheck: ConformanceCheck = {
   name: "descriptor-valid",
-  description: "name, description, options schema with valid defaults; bad and unknown options rejected with ArchOptionError; declared statistics exist",
+  description:
+    "name, description, options schema with valid defaults; bad and unknown options rejected with ArchOptionError; declared statistics exist",
   run(ctx) {
     const d = ctx.descriptor;
-    expectThat(/^[a-z0-9][a-z0-9._-]*$/.test(d.name), () => `descriptor name "${d.name}" must be lowercase letters, digits, . _ - (it is used as --arch NAME)`);
-    expectThat(typeof d.description === "string" && d.description.trim().length > 0, () => "descriptor description is empty");
+    expectThat(
+      /^[a-z0-9][a-z0-9._-]*$/.test(d.name),
+      () =>
+        `descriptor name "${d.name}" must be lowercase letters, digits, . _ - (it is used as --arch NAME)`,
+    );
+    expectThat(
+      typeof d.description === "string" && d.description.trim().length > 0,
+      () => "descriptor description is empty",
+    );
     for (const key of ["multicast", "transientFaults", "permanentFaults"] as const) {
       expectThat(typeof d.capabilities[key] === "boolean", () => `capabilities.${key} must be a boolean`);
     }
-    expectThat(d.capabilities.offlineDelivery === "pending" || d.capabilities.offlineDelivery === "dropped", () => `capabilities.offlineDelivery must be "pending" or "dropped"`);
+    expectThat(
+      d.capabilities.offlineDelivery === "pending" || d.capabilities.offlineDelivery === "dropped",
+      () => `capabilities.offlineDelivery must be "pending" or "dropped"`,
+    );
     try {
       parseArchOptions(d.name, d.options, {});
     } catch (e) {
       throw new Error(`the default options do not validate: ${(e as Error).message}`, { cause: e });
     }
     for (const [name, spec] of Object.entries(d.options)) {
-      expectThat(typeof spec.description === "string" && spec.description.length > 0, () => `option ${name} has no description`);
+      expectThat(
+        typeof spec.description === "string" && spec.description.length > 0,
+        () => `option ${name} has no description`,
+      );
       const bad = badValue(spec);
       let threw: unknown = null;
       try {
@@ -39,7 +58,10 @@ export const descriptorCheck: ConformanceCheck = {
       } catch (e) {
         threw = e;
       }
-      expectThat(threw instanceof ArchOptionError, () => `option ${name} (${describeAccepted(spec)}) accepted the bad value "${bad}"`);
+      expectThat(
+        threw instanceof ArchOptionError,
+        () => `option ${name} (${describeAccepted(spec)}) accepted the bad value "${bad}"`,
+      );
     }
     let unknown: unknown = null;
     try {
@@ -49,10 +71,24 @@ export const descriptorCheck: ConformanceCheck = {
     }
     expectThat(unknown instanceof ArchOptionError, () => "an unknown option was accepted");
     const stats = kitSystem(ctx, 4).arch.statistics();
-    for (const v of Object.values(stats)) expectThat(typeof v === "number" && Number.isFinite(v) && v >= 0, () => `statistics must be finite numbers >= 0, got ${JSON.stringify(stats)}`);
+    for (const v of Object.values(stats))
+      expectThat(
+        typeof v === "number" && Number.isFinite(v) && v >= 0,
+        () => `statistics must be finite numbers >= 0, got ${JSON.stringify(stats)}`,
+      );
     const caps = d.capabilities;
-    for (const key of [caps.ackStatistic, caps.ackedInterruptStatistic, caps.raiseStatistic, caps.retryStatistic]) {
-      if (key !== undefined) expectThat(key in stats, () => `capabilities name the statistic "${key}" but statistics() has no such key (keys: ${Object.keys(stats).join(", ")})`);
+    for (const key of [
+      caps.ackStatistic,
+      caps.ackedInterruptStatistic,
+      caps.raiseStatistic,
+      caps.retryStatistic,
+    ]) {
+      if (key !== undefined)
+        expectThat(
+          key in stats,
+          () =>
+            `capabilities name the statistic "${key}" but statistics() has no such key (keys: ${Object.keys(stats).join(", ")})`,
+        );
     }
   },
 };

@@ -5,10 +5,20 @@ import { expectThat, type ConformanceCheck } from "../types";
 /** The same seed gives the same trace. */
 export const determinismCheck: ConformanceCheck = {
   name: "same-seed-same-trace",
-  description: "two runs with the same seed give byte-identical ftrace text and reports; another seed differs",
+  description:
+    "two runs with the same seed give byte-identical ftrace text and reports; another seed differs",
   run(ctx) {
     const once = (seed: number) => {
-      const { system, report } = runWorkload({ cpus: 8, seed, arch: ctx.descriptor, archOptions: ctx.options, workload: "mixed", ops: 150, trace: true, csdLockTimeoutMs: 0 });
+      const { system, report } = runWorkload({
+        cpus: 8,
+        seed,
+        arch: ctx.descriptor,
+        archOptions: ctx.options,
+        workload: "mixed",
+        ops: 150,
+        trace: true,
+        csdLockTimeoutMs: 0,
+      });
       return toFtraceText(system.trace.records, { cpus: 8 }) + JSON.stringify(report);
     };
     const a = once(21);

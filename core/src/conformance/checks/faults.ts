@@ -5,30 +5,65 @@ import { expectThat, type ConformanceCheck } from "../types";
 /** Transient hardware failures are retried until every call runs. */
 export const transientFaultsCheck: ConformanceCheck = {
   name: "transient-faults-retried",
-  description: "with the backend's transient-fault options, a broadcast workload completes with every callback run exactly once, and retries are counted",
-  applies: (ctx) => (ctx.descriptor.capabilities.transientFaults && ctx.descriptor.capabilities.transientFaultOptions ? null : "the backend declares no transient faults (transientFaults + transientFaultOptions)"),
+  description:
+    "with the backend's transient-fault options, a broadcast workload completes with every callback run exactly once, and retries are counted",
+  applies: (ctx) =>
+    ctx.descriptor.capabilities.transientFaults && ctx.descriptor.capabilities.transientFaultOptions
+      ? null
+      : "the backend declares no transient faults (transientFaults + transientFaultOptions)",
   run(ctx) {
     const caps = ctx.descriptor.capabilities;
     const ops = 8;
     const cpus = 32;
-    const { report } = runWorkload({ cpus, seed: 11, arch: ctx.descriptor, archOptions: { ...ctx.options, ...caps.transientFaultOptions }, workload: "broadcast", ops, csdLockTimeoutMs: 0 });
-    expectThat(report.problems.length === 0, () => `with transient faults the run reported problems: ${report.problems.map((p) => `${p.kind}: ${p.message.split("\n")[0]}`).join("; ")}: transient failures must be retried, not dropped`);
-    expectThat(report.counts.callbacksRun === ops * (cpus - 1), () => `expected ${ops * (cpus - 1)} callbacks, ${report.counts.callbacksRun} ran: a transiently failed delivery was not retried`);
-    if (caps.retryStatistic) expectThat(report.arch[caps.retryStatistic] > 0, () => `the fault options caused no retries (${caps.retryStatistic} = 0): they did not inject transient failures`);
+    const { report } = runWorkload({
+      cpus,
+      seed: 11,
+      arch: ctx.descriptor,
+      archOptions: { ...ctx.options, ...caps.transientFaultOptions },
+      workload: "broadcast",
+      ops,
+      csdLockTimeoutMs: 0,
+    });
+    expectThat(
+      report.problems.length === 0,
+      () =>
+        `with transient faults the run reported problems: ${report.problems.map((p) => `${p.kind}: ${p.message.split("\n")[0]}`).join("; ")}: transient failures must be retried, not dropped`,
+    );
+    expectThat(
+      report.counts.callbacksRun === ops * (cpus - 1),
+      () =>
+        `expected ${ops * (cpus - 1)} callbacks, ${report.counts.callbacksRun} ran: a transiently failed delivery was not retried`,
+    );
+    if (caps.retryStatistic)
+      expectThat(
+        report.arch[caps.retryStatistic] > 0,
+        () =>
+          `the fault options caused no retries (${caps.retryStatistic} = 0): they did not inject transient failures`,
+      );
   },
 };
 
 /** Permanent hardware failures are reported, naming the CPU. */
 export const permanentFaultsCheck: ConformanceCheck = {
   name: "permanent-faults-reported",
-  description: "a CPU that fails permanently is reported as an arch-error naming it, not left as a silent hang",
-  applies: (ctx) => (ctx.descriptor.capabilities.permanentFaults && ctx.descriptor.capabilities.permanentFaultOption ? null : "the backend declares no permanent faults (permanentFaults + permanentFaultOption)"),
+  description:
+    "a CPU that fails permanently is reported as an arch-error naming it, not left as a silent hang",
+  applies: (ctx) =>
+    ctx.descriptor.capabilities.permanentFaults && ctx.descriptor.capabilities.permanentFaultOption
+      ? null
+      : "the backend declares no permanent faults (permanentFaults + permanentFaultOption)",
   run(ctx) {
     const option = ctx.descriptor.capabilities.permanentFaultOption!;
     const sys = kitSystem(ctx, 8, { archOptions: { [option]: "5" }, csdLockTimeoutMs: 1 });
-    const out = runProgram(sys, 0, function* () { yield* sys.kernel.smpCallFunction(() => undefined, null, true); });
+    const out = runProgram(sys, 0, function* () {
+      yield* sys.kernel.smpCallFunction(() => undefined, null, true);
+    });
     const err = out.problems.find((p) => p.kind === "arch-error");
-    expectThat(err !== undefined, () => `CPU 5 was failed with ${option}=5 but no arch-error was reported (problems: ${out.problems.map((p) => p.kind).join(", ") || "none"})`);
+    expectThat(
+      err !== undefined,
+      () =>
+        `CPU 5 was failed with ${option}=5 but no arch-error was reported (problems: ${out.problems.map((p) => p.kind).join(", ") || "none"})`,
+    );
     expectThat(err.cpu === 5, () => `the arch-error names CPU ${err.cpu}, expected 5: ${err.message}`);
   },
 };
@@ -39,6 +74,11 @@ export const noSpuriousFaultsCheck: ConformanceCheck = {
   description: "without fault options a broadcast completes with no problems",
   run(ctx) {
     const sys = kitSystem(ctx, 8);
-    expectClean("healthy broadcast", runProgram(sys, 0, function* () { yield* sys.kernel.smpCallFunction(() => undefined, null, true); }));
+    expectClean(
+      "healthy broadcast",
+      runProgram(sys, 0, function* () {
+        yield* sys.kernel.smpCallFunction(() => undefined, null, true);
+      }),
+    );
   },
 };

@@ -7,7 +7,9 @@ import type { CliIo } from "../io";
 export function registerBenchCommand(program: Command, io: CliIo): void {
   program
     .command("bench")
-    .description("measure callbacks/s (broadcast on 1024 CPUs, single-storm on 64), per-target cost at 64/1024/8192 CPUs and the heap of an 8192-CPU machine; prints JSON")
+    .description(
+      "measure callbacks/s (broadcast on 1024 CPUs, single-storm on 64), per-target cost at 64/1024/8192 CPUs and the heap of an 8192-CPU machine; prints JSON",
+    )
     .option("--arch <name|path>", "backend (default $SMPCALL_ARCH, else generic)")
     .option("--arch-opt <name=value>", "backend option (repeatable)", collect)
     .action((flags: { arch?: string; archOpt?: string[] }) => {

@@ -1,11 +1,31 @@
 import * as path from "node:path";
 import {
-  DEFAULT_PREEMPTION_BOUND, POLICIES, SCENARIOS, UsageError, decodeSchedule, explore, getPolicy, getScenario, isScenario, replay,
-  type ArchDescriptor, type CallPolicy, type ExploreResult, type ExploreStrategy, type Scenario,
+  DEFAULT_PREEMPTION_BOUND,
+  POLICIES,
+  SCENARIOS,
+  UsageError,
+  decodeSchedule,
+  explore,
+  getPolicy,
+  getScenario,
+  isScenario,
+  replay,
+  type ArchDescriptor,
+  type CallPolicy,
+  type ExploreResult,
+  type ExploreStrategy,
+  type Scenario,
 } from "@smpcall/core";
 import { Option, type Command } from "commander";
 import { SingleBar } from "cli-progress";
-import { collect, parseArchOptPairs, parseChoice, parseIntOption, parseSeed, resolveArchDescriptor } from "../common";
+import {
+  collect,
+  parseArchOptPairs,
+  parseChoice,
+  parseIntOption,
+  parseSeed,
+  resolveArchDescriptor,
+} from "../common";
 import { wantsProgress, type CliIo } from "../io";
 import { buildTimeline, renderHtmlReport } from "../../html";
 import { writeHtmlFile } from "./report";
@@ -19,10 +39,15 @@ export function resolveScenario(spec: string, io: CliIo): Scenario {
     // eslint-disable-next-line @typescript-eslint/no-require-imports -- a user's scenario module, named at run time
     mod = require(file) as Record<string, unknown>;
   } catch (e) {
-    throw new UsageError(`scenario module ${spec} could not be loaded: ${String((e as Error).message).split("\n")[0]}`);
+    throw new UsageError(
+      `scenario module ${spec} could not be loaded: ${String((e as Error).message).split("\n")[0]}`,
+    );
   }
   const s = [mod.scenario, mod.default, mod].find(isScenario);
-  if (!s) throw new UsageError(`scenario module ${spec} does not export a scenario: export { name, description, defaultCpus, setup(ctx) } as "scenario" or default (see docs/explorer.md)`);
+  if (!s)
+    throw new UsageError(
+      `scenario module ${spec} does not export a scenario: export { name, description, defaultCpus, setup(ctx) } as "scenario" or default (see docs/explorer.md)`,
+    );
   return s;
 }
 
@@ -52,18 +77,25 @@ interface ExploreFlags {
 /** `--preemption-bound`: 0..1000, or `none` for every interleaving. */
 function parsePreemptionBound(text: string): number {
   if (text.trim() === "none") return Number.POSITIVE_INFINITY;
-  if (!/^\d+$/.test(text.trim()) || Number(text) > 1000) throw new UsageError(`bad --preemption-bound "${text}": expected an integer 0..1000, or none`);
+  if (!/^\d+$/.test(text.trim()) || Number(text) > 1000)
+    throw new UsageError(`bad --preemption-bound "${text}": expected an integer 0..1000, or none`);
   return Number(text);
 }
 
 function describeResult(r: ExploreResult): string {
   const L: string[] = [];
   const bound = r.preemptionBound !== null ? `, preemption bound ${r.preemptionBound}` : "";
-  L.push(`explore ${r.scenario} / policy ${r.policy} / ${r.cpus} CPUs x ${r.calls} call(s) / ${r.strategy}${bound}`);
-  L.push(`  ${r.schedules} schedule(s)${r.distinctStates !== null ? `, ${r.distinctStates} distinct states` : ""}, ${r.ms} ms${r.strategy !== "dfs" ? "" : r.violation ? ", stopped at the first violation" : r.complete ? ", search complete" : ", search NOT complete (--runs limit reached)"}`);
+  L.push(
+    `explore ${r.scenario} / policy ${r.policy} / ${r.cpus} CPUs x ${r.calls} call(s) / ${r.strategy}${bound}`,
+  );
+  L.push(
+    `  ${r.schedules} schedule(s)${r.distinctStates !== null ? `, ${r.distinctStates} distinct states` : ""}, ${r.ms} ms${r.strategy !== "dfs" ? "" : r.violation ? ", stopped at the first violation" : r.complete ? ", search complete" : ", search NOT complete (--runs limit reached)"}`,
+  );
   L.push(`  IPIs per call ${r.ipisPerCall}, callers serialised ${r.serialisedNs} ns on average`);
   if (!r.violation) {
-    L.push(`  no violation found${r.strategy === "dfs" && r.complete ? ": none exists within the bounds" : ""}`);
+    L.push(
+      `  no violation found${r.strategy === "dfs" && r.complete ? ": none exists within the bounds" : ""}`,
+    );
   } else {
     const v = r.violation;
     L.push(`  VIOLATION (${v.kind}) on schedule ${v.scheduleNumber}:`);
@@ -78,36 +110,71 @@ function describeResult(r: ExploreResult): string {
 export function registerExploreCommand(program: Command, io: CliIo): void {
   program
     .command("explore")
-    .description("explore the schedules of a scenario under a call-data policy: deadlocks, lost or duplicated calls, early returns, livelocks")
-    .requiredOption("--scenario <name|path>", `built-in (${SCENARIOS.map((s) => s.name).join(", ")}) or a module exporting a scenario`)
+    .description(
+      "explore the schedules of a scenario under a call-data policy: deadlocks, lost or duplicated calls, early returns, livelocks",
+    )
+    .requiredOption(
+      "--scenario <name|path>",
+      `built-in (${SCENARIOS.map((s) => s.name).join(", ")}) or a module exporting a scenario`,
+    )
     .option("--arch <name|path>", "backend (default $SMPCALL_ARCH, else generic)")
     .option("--arch-opt <name=value>", "backend option (repeatable)", collect)
     .option("--cpus <n>", "CPUs (default: the scenario's)")
     .option("--calls <n>", "calls each CPU issues", "1")
-    .option("--policy <name>", `call-data policy: ${POLICIES.map((p) => p.name).join(", ")}, or all (a comparison table)`, "modern")
-    .addOption(new Option("--strategy <name>", "random walk, PCT, or bounded exhaustive depth-first search").choices(["random", "pct", "dfs"]).default("dfs"))
-    .option("--runs <n>", `schedules to try at most (default: ${DEFAULT_SAMPLED_RUNS} for random and pct; ${DEFAULT_DFS_RUNS} for dfs, which stops when complete)`)
+    .option(
+      "--policy <name>",
+      `call-data policy: ${POLICIES.map((p) => p.name).join(", ")}, or all (a comparison table)`,
+      "modern",
+    )
+    .addOption(
+      new Option("--strategy <name>", "random walk, PCT, or bounded exhaustive depth-first search")
+        .choices(["random", "pct", "dfs"])
+        .default("dfs"),
+    )
+    .option(
+      "--runs <n>",
+      `schedules to try at most (default: ${DEFAULT_SAMPLED_RUNS} for random and pct; ${DEFAULT_DFS_RUNS} for dfs, which stops when complete)`,
+    )
     .option("--max-steps <n>", "events per schedule before it counts as a livelock", "20000")
     .option("--seed <n>", "seed of the random and PCT strategies", "1")
     .option("--pct-depth <d>", "PCT: the bug depth targeted", "3")
-    .option("--preemption-bound <k>", "dfs: preemptions per schedule, or none (every interleaving)", String(DEFAULT_PREEMPTION_BOUND))
+    .option(
+      "--preemption-bound <k>",
+      "dfs: preemptions per schedule, or none (every interleaving)",
+      String(DEFAULT_PREEMPTION_BOUND),
+    )
     .option("--alloc-fail <p>", "probability that allocating call data fails (the thread's case: 1)", "1")
-    .option("--html <file>", "write a self-contained HTML report: the counterexample's timeline (violation marked) and, with --policy all, the comparison chart")
+    .option(
+      "--html <file>",
+      "write a self-contained HTML report: the counterexample's timeline (violation marked) and, with --policy all, the comparison chart",
+    )
     .option("--json", "print the result as one JSON object")
-    .addHelpText("after", "\nExit status: 0 no violation, 1 a violation was found (its schedule is printed), 2 usage error.\nReplay a schedule: smpcall replay --schedule S [--trace FILE]")
+    .addHelpText(
+      "after",
+      "\nExit status: 0 no violation, 1 a violation was found (its schedule is printed), 2 usage error.\nReplay a schedule: smpcall replay --schedule S [--trace FILE]",
+    )
     .action((flags: ExploreFlags) => {
       const scenario = resolveScenario(flags.scenario, io);
       const arch: ArchDescriptor = resolveArchDescriptor(flags.arch, io);
-      const cpus = flags.cpus === undefined ? scenario.defaultCpus : parseIntOption("--cpus", flags.cpus, scenario.minCpus ?? 2, scenario.maxCpus ?? 64);
+      const cpus =
+        flags.cpus === undefined
+          ? scenario.defaultCpus
+          : parseIntOption("--cpus", flags.cpus, scenario.minCpus ?? 2, scenario.maxCpus ?? 64);
       const calls = parseIntOption("--calls", flags.calls, 1, 64);
       const strategy = parseChoice<ExploreStrategy>("--strategy", flags.strategy, ["random", "pct", "dfs"]);
-      const runs = flags.runs === undefined ? (strategy === "dfs" ? DEFAULT_DFS_RUNS : DEFAULT_SAMPLED_RUNS) : parseIntOption("--runs", flags.runs, 1, 100_000_000);
+      const runs =
+        flags.runs === undefined
+          ? strategy === "dfs"
+            ? DEFAULT_DFS_RUNS
+            : DEFAULT_SAMPLED_RUNS
+          : parseIntOption("--runs", flags.runs, 1, 100_000_000);
       const maxSteps = parseIntOption("--max-steps", flags.maxSteps, 10, 100_000_000);
       const seed = parseSeed(flags.seed);
       const pctDepth = parseIntOption("--pct-depth", flags.pctDepth, 1, 64);
       const preemptionBound = parsePreemptionBound(flags.preemptionBound);
       const allocFailRate = Number(flags.allocFail);
-      if (!(allocFailRate >= 0 && allocFailRate <= 1)) throw new UsageError(`bad --alloc-fail "${flags.allocFail}": expected a probability 0..1`);
+      if (!(allocFailRate >= 0 && allocFailRate <= 1))
+        throw new UsageError(`bad --alloc-fail "${flags.allocFail}": expected a probability 0..1`);
       const policies: CallPolicy[] = flags.policy === "all" ? [...POLICIES] : [getPolicy(flags.policy)];
       const archOptions = parseArchOptPairs(flags.archOpt);
       const results: ExploreResult[] = [];
@@ -117,27 +184,80 @@ export function registerExploreCommand(program: Command, io: CliIo): void {
           ? (done: number, limit: number, states: number | null) => {
               if (bar === null) {
                 // dfs stops when complete, long before its limit: show counts, not a bar to the limit.
-                const format = states === null ? `${policy.name.padEnd(22)} [{bar}] {value}/{total} schedules` : `${policy.name.padEnd(22)} {value} schedules, {states} distinct states, {duration_formatted}`;
+                const format =
+                  states === null
+                    ? `${policy.name.padEnd(22)} [{bar}] {value}/{total} schedules`
+                    : `${policy.name.padEnd(22)} {value} schedules, {states} distinct states, {duration_formatted}`;
                 bar = new SingleBar({ format, stream: process.stderr, hideCursor: true });
                 bar.start(limit, 0, { states: 0 });
               }
               if (done % 50 === 0) bar.update(done, { states: states ?? 0 });
             }
           : undefined;
-        results.push(explore({ scenario, policy, arch, archOptions, cpus, calls, strategy, runs, maxSteps, seed, pctDepth, preemptionBound, allocFailRate, onProgress }));
+        results.push(
+          explore({
+            scenario,
+            policy,
+            arch,
+            archOptions,
+            cpus,
+            calls,
+            strategy,
+            runs,
+            maxSteps,
+            seed,
+            pctDepth,
+            preemptionBound,
+            allocFailRate,
+            onProgress,
+          }),
+        );
         if (bar !== null) (bar as SingleBar).stop();
       }
       const found = results.some((r) => r.violation !== null);
       if (flags.html !== undefined) {
         const first = results.find((r) => r.violation !== null) ?? null;
         const base = { scenario, arch, archOptions, cpus, calls, seed, maxSteps, allocFailRate };
-        const run = first ? replay({ ...base, policy: getPolicy(first.policy) }, decodeSchedule(first.violation!.schedule).choices, true) : null;
-        const timeline = run ? buildTimeline(run.system.trace.records, cpus, run.outcome.deadlock) : buildTimeline([], cpus);
-        const policiesData = results.map((r) => ({ policy: r.policy, violation: r.violation ? `${r.violation.kind} after ${r.violation.scheduleNumber} schedule(s)` : null, schedules: r.schedules, complete: r.complete, ipisPerCall: r.ipisPerCall, serialisedNs: r.serialisedNs }));
-        writeHtmlFile(flags.html, renderHtmlReport({ title: `smpcall explore: ${scenario.name}, ${cpus} CPUs x ${calls}, ${strategy}${first ? `, counterexample under ${first.policy}` : ""}`, timeline, report: null, violation: first ? `${first.violation!.kind}: ${first.violation!.message}\nschedule: ${first.violation!.schedule}` : null, policies: policiesData }), io);
+        const run = first
+          ? replay(
+              { ...base, policy: getPolicy(first.policy) },
+              decodeSchedule(first.violation!.schedule).choices,
+              true,
+            )
+          : null;
+        const timeline = run
+          ? buildTimeline(run.system.trace.records, cpus, run.outcome.deadlock)
+          : buildTimeline([], cpus);
+        const policiesData = results.map((r) => ({
+          policy: r.policy,
+          violation: r.violation
+            ? `${r.violation.kind} after ${r.violation.scheduleNumber} schedule(s)`
+            : null,
+          schedules: r.schedules,
+          complete: r.complete,
+          ipisPerCall: r.ipisPerCall,
+          serialisedNs: r.serialisedNs,
+        }));
+        writeHtmlFile(
+          flags.html,
+          renderHtmlReport({
+            title: `smpcall explore: ${scenario.name}, ${cpus} CPUs x ${calls}, ${strategy}${first ? `, counterexample under ${first.policy}` : ""}`,
+            timeline,
+            report: null,
+            violation: first
+              ? `${first.violation!.kind}: ${first.violation!.message}\nschedule: ${first.violation!.schedule}`
+              : null,
+            policies: policiesData,
+          }),
+          io,
+        );
       }
       if (flags.json) {
-        io.out(JSON.stringify(policies.length === 1 ? results[0] : { scenario: scenario.name, cpus, calls, strategy, results }) + "\n");
+        io.out(
+          JSON.stringify(
+            policies.length === 1 ? results[0] : { scenario: scenario.name, cpus, calls, strategy, results },
+          ) + "\n",
+        );
       } else if (policies.length === 1) {
         io.out(describeResult(results[0]) + "\n");
       } else {
@@ -150,12 +270,28 @@ export function registerExploreCommand(program: Command, io: CliIo): void {
 /** The `--policy all` comparison table. */
 export function policyTable(results: readonly ExploreResult[]): string {
   const r0 = results[0];
-  const L = [`scenario ${r0.scenario}, ${r0.cpus} CPUs x ${r0.calls} call(s), strategy ${r0.strategy}${r0.preemptionBound !== null ? ` (preemption bound ${r0.preemptionBound})` : ""}`, ""];
-  L.push(`${"policy".padEnd(22)} ${"deadlock / violation".padEnd(34)} ${"exhaustive verdict".padEnd(22)} ${"IPIs/call".padStart(9)} ${"serialised ns".padStart(14)} ${"schedules".padStart(10)} ${"ms".padStart(7)}`);
+  const L = [
+    `scenario ${r0.scenario}, ${r0.cpus} CPUs x ${r0.calls} call(s), strategy ${r0.strategy}${r0.preemptionBound !== null ? ` (preemption bound ${r0.preemptionBound})` : ""}`,
+    "",
+  ];
+  L.push(
+    `${"policy".padEnd(22)} ${"deadlock / violation".padEnd(34)} ${"exhaustive verdict".padEnd(22)} ${"IPIs/call".padStart(9)} ${"serialised ns".padStart(14)} ${"schedules".padStart(10)} ${"ms".padStart(7)}`,
+  );
   for (const r of results) {
-    const v = r.violation ? `${r.violation.kind} after ${r.violation.scheduleNumber} schedule(s)` : "none found";
-    const verdict = r.strategy !== "dfs" ? "n/a (not exhaustive)" : r.violation ? "violation exists" : r.complete ? "none: search complete" : "incomplete (limit)";
-    L.push(`${r.policy.padEnd(22)} ${v.padEnd(34)} ${verdict.padEnd(22)} ${String(r.ipisPerCall).padStart(9)} ${String(r.serialisedNs).padStart(14)} ${String(r.schedules).padStart(10)} ${String(r.ms).padStart(7)}`);
+    const v = r.violation
+      ? `${r.violation.kind} after ${r.violation.scheduleNumber} schedule(s)`
+      : "none found";
+    const verdict =
+      r.strategy !== "dfs"
+        ? "n/a (not exhaustive)"
+        : r.violation
+          ? "violation exists"
+          : r.complete
+            ? "none: search complete"
+            : "incomplete (limit)";
+    L.push(
+      `${r.policy.padEnd(22)} ${v.padEnd(34)} ${verdict.padEnd(22)} ${String(r.ipisPerCall).padStart(9)} ${String(r.serialisedNs).padStart(14)} ${String(r.schedules).padStart(10)} ${String(r.ms).padStart(7)}`,
+    );
   }
   return L.join("\n");
 }

@@ -18,7 +18,9 @@ export function writeHtmlFile(file: string, html: string, io: CliIo): void {
 export function registerReportCommand(program: Command, io: CliIo): void {
   program
     .command("report")
-    .description("write a self-contained HTML timeline report from a Chrome-format trace saved by `run --trace x.json` or `replay --trace x.json`")
+    .description(
+      "write a self-contained HTML timeline report from a Chrome-format trace saved by `run --trace x.json` or `replay --trace x.json`",
+    )
     .requiredOption("--trace <file>", "the Chrome trace (.json)")
     .requiredOption("--out <file>", "the HTML file to write")
     .action((flags: { trace: string; out: string }) => {
@@ -26,7 +28,9 @@ export function registerReportCommand(program: Command, io: CliIo): void {
       try {
         trace = JSON.parse(fs.readFileSync(path.resolve(io.cwd, flags.trace), "utf8")) as ChromeTrace;
       } catch (e) {
-        throw new UsageError(`cannot read trace ${flags.trace}: ${String((e as Error).message).split("\n")[0]}`);
+        throw new UsageError(
+          `cannot read trace ${flags.trace}: ${String((e as Error).message).split("\n")[0]}`,
+        );
       }
       let data;
       try {
@@ -35,6 +39,8 @@ export function registerReportCommand(program: Command, io: CliIo): void {
         throw new UsageError(`${flags.trace}: ${(e as Error).message}`);
       }
       writeHtmlFile(flags.out, renderHtmlReport(data), io);
-      io.out(`report: ${data.timeline.spans.lane.length} spans, ${data.timeline.arrows.from.length} IPI arrows written to ${flags.out}\n`);
+      io.out(
+        `report: ${data.timeline.spans.lane.length} spans, ${data.timeline.arrows.from.length} IPI arrows written to ${flags.out}\n`,
+      );
     });
 }

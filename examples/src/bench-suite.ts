@@ -1,4 +1,6 @@
 import "reflect-metadata";
+import * as v8 from "node:v8";
+import * as vm from "node:vm";
 import { createSmpSystem, runWorkload, type ArchDescriptor, type RawArchOptions } from "@smpcall/core";
 
 /** One benchmark measurement. */
@@ -127,26 +129,65 @@ function perTargetCase(
   };
 }
 
+/**
+ * A full garbage collection, whether or not node was started with --expose-gc: `npm run bench`
+ * and `smpcall bench` must measure the heap the same way. Without the flag, V8's `gc` is made
+ * available at run time (the flag is set, and a fresh context picks the function up).
+ */
+function fullGc(): void {
+  let gc = (globalThis as { gc?: () => void }).gc;
+  if (gc === undefined) {
+    v8.setFlagsFromString("--expose-gc");
+    gc = vm.runInNewContext("gc") as () => void;
+  }
+  gc();
+}
+
 function heapMb(): number {
-  (globalThis as { gc?: () => void }).gc?.();
+  fullGc();
   return process.memoryUsage().heapUsed / (1024 * 1024);
 }
 
-/** Run the benchmark suite. `scale` < 1 shrinks the op counts (for quick checks in tests). */
+/** The targets a result missed (the names of `met` entries that are false). */
+export function missedTargets(result: BenchResult): string[] {
+  return Object.entries(result.met)
+    .filter(([, ok]) => !ok)
+    .map(([name]) => name);
+}
+
+/** The names of the suite's cases, in the order they run. */
+export const BENCH_CASE_NAMES: readonly string[] = [
+  "broadcast/1024",
+  "single-storm/64",
+  "broadcast-per-target/64",
+  "broadcast-per-target/1024",
+  "broadcast-per-target/8192",
+];
+
+/**
+ * Run the benchmark suite. `scale` < 1 shrinks the op counts (for quick checks in tests);
+ * `onCase` sees each case as soon as it is measured (what was done so far, if interrupted).
+ */
 export function runBenchSuite(
   arch: ArchDescriptor,
   archOptions: RawArchOptions = {},
   scale = 1,
+  onCase?: (done: readonly BenchCase[]) => void,
 ): BenchResult {
   const s = (n: number) => Math.max(1, Math.round(n * scale));
   const reps = scale < 1 ? 1 : 5;
-  const cases = [
-    workloadCase("broadcast/1024", arch, archOptions, "broadcast", 1024, s(400), reps),
-    workloadCase("single-storm/64", arch, archOptions, "single-storm", 64, s(200_000), reps),
-    perTargetCase(arch, archOptions, 64, s(2000), reps),
-    perTargetCase(arch, archOptions, 1024, s(128), reps),
-    perTargetCase(arch, archOptions, 8192, s(16), reps),
+  const steps: (() => BenchCase)[] = [
+    () => workloadCase("broadcast/1024", arch, archOptions, "broadcast", 1024, s(400), reps),
+    () => workloadCase("single-storm/64", arch, archOptions, "single-storm", 64, s(200_000), reps),
+    () => perTargetCase(arch, archOptions, 64, s(2000), reps),
+    () => perTargetCase(arch, archOptions, 1024, s(128), reps),
+    () => perTargetCase(arch, archOptions, 8192, s(16), reps),
   ];
+  const cases: BenchCase[] = [];
+  for (const step of steps) {
+    cases.push(step());
+    onCase?.(cases);
+  }
   const before = heapMb();
   const sys = createSmpSystem({ cpus: 8192, seed: 1, arch, archOptions });
   const after = heapMb();

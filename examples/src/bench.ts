@@ -1,8 +1,4 @@
-/** `npm run bench [-- --arch NAME ...]`: the benchmark suite as a plain script (node, not jest). */
-import { main } from "./cli/main";
-import { processIo } from "./cli/io";
+/** `npm run -s bench [-- --arch NAME ...]`: the benchmark suite as a plain script; the same as `smpcall bench`. */
+import { runCli } from "./cli/main";
 
-const io = processIo();
-void main(["bench", ...process.argv.slice(2)], io).then((code) => {
-  process.exitCode = code;
-});
+runCli(["bench", ...process.argv.slice(2)]);

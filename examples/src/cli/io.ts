@@ -10,6 +10,12 @@ export interface CliIo {
   readonly cwd: string;
   /** Set the exit status the CLI ends with (0 ok, 1 problem found; usage errors are 2 via UsageError). */
   setExitCode(code: number): void;
+  /**
+   * What a long command has done so far, in one line (e.g. "12000 schedules explored, no
+   * verdict"): printed if the user interrupts it with Ctrl-C. Optional; commands call it
+   * sparingly (at their progress ticks).
+   */
+  progress?(summary: string): void;
 }
 
 /** The real process's streams. A reader that goes away (`smpcall archs | head`) ends the CLI quietly, as Unix tools do. */
@@ -38,11 +44,15 @@ export function processIo(): CliIo & { exitCode: number } {
 export function memoryIo(
   env: NodeJS.ProcessEnv = {},
   cwd = process.cwd(),
-): CliIo & { stdout: string; stderr: string; exitCode: number } {
+): CliIo & { stdout: string; stderr: string; exitCode: number; lastProgress: string } {
   const io = {
     stdout: "",
     stderr: "",
     exitCode: 0,
+    lastProgress: "",
+    progress(summary: string) {
+      io.lastProgress = summary;
+    },
     isTTY: false,
     env,
     cwd,

@@ -68,6 +68,12 @@ export async function main(argv: readonly string[], io: CliIo & { exitCode?: num
     io.out(program.helpInformation());
     return 0;
   }
+  if (argv[0] === "help" && argv.length > 1 && !program.commands.some((c) => c.name() === argv[1])) {
+    // commander prints the general help and exits 0 here; an unknown topic is a usage error.
+    const names = program.commands.map((c) => c.name()).filter((n) => n !== "help");
+    io.err(`smpcall: help: unknown command '${argv[1]}'; commands: ${names.join(", ")} (see --help)\n`);
+    return 2;
+  }
   try {
     await program.parseAsync([...argv], { from: "user" });
     return code;
@@ -94,10 +100,10 @@ export async function main(argv: readonly string[], io: CliIo & { exitCode?: num
   }
 }
 
-/** Entry point of the `smpcall` binary. */
-export function runCli(): void {
+/** Entry point of the `smpcall` binary (and of `npm run bench`, which passes its own argv). */
+export function runCli(argv: readonly string[] = process.argv.slice(2)): void {
   const io = processIo();
-  void main(process.argv.slice(2), io).then((code) => {
+  void main(argv, io).then((code) => {
     process.exitCode = code;
   });
 }

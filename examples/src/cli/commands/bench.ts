@@ -1,20 +1,35 @@
 import type { Command } from "commander";
-import { runBenchSuite } from "../../bench-suite";
+import { BENCH_CASE_NAMES, missedTargets, runBenchSuite } from "../../bench-suite";
 import { collect, parseArchOptPairs, resolveArchDescriptor } from "../common";
 import type { CliIo } from "../io";
 
-/** `smpcall bench`: the performance suite (same as `npm run bench`), JSON on stdout. */
+/**
+ * `smpcall bench`: the performance suite (same as `npm run -s bench`), JSON on stdout; exit 1
+ * when a target is missed (the names on stderr).
+ */
 export function registerBenchCommand(program: Command, io: CliIo): void {
   program
     .command("bench")
     .description(
-      "measure callbacks/s (broadcast on 1024 CPUs, single-storm on 64), per-target cost at 64/1024/8192 CPUs and the heap of an 8192-CPU machine; prints JSON",
+      "measure callbacks/s (broadcast on 1024 CPUs, single-storm on 64), per-target cost at 64/1024/8192 CPUs and the heap of an 8192-CPU machine; prints JSON, exit 1 if a target is missed",
     )
     .option("--arch <name|path>", "backend (default $SMPCALL_ARCH, else generic)")
     .option("--arch-opt <name=value>", "backend option (repeatable)", collect)
-    .action((flags: { arch?: string; archOpt?: string[] }) => {
+    .option("--quick", "a smoke run at 1/50 of the op counts, one repetition (figures not comparable)")
+    .action((flags: { arch?: string; archOpt?: string[]; quick?: boolean }) => {
       const arch = resolveArchDescriptor(flags.arch, io);
-      const result = runBenchSuite(arch, parseArchOptPairs(flags.archOpt));
+      const result = runBenchSuite(arch, parseArchOptPairs(flags.archOpt), flags.quick ? 0.02 : 1, (done) =>
+        io.progress?.(
+          `bench ${arch.name}: ${done.length} of ${BENCH_CASE_NAMES.length} cases measured (${done
+            .map((c) => `${c.name} ${c.callbacksPerSec} callbacks/s`)
+            .join(", ")}); no result`,
+        ),
+      );
       io.out(JSON.stringify(result, null, 2) + "\n");
+      const missed = missedTargets(result);
+      if (missed.length > 0) {
+        io.err(`smpcall bench: target(s) missed: ${missed.join(", ")} (see "targets" and "met")\n`);
+        io.setExitCode(1);
+      }
     });
 }

@@ -1,0 +1,102 @@
+import { describe, expect, it } from "@jest/globals";
+import { spawnSync } from "node:child_process";
+import * as path from "node:path";
+import { main } from "../src/cli/main";
+import { memoryIo } from "../src/cli/io";
+import { missedTargets, type BenchResult } from "../src/bench-suite";
+
+async function cli(args: string[], env: NodeJS.ProcessEnv = {}) {
+  const io = memoryIo(env, path.resolve(__dirname, "../.."));
+  const code = await main(args, io);
+  return { code, stdout: io.stdout, stderr: io.stderr, progress: io.lastProgress };
+}
+
+const RISCV = "./examples/ports/riscv-sbi.js";
+
+describe("smpcall help, archs", () => {
+  it("help UNKNOWN is a usage error (exit 2, one line naming the commands); help run still works", async () => {
+    const bad = await cli(["help", "nope"]);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(
+      /^smpcall: help: unknown command 'nope'; commands: archs, run, bench, conform, explore, replay, report\b.* \(see --help\)\n$/,
+    );
+    expect(bad.stdout).toBe("");
+    const ok = await cli(["help", "run"]);
+    expect(ok.code).toBe(0);
+    expect(ok.stdout + ok.stderr).toMatch(/Usage: smpcall run/);
+  });
+
+  it("archs --arch PATH describes an out-of-tree backend: its options and capabilities", async () => {
+    const r = await cli(["archs", "--arch", RISCV]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/^backend \.\/examples\/ports\/riscv-sbi\.js:\n\nriscv\n/);
+    expect(r.stdout).toMatch(/capabilities: multicast=true .*offlineDelivery=pending/);
+    expect(r.stdout).toMatch(/ipi = sbi \| aclint \| imsic \(default sbi\)/);
+    const json = JSON.parse((await cli(["archs", "--arch", RISCV, "--json"])).stdout);
+    expect(json.archs.map((a: { name: string }) => a.name)).toEqual(["riscv"]);
+    expect(Object.keys(json.archs[0].options)).toContain("xlen");
+  });
+
+  it("object-valued capabilities print as JSON, not [object Object]", async () => {
+    const r = await cli(["archs", "--arch", "sparc"]);
+    expect(r.stdout).not.toContain("[object Object]");
+    expect(r.stdout).toContain(
+      'transientFaultOptions={"wouldBlockRate":0.3,"nackRate":0.3,"mondoQueueDepth":2}',
+    );
+  });
+
+  it("with $SMPCALL_ARCH set, the listed default says so (a name, or a path that is then listed too)", async () => {
+    const plain = await cli(["archs"]);
+    expect(plain.stdout).toMatch(
+      /^\d+ backend\(s\) found \(default generic; override with --arch or \$SMPCALL_ARCH\)/,
+    );
+    expect(plain.stdout).toMatch(/\ngeneric \(default\)\n/);
+    const byName = await cli(["archs"], { SMPCALL_ARCH: "x86" });
+    expect(byName.stdout).toMatch(/\(default x86 from \$SMPCALL_ARCH; override with --arch\)/);
+    expect(byName.stdout).toMatch(/\nx86 \(default, from \$SMPCALL_ARCH\)\n/);
+    expect(byName.stdout).toMatch(/\ngeneric\n/);
+    expect(JSON.parse((await cli(["archs", "--json"], { SMPCALL_ARCH: "x86" })).stdout)).toMatchObject({
+      default: "x86",
+      defaultSource: "$SMPCALL_ARCH",
+    });
+    const byPath = await cli(["archs"], { SMPCALL_ARCH: RISCV });
+    expect(byPath.stdout).toMatch(/\nriscv \(default, from \$SMPCALL_ARCH\)\n/);
+  });
+});
+
+describe("smpcall bench", () => {
+  it("names the missed targets", () => {
+    const met = { broadcast1024: true, perTargetRatio: false, heap: false };
+    expect(missedTargets({ met } as BenchResult)).toEqual(["perTargetRatio", "heap"]);
+    expect(missedTargets({ met: { ...met, perTargetRatio: true, heap: true } } as BenchResult)).toEqual([]);
+  });
+
+  it("bench --quick prints pure JSON and exits 1 exactly when a target in `met` is false", async () => {
+    const r = await cli(["bench", "--quick"]);
+    const result = JSON.parse(r.stdout) as BenchResult;
+    expect(result.cases).toHaveLength(5);
+    expect(result.heapMbFor8192Cpus).toBeGreaterThan(0);
+    const missed = missedTargets(result);
+    expect(r.code).toBe(missed.length > 0 ? 1 : 0);
+    expect(r.stderr).toBe(
+      missed.length > 0
+        ? `smpcall bench: target(s) missed: ${missed.join(", ")} (see "targets" and "met")\n`
+        : "",
+    );
+    expect(r.progress).toMatch(/^bench generic: 5 of 5 cases measured \(broadcast\/1024 \d+ callbacks\/s, /);
+  }, 60_000);
+
+  it("measures the heap after a real full GC without --expose-gc (so npm run bench and smpcall bench agree)", () => {
+    // A child node without --expose-gc: the suite's collector must still run and free garbage.
+    const script = `
+      const v8 = require("node:v8"), vm = require("node:vm");
+      if (typeof globalThis.gc !== "undefined") throw new Error("gc already exposed");
+      let junk = []; for (let i = 0; i < 200000; i++) junk.push({ i, s: "x" + i });
+      const before = process.memoryUsage().heapUsed; junk = null;
+      v8.setFlagsFromString("--expose-gc"); vm.runInNewContext("gc")();
+      process.stdout.write(String((before - process.memoryUsage().heapUsed) / 1048576));`;
+    const r = spawnSync(process.execPath, ["-e", script], { encoding: "utf8" });
+    expect(r.stderr).toBe("");
+    expect(Number(r.stdout)).toBeGreaterThan(5);
+  });
+});

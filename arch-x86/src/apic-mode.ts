@@ -1,4 +1,5 @@
-import { ArchOptionError } from "@smpcall/core";
+import { ArchOptionError, type Topology } from "@smpcall/core";
+import { maxApicId } from "./apic-id";
 
 /** How the local APICs are addressed (Linux's apic driver). */
 export type ApicMode = "flat" | "physflat" | "x2apic-cluster" | "x2apic-phys";
@@ -8,8 +9,8 @@ export type ApicOption = "auto" | ApicMode;
 
 /** xAPIC flat logical mode: one bit of an 8-bit logical ID per CPU. */
 export const FLAT_MAX_CPUS = 8;
-/** xAPIC physical mode: 8-bit APIC IDs (0xff is broadcast). */
-export const XAPIC_MAX_CPUS = 255;
+/** xAPIC physical mode: 8-bit APIC IDs, 0xff being broadcast, so the highest usable ID is 0xfe. */
+export const XAPIC_MAX_APIC_ID = 0xfe;
 /** x2APIC cluster mode: 16 logical IDs per cluster. */
 export const X2APIC_CLUSTER_SIZE = 16;
 /** KVM PV IPI: one hypercall carries a 128-bit bitmap of APIC IDs from a base. */
@@ -26,16 +27,17 @@ export function isXapic(mode: ApicMode): boolean {
 }
 
 /** Refuse a mode the machine is too big for, saying what to use instead. */
-export function validateApicMode(option: ApicOption, cpus: number): void {
+export function validateApicMode(option: ApicOption, cpus: number, topology: Topology): void {
   const mode = resolveApicMode(option, cpus);
   if (mode === "flat" && cpus > FLAT_MAX_CPUS) {
     throw new ArchOptionError(
       `apic=flat (xAPIC flat logical mode) addresses at most ${FLAT_MAX_CPUS} CPUs, this machine has ${cpus}: use apic=physflat, x2apic-cluster or x2apic-phys (or auto)`,
     );
   }
-  if (mode === "physflat" && cpus > XAPIC_MAX_CPUS) {
+  const top = mode === "physflat" ? maxApicId(topology) : 0;
+  if (top > XAPIC_MAX_APIC_ID) {
     throw new ArchOptionError(
-      `apic=physflat (xAPIC physical mode) has 8-bit APIC IDs, at most ${XAPIC_MAX_CPUS} CPUs, this machine has ${cpus}: use apic=x2apic-cluster or x2apic-phys (or auto)`,
+      `apic=physflat (xAPIC physical mode) has 8-bit APIC IDs (at most 0x${XAPIC_MAX_APIC_ID.toString(16)}), this machine's topology (${topology.describe()}) needs APIC IDs up to ${top}: use apic=x2apic-cluster or x2apic-phys (or auto)`,
     );
   }
 }

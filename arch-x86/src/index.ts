@@ -1,9 +1,10 @@
 import "reflect-metadata";
-import { ArchIpiToken, type ArchDescriptor } from "@smpcall/core";
+import { ArchIpiToken, CPU_NUMBERINGS, type ArchDescriptor, type CpuNumbering } from "@smpcall/core";
 import { Lifecycle } from "tsyringe";
 import { validateApicMode, type ApicOption } from "./apic-mode";
 import { LocalApicIpi } from "./local-apic-ipi";
 
+export * from "./apic-id";
 export * from "./apic-mode";
 export * from "./vectors";
 export { LocalApicIpi } from "./local-apic-ipi";
@@ -25,6 +26,13 @@ export const descriptor: ArchDescriptor = {
       choices: ["auto", "off"],
       default: "auto",
       description: "all-but-self shorthand: auto (Linux's rules) or off (no_ipi_broadcast=1)",
+    },
+    cpuNumbering: {
+      type: "enum",
+      choices: CPU_NUMBERINGS,
+      default: "cores-first",
+      description:
+        "Linux CPU numbers over the SMT threads: cores-first (every core's first thread, then the siblings, the usual firmware order) or siblings-adjacent; APIC IDs always come from package/core/thread",
     },
     pvIpi: {
       type: "boolean",
@@ -78,7 +86,10 @@ export const descriptor: ArchDescriptor = {
     ackStatistic: "eois",
   },
   validate(options, machine) {
-    validateApicMode(options.apic as ApicOption, machine.cpus);
+    validateApicMode(options.apic as ApicOption, machine.cpus, machine.topology);
+  },
+  topology(options) {
+    return { numbering: options.cpuNumbering as CpuNumbering };
   },
   register(container) {
     container.register(ArchIpiToken, { useClass: LocalApicIpi }, { lifecycle: Lifecycle.ContainerScoped });

@@ -15,6 +15,7 @@ import {
   type SmpHandlers,
   type TraceSink,
 } from "@smpcall/core";
+import { apicIdsOf } from "./apic-id";
 import {
   isXapic,
   PV_IPI_WINDOW,
@@ -46,7 +47,10 @@ import {
  *   KVM PV IPI = 1 hypercall per 128-APIC-ID window.
  * - KVM guest (`pvIpi`): as Linux since v5.4, the shorthand still wins for all-but-self; other
  *   masks go by hypercall; a single IPI is an ordinary ICR write, trapped (a VM exit).
- * APIC ID = CPU id.
+ * - APIC IDs come from the topology (package/core/thread, see `apicIdsOf`), not from CPU numbers:
+ *   x2APIC clusters (`apicid >> 4`) and PV-IPI windows are counted from them.
+ * - A shorthand reaches offline CPUs too; the vector stays in their IRR while they are down and
+ *   is discarded when they come back (INIT/SIPI resets the local APIC).
  */
 @injectable()
 export class LocalApicIpi implements ArchIpi {
@@ -64,6 +68,18 @@ export class LocalApicIpi implements ArchIpi {
   private allBooted = false;
   /** When each CPU's xAPIC ICR delivery-status bit clears (ns). */
   private readonly icrBusyUntil: Float64Array;
+  /** APIC ID of each CPU (from the topology). */
+  private readonly apicIds: Int32Array;
+  /** x2APIC cluster of each CPU (`apicid >> 4`). */
+  private readonly clusterOf: Int32Array;
+  /** CPUs of each cluster, ascending: `clusterCpus[clusterStart[k] .. clusterStart[k + 1])`. */
+  private readonly clusterStart: Int32Array;
+  private readonly clusterCpus: Int32Array;
+  /** Per cluster: the send that last wrote it (a send counter stamp, no clearing needed). */
+  private readonly clusterStamp: Int32Array;
+  private sendStamp = 0;
+  /** Targets of the PV-IPI window being filled (at most 128, unique APIC IDs). */
+  private readonly windowCpus = new Int32Array(PV_IPI_WINDOW);
   // Counters.
   private icrWrites = 0;
   private shorthandSends = 0;
@@ -71,6 +87,7 @@ export class LocalApicIpi implements ArchIpi {
   private hypercalls = 0;
   private eois = 0;
   private offlineShorthandHits = 0;
+  private irrDiscardedAtBoot = 0;
   private interruptsCallFunction = 0;
   private interruptsCallFunctionSingle = 0;
   private interruptsReschedule = 0;
@@ -97,6 +114,36 @@ export class LocalApicIpi implements ArchIpi {
     this.hypercallNs = options.hypercallNs as number;
     this.isr = new Uint32Array(n * 8);
     this.icrBusyUntil = new Float64Array(n);
+    this.apicIds = apicIdsOf(machine.topology);
+    this.clusterOf = new Int32Array(n);
+    let clusters = 0;
+    for (let cpu = 0; cpu < n; cpu++) {
+      const k = Math.floor(this.apicIds[cpu] / X2APIC_CLUSTER_SIZE);
+      this.clusterOf[cpu] = k;
+      if (k + 1 > clusters) clusters = k + 1;
+    }
+    this.clusterStart = new Int32Array(clusters + 1);
+    for (let cpu = 0; cpu < n; cpu++) this.clusterStart[this.clusterOf[cpu] + 1]++;
+    for (let k = 0; k < clusters; k++) this.clusterStart[k + 1] += this.clusterStart[k];
+    this.clusterCpus = new Int32Array(n);
+    const fill = this.clusterStart.slice(0, clusters);
+    for (let cpu = 0; cpu < n; cpu++) this.clusterCpus[fill[this.clusterOf[cpu]]++] = cpu;
+    this.clusterStamp = new Int32Array(clusters);
+    // INIT/SIPI at bring-up resets the local APIC: what a shorthand left in IRR is gone.
+    wires.onCpuBoot((cpu) => {
+      for (const vector of IPI_VECTORS) {
+        const line = lineOfVector(vector);
+        if (wires.isPending(cpu, line)) {
+          wires.clearPending(cpu, line);
+          this.irrDiscardedAtBoot++;
+        }
+      }
+    });
+  }
+
+  /** The APIC ID of `cpu` (from the topology: package, core, thread). */
+  apicId(cpu: number): number {
+    return this.apicIds[cpu];
   }
 
   /** IRR bit of `vector` at `cpu`: raised and not yet taken. */
@@ -184,35 +231,24 @@ export class LocalApicIpi implements ArchIpi {
         this.deliver(cpu, CALL_FUNCTION_VECTOR, t);
       }
     } else if (this.pvIpi) {
-      // KVM_HC_SEND_IPI: a base APIC ID and a 128-bit bitmap per hypercall.
-      let base = -1;
-      for (let cpu = mask.first(); cpu < n; cpu = mask.next(cpu)) {
-        if (base < 0 || cpu >= base + PV_IPI_WINDOW) {
-          if (base >= 0) t = this.hypercall(t);
-          base = cpu;
-        }
-        this.deliver(cpu, CALL_FUNCTION_VECTOR, t + this.hypercallNs);
-      }
-      if (base >= 0) t = this.hypercall(t);
+      t = this.pvIpiSend(mask, t);
     } else if (this.mode === "flat") {
       // One write whose logical destination is the OR of the targets' bits.
       t = this.icrWrite(self, t);
       for (let cpu = mask.first(); cpu < n; cpu = mask.next(cpu)) this.deliver(cpu, CALL_FUNCTION_VECTOR, t);
     } else if (this.mode === "x2apic-cluster") {
-      // One write per cluster of 16 logical IDs: the mask is walked in order, so a cluster's
-      // targets are contiguous; they are delivered when their cluster's write is done.
-      let cluster = -1;
-      let first = -1;
-      for (let cpu = mask.first(); cpu <= n; cpu = cpu < n ? mask.next(cpu) : n + 1) {
-        const c = cpu < n ? Math.floor(cpu / X2APIC_CLUSTER_SIZE) : -2;
-        if (c !== cluster) {
-          if (cluster >= 0) {
-            t = this.icrWrite(self, t);
-            for (let x = first; x < n && x < (cluster + 1) * X2APIC_CLUSTER_SIZE; x = mask.next(x))
-              this.deliver(x, CALL_FUNCTION_VECTOR, t);
-          }
-          cluster = c;
-          first = cpu;
+      // Take the lowest remaining target, OR the logical bits of every target in its cluster,
+      // one write, drop that cluster from the rest; repeat. Clusters are APIC-ID ranges of 16,
+      // which are not CPU-number ranges.
+      const stamp = ++this.sendStamp;
+      for (let cpu = mask.first(); cpu < n; cpu = mask.next(cpu)) {
+        const k = this.clusterOf[cpu];
+        if (this.clusterStamp[k] === stamp) continue;
+        this.clusterStamp[k] = stamp;
+        t = this.icrWrite(self, t);
+        for (let i = this.clusterStart[k]; i < this.clusterStart[k + 1]; i++) {
+          const x = this.clusterCpus[i];
+          if (mask.test(x)) this.deliver(x, CALL_FUNCTION_VECTOR, t);
         }
       }
     } else {
@@ -226,9 +262,43 @@ export class LocalApicIpi implements ArchIpi {
     yield t - start;
   }
 
-  private hypercall(t: number): number {
+  /**
+   * KVM_HC_SEND_IPI as the guest builds it: walking the mask in CPU order, a target joins the
+   * current 128-bit bitmap when its APIC ID fits in a 128-ID window with the ones already there
+   * (the base may move down), else the bitmap is sent and a new one starts at its APIC ID. One
+   * hypercall per bitmap; its targets are raised when it is done. Returns the time after the last.
+   */
+  private pvIpiSend(mask: CpuMask, t: number): number {
+    const ids = this.apicIds;
+    const win = this.windowCpus;
+    let members = 0;
+    let min = 0;
+    let max = 0;
+    for (let cpu = mask.first(); cpu < mask.nrCpuIds; cpu = mask.next(cpu)) {
+      const id = ids[cpu];
+      if (members === 0) {
+        min = max = id;
+      } else if (id < min && max - id < PV_IPI_WINDOW) {
+        min = id;
+      } else if (id > min && id < min + PV_IPI_WINDOW) {
+        if (id > max) max = id;
+      } else {
+        t = this.hypercall(t, members);
+        members = 0;
+        min = max = id;
+      }
+      win[members++] = cpu;
+    }
+    if (members > 0) t = this.hypercall(t, members);
+    return t;
+  }
+
+  /** One PV IPI hypercall starting at `t` for the `members` targets in `windowCpus`. */
+  private hypercall(t: number, members: number): number {
     this.hypercalls++;
-    return t + this.hypercallNs;
+    t += this.hypercallNs;
+    for (let i = 0; i < members; i++) this.deliver(this.windowCpus[i], CALL_FUNCTION_VECTOR, t);
+    return t;
   }
 
   /** The single path (CALL_FUNCTION_SINGLE_VECTOR): one physical-destination write (a VM exit in a KVM guest). */
@@ -305,6 +375,7 @@ export class LocalApicIpi implements ArchIpi {
       interruptsReschedule: this.interruptsReschedule,
       eois: this.eois,
       offlineShorthandHits: this.offlineShorthandHits,
+      irrDiscardedAtBoot: this.irrDiscardedAtBoot,
     };
   }
 }

@@ -46,17 +46,58 @@ describe("arch-x86: local APIC", () => {
     expect(log.map((r) => r.cpu).sort((a, b) => a - b)).toEqual(Array.from({ length: 63 }, (_, i) => i + 1));
   });
 
-  it("x2APIC cluster mode: CPU 0's cluster is one write for CPUs 1-15, then one per further cluster", () => {
+  it("APIC IDs come from package/core/thread; CPUs are numbered cores first unless cpuNumbering says otherwise", () => {
+    // 64 CPUs: 2 packages x 16 cores x 2 threads. Linux's order: CPUs 0-31 are the first threads
+    // of cores 0-31, CPUs 32-63 their siblings. APIC ID = package << 5 | core << 1 | thread.
+    const a = apic(x86(64));
+    expect([0, 32, 1, 33, 15, 16, 48, 63].map((c) => a.apicId(c))).toEqual([0, 1, 2, 3, 30, 32, 33, 63]);
+    const sys = x86(64);
+    expect(sys.machine.topology.sameCore(0, 32)).toBe(true);
+    expect(sys.machine.topology.sameCore(0, 1)).toBe(false);
+    const adj = apic(x86(64, { cpuNumbering: "siblings-adjacent" }));
+    expect([0, 1, 2, 16, 32, 63].map((c) => adj.apicId(c))).toEqual([0, 1, 2, 16, 32, 63]);
+    // 12 cores per package: the core field is still 4 bits wide, so each package leaves IDs
+    // 24-31 unused and package 1 starts at 32.
+    const holes = apic(x86(48, {}, { topology: { coresPerPackage: 12 } }));
+    expect([11, 12, 35, 36, 47].map((c) => holes.apicId(c))).toEqual([22, 32, 23, 33, 55]);
+  });
+
+  it("x2APIC cluster mode: one write per cluster of 16 APIC IDs; a cluster is not a range of CPU numbers", () => {
     const sys = x86(64, { apic: "x2apic-cluster", shorthand: "off" }, { cost: { deliveryJitter: 0 } });
     broadcastFrom0(sys);
+    expect(sys.arch.statistics().icrWrites).toBe(4);
     // Targets of one write arrive together: group interrupt entries by time.
     const groups = new Map<number, number[]>();
-    for (const r of sys.trace.named("ipi_entry"))
+    for (const r of sys.trace.named("call_function_entry"))
       (groups.get(r.ts) ?? groups.set(r.ts, []).get(r.ts)!).push(r.cpu);
-    const clusters = [...groups.values()]
-      .map((g) => g.sort((a, b) => a - b))
-      .map((g) => `${g[0]}-${g[g.length - 1]}:${g.length}`);
-    expect(clusters).toEqual(["1-15:15", "16-31:16", "32-47:16", "48-63:16"]);
+    const clusters = [...groups.values()].map((g) => CpuMask.of(64, g).toString());
+    // Cluster 0 = APIC IDs 0-15 = cores 0-7, both threads: CPUs 0-7 and 32-39 (CPU 0 sends).
+    expect(clusters).toEqual(["1-7,32-39", "8-15,40-47", "16-23,48-55", "24-31,56-63"]);
+  });
+
+  it("x2APIC cluster mode with 2 threads per core: writes = distinct clusters among the targets' APIC IDs, not ceil(n/16)", () => {
+    const many = (sys: SmpSystem, list: string) => {
+      spawnProgram(sys, 0, function* () {
+        yield* sys.kernel.smpCallFunctionMany(CpuMask.parse(64, list), () => {}, null, true);
+      });
+      expect(sys.run().status).toBe("completed");
+      return sys.arch.statistics().icrWrites;
+    };
+    // CPUs 1-16 (16 targets): APIC IDs 2-14 (cluster 0), 16-30 (cluster 1), 32 (cluster 2).
+    expect(many(x86(64, { apic: "x2apic-cluster" }), "1-16")).toBe(3);
+    // Numbered siblings-adjacent, CPUs 1-16 are APIC IDs 1-16: clusters 0 and 1.
+    expect(many(x86(64, { apic: "x2apic-cluster", cpuNumbering: "siblings-adjacent" }), "1-16")).toBe(2);
+    // A core's two threads share a cluster: CPUs 5 and 37 are one write.
+    expect(many(x86(64, { apic: "x2apic-cluster" }), "5,37")).toBe(1);
+    // 48 CPUs, 12 cores per package: APIC IDs 0-23 and 32-55 are clusters 0, 1, 2, 3.
+    const holes = x86(
+      48,
+      { apic: "x2apic-cluster", shorthand: "off" },
+      { topology: { coresPerPackage: 12 } },
+    );
+    broadcastFrom0(holes);
+    expect(holes.arch.statistics().icrWrites).toBe(4);
+    expect(Math.ceil(47 / 16)).toBe(3);
   });
 
   it("with the shorthand a 64-CPU broadcast is one ICR write", () => {
@@ -71,6 +112,11 @@ describe("arch-x86: local APIC", () => {
     expect(() => x86(9, { apic: "flat" })).toThrow(ArchOptionError);
     expect(() => x86(9, { apic: "flat" })).toThrow(/at most 8 CPUs, this machine has 9/);
     expect(() => x86(300, { apic: "physflat" })).toThrow(/8-bit APIC IDs/);
+    expect(() => x86(255, { apic: "physflat" })).not.toThrow();
+    // 200 CPUs fit 8 bits as CPU numbers, but 12-core packages need APIC IDs up to 263.
+    expect(() => x86(200, { apic: "physflat" }, { topology: { coresPerPackage: 12 } })).toThrow(
+      /needs APIC IDs up to 263/,
+    );
     expect(() => x86(4, { apic: "x2apic" })).toThrow(
       /bad value "x2apic" for option apic of arch x86: expected auto \| flat \| physflat \| x2apic-cluster \| x2apic-phys/,
     );
@@ -144,27 +190,56 @@ describe("arch-x86: local APIC", () => {
     expect(apic(x86(16, { shorthand: "off" })).shorthandEnabled()).toBe(false);
   });
 
-  it("a shorthand reaching an offline CPU runs nothing there; the vector is taken harmlessly when it is back", () => {
+  it("a shorthand reaching an offline CPU stays in its IRR while it is down and is discarded at bring-up (INIT/SIPI)", () => {
     const sys = x86(16, { apic: "x2apic-cluster" });
     const log: CallbackRun[] = [];
     const fn = callbackRecorder(sys, log);
     expect(sys.kernel.cpuDown(5)).toBe(0);
     let pendingWhileOffline = false;
+    let pendingAfterBoot = true;
     spawnProgram(sys, 0, function* () {
       yield 1000;
       yield* sys.kernel.smpCallFunction(fn, "bcast", true);
       yield 5000;
       pendingWhileOffline = apic(sys).irr(5, CALL_FUNCTION_VECTOR);
       expect(sys.kernel.cpuUp(5)).toBe(0);
+      pendingAfterBoot = apic(sys).irr(5, CALL_FUNCTION_VECTOR);
       yield 20_000;
     });
     expect(sys.run().status).toBe("completed");
-    expect(sys.arch.statistics()).toMatchObject({ shorthandSends: 1, offlineShorthandHits: 1 });
+    expect(sys.arch.statistics()).toMatchObject({
+      shorthandSends: 1,
+      offlineShorthandHits: 1,
+      irrDiscardedAtBoot: 1,
+    });
     expect(pendingWhileOffline).toBe(true);
+    expect(pendingAfterBoot).toBe(false);
     expect(log.filter((r) => r.cpu === 5)).toEqual([]);
-    expect(sys.machine.cpus[5].counters.irqsTaken).toBe(1);
+    expect(sys.machine.cpus[5].counters.irqsTaken).toBe(0);
     expect(sys.kernel.warnings.records).toEqual([]);
     expect(sys.machine.problems).toEqual([]);
+  });
+
+  it("an x86 run traces x86's irq-vector events: call_function(_single)_entry/exit and reschedule_entry/exit, paired, with the vector", () => {
+    const sys = x86(4);
+    spawnProgram(sys, 0, function* () {
+      yield* sys.kernel.smpCallFunction(() => {}, null, true);
+      yield* sys.kernel.smpCallFunctionSingle(2, () => {}, null, true);
+      yield* sys.arch.sendRescheduleIpi(3);
+      yield 5000;
+    });
+    expect(sys.run().status).toBe("completed");
+    const t = sys.trace;
+    expect([t.count("call_function_entry"), t.count("call_function_exit")]).toEqual([3, 3]);
+    expect([t.count("call_function_single_entry"), t.count("call_function_single_exit")]).toEqual([1, 1]);
+    expect([t.count("reschedule_entry"), t.count("reschedule_exit")]).toEqual([1, 1]);
+    expect(t.named("call_function_single_entry")[0]).toMatchObject({ cpu: 2, fields: { vector: 0xfb } });
+    expect(t.named("reschedule_entry")[0]).toMatchObject({ cpu: 3, fields: { vector: 0xfd } });
+    expect(t.named("call_function_exit").map((r) => r.fields)).toEqual([
+      { vector: 0xfc },
+      { vector: 0xfc },
+      { vector: 0xfc },
+    ]);
   });
 
   it("EOI is issued once per taken interrupt, first, with the x86 tracepoints around the handler", () => {
@@ -190,14 +265,19 @@ describe("arch-x86: local APIC", () => {
     expect(report.problems).toEqual([]);
   });
 
-  it("KVM PV IPI: a 300-CPU broadcast is 3 hypercalls (128-APIC-ID windows)", () => {
-    const sys = x86(300, { pvIpi: "true", shorthand: "off" });
-    const log = broadcastFrom0(sys);
-    expect(sys.arch.statistics()).toMatchObject({ pvHypercalls: 3, icrWrites: 0, shorthandSends: 0 });
-    expect(log.length).toBe(299);
+  it("KVM PV IPI: one hypercall per 128-APIC-ID bitmap, built walking the mask in CPU order", () => {
+    // Siblings adjacent, APIC IDs 0-299 follow CPU numbers: 1-128, 129-256, 257-299 = 3.
+    const adj = x86(300, { pvIpi: "true", shorthand: "off", cpuNumbering: "siblings-adjacent" });
+    expect(broadcastFrom0(adj).length).toBe(299);
+    expect(adj.arch.statistics()).toMatchObject({ pvHypercalls: 3, icrWrites: 0, shorthandSends: 0 });
+    // Cores first: CPUs 1-149 are APIC IDs 2, 4, ..., 298 (windows from 2, 130, 258), then CPUs
+    // 150-299 are IDs 1, 3, ..., 299 (windows from 1, 129, 257): 6 hypercalls.
+    const first = x86(300, { pvIpi: "true", shorthand: "off" });
+    expect(broadcastFrom0(first).length).toBe(299);
+    expect(first.arch.statistics()).toMatchObject({ pvHypercalls: 6, icrWrites: 0, shorthandSends: 0 });
     // A mask that is not all-but-self goes by hypercall even with the shorthand allowed:
     // CPUs 1..127 (one window) and 200..299 (one window) from CPU 0.
-    const sys2 = x86(300, { pvIpi: "true" });
+    const sys2 = x86(300, { pvIpi: "true", cpuNumbering: "siblings-adjacent" });
     const mask = CpuMask.parse(300, "1-127,200-299");
     const log2: CallbackRun[] = [];
     spawnProgram(sys2, 0, function* () {
@@ -206,6 +286,14 @@ describe("arch-x86: local APIC", () => {
     expect(sys2.run().status).toBe("completed");
     expect(sys2.arch.statistics()).toMatchObject({ pvHypercalls: 2, icrWrites: 0, shorthandSends: 0 });
     expect(log2.length).toBe(227);
+    // The base moves down when a lower APIC ID still fits under the highest one: CPU 1 then
+    // CPU 32 (IDs 2 then 1) are one bitmap.
+    const down = x86(64, { pvIpi: "true" });
+    spawnProgram(down, 0, function* () {
+      yield* down.kernel.smpCallFunctionMany(CpuMask.parse(64, "1,32"), () => {}, null, true);
+    });
+    expect(down.run().status).toBe("completed");
+    expect(down.arch.statistics().pvHypercalls).toBe(1);
   });
 
   it("KVM guest: the all-but-self shorthand still wins over PV hypercalls (Linux >= 5.4); a single IPI is a trapped ICR write", () => {

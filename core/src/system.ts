@@ -15,6 +15,7 @@ import {
 import { ArchLoadError } from "./errors";
 import { Machine, type MachineConfig, type RunOptions, type RunOutcome } from "./machine/machine";
 import type { CpuCode } from "./machine/step";
+import { Topology } from "./machine/topology";
 import { SmpKernel, type KernelOptions } from "./kernel/smp";
 import { TraceSink } from "./trace/trace-sink";
 
@@ -69,9 +70,10 @@ export function createSmpSystem(config: SystemConfig): SmpSystem {
       "createSmpSystem needs an arch descriptor: load one with loadArch(name) or import it from its package",
     );
   const archOptions = parseArchOptions(desc.name, desc.options, config.archOptions);
-  desc.validate?.(archOptions, { cpus: config.cpus });
+  const topology = { ...desc.topology?.(archOptions), ...config.topology };
+  desc.validate?.(archOptions, { cpus: config.cpus, topology: new Topology(config.cpus, topology) });
   const trace = config.trace instanceof TraceSink ? config.trace : new TraceSink(config.trace === true);
-  const machine = new Machine({ ...config, trace });
+  const machine = new Machine({ ...config, topology, trace });
   const kernel = new SmpKernel(machine, config);
   const child = (config.container ?? rootContainer).createChildContainer();
   const interconnect: Interconnect = machine;

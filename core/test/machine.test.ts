@@ -112,6 +112,37 @@ describe("Topology and cost model", () => {
     expect(t.nrNodes).toBe(2);
     expect(() => new Topology(4, { threadsPerCore: 0 })).toThrow(/threadsPerCore/);
   });
+  it("numbers CPUs cores first: every core's first thread, then the siblings (x86 enumeration order)", () => {
+    const t = new Topology(10, { threadsPerCore: 2, coresPerPackage: 4, numbering: "cores-first" });
+    expect(t.nrCores).toBe(5);
+    expect(Array.from({ length: 10 }, (_, c) => `${t.coreOf(c)}.${t.threadOf(c)}`)).toEqual([
+      "0.0",
+      "1.0",
+      "2.0",
+      "3.0",
+      "4.0",
+      "0.1",
+      "1.1",
+      "2.1",
+      "3.1",
+      "4.1",
+    ]);
+    expect([t.sameCore(0, 5), t.sameCore(0, 1), t.packageOf(4), t.packageOf(9), t.coreInPackage(9)]).toEqual([
+      true,
+      false,
+      1,
+      1,
+      0,
+    ]);
+    expect([t.cpuOf(3, 1), t.cpuOf(3, 0), t.cpuOf(5, 0)]).toEqual([8, 3, -1]);
+    // An odd count: the last core has one thread.
+    const odd = new Topology(5, { threadsPerCore: 2, numbering: "cores-first" });
+    expect([odd.coreOf(4), odd.threadOf(4), odd.cpuOf(2, 1)]).toEqual([1, 1, -1]);
+    expect(t.describe()).toBe(
+      "10 CPUs: 2 package(s) x 4 core(s) x 2 thread(s), 2 NUMA node(s), CPUs numbered cores first",
+    );
+    expect(() => new Topology(4, { numbering: "random" as never })).toThrow(/numbering must be/);
+  });
   it("rejects negative costs", () => {
     expect(() => makeCostModel({ irqEntryNs: -1 })).toThrow(/irqEntryNs/);
   });

@@ -1,4 +1,5 @@
 import type { DependencyContainer } from "tsyringe";
+import type { Topology, TopologyOptions } from "../machine/topology";
 import type { ArchOptionsSchema, ArchOptionValues } from "./options";
 
 /** What a backend's hardware can do or suffer: the conformance kit runs or skips checks by it. */
@@ -31,6 +32,8 @@ export interface ArchCapabilities {
 /** Facts about the machine a backend is being set up for (for `validate`). */
 export interface ArchMachineInfo {
   readonly cpus: number;
+  /** The machine's topology (after the backend's {@link ArchDescriptor.topology} defaults). */
+  readonly topology: Topology;
 }
 
 /**
@@ -51,6 +54,11 @@ export interface ArchDescriptor {
    * `ArchOptionError` with a clear message. Optional.
    */
   validate?(options: ArchOptionValues, machine: ArchMachineInfo): void;
+  /**
+   * Topology defaults this architecture implies (e.g. x86 numbers CPUs cores first); the
+   * machine's own `topology` settings override them. Optional.
+   */
+  topology?(options: ArchOptionValues): TopologyOptions;
   /**
    * Register the backend's `ArchIpiToken` (and whatever else it needs) in `container`, the
    * machine's child container. The machine facilities are already registered there.

@@ -14,6 +14,11 @@ export interface Interconnect {
   clearPending(cpu: number, line: number): void;
   /** Run `fn` outside any CPU after `delayNs` (hardware acting on its own). */
   schedule(delayNs: number, fn: () => void): void;
+  /**
+   * Call `fn(cpu)` whenever a CPU is brought up (`cpuUp`), before it runs again: for hardware
+   * that a boot resets (x86 INIT/SIPI clears the local APIC's IRR). Register once, in the constructor.
+   */
+  onCpuBoot(fn: (cpu: number) => void): void;
   /** Report a hardware failure (e.g. a CPU in error): the run then exits with status 1. */
   reportProblem(problem: RunProblem): void;
 }

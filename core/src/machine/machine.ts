@@ -131,6 +131,7 @@ export class Machine {
   private interruptHandler: ((cpu: number, line: number) => CpuCode<void>) | null = null;
   private lineNamer: (line: number) => string = (line) => `line ${line}`;
   private readonly endOfRunChecks: (() => RunProblem[])[] = [];
+  private readonly bootHooks: ((cpu: number) => void)[] = [];
 
   constructor(config: MachineConfig) {
     const n = config.cpus;
@@ -348,9 +349,18 @@ export class Machine {
     this.cpus[cpu].dead = true;
   }
 
-  /** Bring a dead CPU back: online, booted, running again; pending lines are taken now. */
+  /** Call `fn(cpu)` in every `bringUp`, before the CPU runs (hardware a boot resets). */
+  onCpuBoot(fn: (cpu: number) => void): void {
+    this.bootHooks.push(fn);
+  }
+
+  /**
+   * Bring a dead CPU back: the boot hooks run (they may clear pending lines), then it is online,
+   * booted and running again; lines still pending are taken now.
+   */
   bringUp(cpu: number): void {
     const c = this.cpus[cpu];
+    for (const hook of this.bootHooks) hook(cpu);
     c.dead = false;
     c.online = true;
     c.bootedOnce = true;

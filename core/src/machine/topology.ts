@@ -1,22 +1,40 @@
 /**
+ * How CPU numbers are laid over the cores' SMT threads.
+ * - `siblings-adjacent`: CPU n is thread `n % threadsPerCore` of core `floor(n / threadsPerCore)`
+ *   (PowerPC, and the machine's default).
+ * - `cores-first`: the first thread of every core, then every core's second thread, and so on:
+ *   CPU n is thread `floor(n / nrCores)` of core `n % nrCores` (what Linux's enumeration order
+ *   usually gives on x86, where firmware lists every core's first thread before the siblings).
+ */
+export type CpuNumbering = "siblings-adjacent" | "cores-first";
+
+/** The numberings, for option schemas. */
+export const CPU_NUMBERINGS: readonly CpuNumbering[] = ["siblings-adjacent", "cores-first"];
+
+/**
  * The machine's shape: CPUs grouped into SMT threads of a core, cores of a package (socket),
- * packages of a NUMA node. CPU ids are dense and assigned thread-first: CPU n is thread
- * `n % threadsPerCore` of core `floor(n / threadsPerCore)`.
+ * packages of a NUMA node. CPU ids are dense; `numbering` says how they map to threads.
  */
 export interface TopologyOptions {
-  /** SMT threads per core (default 2). */
+  /** SMT threads per core (default 2, or 1 when the CPU count is odd). */
   threadsPerCore?: number;
-  /** Cores per package/socket (default: 16, or fewer so small machines have one package). */
+  /** Cores per package/socket (default: 16). */
   coresPerPackage?: number;
   /** Packages per NUMA node (default 1). */
   packagesPerNode?: number;
+  /** CPU numbering over the threads (default `siblings-adjacent`). */
+  numbering?: CpuNumbering;
 }
 
-/** The CPU topology of one machine (see the file comment for the numbering). */
+/** The CPU topology of one machine (see {@link CpuNumbering} for the numbering). */
 export class Topology {
   readonly threadsPerCore: number;
   readonly coresPerPackage: number;
   readonly packagesPerNode: number;
+  /** How CPU numbers map to threads. */
+  readonly numbering: CpuNumbering;
+  /** Number of cores (the last ones may have fewer threads when the CPU count is not a multiple). */
+  readonly nrCores: number;
 
   constructor(
     readonly nrCpus: number,
@@ -25,6 +43,7 @@ export class Topology {
     this.threadsPerCore = options.threadsPerCore ?? (nrCpus % 2 === 0 ? 2 : 1);
     this.coresPerPackage = options.coresPerPackage ?? 16;
     this.packagesPerNode = options.packagesPerNode ?? 1;
+    this.numbering = options.numbering ?? "siblings-adjacent";
     for (const [k, v] of Object.entries({
       threadsPerCore: this.threadsPerCore,
       coresPerPackage: this.coresPerPackage,
@@ -33,19 +52,34 @@ export class Topology {
       if (!Number.isInteger(v) || v < 1)
         throw new RangeError(`topology ${k} must be a positive integer, got ${v}`);
     }
+    if (!CPU_NUMBERINGS.includes(this.numbering))
+      throw new RangeError(
+        `topology numbering must be ${CPU_NUMBERINGS.join(" or ")}, got ${String(this.numbering)}`,
+      );
+    this.nrCores = Math.ceil(nrCpus / this.threadsPerCore);
   }
 
   /** Core index of a CPU. */
   coreOf(cpu: number): number {
-    return Math.floor(cpu / this.threadsPerCore);
+    return this.numbering === "cores-first" ? cpu % this.nrCores : Math.floor(cpu / this.threadsPerCore);
   }
   /** SMT thread index of a CPU within its core. */
   threadOf(cpu: number): number {
-    return cpu % this.threadsPerCore;
+    return this.numbering === "cores-first" ? Math.floor(cpu / this.nrCores) : cpu % this.threadsPerCore;
+  }
+  /** The CPU that is thread `thread` of core `core` (-1 when that thread does not exist). */
+  cpuOf(core: number, thread: number): number {
+    const cpu =
+      this.numbering === "cores-first" ? thread * this.nrCores + core : core * this.threadsPerCore + thread;
+    return core < this.nrCores && thread < this.threadsPerCore && cpu < this.nrCpus ? cpu : -1;
   }
   /** Package (socket) of a CPU. */
   packageOf(cpu: number): number {
     return Math.floor(this.coreOf(cpu) / this.coresPerPackage);
+  }
+  /** Core index of a CPU within its package. */
+  coreInPackage(cpu: number): number {
+    return this.coreOf(cpu) % this.coresPerPackage;
   }
   /** NUMA node of a CPU. */
   nodeOf(cpu: number): number {
@@ -63,15 +97,19 @@ export class Topology {
   sameNode(a: number, b: number): boolean {
     return this.nodeOf(a) === this.nodeOf(b);
   }
+  /** Number of packages. */
+  get nrPackages(): number {
+    return Math.floor((this.nrCores - 1) / this.coresPerPackage) + 1;
+  }
   /** Number of NUMA nodes. */
   get nrNodes(): number {
-    return this.nodeOf(this.nrCpus - 1) + 1;
+    return Math.floor((this.nrPackages - 1) / this.packagesPerNode) + 1;
   }
 
-  /** One-line description, e.g. `64 CPUs: 2 packages x 16 cores x 2 threads, 1 node(s)`. */
+  /** One-line description, e.g. `64 CPUs: 2 package(s) x 16 core(s) x 2 thread(s), 1 NUMA node(s)`. */
   describe(): string {
-    const packages = this.packageOf(this.nrCpus - 1) + 1;
-    const cores = Math.min(this.coresPerPackage, this.coreOf(this.nrCpus - 1) + 1);
-    return `${this.nrCpus} CPUs: ${packages} package(s) x ${cores} core(s) x ${this.threadsPerCore} thread(s), ${this.nrNodes} NUMA node(s)`;
+    const cores = Math.min(this.coresPerPackage, this.nrCores);
+    const order = this.numbering === "cores-first" ? ", CPUs numbered cores first" : "";
+    return `${this.nrCpus} CPUs: ${this.nrPackages} package(s) x ${cores} core(s) x ${this.threadsPerCore} thread(s), ${this.nrNodes} NUMA node(s)${order}`;
   }
 }

@@ -2,8 +2,8 @@
 /* global window */
 /**
  * `npm run bench:html [-- --cpus N --ops N]`: how a large HTML report behaves in a real browser.
- * Writes the report of a 1024-CPU mixed run, opens it in headless Chromium (Debian's, as the
- * browser test does) and prints JSON: file size, trace records, spans and arrows in the page,
+ * Writes the report of a 1024-CPU mixed run, opens it in headless Chromium (as the browser test
+ * does: SMPCALL_CHROMIUM, /usr/bin/chromium or the packaged one) and prints JSON: file size, trace records, spans and arrows in the page,
  * load-to-first-draw time, and redraw times (ms) for the interactions a user does: the whole run
  * zoomed out, zooming in step by step, panning, scrolling the lanes. A redraw under ~16 ms keeps
  * 60 frames per second.
@@ -12,7 +12,7 @@
 const fs = require("node:fs");
 const os = require("node:os");
 const path = require("node:path");
-const { chromium } = require("playwright-core");
+const { launchChromium } = require("./launch-chromium");
 const { main } = require("../dist/cli/main");
 const { memoryIo } = require("../dist/cli/io");
 
@@ -24,11 +24,6 @@ function arg(name, dflt) {
 async function run() {
   const cpus = arg("--cpus", "1024");
   const ops = arg("--ops", "8000");
-  const chromiumPath = process.env.SMPCALL_CHROMIUM ?? "/usr/bin/chromium";
-  if (!fs.existsSync(chromiumPath))
-    throw new Error(
-      `needs Chromium at ${chromiumPath} (apt-get install -y chromium, or set SMPCALL_CHROMIUM)`,
-    );
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "smpcall-html-bench-"));
   const file = path.join(dir, "report.html");
   const io = memoryIo();
@@ -39,16 +34,7 @@ async function run() {
   );
   if (code !== 0) throw new Error(`smpcall run exited ${code}: ${io.stderr}`);
   const writeMs = Date.now() - t0;
-  const browser = await chromium.launch({
-    executablePath: chromiumPath,
-    args: [
-      "--headless",
-      "--no-sandbox",
-      "--disable-gpu",
-      "--no-first-run",
-      "--disable-background-networking",
-    ],
-  });
+  const browser = await launchChromium();
   try {
     const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
     const l0 = Date.now();

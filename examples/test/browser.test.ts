@@ -3,36 +3,17 @@ import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { chromium, type Browser } from "playwright-core";
+import type { Browser } from "playwright-core";
+import { launchChromium } from "../bench/launch-chromium";
 import { main } from "../src/cli/main";
 import { memoryIo } from "../src/cli/io";
-
-/** Debian's Chromium; .ci/run installs it. */
-const CHROMIUM = process.env.SMPCALL_CHROMIUM ?? "/usr/bin/chromium";
 
 let browser: Browser;
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), "smpcall-browser-"));
 
 beforeAll(async () => {
-  if (!fs.existsSync(CHROMIUM)) {
-    throw new Error(
-      `the browser test needs Chromium at ${CHROMIUM}: install it with "apt-get install -y chromium" (.ci/run does), or set SMPCALL_CHROMIUM`,
-    );
-  }
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: [
-      "--headless",
-      "--no-sandbox",
-      "--disable-gpu",
-      "--disable-quic",
-      "--no-first-run",
-      "--disable-background-networking",
-      "--disable-component-update",
-      "--disable-sync",
-    ],
-  });
-}, 60_000);
+  browser = await launchChromium();
+}, 120_000);
 
 afterAll(async () => {
   await browser?.close();

@@ -5,6 +5,8 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { main } from "../src/cli/main";
 import { memoryIo } from "../src/cli/io";
+import { descriptor as generic } from "@smpcall/arch-generic";
+import { runWorkload, toChromeTrace, toFtraceText, TraceSink } from "@smpcall/core";
 
 async function cli(args: string[], env: NodeJS.ProcessEnv = {}) {
   const io = memoryIo(env);
@@ -134,6 +136,62 @@ describe("smpcall CLI", () => {
     const bad = await cli(["run", "--ops", "20", "--trace-format", "chrome"]);
     expect(bad.code).toBe(2);
     expect(bad.stderr).toMatch(/--trace-format needs --trace FILE/);
+  });
+
+  it("--trace streams the run's records: the file equals the export of the same run kept in memory", async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "smpcall-"));
+    const txt = path.join(dir, "t.txt");
+    const json = path.join(dir, "t.json");
+    const args = ["run", "--cpus", "8", "--workload", "mixed", "--ops", "40", "--seed", "9"];
+    expect((await cli([...args, "--trace", txt])).code).toBe(0);
+    const r = await cli([...args, "--trace", json]);
+    expect(r.code).toBe(0);
+    const trace = new TraceSink(true);
+    const { report, outcome } = runWorkload({
+      cpus: 8,
+      seed: 9,
+      arch: generic,
+      workload: "mixed",
+      ops: 40,
+      trace,
+    });
+    const meta = { cpus: 8, arch: "generic", seed: 9 };
+    expect(fs.readFileSync(txt, "utf8")).toBe(toFtraceText(trace.records, meta));
+    expect(fs.readFileSync(json, "utf8")).toBe(
+      JSON.stringify(toChromeTrace(trace.records, { ...meta, report, deadlock: outcome.deadlock })),
+    );
+    expect(r.stdout).toContain(`trace: ${trace.records.length} records written to ${json} (chrome)\n`);
+    expect(fs.readdirSync(dir).sort()).toEqual(["t.json", "t.txt"]);
+  });
+
+  it("--trace-limit N keeps the last N records, as the kernel's ring buffer, and says how many were written", async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "smpcall-"));
+    const full = path.join(dir, "full.txt");
+    const txt = path.join(dir, "last.txt");
+    const json = path.join(dir, "last.json");
+    const args = ["run", "--cpus", "8", "--workload", "broadcast", "--ops", "30"];
+    expect((await cli([...args, "--trace", full])).code).toBe(0);
+    const lines = fs
+      .readFileSync(full, "utf8")
+      .split("\n")
+      .filter((l) => l !== "" && !l.startsWith("#"));
+    const r = await cli([...args, "--trace", txt, "--trace-limit", "50"]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain(
+      `trace: 50 records written to ${txt} (ftrace), ${lines.length - 50} older records overwritten (--trace-limit 50 keeps the last 50)`,
+    );
+    const text = fs.readFileSync(txt, "utf8");
+    expect(text).toContain(`# entries-in-buffer/entries-written: 50/${lines.length}   #P:8\n`);
+    expect(text.split("\n").filter((l) => l !== "" && !l.startsWith("#"))).toEqual(lines.slice(-50));
+    expect((await cli([...args, "--trace", json, "--trace-limit", "50"])).code).toBe(0);
+    expect(JSON.parse(fs.readFileSync(json, "utf8")).metadata.trace).toEqual({
+      limit: 50,
+      entriesInBuffer: 50,
+      entriesWritten: lines.length,
+    });
+    const bad = await cli([...args, "--trace", json, "--trace-limit", "0"]);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/bad --trace-limit "0": expected an integer 1\.\.100000000/);
   });
 
   it("a run that finds a problem exits 1", async () => {
@@ -278,6 +336,31 @@ describe("smpcall HTML reports", () => {
     const rep = await cli(["report", "--trace", trace, "--out", path.join(dir, "r2.html")]);
     expect(rep.code).toBe(0);
     expect(rep.stdout).toMatch(/report: \d+ spans, \d+ IPI arrows written/);
+  });
+
+  it("a trace cut by --trace-limit still draws its spans, from run --html and from report", async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "smpcall-"));
+    const html = path.join(dir, "r.html");
+    const trace = path.join(dir, "t.json");
+    const args = ["run", "--cpus", "16", "--workload", "broadcast", "--ops", "60", "--trace-limit", "300"];
+    expect((await cli([...args, "--html", html, "--trace", trace])).code).toBe(0);
+    const data = (file: string) =>
+      JSON.parse(
+        /<script type="application\/json" id="smpcall-data">([\s\S]*?)<\/script>/.exec(
+          fs.readFileSync(file, "utf8"),
+        )![1],
+      ) as { timeline: { startNs: number; spans: { lane: number[]; start: number[]; end: number[] } } };
+    const t = data(html).timeline;
+    expect(t.spans.lane.length).toBeGreaterThan(20);
+    // spans whose start was overwritten begin at the first record kept
+    expect(Math.min(...t.spans.start)).toBe(t.startNs);
+    for (let i = 0; i < t.spans.start.length; i++)
+      expect(t.spans.end[i]).toBeGreaterThanOrEqual(t.spans.start[i]);
+    const rep = await cli(["report", "--trace", trace, "--out", path.join(dir, "r2.html")]);
+    expect(rep.code).toBe(0);
+    const spans = Number(/report: (\d+) spans/.exec(rep.stdout)![1]);
+    expect(spans).toBeGreaterThan(20);
+    expect(data(path.join(dir, "r2.html")).timeline.spans.lane.length).toBe(spans);
   });
 
   it("replay --html marks the deadlock", async () => {

@@ -34,28 +34,34 @@ export interface ChromeTrace {
 const PID = 1;
 const us = (ns: number): number => ns / 1000;
 
-/**
- * Export records as Chrome Trace Event JSON: one track per CPU; interrupt handlers, callbacks and
- * CSD spins as B/E slices; each IPI as a flow arrow from the raise on the sender to the interrupt
- * entry on the target; interrupts-disabled spans as slices on a second track per CPU; everything
- * else as instant events.
- */
-export function toChromeTrace(records: readonly TraceRecord[], meta: ChromeTraceMeta): ChromeTrace {
-  const ev: ChromeTraceEvent[] = [];
-  ev.push({
+/** The trace's first event, naming the process after the backend and CPU count. */
+function processNameEvent(meta: ChromeTraceMeta): ChromeTraceEvent {
+  return {
     name: "process_name",
     ph: "M",
     ts: 0,
     pid: PID,
     tid: 0,
     args: { name: `smpcall ${meta.arch ?? ""} (${meta.cpus} CPUs)`.replace("  ", " ") },
-  });
-  const seen = new Set<number>();
-  const track = (cpu: number): number => {
-    if (!seen.has(cpu)) {
-      seen.add(cpu);
-      ev.push({ name: "thread_name", ph: "M", ts: 0, pid: PID, tid: cpu * 2, args: { name: `CPU ${cpu}` } });
-      ev.push({
+  };
+}
+
+/**
+ * Turns trace records into Trace Event Format events one record at a time, handing each event to
+ * `emit` (see `toChromeTrace` for the mapping). Keeps only which CPUs already have a track.
+ */
+export class ChromeEventConverter {
+  private readonly seen = new Set<number>();
+
+  constructor(private readonly emit: (e: ChromeTraceEvent) => void) {}
+
+  /** The track (tid) of a CPU; names its two tracks the first time the CPU appears. */
+  private track(cpu: number): number {
+    if (!this.seen.has(cpu)) {
+      this.seen.add(cpu);
+      const emit = this.emit;
+      emit({ name: "thread_name", ph: "M", ts: 0, pid: PID, tid: cpu * 2, args: { name: `CPU ${cpu}` } });
+      emit({
         name: "thread_sort_index",
         ph: "M",
         ts: 0,
@@ -63,7 +69,7 @@ export function toChromeTrace(records: readonly TraceRecord[], meta: ChromeTrace
         tid: cpu * 2,
         args: { sort_index: cpu * 2 },
       });
-      ev.push({
+      emit({
         name: "thread_name",
         ph: "M",
         ts: 0,
@@ -71,7 +77,7 @@ export function toChromeTrace(records: readonly TraceRecord[], meta: ChromeTrace
         tid: cpu * 2 + 1,
         args: { name: `CPU ${cpu} irqs-off` },
       });
-      ev.push({
+      emit({
         name: "thread_sort_index",
         ph: "M",
         ts: 0,
@@ -81,27 +87,30 @@ export function toChromeTrace(records: readonly TraceRecord[], meta: ChromeTrace
       });
     }
     return cpu * 2;
-  };
-  for (const r of records) {
-    const tid = track(r.cpu);
+  }
+
+  /** Convert one record (records must come in trace order). */
+  add(r: TraceRecord): void {
+    const emit = this.emit;
+    const tid = this.track(r.cpu);
     const ts = us(r.ts);
     const args = { ...r.fields };
     switch (r.name) {
       case "ipi_entry":
-        ev.push({ name: `irq: ${r.fields.reason}`, cat: "irq", ph: "B", ts, pid: PID, tid, args });
-        if (r.flow > 0) ev.push({ name: "ipi", cat: "ipi", ph: "f", bp: "e", id: r.flow, ts, pid: PID, tid });
+        emit({ name: `irq: ${r.fields.reason}`, cat: "irq", ph: "B", ts, pid: PID, tid, args });
+        if (r.flow > 0) emit({ name: "ipi", cat: "ipi", ph: "f", bp: "e", id: r.flow, ts, pid: PID, tid });
         break;
       case "ipi_exit":
-        ev.push({ name: `irq: ${r.fields.reason}`, cat: "irq", ph: "E", ts, pid: PID, tid });
+        emit({ name: `irq: ${r.fields.reason}`, cat: "irq", ph: "E", ts, pid: PID, tid });
         break;
       case "csd_function_entry":
-        ev.push({ name: String(r.fields.func), cat: "callback", ph: "B", ts, pid: PID, tid, args });
+        emit({ name: String(r.fields.func), cat: "callback", ph: "B", ts, pid: PID, tid, args });
         break;
       case "csd_function_exit":
-        ev.push({ name: String(r.fields.func), cat: "callback", ph: "E", ts, pid: PID, tid });
+        emit({ name: String(r.fields.func), cat: "callback", ph: "E", ts, pid: PID, tid });
         break;
       case "smpcall_csd_wait_begin":
-        ev.push({
+        emit({
           name: `spin ${String(r.fields.waits_for).split(" ")[0]}`,
           cat: "spin",
           ph: "B",
@@ -112,7 +121,7 @@ export function toChromeTrace(records: readonly TraceRecord[], meta: ChromeTrace
         });
         break;
       case "smpcall_csd_wait_end":
-        ev.push({
+        emit({
           name: `spin ${String(r.fields.waits_for).split(" ")[0]}`,
           cat: "spin",
           ph: "E",
@@ -122,7 +131,7 @@ export function toChromeTrace(records: readonly TraceRecord[], meta: ChromeTrace
         });
         break;
       case "ipi_raise":
-        ev.push({
+        emit({
           name: `ipi_raise -> CPU ${r.fields.target_cpus}`,
           cat: "ipi",
           ph: "X",
@@ -132,16 +141,16 @@ export function toChromeTrace(records: readonly TraceRecord[], meta: ChromeTrace
           tid,
           args,
         });
-        if (r.flow > 0) ev.push({ name: "ipi", cat: "ipi", ph: "s", id: r.flow, ts, pid: PID, tid });
+        if (r.flow > 0) emit({ name: "ipi", cat: "ipi", ph: "s", id: r.flow, ts, pid: PID, tid });
         break;
       case "irq_disable":
-        ev.push({ name: "irqs off", cat: "irqs", ph: "B", ts, pid: PID, tid: tid + 1 });
+        emit({ name: "irqs off", cat: "irqs", ph: "B", ts, pid: PID, tid: tid + 1 });
         break;
       case "irq_enable":
-        ev.push({ name: "irqs off", cat: "irqs", ph: "E", ts, pid: PID, tid: tid + 1 });
+        emit({ name: "irqs off", cat: "irqs", ph: "E", ts, pid: PID, tid: tid + 1 });
         break;
       default:
-        ev.push({
+        emit({
           name: r.name,
           cat: "tracepoint",
           ph: "i",
@@ -153,5 +162,52 @@ export function toChromeTrace(records: readonly TraceRecord[], meta: ChromeTrace
         });
     }
   }
+}
+
+/**
+ * Writes a Chrome trace as a stream of JSON text: `add` each record as it happens, then `end` with
+ * the metadata (which may hold the run's report, known only at the end). The text is exactly
+ * `JSON.stringify(toChromeTrace(records, meta))`, handed to `out` in pieces.
+ */
+export class ChromeTraceWriter {
+  private readonly converter: ChromeEventConverter;
+  private first = true;
+
+  /** `meta` names the process (cpus, arch); `out` receives the text in order. */
+  constructor(
+    meta: ChromeTraceMeta,
+    private readonly out: (text: string) => void,
+  ) {
+    this.converter = new ChromeEventConverter((e) => this.event(e));
+    out('{"traceEvents":[');
+    this.event(processNameEvent(meta));
+  }
+
+  private event(e: ChromeTraceEvent): void {
+    this.out(this.first ? JSON.stringify(e) : "," + JSON.stringify(e));
+    this.first = false;
+  }
+
+  /** Write the events of one record. */
+  add(r: TraceRecord): void {
+    this.converter.add(r);
+  }
+
+  /** Close the event list and write the metadata. */
+  end(meta: ChromeTraceMeta): void {
+    this.out(`],"displayTimeUnit":"ns","metadata":${JSON.stringify({ ...meta })}}`);
+  }
+}
+
+/**
+ * Export records as Chrome Trace Event JSON: one track per CPU; interrupt handlers, callbacks and
+ * CSD spins as B/E slices; each IPI as a flow arrow from the raise on the sender to the interrupt
+ * entry on the target; interrupts-disabled spans as slices on a second track per CPU; everything
+ * else as instant events.
+ */
+export function toChromeTrace(records: readonly TraceRecord[], meta: ChromeTraceMeta): ChromeTrace {
+  const ev: ChromeTraceEvent[] = [processNameEvent(meta)];
+  const converter = new ChromeEventConverter((e) => ev.push(e));
+  for (const r of records) converter.add(r);
   return { traceEvents: ev, displayTimeUnit: "ns", metadata: { ...meta } };
 }

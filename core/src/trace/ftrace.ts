@@ -41,17 +41,17 @@ export function formatTraceFields(r: TraceRecord): string {
 }
 
 /**
- * Export records as an ftrace text trace (`/sys/kernel/tracing/trace` layout): a header, then one
- * line per event: task-pid, [CPU], flags, timestamp, event name and fields.
+ * The header of an ftrace text trace. `inBuffer` records are printed out of `written` emitted
+ * (they differ when a ring buffer overwrote the oldest ones, as the kernel's does).
  */
-export function toFtraceText(records: readonly TraceRecord[], meta: FtraceMeta): string {
+export function ftraceHeader(meta: FtraceMeta, inBuffer: number, written: number): string {
   const out: string[] = [];
   out.push("# tracer: nop");
   out.push("#");
   out.push(
     `# smpcall: ${meta.cpus} CPUs${meta.arch ? `, arch ${meta.arch}` : ""}${meta.seed !== undefined ? `, seed ${meta.seed}` : ""}`,
   );
-  out.push(`# entries-in-buffer/entries-written: ${records.length}/${records.length}   #P:${meta.cpus}`);
+  out.push(`# entries-in-buffer/entries-written: ${inBuffer}/${written}   #P:${meta.cpus}`);
   out.push("#");
   out.push("#                                _-----=> irqs-off/BH-disabled");
   out.push("#                               / _----=> need-resched");
@@ -61,10 +61,25 @@ export function toFtraceText(records: readonly TraceRecord[], meta: FtraceMeta):
   out.push("#                              |||| /     delay");
   out.push("#           TASK-PID     CPU#  |||||  TIMESTAMP  FUNCTION");
   out.push("#              | |         |   |||||     |         |");
-  for (const r of records) {
-    out.push(
-      `${task(r).padStart(22)} [${String(r.cpu).padStart(3, "0")}] ${flags(r)} ${seconds(r.ts).padStart(12)}: ${r.name}: ${formatTraceFields(r)}`,
-    );
-  }
   return out.join("\n") + "\n";
+}
+
+/** One record as an ftrace line (with its newline): task-pid, [CPU], flags, timestamp, event, fields. */
+export function ftraceLine(r: TraceRecord): string {
+  return `${task(r).padStart(22)} [${String(r.cpu).padStart(3, "0")}] ${flags(r)} ${seconds(r.ts).padStart(12)}: ${r.name}: ${formatTraceFields(r)}\n`;
+}
+
+/**
+ * Export records as an ftrace text trace (`/sys/kernel/tracing/trace` layout): a header, then one
+ * line per event: task-pid, [CPU], flags, timestamp, event name and fields. `written` (default: the
+ * records given) is the header's entries-written, larger when older records were overwritten.
+ */
+export function toFtraceText(
+  records: readonly TraceRecord[],
+  meta: FtraceMeta,
+  written = records.length,
+): string {
+  const out: string[] = [ftraceHeader(meta, records.length, written)];
+  for (const r of records) out.push(ftraceLine(r));
+  return out.join("");
 }

@@ -33,20 +33,53 @@ export interface TraceCpuState {
   readonly idle: boolean;
 }
 
-/** Collects trace records for a machine (see the file comment). */
+/** Receives each record as it is emitted (a streaming trace writer); the sink keeps none. */
+export type TraceConsumer = (record: TraceRecord) => void;
+
+/**
+ * Collects trace records for a machine (see the file comment), in one of three ways:
+ * - no limit, no consumer: every record is kept in `records` (tests, the explorer);
+ * - a `limit` N: a ring buffer, like the kernel's trace buffer: the last N records are kept,
+ *   older ones are overwritten; `written` counts every record (ftrace's entries-written) and
+ *   `records.length` the ones still in the buffer (entries-in-buffer);
+ * - a `consumer`: each record is handed over as it happens and none is kept, so a long trace
+ *   costs no memory here (the CLI streams it to the trace file).
+ */
 export class TraceSink {
-  /** Records kept, in order. */
-  readonly records: TraceRecord[] = [];
   /** Collect records? Turned on by `--trace` and by tests; off for benchmarks. */
   enabled: boolean;
-  /** Optional cap: records past it are counted, not kept. */
+  /** Ring-buffer size: only the last `limit` records are kept (Infinity = all). */
   readonly limit: number;
-  /** Records dropped because of the cap. */
-  dropped = 0;
+  /** Records emitted since the start (kept, overwritten or streamed): ftrace's entries-written. */
+  written = 0;
+  private ring: TraceRecord[] = [];
+  /** Index of the oldest record in `ring` once it is full. */
+  private head = 0;
+  private readonly consumer: TraceConsumer | undefined;
 
-  constructor(enabled = false, limit = Number.POSITIVE_INFINITY) {
+  constructor(enabled = false, limit = Number.POSITIVE_INFINITY, consumer?: TraceConsumer) {
+    if (!(limit >= 1)) throw new RangeError(`trace limit ${limit}: expected at least 1 record`);
+    if (consumer !== undefined && limit !== Number.POSITIVE_INFINITY)
+      throw new RangeError(
+        "a trace sink either streams to a consumer or keeps the last `limit` records, not both",
+      );
     this.enabled = enabled;
     this.limit = limit;
+    this.consumer = consumer;
+  }
+
+  /** Records kept, oldest first (empty for a streaming sink). */
+  get records(): TraceRecord[] {
+    if (this.head !== 0) {
+      this.ring = this.ring.slice(this.head).concat(this.ring.slice(0, this.head));
+      this.head = 0;
+    }
+    return this.ring;
+  }
+
+  /** Records no longer kept: overwritten in the ring buffer (0 when nothing is lost). */
+  get dropped(): number {
+    return this.consumer === undefined ? this.written - this.ring.length : 0;
   }
 
   /** Record a tracepoint hit. Callers check `enabled` first on hot paths. */
@@ -59,11 +92,8 @@ export class TraceSink {
     flow = 0,
   ): void {
     if (!this.enabled) return;
-    if (this.records.length >= this.limit) {
-      this.dropped++;
-      return;
-    }
-    this.records.push({
+    this.written++;
+    const r: TraceRecord = {
       ts,
       cpu,
       name,
@@ -72,7 +102,13 @@ export class TraceSink {
       hardirq: state.hardirqDepth,
       idle: state.idle,
       flow,
-    });
+    };
+    if (this.consumer !== undefined) this.consumer(r);
+    else if (this.ring.length < this.limit) this.ring.push(r);
+    else {
+      this.ring[this.head] = r;
+      this.head = this.head + 1 === this.limit ? 0 : this.head + 1;
+    }
   }
 
   /** Records with a given name. */

@@ -8,6 +8,10 @@ export function htmlDataFromChrome(trace: ChromeTrace, title: string): HtmlRepor
   if (!Number.isInteger(cpus) || cpus < 1 || !Array.isArray(trace.traceEvents))
     throw new Error("not an smpcall Chrome trace (metadata.cpus and traceEvents expected)");
   const deadlock = (meta.deadlock as DeadlockReport | undefined) ?? null;
+  // A trace cut by --trace-limit keeps the last records: a span whose start was overwritten is
+  // drawn from the first event kept.
+  const kept = meta.trace as { entriesInBuffer?: number; entriesWritten?: number } | undefined;
+  const truncated = kept !== undefined && Number(kept.entriesWritten) > Number(kept.entriesInBuffer);
   const strings: string[] = [];
   const sidx = new Map<string, number>();
   const str = (s: string) => sidx.get(s) ?? (sidx.set(s, strings.length), strings.push(s) - 1);
@@ -48,7 +52,7 @@ export function htmlDataFromChrome(trace: ChromeTrace, title: string): HtmlRepor
       if (e.ph === "B")
         stack.push({ start: ns, label: e.args?.csd ? `${e.name} (csd ${e.args.csd as string})` : e.name });
       else {
-        const s = stack.pop();
+        const s = stack.pop() ?? (truncated ? { start: t.startNs, label: e.name } : undefined);
         if (s) {
           t.spans.lane.push(cpu);
           t.spans.kind.push(kind);

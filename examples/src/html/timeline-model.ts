@@ -26,88 +26,113 @@ export interface TimelineModel {
   } | null;
 }
 
-/** Build the model from trace records (in time order), with an optional deadlock to mark. */
-export function buildTimeline(
-  records: readonly TraceRecord[],
-  cpus: number,
-  deadlock?: DeadlockReport | null,
-): TimelineModel {
-  const strings: string[] = [];
-  const index = new Map<string, number>();
-  const str = (s: string): number => {
-    let i = index.get(s);
+/** A span still open on a CPU lane. */
+interface OpenSpan {
+  kind: number;
+  start: number;
+  label: number;
+}
+
+/**
+ * Builds the timeline one record at a time (records in time order), so a run can feed it while it
+ * streams its trace to a file. `truncated`: the records are the tail of a longer trace (a ring
+ * buffer kept the last N), so a span whose start was overwritten is drawn from the first record
+ * kept, with the label its end record gives.
+ */
+export class TimelineBuilder {
+  private readonly m: TimelineModel;
+  private readonly index = new Map<string, number>();
+  /** Open spans per CPU: a stack, as they nest (an irq inside a spin, a callback inside an irq). */
+  private readonly open: OpenSpan[][];
+  private readonly raised = new Map<number, { from: number; t: number }>();
+  private records = 0;
+
+  constructor(
+    cpus: number,
+    private readonly truncated = false,
+  ) {
+    this.m = {
+      cpus,
+      startNs: 0,
+      endNs: 0,
+      strings: [],
+      spans: { lane: [], kind: [], start: [], end: [], label: [] },
+      arrows: { from: [], to: [], send: [], deliver: [] },
+      saved: { from: [], to: [], t: [] },
+      deadlock: null,
+    };
+    this.open = Array.from({ length: cpus }, () => []);
+  }
+
+  private str(s: string): number {
+    let i = this.index.get(s);
     if (i === undefined) {
-      i = strings.length;
-      strings.push(s);
-      index.set(s, i);
+      i = this.m.strings.length;
+      this.m.strings.push(s);
+      this.index.set(s, i);
     }
     return i;
-  };
-  const m: TimelineModel = {
-    cpus,
-    startNs: records.length ? records[0].ts : 0,
-    endNs: records.length ? records[records.length - 1].ts : 0,
-    strings,
-    spans: { lane: [], kind: [], start: [], end: [], label: [] },
-    arrows: { from: [], to: [], send: [], deliver: [] },
-    saved: { from: [], to: [], t: [] },
-    deadlock: deadlock
-      ? {
-          stalledAt: deadlock.stalledAt,
-          cycle: deadlock.cycle ?? [],
-          waits: deadlock.cpus.map((c) => ({ cpu: c.cpu, holder: c.holder, what: c.waitsFor })),
-        }
-      : null,
-  };
-  if (deadlock) m.endNs = Math.max(m.endNs, deadlock.stalledAt);
-  // Open spans per CPU and kind: a stack, as they nest (an irq inside a spin, a callback inside an irq).
-  const open: { kind: number; start: number; label: number }[][] = Array.from({ length: cpus }, () => []);
-  const push = (cpu: number, kind: SpanKind, start: number, label: string) =>
-    open[cpu].push({ kind: SPAN_KINDS.indexOf(kind), start, label: str(label) });
-  const close = (cpu: number, kind: SpanKind, end: number) => {
+  }
+
+  private push(cpu: number, kind: SpanKind, start: number, label: string): void {
+    this.open[cpu].push({ kind: SPAN_KINDS.indexOf(kind), start, label: this.str(label) });
+  }
+
+  private span(cpu: number, kind: number, start: number, end: number, label: number): void {
+    const m = this.m;
+    m.spans.lane.push(cpu);
+    m.spans.kind.push(kind);
+    m.spans.start.push(start);
+    m.spans.end.push(end);
+    m.spans.label.push(label);
+  }
+
+  /** Close the innermost open span of `kind`; `label` names it if its start was not kept. */
+  private close(cpu: number, kind: SpanKind, end: number, label?: string): void {
     const k = SPAN_KINDS.indexOf(kind);
-    const stack = open[cpu];
+    const stack = this.open[cpu];
     for (let i = stack.length - 1; i >= 0; i--) {
       if (stack[i].kind !== k) continue;
       const s = stack.splice(i, 1)[0];
-      m.spans.lane.push(cpu);
-      m.spans.kind.push(k);
-      m.spans.start.push(s.start);
-      m.spans.end.push(end);
-      m.spans.label.push(s.label);
+      this.span(cpu, k, s.start, end, s.label);
       return;
     }
-  };
-  const raised = new Map<number, { from: number; t: number }>();
-  for (const r of records) {
+    if (this.truncated && label !== undefined) this.span(cpu, k, this.m.startNs, end, this.str(label));
+  }
+
+  /** Add the next record. */
+  add(r: TraceRecord): void {
+    const m = this.m;
+    if (this.records++ === 0) m.startNs = r.ts;
+    m.endNs = r.ts;
     const f = r.fields;
     switch (r.name) {
       case "irq_disable":
-        push(r.cpu, "irqs-off", r.ts, "interrupts disabled");
+        this.push(r.cpu, "irqs-off", r.ts, "interrupts disabled");
         break;
       case "irq_enable":
-        close(r.cpu, "irqs-off", r.ts);
+        this.close(r.cpu, "irqs-off", r.ts, "interrupts disabled");
         break;
       case "ipi_entry":
-        push(r.cpu, "irq", r.ts, `irq: ${f.reason}`);
+        this.push(r.cpu, "irq", r.ts, `irq: ${f.reason}`);
         break;
       case "ipi_exit":
-        close(r.cpu, "irq", r.ts);
+        this.close(r.cpu, "irq", r.ts, `irq: ${f.reason}`);
         break;
       case "csd_function_entry":
-        push(r.cpu, "callback", r.ts, `${f.func} (csd ${f.csd})`);
+        this.push(r.cpu, "callback", r.ts, `${f.func} (csd ${f.csd})`);
         break;
       case "csd_function_exit":
-        close(r.cpu, "callback", r.ts);
+        this.close(r.cpu, "callback", r.ts, `${f.func} (csd ${f.csd})`);
         break;
       case "smpcall_csd_wait_begin":
-        push(r.cpu, "spin", r.ts, `spins on ${f.waits_for}`);
+        this.push(r.cpu, "spin", r.ts, `spins on ${f.waits_for}`);
         break;
       case "smpcall_csd_wait_end":
-        close(r.cpu, "spin", r.ts);
+        this.close(r.cpu, "spin", r.ts, `spins on ${f.waits_for}`);
         break;
       case "ipi_raise":
-        if (r.flow > 0) raised.set(r.flow, { from: r.cpu, t: r.ts });
+        if (r.flow > 0) this.raised.set(r.flow, { from: r.cpu, t: r.ts });
         break;
       case "smpcall_ipi_saved":
         m.saved.from.push(r.cpu);
@@ -116,21 +141,46 @@ export function buildTimeline(
         break;
     }
     if (r.name === "ipi_entry" && r.flow > 0) {
-      const s = raised.get(r.flow);
+      const s = this.raised.get(r.flow);
       if (s) {
         m.arrows.from.push(s.from);
         m.arrows.to.push(r.cpu);
         m.arrows.send.push(s.t);
         m.arrows.deliver.push(r.ts);
-        raised.delete(r.flow);
+        this.raised.delete(r.flow);
       }
     }
   }
-  // Spans still open (a deadlocked spin, interrupts never re-enabled) run to the end.
-  for (let cpu = 0; cpu < cpus; cpu++) {
-    for (const s of [...open[cpu]].reverse()) close(cpu, SPAN_KINDS[s.kind], m.endNs);
+
+  /** The model, with an optional deadlock to mark; spans still open run to the end. Call once. */
+  finish(deadlock?: DeadlockReport | null): TimelineModel {
+    const m = this.m;
+    if (deadlock) {
+      m.deadlock = {
+        stalledAt: deadlock.stalledAt,
+        cycle: deadlock.cycle ?? [],
+        waits: deadlock.cpus.map((c) => ({ cpu: c.cpu, holder: c.holder, what: c.waitsFor })),
+      };
+      m.endNs = Math.max(m.endNs, deadlock.stalledAt);
+    }
+    // Spans still open (a deadlocked spin, interrupts never re-enabled) run to the end.
+    for (let cpu = 0; cpu < m.cpus; cpu++) {
+      for (const s of [...this.open[cpu]].reverse()) this.close(cpu, SPAN_KINDS[s.kind], m.endNs);
+    }
+    return m;
   }
-  return m;
+}
+
+/** Build the model from trace records (in time order), with an optional deadlock to mark. */
+export function buildTimeline(
+  records: readonly TraceRecord[],
+  cpus: number,
+  deadlock?: DeadlockReport | null,
+  truncated = false,
+): TimelineModel {
+  const b = new TimelineBuilder(cpus, truncated);
+  for (const r of records) b.add(r);
+  return b.finish(deadlock);
 }
 
 /** One row of an explore report's policy comparison. */

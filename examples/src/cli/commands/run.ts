@@ -1,5 +1,3 @@
-import * as fs from "node:fs";
-import * as path from "node:path";
 import {
   UsageError,
   WORKLOADS,
@@ -8,8 +6,6 @@ import {
   formatRunReport,
   getWorkload,
   runWorkload,
-  toChromeTrace,
-  toFtraceText,
   TraceSink,
   type RunReport,
   type SmpSystem,
@@ -26,7 +22,8 @@ import {
   resolveArchDescriptor,
 } from "../common";
 import { wantsProgress, type CliIo } from "../io";
-import { buildTimeline, renderHtmlReport } from "../../html";
+import { buildTimeline, renderHtmlReport, TimelineBuilder } from "../../html";
+import { TraceFileWriter, type TraceFormat } from "../trace-file";
 import { writeHtmlFile } from "./report";
 
 /** Options of `smpcall run`, as commander hands them over (all text). */
@@ -42,12 +39,24 @@ interface RunFlags {
   maxEvents?: string;
   trace?: string;
   traceFormat?: string;
-  traceLimit: string;
+  traceLimit?: string;
   html?: string;
   json?: boolean;
 }
 
-/** Write a trace file in the chosen format; the format defaults from the extension (.json = chrome). */
+/** The trace format of `file`: `--trace-format`, else chrome for .json files, else ftrace. */
+export function traceFormatFor(file: string, format: string | undefined): TraceFormat {
+  return parseChoice("--trace-format", format ?? (file.endsWith(".json") ? "chrome" : "ftrace"), [
+    "ftrace",
+    "chrome",
+  ] as const);
+}
+
+/**
+ * Write the records a sink kept to a trace file in the chosen format (the format defaults from the
+ * extension: .json = chrome). A sink that overwrote old records (a `limit`) says so: the ftrace
+ * header's entries-in-buffer/entries-written, the Chrome metadata's `trace`.
+ */
 export function writeTraceFile(
   file: string,
   format: string | undefined,
@@ -55,19 +64,21 @@ export function writeTraceFile(
   meta: { cpus: number; arch: string; seed: number; report?: RunReport; deadlock?: unknown },
   io: CliIo,
 ): string {
-  const fmt = parseChoice("--trace-format", format ?? (file.endsWith(".json") ? "chrome" : "ftrace"), [
-    "ftrace",
-    "chrome",
-  ] as const);
-  const target = path.resolve(io.cwd, file);
-  const text =
-    fmt === "chrome" ? JSON.stringify(toChromeTrace(trace.records, meta)) : toFtraceText(trace.records, meta);
-  try {
-    fs.writeFileSync(target, text);
-  } catch (e) {
-    throw new UsageError(`cannot write trace file ${file}: ${(e as Error).message}`);
-  }
+  const fmt = traceFormatFor(file, format);
+  const writer = new TraceFileWriter(file, fmt, meta, io.cwd);
+  for (const r of trace.records) writer.add(r);
+  writer.end(withTraceCounts(meta, trace), trace.written);
   return fmt;
+}
+
+/** The Chrome metadata, with the ring buffer's counts when the sink has a limit. */
+function withTraceCounts<T extends object>(meta: T, trace: TraceSink): T {
+  return trace.limit === Number.POSITIVE_INFINITY
+    ? meta
+    : {
+        ...meta,
+        trace: { limit: trace.limit, entriesInBuffer: trace.records.length, entriesWritten: trace.written },
+      };
 }
 
 /** `smpcall run`: run a workload on a simulated machine and print the report. */
@@ -105,7 +116,10 @@ export function registerRunCommand(program: Command, io: CliIo): void {
         "trace format (default: chrome for .json files, else ftrace)",
       ).choices(["ftrace", "chrome"]),
     )
-    .option("--trace-limit <n>", "keep at most this many trace records", "2000000")
+    .option(
+      "--trace-limit <n>",
+      "keep only the last N trace records, like the kernel's ring buffer (default: all, streamed to the file)",
+    )
     .option("--html <file>", "write a self-contained HTML timeline report")
     .option("--json", "print the report as one JSON object on stdout")
     .addHelpText(
@@ -122,12 +136,33 @@ export function registerRunCommand(program: Command, io: CliIo): void {
         flags.maxEvents === undefined
           ? undefined
           : parseIntOption("--max-events", flags.maxEvents, 1, Number.MAX_SAFE_INTEGER);
-      const traceLimit = parseIntOption("--trace-limit", flags.traceLimit, 1, 100_000_000);
+      const traceLimit =
+        flags.traceLimit === undefined
+          ? undefined
+          : parseIntOption("--trace-limit", flags.traceLimit, 1, 100_000_000);
       if (flags.traceFormat !== undefined && flags.trace === undefined)
         throw new UsageError("--trace-format needs --trace FILE");
+      const traceFormat = flags.trace === undefined ? null : traceFormatFor(flags.trace, flags.traceFormat);
       const arch = resolveArchDescriptor(flags.arch, io);
       const archOptions = parseArchOptPairs(flags.archOpt);
-      const trace = new TraceSink(flags.trace !== undefined || flags.html !== undefined, traceLimit);
+      // Without --trace-limit, records stream to the trace file and the timeline as they happen
+      // and none is kept; with it, a ring buffer keeps the last N and they are written at the end.
+      const head = { cpus, arch: arch.name, seed };
+      let file: TraceFileWriter | null = null;
+      let timeline: TimelineBuilder | null = null;
+      let trace: TraceSink;
+      if (flags.trace === undefined && flags.html === undefined) trace = new TraceSink(false);
+      else if (traceLimit !== undefined) trace = new TraceSink(true, traceLimit);
+      else {
+        if (flags.trace !== undefined) file = new TraceFileWriter(flags.trace, traceFormat!, head, io.cwd);
+        if (flags.html !== undefined) timeline = new TimelineBuilder(cpus);
+        const f = file;
+        const t = timeline;
+        trace = new TraceSink(true, Number.POSITIVE_INFINITY, (r) => {
+          if (f !== null) f.add(r);
+          if (t !== null) t.add(r);
+        });
+      }
       const idle = parseChoice("--idle", flags.idle, ["halt", "poll"] as const);
       let bar: SingleBar | null = null;
       let total = 0;
@@ -145,37 +180,44 @@ export function registerRunCommand(program: Command, io: CliIo): void {
             bar.update(total - m.unfinishedPrograms, { events: m.eventsDispatched });
           }
         : undefined;
-      const { report, outcome } = runWorkload({
-        cpus,
-        seed,
-        arch,
-        archOptions,
-        workload: workload.name,
-        ops,
-        idle,
-        csdLockTimeoutMs,
-        trace,
-        maxEvents,
-        onProgress,
-      });
+      let run: ReturnType<typeof runWorkload>;
+      try {
+        run = runWorkload({
+          cpus,
+          seed,
+          arch,
+          archOptions,
+          workload: workload.name,
+          ops,
+          idle,
+          csdLockTimeoutMs,
+          trace,
+          maxEvents,
+          onProgress,
+        });
+      } catch (e) {
+        file?.abandon();
+        throw e;
+      }
+      const { report, outcome } = run;
       if (bar !== null) (bar as SingleBar).stop();
       let traceNote = "";
       if (flags.trace !== undefined) {
-        const fmt = writeTraceFile(
-          flags.trace,
-          flags.traceFormat,
-          trace,
-          { cpus, arch: arch.name, seed, report, deadlock: outcome.deadlock },
-          io,
-        );
-        traceNote = `trace: ${trace.records.length} records written to ${flags.trace} (${fmt})${trace.dropped ? `, ${trace.dropped} dropped over --trace-limit` : ""}\n`;
+        const meta = { ...head, report, deadlock: outcome.deadlock };
+        if (file === null) writeTraceFile(flags.trace, traceFormat!, trace, meta, io);
+        else file.end(meta, trace.written);
+        const kept = traceLimit === undefined ? trace.written : trace.records.length;
+        traceNote = `trace: ${kept} records written to ${flags.trace} (${traceFormat})${trace.dropped ? `, ${trace.dropped} older records overwritten (--trace-limit ${traceLimit} keeps the last ${traceLimit})` : ""}\n`;
       }
       if (flags.html !== undefined) {
         writeHtmlFile(
           flags.html,
           renderHtmlReport({
             title: `smpcall run: ${workload.name} on ${arch.name}, ${cpus} CPUs, seed ${seed}`,
-            timeline: buildTimeline(trace.records, cpus, outcome.deadlock),
+            timeline:
+              timeline !== null
+                ? timeline.finish(outcome.deadlock)
+                : buildTimeline(trace.records, cpus, outcome.deadlock, trace.dropped > 0),
             report,
           }),
           io,

@@ -1,0 +1,140 @@
+import * as fs from "node:fs";
+import * as path from "node:path";
+import {
+  ChromeTraceWriter,
+  UsageError,
+  ftraceHeader,
+  ftraceLine,
+  type ChromeTraceMeta,
+  type TraceRecord,
+} from "@smpcall/core";
+
+/** Trace file formats `--trace-format` accepts. */
+export type TraceFormat = "ftrace" | "chrome";
+
+/** Bytes of text gathered before one write to the file. */
+const CHUNK = 1 << 20;
+
+/** Text appended to a file descriptor in chunks of about a megabyte. */
+class ChunkedFile {
+  private parts: string[] = [];
+  private size = 0;
+
+  constructor(
+    readonly fd: number,
+    private readonly name: string,
+  ) {}
+
+  write(text: string): void {
+    this.parts.push(text);
+    this.size += text.length;
+    if (this.size >= CHUNK) this.flush();
+  }
+
+  flush(): void {
+    if (this.size === 0) return;
+    const text = this.parts.join("");
+    this.parts = [];
+    this.size = 0;
+    try {
+      fs.writeSync(this.fd, text);
+    } catch (e) {
+      throw new UsageError(`cannot write trace file ${this.name}: ${(e as Error).message}`);
+    }
+  }
+}
+
+function openForWrite(target: string, name: string): number {
+  try {
+    return fs.openSync(target, "w");
+  } catch (e) {
+    throw new UsageError(`cannot write trace file ${name}: ${(e as Error).message}`);
+  }
+}
+
+/**
+ * A trace file written while the run goes: each record is turned into text as it is added and
+ * written out a megabyte at a time, so memory stays flat however long the trace is. Chrome JSON
+ * ends with the metadata (the run's report); an ftrace file starts with the entry counts, so its
+ * lines go to a scratch file next to it and are copied in after the header at `end`.
+ */
+export class TraceFileWriter {
+  private readonly target: string;
+  private readonly file: ChunkedFile;
+  private readonly chrome: ChromeTraceWriter | null;
+  private readonly scratch: string | null;
+  private added = 0;
+
+  constructor(
+    private readonly name: string,
+    readonly format: TraceFormat,
+    head: ChromeTraceMeta,
+    cwd: string,
+  ) {
+    this.target = path.resolve(cwd, name);
+    if (format === "chrome") {
+      this.scratch = null;
+      this.file = new ChunkedFile(openForWrite(this.target, name), name);
+      this.chrome = new ChromeTraceWriter(head, (t) => this.file.write(t));
+    } else {
+      this.chrome = null;
+      this.scratch = `${this.target}.${process.pid}.lines`;
+      // Fail on an unwritable destination now, not after the run.
+      fs.closeSync(openForWrite(this.target, name));
+      this.file = new ChunkedFile(openForWrite(this.scratch, name), name);
+    }
+  }
+
+  /** Add the next record. */
+  add(r: TraceRecord): void {
+    this.added++;
+    if (this.chrome !== null) this.chrome.add(r);
+    else this.file.write(ftraceLine(r));
+  }
+
+  /**
+   * Finish the file. `written` is the number of records the run emitted (more than were added
+   * when a ring buffer overwrote the oldest); `meta` is the Chrome trace's metadata or the ftrace
+   * header's facts.
+   */
+  end(meta: ChromeTraceMeta, written: number): void {
+    if (this.chrome !== null) {
+      this.chrome.end(meta);
+      this.file.flush();
+      fs.closeSync(this.file.fd);
+      return;
+    }
+    this.file.flush();
+    fs.closeSync(this.file.fd);
+    const scratch = this.scratch!;
+    const out = new ChunkedFile(openForWrite(this.target, this.name), this.name);
+    try {
+      out.write(ftraceHeader(meta, this.added, written));
+      out.flush();
+      const inFd = fs.openSync(scratch, "r");
+      try {
+        const buf = Buffer.allocUnsafe(CHUNK);
+        for (;;) {
+          const n = fs.readSync(inFd, buf, 0, CHUNK, null);
+          if (n === 0) break;
+          fs.writeSync(out.fd, buf, 0, n);
+        }
+      } finally {
+        fs.closeSync(inFd);
+      }
+    } finally {
+      fs.closeSync(out.fd);
+      fs.rmSync(scratch, { force: true });
+    }
+  }
+
+  /** Remove a half-written file (the run failed). */
+  abandon(): void {
+    try {
+      fs.closeSync(this.file.fd);
+    } catch {
+      // already closed
+    }
+    if (this.scratch !== null) fs.rmSync(this.scratch, { force: true });
+  }
+}

@@ -33,3 +33,4 @@ export * from "./report/run-report";
 export * from "./workloads/index";
 export * from "./workloads/run-workload";
 export * from "./explorer/index";
+export * from "./memory/index";

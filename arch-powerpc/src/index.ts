@@ -12,14 +12,14 @@ export { MuxedIpi } from "./muxed-ipi";
 export const descriptor: ArchDescriptor = {
   name: "powerpc",
   description:
-    "PowerPC: muxed IPI messages in a per-CPU word; doorbells to SMT siblings, XICS/XIVE/H_IPI otherwise; 2008 MPIC channels with MSG_ALL_BUT_SELF",
+    "PowerPC: muxed IPI messages in a per-CPU word; cause_ipi as 6.1 picks it per platform (sibling doorbells + XICS on POWER8, global doorbells on POWER9+, msgsndp + XIVE/H_IPI under PowerVM, XIVE only in KVM); 2008 MPIC channels with MSG_ALL_BUT_SELF",
   options: {
     platform: {
       type: "enum",
       choices: PPC_PLATFORMS,
-      default: "powernv-xics",
+      default: "powernv-power9",
       description:
-        "powernv-xics (POWER5-8), powernv-xive (POWER9+), pseries (guest: msgsndp + H_IPI), mpic-2008 (v2.6.26: one MPIC channel per message)",
+        "powernv-power8 (bare metal POWER8 and earlier: sibling doorbell, else XICS), powernv-power9 (POWER9+: global doorbell to any thread), pseries-powervm-xive / pseries-powervm-xics (PowerVM guest: msgsndp to siblings, else XIVE trigger / H_IPI), pseries-kvm-xive (KVM guest: XIVE only, no doorbells), pseries-kvm-xics (KVM guest: msgsndp trapped by KVM, else H_IPI), mpic-2008 (v2.6.26: one MPIC channel per message)",
     },
     threadsPerCore: {
       type: "enum",
@@ -40,7 +40,14 @@ export const descriptor: ArchDescriptor = {
       min: 0,
       max: 100_000,
       default: 200,
-      description: "doorbell delivery, ns",
+      description: "doorbell delivery inside a core, ns",
+    },
+    globalDoorbellLatencyNs: {
+      type: "integer",
+      min: 0,
+      max: 100_000,
+      default: 500,
+      description: "POWER9+ global doorbell delivery to another core, ns (crosses the fabric; estimate)",
     },
     xicsSendNs: {
       type: "integer",
@@ -69,7 +76,7 @@ export const descriptor: ArchDescriptor = {
       min: 0,
       max: 100_000,
       default: 1500,
-      description: "pseries H_IPI hypercall cost, ns",
+      description: "pseries hypervisor entry: the H_IPI hypercall, or KVM trapping and emulating msgsndp, ns",
     },
     mpicSendNs: {
       type: "integer",
@@ -85,6 +92,9 @@ export const descriptor: ArchDescriptor = {
     permanentFaults: false,
     offlineDelivery: "pending",
     ackStatistic: "acks",
+  },
+  topology(options) {
+    return { threadsPerCore: Number(options.threadsPerCore), numbering: "siblings-adjacent" };
   },
   register(container) {
     container.register(ArchIpiToken, { useClass: MuxedIpi }, { lifecycle: Lifecycle.ContainerScoped });

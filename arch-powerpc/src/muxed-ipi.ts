@@ -29,31 +29,39 @@ import {
   PPC_MSG_RESCHEDULE,
   PPC_MSG_TICK_BROADCAST,
 } from "./messages";
-import { MPIC_DEST_WIDTH, type PpcPlatform } from "./platform";
+import { CAUSE_IPI, MPIC_DEST_WIDTH, type CauseIpiRoute, type PpcPlatform } from "./platform";
 
 /**
  * PowerPC IPIs. On powernv/pseries one hardware IPI per CPU carries several messages in a
  * per-CPU word: send = set the message bit, full barrier, `cause_ipi`; receive = acknowledge the
  * source, then loop: fetch-and-clear the word, handle every message set in the kernel's order
  * (call function, reschedule, tick broadcast, NMI), again while the word is non-zero. A second
- * send of a message not yet demuxed is absorbed by the word. `cause_ipi` uses a doorbell for an
- * SMT sibling of the sender and the interrupt controller (XICS MFRR write, XIVE trigger, or the
- * H_IPI hypercall on pseries) otherwise. The 2008 MPIC platform has no word: one IPI channel
- * (machine line) per message, and `message_pass` can name MSG_ALL_BUT_SELF.
+ * send of a message not yet demuxed is absorbed by the word. `cause_ipi` is the platform's, as
+ * 6.1 picks it (see {@link PpcPlatform}): a doorbell to an SMT sibling and the interrupt
+ * controller otherwise (POWER8 powernv, PowerVM), a global doorbell to any thread (POWER9+
+ * powernv), the controller only (KVM guest with XIVE). The 2008 MPIC platform has no word: one
+ * IPI channel (machine line) per message, and `message_pass` can name MSG_ALL_BUT_SELF.
+ * Cores are the machine topology's (the backend asks for `threadsPerCore` consecutive CPUs each).
  */
 @injectable()
 export class MuxedIpi implements ArchIpi {
   /** The platform in use. */
   readonly platform: PpcPlatform;
-  /** SMT threads per core (cores are groups of consecutive CPU ids). */
-  readonly threadsPerCore: number;
+  private readonly route: CauseIpiRoute | null;
   private readonly words: Uint8Array;
   private readonly doorbellSendNs: number;
   private readonly doorbellLatencyNs: number;
-  private readonly controllerSendNs: number;
-  private readonly controllerLatencyNs: number;
+  private readonly globalDoorbellLatencyNs: number;
+  private readonly hcallNs: number;
+  private readonly xicsSendNs: number;
+  private readonly xicsLatencyNs: number;
+  private readonly xiveSendNs: number;
+  private readonly xiveLatencyNs: number;
+  private readonly mpicSendNs: number;
   // Counters.
   private doorbells = 0;
+  private globalDoorbells = 0;
+  private msgsndpTraps = 0;
   private xicsWrites = 0;
   private xiveTriggers = 0;
   private hIpiHcalls = 0;
@@ -75,22 +83,27 @@ export class MuxedIpi implements ArchIpi {
     @inject(ArchOptionsToken) options: ArchOptionValues,
   ) {
     this.platform = options.platform as PpcPlatform;
-    this.threadsPerCore = Number(options.threadsPerCore);
+    this.route = this.platform === "mpic-2008" ? null : CAUSE_IPI[this.platform];
     this.words = new Uint8Array(machine.nrCpus);
     this.doorbellSendNs = options.doorbellSendNs as number;
     this.doorbellLatencyNs = options.doorbellLatencyNs as number;
-    const controller: Record<PpcPlatform, [number, number]> = {
-      "powernv-xics": [options.xicsSendNs as number, options.xicsLatencyNs as number],
-      "powernv-xive": [options.xiveSendNs as number, options.xiveLatencyNs as number],
-      pseries: [options.hcallNs as number, options.xicsLatencyNs as number],
-      "mpic-2008": [options.mpicSendNs as number, options.xicsLatencyNs as number],
-    };
-    [this.controllerSendNs, this.controllerLatencyNs] = controller[this.platform];
+    this.globalDoorbellLatencyNs = options.globalDoorbellLatencyNs as number;
+    this.hcallNs = options.hcallNs as number;
+    this.xicsSendNs = options.xicsSendNs as number;
+    this.xicsLatencyNs = options.xicsLatencyNs as number;
+    this.xiveSendNs = options.xiveSendNs as number;
+    this.xiveLatencyNs = options.xiveLatencyNs as number;
+    this.mpicSendNs = options.mpicSendNs as number;
+  }
+
+  /** SMT threads per core (the machine topology's; cores are groups of consecutive CPU ids). */
+  get threadsPerCore(): number {
+    return this.machine.topology.threadsPerCore;
   }
 
   /** Are two CPUs SMT siblings in one core? */
   sameCore(a: number, b: number): boolean {
-    return Math.floor(a / this.threadsPerCore) === Math.floor(b / this.threadsPerCore);
+    return this.machine.topology.sameCore(a, b);
   }
 
   /** The message word of `cpu` (bit n = message n pending). */
@@ -110,18 +123,42 @@ export class MuxedIpi implements ArchIpi {
     return this.causeIpi(cpu);
   }
 
-  /** cause_ipi: doorbell to a sibling, else the platform's interrupt controller. */
+  /** cause_ipi as the platform has it: returns the sender's cost. */
   private causeIpi(cpu: number): number {
+    const route = this.route!;
     if (this.sameCore(this.machine.current, cpu)) {
-      this.doorbells++;
-      this.wires.raise(cpu, LINE_DOORBELL, this.doorbellSendNs + this.doorbellLatencyNs);
-      return this.doorbellSendNs;
+      if (route.sibling === "doorbell") {
+        // msgsnd (bare metal) / msgsndp (PowerVM): a directed doorbell inside the core.
+        this.doorbells++;
+        this.wires.raise(cpu, LINE_DOORBELL, this.doorbellSendNs + this.doorbellLatencyNs);
+        return this.doorbellSendNs;
+      }
+      if (route.sibling === "msgsndp-trapped") {
+        // KVM with XICS: msgsndp faults to the hypervisor, which emulates the doorbell.
+        this.msgsndpTraps++;
+        this.wires.raise(cpu, LINE_DOORBELL, this.hcallNs + this.doorbellLatencyNs);
+        return this.hcallNs;
+      }
     }
-    if (this.platform === "powernv-xics") this.xicsWrites++;
-    else if (this.platform === "powernv-xive") this.xiveTriggers++;
-    else this.hIpiHcalls++;
-    this.wires.raise(cpu, LINE_CONTROLLER, this.controllerSendNs + this.controllerLatencyNs);
-    return this.controllerSendNs;
+    switch (route.remote) {
+      case "global-doorbell":
+        // POWER9+ bare metal: msgsnd with the target's thread tag reaches any thread.
+        this.globalDoorbells++;
+        this.wires.raise(cpu, LINE_DOORBELL, this.doorbellSendNs + this.globalDoorbellLatencyNs);
+        return this.doorbellSendNs;
+      case "xics-mfrr":
+        this.xicsWrites++;
+        this.wires.raise(cpu, LINE_CONTROLLER, this.xicsSendNs + this.xicsLatencyNs);
+        return this.xicsSendNs;
+      case "xive-esb":
+        this.xiveTriggers++;
+        this.wires.raise(cpu, LINE_CONTROLLER, this.xiveSendNs + this.xiveLatencyNs);
+        return this.xiveSendNs;
+      case "h-ipi":
+        this.hIpiHcalls++;
+        this.wires.raise(cpu, LINE_CONTROLLER, this.hcallNs + this.xicsLatencyNs);
+        return this.hcallNs;
+    }
   }
 
   /** One MPIC IPI dispatch write naming the CPUs of `mask` on channel `msg` (2008). */
@@ -134,7 +171,7 @@ export class MuxedIpi implements ArchIpi {
         groups = g;
         writes++;
       }
-      this.wires.raise(cpu, msg, this.controllerSendNs + this.controllerLatencyNs);
+      this.wires.raise(cpu, msg, this.mpicSendNs + this.xicsLatencyNs);
     };
     if (Array.isArray(targets)) targets.forEach(each);
     else {
@@ -142,7 +179,7 @@ export class MuxedIpi implements ArchIpi {
       for (let c = m.first(); c < m.nrCpuIds; c = m.next(c)) each(c);
     }
     this.mpicWrites += writes;
-    return writes * this.controllerSendNs;
+    return writes * this.mpicSendNs;
   }
 
   /** 2008 `message_pass(target, msg)`: a CPU, or MSG_ALL_BUT_SELF. */
@@ -247,6 +284,8 @@ export class MuxedIpi implements ArchIpi {
   statistics(): ArchStatistics {
     return {
       doorbells: this.doorbells,
+      globalDoorbells: this.globalDoorbells,
+      msgsndpTraps: this.msgsndpTraps,
       xicsWrites: this.xicsWrites,
       xiveTriggers: this.xiveTriggers,
       hIpiHcalls: this.hIpiHcalls,

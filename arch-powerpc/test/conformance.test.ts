@@ -1,5 +1,13 @@
 import { descriptor } from "@smpcall/arch-powerpc";
 import { runConformanceSuite } from "@smpcall/core/conformance/jest";
 
-for (const platform of ["powernv-xics", "powernv-xive", "pseries", "mpic-2008"])
+for (const platform of [
+  "powernv-power8",
+  "powernv-power9",
+  "pseries-powervm-xive",
+  "pseries-powervm-xics",
+  "pseries-kvm-xive",
+  "pseries-kvm-xics",
+  "mpic-2008",
+])
   runConformanceSuite(descriptor, { options: { platform } });

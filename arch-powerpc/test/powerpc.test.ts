@@ -68,21 +68,83 @@ describe("arch-powerpc: muxed IPIs", () => {
     expect(sys.machine.cpus[9].counters.irqsTaken).toBe(1);
   });
 
-  it("siblings in the sender's core get doorbells, other cores XICS writes: 64 CPUs x 8 threads = 7 + 56", () => {
-    const sys = ppc(64, { platform: "powernv-xics", threadsPerCore: "8" });
+  const broadcastStats = (sys: SmpSystem) => {
     const log: CallbackRun[] = [];
     spawnProgram(sys, 0, function* () {
       yield* sys.kernel.smpCallFunction(callbackRecorder(sys, log), null, true);
     });
-    sys.run();
-    expect(sys.arch.statistics()).toMatchObject({
-      doorbells: 7,
-      xicsWrites: 56,
-      doorbellAcks: 7,
-      controllerEois: 56,
-      messagesSent: 63,
+    expect(sys.run().status).toBe("completed");
+    expect(log).toHaveLength(sys.machine.nrCpus - 1);
+    return sys.arch.statistics();
+  };
+  const paths = (st: Record<string, number>) => ({
+    doorbells: st.doorbells,
+    globalDoorbells: st.globalDoorbells,
+    msgsndpTraps: st.msgsndpTraps,
+    xicsWrites: st.xicsWrites,
+    xiveTriggers: st.xiveTriggers,
+    hIpiHcalls: st.hIpiHcalls,
+  });
+  const none = {
+    doorbells: 0,
+    globalDoorbells: 0,
+    msgsndpTraps: 0,
+    xicsWrites: 0,
+    xiveTriggers: 0,
+    hIpiHcalls: 0,
+  };
+
+  it("POWER8 powernv: siblings in the sender's core get doorbells, other cores XICS writes: 64 CPUs x 8 threads = 7 + 56", () => {
+    const st = broadcastStats(ppc(64, { platform: "powernv-power8", threadsPerCore: "8" }));
+    expect(paths(st)).toEqual({ ...none, doorbells: 7, xicsWrites: 56 });
+    expect(st).toMatchObject({ doorbellAcks: 7, controllerEois: 56, messagesSent: 63 });
+  });
+
+  it("POWER9+ powernv: every IPI is a doorbell (global msgsnd to other cores); XIVE is not used for IPIs", () => {
+    const st = broadcastStats(ppc(64, { platform: "powernv-power9", threadsPerCore: "8" }));
+    expect(paths(st)).toEqual({ ...none, doorbells: 7, globalDoorbells: 56 });
+    expect(st).toMatchObject({ doorbellAcks: 63, controllerEois: 0 });
+    // The global doorbell crosses the fabric: sender cost msgsnd, arrival after the global latency.
+    const sys = ppc(16, { platform: "powernv-power9", threadsPerCore: "8" }, { cost: { deliveryJitter: 0 } });
+    spawnProgram(sys, 0, function* () {
+      yield* sys.arch.sendCallFunctionSingleIpi(9);
+      yield* sys.arch.sendCallFunctionSingleIpi(1);
     });
-    expect(log).toHaveLength(63);
+    expect(sys.run().status).toBe("completed");
+    const entry = (cpu: number) => sys.trace.named("ipi_entry").find((r) => r.cpu === cpu)!.ts;
+    // Both targets are halted idle: each takes the interrupt haltExitNs (500) after it arrives.
+    expect(entry(9)).toBe(100 + 500 + 500);
+    expect(entry(1)).toBe(100 + 100 + 200 + 500);
+    expect(sys.trace.named("ipi_entry").every((r) => r.fields.reason === "Doorbell interrupts")).toBe(true);
+  });
+
+  it.each([
+    ["pseries-powervm-xive", { doorbells: 7, xiveTriggers: 56 }],
+    ["pseries-powervm-xics", { doorbells: 7, hIpiHcalls: 56 }],
+    ["pseries-kvm-xive", { xiveTriggers: 63 }],
+    ["pseries-kvm-xics", { msgsndpTraps: 7, hIpiHcalls: 56 }],
+  ] as const)("%s: a 64-CPU broadcast from CPU 0 takes the platform's paths %j", (platform, expected) => {
+    const st = broadcastStats(ppc(64, { platform, threadsPerCore: "8" }));
+    expect(paths(st)).toEqual({ ...none, ...expected });
+    expect(st.messagesSent).toBe(63);
+  });
+
+  it("pseries KVM guests: with XIVE a sibling gets no doorbell; with XICS msgsndp to a sibling is trapped (a hypervisor entry)", () => {
+    const cost = (platform: string, target: number) => {
+      const sys = ppc(16, { platform, threadsPerCore: "8", hcallNs: "1700" });
+      let ns = 0;
+      spawnProgram(sys, 0, function* () {
+        const t0 = sys.machine.now;
+        yield* sys.arch.sendCallFunctionSingleIpi(target);
+        ns = sys.machine.now - t0;
+      });
+      expect(sys.run().status).toBe("completed");
+      return [ns, sys.trace.named("ipi_entry")[0].fields.reason];
+    };
+    expect(cost("pseries-kvm-xive", 1)).toEqual([200, "IPI"]);
+    expect(cost("pseries-kvm-xics", 1)).toEqual([1700, "Doorbell interrupts"]);
+    expect(cost("pseries-powervm-xics", 1)).toEqual([100, "Doorbell interrupts"]);
+    expect(cost("pseries-powervm-xics", 9)).toEqual([1700, "IPI"]);
   });
 
   it.each([
@@ -92,12 +154,9 @@ describe("arch-powerpc: muxed IPIs", () => {
   ])(
     "threadsPerCore=%s: %d doorbells, %d controller sends; a mask send costs one hardware send per target",
     (tpc, doorbells, others) => {
-      const sys = ppc(64, { platform: "powernv-xive", threadsPerCore: tpc });
-      spawnProgram(sys, 0, function* () {
-        yield* sys.kernel.smpCallFunction(() => undefined, null, true);
-      });
-      sys.run();
-      const st = sys.arch.statistics();
+      const sys = ppc(64, { platform: "pseries-powervm-xive", threadsPerCore: tpc });
+      expect(sys.machine.topology.threadsPerCore).toBe(Number(tpc));
+      const st = broadcastStats(sys);
       expect([st.doorbells, st.xiveTriggers]).toEqual([doorbells, others]);
       expect(st.doorbells + st.xiveTriggers).toBe(63);
     },
@@ -173,7 +232,9 @@ describe("arch-powerpc: muxed IPIs", () => {
   });
 
   it("every call runs exactly once on every platform", () => {
-    for (const platform of ["powernv-xics", "powernv-xive", "pseries", "mpic-2008"]) {
+    for (const platform of descriptor.options.platform.type === "enum"
+      ? descriptor.options.platform.choices
+      : []) {
       const { report } = runWorkload({
         cpus: 32,
         seed: 4,
@@ -188,7 +249,7 @@ describe("arch-powerpc: muxed IPIs", () => {
   });
 
   it("a machine that is not a whole number of cores has a partial last core", () => {
-    const sys = ppc(12, { threadsPerCore: "8" });
+    const sys = ppc(12, { platform: "powernv-power8", threadsPerCore: "8" });
     spawnProgram(sys, 9, function* () {
       yield* sys.kernel.smpCallFunction(() => undefined, null, true);
     });
@@ -200,7 +261,7 @@ describe("arch-powerpc: muxed IPIs", () => {
   it("bad options are refused with the choices", () => {
     expect(() => ppc(16, { platform: "cell" })).toThrow(ArchOptionError);
     expect(() => ppc(16, { platform: "cell" })).toThrow(
-      /expected powernv-xics \| powernv-xive \| pseries \| mpic-2008/,
+      /expected powernv-power8 \| powernv-power9 \| pseries-powervm-xive \| pseries-powervm-xics \| pseries-kvm-xive \| pseries-kvm-xics \| mpic-2008/,
     );
     expect(() => ppc(16, { threadsPerCore: "3" })).toThrow(/expected 1 \| 2 \| 4 \| 8/);
   });

@@ -1,3 +1,5 @@
+// tsyringe needs the Reflect metadata polyfill before it loads: the core loads it, so hosts need not.
+import "reflect-metadata";
 import { container as rootContainer, type DependencyContainer } from "tsyringe";
 import type { ArchIpi, FaultInjector } from "./arch/arch-ipi";
 import type { ArchDescriptor } from "./arch/descriptor";

@@ -1,6 +1,5 @@
 import type { ArchDescriptor } from "../arch/descriptor";
 import type { RawArchOptions } from "../arch/options";
-import { UsageError } from "../errors";
 import { CSD_FLAG_TYPE_MASK } from "../kernel/csd";
 import type { Chooser } from "../machine/chooser";
 import type { RunOutcome } from "../machine/machine";
@@ -8,9 +7,11 @@ import type { DeadlockReport } from "../machine/problems";
 import { createSmpSystem, type SmpSystem } from "../system";
 import { TraceSink } from "../trace/trace-sink";
 import { PctChooser, PruneRun, RandomWalkChooser, ReplayChooser, StateCache } from "./choosers";
+import { ExactReplayChooser, ScheduleMismatch } from "./exact-replay";
 import { CallLedger } from "./ledger";
 import { PolicyRuntime, type CallPolicy } from "./policies";
 import type { Scenario, ScenarioContext } from "./scenario";
+import { archOptionStrings, encodeSchedule, type ScheduleSpec } from "./schedule";
 
 /** Search strategies. */
 export type ExploreStrategy = "random" | "pct" | "dfs";
@@ -21,6 +22,12 @@ export interface ExploreConfig {
   policy: CallPolicy;
   arch: ArchDescriptor;
   archOptions?: RawArchOptions;
+  /** Absolute path of the backend module, for an out-of-tree backend (carried in schedules). */
+  archModule?: string;
+  /** Absolute path of the scenario module, for a scenario that is not built in (carried in schedules). */
+  scenarioModule?: string;
+  /** Kernel profile (e.g. `6.1`, `mainline`), passed to the system and carried in schedules. */
+  kernel?: string;
   cpus: number;
   /** Calls each CPU issues (scenario-defined meaning). */
   calls: number;
@@ -95,6 +102,8 @@ export function runScenario(
     seed: cfg.seed,
     arch: cfg.arch,
     archOptions: cfg.archOptions,
+    // The kernel profile, for systems that know profiles (carried through untyped until then).
+    ...((cfg.kernel !== undefined ? { kernel: cfg.kernel } : {}) as object),
     chooser,
     csdLockTimeoutMs: 0,
     cost: { deliveryJitter: 0 },
@@ -186,56 +195,41 @@ export function stateKey(ctx: ScenarioContext, words?: Map<string, number>): str
   return parts.join(";");
 }
 
-// ------------------------------------------------------------------------------ schedule strings
-
-/** Encode a run as a replayable schedule: `scenario/policy/arch/cpus/calls/seed/choices`. */
-export function encodeSchedule(
-  cfg: Pick<ExploreConfig, "scenario" | "policy" | "arch" | "cpus" | "calls" | "seed">,
+/** The replayable schedule of a run of `cfg` that made `choices` (see {@link encodeSchedule}). */
+export function scheduleString(
+  cfg: Pick<
+    ExploreConfig,
+    | "scenario"
+    | "scenarioModule"
+    | "policy"
+    | "arch"
+    | "archModule"
+    | "archOptions"
+    | "kernel"
+    | "cpus"
+    | "calls"
+    | "seed"
+    | "allocFailRate"
+    | "maxSteps"
+  >,
   choices: readonly number[],
 ): string {
-  return `${cfg.scenario.name}/${cfg.policy.name}/${cfg.arch.name}/${cfg.cpus}/${cfg.calls}/${cfg.seed}/${choices.map((c) => c.toString(36)).join(".")}`;
-}
-
-/** A decoded schedule string. */
-export interface DecodedSchedule {
-  scenario: string;
-  policy: string;
-  arch: string;
-  cpus: number;
-  calls: number;
-  seed: number;
-  choices: number[];
-}
-
-/** Decode a schedule string; throws UsageError saying what is wrong with it. */
-export function decodeSchedule(text: string): DecodedSchedule {
-  const parts = text.trim().split("/");
-  if (parts.length !== 7)
-    throw new UsageError(
-      `bad schedule "${text}": expected scenario/policy/arch/cpus/calls/seed/choices as printed by smpcall explore`,
-    );
-  const [scenario, policy, arch, cpus, calls, seed, choiceText] = parts;
-  const num = (what: string, v: string) => {
-    if (!/^\d+$/.test(v)) throw new UsageError(`bad schedule "${text}": ${what} "${v}" is not a number`);
-    return Number(v);
+  const spec: ScheduleSpec = {
+    scenario: cfg.scenario.name,
+    policy: cfg.policy.name,
+    arch: cfg.arch.name,
+    archOptions: archOptionStrings(cfg.archOptions),
+    cpus: cfg.cpus,
+    calls: cfg.calls,
+    seed: cfg.seed,
+    allocFailRate: cfg.allocFailRate ?? 1,
+    maxSteps: cfg.maxSteps,
+    choices: [...choices],
   };
-  const choices =
-    choiceText === ""
-      ? []
-      : choiceText.split(".").map((c) => {
-          if (!/^[0-9a-z]+$/.test(c))
-            throw new UsageError(`bad schedule "${text}": choice "${c}" is not base-36`);
-          return parseInt(c, 36);
-        });
-  return {
-    scenario,
-    policy,
-    arch,
-    cpus: num("cpus", cpus),
-    calls: num("calls", calls),
-    seed: num("seed", seed),
-    choices,
-  };
+  if (cfg.scenarioModule !== undefined) spec.scenarioModule = cfg.scenarioModule;
+  if (cfg.archModule !== undefined) spec.archModule = cfg.archModule;
+  if (cfg.kernel !== undefined) spec.kernel = cfg.kernel;
+  return encodeSchedule(spec);
 }
 
 // ------------------------------------------------------------------------------ search
@@ -261,7 +255,7 @@ export function explore(cfg: ExploreConfig): ExploreResult {
     }
   };
   const found = (run: ScenarioRun, choices: readonly number[]) => {
-    violation = { ...run.violation!, schedule: encodeSchedule(cfg, choices), scheduleNumber: schedules };
+    violation = { ...run.violation!, schedule: scheduleString(cfg, choices), scheduleNumber: schedules };
   };
   if (cfg.strategy === "dfs") {
     const seen = new StateCache();
@@ -339,11 +333,22 @@ export function explore(cfg: ExploreConfig): ExploreResult {
   };
 }
 
-/** Re-run exactly the schedule of a violation (optionally traced). */
+/**
+ * Re-run exactly the schedule of a violation (optionally traced). Throws {@link ScheduleMismatch}
+ * when the choices do not fit the run: too few (truncated), too many (over-long), or an option
+ * that does not exist.
+ */
 export function replay(
   cfg: Omit<ExploreConfig, "strategy" | "runs">,
   choices: readonly number[],
   trace = false,
 ): ScenarioRun {
-  return runScenario({ ...cfg, strategy: "dfs", runs: 1 }, new ReplayChooser(choices), trace);
+  const chooser = new ExactReplayChooser(choices);
+  const run = runScenario({ ...cfg, strategy: "dfs", runs: 1 }, chooser, trace);
+  if (chooser.unused > 0)
+    throw new ScheduleMismatch(
+      `over-long: the run ended after ${chooser.choices.length} choice(s), but the schedule has ${choices.length}`,
+      chooser.choices.length,
+    );
+  return run;
 }

@@ -5,3 +5,5 @@ export * from "./policies";
 export * from "./scenario";
 export * from "./choosers";
 export * from "./explorer";
+export * from "./schedule";
+export * from "./exact-replay";

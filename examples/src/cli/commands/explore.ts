@@ -1,10 +1,13 @@
+import * as fs from "node:fs";
 import * as path from "node:path";
 import {
   DEFAULT_PREEMPTION_BOUND,
   POLICIES,
   SCENARIOS,
   UsageError,
+  chooseArchSpec,
   decodeSchedule,
+  isModulePath,
   explore,
   getPolicy,
   getScenario,
@@ -30,9 +33,14 @@ import { wantsProgress, type CliIo } from "../io";
 import { buildTimeline, renderHtmlReport } from "../../html";
 import { writeHtmlFile } from "./report";
 
+/** Is `spec` a scenario module path (has a `/` or ends in .js) rather than a built-in name? */
+export function isScenarioPath(spec: string): boolean {
+  return spec.includes("/") || /\.(c|m)?js$/.test(spec);
+}
+
 /** A built-in scenario by name, or a module path exporting one (`scenario` or default). */
 export function resolveScenario(spec: string, io: CliIo): Scenario {
-  if (!spec.includes("/") && !/\.(c|m)?js$/.test(spec)) return getScenario(spec);
+  if (!isScenarioPath(spec)) return getScenario(spec);
   const file = path.resolve(io.cwd, spec);
   let mod: Record<string, unknown>;
   try {
@@ -71,6 +79,7 @@ interface ExploreFlags {
   preemptionBound: string;
   allocFail: string;
   html?: string;
+  saveSchedule?: string;
   json?: boolean;
 }
 
@@ -148,6 +157,10 @@ export function registerExploreCommand(program: Command, io: CliIo): void {
       "--html <file>",
       "write a self-contained HTML report: the counterexample's timeline (violation marked) and, with --policy all, the comparison chart",
     )
+    .option(
+      "--save-schedule <file>",
+      "write the first violation's schedule to a replay file (JSON) for smpcall replay --schedule-file",
+    )
     .option("--json", "print the result as one JSON object")
     .addHelpText(
       "after",
@@ -156,6 +169,12 @@ export function registerExploreCommand(program: Command, io: CliIo): void {
     .action((flags: ExploreFlags) => {
       const scenario = resolveScenario(flags.scenario, io);
       const arch: ArchDescriptor = resolveArchDescriptor(flags.arch, io);
+      // Modules by absolute path, so the printed schedule replays from any directory.
+      const archSpec = chooseArchSpec(flags.arch, io.env);
+      const archModule = isModulePath(archSpec) ? path.resolve(io.cwd, archSpec) : undefined;
+      const scenarioModule = isScenarioPath(flags.scenario)
+        ? path.resolve(io.cwd, flags.scenario)
+        : undefined;
       const cpus =
         flags.cpus === undefined
           ? scenario.defaultCpus
@@ -197,8 +216,10 @@ export function registerExploreCommand(program: Command, io: CliIo): void {
         results.push(
           explore({
             scenario,
+            scenarioModule,
             policy,
             arch,
+            archModule,
             archOptions,
             cpus,
             calls,
@@ -215,6 +236,7 @@ export function registerExploreCommand(program: Command, io: CliIo): void {
         if (bar !== null) (bar as SingleBar).stop();
       }
       const found = results.some((r) => r.violation !== null);
+      if (flags.saveSchedule !== undefined) saveSchedule(flags.saveSchedule, results, io);
       if (flags.html !== undefined) {
         const first = results.find((r) => r.violation !== null) ?? null;
         const base = { scenario, arch, archOptions, cpus, calls, seed, maxSteps, allocFailRate };
@@ -265,6 +287,21 @@ export function registerExploreCommand(program: Command, io: CliIo): void {
       }
       io.setExitCode(found ? 1 : 0);
     });
+}
+
+/** `--save-schedule`: the first violation's schedule, as a replay file (nothing to replay: no file, a note). */
+function saveSchedule(file: string, results: readonly ExploreResult[], io: CliIo): void {
+  const first = results.find((r) => r.violation !== null);
+  if (!first) {
+    io.err(`smpcall: no violation, so no schedule written to ${file}\n`);
+    return;
+  }
+  const schedule = first.violation!.schedule;
+  const { choiceOffsets: _o, choicesEnd: _e, ...spec } = decodeSchedule(schedule);
+  fs.writeFileSync(
+    path.resolve(io.cwd, file),
+    JSON.stringify({ schedule, kind: first.violation!.kind, ...spec }, null, 1) + "\n",
+  );
 }
 
 /** The `--policy all` comparison table. */

@@ -1,11 +1,81 @@
-import { UsageError, decodeSchedule, getPolicy, replay, loadArch } from "@smpcall/core";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import {
+  ScheduleMismatch,
+  UsageError,
+  decodeSchedule,
+  getPolicy,
+  isModulePath,
+  loadArch,
+  replay,
+  type ArchDescriptor,
+  type DecodedSchedule,
+  type Scenario,
+} from "@smpcall/core";
 import type { Command } from "commander";
-import { parseArchOptPairs, collect } from "../common";
 import type { CliIo } from "../io";
 import { writeTraceFile } from "./run";
 import { writeHtmlFile } from "./report";
 import { buildTimeline, renderHtmlReport } from "../../html";
 import { resolveScenario } from "./explore";
+
+/**
+ * The schedule string in a replay file: a file holding the string itself, or JSON with a
+ * `schedule` field (`explore --save-schedule`) or a `violation.schedule` (`explore --json`).
+ */
+export function readReplayFile(file: string, io: CliIo): string {
+  const full = path.resolve(io.cwd, file);
+  let text: string;
+  try {
+    text = fs.readFileSync(full, "utf8");
+  } catch (e) {
+    throw new UsageError(`cannot read replay file ${file}: ${(e as NodeJS.ErrnoException).code ?? "error"}`);
+  }
+  const t = text.trim();
+  if (!t.startsWith("{")) return t;
+  let j: { schedule?: unknown; violation?: { schedule?: unknown } | null };
+  try {
+    j = JSON.parse(t) as typeof j;
+  } catch (e) {
+    throw new UsageError(`replay file ${file} is not valid JSON: ${(e as Error).message}`);
+  }
+  const s = typeof j.schedule === "string" ? j.schedule : j.violation?.schedule;
+  if (typeof s !== "string")
+    throw new UsageError(
+      `replay file ${file} holds no schedule: expected a "schedule" field (explore --save-schedule) or "violation.schedule" (explore --json)`,
+    );
+  return s;
+}
+
+/** The scenario a schedule names: `--scenario` if given (it must have the same name), else its module or built-in name. */
+function scenarioFor(s: DecodedSchedule, override: string | undefined, io: CliIo): Scenario {
+  const spec = override ?? s.scenarioModule ?? s.scenario;
+  if (override === undefined && s.scenarioModule !== undefined && !fs.existsSync(s.scenarioModule))
+    throw new UsageError(
+      `the schedule's scenario module ${s.scenarioModule} no longer exists: give its new location with --scenario PATH`,
+    );
+  const scenario = resolveScenario(spec, io);
+  if (scenario.name !== s.scenario)
+    throw new UsageError(
+      `the schedule is for scenario ${s.scenario}, but ${spec} is scenario ${scenario.name}`,
+    );
+  return scenario;
+}
+
+/** The backend a schedule names: `--arch` if given (it must have the same name), else its module or package. */
+function archFor(s: DecodedSchedule, override: string | undefined, io: CliIo): ArchDescriptor {
+  if (override === undefined && s.archModule !== undefined && !fs.existsSync(s.archModule))
+    throw new UsageError(
+      `the schedule's backend module ${s.archModule} no longer exists: give its new location with --arch PATH`,
+    );
+  const spec = override ?? s.archModule ?? s.arch;
+  if (override === undefined && s.archModule === undefined && isModulePath(spec))
+    throw new UsageError(`the schedule's arch "${spec}" is not a backend name`);
+  const arch = loadArch(spec, io.cwd);
+  if (arch.name !== s.arch)
+    throw new UsageError(`the schedule is for backend ${s.arch}, but ${spec} is backend ${arch.name}`);
+  return arch;
+}
 
 /** `smpcall replay`: re-run one schedule printed by `explore`, exactly. */
 export function registerReplayCommand(program: Command, io: CliIo): void {
@@ -14,50 +84,67 @@ export function registerReplayCommand(program: Command, io: CliIo): void {
     .description(
       "re-run exactly the schedule printed by `smpcall explore` and report what happens (optionally with a trace)",
     )
-    .requiredOption("--schedule <s>", "the schedule string (scenario/policy/arch/cpus/calls/seed/choices)")
+    .option("--schedule <s>", "the schedule string printed by explore (smp2,scenario=...,sum=...)")
+    .option(
+      "--schedule-file <file>",
+      "a replay file: the schedule string, or JSON from explore --save-schedule or explore --json",
+    )
     .option(
       "--scenario <name|path>",
-      "the scenario, when it is a module path (built-in names come from the schedule)",
+      "where the scenario module is now, if it moved (it must be the scenario the schedule names)",
     )
-    .option("--arch-opt <name=value>", "backend options used when exploring (repeatable)", collect)
+    .option(
+      "--arch <name|path>",
+      "where the backend is now, e.g. an out-of-tree module that moved (it must be the backend the schedule names)",
+    )
     .option("--trace <file>", "write the run's trace (.json = Chrome/Perfetto, else ftrace)")
     .option("--html <file>", "write a self-contained HTML timeline with the violation marked")
     .option("--json", "print the result as one JSON object")
-    .addHelpText("after", "\nExit status: 0 the schedule runs clean, 1 it shows a violation, 2 usage error.")
+    .addHelpText(
+      "after",
+      "\nThe schedule carries everything the run needs: scenario (name or module), policy, backend (name or module) and its options, kernel profile, CPUs, calls, seed, allocation-failure rate, step limit and the choices; a truncated, over-long or altered schedule is refused.\nExit status: 0 the schedule runs clean, 1 it shows a violation, 2 usage error.",
+    )
     .action(
       (flags: {
-        schedule: string;
+        schedule?: string;
+        scheduleFile?: string;
         scenario?: string;
-        archOpt?: string[];
+        arch?: string;
         trace?: string;
         html?: string;
         json?: boolean;
       }) => {
-        const s = decodeSchedule(flags.schedule);
-        const scenario = resolveScenario(flags.scenario ?? s.scenario, io);
-        if (scenario.name !== s.scenario)
-          throw new UsageError(
-            `the schedule is for scenario ${s.scenario}, but --scenario gives ${scenario.name}`,
-          );
-        const arch = loadArch(s.arch, io.cwd);
+        if ((flags.schedule === undefined) === (flags.scheduleFile === undefined))
+          throw new UsageError("give exactly one of --schedule STRING and --schedule-file FILE");
+        const text = flags.schedule ?? readReplayFile(flags.scheduleFile!, io);
+        const s = decodeSchedule(text);
+        const scenario = scenarioFor(s, flags.scenario, io);
+        const arch = archFor(s, flags.arch, io);
         let run;
         try {
           run = replay(
             {
               scenario,
+              scenarioModule: s.scenarioModule,
               policy: getPolicy(s.policy),
               arch,
-              archOptions: parseArchOptPairs(flags.archOpt),
+              archModule: s.archModule,
+              archOptions: s.archOptions,
+              kernel: s.kernel,
               cpus: s.cpus,
               calls: s.calls,
               seed: s.seed,
-              maxSteps: 100_000_000,
+              allocFailRate: s.allocFailRate,
+              maxSteps: s.maxSteps,
             },
             s.choices,
             flags.trace !== undefined || flags.html !== undefined,
           );
         } catch (e) {
-          if (e instanceof RangeError) throw new UsageError(`the schedule does not replay: ${e.message}`);
+          if (e instanceof ScheduleMismatch) {
+            const at = e.index < s.choiceOffsets.length ? s.choiceOffsets[e.index] : s.choicesEnd;
+            throw new UsageError(`bad schedule at character ${at}: ${e.message}`);
+          }
           throw e;
         }
         if (flags.trace !== undefined)
@@ -82,7 +169,7 @@ export function registerReplayCommand(program: Command, io: CliIo): void {
         if (flags.json) {
           io.out(
             JSON.stringify({
-              schedule: flags.schedule,
+              schedule: text.trim(),
               status: run.outcome.status,
               violation: v,
               timeNs: run.outcome.timeNs,
@@ -90,7 +177,7 @@ export function registerReplayCommand(program: Command, io: CliIo): void {
           );
         } else {
           io.out(
-            `replay ${s.scenario} / policy ${s.policy} / ${s.cpus} CPUs x ${s.calls}: ${run.outcome.status} at ${run.outcome.timeNs} ns\n`,
+            `replay ${s.scenario} / policy ${s.policy} / ${arch.name} / ${s.cpus} CPUs x ${s.calls}: ${run.outcome.status} at ${run.outcome.timeNs} ns\n`,
           );
           io.out(
             v

@@ -1,0 +1,227 @@
+import { describe, expect, it } from "@jest/globals";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { main } from "../src/cli/main";
+import { memoryIo } from "../src/cli/io";
+
+const REPO = path.resolve(__dirname, "../..");
+const RISCV = path.join(REPO, "examples/ports/riscv-sbi.js");
+const PAIR = path.join(__dirname, "fixtures/pair-scenario.js");
+
+/** Run the CLI in `cwd` (default: a fresh empty directory, so nothing resolves by accident). */
+async function cli(args: string[], cwd = fs.mkdtempSync(path.join(os.tmpdir(), "smpcall-replay-"))) {
+  const io = memoryIo({});
+  (io as { cwd: string }).cwd = cwd;
+  const code = await main(args, io);
+  return { code, stdout: io.stdout, stderr: io.stderr };
+}
+
+/** explore --json in `cwd`: the first violation (message and schedule). */
+async function findViolation(args: string[], cwd: string) {
+  const e = await cli(["explore", "--json", ...args], cwd);
+  expect(e.code).toBe(1);
+  return JSON.parse(e.stdout).violation as { message: string; schedule: string; kind: string };
+}
+
+/** replay --json of `schedule` from another directory: what it found. */
+async function replayElsewhere(schedule: string, extra: string[] = []) {
+  const r = await cli(["replay", "--json", "--schedule", schedule, ...extra]);
+  return { ...r, json: r.code === 2 ? null : JSON.parse(r.stdout) };
+}
+
+function oneLine(stderr: string): void {
+  expect(stderr.trimEnd().split("\n")).toHaveLength(1);
+  expect(stderr).not.toMatch(/\n\s+at /);
+}
+
+describe("exact replay: the schedule carries everything the run needs", () => {
+  it("--arch-opt: the options are in the schedule; the replay reproduces the counterexample (they change its timing)", async () => {
+    const args = ["--scenario", "seed-2008", "--policy", "naive", "--cpus", "3", "--calls", "2"];
+    const slow = await findViolation([...args, "--strategy", "random", "--arch-opt", "latencyNs=5000"], REPO);
+    expect(slow.schedule).toContain("arch-opt=latencyNs%3D5000");
+    const r = await replayElsewhere(slow.schedule);
+    expect(r.code).toBe(1);
+    expect(r.json.violation.message).toBe(slow.message);
+    // The same choices under default options are a different run: the options matter.
+    const plain = await findViolation([...args, "--strategy", "random"], REPO);
+    expect(plain.message).not.toBe(slow.message);
+  });
+
+  it("an out-of-tree --arch module (with its options) replays from another directory; --arch PATH when it moved", async () => {
+    const v = await findViolation(
+      [
+        "--scenario",
+        "seed-2008",
+        "--policy",
+        "naive",
+        "--cpus",
+        "3",
+        "--strategy",
+        "pct",
+        "--arch",
+        "./examples/ports/riscv-sbi.js",
+        "--arch-opt",
+        "ipi=aclint",
+      ],
+      REPO,
+    );
+    expect(v.schedule).toContain(`arch=riscv,arch-module=${RISCV}`);
+    const r = await replayElsewhere(v.schedule);
+    expect(r.code).toBe(1);
+    expect(r.json.violation.message).toBe(v.message);
+    // The module moved: refused with a hint, then replayed with --arch.
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "smpcall-moved-"));
+    const moved = v.schedule.replace(RISCV, path.join(dir, "gone.js"));
+    const encoded = moved.split(",sum=")[0];
+    const { scheduleChecksum } = await import("@smpcall/core");
+    const resealed = `${encoded},sum=${scheduleChecksum(encoded)}`;
+    const gone = await replayElsewhere(resealed);
+    expect(gone.code).toBe(2);
+    expect(gone.stderr).toMatch(
+      /backend module .*gone\.js no longer exists: give its new location with --arch PATH/,
+    );
+    oneLine(gone.stderr);
+    const again = await replayElsewhere(resealed, ["--arch", RISCV]);
+    expect(again.code).toBe(1);
+    expect(again.json.violation.message).toBe(v.message);
+    const wrong = await replayElsewhere(v.schedule, ["--arch", "generic"]);
+    expect(wrong.code).toBe(2);
+    expect(wrong.stderr).toMatch(/the schedule is for backend riscv, but generic is backend generic/);
+  });
+
+  it("a scenario module: the schedule names its path; the replay needs no --scenario", async () => {
+    const v = await findViolation(
+      [
+        "--scenario",
+        "./examples/test/fixtures/pair-scenario.js",
+        "--policy",
+        "naive",
+        "--strategy",
+        "random",
+      ],
+      REPO,
+    );
+    expect(v.schedule).toContain(`scenario=pair-test,scenario-module=${PAIR}`);
+    const r = await replayElsewhere(v.schedule);
+    expect(r.code).toBe(1);
+    expect(r.json.violation.message).toBe(v.message);
+    const wrong = await replayElsewhere(v.schedule, ["--scenario", "seed-2008"]);
+    expect(wrong.code).toBe(2);
+    expect(wrong.stderr).toMatch(
+      /the schedule is for scenario pair-test, but seed-2008 is scenario seed-2008/,
+    );
+  });
+
+  it("--alloc-fail and --max-steps are carried: a sampled allocation-failure run replays exactly", async () => {
+    const v = await findViolation(
+      [
+        "--scenario",
+        "seed-2008",
+        "--policy",
+        "naive",
+        "--cpus",
+        "3",
+        "--calls",
+        "2",
+        "--strategy",
+        "random",
+        "--alloc-fail",
+        "0.5",
+        "--max-steps",
+        "5000",
+      ],
+      REPO,
+    );
+    expect(v.schedule).toMatch(/,alloc-fail=0\.5,max-steps=5000,/);
+    const r = await replayElsewhere(v.schedule);
+    expect(r.code).toBe(1);
+    expect(r.json.violation.message).toBe(v.message);
+  });
+
+  it("the printed replay command reproduces the counterexample (text output)", async () => {
+    const e = await cli([
+      "explore",
+      "--scenario",
+      "seed-2008",
+      "--policy",
+      "naive",
+      "--arch-opt",
+      "latencyNs=300",
+    ]);
+    const cmd = /replay: +npx smpcall (replay --schedule \S+) --trace counterexample\.json/.exec(e.stdout)!;
+    const r = await cli(cmd[1].split(" "));
+    expect(r.code).toBe(1);
+    const cycle = /wait-for cycle: .*/.exec(e.stdout)![0];
+    expect(r.stdout).toContain(cycle);
+  });
+
+  it("a replay file: explore --save-schedule writes it, replay --schedule-file reads it (and explore --json output)", async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "smpcall-file-"));
+    const e = await cli(
+      ["explore", "--scenario", "seed-2008", "--policy", "naive", "--json", "--save-schedule", "ce.json"],
+      dir,
+    );
+    expect(e.code).toBe(1);
+    const saved = JSON.parse(fs.readFileSync(path.join(dir, "ce.json"), "utf8"));
+    expect(saved).toMatchObject({
+      scenario: "seed-2008",
+      policy: "naive",
+      arch: "generic",
+      cpus: 2,
+      kind: "deadlock",
+    });
+    expect(saved.schedule).toBe(JSON.parse(e.stdout).violation.schedule);
+    const r = await cli(["replay", "--schedule-file", "ce.json"], dir);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toMatch(/wait-for cycle: CPU 0 -> CPU 1 -> CPU 0/);
+    fs.writeFileSync(path.join(dir, "out.json"), e.stdout);
+    expect((await cli(["replay", "--schedule-file", "out.json"], dir)).code).toBe(1);
+    const none = await cli(["replay"], dir);
+    expect(none.code).toBe(2);
+    expect(none.stderr).toMatch(/give exactly one of --schedule STRING and --schedule-file FILE/);
+  });
+
+  it("a truncated, over-long or corrupt schedule is refused with one line naming the position (exit 2)", async () => {
+    const v = await findViolation(["--scenario", "seed-2008", "--policy", "naive", "--cpus", "3"], REPO);
+    const s = v.schedule;
+    const choicesAt = s.indexOf("choices=") + "choices=".length;
+    const cases: [string, RegExp][] = [
+      [
+        s.slice(0, 20),
+        /bad schedule at character 21: truncated: the schedule ends without its "policy" field/,
+      ],
+      [
+        s.slice(0, 28),
+        /bad schedule at character 25: truncated: the schedule ends inside a field \("poli"\)/,
+      ],
+      [
+        s.slice(0, choicesAt + 3),
+        /bad schedule at character \d+: truncated: the schedule ends inside its choices \(2 of the \d+ declared\)/,
+      ],
+      [`${s},n=1`, /bad schedule at character \d+: over-long: field "n" after the checksum/],
+      [
+        s.replace(/,choices=(\w+)/, ",choices=$1.0"),
+        /bad schedule at character \d+: over-long: choice \d+ is beyond the \d+ choices/,
+      ],
+      [
+        s.replace(/,choices=(\w+)/, ",choices=$1!"),
+        /bad schedule at character \d+: choice 1 "\w+!" is not a base-36 number/,
+      ],
+      [
+        s.replace(/choices=0/, "choices=1"),
+        new RegExp(`bad schedule at character ${s.indexOf(",sum=") + 6}: corrupt: the checksum`),
+      ],
+      [s.replace(/cpus=3/, "cpus=4"), /corrupt: the checksum/],
+      ["seed-2008/naive/generic/2/1/1/0.0", /bad schedule at character 1: this is an old-style schedule/],
+      ["garbage", /bad schedule at character 1: expected a string starting "smp2,"/],
+    ];
+    for (const [bad, msg] of cases) {
+      const r = await cli(["replay", "--schedule", bad]);
+      expect(r.code).toBe(2);
+      expect(r.stderr).toMatch(msg);
+      oneLine(r.stderr);
+      expect(r.stdout).toBe("");
+    }
+  });
+});

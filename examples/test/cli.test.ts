@@ -315,7 +315,7 @@ describe("smpcall explore / replay", () => {
       ["explore", "--scenario", "seed-2008", "--preemption-bound", "lots"],
       /bad --preemption-bound "lots": expected an integer 0\.\.1000, or none/,
     ],
-    [["replay", "--schedule", "garbage"], /bad schedule "garbage"/],
+    [["replay", "--schedule", "garbage"], /bad schedule at character 1: expected a string starting "smp2,"/],
   ])("usage errors exit 2: %j", async (args, msg) => {
     const r = await cli(args);
     expect(r.code).toBe(2);

@@ -12,6 +12,7 @@ import { registerConformCommand } from "./commands/conform";
 import { registerExploreCommand } from "./commands/explore";
 import { registerReplayCommand } from "./commands/replay";
 import { registerReportCommand } from "./commands/report";
+import { registerLitmusCommand } from "./commands/litmus";
 import { registerNewArchCommand } from "./commands/new-arch";
 
 /** Exit status for a crash (a bug in smpcall, not in the user's input or run). */
@@ -49,6 +50,7 @@ export function buildProgram(io: CliIo): Command {
   registerExploreCommand(program, io);
   registerReplayCommand(program, io);
   registerReportCommand(program, io);
+  registerLitmusCommand(program, io);
   registerNewArchCommand(program, io);
   for (const c of program.commands) c.exitOverride().configureOutput(output(io));
   return program;

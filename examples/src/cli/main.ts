@@ -4,6 +4,7 @@ import * as path from "node:path";
 import { SmpcallError, UsageError } from "@smpcall/core";
 import { Command, CommanderError } from "commander";
 import { processIo, type CliIo } from "./io";
+import { runInWorker, wantsWorker } from "./interrupt";
 // commands
 import { registerArchsCommand } from "./commands/archs";
 import { registerRunCommand } from "./commands/run";
@@ -106,6 +107,8 @@ export async function main(argv: readonly string[], io: CliIo & { exitCode?: num
 
 /** Entry point of the `smpcall` binary (and of `npm run bench`, which passes its own argv). */
 export function runCli(argv: readonly string[] = process.argv.slice(2)): void {
+  // On a terminal, run/explore/conform/bench run in a worker so that Ctrl-C can stop them.
+  if (wantsWorker(argv)) return runInWorker(argv);
   const io = processIo();
   void main(argv, io).then((code) => {
     process.exitCode = code;

@@ -1,5 +1,5 @@
 import type { Command } from "commander";
-import { BENCH_CASE_NAMES, missedTargets, runBenchSuite } from "../../bench-suite";
+import { BENCH_CASE_NAMES, missedTargets, runBenchSuite, type BenchCase } from "../../bench-suite";
 import { collect, parseArchOptPairs, resolveArchDescriptor } from "../common";
 import type { CliIo } from "../io";
 
@@ -18,13 +18,15 @@ export function registerBenchCommand(program: Command, io: CliIo): void {
     .option("--quick", "a smoke run at 1/50 of the op counts, one repetition (figures not comparable)")
     .action((flags: { arch?: string; archOpt?: string[]; quick?: boolean }) => {
       const arch = resolveArchDescriptor(flags.arch, io);
-      const result = runBenchSuite(arch, parseArchOptPairs(flags.archOpt), flags.quick ? 0.02 : 1, (done) =>
+      const progress = (done: readonly BenchCase[]): void => {
+        const next = BENCH_CASE_NAMES[done.length];
+        const figures = done.map((c) => `${c.name} ${c.callbacksPerSec} callbacks/s`).join(", ");
         io.progress?.(
-          `bench ${arch.name}: ${done.length} of ${BENCH_CASE_NAMES.length} cases measured (${done
-            .map((c) => `${c.name} ${c.callbacksPerSec} callbacks/s`)
-            .join(", ")}); no result`,
-        ),
-      );
+          `bench ${arch.name}: ${done.length} of ${BENCH_CASE_NAMES.length} cases measured${figures ? ` (${figures})` : ""}${next ? `, ${next} running` : ""}; no result`,
+        );
+      };
+      progress([]);
+      const result = runBenchSuite(arch, parseArchOptPairs(flags.archOpt), flags.quick ? 0.02 : 1, progress);
       io.out(JSON.stringify(result, null, 2) + "\n");
       const missed = missedTargets(result);
       if (missed.length > 0) {

@@ -53,15 +53,25 @@ export function registerConformCommand(program: Command, io: CliIo): void {
         const options = parseArchOptPairs(flags.archOpt);
         // A bad value is the user's mistake, not the backend's: refuse it once, as `run` does (exit 2).
         parseArchOptions(descriptor.name, descriptor.options, options);
-        const results = runConformance(descriptor, {
+        const kitOptions = {
           options,
           cpuSizes: flags.cpus === undefined ? undefined : parseCpuList(flags.cpus),
           schedules:
             flags.schedules === undefined
               ? undefined
               : parseIntOption("--schedules", flags.schedules, 1, 10_000),
-          only: flags.check,
-        });
+        };
+        // One check at a time, so that an interrupted kit can say how far it got.
+        const selected = names.filter((n) => flags.check === undefined || flags.check.includes(n));
+        const results: ReturnType<typeof runConformance> = [];
+        for (const name of selected) {
+          const passed = results.filter((r) => r.status === "pass").length;
+          const failedSoFar = results.filter((r) => r.status === "fail").length;
+          io.progress?.(
+            `conform ${descriptor.name}: ${results.length} of ${selected.length} checks done (${passed} passed, ${failedSoFar} failed), ${name} running; no verdict`,
+          );
+          results.push(...runConformance(descriptor, { ...kitOptions, only: [name] }));
+        }
         const failed = results.filter((r) => r.status === "fail").length;
         if (flags.json) {
           io.out(JSON.stringify({ arch: descriptor.name, options, passed: failed === 0, results }) + "\n");

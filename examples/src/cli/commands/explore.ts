@@ -199,20 +199,28 @@ export function registerExploreCommand(program: Command, io: CliIo): void {
       const results: ExploreResult[] = [];
       for (const policy of policies) {
         let bar: SingleBar | null = null;
-        const onProgress = wantsProgress(io, flags.json === true)
-          ? (done: number, limit: number, states: number | null) => {
-              if (bar === null) {
-                // dfs stops when complete, long before its limit: show counts, not a bar to the limit.
-                const format =
-                  states === null
-                    ? `${policy.name.padEnd(22)} [{bar}] {value}/{total} schedules`
-                    : `${policy.name.padEnd(22)} {value} schedules, {states} distinct states, {duration_formatted}`;
-                bar = new SingleBar({ format, stream: process.stderr, hideCursor: true });
-                bar.start(limit, 0, { states: 0 });
+        const showBar = wantsProgress(io, flags.json === true);
+        const before = results.map((r) => `${r.policy} ${r.violation ? r.violation.kind : "none found"}`);
+        const onProgress =
+          showBar || io.progress !== undefined
+            ? (done: number, limit: number, states: number | null) => {
+                if (done % 50 === 0)
+                  io.progress?.(
+                    `${before.length > 0 ? `${before.join(", ")}; ` : ""}explore ${policy.name}: ${done} schedule(s) explored${states !== null ? `, ${states} distinct states` : ""}; no verdict`,
+                  );
+                if (!showBar) return;
+                if (bar === null) {
+                  // dfs stops when complete, long before its limit: show counts, not a bar to the limit.
+                  const format =
+                    states === null
+                      ? `${policy.name.padEnd(22)} [{bar}] {value}/{total} schedules`
+                      : `${policy.name.padEnd(22)} {value} schedules, {states} distinct states, {duration_formatted}`;
+                  bar = new SingleBar({ format, stream: process.stderr, hideCursor: true });
+                  bar.start(limit, 0, { states: 0 });
+                }
+                if (done % 50 === 0) bar.update(done, { states: states ?? 0 });
               }
-              if (done % 50 === 0) bar.update(done, { states: states ?? 0 });
-            }
-          : undefined;
+            : undefined;
         results.push(
           explore({
             scenario,

@@ -166,20 +166,26 @@ export function registerRunCommand(program: Command, io: CliIo): void {
       const idle = parseChoice("--idle", flags.idle, ["halt", "poll"] as const);
       let bar: SingleBar | null = null;
       let total = 0;
-      const onProgress = wantsProgress(io, flags.json === true)
-        ? (_events: number, m: SmpSystem["machine"]) => {
-            if (bar === null) {
-              total = m.unfinishedPrograms;
-              bar = new SingleBar({
-                format: "running [{bar}] {percentage}% | {value}/{total} programs | {events} events",
-                stream: process.stderr,
-                hideCursor: true,
-              });
-              bar.start(Math.max(1, total), 0, { events: 0 });
+      const showBar = wantsProgress(io, flags.json === true);
+      const onProgress =
+        showBar || io.progress !== undefined
+          ? (_events: number, m: SmpSystem["machine"]) => {
+              io.progress?.(
+                `run ${workload.name} on ${cpus} CPUs: ${m.eventsDispatched} events, ${m.now} ns simulated, ${m.unfinishedPrograms} program(s) still running; no report`,
+              );
+              if (!showBar) return;
+              if (bar === null) {
+                total = m.unfinishedPrograms;
+                bar = new SingleBar({
+                  format: "running [{bar}] {percentage}% | {value}/{total} programs | {events} events",
+                  stream: process.stderr,
+                  hideCursor: true,
+                });
+                bar.start(Math.max(1, total), 0, { events: 0 });
+              }
+              bar.update(total - m.unfinishedPrograms, { events: m.eventsDispatched });
             }
-            bar.update(total - m.unfinishedPrograms, { events: m.eventsDispatched });
-          }
-        : undefined;
+          : undefined;
       let run: ReturnType<typeof runWorkload>;
       try {
         run = runWorkload({

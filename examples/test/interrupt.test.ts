@@ -1,0 +1,88 @@
+import { describe, expect, it } from "@jest/globals";
+import { spawn, spawnSync } from "node:child_process";
+import * as path from "node:path";
+import { RESTORE_TERMINAL } from "../src/cli/interrupt";
+
+const BIN = path.resolve(__dirname, "../bin/smpcall.js");
+
+/**
+ * Run `smpcall ARGS` on a real terminal (a pseudo-terminal from util-linux `script`), press
+ * Ctrl-C once the output matches `ready`, and return what the terminal showed and the exit status.
+ */
+function interruptOnTerminal(
+  args: string[],
+  ready: RegExp,
+): Promise<{ code: number | null; screen: string }> {
+  const found = spawnSync("script", ["--version"], { encoding: "utf8" });
+  if (found.error)
+    throw new Error("this test needs util-linux `script` for a pseudo-terminal (Debian: bsdutils)");
+  const command = [process.execPath, BIN, ...args].map((a) => `'${a}'`).join(" ");
+  const child = spawn("script", ["-qfec", command, "/dev/null"], { stdio: ["pipe", "pipe", "pipe"] });
+  let screen = "";
+  let pressed = false;
+  const press = (): void => {
+    pressed = true;
+    child.stdin.write("\x03"); // the terminal turns it into SIGINT for the foreground job
+  };
+  return new Promise((resolve, reject) => {
+    const timer = typeof ready === "number" ? setTimeout(press, ready) : null;
+    const guard = setTimeout(() => {
+      child.kill("SIGKILL");
+      reject(new Error(`no exit within 60 s; the terminal showed:\n${screen}`));
+    }, 60_000);
+    child.stdout.on("data", (d: Buffer) => {
+      screen += d.toString("utf8");
+      if (!pressed && typeof ready !== "number" && ready.test(screen)) press();
+    });
+    child.on("exit", (code) => {
+      clearTimeout(guard);
+      if (timer !== null) clearTimeout(timer);
+      resolve({ code, screen });
+    });
+  });
+}
+
+describe("Ctrl-C on a terminal", () => {
+  it("explore: the cursor and line wrap come back, the schedules explored so far are printed, exit 130", async () => {
+    const r = await interruptOnTerminal(
+      ["explore", "--scenario", "seed-2008", "--strategy", "random", "--runs", "100000000"],
+      /\d{3,}\/100000000 schedules/,
+    );
+    expect(r.code).toBe(130);
+    expect(r.screen).toContain("\x1b[?25l"); // the bar had hidden the cursor...
+    const tail = r.screen.slice(r.screen.lastIndexOf("^C"));
+    expect(tail).toContain(RESTORE_TERMINAL); // ...and it is shown again, line wrap on
+    const m = /smpcall: interrupted: explore modern: (\d+) schedule\(s\) explored; no verdict\r?\n/.exec(
+      tail,
+    );
+    expect(m).not.toBeNull();
+    expect(Number(m![1])).toBeGreaterThan(0);
+  }, 70_000);
+
+  it("run: the events simulated so far, no report, exit 130", async () => {
+    const r = await interruptOnTerminal(
+      ["run", "--cpus", "4096", "--workload", "broadcast", "--ops", "100000"],
+      /programs \| [1-9]\d* events/,
+    );
+    expect(r.code).toBe(130);
+    expect(r.screen).toMatch(
+      /\x1b\[\?25h\x1b\[\?7h\r?\nsmpcall: interrupted: run broadcast on 4096 CPUs: [1-9]\d* events, \d+ ns simulated, \d+ program\(s\) still running; no report/,
+    );
+    expect(r.screen).not.toMatch(/Problems|Calls issued/);
+  }, 70_000);
+
+  it("conform and bench: how far the kit or the suite got, exit 130", async () => {
+    const kit = await interruptOnTerminal(["conform", "--schedules", "5000"], 4000);
+    expect(kit.code).toBe(130);
+    expect(kit.screen).not.toMatch(/passed, \d+ failed, \d+ skipped/); // the table never came
+    expect(kit.screen).toMatch(
+      /smpcall: interrupted: conform generic: \d+ of \d+ checks done \(\d+ passed, \d+ failed\), [a-z-]+ running; no verdict/,
+    );
+    const bench = await interruptOnTerminal(["bench"], 4000);
+    expect(bench.code).toBe(130);
+    expect(bench.screen).not.toContain("perTargetCostRatio8192vs64"); // nor the JSON
+    expect(bench.screen).toMatch(
+      /smpcall: interrupted: bench generic: \d of 5 cases measured.*, [a-z-]+\/\d+ running; no result/,
+    );
+  }, 130_000);
+});

@@ -7,11 +7,12 @@ const BIN = path.resolve(__dirname, "../bin/smpcall.js");
 
 /**
  * Run `smpcall ARGS` on a real terminal (a pseudo-terminal from util-linux `script`), press
- * Ctrl-C once the output matches `ready`, and return what the terminal showed and the exit status.
+ * Ctrl-C once the output matches `ready` (or after `ready` ms, for commands that print nothing
+ * until they end), and return what the terminal showed and the exit status.
  */
 function interruptOnTerminal(
   args: string[],
-  ready: RegExp,
+  ready: RegExp | number,
 ): Promise<{ code: number | null; screen: string }> {
   const found = spawnSync("script", ["--version"], { encoding: "utf8" });
   if (found.error)

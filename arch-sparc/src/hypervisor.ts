@@ -9,16 +9,73 @@ export const HV_ECPUERROR = 12;
 /** Marks a delivered entry in the CPU list. */
 export const CPU_LIST_DONE = 0xffff;
 
-/** Minimum and maximum delay between retries, and the per-remaining-CPU step (µs). */
+/** Retry wait per target CPU, and its minimum (µs). */
 export const MONDO_USEC_WAIT_MIN = 2;
-/** Maximum delay between retries (µs). */
+/** Maximum retry wait (µs). */
 export const MONDO_USEC_WAIT_MAX = 100;
 /** Kernel's retry limit without progress. */
 export const MONDO_RETRY_LIMIT = 500000;
+/** sun4u: BUSY polls per dispatched slot before "mondo stuckage" (Cheetah), or per target (Spitfire). */
+export const SUN4U_STUCK_POLLS = 100000;
 
-/** The kernel's delay rule: 2 µs per remaining CPU, clamped to 2..100 µs; returns ns. */
-export function mondoRetryDelayNs(remaining: number): number {
-  return Math.min(MONDO_USEC_WAIT_MAX, Math.max(MONDO_USEC_WAIT_MIN, 2 * remaining)) * 1000;
+/**
+ * The sun4v retry wait, computed once per cross-call from the initial target count: 2 µs per
+ * CPU, at most 100 µs (at least 2, since there is at least one target). Returns ns.
+ */
+export function mondoRetryDelayNs(initialCount: number): number {
+  return (
+    Math.min(MONDO_USEC_WAIT_MAX, Math.max(MONDO_USEC_WAIT_MIN, MONDO_USEC_WAIT_MIN * initialCount)) * 1000
+  );
+}
+
+/**
+ * The progress bookkeeping of `hypervisor_xcall_deliver` after a try that left targets in the
+ * list: `nSent` entries of this try were delivered, `firstCpu` is the first CPU still in the
+ * (repacked) list and `counter` its `cpu_mondo_counter` now (mondos it has taken). A try
+ * "delivered" when it delivered more entries than the try before it; a target is "busy" when the
+ * first remaining CPU took mondos since the last look. Either resets the retry count; otherwise,
+ * past the limit, it is a mondo timeout. The wait is spent only after a try that did not deliver.
+ */
+export class MondoRetryState {
+  /** Tries without progress since the last progress. */
+  retries = 0;
+  /** Retries summed over the cross-call (as the timeout message counts them). */
+  totalRetries = 0;
+  private prevSent = 0;
+  private firstCpu = -1;
+  private seen = 0;
+
+  constructor(private readonly retryLimit: number) {}
+
+  /** Start a new cross-call (the state is reused per sender, no allocation per send). */
+  reset(): this {
+    this.retries = 0;
+    this.totalRetries = 0;
+    this.prevSent = 0;
+    this.firstCpu = -1;
+    this.seen = 0;
+    return this;
+  }
+
+  /** Account one try; returns "timeout", "wait" (udelay, then retry) or "retry" (at once). */
+  afterTry(nSent: number, firstCpu: number, counter: number): "timeout" | "wait" | "retry" {
+    if (firstCpu !== this.firstCpu) {
+      this.firstCpu = firstCpu;
+      this.seen = counter;
+    }
+    const delivered = nSent > this.prevSent;
+    this.prevSent = nSent;
+    const busy = this.seen < counter;
+    this.seen = counter;
+    if (delivered || busy) {
+      this.totalRetries += this.retries;
+      this.retries = 0;
+    } else if (this.retries > this.retryLimit) {
+      return "timeout";
+    }
+    this.retries++;
+    return delivered ? "retry" : "wait";
+  }
 }
 
 /** Machine lines: the cpu mondo trap (highest priority), then the two softints. */

@@ -11,7 +11,7 @@ export { MondoIpi, type SparcPlatform } from "./mondo-ipi";
 export const descriptor: ArchDescriptor = {
   name: "sparc",
   description:
-    "sparc64 cross-calls: sun4v cpu_mondo_send with would-block retries and CPU errors, sun4u Cheetah/Spitfire dispatch with BUSY/NACK; two-stage mondo trap + softint receive",
+    "sparc64 cross-calls: sun4v hypervisor_xcall_deliver (would-block retries, HV_ECPUERROR/HV_ENOCPU drops, mondo timeout panic), sun4u Cheetah/Spitfire dispatch with BUSY/NACK; mondo trap taken under a raised PIL, one queue entry per trap, then the softint",
   options: {
     platform: {
       type: "enum",
@@ -30,28 +30,45 @@ export const descriptor: ArchDescriptor = {
     nackRate: {
       type: "number",
       min: 0,
-      max: 1,
+      max: 0.99,
       default: 0,
-      description: "sun4u: probability a dispatch slot is NACKed (seeded fault injection)",
+      description:
+        "sun4u: probability a dispatch slot is NACKed (seeded fault injection; NACKs are retried without limit, so below 1)",
     },
     wouldBlockRate: {
       type: "number",
       min: 0,
       max: 1,
       default: 0,
-      description: "sun4v: probability a target reports would-block (seeded fault injection)",
+      description:
+        "sun4v: probability a try finds a target momentarily not taking traps, its queue full: HV_EWOULDBLOCK (seeded fault injection)",
     },
     errorCpus: {
       type: "cpulist",
       default: "",
-      description: "CPUs stuck in error state (sun4v: HV_ECPUERROR; sun4u: always NACK)",
+      description:
+        "CPUs in error state (sun4v: HV_ECPUERROR, dropped and reported; sun4u: the dispatch BUSY bit never clears, mondo stuckage)",
+    },
+    trapStallCpus: {
+      type: "cpulist",
+      default: "",
+      description:
+        "CPUs stuck in the hypervisor, taking no traps, for trapStallNs from the start: their mondo queue fills (would-block, sun4u NACK)",
+    },
+    trapStallNs: {
+      type: "integer",
+      min: 0,
+      max: 10_000_000_000,
+      default: 200_000,
+      description: "how long the trapStallCpus take no traps, ns",
     },
     retryLimit: {
       type: "integer",
       min: 1,
       max: MONDO_RETRY_LIMIT,
       default: MONDO_RETRY_LIMIT,
-      description: "tries without progress before a mondo timeout is reported (kernel: 500000)",
+      description:
+        "sun4v: retries without progress before a mondo timeout, which panics the kernel (kernel: 500000)",
     },
     hypercallNs: {
       type: "integer",
@@ -95,6 +112,7 @@ export const descriptor: ArchDescriptor = {
   },
   validate(options, machine) {
     cpulistOption("sparc", "errorCpus", options.errorCpus as string, machine.cpus);
+    cpulistOption("sparc", "trapStallCpus", options.trapStallCpus as string, machine.cpus);
   },
   register(container) {
     container.register(ArchIpiToken, { useClass: MondoIpi }, { lifecycle: Lifecycle.ContainerScoped });

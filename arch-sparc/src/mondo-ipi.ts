@@ -22,14 +22,17 @@ import {
   CHEETAH_MAX_TARGETS,
   CPU_LIST_DONE,
   HV_ECPUERROR,
+  HV_ENOCPU,
   HV_EOK,
   HV_EWOULDBLOCK,
   LINE_MONDO,
   LINE_SOFTINT_CALL_FUNC,
   LINE_SOFTINT_RESCHED,
   LINE_SOFTINT_SINGLE,
+  MondoRetryState,
   mondoRetryDelayNs,
   SOFTINT_OF_XCALL,
+  SUN4U_STUCK_POLLS,
   XCALL_CALL_FUNCTION,
   XCALL_CALL_FUNCTION_SINGLE,
   XCALL_NAMES,
@@ -41,14 +44,26 @@ export type SparcPlatform = "sun4v" | "sun4u-cheetah" | "sun4u-spitfire";
 
 /**
  * sparc64 cross-calls. A cross-call carries data (the handler in word 0) in the sender's mondo
- * block plus a list of target CPUs. sun4v: one `cpu_mondo_send` hypercall per try for the whole
- * list; full target queues say would-block and stay in the list, delivered entries are marked
- * done, CPUs in error are dropped and reported; retries wait 2 µs per remaining CPU (2..100 µs),
- * and the retry count resets whenever some CPU made progress; past the limit without progress the
- * sender reports a mondo timeout. sun4u: dispatches of at most 32 targets (Cheetah) or one
- * (Spitfire), BUSY polled, NACKed targets re-dispatched after a delay growing with the slot.
- * Receive: the mondo trap frees the queue slot (the acknowledgement) and raises a softint; the
- * softint runs the generic handler. Softints coalesce like an IRR bit.
+ * block plus a list of target CPUs.
+ *
+ * Receive: `local_irq_disable` raises PIL, which does not mask the cpu-mondo trap, so a CPU with
+ * interrupts "off" still takes it (the mondo line is a machine trap line). One trap takes one
+ * queue entry — advancing the head frees the slot, the acknowledgement — and sets the soft
+ * interrupt of its handler; another trap follows while entries remain. Only the softint waits for
+ * interrupts to be enabled; softint bits coalesce like an IRR bit. A CPU in `trapStallCpus` is
+ * stuck in the hypervisor for `trapStallNs` from the start: it takes no trap, so its queue (or
+ * sun4u incoming register) stays full and senders see would-block / NACK.
+ *
+ * sun4v `hypervisor_xcall_deliver`: one `cpu_mondo_send` per try for the whole list; delivered
+ * entries are marked done and the list repacked; CPUs in error (HV_ECPUERROR) and offline CPUs
+ * (HV_ENOCPU) are dropped and the last one reported; the wait (2 µs per initial target, 2..100
+ * µs) is spent only after a try that delivered no more than the one before; a busy first target
+ * counts as progress; no progress past the retry limit is a mondo timeout: the kernel panics.
+ *
+ * sun4u: Cheetah dispatches up to 32 targets, polls until no BUSY bit, and re-dispatches the
+ * NACKed ones after 2 µs × the slots of the batch, without limit; Spitfire dispatches one target
+ * at a time and retries a NACK after 2 µs, forever. A dispatch whose BUSY never clears (a CPU of
+ * `errorCpus`) is "mondo stuckage": reported, and the sender gives up on the rest.
  */
 @injectable()
 export class MondoIpi implements ArchIpi {
@@ -63,30 +78,41 @@ export class MondoIpi implements ArchIpi {
   private readonly dispatchNs: number;
   private readonly busyPollNs: number;
   private readonly latencyNs: number;
-  /** Per CPU: occupied cpu mondo queue entries (sun4u: the incoming register, depth 1). */
+  /** Per CPU: its mondo queue as a ring of xcall numbers (sun4u: the incoming register, depth 1). */
+  private readonly ring: Uint8Array;
+  private readonly head: Int32Array;
+  /** Per CPU: occupied queue entries. */
   private readonly queued: Int32Array;
-  /** Per CPU and xcall: entries waiting in its queue (what word 0 of each says). */
-  private readonly pendingXcalls: Int32Array;
+  /** Per CPU: mondos taken (`cpu_mondo_counter`). */
+  private readonly mondoCounter: Float64Array;
+  /** Per CPU: until when it takes no trap (stuck in the hypervisor), ns; 0 = never. */
+  private readonly stallUntil: Float64Array;
+  /** Per CPU: a trap is already scheduled for the end of its stall. */
+  private readonly stallTrapScheduled: Uint8Array;
+  /** Each sender's sun4v retry bookkeeping (created on its first cross-call, then reused). */
+  private readonly retryStates: MondoRetryState[];
   /** Each sender's CPU list (per CPU, as the kernel's trap block; grown on demand, then reused). */
   private readonly cpuLists: Int32Array[];
   /** Per CPU: pending softint bits (SET_SOFTINT / CLEAR_SOFTINT), bit = softint line. */
   private readonly softintBits: Uint8Array;
-  /** CPUs already reported in error (reported once each). */
-  private readonly reportedError: Uint8Array;
+  /** CPUs already reported (reported once each). */
+  private readonly reported: Uint8Array;
   // Counters.
   private hypercalls = 0;
   private dispatches = 0;
   private retries = 0;
+  private udelays = 0;
   private nacks = 0;
   private wouldBlocks = 0;
   private retryNs = 0;
   private mondoTraps = 0;
-  private mondoEntries = 0;
   private mondosDelivered = 0;
   private softints = 0;
   private softintsCoalesced = 0;
   private cpuErrors = 0;
+  private noCpus = 0;
   private mondoTimeouts = 0;
+  private mondoStuckages = 0;
   private maxDispatchBatch = 0;
 
   constructor(
@@ -108,11 +134,21 @@ export class MondoIpi implements ArchIpi {
     this.dispatchNs = options.dispatchNs as number;
     this.busyPollNs = options.busyPollNs as number;
     this.latencyNs = options.latencyNs as number;
+    this.ring = new Uint8Array(n * this.depth);
+    this.head = new Int32Array(n);
     this.queued = new Int32Array(n);
-    this.pendingXcalls = new Int32Array(n * 3);
+    this.mondoCounter = new Float64Array(n);
+    this.stallUntil = new Float64Array(n);
+    this.stallTrapScheduled = new Uint8Array(n);
+    const stalled = cpulistOption("sparc", "trapStallCpus", options.trapStallCpus as string, n);
+    for (let c = stalled.first(); c < n; c = stalled.next(c))
+      this.stallUntil[c] = options.trapStallNs as number;
     this.cpuLists = new Array<Int32Array>(n);
+    this.retryStates = new Array<MondoRetryState>(n);
     this.softintBits = new Uint8Array(n);
-    this.reportedError = new Uint8Array(n);
+    this.reported = new Uint8Array(n);
+    // The cpu-mondo trap is taken with interrupts "disabled" (PIL raised).
+    wires.setTrapLines(1 << LINE_MONDO);
   }
 
   /** Occupied entries of `cpu`'s mondo queue (sun4u: 1 while its incoming register is full). */
@@ -120,18 +156,41 @@ export class MondoIpi implements ArchIpi {
     return this.queued[cpu];
   }
 
-  /** Put one mondo in `cpu`'s queue; it arrives after the latency. */
-  private deliver(cpu: number, xcall: number, afterNs: number): void {
-    this.mondosDelivered++;
-    this.queued[cpu]++;
-    this.pendingXcalls[cpu * 3 + xcall]++;
-    this.wires.raise(cpu, LINE_MONDO, afterNs + this.latencyNs);
+  /** Mondos `cpu` has taken (the kernel's `cpu_mondo_counter`). */
+  mondoCounterOf(cpu: number): number {
+    return this.mondoCounter[cpu];
   }
 
-  private reportError(cpu: number, what: string): void {
-    if (this.reportedError[cpu] !== 0) return;
-    this.reportedError[cpu] = 1;
-    this.wires.reportProblem({ kind: "arch-error", time: this.machine.now, cpu, message: what });
+  /** Is `cpu` taking traps now (not stuck in the hypervisor)? */
+  takingTraps(cpu: number): boolean {
+    return this.machine.now >= this.stallUntil[cpu];
+  }
+
+  /** Is `cpu`'s queue (sun4u: incoming register) full? */
+  private full(cpu: number): boolean {
+    return this.queued[cpu] >= this.depth;
+  }
+
+  /** Put one mondo in `cpu`'s queue; its trap is raised after the latency (or when its stall ends). */
+  private deliver(cpu: number, xcall: number, afterNs: number): void {
+    this.mondosDelivered++;
+    this.ring[cpu * this.depth + ((this.head[cpu] + this.queued[cpu]) % this.depth)] = xcall;
+    this.queued[cpu]++;
+    const stall = this.stallUntil[cpu] - this.machine.now;
+    if (stall <= 0) {
+      this.wires.raise(cpu, LINE_MONDO, afterNs + this.latencyNs);
+    } else if (this.stallTrapScheduled[cpu] === 0) {
+      this.stallTrapScheduled[cpu] = 1;
+      this.wires.schedule(stall, () => {
+        if (this.queued[cpu] > 0) this.wires.raise(cpu, LINE_MONDO, 0);
+      });
+    }
+  }
+
+  private reportOnce(cpu: number, message: string): void {
+    if (this.reported[cpu] !== 0) return;
+    this.reported[cpu] = 1;
+    this.wires.reportProblem({ kind: "arch-error", time: this.machine.now, cpu, message });
   }
 
   /**
@@ -155,128 +214,154 @@ export class MondoIpi implements ArchIpi {
     if (cnt === 0) return;
     const was = m.localIrqSave();
     if (this.platform === "sun4v") yield* this.hypervisorXcallDeliver(list, cnt, xcall);
-    else
-      yield* this.dispatchXcallDeliver(
-        list,
-        cnt,
-        xcall,
-        this.platform === "sun4u-cheetah" ? CHEETAH_MAX_TARGETS : 1,
-      );
+    else if (this.platform === "sun4u-cheetah") yield* this.cheetahXcallDeliver(list, cnt, xcall);
+    else yield* this.spitfireXcallDeliver(list, cnt, xcall);
     m.localIrqRestore(was);
   }
 
-  /** sun4v: cpu_mondo_send on the whole list per try. */
-  private *hypervisorXcallDeliver(list: Int32Array, cnt: number, xcall: number): CpuCode<void> {
-    let remaining = cnt;
-    let tries = 0;
-    for (;;) {
-      this.hypercalls++;
-      let status = HV_EOK;
-      let progress = 0;
-      for (let i = 0; i < cnt; i++) {
-        const cpu = list[i];
-        if (cpu === CPU_LIST_DONE) continue;
-        if (this.errorCpus.test(cpu)) {
-          status = HV_ECPUERROR;
-        } else if (
-          this.queued[cpu] >= this.depth ||
-          (this.wouldBlockRate > 0 && this.faults.chance(this.wouldBlockRate, "sparc.wouldblock"))
-        ) {
-          if (status === HV_EOK) status = HV_EWOULDBLOCK;
-          this.wouldBlocks++;
-        } else {
-          this.deliver(cpu, xcall, this.hypercallNs);
-          list[i] = CPU_LIST_DONE;
-          progress++;
-          remaining--;
-        }
+  /** One `cpu_mondo_send`: delivers what it can, marks it done, returns the status. */
+  private cpuMondoSend(list: Int32Array, cnt: number, xcall: number): number {
+    const cpus = this.machine.cpus;
+    let error = false;
+    let noCpu = false;
+    let block = false;
+    for (let i = 0; i < cnt; i++) {
+      const cpu = list[i];
+      if (cpu === CPU_LIST_DONE) continue;
+      if (this.errorCpus.test(cpu)) {
+        error = true;
+      } else if (!cpus[cpu].online) {
+        noCpu = true; // a stopped CPU is not in the domain's running set
+      } else if (
+        this.full(cpu) ||
+        (this.wouldBlockRate > 0 && this.faults.chance(this.wouldBlockRate, "sparc.wouldblock"))
+      ) {
+        block = true;
+        this.wouldBlocks++;
+      } else {
+        this.deliver(cpu, xcall, this.hypercallNs);
+        list[i] = CPU_LIST_DONE;
       }
-      if (status === HV_ECPUERROR) {
-        // Check each remaining CPU's state; drop and report the ones in error.
-        for (let i = 0; i < cnt; i++) {
-          const cpu = list[i];
-          if (cpu !== CPU_LIST_DONE && this.errorCpus.test(cpu)) {
-            this.cpuErrors++;
-            this.reportError(
-              cpu,
-              `sun4v xcall: target cpu(${cpu}) was in error state (HV_ECPUERROR); dropped from the CPU list`,
-            );
-            list[i] = CPU_LIST_DONE;
-            remaining--;
-          }
-        }
-      }
-      if (remaining === 0) {
-        yield this.hypercallNs;
-        return;
-      }
-      tries = progress > 0 ? 0 : tries + 1;
-      if (tries > this.retryLimit) {
-        this.mondoTimeouts++;
-        const stuck = this.firstRemaining(list, cnt);
-        this.reportError(
-          stuck,
-          `sun4v xcall: mondo timeout: cpu(${stuck}) made no progress after ${this.retryLimit} retries, total targets ${cnt}`,
-        );
-        yield this.hypercallNs;
-        return;
-      }
-      const delay = mondoRetryDelayNs(remaining);
-      this.retries++;
-      this.retryNs += delay;
-      yield this.hypercallNs + delay;
     }
+    return error ? HV_ECPUERROR : noCpu ? HV_ENOCPU : block ? HV_EWOULDBLOCK : HV_EOK;
   }
 
-  /** sun4u: dispatch batches of at most `batch` targets, poll BUSY, re-dispatch NACKed ones. */
-  private *dispatchXcallDeliver(list: Int32Array, cnt: number, xcall: number, batch: number): CpuCode<void> {
-    let tries = 0;
+  /** sun4v `hypervisor_xcall_deliver`. */
+  private *hypervisorXcallDeliver(list: Int32Array, cnt: number, xcall: number): CpuCode<void> {
+    const m = this.machine;
+    const self = m.current;
+    const total = cnt;
+    const waitNs = mondoRetryDelayNs(cnt);
+    const state = (this.retryStates[self] ??= new MondoRetryState(this.retryLimit)).reset();
+    let errorCpu = -1;
+    let noCpu = -1;
+    for (;;) {
+      this.hypercalls++;
+      let ns = this.hypercallNs;
+      const status = this.cpuMondoSend(list, cnt, xcall);
+      if (status === HV_EOK) {
+        yield ns;
+        break;
+      }
+      // Count what this try delivered, drop CPUs in error / not in the domain, repack the rest.
+      let rem = 0;
+      let nSent = 0;
+      for (let i = 0; i < cnt; i++) {
+        const cpu = list[i];
+        if (cpu === CPU_LIST_DONE) nSent++;
+        else if (status === HV_ECPUERROR && this.errorCpus.test(cpu)) {
+          errorCpu = cpu;
+          this.cpuErrors++;
+        } else if (status === HV_ENOCPU && !m.cpus[cpu].online) {
+          noCpu = cpu;
+          this.noCpus++;
+        } else list[rem++] = cpu;
+      }
+      if (rem === 0) {
+        yield ns;
+        break;
+      }
+      cnt = rem;
+      const next = state.afterTry(nSent, list[0], this.mondoCounter[list[0]]);
+      if (next === "timeout") {
+        this.mondoTimeouts++;
+        const stuck = list[0];
+        this.wires.panic({
+          time: m.now,
+          cpu: stuck,
+          message: `CPU[${self}]: SUN4V mondo timeout, cpu(${stuck}) made no forward progress after ${state.totalRetries + state.retries} retries. Total target cpus(${total}). Kernel panic: SUN4V mondo timeout panic`,
+        });
+        yield ns;
+        return;
+      }
+      this.retries++;
+      if (next === "wait") {
+        this.udelays++;
+        this.retryNs += waitNs;
+        ns += waitNs;
+      }
+      yield ns;
+    }
+    if (errorCpu >= 0)
+      this.reportOnce(
+        errorCpu,
+        `CPU[${self}]: SUN4V mondo cpu error, target cpu(${errorCpu}) was in error state (HV_ECPUERROR); dropped from the CPU list`,
+      );
+    else if (noCpu >= 0)
+      this.reportOnce(
+        noCpu,
+        `CPU[${self}]: SUN4V mondo cpu error, target cpu(${noCpu}) does not belong to the domain (HV_ENOCPU); dropped from the CPU list`,
+      );
+  }
+
+  /** A sun4u dispatch that never clears BUSY: "mondo stuckage", reported; the sender gives up. */
+  private stuckage(cpu: number): void {
+    this.mondoStuckages++;
+    this.reportOnce(
+      cpu,
+      `CPU[${this.machine.current}]: mondo stuckage: the dispatch BUSY bit for cpu(${cpu}) never cleared; the cross-call is given up for the targets not yet delivered`,
+    );
+  }
+
+  /** sun4u Cheetah: batches of up to 32 slots, BUSY polled, NACKed slots re-dispatched without limit. */
+  private *cheetahXcallDeliver(list: Int32Array, cnt: number, xcall: number): CpuCode<void> {
     let remaining = cnt;
     while (remaining > 0) {
       let ns = 0;
-      let progress = 0;
-      let firstNack = -1;
-      let slot = 0;
-      for (let i = 0; i < cnt && slot < batch; i++) {
+      let slots = 0;
+      let nacked = 0;
+      let stuck = -1;
+      for (let i = 0; i < cnt && slots < CHEETAH_MAX_TARGETS; i++) {
         const cpu = list[i];
         if (cpu === CPU_LIST_DONE) continue;
+        slots++;
         ns += this.dispatchNs;
-        const nack =
-          this.errorCpus.test(cpu) ||
-          this.queued[cpu] >= this.depth ||
-          (this.nackRate > 0 && this.faults.chance(this.nackRate, "sparc.nack"));
-        if (nack) {
-          this.nacks++;
-          if (firstNack < 0) firstNack = slot;
+        if (this.errorCpus.test(cpu)) {
+          if (stuck < 0) stuck = cpu; // BUSY stays set
+        } else if (this.full(cpu) || (this.nackRate > 0 && this.faults.chance(this.nackRate, "sparc.nack"))) {
+          nacked++;
         } else {
           this.deliver(cpu, xcall, ns);
           list[i] = CPU_LIST_DONE;
-          progress++;
           remaining--;
         }
-        slot++;
       }
       this.dispatches++;
-      if (slot > this.maxDispatchBatch) this.maxDispatchBatch = slot;
+      if (slots > this.maxDispatchBatch) this.maxDispatchBatch = slots;
+      if (stuck >= 0) {
+        // Polled SUN4U_STUCK_POLLS times per slot, BUSY never cleared: give up.
+        ns += this.busyPollNs * SUN4U_STUCK_POLLS * slots;
+        this.stuckage(stuck);
+        yield ns;
+        return;
+      }
       ns += this.busyPollNs;
-      if (remaining === 0) {
-        yield ns;
-        return;
-      }
-      tries = progress > 0 ? 0 : tries + 1;
-      if (tries > this.retryLimit) {
-        this.mondoTimeouts++;
-        const stuck = this.firstRemaining(list, cnt);
-        this.reportError(
-          stuck,
-          `sun4u xcall: mondo stuckage: cpu(${stuck}) NACKed ${this.retryLimit} dispatches in a row, total targets ${cnt}`,
-        );
-        yield ns;
-        return;
-      }
-      if (firstNack >= 0) {
-        const delay = 2000 * (firstNack + 1);
+      if (nacked > 0) {
+        // Interrupts (PSTATE.IE) back on during the delay: 2 µs per slot of the batch.
+        const delay = 2000 * slots;
+        this.nacks += nacked;
         this.retries++;
+        this.udelays++;
         this.retryNs += delay;
         ns += delay;
       }
@@ -284,9 +369,35 @@ export class MondoIpi implements ArchIpi {
     }
   }
 
-  private firstRemaining(list: Int32Array, cnt: number): number {
-    for (let i = 0; i < cnt; i++) if (list[i] !== CPU_LIST_DONE) return list[i];
-    return -1;
+  /** sun4u Spitfire: one target per dispatch; a NACK is retried after 2 µs, forever. */
+  private *spitfireXcallDeliver(list: Int32Array, cnt: number, xcall: number): CpuCode<void> {
+    let ns = 0;
+    for (let i = 0; i < cnt; i++) {
+      const cpu = list[i];
+      for (;;) {
+        this.dispatches++;
+        if (this.maxDispatchBatch < 1) this.maxDispatchBatch = 1;
+        ns += this.dispatchNs;
+        if (this.errorCpus.test(cpu)) {
+          ns += this.busyPollNs * SUN4U_STUCK_POLLS;
+          this.stuckage(cpu);
+          break; // on to the next target
+        }
+        if (this.full(cpu) || (this.nackRate > 0 && this.faults.chance(this.nackRate, "sparc.nack"))) {
+          this.nacks++;
+          this.retries++;
+          this.udelays++;
+          this.retryNs += 2000;
+          yield ns + this.busyPollNs + 2000; // udelay(2) with interrupts enabled
+          ns = 0;
+          continue;
+        }
+        this.deliver(cpu, xcall, ns);
+        ns += this.busyPollNs;
+        break;
+      }
+    }
+    yield ns;
   }
 
   /** arch_send_call_function_ipi_mask: xcall_call_function to the mask. */
@@ -304,30 +415,31 @@ export class MondoIpi implements ArchIpi {
     return this.xcallDeliver(null, cpu, XCALL_RECEIVE_SIGNAL);
   }
 
-  /** Stage 1 (mondo trap): free the queue slots, raise the softints. Stage 2 (softint): the generic handler. */
+  /**
+   * Stage 1 (cpu-mondo trap, taken even under a raised PIL): take one queue entry, set its
+   * softint; another trap follows while entries remain. Stage 2 (softint, interrupts enabled):
+   * clear the bit, run the generic handler.
+   */
   *handleInterrupt(cpu: number, line: number): CpuCode<void> {
     const m = this.machine;
     if (line === LINE_MONDO) {
+      if (this.queued[cpu] === 0) return;
       this.mondoTraps++;
-      for (let x = 0; x < 3; x++) {
-        let k = this.pendingXcalls[cpu * 3 + x];
-        if (k === 0) continue;
-        this.pendingXcalls[cpu * 3 + x] = 0;
-        for (; k > 0; k--) {
-          this.queued[cpu]--;
-          this.mondoEntries++;
-          if (this.trace.enabled)
-            this.trace.emit(m.now, cpu, m.cpus[cpu], "sparc_mondo", { handler: XCALL_NAMES[x] });
-          const softint = SOFTINT_OF_XCALL[x];
-          const bit = 1 << softint;
-          if ((this.softintBits[cpu] & bit) !== 0) {
-            this.softintsCoalesced++;
-          } else {
-            this.softintBits[cpu] |= bit;
-            this.wires.raise(cpu, softint, 0);
-          }
-        }
+      this.mondoCounter[cpu]++;
+      const x = this.ring[cpu * this.depth + this.head[cpu]];
+      this.head[cpu] = (this.head[cpu] + 1) % this.depth;
+      this.queued[cpu]--;
+      if (this.trace.enabled)
+        this.trace.emit(m.now, cpu, m.cpus[cpu], "sparc_mondo", { handler: XCALL_NAMES[x] });
+      const softint = SOFTINT_OF_XCALL[x];
+      const bit = 1 << softint;
+      if ((this.softintBits[cpu] & bit) !== 0) {
+        this.softintsCoalesced++;
+      } else {
+        this.softintBits[cpu] |= bit;
+        this.wires.raise(cpu, softint, 0);
       }
+      if (this.queued[cpu] > 0) this.wires.raise(cpu, LINE_MONDO, 0);
       return;
     }
     this.softints++;
@@ -354,13 +466,16 @@ export class MondoIpi implements ArchIpi {
       dispatches: this.dispatches,
       maxDispatchBatch: this.maxDispatchBatch,
       retries: this.retries,
+      udelays: this.udelays,
       retryNs: this.retryNs,
       nacks: this.nacks,
       wouldBlocks: this.wouldBlocks,
       cpuErrors: this.cpuErrors,
+      noCpus: this.noCpus,
       mondoTimeouts: this.mondoTimeouts,
+      mondoStuckages: this.mondoStuckages,
       mondoTraps: this.mondoTraps,
-      mondoEntries: this.mondoEntries,
+      mondoEntries: this.mondoTraps,
       mondosDelivered: this.mondosDelivered,
       softints: this.softints,
       softintsCoalesced: this.softintsCoalesced,

@@ -189,6 +189,54 @@ describe("Machine", () => {
     }
   });
 
+  it("trap lines are taken with interrupts disabled, never nested in a trap; other lines wait; a raise in flight is not pending", () => {
+    const m = new Machine({ cpus: 2, cost: { deliveryJitter: 0 } });
+    m.setTrapLines(1 << 0);
+    const taken: string[] = [];
+    let nested = false;
+    let inTrap = false;
+    m.setInterruptHandler(
+      function* (cpu, line) {
+        taken.push(`${cpu}:${line}@${m.now}`);
+        if (inTrap) nested = true;
+        if (cpu === 0 && line === 0 && taken.length === 1) {
+          inTrap = true;
+          m.raise(cpu, 0, 0); // a second trap while in the first: taken after it returns
+          yield 100;
+          inTrap = false;
+        }
+      },
+      (l) => `line ${l}`,
+    );
+    const pending: boolean[] = [];
+    let enabledAt = -1;
+    m.spawn(
+      0,
+      (function* () {
+        m.localIrqDisable();
+        m.raise(1, 0, 500);
+        m.raise(0, 0, 0);
+        m.raise(0, 3, 0);
+        pending.push(m.isPending(1, 0)); // in flight
+        for (let i = 0; i < 20; i++) yield 100;
+        pending.push(m.isPending(0, 3), m.isPending(0, 0));
+        enabledAt = m.now;
+        m.localIrqEnable();
+        yield 10;
+      })(),
+    );
+    expect(m.run().status).toBe("completed");
+    expect(pending).toEqual([false, true, false]);
+    expect(nested).toBe(false);
+    // CPU 0 takes both traps with interrupts off, one after the other (entry 300, exit 200);
+    // line 3 only after interrupts are enabled.
+    const cpu0 = taken.filter((t) => t.startsWith("0:"));
+    expect(cpu0.slice(0, 2)).toEqual(["0:0@400", "0:0@1000"]);
+    expect(cpu0[2]).toMatch(/^0:3@/);
+    expect(Number(cpu0[2].split("@")[1])).toBeGreaterThan(enabledAt);
+    expect(taken).toContain("1:0@1300"); // halted idle CPU 1: arrival 500 + halt exit 500 + entry 300
+  });
+
   it("smpProcessorId outside CPU code is an error that says what to do", () => {
     expect(() => new Machine({ cpus: 2 }).smpProcessorId()).toThrow(/inside a program passed to spawn/);
   });

@@ -816,7 +816,7 @@ export class SmpKernel implements SmpHandlers {
         kind: "lost-call",
         time: m.now,
         cpu,
-        message: `CPU ${cpu}'s call queue still holds ${entries.length} csd(s) at the end of the run (oldest: csd#${oldest.id} ${funcName(oldest.func)} from CPU ${oldest.src}): its IPI was lost or never taken${m.cpus[cpu].dead ? " (the CPU is offline)" : ""}`,
+        message: `CPU ${cpu}'s call queue still holds ${entries.length} csd(s) at the end of the run (oldest: csd#${oldest.id} ${funcName(oldest.func)} from CPU ${oldest.src}): ${m.panicked ? "left queued when the kernel panicked" : "its IPI was lost or never taken"}${m.cpus[cpu].dead ? " (the CPU is offline)" : ""}`,
       });
     }
     return out;

@@ -53,8 +53,8 @@ export interface MachineConfig {
   offlineAtBoot?: readonly number[];
 }
 
-/** How a run ended. */
-export type RunStatus = "completed" | "deadlock" | "step-limit";
+/** How a run ended ("panic": something called {@link Machine.panic}, e.g. a sparc64 mondo timeout). */
+export type RunStatus = "completed" | "deadlock" | "step-limit" | "panic";
 
 /** What {@link Machine.run} returns. */
 export interface RunOutcome {
@@ -132,6 +132,9 @@ export class Machine {
   private lineNamer: (line: number) => string = (line) => `line ${line}`;
   private readonly endOfRunChecks: (() => RunProblem[])[] = [];
   private readonly bootHooks: ((cpu: number) => void)[] = [];
+  /** Lines taken even with interrupts disabled (bit n = line n), see {@link setTrapLines}. */
+  private trapLines = 0;
+  private panickedFlag = false;
 
   constructor(config: MachineConfig) {
     const n = config.cpus;
@@ -294,7 +297,52 @@ export class Machine {
     return flow;
   }
 
-  /** Is `line` pending (raised, not yet taken) at `cpu`? */
+  /**
+   * Make the lines of `mask` (bit n = line n) trap lines: a CPU takes them even with interrupts
+   * disabled, as sparc64 takes its cpu-mondo trap under a raised PIL (the trap is gated by
+   * PSTATE.IE, which `local_irq_disable` does not clear). A trap line is not taken while the CPU
+   * is already in the handler of a trap line (traps run with traps off). Default: none.
+   */
+  setTrapLines(mask: number): void {
+    this.trapLines = mask >>> 0;
+  }
+
+  /** Lines `c` can take now: all pending with interrupts enabled, else pending trap lines outside a trap. */
+  private takeableLines(c: Cpu): number {
+    const pending = c.pendingLines;
+    if (!c.irqsDisabled) return pending;
+    const traps = pending & this.trapLines;
+    if (traps === 0) return 0;
+    const top = c.depth - 1;
+    if (
+      top >= 0 &&
+      c.stack[top * FRAME_SLOTS + F_KIND] === FRAME_IRQ &&
+      ((1 << (c.stack[top * FRAME_SLOTS + F_LINE] as number)) & this.trapLines) !== 0
+    )
+      return 0;
+    return traps;
+  }
+
+  /**
+   * End the run now: the kernel panicked (e.g. a sparc64 mondo timeout). `problem` is recorded
+   * with kind "panic"; the run returns status "panic" after the end-of-run checks, which report
+   * the calls left queued. Call it from CPU code, then yield.
+   */
+  panic(problem: Omit<RunProblem, "kind">): void {
+    if (this.panickedFlag) return;
+    this.panickedFlag = true;
+    this.reportProblem({ ...problem, kind: "panic" });
+  }
+
+  /** Has the kernel panicked (see {@link panic})? */
+  get panicked(): boolean {
+    return this.panickedFlag;
+  }
+
+  /**
+   * Is `line` pending at `cpu`: raised, arrived (its latency has elapsed) and not yet taken? A
+   * raise still in flight is not pending; a pending line merges the raises that arrive.
+   */
   isPending(cpu: number, line: number): boolean {
     return (this.cpus[cpu].pendingLines & (1 << line)) !== 0;
   }
@@ -390,6 +438,7 @@ export class Machine {
         nextProgress += every;
         onProgress!(events, this);
       }
+      if (this.panickedFlag) return this.finishPanic(events, problemsBefore);
       if (this.progressCount === 0) {
         if (this.programsRunning === 0) break;
         if (!this.stalled) {
@@ -460,6 +509,11 @@ export class Machine {
     return this.outcome("completed", events, problemsBefore);
   }
 
+  private finishPanic(events: number, problemsBefore: number): RunOutcome {
+    for (const check of this.endOfRunChecks) for (const p of check()) this.reportProblem(p);
+    return this.outcome("panic", events, problemsBefore);
+  }
+
   private outcome(
     status: RunStatus,
     events: number,
@@ -507,7 +561,8 @@ export class Machine {
     }
     c.pendingLines |= bit;
     this.pendingFlow[(c.id << 5) | line] = flow;
-    if (c.dead || c.resumeEvent >= 0 || c.irqsDisabled) return;
+    if (c.dead || c.resumeEvent >= 0) return;
+    if (c.irqsDisabled && (bit & this.takeableLines(c)) === 0) return;
     const w = c.waiting;
     if (w !== null)
       this.scheduleResume(
@@ -575,7 +630,7 @@ export class Machine {
           this.startNext(c);
           continue;
         }
-        if (!c.irqsDisabled && c.pendingLines !== 0) {
+        if (c.pendingLines !== 0 && (!c.irqsDisabled || this.takeableLines(c) !== 0)) {
           const entry = this.enterInterrupt(c);
           if (this.advance(c, entry, ff++)) continue;
           return;
@@ -624,7 +679,7 @@ export class Machine {
    */
   private advance(c: Cpu, ns: number, ff: number): boolean {
     const t = this.now + ns;
-    if (this.fastForward && ff < FAST_FORWARD_LIMIT && c.resumeEvent < 0) {
+    if (this.fastForward && ff < FAST_FORWARD_LIMIT && c.resumeEvent < 0 && !this.panickedFlag) {
       const next = this.heap.peek();
       if (next < 0 || this.heap.time(next) > t) {
         this.now = t;
@@ -696,7 +751,7 @@ export class Machine {
 
   /** Take the lowest pending line: push the arch handler frame; returns the entry cost (ns). */
   private enterInterrupt(c: Cpu): number {
-    const pending = c.pendingLines;
+    const pending = this.takeableLines(c);
     const line = 31 - Math.clz32(pending & -pending);
     c.pendingLines &= ~(1 << line);
     const top = c.depth - 1;

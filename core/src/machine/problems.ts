@@ -1,7 +1,7 @@
 /** What a run can find wrong, and the deadlock report. */
 
 export type RunProblemKind =
-  "deadlock" | "stuck-csd" | "lost-call" | "arch-error" | "step-limit" | "invariant";
+  "deadlock" | "stuck-csd" | "lost-call" | "arch-error" | "step-limit" | "invariant" | "panic";
 
 /** One problem found during a run. Any problem makes the CLI exit with status 1. */
 export interface RunProblem {

@@ -7,7 +7,16 @@ import tseslint from "typescript-eslint";
 import globals from "globals";
 
 export default defineConfig(
-  { ignores: ["**/dist/**", "docs/api/**", "coverage/**", "**/node_modules/**"] },
+  {
+    ignores: [
+      ".stryker-tmp/**",
+      "reports/**",
+      "**/dist/**",
+      "docs/api/**",
+      "coverage/**",
+      "**/node_modules/**",
+    ],
+  },
   eslint.configs.recommended,
   {
     files: ["**/*.ts"],

@@ -6,3 +6,5 @@ export * from "./types";
 export * from "./random-chooser";
 export * from "./checks";
 export * from "./runner";
+export * from "./guard";
+export * from "./probe";

@@ -14,6 +14,7 @@ export function runConformanceSuite(descriptor: ArchDescriptor, opts: Conformanc
     for (const check of CONFORMANCE_CHECKS) {
       if (check.applies?.(ctx) != null) continue;
       it(`${check.name}: ${check.description}`, () => {
+        ctx.guard.begin(check.name);
         expect(() => check.run(ctx)).not.toThrow();
       }, 60_000);
     }

@@ -1,6 +1,7 @@
 import type { ArchDescriptor } from "../arch/descriptor";
 import type { RawArchOptions } from "../arch/options";
 import { CONFORMANCE_CHECKS } from "./checks";
+import { DEFAULT_KIT_CHECK_WALL_MS, DEFAULT_KIT_EVENT_BUDGET, KitGuard } from "./guard";
 import type { ConformanceCheck, ConformanceContext, ConformanceResult } from "./types";
 
 /** How to run the kit. */
@@ -13,6 +14,14 @@ export interface ConformanceOptions {
   schedules?: number;
   /** Only these checks (by name). */
   only?: readonly string[];
+  /** Events one machine run of a check may take before the check fails (default 2,000,000). */
+  eventBudget?: number;
+  /** Wall-clock ms one check may take before it fails (default 20,000). */
+  checkWallMs?: number;
+  /** Called when a check starts (e.g. to show it on a terminal). */
+  onCheckStart?: (check: ConformanceCheck) => void;
+  /** Called with each result as soon as its check ends. */
+  onResult?: (result: ConformanceResult) => void;
 }
 
 /** Machine sizes the mask check uses by default. */
@@ -28,6 +37,10 @@ export function conformanceContext(
     options: opts.options ?? {},
     cpuSizes: opts.cpuSizes ?? DEFAULT_CONFORMANCE_SIZES,
     schedules: opts.schedules ?? 25,
+    guard: new KitGuard(
+      opts.eventBudget ?? DEFAULT_KIT_EVENT_BUDGET,
+      opts.checkWallMs ?? DEFAULT_KIT_CHECK_WALL_MS,
+    ),
   };
 }
 
@@ -36,6 +49,7 @@ export function runConformanceCheck(check: ConformanceCheck, ctx: ConformanceCon
   const skip = check.applies?.(ctx) ?? null;
   if (skip !== null) return { name: check.name, status: "skipped", message: skip, ms: 0 };
   const t0 = performance.now();
+  ctx.guard.begin(check.name);
   try {
     check.run(ctx);
     return { name: check.name, status: "pass", message: "", ms: Math.round(performance.now() - t0) };
@@ -49,13 +63,23 @@ export function runConformanceCheck(check: ConformanceCheck, ctx: ConformanceCon
   }
 }
 
-/** Run the whole kit against a backend and return one result per check (for any runner). */
+/**
+ * Run the whole kit against a backend and return one result per check (for any runner). Every
+ * check runs under the event budget and wall-clock limit, so a backend that never finishes gives
+ * a failed check, not a hang.
+ */
 export function runConformance(
   descriptor: ArchDescriptor,
   opts: ConformanceOptions = {},
 ): ConformanceResult[] {
   const ctx = conformanceContext(descriptor, opts);
-  return CONFORMANCE_CHECKS.filter((c) => !opts.only || opts.only.includes(c.name)).map((c) =>
-    runConformanceCheck(c, ctx),
-  );
+  const results: ConformanceResult[] = [];
+  for (const c of CONFORMANCE_CHECKS) {
+    if (opts.only && !opts.only.includes(c.name)) continue;
+    if (c.applies?.(ctx) == null) opts.onCheckStart?.(c);
+    const r = runConformanceCheck(c, ctx);
+    opts.onResult?.(r);
+    results.push(r);
+  }
+  return results;
 }

@@ -1,7 +1,11 @@
 import type { RawArchOptions } from "../arch/options";
 import type { RunOutcome } from "../machine/machine";
 import type { CpuCode } from "../machine/step";
+import { Prng } from "../machine/prng";
+import { buildRunReport, type RunReport } from "../report/run-report";
 import { createSmpSystem, type SmpSystem, type SystemConfig } from "../system";
+import { getWorkload } from "../workloads";
+import { probedDescriptor, probeOf, type ArchProbe } from "./probe";
 import type { ConformanceContext } from "./types";
 import { expectThat } from "./types";
 
@@ -17,9 +21,40 @@ export function kitSystem(
     idle: "halt",
     csdLockTimeoutMs: 0,
     ...extra,
-    arch: ctx.descriptor,
+    arch: probedDescriptor(ctx.descriptor),
     archOptions: { ...ctx.options, ...extra.archOptions },
   });
+}
+
+/** The probe around the backend of a kit system. */
+export function kitProbe(sys: SmpSystem): ArchProbe {
+  const p = probeOf(sys.machine);
+  if (!p) throw new Error("not a kit system: build it with kitSystem()");
+  return p;
+}
+
+/** What {@link kitWorkload} runs. */
+export interface KitWorkloadConfig extends Partial<SystemConfig> {
+  cpus: number;
+  seed: number;
+  workload: string;
+  ops: number;
+  archOptions?: RawArchOptions;
+}
+
+/** Run a workload on a kit system (probed backend, watchdog off) under the check's budget. */
+export function kitWorkload(
+  ctx: ConformanceContext,
+  what: string,
+  config: KitWorkloadConfig,
+): { system: SmpSystem; outcome: RunOutcome; report: RunReport } {
+  const { workload: name, ops, ...extra } = config;
+  const workload = getWorkload(name);
+  const system = kitSystem(ctx, config.cpus, extra);
+  workload.install({ system, ops, rng: new Prng(system.machine.seed).fork(`workload:${workload.name}`) });
+  const outcome = ctx.guard.run(system, what);
+  const report = buildRunReport(system, outcome, { workload: workload.name, ops, idle: "halt" });
+  return { system, outcome, report };
 }
 
 /** Records which CPUs ran each call id. */
@@ -119,8 +154,14 @@ export function expectHandlerCalls(
   );
 }
 
-/** Spawn one program and run the system. */
-export function runProgram(sys: SmpSystem, cpu: number, body: () => CpuCode<unknown>): RunOutcome {
+/** Spawn one program and run the system under the check's budget. */
+export function runProgram(
+  ctx: ConformanceContext,
+  what: string,
+  sys: SmpSystem,
+  cpu: number,
+  body: () => CpuCode<unknown>,
+): RunOutcome {
   sys.spawn(cpu, body());
-  return sys.run({ maxEvents: 5_000_000 });
+  return ctx.guard.run(sys, what);
 }

@@ -1,5 +1,6 @@
 import type { ArchDescriptor } from "../arch/descriptor";
 import type { RawArchOptions } from "../arch/options";
+import type { KitGuard } from "./guard";
 
 /** What every check gets: the backend under test and the machine sizes to use. */
 export interface ConformanceContext {
@@ -10,6 +11,8 @@ export interface ConformanceContext {
   readonly cpuSizes: readonly number[];
   /** Seeds for the random-schedule check. */
   readonly schedules: number;
+  /** The event budget and wall-clock limit every machine run of a check runs under. */
+  readonly guard: KitGuard;
 }
 
 /**

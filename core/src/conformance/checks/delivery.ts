@@ -18,7 +18,7 @@ export const singleIpiCheck: ConformanceCheck = {
       const sys = kitSystem(ctx, n);
       const log = new RunLog();
       let ret = -1;
-      const out = runProgram(sys, from, function* () {
+      const out = runProgram(ctx, `single call ${from} -> ${to} on ${n} CPUs`, sys, from, function* () {
         ret = yield* sys.kernel.smpCallFunctionSingle(to, log.fn("single"), null, true);
       });
       const what = `single call ${from} -> ${to} on ${n} CPUs`;
@@ -58,9 +58,15 @@ export const maskIpiCheck: ConformanceCheck = {
       for (const [label, mask] of masks(n, sender)) {
         const sys = kitSystem(ctx, n);
         const log = new RunLog();
-        const out = runProgram(sys, sender, function* () {
-          yield* sys.kernel.smpCallFunctionMany(mask, log.fn("many"), null, true);
-        });
+        const out = runProgram(
+          ctx,
+          `mask "${label}" from CPU ${sender} on ${n} CPUs`,
+          sys,
+          sender,
+          function* () {
+            yield* sys.kernel.smpCallFunctionMany(mask, log.fn("many"), null, true);
+          },
+        );
         const what = `mask "${label}" from CPU ${sender} on ${n} CPUs`;
         const targets = mask.toArray().filter((c) => c !== sender);
         expectHandlerCalls(what, sys, targets, sender);
@@ -82,7 +88,7 @@ export const offlineCheck: ConformanceCheck = {
     expectThat(sys.kernel.cpuDown(5) === 0, () => "cpuDown(5) failed");
     let ret = 0;
     let handledWhileOffline = -1;
-    const out = runProgram(sys, 0, function* () {
+    const out = runProgram(ctx, "calls to an offline CPU", sys, 0, function* () {
       yield 1000;
       ret = yield* sys.kernel.smpCallFunctionSingle(5, log.fn("offline"), null, true);
       yield* sys.arch.sendCallFunctionSingleIpi(5);

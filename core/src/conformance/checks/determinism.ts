@@ -1,5 +1,5 @@
 import { toFtraceText } from "../../trace/ftrace";
-import { runWorkload } from "../../workloads/run-workload";
+import { kitWorkload } from "../support";
 import { expectThat, type ConformanceCheck } from "../types";
 
 /** The same seed gives the same trace. */
@@ -9,15 +9,12 @@ export const determinismCheck: ConformanceCheck = {
     "two runs with the same seed give byte-identical ftrace text and reports; another seed differs",
   run(ctx) {
     const once = (seed: number) => {
-      const { system, report } = runWorkload({
+      const { system, report } = kitWorkload(ctx, `a mixed workload, seed ${seed}`, {
         cpus: 8,
         seed,
-        arch: ctx.descriptor,
-        archOptions: ctx.options,
         workload: "mixed",
         ops: 150,
         trace: true,
-        csdLockTimeoutMs: 0,
       });
       return toFtraceText(system.trace.records, { cpus: 8 }) + JSON.stringify(report);
     };

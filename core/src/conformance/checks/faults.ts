@@ -1,5 +1,4 @@
-import { runWorkload } from "../../workloads/run-workload";
-import { expectClean, kitSystem, runProgram } from "../support";
+import { expectClean, kitSystem, kitWorkload, runProgram } from "../support";
 import { expectThat, type ConformanceCheck } from "../types";
 
 /** Transient hardware failures are retried until every call runs. */
@@ -15,14 +14,12 @@ export const transientFaultsCheck: ConformanceCheck = {
     const caps = ctx.descriptor.capabilities;
     const ops = 8;
     const cpus = 32;
-    const { report } = runWorkload({
+    const { report } = kitWorkload(ctx, "a broadcast workload with transient faults", {
       cpus,
       seed: 11,
-      arch: ctx.descriptor,
-      archOptions: { ...ctx.options, ...caps.transientFaultOptions },
+      archOptions: { ...caps.transientFaultOptions },
       workload: "broadcast",
       ops,
-      csdLockTimeoutMs: 0,
     });
     expectThat(
       report.problems.length === 0,
@@ -55,7 +52,7 @@ export const permanentFaultsCheck: ConformanceCheck = {
   run(ctx) {
     const option = ctx.descriptor.capabilities.permanentFaultOption!;
     const sys = kitSystem(ctx, 8, { archOptions: { [option]: "5" }, csdLockTimeoutMs: 1 });
-    const out = runProgram(sys, 0, function* () {
+    const out = runProgram(ctx, `a broadcast with CPU 5 failed (${option}=5)`, sys, 0, function* () {
       yield* sys.kernel.smpCallFunction(() => undefined, null, true);
     });
     const err = out.problems.find((p) => p.kind === "arch-error");
@@ -76,7 +73,7 @@ export const noSpuriousFaultsCheck: ConformanceCheck = {
     const sys = kitSystem(ctx, 8);
     expectClean(
       "healthy broadcast",
-      runProgram(sys, 0, function* () {
+      runProgram(ctx, "a healthy broadcast", sys, 0, function* () {
         yield* sys.kernel.smpCallFunction(() => undefined, null, true);
       }),
     );

@@ -1,4 +1,4 @@
-import { runWorkload } from "../../workloads/run-workload";
+import { kitWorkload } from "../support";
 import { expectThat, type ConformanceCheck } from "../types";
 
 /** The receive path acknowledges the hardware once per taken interrupt and calls the core handler. */
@@ -10,14 +10,11 @@ export const acknowledgeCheck: ConformanceCheck = {
     ctx.descriptor.capabilities.ackStatistic ? null : "the backend declares no ackStatistic capability",
   run(ctx) {
     const caps = ctx.descriptor.capabilities;
-    const { system, report } = runWorkload({
+    const { system, report } = kitWorkload(ctx, "a mixed workload on 16 CPUs", {
       cpus: 16,
       seed: 3,
-      arch: ctx.descriptor,
-      archOptions: ctx.options,
       workload: "mixed",
       ops: 300,
-      csdLockTimeoutMs: 0,
     });
     expectThat(
       report.problems.length === 0,

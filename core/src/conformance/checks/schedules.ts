@@ -53,7 +53,7 @@ export const randomSchedulesCheck: ConformanceCheck = {
           })(),
         );
       }
-      const out = sys.run({ maxEvents: 2_000_000 });
+      const out = ctx.guard.run(sys, `random schedule ${seed}`);
       expectClean(`random schedule ${seed}`, out);
       for (const [id, cpus] of expected) expectRanOn(`random schedule ${seed}, call ${id}`, log, id, cpus);
     }

@@ -1,4 +1,4 @@
-import { runWorkload } from "../../workloads/run-workload";
+import { kitWorkload } from "../support";
 import { expectThat, type ConformanceCheck } from "../types";
 
 /** Statistics are consistent with the trace and never decrease. */
@@ -8,22 +8,19 @@ export const statisticsCheck: ConformanceCheck = {
     "statistics are finite, never decrease, keep their keys, and match the trace (ipi_raise events = the declared raise statistic; ipi_entry events = interrupts taken)",
   run(ctx) {
     const caps = ctx.descriptor.capabilities;
-    const { system, report } = runWorkload({
+    const { system, report } = kitWorkload(ctx, "a mixed workload on 12 CPUs", {
       cpus: 12,
       seed: 5,
-      arch: ctx.descriptor,
-      archOptions: ctx.options,
       workload: "mixed",
       ops: 200,
       trace: true,
-      csdLockTimeoutMs: 0,
     });
     const first = system.arch.statistics();
     system.spawn(
       0,
       system.kernel.smpCallFunction(() => undefined, null, true),
     );
-    system.run();
+    ctx.guard.run(system, "a broadcast after the workload");
     const second = system.arch.statistics();
     expectThat(
       Object.keys(first).join() === Object.keys(second).join(),

@@ -1,8 +1,13 @@
 import { UsageError, MAX_CPUS, MIN_CPUS, parseArchOptions } from "@smpcall/core";
-import { CONFORMANCE_CHECKS, DEFAULT_CONFORMANCE_SIZES, runConformance } from "@smpcall/core/conformance";
+import {
+  CONFORMANCE_CHECKS,
+  DEFAULT_CONFORMANCE_SIZES,
+  runConformance,
+  type ConformanceResult,
+} from "@smpcall/core/conformance";
 import type { Command } from "commander";
 import { collect, parseArchOptPairs, parseIntOption, resolveArchDescriptor } from "../common";
-import type { CliIo } from "../io";
+import { wantsProgress, type CliIo } from "../io";
 
 /** Parse `--cpus 2,3,64`. */
 function parseCpuList(text: string): number[] {
@@ -53,40 +58,47 @@ export function registerConformCommand(program: Command, io: CliIo): void {
         const options = parseArchOptPairs(flags.archOpt);
         // A bad value is the user's mistake, not the backend's: refuse it once, as `run` does (exit 2).
         parseArchOptions(descriptor.name, descriptor.options, options);
-        const kitOptions = {
+        // On a terminal each check shows as it starts; rows appear as checks end, so a slow or
+        // stuck backend is visible at once (every check also runs under an event budget). The
+        // progress line says how far an interrupted kit got. One runConformance call for the
+        // whole kit: once a check runs out of its budget, later checks get a smaller one.
+        const live = wantsProgress(io, flags.json === true);
+        const stream = flags.json !== true;
+        const row = (r: ConformanceResult): string =>
+          `${r.status.toUpperCase().padEnd(8)}${r.name.padEnd(32)}${String(r.ms).padStart(6)} ms\n${r.message ? `        ${r.message.split("\n").join("\n        ")}\n` : ""}`;
+        if (stream)
+          io.out(
+            `conformance kit: arch ${descriptor.name}${Object.keys(options).length ? ` ${JSON.stringify(options)}` : ""}\n\n`,
+          );
+        const selected = names.filter((n) => flags.check === undefined || flags.check.includes(n));
+        const done: ConformanceResult[] = [];
+        const results = runConformance(descriptor, {
           options,
           cpuSizes: flags.cpus === undefined ? undefined : parseCpuList(flags.cpus),
           schedules:
             flags.schedules === undefined
               ? undefined
               : parseIntOption("--schedules", flags.schedules, 1, 10_000),
-        };
-        // One check at a time, so that an interrupted kit can say how far it got.
-        const selected = names.filter((n) => flags.check === undefined || flags.check.includes(n));
-        const results: ReturnType<typeof runConformance> = [];
-        for (const name of selected) {
-          const passed = results.filter((r) => r.status === "pass").length;
-          const failedSoFar = results.filter((r) => r.status === "fail").length;
-          io.progress?.(
-            `conform ${descriptor.name}: ${results.length} of ${selected.length} checks done (${passed} passed, ${failedSoFar} failed), ${name} running; no verdict`,
-          );
-          results.push(...runConformance(descriptor, { ...kitOptions, only: [name] }));
-        }
+          only: flags.check,
+          onCheckStart: (c) => {
+            const passed = done.filter((r) => r.status === "pass").length;
+            const failedSoFar = done.filter((r) => r.status === "fail").length;
+            io.progress?.(
+              `conform ${descriptor.name}: ${done.length} of ${selected.length} checks done (${passed} passed, ${failedSoFar} failed), ${c.name} running; no verdict`,
+            );
+            if (live) io.out(`RUNNING ${c.name} ...`);
+          },
+          onResult: (r) => {
+            done.push(r);
+            if (stream) io.out(`${live && r.status !== "skipped" ? "\r\x1b[2K" : ""}${row(r)}`);
+          },
+        });
         const failed = results.filter((r) => r.status === "fail").length;
         if (flags.json) {
           io.out(JSON.stringify({ arch: descriptor.name, options, passed: failed === 0, results }) + "\n");
         } else {
-          const L = [
-            `conformance kit: arch ${descriptor.name}${Object.keys(options).length ? ` ${JSON.stringify(options)}` : ""}`,
-            "",
-          ];
-          for (const r of results) {
-            L.push(`${r.status.toUpperCase().padEnd(8)}${r.name.padEnd(32)}${String(r.ms).padStart(6)} ms`);
-            if (r.message) L.push(`        ${r.message.split("\n").join("\n        ")}`);
-          }
           const count = (s: string) => results.filter((r) => r.status === s).length;
-          L.push("", `${count("pass")} passed, ${failed} failed, ${count("skipped")} skipped (capability)`);
-          io.out(L.join("\n") + "\n");
+          io.out(`\n${count("pass")} passed, ${failed} failed, ${count("skipped")} skipped (capability)\n`);
         }
         io.setExitCode(failed > 0 ? 1 : 0);
       },

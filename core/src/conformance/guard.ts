@@ -1,0 +1,103 @@
+import type { RunOutcome } from "../machine/machine";
+import type { SmpSystem } from "../system";
+import { fmt, probeOf } from "./probe";
+import { ConformanceFailure } from "./types";
+
+/** Events one machine run of a check may dispatch before the check fails (default). */
+export const DEFAULT_KIT_EVENT_BUDGET = 2_000_000;
+/** Wall-clock time one check may take before it fails (default, ms). */
+export const DEFAULT_KIT_CHECK_WALL_MS = 20_000;
+
+/** A check ran out of its event budget or its wall-clock time: the message says what the backend was doing. */
+export class KitBudgetExceeded extends ConformanceFailure {
+  constructor(message: string) {
+    super(message);
+    this.name = "KitBudgetExceeded";
+  }
+}
+
+/**
+ * The kit's guard against backends that never finish: every machine run of a check gets an
+ * event budget, and the check as a whole a wall-clock limit (checked every few thousand events).
+ * Running out throws {@link KitBudgetExceeded} naming the check, the budget and what the backend
+ * was doing (which CPU is inside which backend method, since when).
+ */
+export class KitGuard {
+  /** The check running now (set by the runner). */
+  check = "";
+  private deadline = Number.POSITIVE_INFINITY;
+
+  constructor(
+    /** Events per machine run. */
+    readonly eventBudget: number = DEFAULT_KIT_EVENT_BUDGET,
+    /** Wall-clock ms per check. */
+    readonly wallMs: number = DEFAULT_KIT_CHECK_WALL_MS,
+  ) {}
+
+  /** A check starts: its wall-clock limit starts now. */
+  begin(check: string): void {
+    this.check = check;
+    this.deadline = performance.now() + this.wallMs;
+  }
+
+  /** Has the running check used up its wall-clock time? */
+  get overTime(): boolean {
+    return performance.now() > this.deadline;
+  }
+
+  /** Run options that enforce the budget: the event limit and a wall-clock test every 4096 events. */
+  runOptions(
+    sys: SmpSystem,
+    what: string,
+  ): { maxEvents: number; onProgress: () => void; progressEvery: number } {
+    return {
+      maxEvents: this.eventBudget,
+      progressEvery: 4096,
+      onProgress: () => {
+        if (this.overTime) throw this.exceeded(sys, what, "wall");
+      },
+    };
+  }
+
+  /** Run `sys` under the budget; a step-limit outcome becomes a {@link KitBudgetExceeded}. */
+  run(sys: SmpSystem, what: string): RunOutcome {
+    return this.settle(sys, what, sys.run(this.runOptions(sys, what)));
+  }
+
+  /** Turn a step-limit outcome of a guarded run into a failure; other outcomes pass through. */
+  settle(sys: SmpSystem, what: string, out: RunOutcome): RunOutcome {
+    if (out.status === "step-limit") throw this.exceeded(sys, what, "events");
+    return out;
+  }
+
+  /** The failure for a run that ran out of `kind` budget. */
+  exceeded(sys: SmpSystem, what: string, kind: "events" | "wall"): KitBudgetExceeded {
+    const m = sys.machine;
+    const budget =
+      kind === "events"
+        ? `its event budget of ${fmt(this.eventBudget)} events`
+        : `its wall-clock limit of ${this.wallMs >= 1000 ? `${fmt(this.wallMs / 1000)} s` : `${this.wallMs} ms`} (after ${fmt(m.eventsDispatched)} events)`;
+    const doing = describeMachine(sys);
+    return new KitBudgetExceeded(
+      `${this.check}: ${what} ran out of ${budget} at t=${fmt(m.now)} ns; ${doing.join("; ")}: the backend never finishes (a handler or a retry loop that does not end?)`,
+    );
+  }
+}
+
+/** What the machine and the backend are doing, for a budget report. */
+export function describeMachine(sys: SmpSystem): string[] {
+  const m = sys.machine;
+  const lineName = (l: number): string => sys.arch.lineName(l);
+  const probe = probeOf(m);
+  const out = probe?.describeActivity(lineName) ?? [];
+  if (out.length === 0) {
+    const irq: string[] = [];
+    for (const c of m.cpus) if (c.hardirqDepth > 0) irq.push(`CPU ${c.id}`);
+    if (irq.length > 0) out.push(`${irq.slice(0, 5).join(", ")} in an interrupt handler`);
+    out.push(`${m.unfinishedPrograms} program(s) unfinished, no CPU inside a backend send or handler`);
+  }
+  if (probe && probe.hardwareCallbacks > 0)
+    out.push(`the backend scheduled ${fmt(probe.hardwareCallbacks)} hardware callbacks`);
+  if (probe) out.push(`${fmt(probe.raises)} line raise(s) so far`);
+  return out;
+}

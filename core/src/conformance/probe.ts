@@ -1,0 +1,216 @@
+import type { ArchIpi, SmpHandlers } from "../arch/arch-ipi";
+import type { ArchDescriptor } from "../arch/descriptor";
+import type { Interconnect } from "../arch/interconnect";
+import { ArchIpiToken, InterconnectToken, MachineToken, SmpHandlersToken } from "../arch/tokens";
+import type { CpuMask } from "../machine/cpumask";
+import type { Machine } from "../machine/machine";
+import type { CpuCode } from "../machine/step";
+
+/** One piece of backend code a CPU is inside (a send, or the receive path). */
+export interface ArchActivity {
+  /** `handleInterrupt`, `sendCallFunctionSingleIpi`, `sendCallFunctionIpiMask` or `sendRescheduleIpi`. */
+  readonly method: string;
+  /** The line (handleInterrupt), the target CPU (single and reschedule sends) or the mask weight. */
+  readonly arg: number;
+  /** Events dispatched by the machine when the CPU entered it. */
+  readonly sinceEvent: number;
+  /** Virtual time when the CPU entered it (ns). */
+  readonly sinceNs: number;
+}
+
+/**
+ * What the conformance kit sees of a backend while it runs: which CPU is inside which backend
+ * method (for "CPU 3 still in handleInterrupt after 2,000,000 events"), when each CPU was sent an
+ * IPI and when it took an interrupt (causality and latency), and which core handlers the receive
+ * path called on which CPU (call-function and reschedule messages). The kit builds its machines
+ * with {@link probedDescriptor}, which wraps the backend's ArchIpi, the SmpHandlers it calls and
+ * the Interconnect it raises lines on; the backend's own behaviour is unchanged.
+ */
+export class ArchProbe {
+  /** Per CPU: the backend methods it is inside, innermost last. */
+  readonly active: ArchActivity[][];
+  /** Per target CPU: virtual times of every send towards it (single, mask, reschedule), in order. */
+  readonly sendTimes: number[][];
+  /** Per CPU: virtual times it entered the backend's interrupt entry (`handleInterrupt`), in order. */
+  readonly entryTimes: number[][];
+  /** Per CPU: times the backend raised a line at this CPU from its own interrupt handler (a second stage). */
+  readonly selfRaiseTimes: number[][];
+  /** Per CPU: calls of genericSmpCallFunction(Single)Interrupt made by the receive path. */
+  readonly callHandlerCalls: Uint32Array;
+  /** Per CPU: calls of schedulerIpi made by the receive path. */
+  readonly schedulerIpis: Uint32Array;
+  /** Per CPU: reschedule IPIs sent towards it. */
+  readonly reschedulesSent: Uint32Array;
+  /** Line raises by the backend, and hardware callbacks it scheduled. */
+  raises = 0;
+  hardwareCallbacks = 0;
+
+  constructor(readonly machine: Machine) {
+    const n = machine.nrCpus;
+    this.active = Array.from({ length: n }, () => []);
+    this.sendTimes = Array.from({ length: n }, () => []);
+    this.entryTimes = Array.from({ length: n }, () => []);
+    this.selfRaiseTimes = Array.from({ length: n }, () => []);
+    this.callHandlerCalls = new Uint32Array(n);
+    this.schedulerIpis = new Uint32Array(n);
+    this.reschedulesSent = new Uint32Array(n);
+  }
+
+  /** The backend's ArchIpi seen through the probe. */
+  wrapArch(inner: ArchIpi): ArchIpi {
+    const m = this.machine;
+    return {
+      sendCallFunctionIpiMask: (mask: CpuMask): CpuCode<void> => {
+        const n = mask.nrCpuIds;
+        for (let c = mask.first(); c < n; c = mask.next(c)) this.sendTimes[c]?.push(m.now);
+        return this.track(m.current, "sendCallFunctionIpiMask", mask.weight(), () =>
+          inner.sendCallFunctionIpiMask(mask),
+        );
+      },
+      sendCallFunctionSingleIpi: (cpu: number): CpuCode<void> => {
+        this.sendTimes[cpu]?.push(m.now);
+        return this.track(m.current, "sendCallFunctionSingleIpi", cpu, () =>
+          inner.sendCallFunctionSingleIpi(cpu),
+        );
+      },
+      sendRescheduleIpi: (cpu: number): CpuCode<void> => {
+        this.sendTimes[cpu]?.push(m.now);
+        if (cpu >= 0 && cpu < this.reschedulesSent.length) this.reschedulesSent[cpu]++;
+        return this.track(m.current, "sendRescheduleIpi", cpu, () => inner.sendRescheduleIpi(cpu));
+      },
+      handleInterrupt: (cpu: number, line: number): CpuCode<void> => {
+        this.entryTimes[cpu].push(m.now);
+        return this.track(cpu, "handleInterrupt", line, () => inner.handleInterrupt(cpu, line));
+      },
+      lineName: (line: number) => inner.lineName(line),
+      statistics: () => inner.statistics(),
+    };
+  }
+
+  /** The core handlers the backend calls, counted per CPU. */
+  wrapHandlers(inner: SmpHandlers): SmpHandlers {
+    const m = this.machine;
+    return {
+      genericSmpCallFunctionInterrupt: (): CpuCode<void> => {
+        if (m.current >= 0) this.callHandlerCalls[m.current]++;
+        return inner.genericSmpCallFunctionInterrupt();
+      },
+      genericSmpCallFunctionSingleInterrupt: (): CpuCode<void> => {
+        if (m.current >= 0) this.callHandlerCalls[m.current]++;
+        return inner.genericSmpCallFunctionSingleInterrupt();
+      },
+      schedulerIpi: (): void => {
+        if (m.current >= 0) this.schedulerIpis[m.current]++;
+        inner.schedulerIpi();
+      },
+    };
+  }
+
+  /** The wires the backend raises lines on, counted. */
+  wrapInterconnect(inner: Interconnect): Interconnect {
+    const m = this.machine;
+    return {
+      raise: (target: number, line: number, delayNs: number): number => {
+        this.raises++;
+        const stack = target >= 0 && target < this.active.length ? this.active[target] : undefined;
+        if (m.current === target && stack !== undefined && stack.some((a) => a.method === "handleInterrupt"))
+          this.selfRaiseTimes[target].push(m.now + Math.max(0, delayNs));
+        return inner.raise(target, line, delayNs);
+      },
+      isPending: (cpu, line) => inner.isPending(cpu, line),
+      clearPending: (cpu, line) => inner.clearPending(cpu, line),
+      schedule: (delayNs: number, fn: () => void): void => {
+        this.hardwareCallbacks++;
+        inner.schedule(delayNs, fn);
+      },
+      reportProblem: (problem) => inner.reportProblem(problem),
+    };
+  }
+
+  private *track(cpu: number, method: string, arg: number, body: () => CpuCode<void>): CpuCode<void> {
+    const stack = cpu >= 0 && cpu < this.active.length ? this.active[cpu] : null;
+    stack?.push({ method, arg, sinceEvent: this.machine.eventsDispatched, sinceNs: this.machine.now });
+    try {
+      yield* body();
+    } finally {
+      stack?.pop();
+    }
+  }
+
+  /**
+   * What the backend is doing right now, oldest first, for a report: "CPU 3 still in
+   * handleInterrupt (line 0, Function call interrupts) after 1,999,990 events (since t=5,100 ns)".
+   */
+  describeActivity(lineName: (line: number) => string, max = 3): string[] {
+    const m = this.machine;
+    const now = m.eventsDispatched;
+    const found: [ArchActivity, number][] = [];
+    for (let cpu = 0; cpu < this.active.length; cpu++) {
+      const a = this.active[cpu][0];
+      if (a !== undefined) found.push([a, cpu]);
+    }
+    found.sort((x, y) => x[0].sinceEvent - y[0].sinceEvent || x[1] - y[1]);
+    const lines = found.slice(0, max).map(([a, cpu]) => {
+      const inner = this.active[cpu][this.active[cpu].length - 1];
+      const what =
+        a.method === "handleInterrupt"
+          ? `handleInterrupt (line ${a.arg}, ${safeName(lineName, a.arg)})`
+          : a.method === "sendCallFunctionIpiMask"
+            ? `sendCallFunctionIpiMask (${a.arg} CPUs)`
+            : `${a.method} (to CPU ${a.arg})`;
+      const nested = inner !== a ? `, now in ${inner.method}` : "";
+      return `CPU ${cpu} still in ${what}${nested} after ${fmt(now - a.sinceEvent)} events (since t=${fmt(a.sinceNs)} ns)`;
+    });
+    if (found.length > max) lines.push(`${found.length - max} more CPU(s) inside the backend`);
+    return lines;
+  }
+}
+
+function safeName(lineName: (line: number) => string, line: number): string {
+  try {
+    return lineName(line);
+  } catch {
+    return `line ${line}`;
+  }
+}
+
+/** 2000000 → "2,000,000". */
+export function fmt(n: number): string {
+  return Math.round(n).toLocaleString("en-US");
+}
+
+const probes = new WeakMap<Machine, ArchProbe>();
+const probed = new WeakMap<ArchDescriptor, ArchDescriptor>();
+
+/** The probe of a machine built from a {@link probedDescriptor}, if any. */
+export function probeOf(machine: Machine): ArchProbe | undefined {
+  return probes.get(machine);
+}
+
+/**
+ * The backend `d` with an {@link ArchProbe} around it: same name, options and capabilities; its
+ * registration runs with probed SmpHandlers and Interconnect, and its ArchIpi is wrapped.
+ */
+export function probedDescriptor(d: ArchDescriptor): ArchDescriptor {
+  const cached = probed.get(d);
+  if (cached) return cached;
+  const wrapped: ArchDescriptor = {
+    ...d,
+    register(container, options) {
+      const machine = container.resolve(MachineToken);
+      const probe = new ArchProbe(machine);
+      probes.set(machine, probe);
+      container.register(SmpHandlersToken, {
+        useValue: probe.wrapHandlers(container.resolve(SmpHandlersToken)),
+      });
+      container.register(InterconnectToken, {
+        useValue: probe.wrapInterconnect(container.resolve(InterconnectToken)),
+      });
+      d.register(container, options);
+      if (!container.isRegistered(ArchIpiToken, false)) return; // createSmpSystem reports it
+      container.register(ArchIpiToken, { useValue: probe.wrapArch(container.resolve(ArchIpiToken)) });
+    },
+  };
+  probed.set(d, wrapped);
+  return wrapped;
+}

@@ -1,0 +1,60 @@
+import { describe, expect, it } from "@jest/globals";
+import * as path from "node:path";
+import { CONFORMANCE_CHECKS } from "@smpcall/core/conformance";
+import { main } from "../src/cli/main";
+import { memoryIo } from "../src/cli/io";
+
+const LIVELOCK = path.resolve(__dirname, "fixtures/livelock-riscv.js");
+
+describe("smpcall conform never hangs", () => {
+  it("--json prints every result when checks ran out of their budget, and exits 1 within 60 s", async () => {
+    const io = memoryIo();
+    const t0 = Date.now();
+    expect(await main(["conform", "--arch", LIVELOCK, "--cpus", "3", "--schedules", "2", "--json"], io)).toBe(
+      1,
+    );
+    expect(Date.now() - t0).toBeLessThan(60_000);
+    const out = JSON.parse(io.stdout) as {
+      passed: boolean;
+      results: { name: string; status: string; message: string }[];
+    };
+    expect(out.passed).toBe(false);
+    expect(out.results.map((r) => r.name)).toEqual(CONFORMANCE_CHECKS.map((c) => c.name));
+    const single = out.results.find((r) => r.name === "single-ipi-exact-target")!;
+    expect(single.status).toBe("fail");
+    expect(single.message).toMatch(
+      /^single-ipi-exact-target: single call 0 -> 7 on 8 CPUs ran out of its event budget of 2,000,000 events at t=[\d,]+ ns; CPU 7 still in handleInterrupt \(line 0, IPI \(supervisor software interrupt\)\) after [\d,]+ events/,
+    );
+  }, 90_000);
+
+  it("shows each check as it starts on a terminal, then its row", async () => {
+    const io = { ...memoryIo(), isTTY: true };
+    const lines: string[] = [];
+    io.out = (t: string) => void lines.push(t);
+    await main(
+      [
+        "conform",
+        "--arch",
+        LIVELOCK,
+        "--check",
+        "single-ipi-exact-target",
+        "--check",
+        "offline-delivery-safe",
+      ],
+      io,
+    );
+    const text = lines.join("");
+    expect(lines).toContain("RUNNING single-ipi-exact-target ...");
+    expect(text).toContain("RUNNING single-ipi-exact-target ...\r\u001b[2KFAIL    single-ipi-exact-target");
+    expect(text.indexOf("RUNNING offline-delivery-safe")).toBeGreaterThan(
+      text.indexOf("FAIL    single-ipi-exact-target"),
+    );
+  }, 60_000);
+
+  it("without a terminal prints rows only, as each check ends", async () => {
+    const io = memoryIo();
+    await main(["conform", "--arch", LIVELOCK, "--check", "descriptor-valid"], io);
+    expect(io.stdout).not.toMatch(/RUNNING/);
+    expect(io.stdout).toMatch(/PASS +descriptor-valid/);
+  });
+});

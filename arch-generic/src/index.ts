@@ -32,6 +32,7 @@ export const descriptor: ArchDescriptor = {
     offlineDelivery: "pending",
     ackStatistic: "acks",
     raiseStatistic: "ipisRaised",
+    minDeliveryLatencyNs: (o) => o.latencyNs as number,
   },
   register(container) {
     container.register(ArchIpiToken, { useClass: GenericIpi }, { lifecycle: Lifecycle.ContainerScoped });

@@ -92,6 +92,17 @@ export const descriptor: ArchDescriptor = {
     permanentFaults: false,
     offlineDelivery: "pending",
     ackStatistic: "acks",
+    // A doorbell to a sibling thread, else the platform's controller: its send cost plus its latency.
+    minDeliveryLatencyNs: (o) => {
+      const n = (k: string) => o[k] as number;
+      const controller: Record<string, number> = {
+        "powernv-xics": n("xicsSendNs") + n("xicsLatencyNs"),
+        "powernv-xive": n("xiveSendNs") + n("xiveLatencyNs"),
+        pseries: n("hcallNs") + n("xicsLatencyNs"),
+        "mpic-2008": n("mpicSendNs") + n("xicsLatencyNs"),
+      };
+      return Math.min(n("doorbellSendNs") + n("doorbellLatencyNs"), controller[o.platform as string] ?? 0);
+    },
   },
   topology(options) {
     return { threadsPerCore: Number(options.threadsPerCore), numbering: "siblings-adjacent" };

@@ -109,6 +109,10 @@ export const descriptor: ArchDescriptor = {
     transientFaultOptions: { wouldBlockRate: 0.3, nackRate: 0.3, mondoQueueDepth: 2 },
     permanentFaultOption: "errorCpus",
     retryStatistic: "retries",
+    minDeliveryLatencyNs: (o) => o.latencyNs as number,
+    // A target whose mondo queue stays full: retryLimit tries without progress, then a mondo timeout report.
+    busyRetryBound: (o) => o.retryLimit as number,
+    busyTargetOptions: { mondoQueueDepth: 1, retryLimit: 1000 },
   },
   validate(options, machine) {
     cpulistOption("sparc", "errorCpus", options.errorCpus as string, machine.cpus);

@@ -84,6 +84,8 @@ export const descriptor: ArchDescriptor = {
     permanentFaults: false,
     offlineDelivery: "pending",
     ackStatistic: "eois",
+    // Every raise is the ICR write's completion (never before the send) plus latencyNs.
+    minDeliveryLatencyNs: (o) => o.latencyNs as number,
   },
   validate(options, machine) {
     validateApicMode(options.apic as ApicOption, machine.cpus, machine.topology);

@@ -59,7 +59,7 @@ describe("the kit never hangs", () => {
     [
       "a livelocking handler",
       variant("livelock", LivelockingHandler),
-      /still in handleInterrupt \(line 0, Function call interrupts\) after [\d,]+ events/,
+      /still in handleInterrupt \(line [01], (Function call|Rescheduling) interrupts\) after [\d,]+ events/,
     ],
     [
       "a sender retrying a busy answer forever",
@@ -76,7 +76,8 @@ describe("the kit never hangs", () => {
       expect(secs).toBeLessThan(60);
       expect(results.map((r) => r.name)).toEqual(CONFORMANCE_CHECKS.map((c) => c.name));
       const ranOut = results.filter(
-        (r) => r.status === "fail" && /ran out of its event budget of 2,000,000 events/.test(r.message),
+        (r) =>
+          r.status === "fail" && /ran out of its event budget of (2,000,000|250,000) events/.test(r.message),
       );
       expect(ranOut.length).toBeGreaterThan(3);
       for (const r of ranOut) {

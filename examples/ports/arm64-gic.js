@@ -205,6 +205,7 @@ const descriptor = {
     offlineDelivery: "pending",
     ackStatistic: "iarReads",
     raiseStatistic: "sgisRaised",
+    minDeliveryLatencyNs: (o) => o.latencyNs, // the SGI write's cost, then latencyNs
   },
   register(container) {
     container.register(ArchIpiToken, {

@@ -179,6 +179,7 @@ const descriptor = {
     offlineDelivery: "pending",
     ackStatistic: "acks",
     raiseStatistic: "raises",
+    minDeliveryLatencyNs: (o) => o.latencyNs, // the ecall / MMIO write, then latencyNs
   },
   register(container) {
     container.register(ArchIpiToken, {

@@ -27,6 +27,41 @@ export interface ArchCapabilities {
   readonly permanentFaultOption?: string;
   /** A statistics key counting retries of transient failures (with `transientFaults`). */
   readonly retryStatistic?: string;
+  /**
+   * The least time from a send to the target taking its interrupt that the backend models
+   * (before the machine's delivery jitter), in ns, or how to compute it from the options. The
+   * kit fails an interrupt taken earlier; undeclared means "more than 0": an interrupt taken at
+   * the instant of its send fails unless the backend declares 0.
+   */
+  readonly minDeliveryLatencyNs?: number | ((options: ArchOptionValues) => number);
+  /**
+   * Busy targets (a hardware queue that stays full, a target that always answers busy): the most
+   * retries one send makes before the backend gives up and reports the target (an `arch-error`
+   * naming it), or how to compute it from the options. With `busyTargetOptions` the kit keeps a
+   * target busy for good and checks the send ends in a report within this bound.
+   */
+  readonly busyRetryBound?: number | ((options: ArchOptionValues) => number);
+  /** Options for the busy-target check (e.g. a short hardware queue and a small retry limit). */
+  readonly busyTargetOptions?: Readonly<Record<string, string | number | boolean>>;
+}
+
+/**
+ * A capability that may depend on the options (a number, or a function of the options),
+ * evaluated for `options`; undefined when not declared.
+ */
+export function capabilityValue(
+  value: number | ((options: ArchOptionValues) => number) | undefined,
+  options: ArchOptionValues,
+): number | undefined {
+  return typeof value === "function" ? value(options) : value;
+}
+
+/** The capabilities as plain data for `options` (values that depend on options evaluated): for listings. */
+export function capabilitiesFor(d: ArchDescriptor, options: ArchOptionValues): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(d.capabilities))
+    out[k] = typeof v === "function" ? (v as (o: ArchOptionValues) => unknown)(options) : v;
+  return out;
 }
 
 /** Facts about the machine a backend is being set up for (for `validate`). */

@@ -1,7 +1,13 @@
+import { maskBoundariesCheck } from "./checks/boundaries";
+import { busyTargetCheck } from "./checks/busy";
+import { causalityCheck } from "./checks/causality";
 import { repeatedSendsCheck } from "./checks/coalescing";
 import { offlineCheck, maskIpiCheck, singleIpiCheck } from "./checks/delivery";
 import { descriptorCheck } from "./checks/descriptor";
 import { determinismCheck } from "./checks/determinism";
+import { raiseDuringHandlerCheck } from "./checks/handler-race";
+import { hotplugHolesCheck } from "./checks/hotplug";
+import { messagesCheck } from "./checks/messages";
 import { noSpuriousFaultsCheck, permanentFaultsCheck, transientFaultsCheck } from "./checks/faults";
 import { acknowledgeCheck } from "./checks/receive";
 import { randomSchedulesCheck } from "./checks/schedules";
@@ -13,12 +19,18 @@ export const CONFORMANCE_CHECKS: readonly ConformanceCheck[] = [
   descriptorCheck,
   singleIpiCheck,
   maskIpiCheck,
+  maskBoundariesCheck,
   offlineCheck,
+  hotplugHolesCheck,
+  causalityCheck,
+  messagesCheck,
   repeatedSendsCheck,
+  raiseDuringHandlerCheck,
   randomSchedulesCheck,
   acknowledgeCheck,
   transientFaultsCheck,
   permanentFaultsCheck,
+  busyTargetCheck,
   noSpuriousFaultsCheck,
   statisticsCheck,
   determinismCheck,

@@ -5,6 +5,8 @@ import { ConformanceFailure } from "./types";
 
 /** Events one machine run of a check may dispatch before the check fails (default). */
 export const DEFAULT_KIT_EVENT_BUDGET = 2_000_000;
+/** The event budget once a check has run out: the backend is known not to finish, later checks fail sooner. */
+export const KIT_EVENT_BUDGET_AFTER_RUNOUT = 250_000;
 /** Wall-clock time one check may take before it fails (default, ms). */
 export const DEFAULT_KIT_CHECK_WALL_MS = 20_000;
 
@@ -26,6 +28,8 @@ export class KitGuard {
   /** The check running now (set by the runner). */
   check = "";
   private deadline = Number.POSITIVE_INFINITY;
+  /** A run has run out of its budget: the backend does not finish, so later runs get a smaller one. */
+  private ranOut = false;
 
   constructor(
     /** Events per machine run. */
@@ -45,13 +49,22 @@ export class KitGuard {
     return performance.now() > this.deadline;
   }
 
+  /**
+   * The event budget of the next run: `eventBudget`, or once some run has run out (the backend
+   * does not finish) the smaller of it and 250,000 (25 times the most any check needs on the
+   * built-in backends), so a livelocking backend fails the whole kit in seconds.
+   */
+  get budget(): number {
+    return this.ranOut ? Math.min(this.eventBudget, KIT_EVENT_BUDGET_AFTER_RUNOUT) : this.eventBudget;
+  }
+
   /** Run options that enforce the budget: the event limit and a wall-clock test every 4096 events. */
   runOptions(
     sys: SmpSystem,
     what: string,
   ): { maxEvents: number; onProgress: () => void; progressEvery: number } {
     return {
-      maxEvents: this.eventBudget,
+      maxEvents: this.budget,
       progressEvery: 4096,
       onProgress: () => {
         if (this.overTime) throw this.exceeded(sys, what, "wall");
@@ -73,9 +86,12 @@ export class KitGuard {
   /** The failure for a run that ran out of `kind` budget. */
   exceeded(sys: SmpSystem, what: string, kind: "events" | "wall"): KitBudgetExceeded {
     const m = sys.machine;
+    const used = this.budget;
+    const lowered = used < this.eventBudget ? " (lowered after an earlier run ran out)" : "";
+    this.ranOut = true;
     const budget =
       kind === "events"
-        ? `its event budget of ${fmt(this.eventBudget)} events`
+        ? `its event budget of ${fmt(used)} events${lowered}`
         : `its wall-clock limit of ${this.wallMs >= 1000 ? `${fmt(this.wallMs / 1000)} s` : `${this.wallMs} ms`} (after ${fmt(m.eventsDispatched)} events)`;
     const doing = describeMachine(sys);
     return new KitBudgetExceeded(

@@ -123,6 +123,7 @@ export class ArchProbe {
         this.hardwareCallbacks++;
         inner.schedule(delayNs, fn);
       },
+      onCpuBoot: (fn) => inner.onCpuBoot(fn),
       reportProblem: (problem) => inner.reportProblem(problem),
     };
   }

@@ -40,6 +40,8 @@ export interface KitWorkloadConfig extends Partial<SystemConfig> {
   workload: string;
   ops: number;
   archOptions?: RawArchOptions;
+  /** Called with the system after the workload is installed, before it runs. */
+  beforeRun?: (system: SmpSystem) => void;
 }
 
 /** Run a workload on a kit system (probed backend, watchdog off) under the check's budget. */
@@ -48,10 +50,11 @@ export function kitWorkload(
   what: string,
   config: KitWorkloadConfig,
 ): { system: SmpSystem; outcome: RunOutcome; report: RunReport } {
-  const { workload: name, ops, ...extra } = config;
+  const { workload: name, ops, beforeRun, ...extra } = config;
   const workload = getWorkload(name);
   const system = kitSystem(ctx, config.cpus, extra);
   workload.install({ system, ops, rng: new Prng(system.machine.seed).fork(`workload:${workload.name}`) });
+  beforeRun?.(system);
   const outcome = ctx.guard.run(system, what);
   const report = buildRunReport(system, outcome, { workload: workload.name, ops, idle: "halt" });
   return { system, outcome, report };
@@ -120,7 +123,19 @@ export function expectHandlerCalls(
   targets: readonly number[],
   sender = -1,
 ): void {
-  const calls = sys.kernel.stats.handlerCallsOn;
+  expectCallsExactly(what, sys.kernel.stats.handlerCallsOn, targets, sender);
+}
+
+/**
+ * Expect `calls[cpu]` (core-handler calls per CPU, e.g. a difference of two snapshots) is 1 on
+ * each of `targets` and 0 elsewhere; the message names the problem.
+ */
+export function expectCallsExactly(
+  what: string,
+  calls: ArrayLike<number>,
+  targets: readonly number[],
+  sender = -1,
+): void {
   const set = new Set(targets);
   const missing: number[] = [];
   const twice: number[] = [];
@@ -164,4 +179,59 @@ export function runProgram(
 ): RunOutcome {
   sys.spawn(cpu, body());
   return ctx.guard.run(sys, what);
+}
+
+/**
+ * Steps of one kit program, each a send whose core-handler calls must land on exactly its
+ * targets: `step` snapshots the per-CPU handler calls around the send; `verify` checks every
+ * finished step and the one that never finished (a lost or misdirected IPI leaves its sender
+ * spinning), then the run itself.
+ */
+export class KitSteps {
+  private readonly done: {
+    what: string;
+    before: Uint32Array;
+    after: Uint32Array;
+    targets: number[];
+    sender: number;
+  }[] = [];
+  private open: { what: string; before: Uint32Array; targets: number[]; sender: number } | null = null;
+
+  constructor(private readonly probe: ArchProbe) {}
+
+  /** Run `body` (a send and its wait) as one step towards `targets`, then let late deliveries land. */
+  *step(
+    what: string,
+    targets: readonly number[],
+    sender: number,
+    body: () => CpuCode<unknown>,
+    settleNs = 20_000,
+  ): CpuCode<void> {
+    const open = { what, before: this.probe.callHandlerCalls.slice(), targets: [...targets], sender };
+    this.open = open;
+    yield* body();
+    yield settleNs;
+    this.done.push({ ...open, after: this.probe.callHandlerCalls.slice() });
+    this.open = null;
+  }
+
+  /** Check every step, then that the run completed cleanly. */
+  verify(what: string, out: RunOutcome): void {
+    for (const s of this.done)
+      expectCallsExactly(
+        s.what,
+        s.after.map((v, i) => v - s.before[i]),
+        s.targets,
+        s.sender,
+      );
+    const open = this.open;
+    if (open !== null)
+      expectCallsExactly(
+        `${open.what} (never finished: run status ${out.status})`,
+        this.probe.callHandlerCalls.map((v, i) => v - open.before[i]),
+        open.targets,
+        open.sender,
+      );
+    expectClean(what, out);
+  }
 }

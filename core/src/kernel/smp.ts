@@ -603,15 +603,27 @@ export class SmpKernel implements SmpHandlers {
         m.wake(this.idleWaits[cpu]);
         continue;
       }
-      this.stats.rescheduleIpis++;
-      if (m.trace.enabled)
-        m.trace.emit(m.now, self, m.cpus[self], "ipi_send_cpu", {
-          cpu,
-          callsite: "wake_up_if_idle",
-          callback: "scheduler_ipi",
-        });
-      yield* this.archIpi.sendRescheduleIpi(cpu);
+      yield* this.smpSendReschedule(cpu, "wake_up_if_idle");
     }
+  }
+
+  /**
+   * smp_send_reschedule: ask `cpu` to reschedule with the arch's reschedule IPI (what the
+   * scheduler does when it makes a task runnable on another CPU). The target's receive path
+   * calls `schedulerIpi`. An offline or nonexistent CPU gets nothing (the scheduler never
+   * targets one). Counted in `stats.rescheduleIpis`, traced as `ipi_send_cpu`.
+   */
+  *smpSendReschedule(cpu: number, callsite = "smp_send_reschedule"): CpuCode<void> {
+    const m = this.machine;
+    if (!Number.isInteger(cpu) || cpu < 0 || cpu >= m.nrCpus || !m.cpus[cpu].online) return;
+    this.stats.rescheduleIpis++;
+    if (m.trace.enabled)
+      m.trace.emit(m.now, m.current, m.cpus[m.current], "ipi_send_cpu", {
+        cpu,
+        callsite,
+        callback: "scheduler_ipi",
+      });
+    yield* this.archIpi.sendRescheduleIpi(cpu);
   }
 
   // ------------------------------------------------------------------ receive path

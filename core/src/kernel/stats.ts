@@ -18,7 +18,7 @@ export class KernelStats {
   ipisSaved = 0;
   /** IPIs avoided because the target was polling in idle (need_resched set instead). */
   idlePollKicks = 0;
-  /** Reschedule IPIs sent (wake_up_all_idle_cpus). */
+  /** Reschedule IPIs sent (smp_send_reschedule, wake_up_all_idle_cpus). */
   rescheduleIpis = 0;
   /** IPIs re-sent by the CSD lock-wait watchdog. */
   watchdogResends = 0;

@@ -98,6 +98,7 @@ export const offlineCheck: ConformanceCheck = {
       yield 200_000;
       yield* sys.kernel.smpCallFunctionSingle(5, log.fn("back"), null, true);
     });
+    expectRanOn("a call to CPU 5 after it came back online", log, "back", [5]);
     expectClean("offline CPU", out);
     expectThat(ret === -ENXIO, () => `a call to an offline CPU returned ${ret}, expected -ENXIO (${-ENXIO})`);
     expectThat(

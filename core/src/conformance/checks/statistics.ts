@@ -8,12 +8,23 @@ export const statisticsCheck: ConformanceCheck = {
     "statistics are finite, never decrease, keep their keys, and match the trace (ipi_raise events = the declared raise statistic; ipi_entry events = interrupts taken)",
   run(ctx) {
     const caps = ctx.descriptor.capabilities;
+    const samples: [number, Record<string, number>][] = [];
     const { system, report } = kitWorkload(ctx, "a mixed workload on 12 CPUs", {
       cpus: 12,
       seed: 5,
       workload: "mixed",
       ops: 200,
       trace: true,
+      // Read the statistics every 20 us while the workload runs: they must never go down.
+      beforeRun(sys) {
+        const sample = (): void => {
+          samples.push([sys.machine.now, sys.arch.statistics()]);
+          // At most 200 samples (4 ms): a run that deadlocks must still end as a deadlock.
+          if (sys.machine.unfinishedPrograms > 0 && samples.length < 200)
+            sys.machine.schedule(20_000, sample);
+        };
+        sys.machine.schedule(0, sample);
+      },
     });
     const first = system.arch.statistics();
     system.spawn(
@@ -27,6 +38,16 @@ export const statisticsCheck: ConformanceCheck = {
       () =>
         `statistics keys changed during the run: ${Object.keys(first).join()} then ${Object.keys(second).join()}`,
     );
+    for (let i = 1; i < samples.length; i++) {
+      const [t0, a] = samples[i - 1];
+      const [t1, b] = samples[i];
+      for (const [k, v] of Object.entries(b))
+        expectThat(
+          !(v < a[k]),
+          () =>
+            `statistic ${k} decreased from ${a[k]} (t=${t0} ns) to ${v} (t=${t1} ns) during the workload: counters must only grow (a read-to-clear or wrapping register?)`,
+        );
+    }
     for (const [k, v] of Object.entries(second)) {
       expectThat(Number.isFinite(v) && v >= 0, () => `statistic ${k} = ${v} is not a finite number >= 0`);
       expectThat(v >= first[k], () => `statistic ${k} decreased from ${first[k]} to ${v}`);

@@ -1,11 +1,13 @@
 import {
   ARCH_ENV_VAR,
   DEFAULT_ARCH,
+  capabilitiesFor,
   chooseArchSpec,
   describeAccepted,
   isModulePath,
   listArchs,
   loadArch,
+  parseArchOptions,
   type ArchDescriptor,
 } from "@smpcall/core";
 import * as path from "node:path";
@@ -59,7 +61,7 @@ export function registerArchsCommand(program: Command, io: CliIo): void {
               archs: archs.map((d) => ({
                 name: d.name,
                 description: d.description,
-                capabilities: d.capabilities,
+                capabilities: capabilitiesFor(d, parseArchOptions(d.name, d.options, {})),
                 options: d.options,
               })),
             },
@@ -76,7 +78,8 @@ export function registerArchsCommand(program: Command, io: CliIo): void {
         "",
       ];
       for (const d of archs) {
-        const caps = Object.entries(d.capabilities)
+        // Capabilities that depend on the options are shown for the defaults.
+        const caps = Object.entries(capabilitiesFor(d, parseArchOptions(d.name, d.options, {})))
           .map(([k, v]) => `${k}=${formatValue(v)}`)
           .join(" ");
         const isDefault = d.name === defaultName;

@@ -1,0 +1,98 @@
+import { ArchOptionError } from "../../errors";
+import { CpuMask } from "../../machine/cpumask";
+import { expectRanOn, kitProbe, kitSystem, KitSteps, listText, RunLog } from "../support";
+import type { ConformanceCheck, ConformanceContext } from "../types";
+
+/** Machine sizes whose last CPU sits on a mask word boundary (32-, 64- and 128-bit words), and the largest machine. */
+const SIZES = [33, 65, 129, 8192] as const;
+/** Target sets around the word boundaries (only those that exist in the machine are sent). */
+const TARGET_SETS: readonly (readonly number[])[] = [
+  [31],
+  [32],
+  [33],
+  [31, 32, 33],
+  [63],
+  [64],
+  [65],
+  [63, 64, 65],
+  [127],
+  [128],
+  [127, 128],
+  [31, 32, 63, 64, 127, 128],
+];
+
+/** Sizes the backend accepts with the kit's options (a mode may be limited to a few CPUs). */
+const accepted = new WeakMap<ConformanceContext, { sizes: number[]; refused: string[] }>();
+function acceptedSizes(ctx: ConformanceContext): { sizes: number[]; refused: string[] } {
+  let a = accepted.get(ctx);
+  if (a) return a;
+  a = { sizes: [], refused: [] };
+  for (const n of SIZES) {
+    try {
+      kitSystem(ctx, n);
+      a.sizes.push(n);
+    } catch (e) {
+      if (!(e instanceof ArchOptionError)) throw e;
+      a.refused.push(`${n} CPUs: ${e.message}`);
+    }
+  }
+  accepted.set(ctx, a);
+  return a;
+}
+
+/** Targets on both sides of mask word boundaries and the last CPU of the machine are reached exactly. */
+export const maskBoundariesCheck: ConformanceCheck = {
+  name: "mask-word-boundaries",
+  description:
+    "single and mask sends to CPUs 31/32/33, 63/64/65, 127/128 and the last CPU (machines of 33, 65, 129 and 8192 CPUs) reach exactly those CPUs",
+  applies(ctx) {
+    const a = acceptedSizes(ctx);
+    return a.sizes.length > 0
+      ? null
+      : `the backend's options refuse every machine size of the check (${a.refused.join("; ")})`;
+  },
+  run(ctx) {
+    for (const n of acceptedSizes(ctx).sizes) {
+      const last = n - 1;
+      const sets = [
+        ...TARGET_SETS.map((s) => s.filter((c) => c < n)).filter((s) => s.length > 0),
+        [last],
+        [0, 1, last],
+      ];
+      const seen = new Set<string>();
+      const uniq = sets.filter((s) => !seen.has(s.join()) && seen.add(s.join()));
+      for (const sender of [0, last]) {
+        const sys = kitSystem(ctx, n);
+        const steps = new KitSteps(kitProbe(sys));
+        const log = new RunLog();
+        const what = `${n} CPUs, sender CPU ${sender}`;
+        sys.spawn(
+          sender,
+          (function* () {
+            for (const [i, set] of uniq.entries()) {
+              const targets = set.filter((c) => c !== sender);
+              if (targets.length === 0) continue;
+              if (targets.length === 1) {
+                const t = targets[0];
+                yield* steps.step(`${what}: single call to CPU ${t}`, [t], sender, () =>
+                  sys.kernel.smpCallFunctionSingle(t, log.fn(`single ${i}`), null, true),
+                );
+              }
+              yield* steps.step(`${what}: mask ${listText(set)}`, targets, sender, () =>
+                sys.kernel.smpCallFunctionMany(CpuMask.of(n, set), log.fn(`mask ${i}`), null, true),
+              );
+            }
+          })(),
+        );
+        steps.verify(what, ctx.guard.run(sys, what));
+        for (const [i, set] of uniq.entries()) {
+          const targets = set.filter((c) => c !== sender);
+          if (targets.length === 0) continue;
+          if (targets.length === 1)
+            expectRanOn(`${what}: single call to CPU ${targets[0]}`, log, `single ${i}`, targets);
+          expectRanOn(`${what}: mask ${listText(set)}`, log, `mask ${i}`, targets);
+        }
+      }
+    }
+  },
+};

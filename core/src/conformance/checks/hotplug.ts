@@ -1,0 +1,75 @@
+import { CpuMask } from "../../machine/cpumask";
+import { Prng } from "../../machine/prng";
+import { expectRanOn, kitProbe, kitSystem, KitSteps, listText, RunLog } from "../support";
+import { expectThat, type ConformanceCheck } from "../types";
+
+/** After CPUs go offline and some come back (holes in the online mask), sends reach CPUs by id. */
+export const hotplugHolesCheck: ConformanceCheck = {
+  name: "targets-after-hotplug-holes",
+  description:
+    "CPUs go offline and some come back in seeded random patterns; then a single send to every online CPU and mask sends reach exactly those CPUs, by id (never the n-th online CPU)",
+  run(ctx) {
+    const n = 24;
+    for (let pattern = 1; pattern <= 5; pattern++) {
+      const rng = new Prng(pattern).fork("kit:hotplug");
+      const sender = rng.int(n);
+      const down: number[] = [];
+      const back: number[] = [];
+      for (let c = 0; c < n; c++) {
+        if (c === sender || !rng.chance(0.45)) continue;
+        down.push(c);
+        if (rng.chance(0.4)) back.push(c);
+      }
+      if (down.length === 0) down.push((sender + 1) % n);
+      const online = Array.from({ length: n }, (_, c) => c).filter(
+        (c) => !down.includes(c) || back.includes(c),
+      );
+      const targets = online.filter((c) => c !== sender);
+      const during = Array.from({ length: n }, (_, c) => c).filter((c) => c !== sender && !down.includes(c));
+      const subset = new CpuMask(n);
+      for (let c = 0; c < n; c++) if (rng.chance(0.5)) subset.set(c);
+      const subsetTargets = subset.toArray().filter((c) => online.includes(c) && c !== sender);
+      const sys = kitSystem(ctx, n);
+      const steps = new KitSteps(kitProbe(sys));
+      const log = new RunLog();
+      const what = `pattern ${pattern} (CPUs ${listText(down)} went offline, ${listText(back)} came back; sender CPU ${sender})`;
+      sys.spawn(
+        sender,
+        (function* () {
+          for (const c of down)
+            expectThat(sys.kernel.cpuDown(c) === 0, () => `${what}: cpuDown(${c}) failed`);
+          yield 100_000;
+          // Round 1, with every hole open.
+          for (const t of during)
+            yield* steps.step(`${what}: while they were offline, single call to CPU ${t}`, [t], sender, () =>
+              sys.kernel.smpCallFunctionSingle(t, log.fn(`during${t}`), null, true),
+            );
+          yield* steps.step(`${what}: while they were offline, a mask of every CPU`, during, sender, () =>
+            sys.kernel.smpCallFunctionMany(new CpuMask(n).setAll(), log.fn("during-all"), null, true),
+          );
+          // Round 2, after some came back.
+          for (const c of back) expectThat(sys.kernel.cpuUp(c) === 0, () => `${what}: cpuUp(${c}) failed`);
+          yield 100_000;
+          for (const t of targets)
+            yield* steps.step(`${what}: single call to CPU ${t}`, [t], sender, () =>
+              sys.kernel.smpCallFunctionSingle(t, log.fn(`single${t}`), null, true),
+            );
+          const all = new CpuMask(n).setAll();
+          yield* steps.step(`${what}: a mask of every CPU`, targets, sender, () =>
+            sys.kernel.smpCallFunctionMany(all, log.fn("all"), null, true),
+          );
+          yield* steps.step(`${what}: a mask of ${listText(subset.toArray())}`, subsetTargets, sender, () =>
+            sys.kernel.smpCallFunctionMany(subset, log.fn("subset"), null, true),
+          );
+        })(),
+      );
+      steps.verify(what, ctx.guard.run(sys, what));
+      for (const t of during)
+        expectRanOn(`${what}, while offline: single call to CPU ${t}`, log, `during${t}`, [t]);
+      expectRanOn(`${what}, while offline: mask of every CPU`, log, "during-all", during);
+      for (const t of targets) expectRanOn(`${what}, single call to CPU ${t}`, log, `single${t}`, [t]);
+      expectRanOn(`${what}, mask of every CPU`, log, "all", targets);
+      expectRanOn(`${what}, mask ${listText(subset.toArray())}`, log, "subset", subsetTargets);
+    }
+  },
+};

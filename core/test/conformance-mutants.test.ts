@@ -1,0 +1,599 @@
+import { describe, expect, it } from "@jest/globals";
+import {
+  descriptor as generic,
+  GenericIpi,
+  LINE_CALL_FUNCTION,
+  LINE_RESCHEDULE,
+} from "@smpcall/arch-generic";
+import type { ArchDescriptor, ArchStatistics, CpuCode, CpuMask } from "@smpcall/core";
+import { runConformance, type ConformanceResult } from "@smpcall/core/conformance";
+import { MuxedIpi, muxed, queueCaps, queued, queueOptions, QueueIpi, variant } from "./kit-mutants";
+
+// ------------------------------------------------------------------ send
+
+/** Loses every fifth raise. */
+class DropsOneInFive extends GenericIpi {
+  private sends = 0;
+  protected raiseTo(cpu: number): void {
+    if (++this.sends % 5 === 0) return; // lost
+    this.wires.raise(cpu, LINE_CALL_FUNCTION, this.latencyNs);
+    this.ipisRaised++;
+  }
+  override *sendCallFunctionIpiMask(mask: CpuMask): CpuCode<void> {
+    for (let c = mask.first(); c < mask.nrCpuIds; c = mask.next(c)) this.raiseTo(c);
+    yield this.sendCostNs;
+  }
+  override *sendCallFunctionSingleIpi(cpu: number): CpuCode<void> {
+    this.raiseTo(cpu);
+    yield this.sendCostNs;
+  }
+}
+
+/** The single path sends to the next CPU. */
+class WrongCpu extends GenericIpi {
+  override *sendCallFunctionSingleIpi(cpu: number): CpuCode<void> {
+    yield* super.sendCallFunctionSingleIpi((cpu + 1) % this.machine.nrCpus);
+  }
+}
+
+/** A second, late copy of every single IPI. */
+class DeliversTwice extends GenericIpi {
+  override *sendCallFunctionSingleIpi(cpu: number): CpuCode<void> {
+    yield* super.sendCallFunctionSingleIpi(cpu);
+    this.wires.raise(cpu, LINE_CALL_FUNCTION, this.latencyNs * 20);
+    this.ipisRaised++;
+  }
+}
+
+/** The mask path also interrupts the sender. */
+class AlsoToSender extends GenericIpi {
+  override *sendCallFunctionIpiMask(mask: CpuMask): CpuCode<void> {
+    yield* super.sendCallFunctionIpiMask(mask);
+    this.wires.raise(this.machine.current, LINE_CALL_FUNCTION, this.latencyNs);
+    this.ipisRaised++;
+  }
+}
+
+/** The mask path broadcasts to every online CPU. */
+class IgnoresMask extends GenericIpi {
+  override *sendCallFunctionIpiMask(): CpuCode<void> {
+    const m = this.machine;
+    for (let c = 0; c < m.nrCpus; c++)
+      if (c !== m.current && m.cpus[c].online) {
+        this.wires.raise(c, LINE_CALL_FUNCTION, this.latencyNs);
+        this.ipisRaised++;
+      }
+    yield this.sendCostNs;
+  }
+}
+
+/** Walks the mask's 32-bit words but stops one bit short of each word's top (bit 31 lost). */
+class LosesBit31 extends GenericIpi {
+  override *sendCallFunctionIpiMask(mask: CpuMask): CpuCode<void> {
+    const words = mask.words;
+    for (let w = 0; w < words.length; w++)
+      for (let b = 0; b < 31; b++)
+        if ((words[w] >>> b) & 1) {
+          this.wires.raise(w * 32 + b, LINE_CALL_FUNCTION, this.latencyNs);
+          this.ipisRaised++;
+        }
+    yield this.sendCostNs;
+  }
+}
+
+/** A 64-bit hart-mask window whose next window starts one CPU late: CPU 64, 128, ... are skipped. */
+class WindowOffByOne extends GenericIpi {
+  override *sendCallFunctionIpiMask(mask: CpuMask): CpuCode<void> {
+    for (let base = 0; base < mask.nrCpuIds; base += 64) {
+      for (let i = base === 0 ? 0 : 1; i < 64 && base + i < mask.nrCpuIds; i++)
+        if (mask.test(base + i)) {
+          this.wires.raise(base + i, LINE_CALL_FUNCTION, this.latencyNs);
+          this.ipisRaised++;
+        }
+      yield this.sendCostNs;
+    }
+  }
+}
+
+/** The last CPU of the machine is never reached by the mask path (an `< n - 1` bound). */
+class MissesLastCpu extends GenericIpi {
+  override *sendCallFunctionIpiMask(mask: CpuMask): CpuCode<void> {
+    for (let c = mask.first(); c < mask.nrCpuIds - 1; c = mask.next(c)) {
+      this.wires.raise(c, LINE_CALL_FUNCTION, this.latencyNs);
+      this.ipisRaised++;
+    }
+    yield this.sendCostNs;
+  }
+  override *sendCallFunctionSingleIpi(cpu: number): CpuCode<void> {
+    if (cpu < this.machine.nrCpus - 1) yield* super.sendCallFunctionSingleIpi(cpu);
+    else yield this.sendCostNs;
+  }
+}
+
+// ------------------------------------------------------------------ hotplug
+
+/** Addresses CPUs by their position among the online CPUs (a table built from the online mask). */
+class ByPosition extends GenericIpi {
+  private physical(cpu: number): number {
+    const online = this.machine.onlineMask;
+    let c = online.first();
+    for (let i = 0; i < cpu && c < online.nrCpuIds; i++) c = online.next(c);
+    return c < online.nrCpuIds ? c : cpu;
+  }
+  override *sendCallFunctionIpiMask(mask: CpuMask): CpuCode<void> {
+    for (let c = mask.first(); c < mask.nrCpuIds; c = mask.next(c)) yield* this.sendCallFunctionSingleIpi(c);
+  }
+  override *sendCallFunctionSingleIpi(cpu: number): CpuCode<void> {
+    yield* super.sendCallFunctionSingleIpi(this.physical(cpu));
+  }
+}
+
+/** Marks CPUs it sees offline as dead and never clears the mark when they come back. */
+class ForgetsRebootedCpus extends GenericIpi {
+  private readonly dead = new Set<number>();
+  override *sendCallFunctionIpiMask(mask: CpuMask): CpuCode<void> {
+    for (let c = mask.first(); c < mask.nrCpuIds; c = mask.next(c)) yield* this.sendCallFunctionSingleIpi(c);
+  }
+  override *sendCallFunctionSingleIpi(cpu: number): CpuCode<void> {
+    for (const c of this.machine.cpus) if (!c.online) this.dead.add(c.id);
+    if (!this.dead.has(cpu)) yield* super.sendCallFunctionSingleIpi(cpu);
+    else yield this.sendCostNs;
+  }
+}
+
+// ------------------------------------------------------------------ receive and acknowledgement
+
+/** Every third interrupt is never acknowledged. */
+class ForgetsAck extends GenericIpi {
+  override *handleInterrupt(cpu: number, line: number): CpuCode<void> {
+    const before = this.acks;
+    yield* super.handleInterrupt(cpu, line);
+    if (this.interruptsTaken % 3 === 0) this.acks = before;
+  }
+}
+
+/** Every fourth interrupt is acknowledged twice. */
+class AcksTwice extends GenericIpi {
+  override *handleInterrupt(cpu: number, line: number): CpuCode<void> {
+    yield* super.handleInterrupt(cpu, line);
+    if (this.interruptsTaken % 4 === 0) this.acks++;
+  }
+}
+
+/** Acknowledges at the end of the handler by clearing the line: a raise during the handler is lost. */
+class AcksLate extends GenericIpi {
+  override *handleInterrupt(cpu: number, line: number): CpuCode<void> {
+    yield* super.handleInterrupt(cpu, line);
+    this.wires.clearPending(cpu, line);
+  }
+}
+
+/** The receive path never returns. */
+class LivelockingHandler extends GenericIpi {
+  override *handleInterrupt(cpu: number, line: number): CpuCode<void> {
+    yield* super.handleInterrupt(cpu, line);
+    for (;;) yield 20;
+  }
+}
+
+/** Takes the call-function interrupt without calling the core handler when another is pending. */
+class SkipsHandlerWhenBusy extends GenericIpi {
+  override *handleInterrupt(cpu: number, line: number): CpuCode<void> {
+    this.interruptsTaken++;
+    this.acks++;
+    if (line === LINE_CALL_FUNCTION && this.machine.cpus[cpu].hardirqDepth > 1) return;
+    if (line === LINE_CALL_FUNCTION && this.interruptsTaken % 7 === 0) return; // "spurious": dropped
+    if (line === LINE_CALL_FUNCTION) yield* this.smp.genericSmpCallFunctionInterrupt();
+    else if (line === LINE_RESCHEDULE) this.smp.schedulerIpi();
+  }
+}
+
+// ------------------------------------------------------------------ messages
+
+/** Reschedule interrupts are acknowledged and dropped. */
+class DropsReschedules extends GenericIpi {
+  override *handleInterrupt(cpu: number, line: number): CpuCode<void> {
+    if (line === LINE_RESCHEDULE) {
+      this.interruptsTaken++;
+      this.acks++;
+      return;
+    }
+    yield* super.handleInterrupt(cpu, line);
+  }
+}
+
+/** Muxed: handles only the lowest message set (a reschedule hides a call that came with it). */
+class MuxedLowestOnly extends MuxedIpi {
+  protected override handled(word: number): number {
+    return word & -word;
+  }
+}
+
+/** Muxed: handles only the highest message set (a call hides a reschedule that came with it). */
+class MuxedHighestOnly extends MuxedIpi {
+  protected override handled(word: number): number {
+    return word === 0 ? 0 : 1 << (31 - Math.clz32(word));
+  }
+}
+
+// ------------------------------------------------------------------ statistics
+
+/** Reports twice the raises it made. */
+class WrongStatistics extends GenericIpi {
+  override statistics(): ArchStatistics {
+    const s = super.statistics();
+    return { ...s, ipisRaised: s.ipisRaised * 2 };
+  }
+}
+
+/** A read-to-clear counter: each read returns the interrupts since the previous read. */
+class ReadToClear extends GenericIpi {
+  private lastRead = 0;
+  override statistics(): ArchStatistics {
+    const s = super.statistics();
+    const since = s.interruptsTaken - this.lastRead;
+    this.lastRead = s.interruptsTaken;
+    return { ...s, interruptsTaken: since };
+  }
+}
+
+/** An average that is NaN before the first interrupt. */
+class NaNStatistic extends GenericIpi {
+  override statistics(): ArchStatistics {
+    const s = super.statistics();
+    return { ...s, acksPerInterrupt: s.acks / s.interruptsTaken };
+  }
+}
+
+// ------------------------------------------------------------------ determinism
+
+/** Jitters its latency with Math.random instead of the machine's chooser. */
+class UsesMathRandom extends GenericIpi {
+  override *sendCallFunctionSingleIpi(cpu: number): CpuCode<void> {
+    this.wires.raise(cpu, LINE_CALL_FUNCTION, this.latencyNs + Math.floor(Math.random() * 500));
+    this.ipisRaised++;
+    yield this.sendCostNs;
+  }
+}
+
+/** Keeps a counter shared by every machine (module state): the second run differs from the first. */
+let sharedSends = 0;
+class SharedAcrossMachines extends GenericIpi {
+  override *sendCallFunctionSingleIpi(cpu: number): CpuCode<void> {
+    this.wires.raise(cpu, LINE_CALL_FUNCTION, this.latencyNs + (sharedSends++ % 7) * 100);
+    this.ipisRaised++;
+    yield this.sendCostNs;
+  }
+}
+
+// ------------------------------------------------------------------ timing
+
+/** Raises with no delay although the descriptor declares latencyNs. */
+class ZeroLatency extends GenericIpi {
+  override *sendCallFunctionSingleIpi(cpu: number): CpuCode<void> {
+    this.wires.raise(cpu, LINE_CALL_FUNCTION, 0);
+    this.ipisRaised++;
+    yield this.sendCostNs;
+  }
+}
+
+/** Delivers in no time (latency option 0 by default) and declares nothing about it. */
+const undeclaredZero: ArchDescriptor = (() => {
+  const d = variant(
+    "undeclared-zero",
+    GenericIpi,
+    { minDeliveryLatencyNs: undefined },
+    {
+      ...generic.options,
+      latencyNs: {
+        ...(generic.options.latencyNs as { type: "integer"; min: number; max: number; description: string }),
+        default: 0,
+      },
+    },
+  );
+  return d;
+})();
+
+/** Raises the call-function line at the target ahead of time, on every interrupt it takes. */
+class SpuriousAhead extends GenericIpi {
+  override *handleInterrupt(cpu: number, line: number): CpuCode<void> {
+    yield* super.handleInterrupt(cpu, line);
+    if (line === LINE_CALL_FUNCTION && this.interruptsTaken % 5 === 0) {
+      const other = (cpu + 1) % this.machine.nrCpus;
+      this.wires.raise(other, LINE_CALL_FUNCTION, this.latencyNs); // nobody sent this
+      this.ipisRaised++;
+    }
+  }
+}
+
+// ------------------------------------------------------------------ faults
+
+/** A backend with transient NACKs that gives up instead of retrying. */
+class NeverRetries extends QueueIpi {
+  protected override *deliver(cpu: number, line: number): CpuCode<void> {
+    if (this.busy(cpu)) {
+      yield this.sendCostNs; // NACKed: should back off and retry
+      return;
+    }
+    yield* super.deliver(cpu, line);
+  }
+}
+
+/** Retries a busy target forever. */
+class BusyForever extends QueueIpi {
+  protected override report(cpu: number, what: string): void {
+    if (what.includes("busy")) throw new Error("unreachable");
+    super.report(cpu, what);
+  }
+  protected override *deliver(cpu: number, line: number): CpuCode<void> {
+    while (!this.errorCpus.test(cpu) && this.busy(cpu)) {
+      this.retries++;
+      yield 500;
+    }
+    yield* super.deliver(cpu, line);
+  }
+}
+
+/** Gives up on a busy target silently. */
+class BusyGivesUpSilently extends QueueIpi {
+  protected override report(cpu: number, what: string): void {
+    if (what.includes("busy")) return;
+    super.report(cpu, what);
+  }
+}
+
+/** Retries a busy target twice as often as it declares. */
+class BusyPastBound extends QueueIpi {
+  protected override *deliver(cpu: number, line: number): CpuCode<void> {
+    let tries = 0;
+    while (!this.errorCpus.test(cpu) && this.busy(cpu) && tries < 2 * this.retryLimit) {
+      tries++;
+      this.retries++;
+      yield 500;
+    }
+    yield* super.deliver(cpu, line);
+  }
+}
+
+/** Drops IPIs to CPUs in error without reporting them. */
+class SilentOnError extends QueueIpi {
+  protected override report(cpu: number, what: string): void {
+    if (what.includes("in error")) return;
+    super.report(cpu, what);
+  }
+}
+
+/** Every bug with the kind of code it is in, the backend, and the message the kit must give. */
+const MUTANTS: [kind: string, bug: string, d: ArchDescriptor, message: RegExp][] = [
+  ["send", "drops one IPI in five", variant("drops", DropsOneInFive), /never took the IPI \(IPI lost\)/],
+  [
+    "send",
+    "sends a single IPI to the next CPU",
+    variant("wrong-cpu", WrongCpu),
+    /IPIs went to the wrong CPU: \[7\] never took one, \[0\] took one without being targets/,
+  ],
+  ["send", "delivers a single IPI twice", variant("twice", DeliversTwice), /delivered twice/],
+  [
+    "send",
+    "also interrupts the sender",
+    variant("to-sender", AlsoToSender),
+    /the sender, CPU 1, took its own IPI \(delivered to the sender\)/,
+  ],
+  [
+    "send",
+    "ignores the mask and broadcasts",
+    variant("ignores-mask", IgnoresMask),
+    /are not targets but took the IPI \(the mask was not respected\)/,
+  ],
+  [
+    "send",
+    "loses bit 31 of every mask word",
+    variant("bit31", LosesBit31),
+    /\[31(, 63)?\] never took the IPI \(IPI lost\)/,
+  ],
+  [
+    "send",
+    "starts each 64-CPU window one CPU late",
+    variant("window", WindowOffByOne),
+    /\[64\] never took the IPI \(IPI lost\)/,
+  ],
+  [
+    "send",
+    "never reaches the last CPU of the machine",
+    variant("last-cpu", MissesLastCpu),
+    /\[(32|64|128|8191)\] never took the IPI \(IPI lost\)/,
+  ],
+  [
+    "hotplug",
+    "addresses CPUs by position among the online ones",
+    variant("by-position", ByPosition),
+    /went offline.*IPIs went to the wrong CPU/,
+  ],
+  [
+    "hotplug",
+    "forgets CPUs that went offline and came back",
+    variant("forgets-rebooted", ForgetsRebootedCpus),
+    /came back.*never took the IPI \(IPI lost\)/,
+  ],
+  [
+    "acknowledgement",
+    "forgets every third acknowledgement",
+    variant("no-ack", ForgetsAck),
+    /an interrupt was not acknowledged/,
+  ],
+  [
+    "acknowledgement",
+    "acknowledges every fourth interrupt twice",
+    variant("ack-twice", AcksTwice),
+    /an acknowledgement without an interrupt/,
+  ],
+  [
+    "receive",
+    "acknowledges late (clears the line after handling)",
+    variant("ack-late", AcksLate),
+    /raise-during-own-handler: .*the raise that arrived while CPU 3 was inside its handler for that line was lost/,
+  ],
+  [
+    "receive",
+    "livelocks in the handler",
+    variant("livelock", LivelockingHandler),
+    /ran out of its event budget of 2,000,000 events .*CPU \d+ still in handleInterrupt \(line 0, Function call interrupts\)/,
+  ],
+  [
+    "receive",
+    "drops some call-function interrupts without calling the core handler",
+    variant("skips-handler", SkipsHandlerWhenBusy),
+    /never took the IPI \(IPI lost\)|lost-call/,
+  ],
+  [
+    "messages",
+    "drops reschedule interrupts",
+    variant("no-resched", DropsReschedules),
+    /CPU 3 was sent a reschedule IPI but its receive path never called schedulerIpi \(reschedule messages are dropped\)/,
+  ],
+  [
+    "messages",
+    "muxed: a reschedule hides the call that came with it",
+    variant("muxed-lowest", MuxedLowestOnly),
+    /a reschedule then a call to CPU 5 .*the call-function message was dropped when it came with a reschedule/,
+  ],
+  [
+    "messages",
+    "muxed: a call hides the reschedule that came with it",
+    variant("muxed-highest", MuxedHighestOnly),
+    /the reschedule message was dropped when it came with a call-function message/,
+  ],
+  [
+    "statistics",
+    "reports twice the raises",
+    variant("wrong-stats", WrongStatistics),
+    /the backend's statistics are wrong/,
+  ],
+  [
+    "statistics",
+    "a read-to-clear counter",
+    variant("read-to-clear", ReadToClear),
+    /statistic interruptsTaken decreased from \d+ \(t=\d+ ns\) to \d+ \(t=\d+ ns\) during the workload/,
+  ],
+  [
+    "statistics",
+    "an average that is NaN",
+    variant("nan-stat", NaNStatistic),
+    /statistics must be finite numbers >= 0/,
+  ],
+  [
+    "determinism",
+    "jitters with Math.random",
+    variant("math-random", UsesMathRandom),
+    /two runs with seed 21 differ [\s\S]*the backend uses a source of randomness or order other than the machine's/,
+  ],
+  [
+    "determinism",
+    "keeps state shared by every machine",
+    variant("shared-state", SharedAcrossMachines),
+    /two runs with seed 21 differ/,
+  ],
+  [
+    "timing",
+    "raises with no delay while declaring latencyNs",
+    variant("zero-latency", ZeroLatency),
+    /causality-and-latency: .*only \d+ ns after the send .*earlier than the declared minimum delivery latency of 1,000 ns/,
+  ],
+  [
+    "timing",
+    "delivers in no time and declares nothing",
+    undeclaredZero,
+    /an interrupt taken at the instant of its send; the backend declares no minimum delivery latency/,
+  ],
+  [
+    "timing",
+    "raises interrupts nobody sent",
+    variant("spurious", SpuriousAhead),
+    /an interrupt with no send \(spurious, or meant for another CPU\)/,
+  ],
+  [
+    "faults",
+    "never retries a transient failure",
+    variant("no-retry", NeverRetries, queueCaps, queueOptions),
+    /transient failures must be retried|was not retried/,
+  ],
+  [
+    "faults",
+    "retries a busy target forever",
+    variant("busy-forever", BusyForever, queueCaps, queueOptions),
+    /busy-target-reported-within-bound: .*ran out of its event budget .*CPU 0 still in sendCallFunctionSingleIpi \(to CPU 5\)/,
+  ],
+  [
+    "faults",
+    "gives up on a busy target silently",
+    variant("busy-silent", BusyGivesUpSilently, queueCaps, queueOptions),
+    /CPU 5 never drained its queue, yet no arch-error was reported .*a send to a busy target was given up silently/,
+  ],
+  [
+    "faults",
+    "retries a busy target past its declared bound",
+    variant("busy-past-bound", BusyPastBound, queueCaps, queueOptions),
+    /one send to busy CPU 5 retried \d+ times \(retries\), more than the declared bound of 200/,
+  ],
+  [
+    "faults",
+    "drops IPIs to a CPU in error without a report",
+    variant("silent-error", SilentOnError, queueCaps, queueOptions),
+    /CPU 5 was failed with errorCpus=5 but no arch-error was reported/,
+  ],
+];
+
+function failures(d: ArchDescriptor): ConformanceResult[] {
+  return runConformance(d, { cpuSizes: [2, 3, 64], schedules: 8 }).filter((r) => r.status === "fail");
+}
+
+describe("the conformance kit's mutation suite: every broken backend fails with a message naming its bug", () => {
+  it("has at least 20 mutants, over every kind of backend code", () => {
+    expect(MUTANTS.length).toBeGreaterThanOrEqual(20);
+    expect(new Set(MUTANTS.map((m) => m[0]))).toEqual(
+      new Set([
+        "send",
+        "receive",
+        "acknowledgement",
+        "statistics",
+        "determinism",
+        "hotplug",
+        "timing",
+        "faults",
+        "messages",
+      ]),
+    );
+  });
+
+  it.each(MUTANTS)(
+    "%s: %s",
+    (_kind, bug, d, message) => {
+      const failed = failures(d);
+      if (process.env.KIT_DEBUG)
+        console.log(bug, failed.map((f) => `${f.name}: ${f.message.slice(0, 400)}`).join("\n"));
+      expect(failed.length).toBeGreaterThan(0);
+      expect(failed.map((f) => `${f.name}: ${f.message}`).join("\n")).toMatch(message);
+    },
+    120_000,
+  );
+
+  it("passes the reference backends the mutants come from", () => {
+    expect(failures(generic)).toEqual([]);
+    expect(failures(muxed)).toEqual([]);
+    expect(failures(queued)).toEqual([]);
+  }, 120_000);
+
+  it("runs the fault checks on the faulty reference and skips them on generic, with the reason", () => {
+    const rs = runConformance(generic, {
+      only: ["permanent-faults-reported", "busy-target-reported-within-bound"],
+    });
+    expect(rs.map((r) => [r.name, r.status, r.message])).toEqual([
+      ["permanent-faults-reported", "skipped", expect.stringMatching(/declares no permanent faults/)],
+      ["busy-target-reported-within-bound", "skipped", expect.stringMatching(/declares no busy targets/)],
+    ]);
+    const q = runConformance(queued, {
+      only: ["transient-faults-retried", "permanent-faults-reported", "busy-target-reported-within-bound"],
+    });
+    expect(q.map((r) => r.status)).toEqual(["pass", "pass", "pass"]);
+  }, 60_000);
+});

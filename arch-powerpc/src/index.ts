@@ -92,16 +92,18 @@ export const descriptor: ArchDescriptor = {
     permanentFaults: false,
     offlineDelivery: "pending",
     ackStatistic: "acks",
-    // A doorbell to a sibling thread, else the platform's controller: its send cost plus its latency.
+    // Every raise is one of these send costs plus its delivery latency: the least of them.
     minDeliveryLatencyNs: (o) => {
       const n = (k: string) => o[k] as number;
-      const controller: Record<string, number> = {
-        "powernv-xics": n("xicsSendNs") + n("xicsLatencyNs"),
-        "powernv-xive": n("xiveSendNs") + n("xiveLatencyNs"),
-        pseries: n("hcallNs") + n("xicsLatencyNs"),
-        "mpic-2008": n("mpicSendNs") + n("xicsLatencyNs"),
-      };
-      return Math.min(n("doorbellSendNs") + n("doorbellLatencyNs"), controller[o.platform as string] ?? 0);
+      return Math.min(
+        n("doorbellSendNs") + n("doorbellLatencyNs"),
+        n("hcallNs") + n("doorbellLatencyNs"),
+        n("doorbellSendNs") + n("globalDoorbellLatencyNs"),
+        n("xicsSendNs") + n("xicsLatencyNs"),
+        n("xiveSendNs") + n("xiveLatencyNs"),
+        n("hcallNs") + n("xicsLatencyNs"),
+        n("mpicSendNs") + n("xicsLatencyNs"),
+      );
     },
   },
   topology(options) {

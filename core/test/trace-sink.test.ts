@@ -75,6 +75,29 @@ describe("trace exporters", () => {
     expect(parts.join("")).toBe(JSON.stringify(toChromeTrace(trace.records, meta)));
   });
 
+  it("the streaming Chrome writer matches toChromeTrace on every record shape, odd fields included", () => {
+    const s = new TraceSink(true);
+    const st = (irqs: boolean, depth: number) => ({ irqsDisabled: irqs, hardirqDepth: depth, idle: false });
+    s.emit(0, 3, st(false, 0), "ipi_raise", { target_cpus: "1-2", reason: "x" }, 7);
+    s.emit(5, 1, st(true, 1), "ipi_entry", { reason: 'Function "call" \\ interrupts' }, 7);
+    s.emit(6, 1, st(true, 1), "csd_function_entry", { func: "f", csd: "00ab" });
+    s.emit(7, 1, st(true, 1), "csd_function_exit", { func: "f", csd: "00ab" });
+    s.emit(8, 1, st(true, 1), "ipi_exit", { reason: "r" });
+    s.emit(9, 2, st(false, 0), "smpcall_csd_wait_begin", { waits_for: "csd#1 (f) queued", holder: 1 });
+    s.emit(10, 2, st(false, 0), "smpcall_csd_wait_end", { waits_for: "csd#1 (f) queued", waited_ns: 1 });
+    s.emit(11, 0, st(false, 0), "irq_disable", {});
+    s.emit(12, 0, st(true, 0), "irq_enable", {});
+    s.emit(13, 0, st(false, 0), "custom_empty", {});
+    s.emit(14.5, 0, st(false, 0), "custom_text", { a: 1, text: "mine", b: "é\n" });
+    s.emit(1234567, 4095, st(false, 0), "ipi_raise", { target_cpus: "0" }, 0);
+    const meta = { cpus: 4096, arch: "x" };
+    const parts: string[] = [];
+    const w = new ChromeTraceWriter(meta, (t) => parts.push(t));
+    for (const r of s.records) w.add(r);
+    w.end(meta);
+    expect(parts.join("")).toBe(JSON.stringify(toChromeTrace(s.records, meta)));
+  });
+
   it("the ftrace header tells entries-in-buffer/entries-written", () => {
     const ring = new TraceSink(true, 100);
     runWorkload({ cpus: 8, seed: 5, arch: generic, workload: "mixed", ops: 40, trace: ring });

@@ -56,7 +56,7 @@ export class ChromeEventConverter {
   constructor(private readonly emit: (e: ChromeTraceEvent) => void) {}
 
   /** The track (tid) of a CPU; names its two tracks the first time the CPU appears. */
-  private track(cpu: number): number {
+  track(cpu: number): number {
     if (!this.seen.has(cpu)) {
       this.seen.add(cpu);
       const emit = this.emit;
@@ -188,9 +188,60 @@ export class ChromeTraceWriter {
     this.first = false;
   }
 
-  /** Write the events of one record. */
+  /**
+   * Write the events of one record. The JSON is built directly (the same text `JSON.stringify`
+   * gives for the events `ChromeEventConverter` makes, without the event objects): a long trace
+   * is mostly this.
+   */
   add(r: TraceRecord): void {
-    this.converter.add(r);
+    const tid = this.converter.track(r.cpu);
+    const ts = us(r.ts);
+    const f = r.fields;
+    const q = JSON.stringify;
+    const at = `"ts":${ts},"pid":${PID},"tid":${tid}`;
+    let text: string;
+    switch (r.name) {
+      case "ipi_entry":
+        text = `,{"name":${q(`irq: ${f.reason}`)},"cat":"irq","ph":"B",${at},"args":${q(f)}}`;
+        if (r.flow > 0) text += `,{"name":"ipi","cat":"ipi","ph":"f","bp":"e","id":${r.flow},${at}}`;
+        break;
+      case "ipi_exit":
+        text = `,{"name":${q(`irq: ${f.reason}`)},"cat":"irq","ph":"E",${at}}`;
+        break;
+      case "csd_function_entry":
+        text = `,{"name":${q(String(f.func))},"cat":"callback","ph":"B",${at},"args":${q(f)}}`;
+        break;
+      case "csd_function_exit":
+        text = `,{"name":${q(String(f.func))},"cat":"callback","ph":"E",${at}}`;
+        break;
+      case "smpcall_csd_wait_begin":
+        text = `,{"name":${q(`spin ${String(f.waits_for).split(" ")[0]}`)},"cat":"spin","ph":"B",${at},"args":${q(f)}}`;
+        break;
+      case "smpcall_csd_wait_end":
+        text = `,{"name":${q(`spin ${String(f.waits_for).split(" ")[0]}`)},"cat":"spin","ph":"E",${at}}`;
+        break;
+      case "ipi_raise":
+        text = `,{"name":${q(`ipi_raise -> CPU ${f.target_cpus}`)},"cat":"ipi","ph":"X","dur":0.001,${at},"args":${q(f)}}`;
+        if (r.flow > 0) text += `,{"name":"ipi","cat":"ipi","ph":"s","id":${r.flow},${at}}`;
+        break;
+      case "irq_disable":
+        text = `,{"name":"irqs off","cat":"irqs","ph":"B","ts":${ts},"pid":${PID},"tid":${tid + 1}}`;
+        break;
+      case "irq_enable":
+        text = `,{"name":"irqs off","cat":"irqs","ph":"E","ts":${ts},"pid":${PID},"tid":${tid + 1}}`;
+        break;
+      default: {
+        const t = formatTraceFields(r);
+        let args: string;
+        if (Object.prototype.hasOwnProperty.call(f, "text")) args = q({ ...f, text: t });
+        else {
+          const fields = q(f);
+          args = fields === "{}" ? `{"text":${q(t)}}` : `${fields.slice(0, -1)},"text":${q(t)}}`;
+        }
+        text = `,{"name":${q(r.name)},"cat":"tracepoint","ph":"i","s":"t",${at},"args":${args}}`;
+      }
+    }
+    this.out(text);
   }
 
   /** Close the event list and write the metadata. */

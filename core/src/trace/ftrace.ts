@@ -33,10 +33,11 @@ export function formatTraceFields(r: TraceRecord): string {
     case "ipi_entry":
     case "ipi_exit":
       return `(${f.reason})`;
-    default:
-      return Object.entries(f)
-        .map(([k, v]) => `${k}=${v}`)
-        .join(" ");
+    default: {
+      let out = "";
+      for (const k in f) out += out === "" ? `${k}=${f[k]}` : ` ${k}=${f[k]}`;
+      return out;
+    }
   }
 }
 

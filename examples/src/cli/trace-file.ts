@@ -13,7 +13,7 @@ import {
 export type TraceFormat = "ftrace" | "chrome";
 
 /** Bytes of text gathered before one write to the file. */
-const CHUNK = 1 << 20;
+const CHUNK = 1 << 16;
 
 /** Text appended to a file descriptor in chunks of about a megabyte. */
 class ChunkedFile {

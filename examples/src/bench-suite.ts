@@ -1,7 +1,12 @@
 import "reflect-metadata";
+import { spawnSync } from "node:child_process";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
 import * as v8 from "node:v8";
 import * as vm from "node:vm";
 import { createSmpSystem, runWorkload, type ArchDescriptor, type RawArchOptions } from "@smpcall/core";
+import { runFloor } from "./bench-floor";
 
 /** One benchmark measurement. */
 export interface BenchCase {
@@ -23,8 +28,34 @@ export interface BenchResult {
   cases: BenchCase[];
   perTargetCostRatio8192vs64: number;
   heapMbFor8192Cpus: number;
-  targets: { broadcast1024CallbacksPerSec: number; perTargetRatioMax: number; heapMbMax: number };
-  met: { broadcast1024: boolean; perTargetRatio: boolean; heap: boolean };
+  /** broadcast/1024 callbacks/s as a fraction of the floor's (`floor/1024`, same process run). */
+  broadcast1024VsFloor: number;
+  /** The peak memory of a long traced run (the trace streams to a file). */
+  traceMemory: TraceMemoryCase;
+  targets: {
+    broadcast1024CallbacksPerSec: number;
+    perTargetRatioMax: number;
+    heapMbMax: number;
+    broadcast1024VsFloorMin: number;
+    tracePeakRssMbMax: number;
+  };
+  met: {
+    broadcast1024: boolean;
+    perTargetRatio: boolean;
+    heap: boolean;
+    broadcast1024VsFloor: boolean;
+    traceMemory: boolean;
+  };
+}
+
+/** `smpcall run --cpus N --workload broadcast --ops OPS --trace FILE.json` in a process of its own. */
+export interface TraceMemoryCase {
+  command: string;
+  /** Peak resident set of that process (MB), as `/usr/bin/time` reports it. */
+  peakRssMb: number;
+  /** Size of the trace it wrote (MB). */
+  traceFileMb: number;
+  wallMs: number;
 }
 
 /** Wall time of one run (ns) and its report; throws if the run found a problem. */
@@ -130,6 +161,77 @@ function perTargetCase(
 }
 
 /**
+ * The floor (see bench-floor.ts) on the same machine size and op count as broadcast/1024, warmed
+ * up, best of `reps`: the yardstick broadcast/1024 is measured against in the same process run.
+ */
+function floorCase(cpus: number, ops: number, reps: number): BenchCase {
+  runFloor(cpus, ops);
+  const runs = Array.from({ length: reps }, () => runFloor(cpus, ops)).sort((a, b) => a.ns - b.ns);
+  const { ns, callbacks } = runs[0];
+  return {
+    name: `floor/${cpus}`,
+    cpus,
+    ops,
+    callbacks,
+    wallMs: Math.round(ns / 1e4) / 100,
+    callbacksPerSec: Math.round(callbacks / (ns / 1e9)),
+    nsPerCallback: Math.round((ns / callbacks) * 100) / 100,
+  };
+}
+
+/**
+ * Peak memory of `smpcall run --cpus N --workload broadcast --ops OPS --trace FILE.json` (the
+ * trace streams to a scratch file, deleted afterwards), in a child process so its peak is its own.
+ */
+function traceMemoryCase(
+  arch: ArchDescriptor,
+  archOptions: RawArchOptions,
+  cpus: number,
+  ops: number,
+): TraceMemoryCase {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "smpcall-bench-"));
+  const file = path.join(dir, "big.json");
+  const args = [
+    "run",
+    "--arch",
+    arch.name,
+    "--cpus",
+    String(cpus),
+    "--workload",
+    "broadcast",
+    "--ops",
+    String(ops),
+  ];
+  for (const [k, v] of Object.entries(archOptions)) args.push("--arch-opt", `${k}=${String(v)}`);
+  args.push("--trace", file);
+  const child = path.resolve(__dirname, "../dist/bench-rss-child.js");
+  try {
+    const t0 = process.hrtime.bigint();
+    const r = spawnSync(process.execPath, [child, JSON.stringify(args)], {
+      stdio: ["ignore", "ignore", "inherit", "pipe"],
+      maxBuffer: 1 << 20,
+    });
+    const ns = Number(process.hrtime.bigint() - t0);
+    const out = r.output[3]?.toString() ?? "";
+    if (r.status !== 0 || out === "")
+      throw new Error(
+        `bench trace-memory: the child run failed (status ${r.status}, signal ${r.signal}): ${out}`,
+      );
+    const res = JSON.parse(out) as { code: number; maxRssKb: number; stderr: string };
+    if (res.code !== 0)
+      throw new Error(`bench trace-memory: smpcall ${args.join(" ")} exited ${res.code}: ${res.stderr}`);
+    return {
+      command: `smpcall ${args.slice(0, -2).join(" ")} --trace big.json`,
+      peakRssMb: Math.round(res.maxRssKb / 102.4) / 10,
+      traceFileMb: Math.round(fs.statSync(file).size / 104857.6) / 10,
+      wallMs: Math.round(ns / 1e6),
+    };
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/**
  * A full garbage collection, whether or not node was started with --expose-gc: `npm run bench`
  * and `smpcall bench` must measure the heap the same way. Without the flag, V8's `gc` is made
  * available at run time (the flag is set, and a fresh context picks the function up).
@@ -158,6 +260,7 @@ export function missedTargets(result: BenchResult): string[] {
 /** The names of the suite's cases, in the order they run. */
 export const BENCH_CASE_NAMES: readonly string[] = [
   "broadcast/1024",
+  "floor/1024",
   "single-storm/64",
   "broadcast-per-target/64",
   "broadcast-per-target/1024",
@@ -178,6 +281,8 @@ export function runBenchSuite(
   const reps = scale < 1 ? 1 : 5;
   const steps: (() => BenchCase)[] = [
     () => workloadCase("broadcast/1024", arch, archOptions, "broadcast", 1024, s(400), reps),
+    // right after broadcast/1024, on the same size, so both see the same host
+    () => floorCase(1024, s(400), reps),
     () => workloadCase("single-storm/64", arch, archOptions, "single-storm", 64, s(200_000), reps),
     () => perTargetCase(arch, archOptions, 64, s(2000), reps),
     () => perTargetCase(arch, archOptions, 1024, s(128), reps),
@@ -193,8 +298,24 @@ export function runBenchSuite(
   const after = heapMb();
   if (sys.machine.nrCpus !== 8192) throw new Error("unreachable");
   const heap = Math.round((after - before) * 10) / 10;
-  const ratio = Math.round((cases[4].nsPerCallback / cases[2].nsPerCallback) * 100) / 100;
-  const targets = { broadcast1024CallbacksPerSec: 1_000_000, perTargetRatioMax: 1.5, heapMbMax: 64 };
+  const byName = (name: string): BenchCase => cases.find((c) => c.name === name)!;
+  const ratio =
+    Math.round(
+      (byName("broadcast-per-target/8192").nsPerCallback / byName("broadcast-per-target/64").nsPerCallback) *
+        100,
+    ) / 100;
+  const vsFloor =
+    Math.round((byName("broadcast/1024").callbacksPerSec / byName("floor/1024").callbacksPerSec) * 1000) /
+    1000;
+  const traceMemory = traceMemoryCase(arch, archOptions, 8192, s(300));
+  onCase?.(cases);
+  const targets = {
+    broadcast1024CallbacksPerSec: 1_000_000,
+    perTargetRatioMax: 1.5,
+    heapMbMax: 64,
+    broadcast1024VsFloorMin: 0.2,
+    tracePeakRssMbMax: 256,
+  };
   return {
     arch: arch.name,
     archOptions,
@@ -202,11 +323,15 @@ export function runBenchSuite(
     cases,
     perTargetCostRatio8192vs64: ratio,
     heapMbFor8192Cpus: heap,
+    broadcast1024VsFloor: vsFloor,
+    traceMemory,
     targets,
     met: {
-      broadcast1024: cases[0].callbacksPerSec >= targets.broadcast1024CallbacksPerSec,
+      broadcast1024: byName("broadcast/1024").callbacksPerSec >= targets.broadcast1024CallbacksPerSec,
       perTargetRatio: ratio <= targets.perTargetRatioMax,
       heap: heap <= targets.heapMbMax,
+      broadcast1024VsFloor: vsFloor >= targets.broadcast1024VsFloorMin,
+      traceMemory: traceMemory.peakRssMb <= targets.tracePeakRssMbMax,
     },
   };
 }

@@ -7,6 +7,7 @@ describe("benchmark suite", () => {
     const r = runBenchSuite(generic, {}, 0.02);
     expect(r.cases.map((c) => c.name)).toEqual([
       "broadcast/1024",
+      "floor/1024",
       "single-storm/64",
       "broadcast-per-target/64",
       "broadcast-per-target/1024",
@@ -16,7 +17,19 @@ describe("benchmark suite", () => {
       expect(c.callbacks).toBeGreaterThan(0);
       expect(c.callbacksPerSec).toBeGreaterThan(0);
     }
-    expect(r.cases[4].callbacks).toBe(r.cases[4].ops * 8191); // the first (warm-up) broadcast is not counted
+    const perTarget8192 = r.cases.find((c) => c.name === "broadcast-per-target/8192")!;
+    expect(perTarget8192.callbacks).toBe(perTarget8192.ops * 8191); // the first (warm-up) broadcast is not counted
+    // the floor runs the same broadcasts: every CPU but the sender runs each one
+    expect(r.cases[1].callbacks).toBe(r.cases[1].ops * 1023);
+    expect(r.broadcast1024VsFloor).toBeCloseTo(r.cases[0].callbacksPerSec / r.cases[1].callbacksPerSec, 2);
+    expect(r.met.broadcast1024VsFloor).toBe(r.broadcast1024VsFloor >= r.targets.broadcast1024VsFloorMin);
+    // a traced 8192-CPU run in a process of its own: a real trace file, a real peak
+    expect(r.traceMemory.command).toMatch(
+      /^smpcall run --arch generic --cpus 8192 --workload broadcast --ops 6 --trace big\.json$/,
+    );
+    expect(r.traceMemory.traceFileMb).toBeGreaterThan(1);
+    expect(r.traceMemory.peakRssMb).toBeGreaterThan(20);
+    expect(r.met.traceMemory).toBe(r.traceMemory.peakRssMb <= 256);
     expect(r.heapMbFor8192Cpus).toBeLessThan(64);
   });
 });

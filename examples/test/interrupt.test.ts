@@ -84,7 +84,7 @@ describe("Ctrl-C on a terminal", () => {
     expect(bench.code).toBe(130);
     expect(bench.screen).not.toContain("perTargetCostRatio8192vs64"); // nor the JSON
     expect(bench.screen).toMatch(
-      /smpcall: interrupted: bench generic: \d of 5 cases measured.*, [a-z-]+\/\d+ running; no result/,
+      /smpcall: interrupted: bench generic: \d of 6 cases measured.*, [a-z-]+\/\d+ running; no result/,
     );
   }, 130_000);
 });

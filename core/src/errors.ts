@@ -61,7 +61,74 @@ export class ArchOptionError extends UsageError {
 
 /** Code running on a simulated CPU broke a rule the machine cannot continue from. */
 export class SimulationError extends SmpcallError {
-  constructor(message: string, options?: { cause?: unknown }) {
-    super("SMPCALL_SIMULATION", message, options);
+  constructor(message: string, options?: { cause?: unknown }, code = "SMPCALL_SIMULATION") {
+    super(code, message, options);
   }
+}
+
+/**
+ * A public API was called with an argument of the wrong type or range: a mask of another size, a
+ * callback that is not a function, a CPU id that is not an integer, a program that is not a
+ * generator, an option of the wrong type. Thrown at the call, before anything runs.
+ */
+export class InvalidArgumentError extends SmpcallError {
+  constructor(message: string) {
+    super("SMPCALL_INVALID_ARGUMENT", message);
+  }
+}
+
+/**
+ * Code on a simulated CPU gave the machine time or a target it cannot use: a step cost or raise
+ * delay that is negative, NaN, infinite or not a number, or a raise to a CPU or line that does not
+ * exist. The run stops; the message names the code (program or backend), the CPU and the value.
+ */
+export class InvalidStepError extends SimulationError {
+  constructor(
+    message: string,
+    /** The CPU whose code gave the value (or -1 outside CPU code). */
+    readonly cpu: number,
+    /** The value refused. */
+    readonly value: unknown,
+    /** Whose code it was, e.g. `backend generic (interrupt handler, line 0)`. */
+    readonly culprit: string,
+  ) {
+    super(message, undefined, "SMPCALL_INVALID_STEP");
+  }
+}
+
+/**
+ * Code supplied by the user — a program, a callback, a backend, a scenario — threw while the
+ * machine ran it. `cause` is what it threw; the message says on which CPU, when and in what context.
+ */
+export class UserCodeError extends SmpcallError {
+  constructor(
+    message: string,
+    /** The CPU the code ran on, or -1 (a hardware callback, or outside the run loop). */
+    readonly cpu: number,
+    /** Whose code it was, e.g. `the program on CPU 2`. */
+    readonly culprit: string,
+    options?: { cause?: unknown },
+  ) {
+    super("SMPCALL_USER_CODE", message, options);
+  }
+}
+
+/** One line describing a thrown value: `TypeError: x is not a function`. */
+export function describeThrown(e: unknown): string {
+  if (e instanceof Error) return `${e.name}: ${String(e.message).split("\n")[0]}`;
+  try {
+    return `${typeof e} ${String(e)}`;
+  } catch {
+    return typeof e;
+  }
+}
+
+/** A value as a message shows it: strings quoted, others as `String` would, objects by type. */
+export function describeValue(v: unknown): string {
+  if (typeof v === "string") return JSON.stringify(v.length > 40 ? v.slice(0, 40) + "..." : v);
+  if (typeof v === "number" || typeof v === "boolean" || typeof v === "bigint" || v == null) return String(v);
+  if (typeof v === "function") return `a function`;
+  if (Array.isArray(v)) return `an array`;
+  const name = (v as { constructor?: { name?: string } }).constructor?.name;
+  return name && name !== "Object" ? `a ${name}` : "an object";
 }

@@ -14,8 +14,32 @@ import {
   SmpHandlersToken,
   TraceToken,
 } from "./arch/tokens";
-import { ArchLoadError } from "./errors";
-import { Machine, type MachineConfig, type RunOptions, type RunOutcome } from "./machine/machine";
+import {
+  ArchLoadError,
+  InvalidArgumentError,
+  SmpcallError,
+  UserCodeError,
+  describeThrown,
+  describeValue,
+} from "./errors";
+import { archLabel, checkDescriptor } from "./arch/loader";
+import {
+  checkBoolean,
+  checkChoice,
+  checkInteger,
+  checkKnownKeys,
+  checkNumber,
+  checkObject,
+} from "./validate";
+import { DEFAULT_COST_MODEL } from "./machine/cost-model";
+import {
+  MAX_CPUS,
+  MIN_CPUS,
+  Machine,
+  type MachineConfig,
+  type RunOptions,
+  type RunOutcome,
+} from "./machine/machine";
 import type { CpuCode } from "./machine/step";
 import { Topology } from "./machine/topology";
 import { SmpKernel, type KernelOptions } from "./kernel/smp";
@@ -52,7 +76,11 @@ export class SmpSystem {
     return this.machine.trace;
   }
 
-  /** Run `program` on `cpu` (programs on a CPU run in order; see Machine.spawn). */
+  /**
+   * Run `program` (a generator object: call your `function*`) on `cpu` (programs on a CPU run in
+   * order; see Machine.spawn). Throws InvalidArgumentError for a CPU that does not exist or a
+   * program that is not a generator.
+   */
   spawn(cpu: number, program: CpuCode<unknown>): this {
     this.machine.spawn(cpu, program);
     return this;
@@ -66,14 +94,24 @@ export class SmpSystem {
 
 /** Build a machine, its kernel and the chosen backend. Throws UsageError subclasses on bad options. */
 export function createSmpSystem(config: SystemConfig): SmpSystem {
+  checkSystemConfig(config);
   const desc = config.arch;
   if (!desc || typeof desc.register !== "function")
     throw new ArchLoadError(
       "createSmpSystem needs an arch descriptor: load one with loadArch(name) or import it from its package",
     );
+  checkDescriptor(desc, archLabel(desc));
+  const label = archLabel(desc);
+  if (config.archOptions !== undefined) checkObject("archOptions", config.archOptions);
   const archOptions = parseArchOptions(desc.name, desc.options, config.archOptions);
-  const topology = { ...desc.topology?.(archOptions), ...config.topology };
-  desc.validate?.(archOptions, { cpus: config.cpus, topology: new Topology(config.cpus, topology) });
+  const topology = {
+    ...foreign(label, "topology()", () => desc.topology?.(archOptions)),
+    ...config.topology,
+  };
+  const machineTopology = new Topology(config.cpus, topology);
+  foreign(label, "validate()", () =>
+    desc.validate?.(archOptions, { cpus: config.cpus, topology: machineTopology }),
+  );
   const trace = config.trace instanceof TraceSink ? config.trace : new TraceSink(config.trace === true);
   const machine = new Machine({ ...config, topology, trace });
   const kernel = new SmpKernel(machine, config);
@@ -89,14 +127,88 @@ export function createSmpSystem(config: SystemConfig): SmpSystem {
   child.register(TraceToken, { useValue: trace });
   child.register(FaultInjectorToken, { useValue: faults });
   child.register(ArchOptionsToken, { useValue: archOptions });
-  desc.register(child, archOptions);
+  foreign(label, "register()", () => desc.register(child, archOptions));
   if (!child.isRegistered(ArchIpiToken, false))
     throw new ArchLoadError(`arch ${desc.name} did not register ArchIpiToken in register()`);
-  const arch = child.resolve(ArchIpiToken);
-  kernel.attachArch(arch);
+  const arch = foreign(label, "resolving ArchIpiToken", () => child.resolve(ArchIpiToken));
+  for (const method of ARCH_IPI_METHODS)
+    if (typeof arch !== "object" || arch === null || typeof arch[method] !== "function")
+      throw new ArchLoadError(
+        `${label} registered ${describeValue(arch)} as ArchIpiToken, which has no ${method}() method: register a class implementing ArchIpi`,
+      );
+  kernel.attachArch(arch, label);
   machine.setInterruptHandler(
     (cpu, line) => arch.handleInterrupt(cpu, line),
-    (line) => arch.lineName(line),
+    (line) => {
+      const name = arch.lineName(line);
+      return typeof name === "string" ? name : `line ${line}`;
+    },
+    label,
   );
   return new SmpSystem(machine, kernel, arch, desc, archOptions, child);
+}
+
+/** The methods every backend implements (checked once when the system is built). */
+const ARCH_IPI_METHODS = [
+  "sendCallFunctionIpiMask",
+  "sendCallFunctionSingleIpi",
+  "sendRescheduleIpi",
+  "handleInterrupt",
+  "lineName",
+  "statistics",
+] as const;
+
+/** Validate a system config once, at entry: wrong types and ranges throw InvalidArgumentError. */
+export function checkSystemConfig(config: SystemConfig): void {
+  checkObject("the createSmpSystem config", config);
+  if (
+    typeof config.cpus !== "number" ||
+    !Number.isInteger(config.cpus) ||
+    config.cpus < MIN_CPUS ||
+    config.cpus > MAX_CPUS
+  )
+    throw new InvalidArgumentError(
+      `a machine has ${MIN_CPUS}..${MAX_CPUS} CPUs, got ${describeValue(config.cpus)}`,
+    );
+  if (config.seed !== undefined) checkInteger("seed", config.seed, 0, 4294967295);
+  if (config.idle !== undefined) checkChoice("idle", config.idle, ["halt", "poll"]);
+  if (config.csdLockTimeoutMs !== undefined)
+    checkNumber("csdLockTimeoutMs", config.csdLockTimeoutMs, 0, 3_600_000);
+  if (config.watchdogResendIpi !== undefined) checkBoolean("watchdogResendIpi", config.watchdogResendIpi);
+  if (config.trace !== undefined && typeof config.trace !== "boolean" && !(config.trace instanceof TraceSink))
+    throw new InvalidArgumentError(
+      `trace must be true, false or a TraceSink, got ${describeValue(config.trace)}`,
+    );
+  if (config.topology !== undefined) {
+    checkObject("topology", config.topology);
+    checkKnownKeys("topology option", config.topology, [
+      "threadsPerCore",
+      "coresPerPackage",
+      "packagesPerNode",
+      "numbering",
+    ]);
+  }
+  if (config.cost !== undefined) {
+    checkObject("cost", config.cost);
+    checkKnownKeys("cost model figure", config.cost, Object.keys(DEFAULT_COST_MODEL));
+  }
+  if (
+    config.container !== undefined &&
+    (typeof config.container !== "object" ||
+      config.container === null ||
+      typeof config.container.createChildContainer !== "function")
+  )
+    throw new InvalidArgumentError(
+      `container must be a tsyringe DependencyContainer, got ${describeValue(config.container)}`,
+    );
+}
+
+/** Run a backend's own code outside the run loop; what it throws (but our typed errors) names it. */
+function foreign<T>(label: string, what: string, fn: () => T): T {
+  try {
+    return fn();
+  } catch (e) {
+    if (e instanceof SmpcallError) throw e;
+    throw new UserCodeError(`${label}: ${what} threw ${describeThrown(e)}`, -1, label, { cause: e });
+  }
 }

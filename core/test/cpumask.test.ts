@@ -1,5 +1,5 @@
 import { describe, expect, it } from "@jest/globals";
-import { CpuMask } from "@smpcall/core";
+import { CpuMask, InvalidArgumentError } from "@smpcall/core";
 
 describe("CpuMask", () => {
   it("sets, tests and clears bits across word boundaries", () => {
@@ -51,7 +51,7 @@ describe("CpuMask", () => {
   });
 
   it("rejects CPUs outside the mask", () => {
-    expect(() => new CpuMask(8).set(8)).toThrow(RangeError);
+    expect(() => new CpuMask(8).set(8)).toThrow(InvalidArgumentError);
     expect(new CpuMask(8).test(-1)).toBe(false);
   });
 });

@@ -1,6 +1,6 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { ArchLoadError } from "../errors";
+import { ArchLoadError, UserCodeError, describeThrown, describeValue } from "../errors";
 import { isArchDescriptor, type ArchDescriptor } from "./descriptor";
 
 /** Package scope of built-in and third-party backends: `@smpcall/arch-<name>`. */
@@ -50,20 +50,31 @@ export function loadArch(spec: string, cwd: string = process.cwd()): ArchDescrip
       throw new ArchLoadError(
         `arch module ${spec} not found (looked for ${file}); give a path to a .js file that exports an ArchDescriptor`,
       );
+    if (fs.statSync(file).isDirectory())
+      throw new ArchLoadError(
+        `arch module ${spec} is a directory; give the path of a .js file that exports an ArchDescriptor`,
+      );
     let mod: unknown;
     try {
       // eslint-disable-next-line @typescript-eslint/no-require-imports -- a user's backend module, named at run time
       mod = require(file);
     } catch (e) {
-      throw new ArchLoadError(`arch module ${spec} failed to load: ${firstLine((e as Error).message)}`, {
-        cause: e,
-      });
+      throw new UserCodeError(
+        `arch module ${spec} failed to load: ${describeThrown(e)}`,
+        -1,
+        `arch module ${spec}`,
+        {
+          cause: e,
+        },
+      );
     }
     const d = descriptorFromModule(mod);
     if (!d)
       throw new ArchLoadError(
         `arch module ${spec} does not export a backend: export an ArchDescriptor as "descriptor" or as the default export`,
       );
+    modulePaths.set(d, spec);
+    checkDescriptor(d, archLabel(d));
     return d;
   }
   if (!/^[a-z0-9][a-z0-9._-]*$/.test(spec)) {
@@ -93,7 +104,68 @@ export function loadArch(spec: string, cwd: string = process.cwd()): ArchDescrip
     throw new ArchLoadError(
       `arch package ${pkg} does not export a backend yet; available: ${listArchNames().join(", ")}`,
     );
+  checkDescriptor(d, archLabel(d));
   return d;
+}
+
+/** Where each descriptor loaded by path came from, for messages (`backend my-arch (./my-arch.js)`). */
+const modulePaths = new WeakMap<ArchDescriptor, string>();
+
+/** How messages name a backend: `backend NAME`, plus the module path it was loaded from. */
+export function archLabel(d: ArchDescriptor): string {
+  const file = modulePaths.get(d);
+  return `backend ${String(d.name)}${file !== undefined ? ` (${file})` : ""}`;
+}
+
+const OPTION_TYPES = ["enum", "integer", "number", "boolean", "cpulist"];
+
+/**
+ * Check a descriptor's shape once, when it is loaded or used: name, description, options schema,
+ * capabilities, register/validate. Throws ArchLoadError naming the first field that is wrong.
+ */
+export function checkDescriptor(d: ArchDescriptor, label: string): void {
+  const fields = d as unknown as Record<string, unknown>;
+  const bad = (what: string): never => {
+    throw new ArchLoadError(`${label} exports a descriptor whose ${what} (see PORTING.md)`);
+  };
+  if (typeof d.name !== "string" || d.name === "")
+    bad(`name is ${describeValue(d.name)}, not a non-empty string`);
+  if (typeof d.description !== "string") bad(`description is ${describeValue(d.description)}, not a string`);
+  if (typeof fields.register !== "function")
+    bad(`register is ${describeValue(fields.register)}, not a function`);
+  if (fields.topology !== undefined && typeof fields.topology !== "function")
+    bad(`topology is ${describeValue(fields.topology)}, not a function`);
+  if (fields.validate !== undefined && typeof fields.validate !== "function")
+    bad(`validate is ${describeValue(fields.validate)}, not a function`);
+  if (typeof d.capabilities !== "object" || d.capabilities === null)
+    bad(`capabilities is ${describeValue(d.capabilities)}, not an object`);
+  if (typeof d.options !== "object" || d.options === null || Array.isArray(d.options))
+    bad(`options is ${describeValue(d.options)}, not an object of option specs`);
+  for (const [name, spec] of Object.entries(d.options)) {
+    const sp = spec as unknown as Record<string, unknown>;
+    if (typeof sp !== "object" || sp === null || !OPTION_TYPES.includes(sp.type as string))
+      bad(
+        `option ${name} is ${describeValue(spec)}: expected { type: ${OPTION_TYPES.join(" | ")}, default, description }`,
+      );
+    const def = sp.default;
+    const ok =
+      sp.type === "enum"
+        ? Array.isArray(sp.choices) && sp.choices.includes(def)
+        : sp.type === "boolean"
+          ? typeof def === "boolean"
+          : sp.type === "cpulist"
+            ? typeof def === "string"
+            : typeof sp.min === "number" &&
+              typeof sp.max === "number" &&
+              typeof def === "number" &&
+              def >= sp.min &&
+              def <= sp.max &&
+              (sp.type === "number" || Number.isInteger(def));
+    if (!ok)
+      bad(
+        `option ${name} (${String(sp.type)}) has default ${describeValue(def)}, which its own spec refuses`,
+      );
+  }
 }
 
 /** Directories where `@smpcall/arch-*` packages can be found from here. */

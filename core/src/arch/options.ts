@@ -38,7 +38,8 @@ export type RawArchOptions = Record<string, string | number | boolean>;
 
 /** Parse `["apic=physflat", "shorthand=off"]` into a raw record; throws on a malformed pair. */
 export function parseArchOptionPairs(pairs: readonly string[]): RawArchOptions {
-  const out: RawArchOptions = {};
+  // No prototype: a name such as `__proto__` or `constructor` becomes an own key, refused later as unknown.
+  const out: RawArchOptions = Object.create(null) as RawArchOptions;
   for (const p of pairs) {
     for (const part of p.split(",")) {
       const eq = part.indexOf("=");
@@ -79,7 +80,7 @@ export function parseArchOptions(
 ): ArchOptionValues {
   const known = Object.keys(schema);
   for (const k of Object.keys(raw)) {
-    if (!(k in schema)) {
+    if (!Object.hasOwn(schema, k)) {
       throw new ArchOptionError(
         `unknown option "${k}" for arch ${archName}; its options are: ${known.length ? known.join(", ") : "(none)"}`,
       );
@@ -87,7 +88,7 @@ export function parseArchOptions(
   }
   const out: ArchOptionValues = {};
   for (const [name, spec] of Object.entries(schema)) {
-    const v = raw[name];
+    const v = Object.hasOwn(raw, name) ? raw[name] : undefined;
     out[name] = v === undefined ? spec.default : coerce(archName, name, spec, v);
   }
   return out;

@@ -2,13 +2,15 @@ import type { Chooser } from "../machine/chooser";
 import type { EventHeap } from "../machine/event-heap";
 import { EV_CPU_RESUME } from "../machine/event-heap";
 import { Prng } from "../machine/prng";
+import { SmpcallError, UsageError } from "../errors";
 
 /** Thrown by a choosing strategy to abandon a run (a state already explored). */
-export class PruneRun extends Error {
+export class PruneRun extends SmpcallError {
   /** The one instance thrown (a prune is frequent; building a stack trace each time is not free). */
   static readonly instance = new PruneRun();
   private constructor() {
-    super("state already explored");
+    // SMPCALL_CONTROL: control flow, not a failure; the machine lets it through unwrapped.
+    super("SMPCALL_CONTROL", "state already explored");
   }
 }
 
@@ -215,7 +217,7 @@ export class ReplayChooser extends RecordingChooser {
     if (index < this.prefix.length) {
       const k = this.prefix[index];
       if (k >= n)
-        throw new RangeError(
+        throw new UsageError(
           `schedule choice ${index} is ${k} but only ${n} options exist: the schedule does not match this scenario, policy or CPU count`,
         );
       return k;

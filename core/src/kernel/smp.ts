@@ -1,5 +1,5 @@
 import type { ArchIpi, SmpHandlers } from "../arch/arch-ipi";
-import { EINVAL, ENXIO, EBUSY } from "../errors";
+import { EINVAL, ENXIO, EBUSY, InvalidArgumentError, InvalidStepError, describeValue } from "../errors";
 import type { Cpu } from "../machine/cpu";
 import { CpuMask } from "../machine/cpumask";
 import type { Machine } from "../machine/machine";
@@ -18,6 +18,7 @@ import {
   type SmpCondFunc,
 } from "./csd";
 import { IdleWait } from "./idle-wait";
+import { checkCond, checkCpuId, checkCsd, checkFunc, checkMask, checkWait } from "./api-checks";
 import { KernelStats } from "./stats";
 import { WarningLog } from "./warnings";
 
@@ -94,6 +95,8 @@ export class SmpKernel implements SmpHandlers {
   /** Called after a csd is added to `cpu`'s queue (for policies that poll their own queue); null = none. */
   onQueueAdd: ((cpu: number) => void) | null = null;
   private arch: ArchIpi | null = null;
+  /** The backend as messages name it: `backend generic`, with its module path when loaded from one. */
+  private archName = "the arch backend";
   private readonly cfdData: (CallFunctionData | undefined)[];
   private readonly csdData: (CallSingleData | undefined)[];
   private readonly stackCsds: CallSingleData[][];
@@ -119,7 +122,9 @@ export class SmpKernel implements SmpHandlers {
     this.pollIdle = (options.idle ?? "halt") === "poll";
     const timeoutMs = options.csdLockTimeoutMs ?? 5000;
     if (!(Number.isFinite(timeoutMs) && timeoutMs >= 0))
-      throw new RangeError(`csdLockTimeoutMs must be >= 0 (0 = off), got ${timeoutMs}`);
+      throw new InvalidArgumentError(
+        `csdLockTimeoutMs must be >= 0 (0 = off), got ${describeValue(timeoutMs)}`,
+      );
     this.csdLockTimeoutNs = timeoutMs * 1e6;
     this.resendOnTimeout = options.watchdogResendIpi ?? true;
     const c = machine.cost;
@@ -129,8 +134,9 @@ export class SmpKernel implements SmpHandlers {
   }
 
   /** Connect the arch backend (done once by the system builder). */
-  attachArch(arch: ArchIpi): void {
+  attachArch(arch: ArchIpi, name = "the arch backend"): void {
     this.arch = arch;
+    this.archName = name;
   }
 
   private get archIpi(): ArchIpi {
@@ -141,6 +147,7 @@ export class SmpKernel implements SmpHandlers {
 
   /** INIT_CSD: a caller-owned csd for `smpCallFunctionSingleAsync`. */
   initCsd<I>(func: SmpCallFunc<I>, info?: I): CallSingleData {
+    checkFunc("initCsd", "func", func);
     return new CallSingleData(this.nextCsdId++, "caller", -1, func, info);
   }
 
@@ -319,7 +326,14 @@ export class SmpKernel implements SmpHandlers {
         callsite,
         callback: "generic_smp_call_function_single_interrupt",
       });
-    yield* this.archIpi.sendCallFunctionSingleIpi(cpu);
+    const c = m.cpus[m.current];
+    const label = c.codeLabel;
+    const depth = c.codeLabelDepth;
+    const g = this.archIpi.sendCallFunctionSingleIpi(cpu);
+    this.enterArch(c, g, "sendCallFunctionSingleIpi");
+    yield* g;
+    c.codeLabel = label;
+    c.codeLabelDepth = depth;
   }
 
   /** send_call_function_ipi_mask: `ipi_send_cpumask` and the arch mask send. */
@@ -335,7 +349,30 @@ export class SmpKernel implements SmpHandlers {
         callsite,
         callback: "generic_smp_call_function_interrupt",
       });
-    yield* this.archIpi.sendCallFunctionIpiMask(mask);
+    const c = m.cpus[m.current];
+    const label = c.codeLabel;
+    const depth = c.codeLabelDepth;
+    const g = this.archIpi.sendCallFunctionIpiMask(mask);
+    this.enterArch(c, g, "sendCallFunctionIpiMask");
+    yield* g;
+    c.codeLabel = label;
+    c.codeLabelDepth = depth;
+  }
+
+  /**
+   * The backend's send `method` returned `g`: check it is a generator and name the CPU's running
+   * code after it, so a bad step or an exception in it names the backend.
+   */
+  private enterArch(c: Cpu, g: unknown, method: string): void {
+    if (g === null || typeof g !== "object" || typeof (g as Generator).next !== "function")
+      throw new InvalidStepError(
+        `${this.archName}: ${method} returned ${describeValue(g)}, not a generator: write it as *${method}(...) { ... }`,
+        c.id,
+        g,
+        this.archName,
+      );
+    c.codeLabel = `${this.archName} in ${method}`;
+    c.codeLabelDepth = c.depth;
   }
 
   /**
@@ -396,6 +433,9 @@ export class SmpKernel implements SmpHandlers {
    * Warns when called with interrupts disabled or outside task context.
    */
   *smpCallFunctionSingle<I>(cpu: number, func: SmpCallFunc<I>, info: I, wait: boolean): CpuCode<number> {
+    checkCpuId("smpCallFunctionSingle", cpu);
+    checkFunc("smpCallFunctionSingle", "func", func);
+    checkWait("smpCallFunctionSingle", wait);
     const m = this.machine;
     const c = m.currentCpu();
     this.stats.callsIssued++;
@@ -425,6 +465,8 @@ export class SmpKernel implements SmpHandlers {
    * callback may queue it again.
    */
   *smpCallFunctionSingleAsync(cpu: number, csd: CallSingleData): CpuCode<number> {
+    checkCpuId("smpCallFunctionSingleAsync", cpu);
+    checkCsd("smpCallFunctionSingleAsync", csd);
     const m = this.machine;
     this.stats.callsIssued++;
     if (csd.locked) {
@@ -452,6 +494,17 @@ export class SmpKernel implements SmpHandlers {
     condFunc?: SmpCondFunc<I> | null,
   ): CpuCode<void> {
     const m = this.machine;
+    checkMask("smpCallFunctionManyCond", mask, m.nrCpus);
+    checkFunc("smpCallFunctionManyCond", "func", func);
+    checkCond("smpCallFunctionManyCond", condFunc);
+    if (
+      typeof scfFlags !== "number" ||
+      !Number.isInteger(scfFlags) ||
+      (scfFlags & ~(SCF_WAIT | SCF_RUN_LOCAL)) !== 0
+    )
+      throw new InvalidArgumentError(
+        `smpCallFunctionManyCond: scfFlags must combine SCF_WAIT and SCF_RUN_LOCAL, got ${String(scfFlags)}`,
+      );
     const c = m.currentCpu();
     const self = c.id;
     const wait = (scfFlags & SCF_WAIT) !== 0;
@@ -524,11 +577,13 @@ export class SmpKernel implements SmpHandlers {
 
   /** smp_call_function_many: `_many_cond` without cond; never runs on the caller. */
   smpCallFunctionMany<I>(mask: CpuMask, func: SmpCallFunc<I>, info: I, wait: boolean): CpuCode<void> {
+    this.checkManyArgs("smpCallFunctionMany", mask, func, null, wait);
     return this.smpCallFunctionManyCond(mask, func, info, wait ? SCF_WAIT : 0, null);
   }
 
   /** smp_call_function: run on every other online CPU. */
   smpCallFunction<I>(func: SmpCallFunc<I>, info: I, wait: boolean): CpuCode<void> {
+    this.checkManyArgs("smpCallFunction", this.machine.onlineMask, func, null, wait);
     return this.smpCallFunctionManyCond(this.machine.onlineMask, func, info, wait ? SCF_WAIT : 0, null);
   }
 
@@ -538,9 +593,18 @@ export class SmpKernel implements SmpHandlers {
    * none is online).
    */
   *smpCallFunctionAny<I>(mask: CpuMask, func: SmpCallFunc<I>, info: I, wait: boolean): CpuCode<number> {
+    this.checkManyArgs("smpCallFunctionAny", mask, func, null, wait);
     const m = this.machine;
     const self = m.smpProcessorId();
     return yield* this.smpCallFunctionSingle(this.pickAnyCpu(mask, self), func, info, wait);
+  }
+
+  /** Entry checks shared by the many-call family (see api-checks.ts). */
+  private checkManyArgs(api: string, mask: unknown, func: unknown, cond: unknown, wait: unknown): void {
+    checkMask(api, mask, this.machine.nrCpus);
+    checkFunc(api, "func", func);
+    checkCond(api, cond);
+    checkWait(api, wait);
   }
 
   /** The CPU `smpCallFunctionAny` picks for `self` (nrCpus when none). */
@@ -566,21 +630,25 @@ export class SmpKernel implements SmpHandlers {
     wait: boolean,
     mask: CpuMask,
   ): CpuCode<void> {
+    this.checkManyArgs("onEachCpuCondMask", mask, func, condFunc, wait);
     return this.smpCallFunctionManyCond(mask, func, info, SCF_RUN_LOCAL | (wait ? SCF_WAIT : 0), condFunc);
   }
 
   /** on_each_cpu: every online CPU including the caller. */
   onEachCpu<I>(func: SmpCallFunc<I>, info: I, wait: boolean): CpuCode<void> {
+    this.checkManyArgs("onEachCpu", this.machine.onlineMask, func, null, wait);
     return this.onEachCpuCondMask(null, func, info, wait, this.machine.onlineMask);
   }
 
   /** on_each_cpu_mask: every online CPU of `mask`, the caller too if it is in it. */
   onEachCpuMask<I>(mask: CpuMask, func: SmpCallFunc<I>, info: I, wait: boolean): CpuCode<void> {
+    this.checkManyArgs("onEachCpuMask", mask, func, null, wait);
     return this.onEachCpuCondMask(null, func, info, wait, mask);
   }
 
   /** on_each_cpu_cond: every online CPU for which `condFunc` holds. */
   onEachCpuCond<I>(condFunc: SmpCondFunc<I>, func: SmpCallFunc<I>, info: I, wait: boolean): CpuCode<void> {
+    this.checkManyArgs("onEachCpuCond", this.machine.onlineMask, func, condFunc, wait);
     return this.onEachCpuCondMask(condFunc, func, info, wait, this.machine.onlineMask);
   }
 
@@ -623,7 +691,14 @@ export class SmpKernel implements SmpHandlers {
         callsite,
         callback: "scheduler_ipi",
       });
-    yield* this.archIpi.sendRescheduleIpi(cpu);
+    const c = m.cpus[m.current];
+    const label = c.codeLabel;
+    const depth = c.codeLabelDepth;
+    const g = this.archIpi.sendRescheduleIpi(cpu);
+    this.enterArch(c, g, "sendRescheduleIpi");
+    yield* g;
+    c.codeLabel = label;
+    c.codeLabelDepth = depth;
   }
 
   // ------------------------------------------------------------------ receive path
@@ -743,6 +818,10 @@ export class SmpKernel implements SmpHandlers {
       });
     if (queuedAt >= 0) this.stats.latency.record(m.now - queuedAt);
     else this.stats.callbacksLocal++;
+    const c = m.cpus[cpu];
+    c.codeLabel = "callback";
+    c.codeCallback = func;
+    c.codeLabelDepth = c.depth;
     return func(info, cpu);
   }
 
@@ -757,6 +836,7 @@ export class SmpKernel implements SmpHandlers {
       });
     this.stats.callbacksRun++;
     this.stats.callbacksOn[cpu]++;
+    m.cpus[cpu].codeLabel = null;
   }
 
   /** csd_do_func as one generator, for the paths that are not hot (local calls). */

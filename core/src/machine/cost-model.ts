@@ -1,3 +1,5 @@
+import { InvalidArgumentError, describeValue } from "../errors";
+
 /**
  * Default costs of the simulated machine, in nanoseconds of virtual time. Orders of magnitude
  * of real hardware; sources and ranges are in docs/cost-model.md. Every figure can be overridden
@@ -51,10 +53,14 @@ export const DEFAULT_COST_MODEL: Readonly<CostModel> = Object.freeze({
 
 /** Merge overrides into the defaults, rejecting negative or non-numeric figures. */
 export function makeCostModel(overrides: Partial<CostModel> = {}): CostModel {
+  if (typeof overrides !== "object" || overrides === null)
+    throw new InvalidArgumentError(`cost must be an object of figures, got ${describeValue(overrides)}`);
   const model: CostModel = { ...DEFAULT_COST_MODEL, ...overrides };
   for (const [k, v] of Object.entries(model)) {
     if (typeof v !== "number" || !Number.isFinite(v) || v < 0) {
-      throw new RangeError(`cost model figure ${k} must be a finite number >= 0, got ${String(v)}`);
+      throw new InvalidArgumentError(
+        `cost model figure ${k} must be a finite number >= 0, got ${describeValue(v)}`,
+      );
     }
   }
   return model;

@@ -77,6 +77,16 @@ export class Cpu implements CpuCounters {
   stopWork: (() => CpuCode<void>) | null = null;
   /** Hotplug: the CPU has completed its dying step and does not run until brought up. */
   dead = false;
+  /**
+   * What foreign code the kernel is running on this CPU right now (`backend generic
+   * (sendCallFunctionSingleIpi)`, `callback flush_fn`), or null: names the culprit when that code
+   * yields a bad step or throws.
+   */
+  codeLabel: string | null = null;
+  /** The frame depth `codeLabel` belongs to (an interrupt taken meanwhile runs deeper, under its own name). */
+  codeLabelDepth = -1;
+  /** With `codeLabel` "callback": the cross-call callback running (named by its function name). */
+  codeCallback: ((...args: never[]) => unknown) | null = null;
   busyNs = 0;
   spinNs = 0;
   irqsTaken = 0;

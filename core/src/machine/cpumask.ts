@@ -1,3 +1,8 @@
+import { InvalidArgumentError, describeValue } from "../errors";
+
+/** Largest CpuMask (CPU ids): far above any machine (8192 CPUs), small enough to catch garbage. */
+export const MAX_MASK_BITS = 1 << 20;
+
 /**
  * A fixed-width CPU bitmap (Linux `struct cpumask`): one bit per CPU id in 32-bit words.
  * All operations are word-at-a-time; nothing allocates per bit.
@@ -8,12 +13,23 @@ export class CpuMask {
 
   /** @param nrCpuIds number of CPU ids the mask can hold (Linux `nr_cpu_ids`). */
   constructor(readonly nrCpuIds: number) {
+    if (
+      typeof nrCpuIds !== "number" ||
+      !Number.isInteger(nrCpuIds) ||
+      nrCpuIds < 1 ||
+      nrCpuIds > MAX_MASK_BITS
+    )
+      throw new InvalidArgumentError(
+        `a CpuMask holds 1..${MAX_MASK_BITS} CPU ids (the machine's CPU count), got ${describeValue(nrCpuIds)}`,
+      );
     this.words = new Uint32Array((nrCpuIds + 31) >>> 5);
   }
 
   /** A mask of `nrCpuIds` bits with the given CPUs set. */
   static of(nrCpuIds: number, cpus: Iterable<number>): CpuMask {
     const m = new CpuMask(nrCpuIds);
+    if (cpus === null || typeof (cpus as Partial<Iterable<number>>)?.[Symbol.iterator] !== "function")
+      throw new InvalidArgumentError(`CpuMask.of needs a list of CPU ids, got ${describeValue(cpus)}`);
     for (const c of cpus) m.set(c);
     return m;
   }
@@ -21,15 +37,17 @@ export class CpuMask {
   /** Parse a Linux cpulist such as `0-3,8,10-11`. Throws RangeError naming the bad part. */
   static parse(nrCpuIds: number, list: string): CpuMask {
     const m = new CpuMask(nrCpuIds);
+    if (typeof list !== "string")
+      throw new InvalidArgumentError(`a cpulist is a string such as "0-3,8", got ${describeValue(list)}`);
     const text = list.trim();
     if (text === "") return m;
     for (const part of text.split(",")) {
       const r = /^(\d+)(?:-(\d+))?$/.exec(part.trim());
-      if (!r) throw new RangeError(`bad cpulist part "${part}" in "${list}": expected N or N-M`);
+      if (!r) throw new InvalidArgumentError(`bad cpulist part "${part}" in "${list}": expected N or N-M`);
       const lo = Number(r[1]);
       const hi = r[2] === undefined ? lo : Number(r[2]);
       if (hi < lo || hi >= nrCpuIds)
-        throw new RangeError(`cpulist part "${part}" is outside 0-${nrCpuIds - 1}`);
+        throw new InvalidArgumentError(`cpulist part "${part}" is outside 0-${nrCpuIds - 1}`);
       for (let c = lo; c <= hi; c++) m.set(c);
     }
     return m;
@@ -37,7 +55,9 @@ export class CpuMask {
 
   private check(cpu: number): void {
     if (!(cpu >= 0 && cpu < this.nrCpuIds) || !Number.isInteger(cpu)) {
-      throw new RangeError(`CPU ${cpu} is outside the mask (0-${this.nrCpuIds - 1})`);
+      throw new InvalidArgumentError(
+        `CPU ${describeValue(cpu)} is outside the mask (0-${this.nrCpuIds - 1})`,
+      );
     }
   }
 

@@ -1,4 +1,13 @@
-import { SimulationError } from "../errors";
+import {
+  InvalidArgumentError,
+  InvalidStepError,
+  SimulationError,
+  SmpcallError,
+  UserCodeError,
+  describeThrown,
+  describeValue,
+} from "../errors";
+import { checkFunction, checkInteger, checkObject, isGenerator } from "../validate";
 import { TraceSink, type TraceCpuState } from "../trace/trace-sink";
 import { EarliestEventChooser, type Chooser } from "./chooser";
 import { makeCostModel, type CostModel } from "./cost-model";
@@ -31,6 +40,11 @@ export const MAX_CPUS = 8192;
 const FRAME_STOP = 3;
 /** Most steps a CPU takes in a row on the earliest-first fast path before yielding to the heap. */
 const FAST_FORWARD_LIMIT = 256;
+/**
+ * Longest step or delivery delay code may ask for: 10^15 ns (about 11.6 days of virtual time).
+ * Beyond it, sums of ns stop being exact in a double; a longer step is a bug, not a workload.
+ */
+export const MAX_STEP_NS = 1e15;
 
 /** How to build a {@link Machine}. */
 export interface MachineConfig {
@@ -76,6 +90,8 @@ export interface RunOptions {
   /** Called every `progressEvery` events (default 65536) with the events so far: for progress bars. */
   onProgress?: (events: number, machine: Machine) => void;
   progressEvery?: number;
+  /** Added to the step-limit problem's message: where the limit came from and how to raise it. */
+  limitHint?: string;
 }
 
 /**
@@ -130,6 +146,12 @@ export class Machine {
   private idleTask: (cpu: number) => CpuCode<void> = defaultIdleTask(this);
   private interruptHandler: ((cpu: number, line: number) => CpuCode<void>) | null = null;
   private lineNamer: (line: number) => string = (line) => `line ${line}`;
+  /** Who installed the interrupt handler, for messages (`backend generic`). */
+  private handlerOwner = "the interrupt handler";
+  /** CPU being dispatched (-1: a hardware callback; -2: the run loop itself), for errors that escape. */
+  private dispatching = -2;
+  /** The error that stopped a run; the machine cannot continue after it. */
+  private crashed: Error | null = null;
   private readonly endOfRunChecks: (() => RunProblem[])[] = [];
   private readonly bootHooks: ((cpu: number) => void)[] = [];
   /** Lines taken even with interrupts disabled (bit n = line n), see {@link setTrapLines}. */
@@ -137,12 +159,24 @@ export class Machine {
   private panickedFlag = false;
 
   constructor(config: MachineConfig) {
+    checkObject("the machine config", config);
     const n = config.cpus;
-    if (!Number.isInteger(n) || n < MIN_CPUS || n > MAX_CPUS) {
-      throw new RangeError(`a machine has ${MIN_CPUS}..${MAX_CPUS} CPUs, got ${n}`);
+    if (typeof n !== "number" || !Number.isInteger(n) || n < MIN_CPUS || n > MAX_CPUS) {
+      throw new InvalidArgumentError(`a machine has ${MIN_CPUS}..${MAX_CPUS} CPUs, got ${describeValue(n)}`);
     }
     this.nrCpus = n;
-    this.seed = (config.seed ?? 1) >>> 0;
+    this.seed = config.seed === undefined ? 1 : checkInteger("seed", config.seed, 0, 4294967295);
+    if (config.chooser !== undefined) {
+      checkObject("chooser", config.chooser);
+      for (const f of ["pickEvent", "chooseInt", "chance"] as const)
+        checkFunction(`chooser.${f}`, (config.chooser as unknown as Record<string, unknown>)[f]);
+    }
+    if (config.trace !== undefined && !(config.trace instanceof TraceSink))
+      throw new InvalidArgumentError(`trace must be a TraceSink, got ${describeValue(config.trace)}`);
+    if (config.offlineAtBoot !== undefined && !Array.isArray(config.offlineAtBoot))
+      throw new InvalidArgumentError(
+        `offlineAtBoot must be an array of CPU ids, got ${describeValue(config.offlineAtBoot)}`,
+      );
     this.random = new Prng(this.seed).fork("machine");
     this.chooser = config.chooser ?? new EarliestEventChooser(new Prng(this.seed).fork("chooser"));
     this.fastForward = this.chooser.earliestFirst;
@@ -156,8 +190,10 @@ export class Machine {
     this.pendingFlow = new Float64Array(n * 32);
     this.queuedPrograms = new Array<CpuCode<unknown>[] | undefined>(n);
     for (const cpu of config.offlineAtBoot ?? []) {
-      if (!Number.isInteger(cpu) || cpu <= 0 || cpu >= n)
-        throw new RangeError(`offlineAtBoot: CPU ${cpu} must be in 1..${n - 1} (CPU 0 boots the machine)`);
+      if (typeof cpu !== "number" || !Number.isInteger(cpu) || cpu <= 0 || cpu >= n)
+        throw new InvalidArgumentError(
+          `offlineAtBoot: CPU ${describeValue(cpu)} must be in 1..${n - 1} (CPU 0 boots the machine)`,
+        );
       const c = this.cpus[cpu];
       c.online = false;
       c.bootedOnce = false;
@@ -177,9 +213,11 @@ export class Machine {
   setInterruptHandler(
     handler: (cpu: number, line: number) => CpuCode<void>,
     lineName: (line: number) => string,
+    owner = "the interrupt handler",
   ): void {
     this.interruptHandler = handler;
     this.lineNamer = lineName;
+    this.handlerOwner = owner;
   }
 
   /** Add a check run when a run completes (e.g. the kernel's "queues are empty" check). */
@@ -194,7 +232,14 @@ export class Machine {
    * with no program runs the idle loop. Can be called before `run` or from CPU code.
    */
   spawn(cpu: number, code: CpuCode<unknown>): void {
-    this.checkCpu(cpu);
+    if (typeof cpu !== "number" || !Number.isInteger(cpu) || cpu < 0 || cpu >= this.nrCpus)
+      throw new InvalidArgumentError(
+        `spawn: CPU ${describeValue(cpu)} does not exist (0..${this.nrCpus - 1})`,
+      );
+    if (!isGenerator(code))
+      throw new InvalidArgumentError(
+        `spawn: the program for CPU ${cpu} must be a generator object (call your function* and pass what it returns), got ${describeValue(code)}`,
+      );
     (this.queuedPrograms[cpu] ??= []).push(code);
     this.programsRunning++;
     const c = this.cpus[cpu];
@@ -276,9 +321,16 @@ export class Machine {
    * brought back up. Returns the trace flow id of the raise.
    */
   raise(target: number, line: number, delayNs: number): number {
-    this.checkCpu(target);
-    if (!(line >= 0 && line < 32 && Number.isInteger(line)))
-      throw new RangeError(`interrupt line must be 0..31, got ${line}`);
+    if (!(typeof target === "number" && Number.isInteger(target) && target >= 0 && target < this.nrCpus))
+      this.refuse("raised an interrupt at CPU", target, `which does not exist (0..${this.nrCpus - 1})`);
+    if (!(typeof line === "number" && Number.isInteger(line) && line >= 0 && line < 32))
+      this.refuse("raised interrupt line", line, "which does not exist (lines are 0..31)");
+    if (!(typeof delayNs === "number" && delayNs >= 0 && delayNs <= MAX_STEP_NS))
+      this.refuse(
+        "raised an interrupt with delay",
+        delayNs,
+        `: a delay must be a number of ns 0..${MAX_STEP_NS}`,
+      );
     const j = this.cost.deliveryJitter;
     const delay = j > 0 ? delayNs * (1 + j * (this.random.next() * 2 - 1)) : delayNs;
     const id = this.push(this.now + Math.max(0, Math.round(delay)), EV_IRQ_RAISE, target, line);
@@ -344,16 +396,26 @@ export class Machine {
    * raise still in flight is not pending; a pending line merges the raises that arrive.
    */
   isPending(cpu: number, line: number): boolean {
+    this.checkCpuLine("isPending", cpu, line);
     return (this.cpus[cpu].pendingLines & (1 << line)) !== 0;
   }
 
   /** Drop a pending line without taking it (e.g. hardware that clears a latch). */
   clearPending(cpu: number, line: number): void {
+    this.checkCpuLine("clearPending", cpu, line);
     this.cpus[cpu].pendingLines &= ~(1 << line);
   }
 
   /** Run `fn` (outside any CPU) after `delayNs`: for hardware that acts on its own (queues draining). */
   schedule(delayNs: number, fn: () => void): void {
+    if (!(typeof delayNs === "number" && delayNs >= 0 && delayNs <= MAX_STEP_NS))
+      this.refuse(
+        "scheduled a hardware callback with delay",
+        delayNs,
+        `: a delay must be a number of ns 0..${MAX_STEP_NS}`,
+      );
+    if (typeof fn !== "function")
+      this.refuse("scheduled a hardware callback that is", fn, ", not a function");
     const slot = this.freeCallbackSlots.length > 0 ? this.freeCallbackSlots.pop()! : this.callbacks.length;
     this.callbacks[slot] = fn;
     this.push(this.now + Math.max(0, delayNs), EV_CALLBACK, -1, slot);
@@ -380,6 +442,13 @@ export class Machine {
 
   /** Record a problem found during the run (the CLI exits 1 when there is any). */
   reportProblem(problem: RunProblem): void {
+    if (
+      typeof problem !== "object" ||
+      problem === null ||
+      typeof problem.kind !== "string" ||
+      typeof problem.message !== "string"
+    )
+      this.refuse("reported a problem that is", problem, "; report { kind, time, cpu?, message }");
     this.problems.push(problem);
   }
 
@@ -424,7 +493,46 @@ export class Machine {
    * after spawning more programs.
    */
   run(options: RunOptions = {}): RunOutcome {
+    if (this.crashed !== null)
+      throw new SimulationError(
+        `this machine stopped at t=${this.now} ns because ${this.crashed.message.split("\n")[0]}; build a new one`,
+      );
+    checkObject("run options", options);
     const maxEvents = options.maxEvents ?? Number.POSITIVE_INFINITY;
+    if (typeof maxEvents !== "number" || !(maxEvents >= 1))
+      throw new InvalidArgumentError(`maxEvents must be a number >= 1, got ${describeValue(maxEvents)}`);
+    if (options.onProgress !== undefined) checkFunction("onProgress", options.onProgress);
+    if (options.progressEvery !== undefined)
+      checkInteger("progressEvery", options.progressEvery, 1, Number.MAX_SAFE_INTEGER);
+    try {
+      return this.runLoop(options, maxEvents);
+    } catch (e) {
+      throw this.stopBy(e);
+    }
+  }
+
+  /** Turn what escaped CPU code into the error the run stops with (foreign exceptions get the CPU and time). */
+  private stopBy(e: unknown): unknown {
+    let err: unknown = e;
+    if (!(e instanceof SmpcallError) && this.dispatching !== -2) {
+      const c = this.dispatching >= 0 ? this.cpus[this.dispatching] : null;
+      const culprit = this.describeCode(c);
+      err = new UserCodeError(
+        `${culprit} threw ${describeThrown(e)} (t=${this.now} ns)`,
+        c ? c.id : -1,
+        culprit,
+        {
+          cause: e,
+        },
+      );
+    }
+    if (err instanceof Error && !(err instanceof SmpcallError && err.code === "SMPCALL_CONTROL"))
+      this.crashed = err;
+    this.dispatching = -2;
+    return err;
+  }
+
+  private runLoop(options: RunOptions, maxEvents: number): RunOutcome {
     const problemsBefore = this.problems.length;
     this.start();
     let events = 0;
@@ -457,7 +565,7 @@ export class Machine {
         this.reportProblem({
           kind: "step-limit",
           time: this.now,
-          message: `step limit of ${maxEvents} events reached with ${this.programsRunning} program(s) unfinished: livelock or a run too long for the limit`,
+          message: `step limit of ${maxEvents} events reached with ${this.programsRunning} program(s) unfinished: livelock or a run too long for the limit${options.limitHint ? ` (${options.limitHint})` : ""}; ${this.describeActivity()}`,
         });
         return this.outcome("step-limit", events, problemsBefore);
       }
@@ -479,6 +587,7 @@ export class Machine {
       const seq = heap.seq(id);
       heap.release(id);
       if (kind === EV_CANCELLED) continue;
+      this.dispatching = kind === EV_CALLBACK ? -1 : cpu;
       if (kind !== EV_WATCHDOG) this.progressCount--;
       if (t > this.now) this.now = t;
       events++;
@@ -504,6 +613,7 @@ export class Machine {
           this.fireWatchdog(this.cpus[cpu]);
           break;
       }
+      this.dispatching = -2;
     }
     for (const check of this.endOfRunChecks) for (const p of check()) this.reportProblem(p);
     return this.outcome("completed", events, problemsBefore);
@@ -593,9 +703,66 @@ export class Machine {
     this.push(d, EV_WATCHDOG, c.id, 0);
   }
 
-  private checkCpu(cpu: number): void {
-    if (!(Number.isInteger(cpu) && cpu >= 0 && cpu < this.nrCpus))
-      throw new RangeError(`CPU ${cpu} does not exist (0..${this.nrCpus - 1})`);
+  private checkCpuLine(what: string, cpu: number, line: number): void {
+    if (!(typeof cpu === "number" && Number.isInteger(cpu) && cpu >= 0 && cpu < this.nrCpus))
+      this.refuse(`asked ${what} of CPU`, cpu, `which does not exist (0..${this.nrCpus - 1})`);
+    if (!(typeof line === "number" && Number.isInteger(line) && line >= 0 && line < 32))
+      this.refuse(`asked ${what} of line`, line, "which does not exist (lines are 0..31)");
+  }
+
+  /** Whose code is running on `c` now, for messages: the program, a backend call or handler, a callback. */
+  describeCode(c: Cpu | null): string {
+    if (c === null) return `a hardware callback of ${this.handlerOwner}`;
+    const call = c.codeLabel;
+    if (c.depth === 0) return `code on CPU ${c.id}`;
+    const top = c.depth - 1;
+    const kind = c.frameKind(top);
+    if (call !== null && c.codeLabelDepth === c.depth)
+      return call === "callback"
+        ? `callback ${c.codeCallback?.name || "(anonymous)"} on CPU ${c.id}`
+        : `${call} on CPU ${c.id}`;
+    if (kind === FRAME_IRQ) {
+      const line = c.stack[top * FRAME_SLOTS + F_LINE] as number;
+      return `${this.handlerOwner} in handleInterrupt (line ${line}) on CPU ${c.id}`;
+    }
+    if (kind === FRAME_TASK) return `the program on CPU ${c.id}`;
+    if (kind === FRAME_IDLE) return `the idle loop on CPU ${c.id}`;
+    return `hotplug work on CPU ${c.id}`;
+  }
+
+  /** Where the CPUs are, for a step-limit message: those in interrupt handlers first, then the rest. */
+  private describeActivity(): string {
+    const inIrq: string[] = [];
+    let busy = 0;
+    let irqs = 0;
+    for (const c of this.cpus) {
+      if (c.dead || c.depth === 0) continue;
+      const top = c.depth - 1;
+      if (c.hardirqDepth > 0) {
+        irqs++;
+        if (inIrq.length < 4)
+          inIrq.push(
+            `CPU ${c.id} in ${this.handlerOwner}'s handleInterrupt (line ${String(c.stack[top * FRAME_SLOTS + F_LINE])})`,
+          );
+      } else if (c.frameKind(top) !== FRAME_IDLE) busy++;
+    }
+    const parts: string[] = [];
+    if (irqs > 0)
+      parts.push(`${inIrq.join(", ")}${irqs > inIrq.length ? ` and ${irqs - inIrq.length} more` : ""}`);
+    parts.push(`${busy} CPU(s) in task code`);
+    return `at t=${this.now} ns: ${parts.join("; ")}`;
+  }
+
+  /** Stop the run: the running code gave a value the machine cannot use. */
+  private refuse(what: string, value: unknown, why: string): never {
+    const c = this.current >= 0 ? this.cpus[this.current] : null;
+    const culprit = this.describeCode(c);
+    throw new InvalidStepError(
+      `${culprit} ${what} ${describeValue(value)}${why.startsWith(":") || why.startsWith(",") || why.startsWith(";") ? "" : " "}${why} (t=${this.now} ns)`,
+      c === null ? -1 : c.id,
+      value,
+      culprit,
+    );
   }
 
   // ---------------------------------------------------------------- stepping a CPU
@@ -656,10 +823,13 @@ export class Machine {
         }
         const v = r.value;
         if (typeof v === "number") {
+          // One comparison pair refuses NaN, negative and infinite costs alike.
+          if (!(v >= 0 && v <= MAX_STEP_NS)) this.badStep(c, v);
           if (v > 0) c.busyNs += v;
           if (this.advance(c, v, ff++)) continue;
           return;
         }
+        if (typeof v !== "object" || v === null || typeof v.blocked !== "function") this.badStep(c, v);
         if (!v.blocked(c.id)) continue;
         st[tb + F_WAIT] = v;
         st[tb + F_WAIT_SINCE] = this.now;
@@ -669,6 +839,21 @@ export class Machine {
     } finally {
       this.current = prev;
     }
+  }
+
+  /** A step that is neither a cost in ns nor a Wait: stop the run naming the code, the CPU and the value. */
+  private badStep(c: Cpu, v: unknown): never {
+    const culprit = this.describeCode(c);
+    const what =
+      typeof v === "number"
+        ? `a step cost must be a number of ns 0..${MAX_STEP_NS}`
+        : "yield a number of ns or a Wait (for kernel calls use yield*, not yield)";
+    throw new InvalidStepError(
+      `${culprit} yielded ${describeValue(v)}: ${what} (t=${this.now} ns)`,
+      c.id,
+      v,
+      culprit,
+    );
   }
 
   /**
@@ -762,7 +947,15 @@ export class Machine {
       throw new SimulationError(
         `CPU ${c.id} took interrupt line ${line} but no arch interrupt handler is installed`,
       );
-    this.pushFrame(c, this.interruptHandler(c.id, line), FRAME_IRQ, line);
+    const handler = this.interruptHandler(c.id, line);
+    if (!isGenerator(handler))
+      throw new InvalidStepError(
+        `${this.handlerOwner}: handleInterrupt(${c.id}, ${line}) returned ${describeValue(handler)}, not a generator: write it as *handleInterrupt(cpu, line) { ... } (t=${this.now} ns)`,
+        c.id,
+        handler,
+        this.handlerOwner,
+      );
+    this.pushFrame(c, handler, FRAME_IRQ, line);
     c.irqsDisabled = true;
     c.hardirqDepth++;
     c.irqsTaken++;

@@ -1,3 +1,4 @@
+import { InvalidArgumentError, describeValue } from "../errors";
 /**
  * How CPU numbers are laid over the cores' SMT threads.
  * - `siblings-adjacent`: CPU n is thread `n % threadsPerCore` of core `floor(n / threadsPerCore)`
@@ -50,7 +51,7 @@ export class Topology {
       packagesPerNode: this.packagesPerNode,
     })) {
       if (!Number.isInteger(v) || v < 1)
-        throw new RangeError(`topology ${k} must be a positive integer, got ${v}`);
+        throw new InvalidArgumentError(`topology ${k} must be a positive integer, got ${describeValue(v)}`);
     }
     if (!CPU_NUMBERINGS.includes(this.numbering))
       throw new RangeError(

@@ -1,3 +1,5 @@
+import { archLabel } from "../arch/loader";
+import { UserCodeError, describeThrown, describeValue } from "../errors";
 import type { ArchStatistics } from "../arch/arch-ipi";
 import type { RunOutcome } from "../machine/machine";
 import type { RunProblem } from "../machine/problems";
@@ -107,7 +109,7 @@ export function buildRunReport(
       mean: Math.round(lat.mean()),
     },
     perCpu,
-    arch: system.arch.statistics(),
+    arch: archStatistics(system),
     warnings: system.kernel.warnings.records.map((w) => ({ ...w })),
     problems: [...m.problems],
     stuckCsds: system.kernel.stuckCsds.map((s) => ({ ...s })),
@@ -192,4 +194,29 @@ export function formatRunReport(r: RunReport, options: { maxCpuRows?: number } =
   for (const p of r.problems)
     L.push(`  ${p.kind} @ ${num(p.time)} ns: ${p.message.split("\n").join("\n    ")}`);
   return L.join("\n") + "\n";
+}
+
+/** The backend's statistics, checked: an object of numbers; anything else (or a throw) names the backend. */
+export function archStatistics(system: SmpSystem): ArchStatistics {
+  const label = archLabel(system.descriptor);
+  let stats: unknown;
+  try {
+    stats = system.arch.statistics();
+  } catch (e) {
+    throw new UserCodeError(`${label}: statistics() threw ${describeThrown(e)}`, -1, label, { cause: e });
+  }
+  if (typeof stats !== "object" || stats === null || Array.isArray(stats))
+    throw new UserCodeError(
+      `${label}: statistics() returned ${describeValue(stats)}: return an object of counters, e.g. { ipisRaised: 3 }`,
+      -1,
+      label,
+    );
+  for (const [k, v] of Object.entries(stats))
+    if (typeof v !== "number" || !Number.isFinite(v))
+      throw new UserCodeError(
+        `${label}: statistics() gave ${k} = ${describeValue(v)}: every counter must be a finite number`,
+        -1,
+        label,
+      );
+  return stats as ArchStatistics;
 }

@@ -1,10 +1,10 @@
 import "reflect-metadata";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { SmpcallError, UsageError } from "@smpcall/core";
 import { Command, CommanderError } from "commander";
 import { processIo, type CliIo } from "./io";
 import { runInWorker, wantsWorker } from "./interrupt";
+import { EXIT_INTERNAL, classifyFailure, resetUserModules } from "./failure";
 // commands
 import { registerArchsCommand } from "./commands/archs";
 import { registerRunCommand } from "./commands/run";
@@ -16,8 +16,7 @@ import { registerReportCommand } from "./commands/report";
 import { registerLitmusCommand } from "./commands/litmus";
 import { registerNewArchCommand } from "./commands/new-arch";
 
-/** Exit status for a crash (a bug in smpcall, not in the user's input or run). */
-export const EXIT_INTERNAL = 70;
+export { EXIT_INTERNAL };
 
 /** Commander's output through `io`; its errors become one `smpcall: ...` line. */
 function output(io: CliIo) {
@@ -41,7 +40,7 @@ export function buildProgram(io: CliIo): Command {
     .configureOutput(output(io))
     .addHelpText(
       "after",
-      "\nExit status: 0 ok, 1 a run found a problem, 2 usage error. Every command has --help.",
+      "\nExit status: 0 ok, 1 a run found a problem or user code (backend, scenario) is wrong, 2 usage error,\n70 a bug in smpcall. SMPCALL_DEBUG=1 adds stacks to errors. Every command has --help.",
     );
   // commands
   registerArchsCommand(program, io);
@@ -59,7 +58,8 @@ export function buildProgram(io: CliIo): Command {
 
 /**
  * Run the CLI with `argv` (without node and script). Returns the exit status: 0 ok, 1 a run
- * found a problem, 2 usage error (one line on stderr, no stack), 70 internal error.
+ * found a problem or user code is wrong, 2 usage error (one line on stderr, no stack), 70 a bug
+ * in smpcall (see failure.ts and docs/errors.md).
  */
 export async function main(argv: readonly string[], io: CliIo & { exitCode?: number }): Promise<number> {
   let code = 0;
@@ -68,6 +68,9 @@ export async function main(argv: readonly string[], io: CliIo & { exitCode?: num
     code = c;
     setOuterExitCode(c);
   };
+  // Deep enough to reach a user's module from the machine's run loop (for naming who threw).
+  if (Error.stackTraceLimit < 100) Error.stackTraceLimit = 100;
+  resetUserModules();
   const program = buildProgram(io);
   if (argv.length === 0) {
     io.out(program.helpInformation());
@@ -92,16 +95,9 @@ export async function main(argv: readonly string[], io: CliIo & { exitCode?: num
         return 0;
       return 2;
     }
-    if (e instanceof UsageError) {
-      io.err(`smpcall: ${e.message}\n`);
-      return 2;
-    }
-    if (e instanceof RangeError || (e instanceof SmpcallError && e.code === "SMPCALL_USAGE")) {
-      io.err(`smpcall: ${e.message}\n`);
-      return 2;
-    }
-    io.err(`smpcall: internal error: ${(e as Error).stack ?? String(e)}\n`);
-    return EXIT_INTERNAL;
+    const f = classifyFailure(e, io.env, io.cwd);
+    io.err(f.text);
+    return f.code;
   }
 }
 

@@ -4,9 +4,12 @@ import {
   DEFAULT_PREEMPTION_BOUND,
   POLICIES,
   SCENARIOS,
+  MIN_CPUS,
   UsageError,
+  UserCodeError,
   chooseArchSpec,
   decodeSchedule,
+  describeThrown,
   isModulePath,
   explore,
   getPolicy,
@@ -30,6 +33,7 @@ import {
   resolveArchDescriptor,
 } from "../common";
 import { wantsProgress, type CliIo } from "../io";
+import { noteUserModule } from "../failure";
 import { buildTimeline, renderHtmlReport } from "../../html";
 import { writeHtmlFile } from "./report";
 
@@ -42,20 +46,42 @@ export function isScenarioPath(spec: string): boolean {
 export function resolveScenario(spec: string, io: CliIo): Scenario {
   if (!isScenarioPath(spec)) return getScenario(spec);
   const file = path.resolve(io.cwd, spec);
-  let mod: Record<string, unknown>;
+  if (!fs.existsSync(file) || fs.statSync(file).isDirectory())
+    throw new UsageError(
+      `scenario module ${spec} could not be loaded: no such file (looked for ${file}); give the path of a .js file`,
+    );
+  let mod: Record<string, unknown> | null;
   try {
     // eslint-disable-next-line @typescript-eslint/no-require-imports -- a user's scenario module, named at run time
-    mod = require(file) as Record<string, unknown>;
+    mod = require(file) as Record<string, unknown> | null;
   } catch (e) {
-    throw new UsageError(
-      `scenario module ${spec} could not be loaded: ${String((e as Error).message).split("\n")[0]}`,
-    );
+    throw new UserCodeError(`scenario module ${spec} failed to load: ${describeThrown(e)}`, -1, spec, {
+      cause: e,
+    });
   }
-  const s = [mod.scenario, mod.default, mod].find(isScenario);
+  noteUserModule(`scenario module ${spec}`);
+  const s =
+    mod === null || typeof mod !== "object" ? undefined : [mod.scenario, mod.default, mod].find(isScenario);
   if (!s)
     throw new UsageError(
       `scenario module ${spec} does not export a scenario: export { name, description, defaultCpus, setup(ctx) } as "scenario" or default (see docs/explorer.md)`,
     );
+  const min = s.minCpus ?? MIN_CPUS;
+  const max = s.maxCpus ?? 64;
+  const bad = (what: string): never => {
+    throw new UsageError(`scenario module ${spec}: ${what} (see docs/explorer.md)`);
+  };
+  if (!Number.isInteger(min) || !Number.isInteger(max) || min < MIN_CPUS || max > 64 || min > max)
+    bad(
+      `minCpus ${String(s.minCpus)} and maxCpus ${String(s.maxCpus)} must be integers with ${MIN_CPUS} <= minCpus <= maxCpus <= 64`,
+    );
+  if (!Number.isInteger(s.defaultCpus) || s.defaultCpus < min || s.defaultCpus > max)
+    bad(`defaultCpus ${String(s.defaultCpus)} must be an integer ${min}..${max}`);
+  if (
+    s.invariants !== undefined &&
+    (!Array.isArray(s.invariants) || s.invariants.some((f) => typeof f !== "function"))
+  )
+    bad("invariants must be an array of functions (ctx) => string | null");
   return s;
 }
 

@@ -1,0 +1,147 @@
+import * as fs from "node:fs";
+import * as path from "node:path";
+import {
+  InvalidArgumentError,
+  InvalidStepError,
+  SimulationError,
+  SmpcallError,
+  UsageError,
+  UserCodeError,
+  describeThrown,
+  listArchNames,
+} from "@smpcall/core";
+
+/** Exit status: the input or a run is fine. */
+export const EXIT_OK = 0;
+/** Exit status: a run found a problem, or user code (backend, scenario, program) is wrong. */
+export const EXIT_PROBLEM = 1;
+/** Exit status: bad command-line input (one line naming the flag and what is accepted). */
+export const EXIT_USAGE = 2;
+/** Exit status for a crash (a bug in smpcall, not in the user's input or code). */
+export const EXIT_INTERNAL = 70;
+
+/** User modules this invocation loaded (`scenario module ./x.js`): named when their code fails. */
+const userModules: string[] = [];
+
+/** Note a user module loaded by this invocation (the CLI names it when code without a backend label fails). */
+export function noteUserModule(label: string): void {
+  if (!userModules.includes(label)) userModules.push(label);
+}
+
+/** Forget the modules of the previous invocation (main() calls it first). */
+export function resetUserModules(): void {
+  userModules.length = 0;
+}
+
+/** What the CLI prints and returns for an error that ended a command. */
+export interface Failure {
+  readonly code: number;
+  /** Text for stderr, ending in a newline: one line, plus the stack when SMPCALL_DEBUG=1. */
+  readonly text: string;
+}
+
+/**
+ * Sort an error that escaped a command into usage (2), user code or run problem (1) and smpcall's
+ * own bugs (70). Code is "smpcall's own" when its file lies in the dist/ or src/ of an @smpcall
+ * package; anything else on the stack (a backend or scenario module, a port) is user code.
+ */
+export function classifyFailure(e: unknown, env: NodeJS.ProcessEnv, cwd: string): Failure {
+  const debug = env.SMPCALL_DEBUG === "1";
+  const stack = (x: unknown): string =>
+    debug && x instanceof Error && x.stack ? `${x.stack.split("\n").slice(1).join("\n")}\n` : "";
+  const line = (code: number, msg: string, shown: unknown = e): Failure => ({
+    code,
+    text: `smpcall: ${msg}\n${stack(shown)}`,
+  });
+  if (e instanceof UsageError) return line(EXIT_USAGE, e.message);
+  if (e instanceof SimulationError) {
+    const blame =
+      e instanceof InvalidStepError && !e.culprit.startsWith("backend") && userModules.length > 0
+        ? ` [user code: ${userModules.join(", ")}]`
+        : "";
+    return line(EXIT_PROBLEM, e.message + blame);
+  }
+  if (e instanceof UserCodeError) {
+    const cause = e.cause;
+    const own = cause instanceof Error && !(cause instanceof SmpcallError) && firstFrameIsOwn(cause);
+    if (own) return internal(cause, e.message);
+    const where = cause instanceof Error ? userFrame(cause, cwd) : null;
+    return line(
+      EXIT_PROBLEM,
+      `${e.message}${where && !e.message.includes(where.file) ? ` (at ${where.text})` : ""}`,
+      cause ?? e,
+    );
+  }
+  if (e instanceof InvalidArgumentError) {
+    const where = userFrame(e, cwd);
+    if (where) return line(EXIT_PROBLEM, `${where.file}: ${e.message} (at ${where.text})`);
+    return internal(e, e.message);
+  }
+  if (e instanceof SmpcallError) return line(EXIT_PROBLEM, e.message);
+  if (e instanceof Error && !firstFrameIsOwn(e)) {
+    const where = userFrame(e, cwd);
+    if (where) return line(EXIT_PROBLEM, `${where.file} threw ${describeThrown(e)} (at ${where.text})`);
+  }
+  return internal(e, describeThrown(e));
+}
+
+function internal(e: unknown, msg: string): Failure {
+  const st = e instanceof Error && e.stack ? e.stack : msg;
+  return {
+    code: EXIT_INTERNAL,
+    text: `smpcall: internal error (a bug in smpcall, please report it): ${st}\n`,
+  };
+}
+
+/** The files of a stack trace, innermost first (node's own frames left out). */
+function stackFiles(e: Error): { file: string; line: string }[] {
+  const out: { file: string; line: string }[] = [];
+  for (const l of String(e.stack ?? "")
+    .split("\n")
+    .slice(1)) {
+    const m = /(?:\(|^at )((?:\/|[A-Za-z]:\\)[^()]*?):(\d+):(\d+)\)?$/.exec(l.trim());
+    if (m) out.push({ file: m[1], line: `${m[2]}:${m[3]}` });
+  }
+  return out;
+}
+
+function firstFrameIsOwn(e: Error): boolean {
+  const files = stackFiles(e);
+  return files.length > 0 && isOwnFile(files[0].file);
+}
+
+/** The innermost frame outside smpcall's own code: the user's module that threw or called wrongly. */
+function userFrame(e: Error, cwd: string): { file: string; text: string } | null {
+  for (const f of stackFiles(e)) {
+    if (isOwnFile(f.file) || f.file.includes(`${path.sep}node_modules${path.sep}`)) continue;
+    let rel = path.relative(cwd, f.file);
+    if (!rel.startsWith("..") && !path.isAbsolute(rel)) rel = `./${rel}`;
+    else rel = f.file;
+    return { file: rel, text: `${rel}:${f.line}` };
+  }
+  return null;
+}
+
+let ownDirs: string[] | null = null;
+
+/** Is `file` part of smpcall itself (the dist/ or src/ of core, examples or an installed backend package)? */
+function isOwnFile(file: string): boolean {
+  ownDirs ??= computeOwnDirs();
+  return ownDirs.some((d) => file.startsWith(d));
+}
+
+function computeOwnDirs(): string[] {
+  const roots = new Set<string>([path.resolve(__dirname, "..", "..")]);
+  const pkgRoot = (name: string): void => {
+    try {
+      roots.add(path.dirname(fs.realpathSync(require.resolve(`${name}/package.json`))));
+    } catch {
+      // not installed: nothing of it can be on a stack
+    }
+  };
+  pkgRoot("@smpcall/core");
+  for (const a of listArchNames()) pkgRoot(`@smpcall/arch-${a}`);
+  const dirs: string[] = [];
+  for (const r of roots) for (const sub of ["dist", "src"]) dirs.push(path.join(r, sub) + path.sep);
+  return dirs;
+}

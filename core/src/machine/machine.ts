@@ -468,6 +468,7 @@ export class Machine {
 
   /** Call `fn(cpu)` in every `bringUp`, before the CPU runs (hardware a boot resets). */
   onCpuBoot(fn: (cpu: number) => void): void {
+    if (typeof fn !== "function") this.refuse("registered a boot hook that is", fn, ", not a function");
     this.bootHooks.push(fn);
   }
 

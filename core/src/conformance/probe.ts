@@ -125,6 +125,8 @@ export class ArchProbe {
       },
       onCpuBoot: (fn) => inner.onCpuBoot(fn),
       reportProblem: (problem) => inner.reportProblem(problem),
+      setTrapLines: (mask) => inner.setTrapLines(mask),
+      panic: (problem) => inner.panic(problem),
     };
   }
 

@@ -245,7 +245,7 @@ describe("Machine", () => {
 describe("LatencyRecorder", () => {
   it("gives exact nearest-rank percentiles across the counted and the large range", () => {
     const r = new LatencyRecorder();
-    const xs = [5, 1, 70_000, 3, 3, 200_000, 65_535, 65_536, 9];
+    const xs = [5, 1, 70_000, 3, 3, 200_000, 65_535, 65_536, 9, 2_097_151, 2_097_152, 5_000_000, 90_000];
     for (const x of xs) r.record(x);
     const sorted = [...xs].sort((a, b) => a - b);
     for (const p of [0, 10, 50, 90, 99, 100]) {
@@ -256,5 +256,19 @@ describe("LatencyRecorder", () => {
     expect(r.count).toBe(xs.length);
     expect(r.mean()).toBeCloseTo(xs.reduce((a, b) => a + b) / xs.length);
     expect(new LatencyRecorder().percentile(50)).toBe(0);
+  });
+
+  it("stays exact on many samples in the range a 1024-CPU broadcast produces (85-110 us)", () => {
+    const r = new LatencyRecorder();
+    const xs: number[] = [];
+    let x = 12345;
+    for (let i = 0; i < 20_000; i++) {
+      x = (x * 1103515245 + 12345) % 2147483648;
+      xs.push(85_000 + (x % 25_000));
+    }
+    for (const v of xs) r.record(v);
+    const sorted = [...xs].sort((a, b) => a - b);
+    for (const p of [1, 50, 99, 100])
+      expect(r.percentile(p)).toBe(sorted[Math.ceil((p / 100) * xs.length) - 1]);
   });
 });

@@ -562,7 +562,7 @@ export class SmpKernel implements SmpHandlers {
         this.stats.ipisSaved++;
         if (tracing) m.trace.emit(m.now, self, c, "smpcall_ipi_saved", { cpu, csd: csd.hex });
       }
-      yield this.perTargetNs;
+      if (!m.spendInline(this.perTargetNs)) yield this.perTargetNs;
     }
     if (nrCpus === 1) yield* this.sendCallFunctionSingleIpi(lastCpu, "smp_call_function_many_cond");
     else if (nrCpus > 1) yield* this.sendCallFunctionIpiMask(cfd.cpumaskIpi);
@@ -768,7 +768,7 @@ export class SmpKernel implements SmpHandlers {
         const func = e.func!;
         const r = this.callbackBegin(func, e.info, e, e.queuedAt);
         if (isCpuCode(r)) yield* r;
-        else yield cbNs + setupNs;
+        else if (!m.spendInline(cbNs + setupNs)) yield cbNs + setupNs;
         setupNs = 0;
         this.callbackEnd(func, e);
         this.csdUnlock(e);
@@ -788,7 +788,7 @@ export class SmpKernel implements SmpHandlers {
         this.csdUnlock(e);
         const r = this.callbackBegin(func, info, e, queuedAt);
         if (isCpuCode(r)) yield* r;
-        else yield cbNs + setupNs;
+        else if (!m.spendInline(cbNs + setupNs)) yield cbNs + setupNs;
         setupNs = 0;
         this.callbackEnd(func, e);
       } else {

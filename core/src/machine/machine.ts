@@ -131,6 +131,8 @@ export class Machine {
   private progressCount = 0;
   /** Steps taken on the fast path (counted as events). */
   private fastForwardSteps = 0;
+  /** Fast-path steps taken in a row by the CPU being stepped (bounded by FAST_FORWARD_LIMIT). */
+  private fastRun = 0;
   private readonly fastForward: boolean;
   private programsRunning = 0;
   private stalled = false;
@@ -782,7 +784,7 @@ export class Machine {
   private stepCpu(c: Cpu): void {
     const prev = this.current;
     this.current = c.id;
-    let ff = 0;
+    this.fastRun = 0;
     try {
       if (c.dead) return;
       if (c.stopWork !== null && c.hardirqDepth === 0) {
@@ -800,7 +802,7 @@ export class Machine {
         }
         if (c.pendingLines !== 0 && (!c.irqsDisabled || this.takeableLines(c) !== 0)) {
           const entry = this.enterInterrupt(c);
-          if (this.advance(c, entry, ff++)) continue;
+          if (this.advance(c, entry, this.fastRun++)) continue;
           return;
         }
         const top = n - 1;
@@ -819,7 +821,7 @@ export class Machine {
         if (r.done === true) {
           const exit = this.popFrame(c);
           if (exit < 0) return;
-          if (exit === 0 || this.advance(c, exit, ff++)) continue;
+          if (exit === 0 || this.advance(c, exit, this.fastRun++)) continue;
           return;
         }
         const v = r.value;
@@ -827,7 +829,7 @@ export class Machine {
           // One comparison pair refuses NaN, negative and infinite costs alike.
           if (!(v >= 0 && v <= MAX_STEP_NS)) this.badStep(c, v);
           if (v > 0) c.busyNs += v;
-          if (this.advance(c, v, ff++)) continue;
+          if (this.advance(c, v, this.fastRun++)) continue;
           return;
         }
         if (typeof v !== "object" || v === null || typeof v.blocked !== "function") this.badStep(c, v);
@@ -875,6 +877,28 @@ export class Machine {
     }
     this.scheduleResume(c, t);
     return false;
+  }
+
+  /**
+   * For CPU code on a hot path: spend `ns` right here, as `yield ns` would, when the fast path
+   * allows it (earliest-first chooser, the step ends before any pending event, no interrupt is
+   * waiting to be taken, within the fast-path run limit): the clock moves, the step counts as an
+   * event, and the code goes on without a generator round-trip. Returns false otherwise, and the
+   * caller yields `ns` as usual. Same clock, same events, same order either way.
+   */
+  spendInline(ns: number): boolean {
+    const c = this.cpus[this.current];
+    if (c.pendingLines !== 0 && (!c.irqsDisabled || this.takeableLines(c) !== 0)) return false;
+    const t = this.now + ns;
+    if (!this.fastForward || this.fastRun >= FAST_FORWARD_LIMIT || c.resumeEvent >= 0 || this.panickedFlag)
+      return false;
+    const next = this.heap.peek();
+    if (next >= 0 && this.heap.time(next) <= t) return false;
+    this.fastRun++;
+    if (ns > 0) c.busyNs += ns;
+    this.now = t;
+    this.fastForwardSteps++;
+    return true;
   }
 
   private startNext(c: Cpu): void {

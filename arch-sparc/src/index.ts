@@ -110,9 +110,6 @@ export const descriptor: ArchDescriptor = {
     permanentFaultOption: "errorCpus",
     retryStatistic: "retries",
     minDeliveryLatencyNs: (o) => o.latencyNs as number,
-    // A target whose mondo queue stays full: retryLimit tries without progress, then a mondo timeout report.
-    busyRetryBound: (o) => o.retryLimit as number,
-    busyTargetOptions: { mondoQueueDepth: 1, retryLimit: 1000 },
   },
   validate(options, machine) {
     cpulistOption("sparc", "errorCpus", options.errorCpus as string, machine.cpus);

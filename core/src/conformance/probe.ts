@@ -106,28 +106,35 @@ export class ArchProbe {
     };
   }
 
-  /** The wires the backend raises lines on, counted. */
+  /**
+   * The wires the backend raises lines on, counted. Every other member of the Interconnect is
+   * the machine's own (a proxy, so members added to the interface later pass through as they are).
+   */
   wrapInterconnect(inner: Interconnect): Interconnect {
     const m = this.machine;
-    return {
-      raise: (target: number, line: number, delayNs: number): number => {
-        this.raises++;
-        const stack = target >= 0 && target < this.active.length ? this.active[target] : undefined;
-        if (m.current === target && stack !== undefined && stack.some((a) => a.method === "handleInterrupt"))
-          this.selfRaiseTimes[target].push(m.now + Math.max(0, delayNs));
-        return inner.raise(target, line, delayNs);
-      },
-      isPending: (cpu, line) => inner.isPending(cpu, line),
-      clearPending: (cpu, line) => inner.clearPending(cpu, line),
-      schedule: (delayNs: number, fn: () => void): void => {
-        this.hardwareCallbacks++;
-        inner.schedule(delayNs, fn);
-      },
-      onCpuBoot: (fn) => inner.onCpuBoot(fn),
-      reportProblem: (problem) => inner.reportProblem(problem),
-      setTrapLines: (mask) => inner.setTrapLines(mask),
-      panic: (problem) => inner.panic(problem),
+    const raise = (target: number, line: number, delayNs: number): number => {
+      this.raises++;
+      const stack = target >= 0 && target < this.active.length ? this.active[target] : undefined;
+      if (m.current === target && stack !== undefined && stack.some((a) => a.method === "handleInterrupt"))
+        this.selfRaiseTimes[target].push(m.now + Math.max(0, delayNs));
+      return inner.raise(target, line, delayNs);
     };
+    const schedule = (delayNs: number, fn: () => void): void => {
+      this.hardwareCallbacks++;
+      inner.schedule(delayNs, fn);
+    };
+    const bound = new Map<PropertyKey, unknown>();
+    return new Proxy(inner, {
+      get(target, prop) {
+        if (prop === "raise") return raise;
+        if (prop === "schedule") return schedule;
+        const v: unknown = Reflect.get(target, prop, target);
+        if (typeof v !== "function") return v;
+        let b = bound.get(prop);
+        if (b === undefined) bound.set(prop, (b = (v as (...a: unknown[]) => unknown).bind(target)));
+        return b;
+      },
+    });
   }
 
   private *track(cpu: number, method: string, arg: number, body: () => CpuCode<void>): CpuCode<void> {

@@ -249,6 +249,9 @@ export const descriptor: ArchDescriptor = {
     offlineDelivery: "pending",
     ackStatistic: "acks",
     raiseStatistic: "raises",
+    // PORT: the least send-to-interrupt time your model gives (here a raise after latencyNs);
+    // the kit's causality check holds the backend to it: PORTING.md §5 (minDeliveryLatencyNs).
+    minDeliveryLatencyNs: (o) => o.latencyNs as number,
   },
   // PORT: add validate(options, machine) to refuse option combinations the machine cannot take
   // (throw ArchOptionError saying what to use instead): PORTING.md §4 "Options".

@@ -110,7 +110,7 @@ export function runScenario(
     trace: trace ? new TraceSink(true) : false,
   });
   const ledger = new CallLedger();
-  const runtime = new PolicyRuntime(system, cfg.allocFailRate ?? 1);
+  const runtime = new PolicyRuntime(system, cfg.allocFailRate ?? 1, cfg.policy);
   const ctx: ScenarioContext = {
     system,
     policy: cfg.policy,
@@ -189,9 +189,7 @@ export function stateKey(ctx: ScenarioContext, words?: Map<string, number>): str
     if (h.kind(id) !== 0) ev.push(`${h.kind(id)}:${h.cpu(id)}:${h.arg(id)}`);
   }
   parts.push(ev.sort().join(","));
-  parts.push(
-    `${runtime.lockOwner}|${runtime.targets.toString()}|${Array.from(runtime.targetCount).join(",")}`,
-  );
+  parts.push(runtime.stateKey());
   return parts.join(";");
 }
 

@@ -1,6 +1,7 @@
 /** The schedule explorer, the 2008 call-data policies and their scenarios. */
 export * from "./ledger";
 export * from "./rcu";
+export * from "./kernel-2008";
 export * from "./policies";
 export * from "./scenario";
 export * from "./choosers";

@@ -1,4 +1,5 @@
 import { UsageError } from "../errors";
+import { CpuMask } from "../machine/cpumask";
 import type { SmpSystem } from "../system";
 import type { CallLedger } from "./ledger";
 import type { CallPolicy, PolicyRuntime } from "./policies";
@@ -78,6 +79,44 @@ export const seed2008: Scenario = {
 };
 
 /**
+ * The thread's case with many-calls: every CPU disables interrupts and sends no-wait
+ * `smp_call_function_mask` calls to all the other CPUs while allocating call data fails — on the
+ * 2008 design they go on the global call_function list, each with a refs count.
+ */
+export const seed2008Mask: Scenario = {
+  name: "seed-2008-mask",
+  description:
+    "CPUs with interrupts disabled each send many-calls to all the others while allocations fail (the global call_function list)",
+  defaultCpus: 3,
+  minCpus: 3,
+  maxCpus: 8,
+  setup(ctx) {
+    const { system, policy, runtime, ledger, cpus, calls } = ctx;
+    const m = system.machine;
+    if (policy.callMany === undefined)
+      throw new UsageError(
+        `policy ${policy.name} has no many-call (callMany): scenario seed-2008-mask needs one`,
+      );
+    for (let cpu = 0; cpu < cpus; cpu++) {
+      const others = Array.from({ length: cpus }, (_, c) => c).filter((c) => c !== cpu);
+      m.spawn(
+        cpu,
+        (function* () {
+          m.localIrqDisable();
+          for (let k = 0; k < calls; k++) {
+            const id = `${cpu}.${k}`;
+            ledger.issue(id, others);
+            yield* policy.callMany!(runtime, CpuMask.of(cpus, others), ledger.callback(id), false);
+          }
+          m.localIrqEnable();
+          yield 0;
+        })(),
+      );
+    }
+  },
+};
+
+/**
  * The thread's second hazard: CPU 0 waits (interrupts off, as in the fallback) for a call whose
  * completion is handed off through RCU — CPU 1's callback finishes only after a grace period —
  * and the grace period needs a quiescent state from CPU 0.
@@ -92,7 +131,7 @@ export const rcuStall: Scenario = {
   setup(ctx) {
     const { system, policy, runtime, ledger } = ctx;
     const m = system.machine;
-    const rcu = new RcuModel(m);
+    const rcu = RcuModel.of(m);
     m.spawn(
       0,
       (function* () {
@@ -118,7 +157,7 @@ export const rcuStall: Scenario = {
 };
 
 /** The built-in scenarios. */
-export const SCENARIOS: readonly Scenario[] = [seed2008, rcuStall];
+export const SCENARIOS: readonly Scenario[] = [seed2008, seed2008Mask, rcuStall];
 
 /** A built-in scenario by name; throws UsageError listing the choices. */
 export function getScenario(name: string): Scenario {

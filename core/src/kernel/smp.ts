@@ -94,6 +94,8 @@ export class SmpKernel implements SmpHandlers {
   readonly stuckCsds: StuckCsdReport[] = [];
   /** Called after a csd is added to `cpu`'s queue (for policies that poll their own queue); null = none. */
   onQueueAdd: ((cpu: number) => void) | null = null;
+  /** Takes over the call-function IPI handlers (the explorer's 2008 design does); null = this kernel's. */
+  receiveOverride: SmpHandlers | null = null;
   private arch: ArchIpi | null = null;
   /** The backend as messages name it: `backend generic`, with its module path when loaded from one. */
   private archName = "the arch backend";
@@ -705,12 +707,14 @@ export class SmpKernel implements SmpHandlers {
 
   /** generic_smp_call_function_interrupt (arch receive side, hard-IRQ context). */
   genericSmpCallFunctionInterrupt(): CpuCode<void> {
+    if (this.receiveOverride !== null) return this.receiveOverride.genericSmpCallFunctionInterrupt();
     this.stats.handlerCallsOn[this.machine.current]++;
     return this.flushQueue(true, "irq");
   }
 
   /** generic_smp_call_function_single_interrupt (the same flush since v5.x). */
   genericSmpCallFunctionSingleInterrupt(): CpuCode<void> {
+    if (this.receiveOverride !== null) return this.receiveOverride.genericSmpCallFunctionSingleInterrupt();
     this.stats.handlerCallsOn[this.machine.current]++;
     return this.flushQueue(true, "irq");
   }

@@ -96,7 +96,7 @@ describe("HTML report in a real browser (headless Chromium)", () => {
     const box = (await p.locator("#timeline").boundingBox())!;
     await p.mouse.move(box.x + box.width * 0.6, box.y + 18 + 11);
     expect(await p.locator("#tip").innerText()).toMatch(
-      /spin\nspins on csd#\d+ \(call_0_0\) queued on CPU 1 by CPU 0/,
+      /spin\nspins on on-stack csd#\d+ \(call_0_0\) queued on CPU 1 by CPU 0/,
     );
     await p.close();
   }, 60_000);

@@ -1,3 +1,4 @@
+import { kernelProfile, type KernelProfileName } from "../kernel/profile";
 import type { ArchDescriptor } from "../arch/descriptor";
 import type { RawArchOptions } from "../arch/options";
 import { CONFORMANCE_CHECKS } from "./checks";
@@ -8,6 +9,8 @@ import type { ConformanceCheck, ConformanceContext, ConformanceResult } from "./
 export interface ConformanceOptions {
   /** Backend options for every system (default none). */
   options?: RawArchOptions;
+  /** Kernel profile every system of the kit runs (default 6.1). */
+  kernel?: KernelProfileName;
   /** Machine sizes of the mask check (default 2, 3, 64, 1024, 8192). */
   cpuSizes?: readonly number[];
   /** Random schedules to try (default 25). */
@@ -35,6 +38,7 @@ export function conformanceContext(
   return {
     descriptor,
     options: opts.options ?? {},
+    kernel: kernelProfile(opts.kernel).name,
     cpuSizes: opts.cpuSizes ?? DEFAULT_CONFORMANCE_SIZES,
     schedules: opts.schedules ?? 25,
     guard: new KitGuard(

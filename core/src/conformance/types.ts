@@ -1,3 +1,4 @@
+import type { KernelProfileName } from "../kernel/profile";
 import type { ArchDescriptor } from "../arch/descriptor";
 import type { RawArchOptions } from "../arch/options";
 import type { KitGuard } from "./guard";
@@ -7,6 +8,8 @@ export interface ConformanceContext {
   readonly descriptor: ArchDescriptor;
   /** Options every system of the run is built with (e.g. a platform choice). */
   readonly options: RawArchOptions;
+  /** Kernel profile every system of the run is built with. */
+  readonly kernel?: KernelProfileName;
   /** Machine sizes for the mask checks (default 2, 3, 64, 1024, 8192). */
   readonly cpuSizes: readonly number[];
   /** Seeds for the random-schedule check. */

@@ -26,9 +26,11 @@ import { Option, type Command } from "commander";
 import { SingleBar } from "cli-progress";
 import {
   collect,
+  kernelOption,
   parseArchOptPairs,
   parseChoice,
   parseIntOption,
+  parseKernel,
   parseSeed,
   resolveArchDescriptor,
 } from "../common";
@@ -104,6 +106,7 @@ interface ExploreFlags {
   pctDepth: string;
   preemptionBound: string;
   allocFail: string;
+  kernel: string;
   html?: string;
   saveSchedule?: string;
   json?: boolean;
@@ -179,6 +182,7 @@ export function registerExploreCommand(program: Command, io: CliIo): void {
       String(DEFAULT_PREEMPTION_BOUND),
     )
     .option("--alloc-fail <p>", "probability that allocating call data fails (the thread's case: 1)", "1")
+    .addOption(kernelOption())
     .option(
       "--html <file>",
       "write a self-contained HTML report: the counterexample's timeline (violation marked) and, with --policy all, the comparison chart",
@@ -222,6 +226,7 @@ export function registerExploreCommand(program: Command, io: CliIo): void {
         throw new UsageError(`bad --alloc-fail "${flags.allocFail}": expected a probability 0..1`);
       const policies: CallPolicy[] = flags.policy === "all" ? [...POLICIES] : [getPolicy(flags.policy)];
       const archOptions = parseArchOptPairs(flags.archOpt);
+      const kernel = parseKernel(flags.kernel);
       const results: ExploreResult[] = [];
       for (const policy of policies) {
         let bar: SingleBar | null = null;
@@ -255,6 +260,7 @@ export function registerExploreCommand(program: Command, io: CliIo): void {
             arch,
             archModule,
             archOptions,
+            kernel,
             cpus,
             calls,
             strategy,
@@ -273,7 +279,7 @@ export function registerExploreCommand(program: Command, io: CliIo): void {
       if (flags.saveSchedule !== undefined) saveSchedule(flags.saveSchedule, results, io);
       if (flags.html !== undefined) {
         const first = results.find((r) => r.violation !== null) ?? null;
-        const base = { scenario, arch, archOptions, cpus, calls, seed, maxSteps, allocFailRate };
+        const base = { scenario, arch, archOptions, kernel, cpus, calls, seed, maxSteps, allocFailRate };
         const run = first
           ? replay(
               { ...base, policy: getPolicy(first.policy) },

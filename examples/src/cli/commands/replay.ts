@@ -1,6 +1,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import {
+  DEFAULT_KERNEL_PROFILE,
   ScheduleMismatch,
   UsageError,
   decodeSchedule,
@@ -18,6 +19,7 @@ import { writeTraceFile } from "./run";
 import { writeHtmlFile } from "./report";
 import { buildTimeline, renderHtmlReport } from "../../html";
 import { resolveScenario } from "./explore";
+import { kernelOption, parseKernel } from "../common";
 
 /**
  * The schedule string in a replay file: a file holding the string itself, or JSON with a
@@ -97,6 +99,7 @@ export function registerReplayCommand(program: Command, io: CliIo): void {
       "--arch <name|path>",
       "where the backend is now, e.g. an out-of-tree module that moved (it must be the backend the schedule names)",
     )
+    .addOption(kernelOption(undefined))
     .option("--trace <file>", "write the run's trace (.json = Chrome/Perfetto, else ftrace)")
     .option("--html <file>", "write a self-contained HTML timeline with the violation marked")
     .option("--json", "print the result as one JSON object")
@@ -110,6 +113,7 @@ export function registerReplayCommand(program: Command, io: CliIo): void {
         scheduleFile?: string;
         scenario?: string;
         arch?: string;
+        kernel?: string;
         trace?: string;
         html?: string;
         json?: boolean;
@@ -120,6 +124,8 @@ export function registerReplayCommand(program: Command, io: CliIo): void {
         const s = decodeSchedule(text);
         const scenario = scenarioFor(s, flags.scenario, io);
         const arch = archFor(s, flags.arch, io);
+        const kernel =
+          flags.kernel === undefined ? (s.kernel ?? DEFAULT_KERNEL_PROFILE) : parseKernel(flags.kernel);
         let run;
         try {
           run = replay(
@@ -130,7 +136,7 @@ export function registerReplayCommand(program: Command, io: CliIo): void {
               arch,
               archModule: s.archModule,
               archOptions: s.archOptions,
-              kernel: s.kernel,
+              kernel,
               cpus: s.cpus,
               calls: s.calls,
               seed: s.seed,
@@ -152,7 +158,7 @@ export function registerReplayCommand(program: Command, io: CliIo): void {
             flags.trace,
             undefined,
             run.system.trace,
-            { cpus: s.cpus, arch: arch.name, seed: s.seed, deadlock: run.outcome.deadlock },
+            { cpus: s.cpus, arch: arch.name, seed: s.seed, kernel, deadlock: run.outcome.deadlock },
             io,
           );
         if (flags.html !== undefined)
@@ -177,7 +183,7 @@ export function registerReplayCommand(program: Command, io: CliIo): void {
           );
         } else {
           io.out(
-            `replay ${s.scenario} / policy ${s.policy} / ${arch.name} / ${s.cpus} CPUs x ${s.calls}: ${run.outcome.status} at ${run.outcome.timeNs} ns\n`,
+            `replay ${s.scenario} / policy ${s.policy} / ${arch.name} / kernel ${kernel} / ${s.cpus} CPUs x ${s.calls}: ${run.outcome.status} at ${run.outcome.timeNs} ns\n`,
           );
           io.out(
             v

@@ -1,5 +1,6 @@
 import type { ArchDescriptor } from "../arch/descriptor";
 import type { RawArchOptions } from "../arch/options";
+import type { IdleMode } from "../kernel/idle-loop";
 import { CONFORMANCE_CHECKS } from "./checks";
 import { DEFAULT_KIT_CHECK_WALL_MS, DEFAULT_KIT_EVENT_BUDGET, KitGuard } from "./guard";
 import type { ConformanceCheck, ConformanceContext, ConformanceResult } from "./types";
@@ -8,6 +9,8 @@ import type { ConformanceCheck, ConformanceContext, ConformanceResult } from "./
 export interface ConformanceOptions {
   /** Backend options for every system (default none). */
   options?: RawArchOptions;
+  /** How idle CPUs sleep in the kit's machines (default `halt`, so idle targets need IPIs). */
+  idle?: IdleMode;
   /** Machine sizes of the mask check (default 2, 3, 64, 1024, 8192). */
   cpuSizes?: readonly number[];
   /** Random schedules to try (default 25). */
@@ -35,6 +38,7 @@ export function conformanceContext(
   return {
     descriptor,
     options: opts.options ?? {},
+    idle: opts.idle ?? "halt",
     cpuSizes: opts.cpuSizes ?? DEFAULT_CONFORMANCE_SIZES,
     schedules: opts.schedules ?? 25,
     guard: new KitGuard(

@@ -1,6 +1,7 @@
 import type { ArchDescriptor } from "../arch/descriptor";
 import type { RawArchOptions } from "../arch/options";
 import { CSD_FLAG_TYPE_MASK } from "../kernel/csd";
+import type { IdleMode } from "../kernel/idle-loop";
 import type { Chooser } from "../machine/chooser";
 import type { RunOutcome } from "../machine/machine";
 import type { DeadlockReport } from "../machine/problems";
@@ -28,6 +29,8 @@ export interface ExploreConfig {
   scenarioModule?: string;
   /** Kernel profile (e.g. `6.1`, `mainline`), passed to the system and carried in schedules. */
   kernel?: string;
+  /** How idle CPUs sleep (default `halt`); a non-default mode is carried in schedules. */
+  idle?: IdleMode;
   cpus: number;
   /** Calls each CPU issues (scenario-defined meaning). */
   calls: number;
@@ -104,6 +107,7 @@ export function runScenario(
     archOptions: cfg.archOptions,
     // The kernel profile, for systems that know profiles (carried through untyped until then).
     ...((cfg.kernel !== undefined ? { kernel: cfg.kernel } : {}) as object),
+    idle: cfg.idle ?? "halt",
     chooser,
     csdLockTimeoutMs: 0,
     cost: { deliveryJitter: 0 },
@@ -204,6 +208,7 @@ export function scheduleString(
     | "archModule"
     | "archOptions"
     | "kernel"
+    | "idle"
     | "cpus"
     | "calls"
     | "seed"
@@ -227,6 +232,7 @@ export function scheduleString(
   if (cfg.scenarioModule !== undefined) spec.scenarioModule = cfg.scenarioModule;
   if (cfg.archModule !== undefined) spec.archModule = cfg.archModule;
   if (cfg.kernel !== undefined) spec.kernel = cfg.kernel;
+  if (cfg.idle !== undefined && cfg.idle !== "halt") spec.idle = cfg.idle;
   return encodeSchedule(spec);
 }
 

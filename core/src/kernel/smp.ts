@@ -18,6 +18,7 @@ import {
   type SmpCondFunc,
 } from "./csd";
 import { IdleWait } from "./idle-wait";
+import { doIdle, type IdleMode } from "./idle-loop";
 import { checkCond, checkCpuId, checkCsd, checkFunc, checkMask, checkWait } from "./api-checks";
 import { KernelStats } from "./stats";
 import { WarningLog } from "./warnings";
@@ -29,8 +30,11 @@ export const SCF_RUN_LOCAL = 1 << 1;
 
 /** Kernel configuration of a machine. */
 export interface KernelOptions {
-  /** Idle CPUs halt (need an IPI) or poll need_resched (woken without an IPI). Default "halt". */
-  idle?: "halt" | "poll";
+  /**
+   * How idle CPUs sleep (see {@link IdleMode}): `halt` (polling only between halts), `mwait`
+   * (polling during the sleep too) or `poll` (always polling). Default "halt".
+   */
+  idle?: IdleMode;
   /** CSD lock-wait watchdog timeout in ms (`smp.csd_lock_timeout`), 0 = off. Default 5000. */
   csdLockTimeoutMs?: number;
   /** Re-send the IPI when the watchdog fires, as the kernel does. Default true. */
@@ -104,7 +108,8 @@ export class SmpKernel implements SmpHandlers {
   private readonly stackCsds: CallSingleData[][];
   private readonly idleWaits: IdleWait[];
   private nextCsdId = 1;
-  private readonly pollIdle: boolean;
+  /** How idle CPUs sleep. */
+  readonly idleMode: IdleMode;
   private readonly csdLockTimeoutNs: number;
   private readonly resendOnTimeout: boolean;
   private readonly perTargetNs: number;
@@ -121,7 +126,7 @@ export class SmpKernel implements SmpHandlers {
     this.csdData = new Array<CallSingleData | undefined>(n);
     this.stackCsds = Array.from({ length: n }, () => []);
     this.idleWaits = Array.from({ length: n }, (_, i) => new IdleWait(machine, i));
-    this.pollIdle = (options.idle ?? "halt") === "poll";
+    this.idleMode = options.idle ?? "halt";
     const timeoutMs = options.csdLockTimeoutMs ?? 5000;
     if (!(Number.isFinite(timeoutMs) && timeoutMs >= 0))
       throw new InvalidArgumentError(
@@ -858,18 +863,9 @@ export class SmpKernel implements SmpHandlers {
 
   // ------------------------------------------------------------------ idle and hotplug
 
-  /** The idle task: halt (or poll) until woken, then flush the call queue; until a program arrives. */
-  private *idleLoop(cpu: number): CpuCode<void> {
-    const m = this.machine;
-    const c = m.cpus[cpu];
-    const w = this.idleWaits[cpu];
-    while (!m.hasQueuedProgram(cpu)) {
-      c.polling = this.pollIdle;
-      yield w;
-      c.polling = false;
-      c.needResched = false;
-      yield* this.flushSmpCallFunctionQueue();
-    }
+  /** The idle task (see `doIdle`): sleeps as `idleMode` says; flushes the queue when it leaves on need_resched. */
+  private idleLoop(cpu: number): CpuCode<void> {
+    return doIdle(this.machine, this.idleMode, this.idleWaits[cpu], () => this.flushSmpCallFunctionQueue());
   }
 
   /**

@@ -5,7 +5,9 @@ import {
   parseArchOptionPairs,
   MAX_CPUS,
   MIN_CPUS,
+  IDLE_MODES,
   type ArchDescriptor,
+  type IdleMode,
   type RawArchOptions,
 } from "@smpcall/core";
 import type { CliIo } from "./io";
@@ -34,6 +36,14 @@ export function parseSeed(text: string): number {
 export function parseChoice<T extends string>(flag: string, text: string, choices: readonly T[]): T {
   if ((choices as readonly string[]).includes(text)) return text as T;
   throw new UsageError(`bad ${flag} "${text}": choose one of ${choices.join(", ")}`);
+}
+
+/** Help text of `--idle` (run, explore, replay, conform). */
+export const IDLE_HELP = `how idle CPUs sleep: ${IDLE_MODES.join(", ")} (halt polls only between halts; mwait polls while asleep too, so single calls wake it without an IPI; poll never sleeps)`;
+
+/** Parse `--idle`: undefined stays undefined (the command's default applies). */
+export function parseIdle(text: string | undefined): IdleMode | undefined {
+  return text === undefined ? undefined : parseChoice("--idle", text, IDLE_MODES);
 }
 
 /** Collect a repeatable flag's values (commander `argParser` helper). */

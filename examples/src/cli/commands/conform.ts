@@ -6,7 +6,14 @@ import {
   type ConformanceResult,
 } from "@smpcall/core/conformance";
 import type { Command } from "commander";
-import { collect, parseArchOptPairs, parseIntOption, resolveArchDescriptor } from "../common";
+import {
+  IDLE_HELP,
+  collect,
+  parseArchOptPairs,
+  parseIdle,
+  parseIntOption,
+  resolveArchDescriptor,
+} from "../common";
 import { wantsProgress, type CliIo } from "../io";
 
 /** Parse `--cpus 2,3,64`. */
@@ -36,6 +43,7 @@ export function registerConformCommand(program: Command, io: CliIo): void {
       `machine sizes of the mask checks (default ${DEFAULT_CONFORMANCE_SIZES.join(",")})`,
     )
     .option("--schedules <n>", "random schedules to explore (default 25)")
+    .option("--idle <mode>", `${IDLE_HELP} (default halt, so idle targets need IPIs)`)
     .option("--check <name>", "run only this check (repeatable)", collect)
     .option("--json", "print the results as one JSON object")
     .addHelpText(
@@ -48,6 +56,7 @@ export function registerConformCommand(program: Command, io: CliIo): void {
         archOpt?: string[];
         cpus?: string;
         schedules?: string;
+        idle?: string;
         check?: string[];
         json?: boolean;
       }) => {
@@ -74,6 +83,7 @@ export function registerConformCommand(program: Command, io: CliIo): void {
         const done: ConformanceResult[] = [];
         const results = runConformance(descriptor, {
           options,
+          idle: parseIdle(flags.idle),
           cpuSizes: flags.cpus === undefined ? undefined : parseCpuList(flags.cpus),
           schedules:
             flags.schedules === undefined

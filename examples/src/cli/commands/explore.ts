@@ -25,8 +25,10 @@ import {
 import { Option, type Command } from "commander";
 import { SingleBar } from "cli-progress";
 import {
+  IDLE_HELP,
   collect,
   parseArchOptPairs,
+  parseIdle,
   parseChoice,
   parseIntOption,
   parseSeed,
@@ -104,6 +106,7 @@ interface ExploreFlags {
   pctDepth: string;
   preemptionBound: string;
   allocFail: string;
+  idle?: string;
   html?: string;
   saveSchedule?: string;
   json?: boolean;
@@ -178,6 +181,7 @@ export function registerExploreCommand(program: Command, io: CliIo): void {
       "dfs: preemptions per schedule, or none (every interleaving)",
       String(DEFAULT_PREEMPTION_BOUND),
     )
+    .option("--idle <mode>", `${IDLE_HELP} (default halt; a non-default mode is carried in the schedule)`)
     .option("--alloc-fail <p>", "probability that allocating call data fails (the thread's case: 1)", "1")
     .option(
       "--html <file>",
@@ -222,6 +226,7 @@ export function registerExploreCommand(program: Command, io: CliIo): void {
         throw new UsageError(`bad --alloc-fail "${flags.allocFail}": expected a probability 0..1`);
       const policies: CallPolicy[] = flags.policy === "all" ? [...POLICIES] : [getPolicy(flags.policy)];
       const archOptions = parseArchOptPairs(flags.archOpt);
+      const idle = parseIdle(flags.idle);
       const results: ExploreResult[] = [];
       for (const policy of policies) {
         let bar: SingleBar | null = null;
@@ -255,6 +260,7 @@ export function registerExploreCommand(program: Command, io: CliIo): void {
             arch,
             archModule,
             archOptions,
+            idle,
             cpus,
             calls,
             strategy,
@@ -273,7 +279,7 @@ export function registerExploreCommand(program: Command, io: CliIo): void {
       if (flags.saveSchedule !== undefined) saveSchedule(flags.saveSchedule, results, io);
       if (flags.html !== undefined) {
         const first = results.find((r) => r.violation !== null) ?? null;
-        const base = { scenario, arch, archOptions, cpus, calls, seed, maxSteps, allocFailRate };
+        const base = { scenario, arch, archOptions, idle, cpus, calls, seed, maxSteps, allocFailRate };
         const run = first
           ? replay(
               { ...base, policy: getPolicy(first.policy) },

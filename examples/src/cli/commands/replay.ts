@@ -1,6 +1,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import {
+  IDLE_MODES,
   ScheduleMismatch,
   UsageError,
   decodeSchedule,
@@ -14,6 +15,7 @@ import {
 } from "@smpcall/core";
 import type { Command } from "commander";
 import type { CliIo } from "../io";
+import { parseChoice, parseIdle } from "../common";
 import { writeTraceFile } from "./run";
 import { writeHtmlFile } from "./report";
 import { buildTimeline, renderHtmlReport } from "../../html";
@@ -97,12 +99,16 @@ export function registerReplayCommand(program: Command, io: CliIo): void {
       "--arch <name|path>",
       "where the backend is now, e.g. an out-of-tree module that moved (it must be the backend the schedule names)",
     )
+    .option(
+      "--idle <mode>",
+      "the idle mode the schedule was explored with (halt, mwait, poll); it is carried in the schedule, so this only checks it",
+    )
     .option("--trace <file>", "write the run's trace (.json = Chrome/Perfetto, else ftrace)")
     .option("--html <file>", "write a self-contained HTML timeline with the violation marked")
     .option("--json", "print the result as one JSON object")
     .addHelpText(
       "after",
-      "\nThe schedule carries everything the run needs: scenario (name or module), policy, backend (name or module) and its options, kernel profile, CPUs, calls, seed, allocation-failure rate, step limit and the choices; a truncated, over-long or altered schedule is refused.\nExit status: 0 the schedule runs clean, 1 it shows a violation, 2 usage error.",
+      "\nThe schedule carries everything the run needs: scenario (name or module), policy, backend (name or module) and its options, kernel profile, idle mode, CPUs, calls, seed, allocation-failure rate, step limit and the choices; a truncated, over-long or altered schedule is refused.\nExit status: 0 the schedule runs clean, 1 it shows a violation, 2 usage error.",
     )
     .action(
       (flags: {
@@ -110,6 +116,7 @@ export function registerReplayCommand(program: Command, io: CliIo): void {
         scheduleFile?: string;
         scenario?: string;
         arch?: string;
+        idle?: string;
         trace?: string;
         html?: string;
         json?: boolean;
@@ -118,6 +125,13 @@ export function registerReplayCommand(program: Command, io: CliIo): void {
           throw new UsageError("give exactly one of --schedule STRING and --schedule-file FILE");
         const text = flags.schedule ?? readReplayFile(flags.scheduleFile!, io);
         const s = decodeSchedule(text);
+        const idle =
+          s.idle === undefined ? "halt" : parseChoice("idle field of the schedule", s.idle, IDLE_MODES);
+        const asked = parseIdle(flags.idle);
+        if (asked !== undefined && asked !== idle)
+          throw new UsageError(
+            `bad --idle "${asked}": this schedule was explored with idle ${idle} and replays only with it (leave --idle out)`,
+          );
         const scenario = scenarioFor(s, flags.scenario, io);
         const arch = archFor(s, flags.arch, io);
         let run;
@@ -131,6 +145,7 @@ export function registerReplayCommand(program: Command, io: CliIo): void {
               archModule: s.archModule,
               archOptions: s.archOptions,
               kernel: s.kernel,
+              idle,
               cpus: s.cpus,
               calls: s.calls,
               seed: s.seed,

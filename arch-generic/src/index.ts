@@ -32,6 +32,7 @@ export const descriptor: ArchDescriptor = {
     offlineDelivery: "pending",
     ackStatistic: "acks",
     raiseStatistic: "ipisRaised",
+    signalStatistic: "raises",
     minDeliveryLatencyNs: (o) => o.latencyNs as number,
   },
   register(container) {

@@ -92,6 +92,8 @@ export const descriptor: ArchDescriptor = {
     permanentFaults: false,
     offlineDelivery: "pending",
     ackStatistic: "acks",
+    // One per cause_ipi (doorbell, XICS/XIVE trigger, H_IPI) or MPIC channel delivery to a CPU.
+    signalStatistic: "ipisCaused",
     // Every raise is one of these send costs plus its delivery latency: the least of them.
     minDeliveryLatencyNs: (o) => {
       const n = (k: string) => o[k] as number;

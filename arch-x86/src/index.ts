@@ -84,6 +84,8 @@ export const descriptor: ArchDescriptor = {
     permanentFaults: false,
     offlineDelivery: "pending",
     ackStatistic: "eois",
+    // One per target CPU an ICR write, the shorthand (offline CPUs too) or a PV hypercall reached.
+    signalStatistic: "vectorsSent",
     // Every raise is the ICR write's completion (never before the send) plus latencyNs.
     minDeliveryLatencyNs: (o) => o.latencyNs as number,
   },

@@ -66,7 +66,8 @@ describe("smpcall CLI", () => {
     for (const s of [
       "calls issued",
       "callbacks run",
-      "IPIs sent",
+      "IPIs requested",
+      "hardware signals",
       "IPIs saved",
       "p50",
       "p99",

@@ -21,6 +21,13 @@ export interface ArchCapabilities {
   readonly ackedInterruptStatistic?: string;
   /** A statistics key that must equal the number of interrupt-line raises (`ipi_raise` events). */
   readonly raiseStatistic?: string;
+  /**
+   * A statistics key counting the hardware signals the backend sent, one per target CPU signalled
+   * (a vector delivered by an ICR write, a doorbell, a mondo queued, a SIGP order). The run report
+   * shows it as "hardware signals" beside the core's "IPIs requested": they differ where the
+   * hardware or the backend's own latches absorb requests, or one request reaches more CPUs.
+   */
+  readonly signalStatistic?: string;
   /** Options that inject transient failures the backend must retry (with `transientFaults`). */
   readonly transientFaultOptions?: Readonly<Record<string, string | number | boolean>>;
   /** A cpulist option naming CPUs that fail permanently (with `permanentFaults`). */

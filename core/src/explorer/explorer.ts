@@ -2,6 +2,7 @@ import type { ArchDescriptor } from "../arch/descriptor";
 import type { RawArchOptions } from "../arch/options";
 import { CSD_FLAG_TYPE_MASK } from "../kernel/csd";
 import { DEFAULT_KERNEL_PROFILE, type KernelProfileName } from "../kernel/profile";
+import type { IdleMode } from "../kernel/idle-loop";
 import type { Chooser } from "../machine/chooser";
 import type { RunOutcome } from "../machine/machine";
 import type { DeadlockReport } from "../machine/problems";
@@ -29,6 +30,8 @@ export interface ExploreConfig {
   scenarioModule?: string;
   /** Kernel profile (`6.1`, the default, or `mainline`), passed to the system; schedules carry it when it is not the default. */
   kernel?: KernelProfileName;
+  /** How idle CPUs sleep (default `halt`); a non-default mode is carried in schedules. */
+  idle?: IdleMode;
   cpus: number;
   /** Calls each CPU issues (scenario-defined meaning). */
   calls: number;
@@ -104,6 +107,7 @@ export function runScenario(
     arch: cfg.arch,
     archOptions: cfg.archOptions,
     kernel: cfg.kernel,
+    idle: cfg.idle ?? "halt",
     chooser,
     csdLockTimeoutMs: 0,
     cost: { deliveryJitter: 0 },
@@ -204,6 +208,7 @@ export function scheduleString(
     | "archModule"
     | "archOptions"
     | "kernel"
+    | "idle"
     | "cpus"
     | "calls"
     | "seed"
@@ -227,6 +232,7 @@ export function scheduleString(
   if (cfg.scenarioModule !== undefined) spec.scenarioModule = cfg.scenarioModule;
   if (cfg.archModule !== undefined) spec.archModule = cfg.archModule;
   if (cfg.kernel !== undefined && cfg.kernel !== DEFAULT_KERNEL_PROFILE) spec.kernel = cfg.kernel;
+  if (cfg.idle !== undefined && cfg.idle !== "halt") spec.idle = cfg.idle;
   return encodeSchedule(spec);
 }
 

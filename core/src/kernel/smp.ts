@@ -18,6 +18,7 @@ import {
   type SmpCondFunc,
 } from "./csd";
 import { IdleWait } from "./idle-wait";
+import { doIdle, type IdleMode } from "./idle-loop";
 import { checkCond, checkCpuId, checkCsd, checkFunc, checkMask, checkWait } from "./api-checks";
 import { kernelProfile, type KernelProfile, type KernelProfileName, type WarnSiteId } from "./profile";
 import { KernelStats } from "./stats";
@@ -46,8 +47,11 @@ export interface KernelOptions {
    * waited on forever and the run ends in a deadlock or step-limit report.
    */
   csdLockWaitDebug?: boolean;
-  /** Idle CPUs halt (need an IPI) or poll need_resched (woken without an IPI). Default "halt". */
-  idle?: "halt" | "poll";
+  /**
+   * How idle CPUs sleep (see {@link IdleMode}): `halt` (polling only between halts), `mwait`
+   * (polling during the sleep too) or `poll` (always polling). Default "halt".
+   */
+  idle?: IdleMode;
   /** CSD lock-wait watchdog timeout in ms (`smp.csd_lock_timeout`), 0 = off. Default 5000. */
   csdLockTimeoutMs?: number;
   /** Re-send the IPI when the watchdog fires, as the kernel does. Default true. */
@@ -125,7 +129,8 @@ export class SmpKernel implements SmpHandlers {
   private readonly stackCsds: CallSingleData[][];
   private readonly idleWaits: IdleWait[];
   private nextCsdId = 1;
-  private readonly pollIdle: boolean;
+  /** How idle CPUs sleep. */
+  readonly idleMode: IdleMode;
   private readonly csdLockTimeoutNs: number;
   private readonly resendOnTimeout: boolean;
   private readonly perTargetNs: number;
@@ -142,7 +147,7 @@ export class SmpKernel implements SmpHandlers {
     this.csdData = new Array<CallSingleData | undefined>(n);
     this.stackCsds = Array.from({ length: n }, () => []);
     this.idleWaits = Array.from({ length: n }, (_, i) => new IdleWait(machine, i));
-    this.pollIdle = (options.idle ?? "halt") === "poll";
+    this.idleMode = options.idle ?? "halt";
     this.profile = kernelProfile(options.kernel);
     this.lockdep = options.lockdep ?? false;
     const timeoutMs = (options.csdLockWaitDebug ?? true) ? (options.csdLockTimeoutMs ?? 5000) : 0;
@@ -917,18 +922,9 @@ export class SmpKernel implements SmpHandlers {
 
   // ------------------------------------------------------------------ idle and hotplug
 
-  /** The idle task: halt (or poll) until woken, then flush the call queue; until a program arrives. */
-  private *idleLoop(cpu: number): CpuCode<void> {
-    const m = this.machine;
-    const c = m.cpus[cpu];
-    const w = this.idleWaits[cpu];
-    while (!m.hasQueuedProgram(cpu)) {
-      c.polling = this.pollIdle;
-      yield w;
-      c.polling = false;
-      c.needResched = false;
-      yield* this.flushSmpCallFunctionQueue();
-    }
+  /** The idle task (see `doIdle`): sleeps as `idleMode` says; flushes the queue when it leaves on need_resched. */
+  private idleLoop(cpu: number): CpuCode<void> {
+    return doIdle(this.machine, this.idleMode, this.idleWaits[cpu], () => this.flushSmpCallFunctionQueue());
   }
 
   /**

@@ -158,6 +158,10 @@ export class Machine {
   private readonly bootHooks: ((cpu: number) => void)[] = [];
   /** Lines taken even with interrupts disabled (bit n = line n), see {@link setTrapLines}. */
   private trapLines = 0;
+  /** Lines that count their raises instead of merging them (bit n = line n), see {@link setCountingLines}. */
+  private countingLines = 0;
+  /** Arrived, untaken raises of each counting line, 32 per CPU (allocated with the first counting line). */
+  private lineCounts: Uint32Array | null = null;
   private panickedFlag = false;
 
   constructor(config: MachineConfig) {
@@ -361,6 +365,44 @@ export class Machine {
     this.trapLines = mask >>> 0;
   }
 
+  /**
+   * Make the lines of `mask` (bit n = line n) counting lines: every raise that arrives is kept
+   * and taken as an interrupt of its own (N raises, N interrupts), instead of merging with a
+   * raise still pending as latch lines do. For hardware that keeps a signal pending per sender or
+   * per message (s390's emergency signal is pending once per source CPU: keep a bit per
+   * (target, sender) in the backend, raise only when it was clear, clear it in the handler).
+   * Other lines stay latches. Call once, in the constructor. Default: none.
+   */
+  setCountingLines(mask: number): void {
+    this.countingLines = mask >>> 0;
+    if (this.countingLines !== 0 && this.lineCounts === null)
+      this.lineCounts = new Uint32Array(this.nrCpus * 32);
+  }
+
+  /**
+   * How many raises of `line` have arrived at `cpu` and not been taken: 0 or 1 for a latch line
+   * (raises merge), any number for a counting line. A raise still in flight is not counted.
+   */
+  pendingCount(cpu: number, line: number): number {
+    this.checkCpuLine("pendingCount", cpu, line);
+    if ((this.countingLines & (1 << line)) !== 0) return this.lineCounts![(cpu << 5) | line];
+    return (this.cpus[cpu].pendingLines >>> line) & 1;
+  }
+
+  /**
+   * Is `cpu` running, as SIGP SENSE RUNNING or a hypervisor would say: not dead (a CPU taken
+   * offline runs until its dying step ends) and not halted in idle waiting for an interrupt. A CPU polling in idle (`cpus[cpu].polling`)
+   * is running; one spinning on a lock or in task code or a handler is running.
+   */
+  isRunning(cpu: number): boolean {
+    if (!(typeof cpu === "number" && Number.isInteger(cpu) && cpu >= 0 && cpu < this.nrCpus))
+      this.refuse("asked isRunning of CPU", cpu, `which does not exist (0..${this.nrCpus - 1})`);
+    const c = this.cpus[cpu];
+    if (c.dead) return false;
+    const w = c.waiting;
+    return !(w !== null && w.wakesOnInterrupt && !c.polling);
+  }
+
   /** Lines `c` can take now: all pending with interrupts enabled, else pending trap lines outside a trap. */
   private takeableLines(c: Cpu): number {
     const pending = c.pendingLines;
@@ -402,10 +444,11 @@ export class Machine {
     return (this.cpus[cpu].pendingLines & (1 << line)) !== 0;
   }
 
-  /** Drop a pending line without taking it (e.g. hardware that clears a latch). */
+  /** Drop a pending line without taking it (e.g. hardware that clears a latch); a counting line loses every raise it kept. */
   clearPending(cpu: number, line: number): void {
     this.checkCpuLine("clearPending", cpu, line);
     this.cpus[cpu].pendingLines &= ~(1 << line);
+    if ((this.countingLines & (1 << line)) !== 0) this.lineCounts![(cpu << 5) | line] = 0;
   }
 
   /** Run `fn` (outside any CPU) after `delayNs`: for hardware that acts on its own (queues draining). */
@@ -668,7 +711,9 @@ export class Machine {
   private deliver(c: Cpu, line: number, flow: number): void {
     const bit = 1 << line;
     c.raisesReceived++;
+    if ((this.countingLines & bit) !== 0) this.lineCounts![(c.id << 5) | line]++;
     if ((c.pendingLines & bit) !== 0) {
+      if ((this.countingLines & bit) !== 0) return; // kept, not merged: taken on its own later
       c.raisesMerged++;
       return;
     }
@@ -680,7 +725,7 @@ export class Machine {
     if (w !== null)
       this.scheduleResume(
         c,
-        this.now + (w.wakesOnInterrupt ? (c.polling ? this.cost.pollExitNs : this.cost.haltExitNs) : 0),
+        this.now + (w.wakesOnInterrupt ? (c.idleExitNs >= 0 ? c.idleExitNs : this.cost.haltExitNs) : 0),
       );
   }
 
@@ -952,6 +997,8 @@ export class Machine {
       case FRAME_IDLE:
         c.idle = false;
         c.polling = false;
+        c.idleExitNs = -1;
+        c.pollingEndsOnWake = false;
         return 0;
       default:
         c.irqsDisabled = saved;
@@ -963,11 +1010,15 @@ export class Machine {
   private enterInterrupt(c: Cpu): number {
     const pending = this.takeableLines(c);
     const line = 31 - Math.clz32(pending & -pending);
-    c.pendingLines &= ~(1 << line);
+    if ((this.countingLines & (1 << line)) === 0 || --this.lineCounts![(c.id << 5) | line] === 0)
+      c.pendingLines &= ~(1 << line);
     const top = c.depth - 1;
     const w = c.stack[top * FRAME_SLOTS + F_WAIT] as Wait | null;
     const cost = this.cost.irqEntryNs;
-    if (w !== null && w.wakesOnInterrupt) this.endWait(c, top, true);
+    if (w !== null && w.wakesOnInterrupt) {
+      this.endWait(c, top, true);
+      if (c.pollingEndsOnWake) c.polling = false;
+    }
     if (this.interruptHandler === null)
       throw new SimulationError(
         `CPU ${c.id} took interrupt line ${line} but no arch interrupt handler is installed`,
@@ -984,8 +1035,12 @@ export class Machine {
     c.irqsDisabled = true;
     c.hardirqDepth++;
     c.irqsTaken++;
-    if (this.trace.enabled)
-      this.emit(c, "ipi_entry", { reason: this.lineNamer(line) }, this.pendingFlow[(c.id << 5) | line]);
+    if (this.trace.enabled) {
+      const slot = (c.id << 5) | line;
+      this.emit(c, "ipi_entry", { reason: this.lineNamer(line) }, this.pendingFlow[slot]);
+      // A counting line's later interrupts are not drawn from the first raise's arrow.
+      if ((c.pendingLines & (1 << line)) !== 0) this.pendingFlow[slot] = 0;
+    }
     c.busyNs += cost;
     return cost;
   }

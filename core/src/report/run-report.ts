@@ -39,7 +39,17 @@ export interface RunReport {
     csdsQueued: number;
     callbacksRun: number;
     callbacksLocal: number;
+    /** IPIs the core requested of the backend: the CPUs its single and mask sends named. */
     ipisSent: number;
+    /** Reschedule IPIs the core requested (smp_send_reschedule, wake_up_all_idle_cpus). */
+    rescheduleIpis: number;
+    /**
+     * Hardware signals the backend reports (its `signalStatistic`, else its `raiseStatistic`), or
+     * null when it declares neither.
+     */
+    hardwareSignals: number | null;
+    /** The backend statistic `hardwareSignals` was read from, or null. */
+    hardwareSignalStatistic: string | null;
     ipiSingleSends: number;
     ipiMaskSends: number;
     ipisSaved: number;
@@ -76,6 +86,11 @@ export function buildRunReport(
     spinNs: Math.round(c.counters.spinNs),
   }));
   const lat = st.latency;
+  const arch = archStatistics(system);
+  const caps = system.descriptor.capabilities;
+  const signalKey = [caps.signalStatistic, caps.raiseStatistic].find(
+    (k) => k !== undefined && typeof arch[k] === "number",
+  );
   return {
     config: {
       arch: system.descriptor.name,
@@ -95,6 +110,9 @@ export function buildRunReport(
       callbacksRun: st.callbacksRun,
       callbacksLocal: st.callbacksLocal,
       ipisSent: st.ipiTargets,
+      rescheduleIpis: st.rescheduleIpis,
+      hardwareSignals: signalKey === undefined ? null : arch[signalKey],
+      hardwareSignalStatistic: signalKey ?? null,
       ipiSingleSends: st.ipisSingle,
       ipiMaskSends: st.ipisMask,
       ipisSaved: st.ipisSaved,
@@ -112,7 +130,7 @@ export function buildRunReport(
       mean: Math.round(lat.mean()),
     },
     perCpu,
-    arch: archStatistics(system),
+    arch,
     warnings: system.kernel.warnings.records.map((w) => ({ ...w })),
     problems: [...m.problems],
     stuckCsds: system.kernel.stuckCsds.map((s) => ({ ...s })),
@@ -147,7 +165,16 @@ export function formatRunReport(r: RunReport, options: { maxCpuRows?: number } =
   row("calls issued", num(c.callsIssued));
   row("csds queued", num(c.csdsQueued));
   row("callbacks run", `${num(c.callbacksRun)} (${num(c.callbacksLocal)} on the caller)`);
-  row("IPIs sent", `${num(c.ipisSent)} (${num(c.ipiSingleSends)} single, ${num(c.ipiMaskSends)} mask sends)`);
+  row(
+    "IPIs requested",
+    `${num(c.ipisSent + c.rescheduleIpis)} (${num(c.ipisSent)} call-function targets of ${num(c.ipiSingleSends)} single and ${num(c.ipiMaskSends)} mask sends, ${num(c.rescheduleIpis)} reschedules)`,
+  );
+  row(
+    "hardware signals",
+    c.hardwareSignals === null
+      ? `not counted (backend ${r.config.arch} declares no signalStatistic)`
+      : `${num(c.hardwareSignals)} (backend statistic ${c.hardwareSignalStatistic})`,
+  );
   row("IPIs saved", `${num(c.ipisSaved)} (target queue already non-empty)`);
   row("idle-poll wakeups", `${num(c.idlePollWakeups)} (no IPI needed)`);
   row("interrupts taken", `${num(c.interruptsTaken)} (${num(c.interruptsMerged)} raises merged)`);

@@ -7,9 +7,11 @@ import {
 } from "@smpcall/core/conformance";
 import type { Command } from "commander";
 import {
+  IDLE_HELP,
   collect,
   kernelOption,
   parseArchOptPairs,
+  parseIdle,
   parseIntOption,
   parseKernel,
   resolveArchDescriptor,
@@ -43,6 +45,7 @@ export function registerConformCommand(program: Command, io: CliIo): void {
       `machine sizes of the mask checks (default ${DEFAULT_CONFORMANCE_SIZES.join(",")})`,
     )
     .option("--schedules <n>", "random schedules to explore (default 25)")
+    .option("--idle <mode>", `${IDLE_HELP} (default halt, so idle targets need IPIs)`)
     .option("--check <name>", "run only this check (repeatable)", collect)
     .addOption(kernelOption())
     .option("--json", "print the results as one JSON object")
@@ -56,6 +59,7 @@ export function registerConformCommand(program: Command, io: CliIo): void {
         archOpt?: string[];
         cpus?: string;
         schedules?: string;
+        idle?: string;
         check?: string[];
         kernel: string;
         json?: boolean;
@@ -85,6 +89,7 @@ export function registerConformCommand(program: Command, io: CliIo): void {
         const results = runConformance(descriptor, {
           options,
           kernel,
+          idle: parseIdle(flags.idle),
           cpuSizes: flags.cpus === undefined ? undefined : parseCpuList(flags.cpus),
           schedules:
             flags.schedules === undefined

@@ -25,9 +25,11 @@ import {
 import { Option, type Command } from "commander";
 import { SingleBar } from "cli-progress";
 import {
+  IDLE_HELP,
   collect,
   kernelOption,
   parseArchOptPairs,
+  parseIdle,
   parseChoice,
   parseIntOption,
   parseKernel,
@@ -107,6 +109,7 @@ interface ExploreFlags {
   preemptionBound: string;
   allocFail: string;
   kernel: string;
+  idle?: string;
   html?: string;
   saveSchedule?: string;
   json?: boolean;
@@ -181,6 +184,7 @@ export function registerExploreCommand(program: Command, io: CliIo): void {
       "dfs: preemptions per schedule, or none (every interleaving)",
       String(DEFAULT_PREEMPTION_BOUND),
     )
+    .option("--idle <mode>", `${IDLE_HELP} (default halt; a non-default mode is carried in the schedule)`)
     .option("--alloc-fail <p>", "probability that allocating call data fails (the thread's case: 1)", "1")
     .addOption(kernelOption())
     .option(
@@ -227,6 +231,7 @@ export function registerExploreCommand(program: Command, io: CliIo): void {
       const policies: CallPolicy[] = flags.policy === "all" ? [...POLICIES] : [getPolicy(flags.policy)];
       const archOptions = parseArchOptPairs(flags.archOpt);
       const kernel = parseKernel(flags.kernel);
+      const idle = parseIdle(flags.idle);
       const results: ExploreResult[] = [];
       for (const policy of policies) {
         let bar: SingleBar | null = null;
@@ -261,6 +266,7 @@ export function registerExploreCommand(program: Command, io: CliIo): void {
             archModule,
             archOptions,
             kernel,
+            idle,
             cpus,
             calls,
             strategy,
@@ -279,7 +285,18 @@ export function registerExploreCommand(program: Command, io: CliIo): void {
       if (flags.saveSchedule !== undefined) saveSchedule(flags.saveSchedule, results, io);
       if (flags.html !== undefined) {
         const first = results.find((r) => r.violation !== null) ?? null;
-        const base = { scenario, arch, archOptions, kernel, cpus, calls, seed, maxSteps, allocFailRate };
+        const base = {
+          scenario,
+          arch,
+          archOptions,
+          kernel,
+          idle,
+          cpus,
+          calls,
+          seed,
+          maxSteps,
+          allocFailRate,
+        };
         const run = first
           ? replay(
               { ...base, policy: getPolicy(first.policy) },

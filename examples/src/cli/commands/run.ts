@@ -6,6 +6,7 @@ import {
   formatRunReport,
   getWorkload,
   runWorkload,
+  IDLE_MODES,
   TraceSink,
   type RunReport,
   type SmpSystem,
@@ -13,6 +14,7 @@ import {
 import { Option, type Command } from "commander";
 import { SingleBar } from "cli-progress";
 import {
+  IDLE_HELP,
   collect,
   parseArchOptPairs,
   parseChoice,
@@ -113,11 +115,7 @@ export function registerRunCommand(program: Command, io: CliIo): void {
       `cross-call operations the workload issues, 1..${MAX_OPS} (default: per workload and CPU count)`,
     )
     .option("--seed <n>", "seed of every random choice, 0..4294967295; same seed, same output", "1")
-    .addOption(
-      new Option("--idle <mode>", "idle CPUs halt (IPI needed) or poll need_resched (no IPI)")
-        .choices(["halt", "poll"])
-        .default("halt"),
-    )
+    .addOption(new Option("--idle <mode>", IDLE_HELP).choices([...IDLE_MODES]).default("halt"))
     .addOption(kernelOption())
     .option(
       "--lockdep",
@@ -184,7 +182,7 @@ export function registerRunCommand(program: Command, io: CliIo): void {
           if (t !== null) t.add(r);
         });
       }
-      const idle = parseChoice("--idle", flags.idle, ["halt", "poll"] as const);
+      const idle = parseChoice("--idle", flags.idle, IDLE_MODES);
       let bar: SingleBar | null = null;
       let total = 0;
       const showBar = wantsProgress(io, flags.json === true);

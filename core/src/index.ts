@@ -20,6 +20,7 @@ export * from "./kernel/warnings";
 export * from "./kernel/stats";
 export * from "./kernel/smp";
 export * from "./kernel/profile";
+export * from "./kernel/csd-watchdog";
 export * from "./kernel/idle-loop";
 export * from "./trace/trace-sink";
 export * from "./arch/arch-ipi";

@@ -133,6 +133,29 @@ describe.each(KERNEL_PROFILE_NAMES.map((k) => [k]))("kernel profile %s (kernel-s
     expect(single!.kernelText).toMatch(/^WARNING: CPU: 1 PID: 0 at /);
   });
 
+  it(`the watchdog reports ${is61 ? "every timeout" : "at a growing interval"}`, () => {
+    // 8 CPUs online: mainline stretches the interval by (ilog2(8) / 2 + 1) = 2 after the first report.
+    const sys = testSystem(8, { kernel, csdLockTimeoutMs: 1 });
+    program(sys, 1, function* () {
+      sys.machine.localIrqDisable();
+      yield 40_500_000;
+      sys.machine.localIrqEnable();
+      yield 10;
+    });
+    program(sys, 0, function* () {
+      yield* sys.kernel.smpCallFunctionSingle(1, function held_off() {}, null, true);
+    });
+    expect(sys.run().status).toBe("completed");
+    const [r] = sys.kernel.stuckCsds;
+    // 6.1: at 1, 2, ..., 40 ms; mainline: at 1, 5, 11, 19 and 29 ms.
+    expect(r.reports).toBe(is61 ? 40 : 5);
+    expect(r.unstuck).toBe(true);
+    const waited = r.lines
+      .filter((l) => l.startsWith("csd: ") && l.includes("non-responsive"))
+      .map((l) => Math.round(Number(/waiting (\d+) ns/.exec(l)![1]) / 1e6));
+    expect(waited).toEqual(is61 ? Array.from({ length: 40 }, (_, i) => i + 1) : [1, 5, 11, 19, 29]);
+  });
+
   it("the explorer's schedule string carries the profile only when it is not the default", () => {
     const s = scheduleString(
       {

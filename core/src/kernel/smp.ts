@@ -21,6 +21,7 @@ import { IdleWait } from "./idle-wait";
 import { doIdle, type IdleMode } from "./idle-loop";
 import { checkCond, checkCpuId, checkCsd, checkFunc, checkMask, checkWait } from "./api-checks";
 import { kernelProfile, type KernelProfile, type KernelProfileName, type WarnSiteId } from "./profile";
+import { CsdLockWatchdog, type StuckCsdReport } from "./csd-watchdog";
 import { KernelStats } from "./stats";
 import { WarningLog, warnSplat } from "./warnings";
 
@@ -56,22 +57,6 @@ export interface KernelOptions {
   csdLockTimeoutMs?: number;
   /** Re-send the IPI when the watchdog fires, as the kernel does. Default true. */
   watchdogResendIpi?: boolean;
-}
-
-/** A CSD the watchdog reported. */
-export interface StuckCsdReport {
-  readonly waitingCpu: number;
-  readonly targetCpu: number;
-  readonly csd: number;
-  readonly callback: string;
-  readonly waitedNs: number;
-  readonly targetIrqsDisabled: boolean;
-  /** What the target was doing (its innermost wait), if anything. */
-  readonly targetDoing: string;
-  /** Times this wait was reported (the first "Detected", then "Continued"). */
-  reports: number;
-  /** Released in the end ("got unstuck")? */
-  unstuck: boolean;
 }
 
 /** Per-CPU call_function_data: the per-target csds of this CPU's many-calls and two masks. */
@@ -115,8 +100,12 @@ export class SmpKernel implements SmpHandlers {
   readonly lockdep: boolean;
   /** The per-CPU lock-less call queues. */
   readonly callSingleQueue: CallSingleQueue;
-  /** CSDs the watchdog reported, in order. */
-  readonly stuckCsds: StuckCsdReport[] = [];
+  /** The CSD lock-wait watchdog (CONFIG_CSD_LOCK_WAIT_DEBUG); its timeout is 0 when it is off. */
+  readonly csdWatchdog: CsdLockWatchdog;
+  /** CSD waits the watchdog reported, in order. */
+  get stuckCsds(): StuckCsdReport[] {
+    return this.csdWatchdog.reports;
+  }
   /** Called after a csd is added to `cpu`'s queue (for policies that poll their own queue); null = none. */
   onQueueAdd: ((cpu: number) => void) | null = null;
   /** Takes over the call-function IPI handlers (the explorer's 2008 design does); null = this kernel's. */
@@ -131,9 +120,9 @@ export class SmpKernel implements SmpHandlers {
   private nextCsdId = 1;
   /** How idle CPUs sleep. */
   readonly idleMode: IdleMode;
-  private readonly csdLockTimeoutNs: number;
-  private readonly resendOnTimeout: boolean;
   private readonly perTargetNs: number;
+  /** `cur_csd` per CPU (the watchdog's), written around every queued callback. */
+  private readonly curCsd: (CallSingleData | null)[];
 
   constructor(
     readonly machine: Machine,
@@ -155,8 +144,15 @@ export class SmpKernel implements SmpHandlers {
       throw new InvalidArgumentError(
         `csdLockTimeoutMs must be >= 0 (0 = off), got ${describeValue(timeoutMs)}`,
       );
-    this.csdLockTimeoutNs = timeoutMs * 1e6;
-    this.resendOnTimeout = options.watchdogResendIpi ?? true;
+    this.csdWatchdog = new CsdLockWatchdog(
+      machine,
+      this.profile,
+      timeoutMs * 1e6,
+      options.watchdogResendIpi ?? true,
+      this.stats,
+      (cpu) => this.archSendCallFunctionSingleIpi(cpu),
+    );
+    this.curCsd = this.csdWatchdog.curCsd;
     const c = machine.cost;
     this.perTargetNs = c.csdLockNs + c.perTargetSetupNs + c.queueAddNs;
     machine.setIdleTask((cpu) => this.idleLoop(cpu));
@@ -189,37 +185,7 @@ export class SmpKernel implements SmpHandlers {
    * IPI is re-sent, as CONFIG_CSD_LOCK_WAIT_DEBUG does; the report repeats each timeout.
    */
   *csdLockWait(csd: CallSingleData): CpuCode<void> {
-    if (csd.locked) yield* this.watchedWait(csd, () => (csd.locked ? csd : null));
-  }
-
-  /**
-   * Spin on `wait` (a csd, or a many-call's completion) with the lock-wait watchdog: past the
-   * timeout, report the csd `stuck()` names, re-send its IPI, and keep waiting.
-   */
-  private *watchedWait(
-    wait: CallSingleData | CallCompletion,
-    stuck: () => CallSingleData | null,
-  ): CpuCode<void> {
-    const m = this.machine;
-    if (this.csdLockTimeoutNs === 0) {
-      yield wait;
-      return;
-    }
-    const start = m.now;
-    let report: StuckCsdReport | null = null;
-    for (;;) {
-      m.setWatchdogDeadline(m.now + this.csdLockTimeoutNs);
-      yield wait;
-      m.setWatchdogDeadline(0);
-      const csd = stuck();
-      if (csd === null) break;
-      report = this.reportStuckCsd(csd, m.now - start, report);
-      if (this.resendOnTimeout && csd.dst >= 0 && csd.dst !== m.current) {
-        this.stats.watchdogResends++;
-        yield* this.sendCallFunctionSingleIpi(csd.dst, "csd_lock_wait_toolong");
-      }
-    }
-    if (report !== null) report.unstuck = true;
+    if (csd.locked) yield* this.csdWatchdog.wait(csd, () => (csd.locked ? csd : null));
   }
 
   /** csd_lock: wait for the previous use to finish, then take the lock. */
@@ -240,46 +206,13 @@ export class SmpKernel implements SmpHandlers {
       );
     }
     csd.flags = 0;
+    csd.unlockedAt = this.machine.now;
     if (csd.firstWaiter !== -1) this.machine.wake(csd);
     const done = csd.completion;
     if (done !== null) {
       csd.completion = null;
       if (--done.pending === 0 && done.firstWaiter !== -1) this.machine.wake(done);
     }
-  }
-
-  private reportStuckCsd(csd: CallSingleData, waitedNs: number, prev: StuckCsdReport | null): StuckCsdReport {
-    const m = this.machine;
-    const target = csd.dst >= 0 ? m.cpus[csd.dst] : null;
-    const doing =
-      target === null
-        ? ""
-        : target.dead
-          ? "offline"
-          : target.waiting
-            ? `spinning on ${target.waiting.describe()}`
-            : target.idle
-              ? "idle"
-              : "running";
-    if (prev !== null) {
-      prev.reports++;
-      return prev;
-    }
-    const r: StuckCsdReport = {
-      waitingCpu: m.current,
-      targetCpu: csd.dst,
-      csd: csd.id,
-      callback: funcName(csd.func),
-      waitedNs,
-      targetIrqsDisabled: target?.irqsDisabled ?? false,
-      targetDoing: doing,
-      reports: 1,
-      unstuck: false,
-    };
-    this.stuckCsds.push(r);
-    const message = `csd: Detected non-responsive CSD lock (#${csd.id}) on CPU#${m.current}, waiting ${waitedNs} ns for CPU#${csd.dst} ${r.callback}; target irqs ${r.targetIrqsDisabled ? "off" : "on"}, ${doing || "unknown"}`;
-    m.reportProblem({ kind: "stuck-csd", time: m.now, cpu: m.current, message });
-    return r;
   }
 
   // ------------------------------------------------------------------ per-CPU data
@@ -375,6 +308,21 @@ export class SmpKernel implements SmpHandlers {
         callback: "generic_smp_call_function_single_interrupt",
       });
     const c = m.cpus[m.current];
+    const label = c.codeLabel;
+    const depth = c.codeLabelDepth;
+    const g = this.archIpi.sendCallFunctionSingleIpi(cpu);
+    this.enterArch(c, g, "sendCallFunctionSingleIpi");
+    yield* g;
+    c.codeLabel = label;
+    c.codeLabelDepth = depth;
+  }
+
+  /**
+   * arch_send_call_function_single_ipi alone: no idle-polling check, no tracepoint, not counted
+   * as a call's IPI (the watchdog's re-send; counted in `stats.watchdogResends`).
+   */
+  *archSendCallFunctionSingleIpi(cpu: number): CpuCode<void> {
+    const c = this.machine.currentCpu();
     const label = c.codeLabel;
     const depth = c.codeLabelDepth;
     const g = this.archIpi.sendCallFunctionSingleIpi(cpu);
@@ -625,7 +573,7 @@ export class SmpKernel implements SmpHandlers {
       m.localIrqRestore(was);
     }
     if (wait && done.pending > 0)
-      yield* this.watchedWait(done, () => (done.pending > 0 ? done.firstLocked() : null));
+      yield* this.csdWatchdog.wait(done, () => (done.pending > 0 ? done.firstLocked() : null));
   }
 
   /**
@@ -889,6 +837,7 @@ export class SmpKernel implements SmpHandlers {
     const c = m.cpus[cpu];
     c.codeLabel = "callback";
     c.codeCallback = func;
+    if (csd !== null) this.curCsd[cpu] = csd;
     c.codeLabelDepth = c.depth;
     return func(info, cpu);
   }
@@ -905,6 +854,7 @@ export class SmpKernel implements SmpHandlers {
     this.stats.callbacksRun++;
     this.stats.callbacksOn[cpu]++;
     m.cpus[cpu].codeLabel = null;
+    this.curCsd[cpu] = null;
   }
 
   /** csd_do_func as one generator, for the paths that are not hot (local calls). */

@@ -3,7 +3,7 @@ import { UserCodeError, describeThrown, describeValue } from "../errors";
 import type { ArchStatistics } from "../arch/arch-ipi";
 import type { RunOutcome } from "../machine/machine";
 import type { RunProblem } from "../machine/problems";
-import type { StuckCsdReport } from "../kernel/smp";
+import type { StuckCsdReport } from "../kernel/csd-watchdog";
 import type { WarningRecord } from "../kernel/warnings";
 import type { SmpSystem } from "../system";
 

@@ -19,7 +19,7 @@ export * from "./kernel/call-completion";
 export * from "./kernel/warnings";
 export * from "./kernel/stats";
 export * from "./kernel/smp";
-export * from "./kernel/idle-loop";
+export { IDLE_MODES, type IdleMode } from "./kernel/idle-loop";
 export * from "./trace/trace-sink";
 export * from "./arch/arch-ipi";
 export * from "./arch/interconnect";

@@ -20,8 +20,9 @@ import {
 import { IdleWait } from "./idle-wait";
 import { doIdle, type IdleMode } from "./idle-loop";
 import { checkCond, checkCpuId, checkCsd, checkFunc, checkMask, checkWait } from "./api-checks";
+import { kernelProfile, type KernelProfile, type KernelProfileName, type WarnSiteId } from "./profile";
 import { KernelStats } from "./stats";
-import { WarningLog } from "./warnings";
+import { WarningLog, warnSplat } from "./warnings";
 
 /** `smp_call_function_many_cond` flag: wait until every callback has returned. */
 export const SCF_WAIT = 1 << 0;
@@ -30,6 +31,22 @@ export const SCF_RUN_LOCAL = 1 << 1;
 
 /** Kernel configuration of a machine. */
 export interface KernelOptions {
+  /**
+   * Which kernel to behave as, where releases differ (kernel-smp.md §9b): "6.1" (the default,
+   * the release checked against a live kernel) or "mainline".
+   */
+  kernel?: KernelProfileName;
+  /**
+   * CONFIG_LOCKDEP (PROVE_LOCKING): lockdep's assertions fire, e.g. the irqs-enabled assertion of
+   * `_many_cond`. Default off, as in distribution kernels.
+   */
+  lockdep?: boolean;
+  /**
+   * CONFIG_CSD_LOCK_WAIT_DEBUG with `csdlock_debug=1`: the lock-wait watchdog (reports, IPI
+   * re-send). Default on. Distribution kernels build without it: a csd whose IPI is lost is then
+   * waited on forever and the run ends in a deadlock or step-limit report.
+   */
+  csdLockWaitDebug?: boolean;
   /**
    * How idle CPUs sleep (see {@link IdleMode}): `halt` (polling only between halts), `mwait`
    * (polling during the sleep too) or `poll` (always polling). Default "halt".
@@ -92,6 +109,10 @@ function doNothing(): void {}
 export class SmpKernel implements SmpHandlers {
   readonly stats: KernelStats;
   readonly warnings: WarningLog;
+  /** The kernel release this kernel behaves as. */
+  readonly profile: KernelProfile;
+  /** CONFIG_LOCKDEP: lockdep assertions fire. */
+  readonly lockdep: boolean;
   /** The per-CPU lock-less call queues. */
   readonly callSingleQueue: CallSingleQueue;
   /** CSDs the watchdog reported, in order. */
@@ -127,7 +148,9 @@ export class SmpKernel implements SmpHandlers {
     this.stackCsds = Array.from({ length: n }, () => []);
     this.idleWaits = Array.from({ length: n }, (_, i) => new IdleWait(machine, i));
     this.idleMode = options.idle ?? "halt";
-    const timeoutMs = options.csdLockTimeoutMs ?? 5000;
+    this.profile = kernelProfile(options.kernel);
+    this.lockdep = options.lockdep ?? false;
+    const timeoutMs = (options.csdLockWaitDebug ?? true) ? (options.csdLockTimeoutMs ?? 5000) : 0;
     if (!(Number.isFinite(timeoutMs) && timeoutMs >= 0))
       throw new InvalidArgumentError(
         `csdLockTimeoutMs must be >= 0 (0 = off), got ${describeValue(timeoutMs)}`,
@@ -209,12 +232,11 @@ export class SmpKernel implements SmpHandlers {
   csdUnlock(csd: CallSingleData): void {
     if (!csd.locked) {
       const c = this.machine.cpus[Math.max(0, this.machine.current)];
-      this.warnings.warnOnce(
+      this.warnAt(
+        "csd-unlock-not-locked",
         "csd_unlock:not-locked",
-        c.id,
-        this.machine.now,
-        `csd_unlock of csd#${csd.id} (${funcName(csd.func)}) that is not locked`,
         c,
+        `csd_unlock of csd#${csd.id} (${funcName(csd.func)}) that is not locked`,
       );
     }
     csd.flags = 0;
@@ -282,28 +304,47 @@ export class SmpKernel implements SmpHandlers {
 
   // ------------------------------------------------------------------ context checks
 
-  private warnIfIrqsDisabled(site: string, c: Cpu): void {
-    if (c.online && c.irqsDisabled) {
-      this.warnings.warnOnce(
-        `${site}:irqs-disabled`,
-        c.id,
-        this.machine.now,
-        `${site} called with interrupts disabled on CPU ${c.id}: can deadlock`,
-        c,
-      );
-    }
+  /**
+   * Record a warning of kernel site `id` (WARN_ON_ONCE: first hit recorded, later ones counted),
+   * with the source location and text the profile's kernel prints (`formatted`: a WARN's own line).
+   */
+  private warnAt(id: WarnSiteId, site: string, c: Cpu, message: string, formatted?: string): boolean {
+    const ws = this.profile.warnSites[id];
+    return this.warnings.warnOnce(
+      site,
+      c.id,
+      this.machine.now,
+      message,
+      c,
+      warnSplat(ws.location, ws.function, c.id, c.idle, formatted),
+    );
   }
 
-  private warnIfNotTask(site: string, c: Cpu): void {
-    if (!c.inTask) {
-      this.warnings.warnOnce(
-        `${site}:not-in-task`,
-        c.id,
-        this.machine.now,
-        `${site} called from hard-IRQ context on CPU ${c.id}: can deadlock`,
-        c,
-      );
-    }
+  /**
+   * The "can deadlock" check of a caller with interrupts disabled on an online CPU (no oops is
+   * ever in progress here). `smp_call_function_single` WARNs; `_many_cond` has only a lockdep
+   * assertion, silent unless `lockdep` is on.
+   */
+  private warnIfIrqsDisabled(id: "single-irqs-disabled" | "many-irqs-disabled", site: string, c: Cpu): void {
+    if (!(c.online && c.irqsDisabled)) return;
+    if (id === "many-irqs-disabled" && !this.lockdep) return;
+    this.warnAt(
+      id,
+      `${site}:irqs-disabled`,
+      c,
+      `${site} called with interrupts disabled on CPU ${c.id}: can deadlock`,
+    );
+  }
+
+  /** WARN_ON_ONCE(!in_task()): both entry points, wait or not (an IRQ between queueing and sending, or reuse of the per-CPU csd, can deadlock). */
+  private warnIfNotTask(id: "single-not-in-task" | "many-not-in-task", site: string, c: Cpu): void {
+    if (c.inTask) return;
+    this.warnAt(
+      id,
+      `${site}:not-in-task`,
+      c,
+      `${site} called from hard-IRQ context on CPU ${c.id}: can deadlock`,
+    );
   }
 
   // ------------------------------------------------------------------ send path
@@ -446,8 +487,8 @@ export class SmpKernel implements SmpHandlers {
     const m = this.machine;
     const c = m.currentCpu();
     this.stats.callsIssued++;
-    this.warnIfIrqsDisabled("smp_call_function_single", c);
-    this.warnIfNotTask("smp_call_function_single", c);
+    this.warnIfIrqsDisabled("single-irqs-disabled", "smp_call_function_single", c);
+    this.warnIfNotTask("single-not-in-task", "smp_call_function_single", c);
     let csd: CallSingleData;
     if (wait) {
       csd = this.stackCsd(c.id, c.hardirqDepth);
@@ -516,10 +557,13 @@ export class SmpKernel implements SmpHandlers {
     const self = c.id;
     const wait = (scfFlags & SCF_WAIT) !== 0;
     this.stats.callsIssued++;
-    this.warnIfIrqsDisabled("smp_call_function_many_cond", c);
-    if (wait) this.warnIfNotTask("smp_call_function_many_cond", c);
-    const runLocal =
-      (scfFlags & SCF_RUN_LOCAL) !== 0 && mask.test(self) && (!condFunc || condFunc(self, info));
+    this.warnIfIrqsDisabled("many-irqs-disabled", "smp_call_function_many_cond", c);
+    this.warnIfNotTask("many-not-in-task", "smp_call_function_many_cond", c);
+    const profile = this.profile;
+    // Mainline asks cond_func(self) before the remote loop; 6.1 after the IPIs were sent.
+    let runLocal = (scfFlags & SCF_RUN_LOCAL) !== 0 && mask.test(self);
+    if (runLocal && condFunc && !profile.condSelfAfterRemote) runLocal = condFunc(self, info);
+    const condFalseStays = profile.condFalseStaysInMask;
     const cfd = this.cfd(self);
     cfd.cpumask.and(mask, m.onlineMask);
     cfd.cpumask.clear(self);
@@ -535,7 +579,8 @@ export class SmpKernel implements SmpHandlers {
     let lastCpu = -1;
     for (let cpu = cfd.cpumask.first(); cpu < n; cpu = cfd.cpumask.next(cpu)) {
       if (condFunc && !condFunc(cpu, info)) {
-        cfd.cpumask.clear(cpu);
+        if (!condFalseStays) cfd.cpumask.clear(cpu);
+        else if (wait) this.waitOnCondFalse(cfd, cpu, done);
         continue;
       }
       const csd = this.cfdCsd(cfd, self, cpu);
@@ -573,6 +618,7 @@ export class SmpKernel implements SmpHandlers {
     }
     if (nrCpus === 1) yield* this.sendCallFunctionSingleIpi(lastCpu, "smp_call_function_many_cond");
     else if (nrCpus > 1) yield* this.sendCallFunctionIpiMask(cfd.cpumaskIpi);
+    if (runLocal && condFunc && profile.condSelfAfterRemote) runLocal = condFunc(self, info);
     if (runLocal) {
       const was = m.localIrqSave();
       yield* this.csdDoFunc(func as SmpCallFunc, info, null, -1);
@@ -580,6 +626,19 @@ export class SmpKernel implements SmpHandlers {
     }
     if (wait && done.pending > 0)
       yield* this.watchedWait(done, () => (done.pending > 0 ? done.firstLocked() : null));
+  }
+
+  /**
+   * 6.1 keeps a CPU whose cond_func is false in `cfd->cpumask`, and a waiting call waits on its
+   * csd too: nothing is queued there, but a previous call's csd that is still in flight (a
+   * many-call without wait) holds the waiter up until that callback has run.
+   */
+  private waitOnCondFalse(cfd: CallFunctionData, cpu: number, done: CallCompletion): void {
+    const csd = cfd.csd[cpu];
+    if (csd === undefined || !csd.locked || csd.completion !== null) return;
+    csd.completion = done;
+    done.pending++;
+    done.csds.push(csd);
   }
 
   /** smp_call_function_many: `_many_cond` without cond; never runs on the caller. */
@@ -751,16 +810,16 @@ export class SmpKernel implements SmpHandlers {
     if (from === "irq") this.stats.flushesIrq++;
     else if (from === "idle") this.stats.flushesIdle++;
     else this.stats.flushesDying++;
-    if (warnCpuOffline && !c.online) {
-      this.warnings.warnOnce("flush:offline", c.id, m.now, `IPI on offline CPU ${c.id}`, c);
+    // WARN once per boot (a static flag in the kernel); the lines naming each entry come with it.
+    const offline = `IPI on offline CPU ${c.id}`;
+    if (warnCpuOffline && !c.online && this.warnAt("offline-ipi", "flush:offline", c, offline, offline)) {
+      const where = this.profile.warnSites["offline-ipi"].location;
       for (let e: CallSingleData | null = head; e !== null; e = e.next) {
-        this.warnings.warn(
-          "flush:offline-callback",
-          c.id,
-          m.now,
-          `IPI callback ${funcName(e.func)} sent to offline CPU`,
-          c,
-        );
+        const line = `IPI callback ${funcName(e.func)} sent to offline CPU`;
+        this.warnings.warn("flush:offline-callback", c.id, m.now, line, c, {
+          location: where,
+          kernelText: line,
+        });
       }
     }
     const cbNs = m.cost.callbackNs;

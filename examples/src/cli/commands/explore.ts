@@ -27,10 +27,12 @@ import { SingleBar } from "cli-progress";
 import {
   IDLE_HELP,
   collect,
+  kernelOption,
   parseArchOptPairs,
   parseIdle,
   parseChoice,
   parseIntOption,
+  parseKernel,
   parseSeed,
   resolveArchDescriptor,
 } from "../common";
@@ -106,6 +108,7 @@ interface ExploreFlags {
   pctDepth: string;
   preemptionBound: string;
   allocFail: string;
+  kernel: string;
   idle?: string;
   html?: string;
   saveSchedule?: string;
@@ -183,6 +186,7 @@ export function registerExploreCommand(program: Command, io: CliIo): void {
     )
     .option("--idle <mode>", `${IDLE_HELP} (default halt; a non-default mode is carried in the schedule)`)
     .option("--alloc-fail <p>", "probability that allocating call data fails (the thread's case: 1)", "1")
+    .addOption(kernelOption())
     .option(
       "--html <file>",
       "write a self-contained HTML report: the counterexample's timeline (violation marked) and, with --policy all, the comparison chart",
@@ -226,6 +230,7 @@ export function registerExploreCommand(program: Command, io: CliIo): void {
         throw new UsageError(`bad --alloc-fail "${flags.allocFail}": expected a probability 0..1`);
       const policies: CallPolicy[] = flags.policy === "all" ? [...POLICIES] : [getPolicy(flags.policy)];
       const archOptions = parseArchOptPairs(flags.archOpt);
+      const kernel = parseKernel(flags.kernel);
       const idle = parseIdle(flags.idle);
       const results: ExploreResult[] = [];
       for (const policy of policies) {
@@ -260,6 +265,7 @@ export function registerExploreCommand(program: Command, io: CliIo): void {
             arch,
             archModule,
             archOptions,
+            kernel,
             idle,
             cpus,
             calls,
@@ -279,7 +285,18 @@ export function registerExploreCommand(program: Command, io: CliIo): void {
       if (flags.saveSchedule !== undefined) saveSchedule(flags.saveSchedule, results, io);
       if (flags.html !== undefined) {
         const first = results.find((r) => r.violation !== null) ?? null;
-        const base = { scenario, arch, archOptions, idle, cpus, calls, seed, maxSteps, allocFailRate };
+        const base = {
+          scenario,
+          arch,
+          archOptions,
+          kernel,
+          idle,
+          cpus,
+          calls,
+          seed,
+          maxSteps,
+          allocFailRate,
+        };
         const run = first
           ? replay(
               { ...base, policy: getPolicy(first.policy) },

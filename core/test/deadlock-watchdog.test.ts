@@ -167,10 +167,14 @@ describe("the watchdog as CONFIG_CSD_LOCK_WAIT_DEBUG runs it (kernel-smp.md 6)",
     expect(sys.kernel.stats.watchdogResends).toBe(0);
     expect(r.reports).toBeGreaterThanOrEqual(2);
     expect(r.lines.filter((l) => l.includes("Re-sending"))).toEqual([]);
-    expect(r.lines[0]).toMatch(/^csd: Detected non-responsive CSD lock \(#1\) on CPU#0, waiting \d+ ns for CPU#01 slow_cb/);
+    expect(r.lines[0]).toMatch(
+      /^csd: Detected non-responsive CSD lock \(#1\) on CPU#0, waiting \d+ ns for CPU#01 slow_cb/,
+    );
     expect(r.lines[1]).toBe("\tcsd: CSD lock (#1) handling this request.");
     expect(r.lines[2]).toMatch(/^csd: Continued non-responsive CSD lock \(#1\)/);
-    expect(r.lines[r.lines.length - 1]).toBe("csd: CSD lock (#1) got unstuck on CPU#00, CPU#01 released the lock.");
+    expect(r.lines[r.lines.length - 1]).toBe(
+      "csd: CSD lock (#1) got unstuck on CPU#00, CPU#01 released the lock.",
+    );
   });
 
   it("a lost IPI: the watchdog re-sends it straight through the arch (no tracepoint); without the watchdog the sender spins forever", () => {

@@ -54,7 +54,14 @@ export interface ExploreConfig {
 /** A violation found, with the schedule that reproduces it. */
 export interface Violation {
   readonly kind:
-    "deadlock" | "lost-call" | "duplicate-call" | "early-return" | "invariant" | "livelock" | "problem";
+    | "deadlock"
+    | "lost-call"
+    | "duplicate-call"
+    | "early-return"
+    | "invariant"
+    | "livelock"
+    | "panic"
+    | "problem";
   readonly message: string;
   /** Replay with `smpcall replay --schedule <this>`. */
   readonly schedule: string;
@@ -137,6 +144,16 @@ function classify(scenario: Scenario, ctx: ScenarioContext, out: RunOutcome): Sc
       kind: "livelock",
       message: `no completion within the step limit (livelock or a run longer than --max-steps)`,
     };
+  if (out.status === "panic") {
+    // The kernel panicked (a sparc64 mondo timeout): the calls it left queued are not "lost"
+    // by the protocol, the machine stopped. The panic first, then what was left.
+    const panics = out.problems.filter((p) => p.kind === "panic");
+    const rest = out.problems.filter((p) => p.kind !== "panic" && p.kind !== "stuck-csd");
+    return {
+      kind: "panic",
+      message: [...panics, ...rest].map((p) => p.message).join("; ") || "the kernel panicked",
+    };
+  }
   const ledger = ctx.ledger.violations();
   if (ledger.length > 0) {
     const first = ledger[0];

@@ -137,6 +137,11 @@ export function checkDescriptor(d: ArchDescriptor, label: string): void {
     bad(`topology is ${describeValue(fields.topology)}, not a function`);
   if (fields.validate !== undefined && typeof fields.validate !== "function")
     bad(`validate is ${describeValue(fields.validate)}, not a function`);
+  if (
+    fields.tracepoints !== undefined &&
+    !(Array.isArray(fields.tracepoints) && fields.tracepoints.every((t) => typeof t === "string"))
+  )
+    bad(`tracepoints is ${describeValue(fields.tracepoints)}, not an array of tracepoint names`);
   if (typeof d.capabilities !== "object" || d.capabilities === null)
     bad(`capabilities is ${describeValue(d.capabilities)}, not an object`);
   if (typeof d.options !== "object" || d.options === null || Array.isArray(d.options))

@@ -32,6 +32,13 @@ import { Topology, type TopologyOptions } from "./topology";
 import { findWaitCycle, type BlockedCpu, type DeadlockReport, type RunProblem } from "./problems";
 
 /** Smallest machine (CPUs). */
+/**
+ * The `caller`/`parent` an irq_disable/irq_enable trace record names when the code that changed
+ * the interrupt state did not say (a CPU's program: its function, called from the kernel thread).
+ */
+const IRQ_CALLER = "smpcall_program";
+const IRQ_PARENT = "kthread";
+
 export const MIN_CPUS = 2;
 /** Largest machine (CPUs). */
 export const MAX_CPUS = 8192;
@@ -284,32 +291,33 @@ export class Machine {
   }
 
   /** local_irq_save(): disable interrupts on the running CPU and return the previous state. */
-  localIrqSave(): boolean {
+  localIrqSave(caller = IRQ_CALLER, parent = IRQ_PARENT): boolean {
     const c = this.currentCpu();
     const was = c.irqsDisabled;
-    if (!was) this.setIrqs(c, true);
+    if (!was) this.setIrqs(c, true, caller, parent);
     return was;
   }
 
   /** local_irq_restore(flags): put back the state `localIrqSave` returned. */
-  localIrqRestore(wasDisabled: boolean): void {
+  localIrqRestore(wasDisabled: boolean, caller = IRQ_CALLER, parent = IRQ_PARENT): void {
     const c = this.currentCpu();
-    if (c.irqsDisabled !== wasDisabled) this.setIrqs(c, wasDisabled);
+    if (c.irqsDisabled !== wasDisabled) this.setIrqs(c, wasDisabled, caller, parent);
   }
 
   /** local_irq_disable(). */
-  localIrqDisable(): void {
-    this.localIrqSave();
+  localIrqDisable(caller = IRQ_CALLER, parent = IRQ_PARENT): void {
+    this.localIrqSave(caller, parent);
   }
 
   /** local_irq_enable(): pending interrupts are taken at the next yield. */
-  localIrqEnable(): void {
-    this.localIrqRestore(false);
+  localIrqEnable(caller = IRQ_CALLER, parent = IRQ_PARENT): void {
+    this.localIrqRestore(false, caller, parent);
   }
 
-  private setIrqs(c: Cpu, disabled: boolean): void {
+  private setIrqs(c: Cpu, disabled: boolean, caller: string, parent: string): void {
     c.irqsDisabled = disabled;
-    if (this.trace.enabled && c.hardirqDepth === 0) this.emit(c, disabled ? "irq_disable" : "irq_enable", {});
+    if (this.trace.enabled && c.hardirqDepth === 0)
+      this.emit(c, disabled ? "irq_disable" : "irq_enable", { caller, parent });
     if (!disabled && c.hardirqDepth === 0 && this.onQuiescent !== null) this.onQuiescent(c.id);
   }
 

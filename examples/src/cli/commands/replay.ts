@@ -184,6 +184,7 @@ export function registerReplayCommand(program: Command, io: CliIo): void {
             run.system.trace,
             { cpus: s.cpus, arch: arch.name, seed: s.seed, kernel, deadlock: run.outcome.deadlock },
             io,
+            { archTracepoints: arch.tracepoints },
           );
         if (flags.html !== undefined)
           writeHtmlFile(

@@ -31,7 +31,6 @@ import type { CpuCode, Wait, WaitChannel } from "./step";
 import { Topology, type TopologyOptions } from "./topology";
 import { findWaitCycle, type BlockedCpu, type DeadlockReport, type RunProblem } from "./problems";
 
-/** Smallest machine (CPUs). */
 /**
  * The `caller`/`parent` an irq_disable/irq_enable trace record names when the code that changed
  * the interrupt state did not say (a CPU's program: its function, called from the kernel thread).
@@ -39,6 +38,7 @@ import { findWaitCycle, type BlockedCpu, type DeadlockReport, type RunProblem } 
 const IRQ_CALLER = "smpcall_program";
 const IRQ_PARENT = "kthread";
 
+/** Smallest machine (CPUs). */
 export const MIN_CPUS = 2;
 /** Largest machine (CPUs). */
 export const MAX_CPUS = 8192;

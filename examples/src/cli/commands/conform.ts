@@ -111,7 +111,9 @@ export function registerConformCommand(program: Command, io: CliIo): void {
         });
         const failed = results.filter((r) => r.status === "fail").length;
         if (flags.json) {
-          io.out(JSON.stringify({ arch: descriptor.name, options, passed: failed === 0, results }) + "\n");
+          io.out(
+            JSON.stringify({ arch: descriptor.name, options, kernel, passed: failed === 0, results }) + "\n",
+          );
         } else {
           const count = (s: string) => results.filter((r) => r.status === s).length;
           io.out(`\n${count("pass")} passed, ${failed} failed, ${count("skipped")} skipped (capability)\n`);

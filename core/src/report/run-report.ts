@@ -220,6 +220,15 @@ export function formatRunReport(r: RunReport, options: { maxCpuRows?: number } =
     L.push(
       `  [CPU ${w.cpu} @ ${num(w.time)} ns] ${w.message}${w.location ? ` (${w.location})` : ""}${w.count > 1 ? ` (x${w.count})` : ""}`,
     );
+  if (r.stuckCsds.length > 0) {
+    L.push("");
+    L.push(`CSD lock-wait watchdog (${r.stuckCsds.length} stuck wait(s), as the kernel prints them)`);
+    for (const s of r.stuckCsds) {
+      const shown = s.lines.slice(0, 6);
+      for (const l of shown) L.push(`  ${l.replace("\t", "  ")}`);
+      if (s.lines.length > shown.length) L.push(`    ... ${s.lines.length - shown.length} more line(s)`);
+    }
+  }
   L.push("");
   L.push(`Problems (${r.problems.length})`);
   if (r.problems.length === 0) L.push("  none");

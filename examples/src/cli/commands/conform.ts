@@ -11,11 +11,8 @@ import { wantsProgress, type CliIo } from "../io";
 
 /** Parse `--cpus 2,3,64`. */
 function parseCpuList(text: string): number[] {
-  const parts = text
-    .split(",")
-    .map((p) => p.trim())
-    .filter((p) => p !== "");
-  if (parts.length === 0)
+  const parts = text.split(",").map((p) => p.trim());
+  if (parts.some((p) => p === ""))
     throw new UsageError(
       `bad --cpus "${text}": expected a comma-separated list of CPU counts ${MIN_CPUS}..${MAX_CPUS}, e.g. 2,3,64`,
     );

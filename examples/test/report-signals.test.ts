@@ -63,6 +63,8 @@ describe("the run report: the core's IPI requests beside the backend's hardware 
     expect(out.code).toBe(1); // the CPU in error is reported
     const r = JSON.parse(out.stdout) as RunReport;
     expect(r.arch.cpuErrors).toBeGreaterThan(0);
-    expect(r.counts.hardwareSignals).toBe(r.counts.ipisSent + r.counts.rescheduleIpis - r.arch.cpuErrors);
+    // The requests to CPU 3 reach no queue: fewer signals than requests; every signal is taken.
+    expect(r.counts.hardwareSignals).toBeLessThan(r.counts.ipisSent + r.counts.rescheduleIpis);
+    expect(r.counts.hardwareSignals).toBe(r.arch.mondoTraps);
   });
 });

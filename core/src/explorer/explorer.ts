@@ -1,6 +1,8 @@
 import type { ArchDescriptor } from "../arch/descriptor";
 import type { RawArchOptions } from "../arch/options";
 import { CSD_FLAG_TYPE_MASK } from "../kernel/csd";
+import { DEFAULT_KERNEL_PROFILE, type KernelProfileName } from "../kernel/profile";
+import type { IdleMode } from "../kernel/idle-loop";
 import type { Chooser } from "../machine/chooser";
 import type { RunOutcome } from "../machine/machine";
 
@@ -30,8 +32,10 @@ export interface ExploreConfig {
   archModule?: string;
   /** Absolute path of the scenario module, for a scenario that is not built in (carried in schedules). */
   scenarioModule?: string;
-  /** Kernel profile (e.g. `6.1`, `mainline`), passed to the system and carried in schedules. */
-  kernel?: string;
+  /** Kernel profile (`6.1`, the default, or `mainline`), passed to the system; schedules carry it when it is not the default. */
+  kernel?: KernelProfileName;
+  /** How idle CPUs sleep (default `halt`); a non-default mode is carried in schedules. */
+  idle?: IdleMode;
   cpus: number;
   /** Calls each CPU issues (scenario-defined meaning). */
   calls: number;
@@ -113,8 +117,8 @@ export function runScenario(
     seed: cfg.seed,
     arch: cfg.arch,
     archOptions: cfg.archOptions,
-    // The kernel profile, for systems that know profiles (carried through untyped until then).
-    ...((cfg.kernel !== undefined ? { kernel: cfg.kernel } : {}) as object),
+    kernel: cfg.kernel,
+    idle: cfg.idle ?? "halt",
     chooser,
     csdLockTimeoutMs: 0,
     cost: { deliveryJitter: 0 },
@@ -225,6 +229,7 @@ export function scheduleString(
     | "archModule"
     | "archOptions"
     | "kernel"
+    | "idle"
     | "cpus"
     | "calls"
     | "seed"
@@ -247,7 +252,8 @@ export function scheduleString(
   };
   if (cfg.scenarioModule !== undefined) spec.scenarioModule = cfg.scenarioModule;
   if (cfg.archModule !== undefined) spec.archModule = cfg.archModule;
-  if (cfg.kernel !== undefined) spec.kernel = cfg.kernel;
+  if (cfg.kernel !== undefined && cfg.kernel !== DEFAULT_KERNEL_PROFILE) spec.kernel = cfg.kernel;
+  if (cfg.idle !== undefined && cfg.idle !== "halt") spec.idle = cfg.idle;
   return encodeSchedule(spec);
 }
 

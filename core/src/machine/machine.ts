@@ -725,7 +725,7 @@ export class Machine {
     if (w !== null)
       this.scheduleResume(
         c,
-        this.now + (w.wakesOnInterrupt ? (c.polling ? this.cost.pollExitNs : this.cost.haltExitNs) : 0),
+        this.now + (w.wakesOnInterrupt ? (c.idleExitNs >= 0 ? c.idleExitNs : this.cost.haltExitNs) : 0),
       );
   }
 
@@ -997,6 +997,8 @@ export class Machine {
       case FRAME_IDLE:
         c.idle = false;
         c.polling = false;
+        c.idleExitNs = -1;
+        c.pollingEndsOnWake = false;
         return 0;
       default:
         c.irqsDisabled = saved;
@@ -1013,7 +1015,10 @@ export class Machine {
     const top = c.depth - 1;
     const w = c.stack[top * FRAME_SLOTS + F_WAIT] as Wait | null;
     const cost = this.cost.irqEntryNs;
-    if (w !== null && w.wakesOnInterrupt) this.endWait(c, top, true);
+    if (w !== null && w.wakesOnInterrupt) {
+      this.endWait(c, top, true);
+      if (c.pollingEndsOnWake) c.polling = false;
+    }
     if (this.interruptHandler === null)
       throw new SimulationError(
         `CPU ${c.id} took interrupt line ${line} but no arch interrupt handler is installed`,

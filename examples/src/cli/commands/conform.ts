@@ -6,7 +6,16 @@ import {
   type ConformanceResult,
 } from "@smpcall/core/conformance";
 import type { Command } from "commander";
-import { collect, parseArchOptPairs, parseIntOption, resolveArchDescriptor } from "../common";
+import {
+  IDLE_HELP,
+  collect,
+  kernelOption,
+  parseArchOptPairs,
+  parseIdle,
+  parseIntOption,
+  parseKernel,
+  resolveArchDescriptor,
+} from "../common";
 import { wantsProgress, type CliIo } from "../io";
 
 /** Parse `--cpus 2,3,64`. */
@@ -33,7 +42,9 @@ export function registerConformCommand(program: Command, io: CliIo): void {
       `machine sizes of the mask checks (default ${DEFAULT_CONFORMANCE_SIZES.join(",")})`,
     )
     .option("--schedules <n>", "random schedules to explore (default 25)")
+    .option("--idle <mode>", `${IDLE_HELP} (default halt, so idle targets need IPIs)`)
     .option("--check <name>", "run only this check (repeatable)", collect)
+    .addOption(kernelOption())
     .option("--json", "print the results as one JSON object")
     .addHelpText(
       "after",
@@ -45,9 +56,12 @@ export function registerConformCommand(program: Command, io: CliIo): void {
         archOpt?: string[];
         cpus?: string;
         schedules?: string;
+        idle?: string;
         check?: string[];
+        kernel: string;
         json?: boolean;
       }) => {
+        const kernel = parseKernel(flags.kernel);
         const descriptor = resolveArchDescriptor(flags.arch, io);
         const names = CONFORMANCE_CHECKS.map((c) => c.name);
         for (const c of flags.check ?? [])
@@ -65,12 +79,14 @@ export function registerConformCommand(program: Command, io: CliIo): void {
           `${r.status.toUpperCase().padEnd(8)}${r.name.padEnd(32)}${String(r.ms).padStart(6)} ms\n${r.message ? `        ${r.message.split("\n").join("\n        ")}\n` : ""}`;
         if (stream)
           io.out(
-            `conformance kit: arch ${descriptor.name}${Object.keys(options).length ? ` ${JSON.stringify(options)}` : ""}\n\n`,
+            `conformance kit: arch ${descriptor.name}${Object.keys(options).length ? ` ${JSON.stringify(options)}` : ""}, kernel ${kernel}\n\n`,
           );
         const selected = names.filter((n) => flags.check === undefined || flags.check.includes(n));
         const done: ConformanceResult[] = [];
         const results = runConformance(descriptor, {
           options,
+          kernel,
+          idle: parseIdle(flags.idle),
           cpuSizes: flags.cpus === undefined ? undefined : parseCpuList(flags.cpus),
           schedules:
             flags.schedules === undefined

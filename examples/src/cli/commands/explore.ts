@@ -27,11 +27,15 @@ import {
 import { Option, type Command } from "commander";
 import { SingleBar } from "cli-progress";
 import {
+  IDLE_HELP,
   collect,
+  kernelOption,
   parseArchOptPairs,
+  parseIdle,
   parseProbability,
   parseChoice,
   parseIntOption,
+  parseKernel,
   parseSeed,
   resolveArchDescriptor,
 } from "../common";
@@ -149,6 +153,8 @@ interface ExploreFlags {
   pctDepth: string;
   preemptionBound: string;
   allocFail: string;
+  kernel: string;
+  idle?: string;
   html?: string;
   saveSchedule?: string;
   json?: boolean;
@@ -223,7 +229,9 @@ export function registerExploreCommand(program: Command, io: CliIo): void {
       "dfs: preemptions per schedule, or none (every interleaving)",
       String(DEFAULT_PREEMPTION_BOUND),
     )
+    .option("--idle <mode>", `${IDLE_HELP} (default halt; a non-default mode is carried in the schedule)`)
     .option("--alloc-fail <p>", "probability that allocating call data fails (the thread's case: 1)", "1")
+    .addOption(kernelOption())
     .option(
       "--html <file>",
       "write a self-contained HTML report: the counterexample's timeline (violation marked) and, with --policy all, the comparison chart",
@@ -273,6 +281,8 @@ export function registerExploreCommand(program: Command, io: CliIo): void {
       const allocFailRate = parseProbability("--alloc-fail", flags.allocFail);
       const policies: CallPolicy[] = flags.policy === "all" ? [...POLICIES] : [getPolicy(flags.policy)];
       const archOptions = parseArchOptPairs(flags.archOpt);
+      const kernel = parseKernel(flags.kernel);
+      const idle = parseIdle(flags.idle);
       const results: ExploreResult[] = [];
       for (const policy of policies) {
         let bar: SingleBar | null = null;
@@ -306,6 +316,8 @@ export function registerExploreCommand(program: Command, io: CliIo): void {
             arch,
             archModule,
             archOptions,
+            kernel,
+            idle,
             cpus,
             calls,
             strategy,
@@ -324,7 +336,18 @@ export function registerExploreCommand(program: Command, io: CliIo): void {
       if (flags.saveSchedule !== undefined) saveSchedule(flags.saveSchedule, results, io);
       if (flags.html !== undefined) {
         const first = results.find((r) => r.violation !== null) ?? null;
-        const base = { scenario, arch, archOptions, cpus, calls, seed, maxSteps, allocFailRate };
+        const base = {
+          scenario,
+          arch,
+          archOptions,
+          kernel,
+          idle,
+          cpus,
+          calls,
+          seed,
+          maxSteps,
+          allocFailRate,
+        };
         const run = first
           ? replay(
               { ...base, policy: getPolicy(first.policy) },

@@ -6,6 +6,7 @@ import {
   formatRunReport,
   getWorkload,
   runWorkload,
+  IDLE_MODES,
   TraceSink,
   type RunReport,
   type SmpSystem,
@@ -13,11 +14,14 @@ import {
 import { Option, type Command } from "commander";
 import { SingleBar } from "cli-progress";
 import {
+  IDLE_HELP,
   collect,
   parseArchOptPairs,
   parseChoice,
   parseCpus,
+  kernelOption,
   parseIntOption,
+  parseKernel,
   parseSeed,
   resolveArchDescriptor,
 } from "../common";
@@ -36,6 +40,8 @@ interface RunFlags {
   ops?: string;
   seed: string;
   idle: string;
+  kernel: string;
+  lockdep?: boolean;
   csdTimeoutMs: string;
   maxEvents?: string;
   trace?: string;
@@ -62,7 +68,14 @@ export function writeTraceFile(
   file: string,
   format: string | undefined,
   trace: TraceSink,
-  meta: { cpus: number; arch: string; seed: number; report?: RunReport; deadlock?: unknown },
+  meta: {
+    cpus: number;
+    arch: string;
+    seed: number;
+    kernel?: string;
+    report?: RunReport;
+    deadlock?: unknown;
+  },
   io: CliIo,
 ): string {
   const fmt = traceFormatFor(file, format);
@@ -103,12 +116,17 @@ export function registerRunCommand(program: Command, io: CliIo): void {
       `cross-call operations the workload issues, 1..${MAX_OPS} (default: per workload and CPU count)`,
     )
     .option("--seed <n>", "seed of every random choice, 0..4294967295; same seed, same output", "1")
-    .addOption(
-      new Option("--idle <mode>", "idle CPUs halt (IPI needed) or poll need_resched (no IPI)")
-        .choices(["halt", "poll"])
-        .default("halt"),
+    .addOption(new Option("--idle <mode>", IDLE_HELP).choices([...IDLE_MODES]).default("halt"))
+    .addOption(kernelOption())
+    .option(
+      "--lockdep",
+      "kernel built with lockdep: its assertions fire (e.g. _many_cond with interrupts off)",
     )
-    .option("--csd-timeout-ms <ms>", "CSD lock-wait watchdog timeout in simulated ms, 0 = off", "5000")
+    .option(
+      "--csd-timeout-ms <ms>",
+      "CSD lock-wait watchdog (CONFIG_CSD_LOCK_WAIT_DEBUG) timeout in simulated ms; 0 = a kernel without it",
+      "5000",
+    )
     .option("--max-events <n>", "stop after this many events (reported as a step-limit problem)")
     .option("--trace <file>", "write a trace of the run")
     .addOption(
@@ -155,7 +173,8 @@ export function registerRunCommand(program: Command, io: CliIo): void {
       const archOptions = parseArchOptPairs(flags.archOpt);
       // Without --trace-limit, records stream to the trace file and the timeline as they happen
       // and none is kept; with it, a ring buffer keeps the last N and they are written at the end.
-      const head = { cpus, arch: arch.name, seed };
+      const kernel = parseKernel(flags.kernel);
+      const head = { cpus, arch: arch.name, seed, kernel };
       let file: TraceFileWriter | null = null;
       let timeline: TimelineBuilder | null = null;
       let trace: TraceSink;
@@ -171,7 +190,7 @@ export function registerRunCommand(program: Command, io: CliIo): void {
           if (t !== null) t.add(r);
         });
       }
-      const idle = parseChoice("--idle", flags.idle, ["halt", "poll"] as const);
+      const idle = parseChoice("--idle", flags.idle, IDLE_MODES);
       let bar: SingleBar | null = null;
       let total = 0;
       const showBar = wantsProgress(io, flags.json === true);
@@ -204,6 +223,8 @@ export function registerRunCommand(program: Command, io: CliIo): void {
           workload: workload.name,
           ops,
           idle,
+          kernel,
+          lockdep: flags.lockdep === true,
           csdLockTimeoutMs,
           trace,
           maxEvents,

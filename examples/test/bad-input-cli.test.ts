@@ -4,7 +4,9 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { main } from "../src/cli/main";
 import { memoryIo } from "../src/cli/io";
+import { classifyFailure } from "../src/cli/failure";
 import { writeBadModules } from "./bad-input-fixtures";
+import { SimulationError, UsageError, UserCodeError } from "@smpcall/core";
 
 /**
  * Every bad input to the CLI gets a clear answer: one row per input, the exit status (2 usage
@@ -15,6 +17,12 @@ import { writeBadModules } from "./bad-input-fixtures";
 type Row = readonly [args: readonly string[], code: 1 | 2, firstLine: string, env?: Record<string, string>];
 
 const ROWS: readonly Row[] = [
+  // A kernel call with a bad argument from the user's module: exit 1 naming the module, not 70.
+  [
+    ["explore", "--scenario", "./scenario-bad-kernel-call.js"],
+    1,
+    "smpcall: ./scenario-bad-kernel-call.js: smpCallFunctionSingle: cpu must be an integer CPU id, got 1.5 (at ./scenario-bad-kernel-call.js:9:57)",
+  ],
   [["run", "--ops", "10", "--cpus", ""], 2, 'smpcall: bad --cpus "": expected an integer 2..8192'],
   [["run", "--ops", "10", "--cpus", " x"], 2, 'smpcall: bad --cpus " x": expected an integer 2..8192'],
   [["run", "--ops", "10", "--cpus", "8.0"], 2, 'smpcall: bad --cpus "8.0": expected an integer 2..8192'],
@@ -1042,5 +1050,53 @@ describe("bad input to the CLI: exit 1 or 2 with one clear line", () => {
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/^smpcall: perfetto\.json is not an smpcall trace: it has no metadata object/);
     expect(fs.existsSync(path.join(dir, "p.html"))).toBe(false);
+  });
+
+  /** An Error whose innermost frame is in `file`. */
+  const thrownAt = (file: string, message = "x is not a function"): Error => {
+    const e = new TypeError(message);
+    e.stack = `TypeError: ${message}\n    at f (${file}:10:5)\n    at g (${file}:20:3)`;
+    return e;
+  };
+
+  it.each([
+    ["a UsageError", new UsageError("bad --cpus"), 2, /^smpcall: bad --cpus$/],
+    ["a SimulationError", new SimulationError("deadlock"), 1, /^smpcall: deadlock$/],
+    [
+      "a UserCodeError",
+      new UserCodeError("the program on CPU 0 threw 5", 0, "the program on CPU 0"),
+      1,
+      /^smpcall: the program on CPU 0 threw 5$/,
+    ],
+    [
+      "an Error thrown in a user's module",
+      thrownAt("/home/me/port/my-arch.js"),
+      1,
+      /^smpcall: \.\/port\/my-arch\.js threw TypeError: x is not a function \(at \.\/port\/my-arch\.js:10:5\)$/,
+    ],
+    [
+      "an Error thrown in smpcall's own code",
+      thrownAt(path.resolve(__dirname, "../src/cli/main.ts")),
+      70,
+      /^smpcall: internal error \(a bug in smpcall, please report it\): TypeError: x is not a function/,
+    ],
+    [
+      "a UserCodeError whose cause is smpcall's own bug",
+      new UserCodeError("callback f on CPU 1 threw", 1, "callback f", {
+        cause: thrownAt(path.resolve(__dirname, "../src/cli/main.ts")),
+      }),
+      70,
+      /^smpcall: internal error/,
+    ],
+    [
+      "a string thrown by nobody's module",
+      "boom",
+      70,
+      /^smpcall: internal error \(a bug in smpcall, please report it\): string boom/,
+    ],
+  ] as const)("exit status of %s", (_name, error, code, first) => {
+    const f = classifyFailure(error, {}, "/home/me");
+    expect(f.code).toBe(code);
+    expect(f.text.split("\n")[0]).toMatch(first);
   });
 });

@@ -102,6 +102,9 @@ sendCallFunctionIpiMask(mask) { return 5; }`,
     `    m.spawn(0, (function* () { yield 1; })());`,
     `invariants: [() => 7],`,
   ),
+  "scenario-bad-kernel-call.js": SCENARIO(
+    `    m.spawn(0, (function* () { yield* ctx.system.kernel.smpCallFunctionSingle(1.5, () => {}, null, true); })());`,
+  ),
   "scenario-spawn-not-generator.js": SCENARIO(`    m.spawn(0, function* () { yield 1; });`),
   "scenario-yields-string.js": SCENARIO(`    m.spawn(0, (function* () { yield "ten"; })());`),
   "scenario-bad-cpus.js": SCENARIO(

@@ -202,6 +202,34 @@ class DropsReschedules extends GenericIpi {
   }
 }
 
+/** Reschedules to CPU 0 are dropped (a falsy-id test: `if (!cpu) return`). */
+class DropsReschedulesToCpu0 extends GenericIpi {
+  override *sendRescheduleIpi(cpu: number): CpuCode<void> {
+    if (!cpu) {
+      yield this.sendCostNs;
+      return;
+    }
+    yield* super.sendRescheduleIpi(cpu);
+  }
+}
+
+/** The receive path turns interrupts back on before running the core handler (callbacks with interrupts on). */
+class HandlerEnablesIrqs extends GenericIpi {
+  override *handleInterrupt(cpu: number, line: number): CpuCode<void> {
+    this.machine.localIrqEnable();
+    yield* super.handleInterrupt(cpu, line);
+    this.machine.localIrqDisable();
+  }
+}
+
+/** The single send turns interrupts on (and leaves them on) in a caller that had them off. */
+class SendEnablesIrqs extends GenericIpi {
+  override *sendCallFunctionSingleIpi(cpu: number): CpuCode<void> {
+    this.machine.localIrqEnable();
+    yield* super.sendCallFunctionSingleIpi(cpu);
+  }
+}
+
 /** Muxed: handles only the lowest message set (a reschedule hides a call that came with it). */
 class MuxedLowestOnly extends MuxedIpi {
   protected override handled(word: number): number {
@@ -450,6 +478,24 @@ const MUTANTS: [kind: string, bug: string, d: ArchDescriptor, message: RegExp][]
     "drops reschedule interrupts",
     variant("no-resched", DropsReschedules),
     /CPU 3 was sent a reschedule IPI but its receive path never called schedulerIpi \(reschedule messages are dropped\)/,
+  ],
+  [
+    "messages",
+    "drops reschedules to CPU 0",
+    variant("no-resched-0", DropsReschedulesToCpu0),
+    /sender CPU (32|64|128|8191): a reschedule IPI to CPU\(s\) \[0\] never reached schedulerIpi/,
+  ],
+  [
+    "receive",
+    "runs the core handler with interrupts on",
+    variant("handler-irqs-on", HandlerEnablesIrqs),
+    /the receive path called genericSmpCallFunctionInterrupt on CPU \d+ with interrupts enabled: callbacks must run with interrupts off/,
+  ],
+  [
+    "send",
+    "turns interrupts on in a caller that had them off",
+    variant("send-irqs-on", SendEnablesIrqs),
+    /sendCallFunctionSingleIpi \(to CPU 3\) on CPU 0 returned with interrupts enabled; it was entered with them disabled/,
   ],
   [
     "messages",

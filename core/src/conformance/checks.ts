@@ -7,6 +7,7 @@ import { descriptorCheck } from "./checks/descriptor";
 import { determinismCheck } from "./checks/determinism";
 import { raiseDuringHandlerCheck } from "./checks/handler-race";
 import { hotplugHolesCheck } from "./checks/hotplug";
+import { irqContextCheck } from "./checks/irq-context";
 import { messagesCheck } from "./checks/messages";
 import { noSpuriousFaultsCheck, permanentFaultsCheck, transientFaultsCheck } from "./checks/faults";
 import { acknowledgeCheck } from "./checks/receive";
@@ -24,6 +25,7 @@ export const CONFORMANCE_CHECKS: readonly ConformanceCheck[] = [
   hotplugHolesCheck,
   causalityCheck,
   messagesCheck,
+  irqContextCheck,
   repeatedSendsCheck,
   raiseDuringHandlerCheck,
   randomSchedulesCheck,

@@ -80,6 +80,11 @@ export class KitGuard {
   /** Turn a step-limit outcome of a guarded run into a failure; other outcomes pass through. */
   settle(sys: SmpSystem, what: string, out: RunOutcome): RunOutcome {
     if (out.status === "step-limit") throw this.exceeded(sys, what, "events");
+    const broken = probeOf(sys.machine)?.contextViolations ?? [];
+    if (broken.length > 0)
+      throw new ConformanceFailure(
+        `${what}: ${broken[0]}${broken.length > 1 ? ` (and ${broken.length - 1} more such violation(s))` : ""}`,
+      );
     return out;
   }
 

@@ -6,6 +6,9 @@ import type { CpuMask } from "../machine/cpumask";
 import type { Machine } from "../machine/machine";
 import type { CpuCode } from "../machine/step";
 
+/** Most interrupt-context violations a probe keeps (the first is what a check reports). */
+const MAX_VIOLATIONS = 20;
+
 /** One piece of backend code a CPU is inside (a send, or the receive path). */
 export interface ArchActivity {
   /** `handleInterrupt`, `sendCallFunctionSingleIpi`, `sendCallFunctionIpiMask` or `sendRescheduleIpi`. */
@@ -41,6 +44,13 @@ export class ArchProbe {
   readonly schedulerIpis: Uint32Array;
   /** Per CPU: reschedule IPIs sent towards it. */
   readonly reschedulesSent: Uint32Array;
+  /**
+   * Interrupt-context rules the backend broke, in the order seen (at most {@link MAX_VIOLATIONS}):
+   * a send or the receive path that returns with the caller's interrupt state changed, or a core
+   * call handler called with interrupts on or outside hard-IRQ context (callbacks must run with
+   * interrupts off, in the interrupt). Every guarded kit run fails on the first of them.
+   */
+  readonly contextViolations: string[] = [];
   /** Line raises by the backend, and hardware callbacks it scheduled. */
   raises = 0;
   hardwareCallbacks = 0;
@@ -92,11 +102,11 @@ export class ArchProbe {
     const m = this.machine;
     return {
       genericSmpCallFunctionInterrupt: (): CpuCode<void> => {
-        if (m.current >= 0) this.callHandlerCalls[m.current]++;
+        this.checkHandlerContext("genericSmpCallFunctionInterrupt");
         return inner.genericSmpCallFunctionInterrupt();
       },
       genericSmpCallFunctionSingleInterrupt: (): CpuCode<void> => {
-        if (m.current >= 0) this.callHandlerCalls[m.current]++;
+        this.checkHandlerContext("genericSmpCallFunctionSingleInterrupt");
         return inner.genericSmpCallFunctionSingleInterrupt();
       },
       schedulerIpi: (): void => {
@@ -137,14 +147,36 @@ export class ArchProbe {
     });
   }
 
+  /** A core call handler is being called on the current CPU: count it, check the context. */
+  private checkHandlerContext(handler: string): void {
+    const cpu = this.machine.current;
+    if (cpu < 0) return;
+    this.callHandlerCalls[cpu]++;
+    const c = this.machine.cpus[cpu];
+    if (!c.irqsDisabled || c.hardirqDepth === 0)
+      this.violate(
+        `the receive path called ${handler} on CPU ${cpu} ${c.hardirqDepth === 0 ? "outside hard-IRQ context" : "with interrupts enabled"}: callbacks must run with interrupts off, in the interrupt handler`,
+      );
+  }
+
+  private violate(message: string): void {
+    if (this.contextViolations.length < MAX_VIOLATIONS) this.contextViolations.push(message);
+  }
+
   private *track(cpu: number, method: string, arg: number, body: () => CpuCode<void>): CpuCode<void> {
     const stack = cpu >= 0 && cpu < this.active.length ? this.active[cpu] : null;
     stack?.push({ method, arg, sinceEvent: this.machine.eventsDispatched, sinceNs: this.machine.now });
+    const c = stack !== null ? this.machine.cpus[cpu] : null;
+    const irqsOffAtEntry = c?.irqsDisabled;
     try {
       yield* body();
     } finally {
       stack?.pop();
     }
+    if (c !== null && c.irqsDisabled !== irqsOffAtEntry)
+      this.violate(
+        `${method} (${method === "handleInterrupt" ? "line" : method === "sendCallFunctionIpiMask" ? "CPUs" : "to CPU"} ${arg}) on CPU ${cpu} returned with interrupts ${c.irqsDisabled ? "disabled" : "enabled"}; it was entered with them ${irqsOffAtEntry ? "disabled" : "enabled"}: backend code must leave the interrupt state as it found it`,
+      );
   }
 
   /**

@@ -1,7 +1,10 @@
 import { ArchOptionError } from "../../errors";
 import { CpuMask } from "../../machine/cpumask";
 import { expectRanOn, kitProbe, kitSystem, KitSteps, listText, RunLog } from "../support";
-import type { ConformanceCheck, ConformanceContext } from "../types";
+import { expectThat, type ConformanceCheck, type ConformanceContext } from "../types";
+
+/** How long (in 1 us steps) the sender waits for its reschedule IPIs to be taken. */
+const RESCHEDULE_WAIT_STEPS = 1_000;
 
 /** Machine sizes whose last CPU sits on a mask word boundary (32-, 64- and 128-bit words), and the largest machine. */
 const SIZES = [33, 65, 129, 8192] as const;
@@ -44,7 +47,7 @@ function acceptedSizes(ctx: ConformanceContext): { sizes: number[]; refused: str
 export const maskBoundariesCheck: ConformanceCheck = {
   name: "mask-word-boundaries",
   description:
-    "single and mask sends to CPUs 31/32/33, 63/64/65, 127/128 and the last CPU (machines of 33, 65, 129 and 8192 CPUs) reach exactly those CPUs",
+    "single and mask sends, and reschedules, to CPUs 0, 31/32/33, 63/64/65, 127/128 and the last CPU (machines of 33, 65, 129 and 8192 CPUs) reach exactly those CPUs",
   applies(ctx) {
     const a = acceptedSizes(ctx);
     return a.sizes.length > 0
@@ -63,7 +66,9 @@ export const maskBoundariesCheck: ConformanceCheck = {
       const uniq = sets.filter((s) => !seen.has(s.join()) && seen.add(s.join()));
       for (const sender of [0, last]) {
         const sys = kitSystem(ctx, n);
-        const steps = new KitSteps(kitProbe(sys));
+        const probe = kitProbe(sys);
+        const steps = new KitSteps(probe);
+        const rescheduled = [...new Set(uniq.flat())].filter((c) => c !== sender).sort((a, b) => a - b);
         const log = new RunLog();
         const what = `${n} CPUs, sender CPU ${sender}`;
         sys.spawn(
@@ -82,9 +87,23 @@ export const maskBoundariesCheck: ConformanceCheck = {
                 sys.kernel.smpCallFunctionMany(CpuMask.of(n, set), log.fn(`mask ${i}`), null, true),
               );
             }
+            // A reschedule to each of the same CPUs (CPU 0 included when the sender is the last).
+            for (const t of rescheduled) yield* sys.kernel.smpSendReschedule(t);
+            for (
+              let i = 0;
+              i < RESCHEDULE_WAIT_STEPS && rescheduled.some((t) => probe.schedulerIpis[t] === 0);
+              i++
+            )
+              yield 1_000;
           })(),
         );
         steps.verify(what, ctx.guard.run(sys, what));
+        const missed = rescheduled.filter((t) => probe.schedulerIpis[t] === 0);
+        expectThat(
+          missed.length === 0,
+          () =>
+            `${what}: a reschedule IPI to CPU(s) ${listText(missed)} never reached schedulerIpi (within ${RESCHEDULE_WAIT_STEPS} us)`,
+        );
         for (const [i, set] of uniq.entries()) {
           const targets = set.filter((c) => c !== sender);
           if (targets.length === 0) continue;

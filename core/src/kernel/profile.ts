@@ -27,7 +27,9 @@ export type WarnSiteId =
   | "many-irqs-disabled"
   | "many-not-in-task"
   | "csd-unlock-not-locked"
-  | "offline-ipi";
+  | "offline-ipi"
+  | "many-preemptible"
+  | "irq-work-offline";
 
 /**
  * One kernel release's behaviour, row by row of kernel-smp.md §9b. The kernel reads these flags
@@ -66,6 +68,8 @@ const PROFILE_6_1: KernelProfile = {
     "many-not-in-task": { location: "kernel/smp.c:923", function: "smp_call_function_many_cond" },
     "csd-unlock-not-locked": { location: "kernel/smp.c:472", function: "csd_unlock" },
     "offline-ipi": { location: "kernel/smp.c:597", function: "__flush_smp_call_function_queue" },
+    "many-preemptible": { location: "kernel/smp.c:905", function: "smp_call_function_many_cond" },
+    "irq-work-offline": { location: "kernel/irq_work.c:134", function: "irq_work_queue_on" },
   },
 };
 
@@ -86,6 +90,8 @@ const PROFILE_MAINLINE: KernelProfile = {
     "many-not-in-task": { location: "kernel/smp.c", function: "smp_call_function_many_cond" },
     "csd-unlock-not-locked": { location: "kernel/smp.c", function: "csd_unlock" },
     "offline-ipi": { location: "kernel/smp.c", function: "__flush_smp_call_function_queue" },
+    "many-preemptible": { location: "kernel/smp.c", function: "smp_call_function_many_cond" },
+    "irq-work-offline": { location: "kernel/irq_work.c", function: "irq_work_queue_on" },
   },
 };
 

@@ -118,6 +118,8 @@ export class SmpKernel implements SmpHandlers {
   private readonly stackCsds: CallSingleData[][];
   private readonly idleWaits: IdleWait[];
   private nextCsdId = 1;
+  /** Per CPU: online once the hotplug requests made so far are served (built on first use). */
+  private hotplugWill: Uint8Array | null = null;
   /** How idle CPUs sleep. */
   readonly idleMode: IdleMode;
   private readonly perTargetNs: number;
@@ -266,6 +268,21 @@ export class SmpKernel implements SmpHandlers {
       `${site}:irqs-disabled`,
       c,
       `${site} called with interrupts disabled on CPU ${c.id}: can deadlock`,
+    );
+  }
+
+  /**
+   * lockdep_assert_preemption_disabled() of `_many_cond` (its callers must not be preemptible, or
+   * a CPU could go down between building the mask and queueing): a lockdep assertion, silent
+   * unless `lockdep` is on; it fires when preemption is enabled and interrupts are on.
+   */
+  private assertPreemptionDisabled(c: Cpu): void {
+    if (!this.lockdep || c.preemptCount !== 0 || c.irqsDisabled || !c.inTask) return;
+    this.warnAt(
+      "many-preemptible",
+      "smp_call_function_many_cond:preemptible",
+      c,
+      `smp_call_function_many_cond called with preemption enabled on CPU ${c.id}: a CPU can go offline under it`,
     );
   }
 
@@ -434,6 +451,7 @@ export class SmpKernel implements SmpHandlers {
     checkWait("smpCallFunctionSingle", wait);
     const m = this.machine;
     const c = m.currentCpu();
+    m.preemptDisable(); // get_cpu()
     this.stats.callsIssued++;
     this.warnIfIrqsDisabled("single-irqs-disabled", "smp_call_function_single", c);
     this.warnIfNotTask("single-not-in-task", "smp_call_function_single", c);
@@ -451,6 +469,7 @@ export class SmpKernel implements SmpHandlers {
     csd.dst = cpu;
     const err = yield* this.genericExecSingle(cpu, csd, "smp_call_function_single");
     if (wait) yield* this.csdLockWait(csd);
+    m.preemptEnable(); // put_cpu()
     return err;
   }
 
@@ -472,7 +491,10 @@ export class SmpKernel implements SmpHandlers {
     csd.flags = CSD_FLAG_LOCK | CSD_TYPE_ASYNC;
     csd.src = m.smpProcessorId();
     csd.dst = cpu;
-    return yield* this.genericExecSingle(cpu, csd, "smp_call_function_single_async");
+    m.preemptDisable();
+    const err = yield* this.genericExecSingle(cpu, csd, "smp_call_function_single_async");
+    m.preemptEnable();
+    return err;
   }
 
   /**
@@ -505,6 +527,7 @@ export class SmpKernel implements SmpHandlers {
     const self = c.id;
     const wait = (scfFlags & SCF_WAIT) !== 0;
     this.stats.callsIssued++;
+    this.assertPreemptionDisabled(c);
     this.warnIfIrqsDisabled("many-irqs-disabled", "smp_call_function_many_cond", c);
     this.warnIfNotTask("many-not-in-task", "smp_call_function_many_cond", c);
     const profile = this.profile;
@@ -589,6 +612,26 @@ export class SmpKernel implements SmpHandlers {
     done.csds.push(csd);
   }
 
+  /** Run `code` between preempt_disable and preempt_enable, as the kernel's wrappers do. */
+  private *preemptOff<T>(code: CpuCode<T>): CpuCode<T> {
+    const m = this.machine;
+    m.preemptDisable();
+    const r = yield* code;
+    m.preemptEnable();
+    return r;
+  }
+
+  /** get_cpu(): disable preemption and return this CPU's id (pair with {@link putCpu}). */
+  getCpu(): number {
+    this.machine.preemptDisable();
+    return this.machine.smpProcessorId();
+  }
+
+  /** put_cpu(): enable preemption again after {@link getCpu}. */
+  putCpu(): void {
+    this.machine.preemptEnable();
+  }
+
   /** smp_call_function_many: `_many_cond` without cond; never runs on the caller. */
   smpCallFunctionMany<I>(mask: CpuMask, func: SmpCallFunc<I>, info: I, wait: boolean): CpuCode<void> {
     this.checkManyArgs("smpCallFunctionMany", mask, func, null, wait);
@@ -598,7 +641,9 @@ export class SmpKernel implements SmpHandlers {
   /** smp_call_function: run on every other online CPU. */
   smpCallFunction<I>(func: SmpCallFunc<I>, info: I, wait: boolean): CpuCode<void> {
     this.checkManyArgs("smpCallFunction", this.machine.onlineMask, func, null, wait);
-    return this.smpCallFunctionManyCond(this.machine.onlineMask, func, info, wait ? SCF_WAIT : 0, null);
+    return this.preemptOff(
+      this.smpCallFunctionManyCond(this.machine.onlineMask, func, info, wait ? SCF_WAIT : 0, null),
+    );
   }
 
   /**
@@ -610,7 +655,10 @@ export class SmpKernel implements SmpHandlers {
     this.checkManyArgs("smpCallFunctionAny", mask, func, null, wait);
     const m = this.machine;
     const self = m.smpProcessorId();
-    return yield* this.smpCallFunctionSingle(this.pickAnyCpu(mask, self), func, info, wait);
+    m.preemptDisable(); // get_cpu()
+    const err = yield* this.smpCallFunctionSingle(this.pickAnyCpu(mask, self), func, info, wait);
+    m.preemptEnable(); // put_cpu()
+    return err;
   }
 
   /** Entry checks shared by the many-call family (see api-checks.ts). */
@@ -645,7 +693,9 @@ export class SmpKernel implements SmpHandlers {
     mask: CpuMask,
   ): CpuCode<void> {
     this.checkManyArgs("onEachCpuCondMask", mask, func, condFunc, wait);
-    return this.smpCallFunctionManyCond(mask, func, info, SCF_RUN_LOCAL | (wait ? SCF_WAIT : 0), condFunc);
+    return this.preemptOff(
+      this.smpCallFunctionManyCond(mask, func, info, SCF_RUN_LOCAL | (wait ? SCF_WAIT : 0), condFunc),
+    );
   }
 
   /** on_each_cpu: every online CPU including the caller. */
@@ -879,32 +929,63 @@ export class SmpKernel implements SmpHandlers {
   }
 
   /**
-   * cpu_down: take `cpu` offline. It leaves the online mask now (later calls to it return
-   * -ENXIO and masks skip it); at its next step it runs the dying step with interrupts off
-   * (smpcfd_dying_cpu: flush its queue without the offline warning) and stops. Returns 0,
-   * -EINVAL for a CPU that is not online, -EBUSY for the last online CPU.
+   * cpu_down: take `cpu` offline through stop_machine, as the kernel does. The request returns at
+   * once (0); the CPU goes down once every online CPU has reached a point where it can be
+   * preempted — so a sender that saw it online (every sender runs with preemption disabled) has
+   * finished queueing first. Then, with every CPU's interrupts off, `take_cpu_down` runs on it:
+   * it leaves the online mask (later calls get -ENXIO, masks skip it), flushes its queue without
+   * the offline warning (smpcfd_dying_cpu) and is dead until `cpuUp`. Code calling this from a
+   * CPU should yield (e.g. `yield 0`) so its own CPU can be stopped. Before the run starts it
+   * takes effect at once. Returns -EINVAL for a CPU that is not (or will not be) online, -EBUSY
+   * for the last online CPU. Hotplug requests are served in order.
    */
   cpuDown(cpu: number): number {
     const m = this.machine;
-    if (!Number.isInteger(cpu) || cpu < 0 || cpu >= m.nrCpus || !m.cpus[cpu].online) return -EINVAL;
-    if (m.onlineMask.weight() === 1) return -EBUSY;
+    const will = this.hotplugTarget();
+    if (!Number.isInteger(cpu) || cpu < 0 || cpu >= m.nrCpus || !will[cpu]) return -EINVAL;
+    if (will.reduce((n, on) => n + on, 0) === 1) return -EBUSY;
+    will[cpu] = 0;
+    if (!m.hasStarted) {
+      m.cpus[cpu].online = false;
+      m.onlineMask.clear(cpu);
+      m.markDead(cpu);
+      return 0;
+    }
+    m.stopMachine(cpu, () => this.takeCpuDown(cpu), `take_cpu_down of CPU ${cpu}`);
+    return 0;
+  }
+
+  /** take_cpu_down on the dying CPU, every other CPU stopped with interrupts off. */
+  private *takeCpuDown(cpu: number): CpuCode<void> {
+    const m = this.machine;
     m.cpus[cpu].online = false;
     m.onlineMask.clear(cpu);
-    m.requestStopWork(cpu, () => this.dyingCpu(cpu));
-    return 0;
-  }
-
-  private *dyingCpu(cpu: number): CpuCode<void> {
     yield* this.flushQueue(false, "dying");
-    this.machine.markDead(cpu);
+    m.markDead(cpu);
   }
 
-  /** cpu_up: bring an offline CPU back online; it starts with its queue as left and takes pending IPIs. -EINVAL if online. */
+  /**
+   * cpu_up: bring an offline CPU back online; it starts with an empty queue and takes the
+   * interrupts still pending. Served after any cpuDown requested before it. -EINVAL if it is (or
+   * will be) online.
+   */
   cpuUp(cpu: number): number {
     const m = this.machine;
-    if (!Number.isInteger(cpu) || cpu < 0 || cpu >= m.nrCpus || m.cpus[cpu].online) return -EINVAL;
-    m.bringUp(cpu);
+    const will = this.hotplugTarget();
+    if (!Number.isInteger(cpu) || cpu < 0 || cpu >= m.nrCpus || will[cpu]) return -EINVAL;
+    will[cpu] = 1;
+    m.afterStops(() => m.bringUp(cpu));
     return 0;
+  }
+
+  /** Per CPU: 1 if it is online once every hotplug request made so far is served. */
+  private hotplugTarget(): Uint8Array {
+    if (this.hotplugWill === null) {
+      const m = this.machine;
+      this.hotplugWill = new Uint8Array(m.nrCpus);
+      for (let i = 0; i < m.nrCpus; i++) this.hotplugWill[i] = m.cpus[i].online ? 1 : 0;
+    }
+    return this.hotplugWill;
   }
 
   private checkQueuesEmpty(): RunProblem[] {

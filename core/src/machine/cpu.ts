@@ -1,4 +1,4 @@
-import type { CpuCode, Wait } from "./step";
+import type { Wait } from "./step";
 
 /** Frame kind: the CPU's task program. */
 export const FRAME_TASK = 0;
@@ -83,8 +83,8 @@ export class Cpu implements CpuCounters {
   watchdogDeadline = 0;
   /** Time of the armed watchdog event (0 = none armed). */
   watchdogArmedAt = 0;
-  /** Hotplug: work the CPU must run at its next step (the dying flush), or null. */
-  stopWork: (() => CpuCode<void>) | null = null;
+  /** preempt_count: > 0 while the CPU is inside preempt_disable / get_cpu (stop_machine waits it out). */
+  preemptCount = 0;
   /** Hotplug: the CPU has completed its dying step and does not run until brought up. */
   dead = false;
   /**

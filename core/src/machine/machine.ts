@@ -29,6 +29,7 @@ import { EV_CALLBACK, EV_CANCELLED, EV_CPU_RESUME, EV_IRQ_RAISE, EV_WATCHDOG, Ev
 import { Prng } from "./prng";
 import type { CpuCode, Wait, WaitChannel } from "./step";
 import { Topology, type TopologyOptions } from "./topology";
+import { StopMachineRequest, multiCpuStop } from "./stop-machine";
 import { findWaitCycle, type BlockedCpu, type DeadlockReport, type RunProblem } from "./problems";
 
 /**
@@ -170,6 +171,10 @@ export class Machine {
   /** Arrived, untaken raises of each counting line, 32 per CPU (allocated with the first counting line). */
   private lineCounts: Uint32Array | null = null;
   private panickedFlag = false;
+  /** The stop_machine request running now, or null. */
+  private stopActive: StopMachineRequest | null = null;
+  /** stop_machine requests (and `afterStops` calls) waiting for the running one, in order. */
+  private readonly stopQueue: (StopMachineRequest | (() => void))[] = [];
 
   constructor(config: MachineConfig) {
     checkObject("the machine config", config);
@@ -312,6 +317,21 @@ export class Machine {
   /** local_irq_enable(): pending interrupts are taken at the next yield. */
   localIrqEnable(caller = IRQ_CALLER, parent = IRQ_PARENT): void {
     this.localIrqRestore(false, caller, parent);
+  }
+
+  /** preempt_disable(): the running CPU cannot be preempted (nor stopped by stop_machine) until the matching enable. */
+  preemptDisable(): void {
+    this.currentCpu().preemptCount++;
+  }
+
+  /** preempt_enable(): undo one preemptDisable. Throws if the count would go negative. */
+  preemptEnable(): void {
+    const c = this.currentCpu();
+    if (c.preemptCount === 0)
+      throw new SimulationError(
+        `preempt_enable on CPU ${c.id} without a matching preempt_disable: pair every preemptDisable with one preemptEnable`,
+      );
+    c.preemptCount--;
   }
 
   private setIrqs(c: Cpu, disabled: boolean, caller: string, parent: string): void {
@@ -507,11 +527,74 @@ export class Machine {
 
   // ---------------------------------------------------------------- hotplug primitives
 
-  /** Make `cpu` run `work` (irqs off) at its next step, before anything else (stop_machine). */
-  requestStopWork(cpu: number, work: () => CpuCode<void>): void {
-    const c = this.cpus[cpu];
-    c.stopWork = work;
-    if (this.started && c.resumeEvent < 0 && !c.dead) this.scheduleResume(c, this.now);
+  /**
+   * stop_machine: run `work` on `cpu` once every online CPU has been stopped at a point where it
+   * can be preempted (see {@link StopMachineRequest}): a CPU with a preemption count, interrupts
+   * disabled or in an interrupt handler is stopped only when it leaves that region. Requests run
+   * one at a time, in order; `then` entries (no work) run when every request before them is done.
+   * Before the machine has started, nothing runs yet: `work` must then be done by the caller.
+   */
+  stopMachine(cpu: number, work: () => CpuCode<void>, what: string): void {
+    this.stopQueue.push(new StopMachineRequest(cpu, work, what, this.nrCpus));
+    if (this.stopActive === null) this.nextStop();
+  }
+
+  /** Run `fn` once every stop_machine request made before it is done (now, if none is pending). */
+  afterStops(fn: () => void): void {
+    if (this.stopActive === null && this.stopQueue.length === 0) fn();
+    else this.stopQueue.push(fn);
+  }
+
+  /** Has the machine started running (its first `run`)? */
+  get hasStarted(): boolean {
+    return this.started;
+  }
+
+  /** A stop_machine request is pending or running. */
+  get stopPending(): boolean {
+    return this.stopActive !== null;
+  }
+
+  private nextStop(): void {
+    this.stopActive = null;
+    for (;;) {
+      const next = this.stopQueue.shift();
+      if (next === undefined) return;
+      if (typeof next === "function") {
+        next();
+        continue;
+      }
+      for (const c of this.cpus) if (c.online && !c.dead) next.members.push(c.id);
+      this.stopActive = next;
+      for (const id of next.members) {
+        const c = this.cpus[id];
+        if (this.started && c.resumeEvent < 0) this.scheduleResume(c, this.now);
+      }
+      return;
+    }
+  }
+
+  /** At a step boundary of `c`: if a stop is gathering and `c` can be preempted, push its stopper. */
+  private captureForStop(c: Cpu, req: StopMachineRequest): boolean {
+    if (
+      c.preemptCount !== 0 ||
+      c.hardirqDepth !== 0 ||
+      c.irqsDisabled ||
+      req.arrivedAt[c.id] !== 0 ||
+      !req.isMember(c)
+    )
+      return false;
+    const stopper = multiCpuStop(
+      c,
+      req,
+      (stage) => this.wake(stage),
+      () => {
+        if (++req.left === req.members.length) this.nextStop();
+      },
+    );
+    this.pushFrame(c, stopper, FRAME_STOP, -1);
+    if (req.arrive(c)) this.wake(req.gather);
+    return true;
   }
 
   /** Mark the running CPU dead at the end of its dying step: it stops until `bringUp`. */
@@ -783,7 +866,7 @@ export class Machine {
     }
     if (kind === FRAME_TASK) return `the program on CPU ${c.id}`;
     if (kind === FRAME_IDLE) return `the idle loop on CPU ${c.id}`;
-    return `hotplug work on CPU ${c.id}`;
+    return `stop_machine on CPU ${c.id}`;
   }
 
   /** Where the CPUs are, for a step-limit message: those in interrupt handlers first, then the rest. */
@@ -840,12 +923,6 @@ export class Machine {
     this.fastRun = 0;
     try {
       if (c.dead) return;
-      if (c.stopWork !== null && c.hardirqDepth === 0) {
-        const work = c.stopWork;
-        c.stopWork = null;
-        this.pushFrame(c, work(), FRAME_STOP, -1);
-        c.irqsDisabled = true;
-      }
       const st = c.stack;
       for (;;) {
         const n = c.depth;
@@ -853,6 +930,8 @@ export class Machine {
           this.startNext(c);
           continue;
         }
+        const stop = this.stopActive;
+        if (stop !== null && !stop.done && this.captureForStop(c, stop)) continue;
         if (c.pendingLines !== 0 && (!c.irqsDisabled || this.takeableLines(c) !== 0)) {
           const entry = this.enterInterrupt(c);
           if (this.advance(c, entry, this.fastRun++)) continue;

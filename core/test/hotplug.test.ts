@@ -1,0 +1,161 @@
+import { describe, expect, it } from "@jest/globals";
+import { EBUSY, EINVAL, type CpuCode } from "@smpcall/core";
+import { program, recorder, testSystem, type Run } from "./helpers";
+
+describe("hotplug through stop_machine, and preemption (kernel-smp.md section 7)", () => {
+  it("a CPU taken down while a sender is between building its mask and queueing goes down only after the sender is done: nothing stranded", () => {
+    // Slow per-target setup: CPU 0's broadcast spends ~10 us per target, so CPU 7 is still to
+    // be queued when CPU 1 asks for it to go down.
+    const sys = testSystem(8, { cost: { perTargetSetupNs: 10_000 } });
+    const log: Run[] = [];
+    let maskBuiltAt = -1;
+    program(sys, 0, function* () {
+      yield 1000;
+      maskBuiltAt = sys.machine.now;
+      yield* sys.kernel.smpCallFunction(recorder(sys, log), "bcast", true);
+    });
+    let downAskedAt = -1;
+    program(sys, 1, function* () {
+      yield 15_000;
+      downAskedAt = sys.machine.now;
+      expect(sys.kernel.cpuDown(7)).toBe(0);
+      yield 0;
+    });
+    const out = sys.run();
+    expect(out.status).toBe("completed");
+    expect(out.problems).toEqual([]);
+    expect(downAskedAt).toBeGreaterThan(maskBuiltAt);
+    const queued7 = sys.trace.named("csd_queue_cpu").find((r) => r.fields.cpu === 7)!;
+    expect(queued7.ts).toBeGreaterThan(downAskedAt);
+    expect(log.map((r) => r.cpu).sort()).toEqual([1, 2, 3, 4, 5, 6, 7]);
+    expect(sys.machine.cpus[7]).toMatchObject({ online: false, dead: true });
+    expect(sys.kernel.warnings.records).toHaveLength(0);
+  });
+
+  it("a CPU asked down while inside an interrupt handler dies when it leaves it; brought up again, it serves calls", () => {
+    const sys = testSystem(4);
+    let inHandler = false;
+    const slow = sys.kernel.initCsd(function long_cb(): CpuCode<void> {
+      return (function* () {
+        inHandler = true;
+        yield 10_000;
+        inHandler = false;
+      })();
+    }, null);
+    const log: Run[] = [];
+    let onlineWhileDown = true;
+    let ret = -1;
+    program(sys, 0, function* () {
+      yield 5000;
+      yield* sys.kernel.smpCallFunctionSingleAsync(2, slow);
+    });
+    program(sys, 1, function* () {
+      while (!inHandler) yield 100;
+      expect(sys.machine.cpus[2].hardirqDepth).toBe(1);
+      expect(sys.kernel.cpuDown(2)).toBe(0);
+      yield 0;
+      yield 30_000;
+      onlineWhileDown = sys.machine.cpus[2].online || !sys.machine.cpus[2].dead;
+      expect(sys.kernel.cpuUp(2)).toBe(0);
+      yield 1000;
+      ret = yield* sys.kernel.smpCallFunctionSingle(2, recorder(sys, log), "after-up", true);
+    });
+    const out = sys.run();
+    expect(out.status).toBe("completed");
+    expect(onlineWhileDown).toBe(false);
+    expect(ret).toBe(0);
+    expect(log).toEqual([expect.objectContaining({ cpu: 2, info: "after-up" })]);
+    expect(sys.machine.cpus[2]).toMatchObject({ online: true, dead: false });
+  });
+
+  it("stop_machine waits for a CPU inside get_cpu/put_cpu (preemption disabled)", () => {
+    const sys = testSystem(4);
+    const seen: boolean[] = [];
+    program(sys, 0, function* () {
+      sys.kernel.getCpu();
+      yield 10_000;
+      seen.push(sys.machine.cpus[3].online);
+      yield 10_000;
+      seen.push(sys.machine.cpus[3].online);
+      sys.kernel.putCpu();
+      yield 0;
+      seen.push(sys.machine.cpus[3].online);
+    });
+    program(sys, 1, function* () {
+      yield 1000;
+      expect(sys.kernel.cpuDown(3)).toBe(0);
+      yield 0;
+    });
+    expect(sys.run().status).toBe("completed");
+    expect(seen).toEqual([true, true, false]);
+    expect(sys.machine.cpus[0].preemptCount).toBe(0);
+  });
+
+  it("the kernel API runs with preemption disabled where the kernel does, and leaves it as it found it", () => {
+    const sys = testSystem(4);
+    const counts: number[] = [];
+    function probe_fn(): void {}
+    program(sys, 0, function* () {
+      const c = sys.machine.cpus[0];
+      const inside = (): void => void counts.push(c.preemptCount);
+      yield* sys.kernel.smpCallFunctionSingle(0, inside, null, true);
+      yield* sys.kernel.onEachCpu(
+        (_: unknown, cpu: number) => (cpu === 0 ? inside() : probe_fn()),
+        null,
+        true,
+      );
+      yield* sys.kernel.smpCallFunctionAny(sys.machine.onlineMask, inside, null, true);
+      counts.push(c.preemptCount);
+    });
+    sys.run();
+    // get_cpu in the single call; preempt_disable in on_each_cpu; get_cpu twice in _any (it calls _single).
+    expect(counts).toEqual([1, 1, 2, 0]);
+  });
+
+  it("hotplug requests are checked against what they will leave online, and served in order", () => {
+    const sys = testSystem(3);
+    const rets: number[] = [];
+    program(sys, 0, function* () {
+      yield 1000;
+      rets.push(sys.kernel.cpuDown(2)); // 0
+      rets.push(sys.kernel.cpuDown(2)); // already going down
+      rets.push(sys.kernel.cpuUp(1)); // online
+      rets.push(sys.kernel.cpuDown(1)); // 0
+      rets.push(sys.kernel.cpuDown(0)); // would be the last
+      rets.push(sys.kernel.cpuUp(2)); // 0, after it is down
+      yield 0;
+      yield 1000;
+    });
+    expect(sys.run().status).toBe("completed");
+    expect(rets).toEqual([0, -EINVAL, -EINVAL, 0, -EBUSY, 0]);
+    expect(sys.machine.cpus.map((c) => c.online)).toEqual([true, false, true]);
+  });
+
+  it("preempt_enable without preempt_disable stops the run naming the CPU", () => {
+    const sys = testSystem(2);
+    program(sys, 1, function* () {
+      sys.kernel.putCpu();
+      yield 0;
+    });
+    expect(() => sys.run()).toThrow(/preempt_enable on CPU 1 without a matching preempt_disable/);
+  });
+});
+
+describe("the preemption assertion of _many_cond", () => {
+  it("is a lockdep assertion: silent without lockdep, fires with it for a preemptible caller of smpCallFunctionMany only", () => {
+    for (const lockdep of [false, true]) {
+      const sys = testSystem(3, { lockdep });
+      program(sys, 0, function* () {
+        yield* sys.kernel.smpCallFunctionMany(sys.machine.onlineMask, () => undefined, null, true);
+        yield* sys.kernel.smpCallFunction(() => undefined, null, true);
+        sys.kernel.getCpu();
+        yield* sys.kernel.smpCallFunctionMany(sys.machine.onlineMask, () => undefined, null, true);
+        sys.kernel.putCpu();
+      });
+      sys.run();
+      const hits = sys.kernel.warnings.records.filter((w) => w.site.endsWith(":preemptible"));
+      expect(hits.map((w) => w.count)).toEqual(lockdep ? [1] : []);
+      if (lockdep) expect(JSON.stringify(hits[0])).toContain("kernel/smp.c:905");
+    }
+  });
+});

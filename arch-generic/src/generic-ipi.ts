@@ -94,6 +94,7 @@ export class GenericIpi implements ArchIpi {
       interruptsTaken: this.interruptsTaken,
       acks: this.acks,
       rescheduleIpis: this.rescheduleIpis,
+      raises: this.ipisRaised + this.rescheduleIpis,
       cpus: this.machine.nrCpus,
     };
   }

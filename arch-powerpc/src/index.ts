@@ -86,12 +86,16 @@ export const descriptor: ArchDescriptor = {
       description: "MPIC IPI dispatch register write, ns",
     },
   },
+  // None of the events smpcall records is a powerpc kernel tracepoint (its doorbell/irq events print pt_regs).
+  tracepoints: [],
   capabilities: {
     multicast: false,
     transientFaults: false,
     permanentFaults: false,
     offlineDelivery: "pending",
     ackStatistic: "acks",
+    // One per cause_ipi (doorbell, XICS/XIVE trigger, H_IPI) or MPIC channel delivery to a CPU.
+    signalStatistic: "ipisCaused",
     // Every raise is one of these send costs plus its delivery latency: the least of them.
     minDeliveryLatencyNs: (o) => {
       const n = (k: string) => o[k] as number;

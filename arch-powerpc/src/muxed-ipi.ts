@@ -66,6 +66,8 @@ export class MuxedIpi implements ArchIpi {
   private xiveTriggers = 0;
   private hIpiHcalls = 0;
   private mpicWrites = 0;
+  /** IPIs caused at a target CPU: doorbells, controller triggers, hypercalls, MPIC channel deliveries. */
+  private ipisCaused = 0;
   private msgAllButSelf = 0;
   private messagesSent = 0;
   private messagesAbsorbed = 0;
@@ -126,6 +128,7 @@ export class MuxedIpi implements ArchIpi {
   /** cause_ipi as the platform has it: returns the sender's cost. */
   private causeIpi(cpu: number): number {
     const route = this.route!;
+    this.ipisCaused++;
     if (this.sameCore(this.machine.current, cpu)) {
       if (route.sibling === "doorbell") {
         // msgsnd (bare metal) / msgsndp (PowerVM): a directed doorbell inside the core.
@@ -171,6 +174,7 @@ export class MuxedIpi implements ArchIpi {
         groups = g;
         writes++;
       }
+      this.ipisCaused++;
       this.wires.raise(cpu, msg, this.mpicSendNs + this.xicsLatencyNs);
     };
     if (Array.isArray(targets)) targets.forEach(each);
@@ -290,6 +294,7 @@ export class MuxedIpi implements ArchIpi {
       xiveTriggers: this.xiveTriggers,
       hIpiHcalls: this.hIpiHcalls,
       mpicWrites: this.mpicWrites,
+      ipisCaused: this.ipisCaused,
       msgAllButSelf: this.msgAllButSelf,
       messagesSent: this.messagesSent,
       messagesAbsorbed: this.messagesAbsorbed,

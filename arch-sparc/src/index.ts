@@ -99,6 +99,8 @@ export const descriptor: ArchDescriptor = {
       description: "mondo delivery latency, ns",
     },
   },
+  // sparc64 has no IPI tracepoints.
+  tracepoints: [],
   capabilities: {
     multicast: true,
     transientFaults: true,
@@ -109,6 +111,8 @@ export const descriptor: ArchDescriptor = {
     transientFaultOptions: { wouldBlockRate: 0.3, nackRate: 0.3, mondoQueueDepth: 2 },
     permanentFaultOption: "errorCpus",
     retryStatistic: "retries",
+    // One per mondo put in a target's queue (sun4v) or dispatch register (sun4u).
+    signalStatistic: "mondosDelivered",
     minDeliveryLatencyNs: (o) => o.latencyNs as number,
   },
   validate(options, machine) {

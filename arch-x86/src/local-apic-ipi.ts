@@ -82,6 +82,8 @@ export class LocalApicIpi implements ArchIpi {
   private readonly windowCpus = new Int32Array(PV_IPI_WINDOW);
   // Counters.
   private icrWrites = 0;
+  /** Vectors sent to a target CPU (one per CPU an ICR write, shorthand or hypercall reaches). */
+  private vectorsSent = 0;
   private shorthandSends = 0;
   private busyWaitNs = 0;
   private hypercalls = 0;
@@ -210,6 +212,7 @@ export class LocalApicIpi implements ArchIpi {
 
   /** Raise `vector` at `cpu`, sent by a write done at virtual time `t`. */
   private deliver(cpu: number, vector: number, t: number): void {
+    this.vectorsSent++;
     this.wires.raise(cpu, lineOfVector(vector), t - this.machine.now + this.latencyNs);
   }
 
@@ -366,6 +369,7 @@ export class LocalApicIpi implements ArchIpi {
     for (const c of this.machine.cpus) merged += c.counters.raisesMerged;
     return {
       icrWrites: this.icrWrites,
+      vectorsSent: this.vectorsSent,
       shorthandSends: this.shorthandSends,
       busyWaitNs: this.busyWaitNs,
       pvHypercalls: this.hypercalls,

@@ -42,7 +42,9 @@ import {
 } from "./machine/machine";
 import type { CpuCode } from "./machine/step";
 import { Topology } from "./machine/topology";
+import { kernelProfile } from "./kernel/profile";
 import { SmpKernel, type KernelOptions } from "./kernel/smp";
+import { IDLE_MODES } from "./kernel/idle-loop";
 import { TraceSink } from "./trace/trace-sink";
 
 /** Everything needed to build a machine with a kernel and a backend. */
@@ -96,6 +98,9 @@ export class SmpSystem {
 export function createSmpSystem(config: SystemConfig): SmpSystem {
   checkSystemConfig(config);
   const desc = config.arch;
+  // An object that is almost a descriptor: say which field is wrong.
+  if (typeof desc === "object" && desc !== null && !Array.isArray(desc))
+    checkDescriptor(desc, archLabel(desc));
   if (!desc || typeof desc.register !== "function")
     throw new ArchLoadError(
       "createSmpSystem needs an arch descriptor: load one with loadArch(name) or import it from its package",
@@ -171,7 +176,10 @@ export function checkSystemConfig(config: SystemConfig): void {
       `a machine has ${MIN_CPUS}..${MAX_CPUS} CPUs, got ${describeValue(config.cpus)}`,
     );
   if (config.seed !== undefined) checkInteger("seed", config.seed, 0, 4294967295);
-  if (config.idle !== undefined) checkChoice("idle", config.idle, ["halt", "poll"]);
+  if (config.idle !== undefined) checkChoice("idle", config.idle, IDLE_MODES);
+  if (config.kernel !== undefined) kernelProfile(config.kernel);
+  if (config.lockdep !== undefined) checkBoolean("lockdep", config.lockdep);
+  if (config.csdLockWaitDebug !== undefined) checkBoolean("csdLockWaitDebug", config.csdLockWaitDebug);
   if (config.csdLockTimeoutMs !== undefined)
     checkNumber("csdLockTimeoutMs", config.csdLockTimeoutMs, 0, 3_600_000);
   if (config.watchdogResendIpi !== undefined) checkBoolean("watchdogResendIpi", config.watchdogResendIpi);

@@ -66,7 +66,8 @@ describe("smpcall CLI", () => {
     for (const s of [
       "calls issued",
       "callbacks run",
-      "IPIs sent",
+      "IPIs requested",
+      "hardware signals",
       "IPIs saved",
       "p50",
       "p99",
@@ -107,6 +108,18 @@ describe("smpcall CLI", () => {
     expect(r.problems).toEqual([]);
   });
 
+  it("--kernel picks the profile the report names; a profile that does not exist is a usage error", async () => {
+    const r = JSON.parse((await cli(["run", "--cpus", "4", "--kernel", "mainline", "--json"])).stdout);
+    expect(r.config.kernel).toBe("mainline");
+    const text = (await cli(["run", "--cpus", "4", "--ops", "4"])).stdout;
+    expect(text).toContain("kernel 6.1,");
+    const bad = await cli(["run", "--kernel", "5.10"]);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/5\.10.*6\.1.*mainline/);
+    for (const cmd of ["explore", "replay", "conform"])
+      expect((await cli([cmd, "--help"])).stdout).toContain("--kernel <profile>");
+  });
+
   it("the backend comes from --arch, else $SMPCALL_ARCH, else generic", async () => {
     const viaEnv = await cli(["run", "--ops", "10"], { SMPCALL_ARCH: "nope" });
     expect(viaEnv.code).toBe(2);
@@ -129,13 +142,43 @@ describe("smpcall CLI", () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "smpcall-"));
     const txt = path.join(dir, "t.txt");
     const json = path.join(dir, "t.json");
-    expect((await cli(["run", "--ops", "20", "--trace", txt])).code).toBe(0);
+    expect((await cli(["run", "--ops", "20", "--kernel", "mainline", "--trace", txt])).code).toBe(0);
     expect(fs.readFileSync(txt, "utf8")).toMatch(/^# tracer: nop\n[\s\S]*csd_function_entry: func=/);
     expect((await cli(["run", "--ops", "20", "--trace", json])).code).toBe(0);
     expect(JSON.parse(fs.readFileSync(json, "utf8")).traceEvents.length).toBeGreaterThan(10);
     const bad = await cli(["run", "--ops", "20", "--trace-format", "chrome"]);
     expect(bad.code).toBe(2);
     expect(bad.stderr).toMatch(/--trace-format needs --trace FILE/);
+  });
+
+  it("under a kernel profile the ftrace file holds only what that kernel emits on the arch (6.1 x86: irq_vectors only)", async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "smpcall-"));
+    const txt = path.join(dir, "x86.txt");
+    const args = ["run", "--arch", "x86", "--cpus", "4", "--workload", "broadcast", "--ops", "4"];
+    expect((await cli([...args, "--trace", txt])).code).toBe(0);
+    const v61 = fs.readFileSync(txt, "utf8");
+    expect(v61).toMatch(/^# smpcall: 4 CPUs, arch x86, seed 1, kernel 6\.1$/m);
+    const events = (text: string) => new Set([...text.matchAll(/^ .*?: ([a-z_]+): /gm)].map((m) => m[1]));
+    for (const e of events(v61))
+      expect(e).toMatch(
+        /^(call_function(_single)?_(entry|exit)|reschedule_(entry|exit)|sched_wake_idle_without_ipi)$/,
+      );
+    expect(v61).toMatch(/: call_function_entry: vector=252$/m);
+    expect((await cli([...args, "--kernel", "mainline", "--trace", txt])).code).toBe(0);
+    const main = fs.readFileSync(txt, "utf8");
+    const mainEvents = events(main);
+    for (const e of [
+      ...events(v61),
+      "csd_queue_cpu",
+      "csd_function_entry",
+      "csd_function_exit",
+      "ipi_send_cpumask",
+    ])
+      expect(mainEvents.has(e)).toBe(true);
+    expect(main).toMatch(
+      /: ipi_send_cpumask: cpumask=00000000,0000000[0-9a-f] callsite=smp_call_function_many_cond callback=generic_smp_call_function_single_interrupt$/m,
+    );
+    expect(main).not.toMatch(/: ipi_(raise|entry|exit): /);
   });
 
   it("--trace streams the run's records: the file equals the export of the same run kept in memory", async () => {
@@ -155,7 +198,7 @@ describe("smpcall CLI", () => {
       ops: 40,
       trace,
     });
-    const meta = { cpus: 8, arch: "generic", seed: 9 };
+    const meta = { cpus: 8, arch: "generic", seed: 9, kernel: "6.1" };
     expect(fs.readFileSync(txt, "utf8")).toBe(toFtraceText(trace.records, meta));
     expect(fs.readFileSync(json, "utf8")).toBe(
       JSON.stringify(toChromeTrace(trace.records, { ...meta, report, deadlock: outcome.deadlock })),
@@ -184,11 +227,10 @@ describe("smpcall CLI", () => {
     expect(text).toContain(`# entries-in-buffer/entries-written: 50/${lines.length}   #P:8\n`);
     expect(text.split("\n").filter((l) => l !== "" && !l.startsWith("#"))).toEqual(lines.slice(-50));
     expect((await cli([...args, "--trace", json, "--trace-limit", "50"])).code).toBe(0);
-    expect(JSON.parse(fs.readFileSync(json, "utf8")).metadata.trace).toEqual({
-      limit: 50,
-      entriesInBuffer: 50,
-      entriesWritten: lines.length,
-    });
+    // The Chrome trace keeps smpcall's own events too (the ftrace file only what kernel 6.1 has).
+    const meta = JSON.parse(fs.readFileSync(json, "utf8")).metadata.trace;
+    expect(meta).toMatchObject({ limit: 50, entriesInBuffer: 50 });
+    expect(meta.entriesWritten).toBeGreaterThan(lines.length);
     const bad = await cli([...args, "--trace", json, "--trace-limit", "0"]);
     expect(bad.code).toBe(2);
     expect(bad.stderr).toMatch(/bad --trace-limit "0": expected an integer 1\.\.100000000/);
@@ -408,6 +450,6 @@ describe("smpcall HTML reports", () => {
     fs.writeFileSync(foreign, JSON.stringify({ traceEvents: [], metadata: {} }));
     const r = await cli(["report", "--trace", foreign, "--out", path.join(dir, "x.html")]);
     expect(r.code).toBe(2);
-    expect(r.stderr).toMatch(/not an smpcall Chrome trace/);
+    expect(r.stderr).toMatch(/f\.json is not an smpcall trace: metadata\.cpus is undefined/);
   });
 });

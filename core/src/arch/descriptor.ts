@@ -21,6 +21,13 @@ export interface ArchCapabilities {
   readonly ackedInterruptStatistic?: string;
   /** A statistics key that must equal the number of interrupt-line raises (`ipi_raise` events). */
   readonly raiseStatistic?: string;
+  /**
+   * A statistics key counting the hardware signals the backend sent, one per target CPU signalled
+   * (a vector delivered by an ICR write, a doorbell, a mondo queued, a SIGP order). The run report
+   * shows it as "hardware signals" beside the core's "IPIs requested": they differ where the
+   * hardware or the backend's own latches absorb requests, or one request reaches more CPUs.
+   */
+  readonly signalStatistic?: string;
   /** Options that inject transient failures the backend must retry (with `transientFaults`). */
   readonly transientFaultOptions?: Readonly<Record<string, string | number | boolean>>;
   /** A cpulist option naming CPUs that fail permanently (with `permanentFaults`). */
@@ -84,6 +91,13 @@ export interface ArchDescriptor {
   /** Options schema (`--arch-opt name=value`). */
   readonly options: ArchOptionsSchema;
   readonly capabilities: ArchCapabilities;
+  /**
+   * The tracepoints this architecture's kernel code has, among the events smpcall records (x86:
+   * its irq_vectors events such as `call_function_single_entry`; arm and arm64: `ipi_raise`,
+   * `ipi_entry`, `ipi_exit`). A kernel profile's ftrace export keeps only these and the generic
+   * kernel's own. Undefined: `ipi_raise`, `ipi_entry` and `ipi_exit`.
+   */
+  readonly tracepoints?: readonly string[];
   /**
    * Check options against the machine (e.g. "flat APIC mode is limited to 8 CPUs"); throw an
    * `ArchOptionError` with a clear message. Optional.

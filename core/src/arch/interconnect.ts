@@ -3,7 +3,8 @@ import type { RunProblem } from "../machine/problems";
 /**
  * The wires between CPUs as a backend sees them. The machine implements it. Lines are 0..31 per
  * CPU; a raise of a line already pending merges with it (one interrupt for both), like an edge
- * latched in an IRR bit. Lower lines are taken first.
+ * latched in an IRR bit, unless the backend made it a counting line ({@link setCountingLines}).
+ * Lower lines are taken first.
  */
 export interface Interconnect {
   /** Raise `line` at `target` after `delayNs`; returns the trace flow id of the raise. */
@@ -13,8 +14,24 @@ export interface Interconnect {
    * `delayNs` not yet elapsed) is not pending; a CPU's `pendingLines` is the same set as bits.
    */
   isPending(cpu: number, line: number): boolean;
-  /** Drop a pending line without taking it. */
+  /**
+   * Raises of `line` arrived at `cpu` and not yet taken: 0 or 1 on a latch line, any number on a
+   * counting line. A raise in flight is not counted.
+   */
+  pendingCount(cpu: number, line: number): number;
+  /** Drop a pending line without taking it (a counting line drops every raise it kept). */
   clearPending(cpu: number, line: number): void;
+  /**
+   * Lines (bit n = line n) that keep every raise: N raises that arrive are N interrupts, taken one
+   * after the other, where a latch line would merge them into one. For a signal pending once per
+   * sender (s390's emergency signal) or per message. Call once, in the constructor. Default: none.
+   */
+  setCountingLines(mask: number): void;
+  /**
+   * Is `cpu` running (SIGP SENSE RUNNING): not dead and not halted in idle waiting for an
+   * interrupt. A CPU polling in idle, spinning, or running task or handler code is running.
+   */
+  isRunning(cpu: number): boolean;
   /** Run `fn` outside any CPU after `delayNs` (hardware acting on its own). */
   schedule(delayNs: number, fn: () => void): void;
   /**

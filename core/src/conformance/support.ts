@@ -9,7 +9,7 @@ import { probedDescriptor, probeOf, type ArchProbe } from "./probe";
 import type { ConformanceContext } from "./types";
 import { expectThat } from "./types";
 
-/** A system of the backend under test: halting idle CPUs (so IPIs are needed), no watchdog. */
+/** A system of the backend under test: idle CPUs as the kit was asked (default halting, so IPIs are needed), no watchdog. */
 export function kitSystem(
   ctx: ConformanceContext,
   cpus: number,
@@ -18,8 +18,9 @@ export function kitSystem(
   return createSmpSystem({
     cpus,
     seed: 1,
-    idle: "halt",
+    idle: ctx.idle ?? "halt",
     csdLockTimeoutMs: 0,
+    kernel: ctx.kernel,
     ...extra,
     arch: probedDescriptor(ctx.descriptor),
     archOptions: { ...ctx.options, ...extra.archOptions },
@@ -56,7 +57,11 @@ export function kitWorkload(
   workload.install({ system, ops, rng: new Prng(system.machine.seed).fork(`workload:${workload.name}`) });
   beforeRun?.(system);
   const outcome = ctx.guard.run(system, what);
-  const report = buildRunReport(system, outcome, { workload: workload.name, ops, idle: "halt" });
+  const report = buildRunReport(system, outcome, {
+    workload: workload.name,
+    ops,
+    idle: system.kernel.idleMode,
+  });
   return { system, outcome, report };
 }
 

@@ -1,7 +1,10 @@
 import type { ArchDescriptor } from "../arch/descriptor";
 import type { RawArchOptions } from "../arch/options";
+import { DEFAULT_KERNEL_PROFILE, type KernelProfileName } from "../kernel/profile";
+import type { IdleMode } from "../kernel/idle-loop";
 import type { Chooser } from "../machine/chooser";
 import type { RunOutcome } from "../machine/machine";
+
 import type { DeadlockReport } from "../machine/problems";
 import { createSmpSystem, type SmpSystem } from "../system";
 import { TraceSink } from "../trace/trace-sink";
@@ -10,7 +13,10 @@ import { ExactReplayChooser, ScheduleMismatch } from "./exact-replay";
 import { FrameTracker } from "./frame-tracker";
 import { CallLedger } from "./ledger";
 import { PolicyRuntime, type CallPolicy } from "./policies";
-import type { Scenario, ScenarioContext } from "./scenario";
+import { isScenario, type Scenario, type ScenarioContext } from "./scenario";
+import { InvalidArgumentError, describeValue } from "../errors";
+import { MIN_CPUS } from "../machine/machine";
+import { checkChoice, checkFunction, checkInteger, checkNumber, checkObject } from "../validate";
 import { archOptionStrings, encodeSchedule, type ScheduleSpec } from "./schedule";
 import { CanonicalKeyer, type Symmetry } from "./symmetry";
 
@@ -27,8 +33,10 @@ export interface ExploreConfig {
   archModule?: string;
   /** Absolute path of the scenario module, for a scenario that is not built in (carried in schedules). */
   scenarioModule?: string;
-  /** Kernel profile (e.g. `6.1`, `mainline`), passed to the system and carried in schedules. */
-  kernel?: string;
+  /** Kernel profile (`6.1`, the default, or `mainline`), passed to the system; schedules carry it when it is not the default. */
+  kernel?: KernelProfileName;
+  /** How idle CPUs sleep (default `halt`); a non-default mode is carried in schedules. */
+  idle?: IdleMode;
   cpus: number;
   /** Calls each CPU issues (scenario-defined meaning). */
   calls: number;
@@ -56,7 +64,14 @@ export interface ExploreConfig {
 /** A violation found, with the schedule that reproduces it. */
 export interface Violation {
   readonly kind:
-    "deadlock" | "lost-call" | "duplicate-call" | "early-return" | "invariant" | "livelock" | "problem";
+    | "deadlock"
+    | "lost-call"
+    | "duplicate-call"
+    | "early-return"
+    | "invariant"
+    | "livelock"
+    | "panic"
+    | "problem";
   readonly message: string;
   /** Replay with `smpcall replay --schedule <this>`. */
   readonly schedule: string;
@@ -108,8 +123,8 @@ export function runScenario(
     seed: cfg.seed,
     arch: cfg.arch,
     archOptions: cfg.archOptions,
-    // The kernel profile, for systems that know profiles (carried through untyped until then).
-    ...((cfg.kernel !== undefined ? { kernel: cfg.kernel } : {}) as object),
+    kernel: cfg.kernel,
+    idle: cfg.idle ?? "halt",
     chooser,
     csdLockTimeoutMs: 0,
     cost: { deliveryJitter: 0 },
@@ -140,6 +155,16 @@ function classify(scenario: Scenario, ctx: ScenarioContext, out: RunOutcome): Sc
       kind: "livelock",
       message: `no completion within the step limit (livelock or a run longer than --max-steps)`,
     };
+  if (out.status === "panic") {
+    // The kernel panicked (a sparc64 mondo timeout): the calls it left queued are not "lost"
+    // by the protocol, the machine stopped. The panic first, then what was left.
+    const panics = out.problems.filter((p) => p.kind === "panic");
+    const rest = out.problems.filter((p) => p.kind !== "panic" && p.kind !== "stuck-csd");
+    return {
+      kind: "panic",
+      message: [...panics, ...rest].map((p) => p.message).join("; ") || "the kernel panicked",
+    };
+  }
   const ledger = ctx.ledger.violations();
   if (ledger.length > 0) {
     const first = ledger[0];
@@ -170,6 +195,7 @@ export function scheduleString(
     | "archModule"
     | "archOptions"
     | "kernel"
+    | "idle"
     | "cpus"
     | "calls"
     | "seed"
@@ -192,7 +218,8 @@ export function scheduleString(
   };
   if (cfg.scenarioModule !== undefined) spec.scenarioModule = cfg.scenarioModule;
   if (cfg.archModule !== undefined) spec.archModule = cfg.archModule;
-  if (cfg.kernel !== undefined) spec.kernel = cfg.kernel;
+  if (cfg.kernel !== undefined && cfg.kernel !== DEFAULT_KERNEL_PROFILE) spec.kernel = cfg.kernel;
+  if (cfg.idle !== undefined && cfg.idle !== "halt") spec.idle = cfg.idle;
   return encodeSchedule(spec);
 }
 
@@ -201,8 +228,55 @@ export function scheduleString(
 /** Preemptions per schedule the dfs strategy allows by default. */
 export const DEFAULT_PREEMPTION_BOUND = 2;
 
+/**
+ * Check an exploration's config once, at entry: a scenario, a policy, a backend, CPUs within the
+ * scenario's range, and integer counts; anything else is an InvalidArgumentError naming the field.
+ */
+export function checkExploreConfig(cfg: ExploreConfig): void {
+  checkObject("the explore config", cfg);
+  if (!isScenario(cfg.scenario))
+    throw new InvalidArgumentError(
+      `scenario must be a Scenario ({ name, description, defaultCpus, setup(ctx) }), got ${describeValue(cfg.scenario)}`,
+    );
+  if (typeof cfg.policy !== "object" || cfg.policy === null || typeof cfg.policy.call !== "function")
+    throw new InvalidArgumentError(
+      `policy must be a CallPolicy (getPolicy(name)), got ${describeValue(cfg.policy)}`,
+    );
+  if (typeof cfg.arch !== "object" || cfg.arch === null || typeof cfg.arch.register !== "function")
+    throw new InvalidArgumentError(`arch must be an ArchDescriptor, got ${describeValue(cfg.arch)}`);
+  checkInteger(
+    `cpus (scenario ${cfg.scenario.name})`,
+    cfg.cpus,
+    cfg.scenario.minCpus ?? MIN_CPUS,
+    cfg.scenario.maxCpus ?? 64,
+  );
+  checkInteger("calls", cfg.calls, 1, 1_000_000);
+  checkChoice("strategy", cfg.strategy, ["random", "pct", "dfs"]);
+  checkInteger("runs", cfg.runs, 1, Number.MAX_SAFE_INTEGER);
+  checkInteger("maxSteps", cfg.maxSteps, 1, Number.MAX_SAFE_INTEGER);
+  checkInteger("seed", cfg.seed, 0, 4294967295);
+  if (cfg.pctDepth !== undefined) checkInteger("pctDepth", cfg.pctDepth, 1, 1_000_000);
+  if (cfg.preemptionBound !== undefined && cfg.preemptionBound !== Number.POSITIVE_INFINITY)
+    checkInteger("preemptionBound", cfg.preemptionBound, 0, 1_000_000);
+  if (cfg.allocFailRate !== undefined) checkNumber("allocFailRate", cfg.allocFailRate, 0, 1);
+  if (cfg.onProgress !== undefined) checkFunction("onProgress", cfg.onProgress);
+  if (cfg.symmetry !== undefined && typeof cfg.symmetry !== "boolean")
+    throw new InvalidArgumentError(
+      `explore: symmetry must be true or false (use the scenario's declared symmetry or not), got ${describeValue(cfg.symmetry)}`,
+    );
+  if (
+    cfg.scenario.symmetry !== undefined &&
+    cfg.scenario.symmetry !== "rotation" &&
+    cfg.scenario.symmetry !== "permutation"
+  )
+    throw new InvalidArgumentError(
+      `explore: scenario ${cfg.scenario.name} declares symmetry ${describeValue(cfg.scenario.symmetry)}: expected "rotation", "permutation" or none`,
+    );
+}
+
 /** Explore schedules of a scenario under a policy; stops at the first violation. */
 export function explore(cfg: ExploreConfig): ExploreResult {
+  checkExploreConfig(cfg);
   const t0 = performance.now();
   let schedules = 0;
   let ipis = 0;

@@ -1,5 +1,6 @@
-import { UsageError } from "../errors";
+import { UsageError, describeValue } from "../errors";
 import type { RawArchOptions } from "../arch/options";
+import { KERNEL_PROFILE_NAMES, type KernelProfileName } from "../kernel/profile";
 
 /**
  * Everything a replay needs, as one record: which scenario, policy, backend (with its options)
@@ -19,8 +20,10 @@ export interface ScheduleSpec {
   archModule?: string;
   /** Backend options as given (`--arch-opt`), by name. */
   archOptions: Record<string, string>;
-  /** Kernel profile (e.g. `6.1`, `mainline`), when one was chosen. */
-  kernel?: string;
+  /** Kernel profile, when it is not the default (`6.1`); a string without one replays under 6.1. */
+  kernel?: KernelProfileName;
+  /** Idle mode (`mwait`, `poll`) when not the default `halt`. */
+  idle?: string;
   cpus: number;
   calls: number;
   seed: number;
@@ -65,6 +68,7 @@ const KEYS = [
   "arch-module",
   "arch-opt",
   "kernel",
+  "idle",
   "cpus",
   "calls",
   "seed",
@@ -107,7 +111,7 @@ export function scheduleChecksum(text: string): string {
 /**
  * The schedule string of `spec`: `smp2,scenario=…,policy=…,arch=…,cpus=…,calls=…,seed=…,n=…,
  * choices=…,sum=…`, with `scenario-module`, `arch-module`, `arch-opt` (one per option, sorted),
- * `kernel`, `alloc-fail` (when not 1) and `max-steps` (when not 20000) where they apply. Choices
+ * `kernel`, `idle` (when not `halt`), `alloc-fail` (when not 1) and `max-steps` (when not 20000) where they apply. Choices
  * are base 36, separated by dots; `n` counts them and `sum` is a checksum of everything before
  * it, so a truncated, over-long or altered string is refused. Values are percent-encoded where
  * needed, so the string is one shell word.
@@ -122,6 +126,7 @@ export function encodeSchedule(spec: ScheduleSpec): string {
   if (spec.archModule !== undefined) put("arch-module", spec.archModule);
   for (const k of Object.keys(spec.archOptions).sort()) put("arch-opt", `${k}=${spec.archOptions[k]}`);
   if (spec.kernel !== undefined) put("kernel", spec.kernel);
+  if (spec.idle !== undefined && spec.idle !== "halt") put("idle", spec.idle);
   put("cpus", spec.cpus);
   put("calls", spec.calls);
   put("seed", spec.seed);
@@ -147,6 +152,11 @@ export function archOptionStrings(raw: RawArchOptions | undefined): Record<strin
  * a checksum that does not match).
  */
 export function decodeSchedule(input: string): DecodedSchedule {
+  if (typeof input !== "string")
+    throw new ScheduleFormatError(
+      `bad schedule ${describeValue(input)}: expected a string starting "${SCHEDULE_VERSION}," as printed by smpcall explore`,
+      1,
+    );
   const text = input.trim();
   const fail = (pos: number, what: string): never => {
     throw new ScheduleFormatError(`bad schedule at character ${pos}: ${what}`, pos);
@@ -284,6 +294,15 @@ export function decodeSchedule(input: string): DecodedSchedule {
   const am = opt("arch-module");
   if (am !== undefined) out.archModule = am;
   const k = opt("kernel");
-  if (k !== undefined) out.kernel = k;
+  if (k !== undefined) {
+    if (!(KERNEL_PROFILE_NAMES as readonly string[]).includes(k))
+      fail(
+        fields.get("kernel")![0].at,
+        `field "kernel" is "${k}", expected one of ${KERNEL_PROFILE_NAMES.join(", ")}`,
+      );
+    out.kernel = k as KernelProfileName;
+  }
+  const idle = opt("idle");
+  if (idle !== undefined) out.idle = idle;
   return out;
 }

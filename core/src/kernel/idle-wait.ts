@@ -11,7 +11,8 @@ export class IdleWait extends WaitChannel {
   }
   constructor(
     private readonly machine: Machine,
-    private readonly cpu: number,
+    /** The idle CPU. */
+    readonly cpu: number,
   ) {
     super();
   }

@@ -28,6 +28,14 @@ export interface CostModel {
   haltExitNs: number;
   /** A polling idle CPU noticing need_resched and leaving the poll loop. */
   pollExitNs: number;
+  /** Waking from an MWAIT sleep (a write to the monitored flags word, or an interrupt). */
+  mwaitExitNs: number;
+  /**
+   * The polling window of halt and MWAIT idle: the idle task's loop bookkeeping (interrupts off,
+   * TIF_POLLING_NRFLAG set) before each sleep, on entry to idle and after every wake-up. A single
+   * call arriving in it sets need_resched instead of sending an IPI.
+   */
+  idlePollWindowNs: number;
   /** local_irq_save/restore and other tiny bookkeeping steps. */
   tinyNs: number;
   /** Uniform jitter added to every delivery latency, as a fraction of it (0 = none). */
@@ -47,6 +55,8 @@ export const DEFAULT_COST_MODEL: Readonly<CostModel> = Object.freeze({
   spinWakeNs: 60,
   haltExitNs: 500,
   pollExitNs: 80,
+  mwaitExitNs: 500,
+  idlePollWindowNs: 1000,
   tinyNs: 5,
   deliveryJitter: 0.1,
 });

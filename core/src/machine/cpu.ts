@@ -55,6 +55,16 @@ export class Cpu implements CpuCounters {
   idle = false;
   /** Idle and polling need_resched (TIF_POLLING_NRFLAG): woken by a flag write, no IPI needed. */
   polling = false;
+  /**
+   * Set by the idle loop before it sleeps: what waking from that sleep costs (ns), -1 = the cost
+   * model's `haltExitNs`.
+   */
+  idleExitNs = -1;
+  /**
+   * The idle sleep keeps polling while asleep but clears the flag when an interrupt wakes it
+   * (MWAIT): the handler then runs with polling off, as after `current_clr_polling()`.
+   */
+  pollingEndsOnWake = false;
   /** The scheduler asked this CPU to reschedule. */
   needResched = false;
   /** Pending interrupt lines, bit n = line n raised and not yet taken. */

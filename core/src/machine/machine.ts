@@ -31,6 +31,13 @@ import type { CpuCode, Wait, WaitChannel } from "./step";
 import { Topology, type TopologyOptions } from "./topology";
 import { findWaitCycle, type BlockedCpu, type DeadlockReport, type RunProblem } from "./problems";
 
+/**
+ * The `caller`/`parent` an irq_disable/irq_enable trace record names when the code that changed
+ * the interrupt state did not say (a CPU's program: its function, called from the kernel thread).
+ */
+const IRQ_CALLER = "smpcall_program";
+const IRQ_PARENT = "kthread";
+
 /** Smallest machine (CPUs). */
 export const MIN_CPUS = 2;
 /** Largest machine (CPUs). */
@@ -158,6 +165,10 @@ export class Machine {
   private readonly bootHooks: ((cpu: number) => void)[] = [];
   /** Lines taken even with interrupts disabled (bit n = line n), see {@link setTrapLines}. */
   private trapLines = 0;
+  /** Lines that count their raises instead of merging them (bit n = line n), see {@link setCountingLines}. */
+  private countingLines = 0;
+  /** Arrived, untaken raises of each counting line, 32 per CPU (allocated with the first counting line). */
+  private lineCounts: Uint32Array | null = null;
   private panickedFlag = false;
 
   constructor(config: MachineConfig) {
@@ -280,32 +291,33 @@ export class Machine {
   }
 
   /** local_irq_save(): disable interrupts on the running CPU and return the previous state. */
-  localIrqSave(): boolean {
+  localIrqSave(caller = IRQ_CALLER, parent = IRQ_PARENT): boolean {
     const c = this.currentCpu();
     const was = c.irqsDisabled;
-    if (!was) this.setIrqs(c, true);
+    if (!was) this.setIrqs(c, true, caller, parent);
     return was;
   }
 
   /** local_irq_restore(flags): put back the state `localIrqSave` returned. */
-  localIrqRestore(wasDisabled: boolean): void {
+  localIrqRestore(wasDisabled: boolean, caller = IRQ_CALLER, parent = IRQ_PARENT): void {
     const c = this.currentCpu();
-    if (c.irqsDisabled !== wasDisabled) this.setIrqs(c, wasDisabled);
+    if (c.irqsDisabled !== wasDisabled) this.setIrqs(c, wasDisabled, caller, parent);
   }
 
   /** local_irq_disable(). */
-  localIrqDisable(): void {
-    this.localIrqSave();
+  localIrqDisable(caller = IRQ_CALLER, parent = IRQ_PARENT): void {
+    this.localIrqSave(caller, parent);
   }
 
   /** local_irq_enable(): pending interrupts are taken at the next yield. */
-  localIrqEnable(): void {
-    this.localIrqRestore(false);
+  localIrqEnable(caller = IRQ_CALLER, parent = IRQ_PARENT): void {
+    this.localIrqRestore(false, caller, parent);
   }
 
-  private setIrqs(c: Cpu, disabled: boolean): void {
+  private setIrqs(c: Cpu, disabled: boolean, caller: string, parent: string): void {
     c.irqsDisabled = disabled;
-    if (this.trace.enabled && c.hardirqDepth === 0) this.emit(c, disabled ? "irq_disable" : "irq_enable", {});
+    if (this.trace.enabled && c.hardirqDepth === 0)
+      this.emit(c, disabled ? "irq_disable" : "irq_enable", { caller, parent });
     if (!disabled && c.hardirqDepth === 0 && this.onQuiescent !== null) this.onQuiescent(c.id);
   }
 
@@ -358,7 +370,45 @@ export class Machine {
    * is already in the handler of a trap line (traps run with traps off). Default: none.
    */
   setTrapLines(mask: number): void {
-    this.trapLines = mask >>> 0;
+    this.trapLines = checkLineMask("setTrapLines", mask);
+  }
+
+  /**
+   * Make the lines of `mask` (bit n = line n) counting lines: every raise that arrives is kept
+   * and taken as an interrupt of its own (N raises, N interrupts), instead of merging with a
+   * raise still pending as latch lines do. For hardware that keeps a signal pending per sender or
+   * per message (s390's emergency signal is pending once per source CPU: keep a bit per
+   * (target, sender) in the backend, raise only when it was clear, clear it in the handler).
+   * Other lines stay latches. Call once, in the constructor. Default: none.
+   */
+  setCountingLines(mask: number): void {
+    this.countingLines = checkLineMask("setCountingLines", mask);
+    if (this.countingLines !== 0 && this.lineCounts === null)
+      this.lineCounts = new Uint32Array(this.nrCpus * 32);
+  }
+
+  /**
+   * How many raises of `line` have arrived at `cpu` and not been taken: 0 or 1 for a latch line
+   * (raises merge), any number for a counting line. A raise still in flight is not counted.
+   */
+  pendingCount(cpu: number, line: number): number {
+    this.checkCpuLine("pendingCount", cpu, line);
+    if ((this.countingLines & (1 << line)) !== 0) return this.lineCounts![(cpu << 5) | line];
+    return (this.cpus[cpu].pendingLines >>> line) & 1;
+  }
+
+  /**
+   * Is `cpu` running, as SIGP SENSE RUNNING or a hypervisor would say: not dead (a CPU taken
+   * offline runs until its dying step ends) and not halted in idle waiting for an interrupt. A CPU polling in idle (`cpus[cpu].polling`)
+   * is running; one spinning on a lock or in task code or a handler is running.
+   */
+  isRunning(cpu: number): boolean {
+    if (!(typeof cpu === "number" && Number.isInteger(cpu) && cpu >= 0 && cpu < this.nrCpus))
+      this.refuse("asked isRunning of CPU", cpu, `which does not exist (0..${this.nrCpus - 1})`);
+    const c = this.cpus[cpu];
+    if (c.dead) return false;
+    const w = c.waiting;
+    return !(w !== null && w.wakesOnInterrupt && !c.polling);
   }
 
   /** Lines `c` can take now: all pending with interrupts enabled, else pending trap lines outside a trap. */
@@ -402,10 +452,11 @@ export class Machine {
     return (this.cpus[cpu].pendingLines & (1 << line)) !== 0;
   }
 
-  /** Drop a pending line without taking it (e.g. hardware that clears a latch). */
+  /** Drop a pending line without taking it (e.g. hardware that clears a latch); a counting line loses every raise it kept. */
   clearPending(cpu: number, line: number): void {
     this.checkCpuLine("clearPending", cpu, line);
     this.cpus[cpu].pendingLines &= ~(1 << line);
+    if ((this.countingLines & (1 << line)) !== 0) this.lineCounts![(cpu << 5) | line] = 0;
   }
 
   /** Run `fn` (outside any CPU) after `delayNs`: for hardware that acts on its own (queues draining). */
@@ -668,7 +719,9 @@ export class Machine {
   private deliver(c: Cpu, line: number, flow: number): void {
     const bit = 1 << line;
     c.raisesReceived++;
+    if ((this.countingLines & bit) !== 0) this.lineCounts![(c.id << 5) | line]++;
     if ((c.pendingLines & bit) !== 0) {
+      if ((this.countingLines & bit) !== 0) return; // kept, not merged: taken on its own later
       c.raisesMerged++;
       return;
     }
@@ -680,7 +733,7 @@ export class Machine {
     if (w !== null)
       this.scheduleResume(
         c,
-        this.now + (w.wakesOnInterrupt ? (c.polling ? this.cost.pollExitNs : this.cost.haltExitNs) : 0),
+        this.now + (w.wakesOnInterrupt ? (c.idleExitNs >= 0 ? c.idleExitNs : this.cost.haltExitNs) : 0),
       );
   }
 
@@ -952,6 +1005,8 @@ export class Machine {
       case FRAME_IDLE:
         c.idle = false;
         c.polling = false;
+        c.idleExitNs = -1;
+        c.pollingEndsOnWake = false;
         return 0;
       default:
         c.irqsDisabled = saved;
@@ -963,11 +1018,15 @@ export class Machine {
   private enterInterrupt(c: Cpu): number {
     const pending = this.takeableLines(c);
     const line = 31 - Math.clz32(pending & -pending);
-    c.pendingLines &= ~(1 << line);
+    if ((this.countingLines & (1 << line)) === 0 || --this.lineCounts![(c.id << 5) | line] === 0)
+      c.pendingLines &= ~(1 << line);
     const top = c.depth - 1;
     const w = c.stack[top * FRAME_SLOTS + F_WAIT] as Wait | null;
     const cost = this.cost.irqEntryNs;
-    if (w !== null && w.wakesOnInterrupt) this.endWait(c, top, true);
+    if (w !== null && w.wakesOnInterrupt) {
+      this.endWait(c, top, true);
+      if (c.pollingEndsOnWake) c.polling = false;
+    }
     if (this.interruptHandler === null)
       throw new SimulationError(
         `CPU ${c.id} took interrupt line ${line} but no arch interrupt handler is installed`,
@@ -984,8 +1043,12 @@ export class Machine {
     c.irqsDisabled = true;
     c.hardirqDepth++;
     c.irqsTaken++;
-    if (this.trace.enabled)
-      this.emit(c, "ipi_entry", { reason: this.lineNamer(line) }, this.pendingFlow[(c.id << 5) | line]);
+    if (this.trace.enabled) {
+      const slot = (c.id << 5) | line;
+      this.emit(c, "ipi_entry", { reason: this.lineNamer(line) }, this.pendingFlow[slot]);
+      // A counting line's later interrupts are not drawn from the first raise's arrow.
+      if ((c.pendingLines & (1 << line)) !== 0) this.pendingFlow[slot] = 0;
+    }
     c.busyNs += cost;
     return cost;
   }
@@ -1031,6 +1094,15 @@ export class Machine {
     });
     return this.outcome("deadlock", events, problemsBefore, report);
   }
+}
+
+/** A set of lines as a mask (bit n = line n): an integer 0..2^32-1; throws naming the API otherwise. */
+function checkLineMask(api: string, mask: unknown): number {
+  if (typeof mask !== "number" || !Number.isInteger(mask) || mask < 0 || mask > 0xffffffff)
+    throw new InvalidArgumentError(
+      `${api}: the line mask must be an integer 0..4294967295 (bit n = line n), got ${describeValue(mask)}`,
+    );
+  return mask >>> 0;
 }
 
 const IDLE_STATE: TraceCpuState = { irqsDisabled: false, hardirqDepth: 0, idle: true };

@@ -3,7 +3,7 @@ import { UserCodeError, describeThrown, describeValue } from "../errors";
 import type { ArchStatistics } from "../arch/arch-ipi";
 import type { RunOutcome } from "../machine/machine";
 import type { RunProblem } from "../machine/problems";
-import type { StuckCsdReport } from "../kernel/smp";
+import type { StuckCsdReport } from "../kernel/csd-watchdog";
 import type { WarningRecord } from "../kernel/warnings";
 import type { SmpSystem } from "../system";
 
@@ -29,6 +29,8 @@ export interface RunReport {
     workload: string;
     ops: number;
     idle: string;
+    /** The kernel profile (`6.1`, `mainline`), with `+lockdep` when lockdep is on. */
+    kernel: string;
     topology: string;
   };
   outcome: { status: RunOutcome["status"]; simTimeNs: number; events: number };
@@ -37,7 +39,19 @@ export interface RunReport {
     csdsQueued: number;
     callbacksRun: number;
     callbacksLocal: number;
+    /** IPIs the core requested of the backend: the CPUs its single and mask sends named. */
     ipisSent: number;
+    /** Reschedule IPIs the core requested (smp_send_reschedule, wake_up_all_idle_cpus). */
+    rescheduleIpis: number;
+    /** IPIs the CSD lock-wait watchdog re-sent straight through the arch (not in `ipisSent`). */
+    watchdogResends: number;
+    /**
+     * Hardware signals the backend reports (its `signalStatistic`, else its `raiseStatistic`), or
+     * null when it declares neither.
+     */
+    hardwareSignals: number | null;
+    /** The backend statistic `hardwareSignals` was read from, or null. */
+    hardwareSignalStatistic: string | null;
     ipiSingleSends: number;
     ipiMaskSends: number;
     ipisSaved: number;
@@ -74,6 +88,11 @@ export function buildRunReport(
     spinNs: Math.round(c.counters.spinNs),
   }));
   const lat = st.latency;
+  const arch = archStatistics(system);
+  const caps = system.descriptor.capabilities;
+  const signalKey = [caps.signalStatistic, caps.raiseStatistic].find(
+    (k) => k !== undefined && typeof arch[k] === "number",
+  );
   return {
     config: {
       arch: system.descriptor.name,
@@ -83,6 +102,7 @@ export function buildRunReport(
       workload: meta.workload,
       ops: meta.ops,
       idle: meta.idle ?? "halt",
+      kernel: `${system.kernel.profile.name}${system.kernel.lockdep ? "+lockdep" : ""}`,
       topology: m.topology.describe(),
     },
     outcome: { status: outcome.status, simTimeNs: Math.round(outcome.timeNs), events: m.eventsDispatched },
@@ -92,6 +112,10 @@ export function buildRunReport(
       callbacksRun: st.callbacksRun,
       callbacksLocal: st.callbacksLocal,
       ipisSent: st.ipiTargets,
+      rescheduleIpis: st.rescheduleIpis,
+      watchdogResends: st.watchdogResends,
+      hardwareSignals: signalKey === undefined ? null : arch[signalKey],
+      hardwareSignalStatistic: signalKey ?? null,
       ipiSingleSends: st.ipisSingle,
       ipiMaskSends: st.ipisMask,
       ipisSaved: st.ipisSaved,
@@ -109,7 +133,7 @@ export function buildRunReport(
       mean: Math.round(lat.mean()),
     },
     perCpu,
-    arch: archStatistics(system),
+    arch,
     warnings: system.kernel.warnings.records.map((w) => ({ ...w })),
     problems: [...m.problems],
     stuckCsds: system.kernel.stuckCsds.map((s) => ({ ...s })),
@@ -132,7 +156,7 @@ export function formatRunReport(r: RunReport, options: { maxCpuRows?: number } =
     .map(([k, v]) => `${k}=${v}`)
     .join(" ");
   L.push(
-    `smpcall run: workload ${r.config.workload} (${num(r.config.ops)} ops), arch ${r.config.arch}${opts ? ` [${opts}]` : ""}, ${r.config.cpus} CPUs, seed ${r.config.seed}, idle ${r.config.idle}`,
+    `smpcall run: workload ${r.config.workload} (${num(r.config.ops)} ops), arch ${r.config.arch}${opts ? ` [${opts}]` : ""}, ${r.config.cpus} CPUs, seed ${r.config.seed}, kernel ${r.config.kernel}, idle ${r.config.idle}`,
   );
   L.push(`  ${r.config.topology}`);
   L.push(
@@ -144,7 +168,16 @@ export function formatRunReport(r: RunReport, options: { maxCpuRows?: number } =
   row("calls issued", num(c.callsIssued));
   row("csds queued", num(c.csdsQueued));
   row("callbacks run", `${num(c.callbacksRun)} (${num(c.callbacksLocal)} on the caller)`);
-  row("IPIs sent", `${num(c.ipisSent)} (${num(c.ipiSingleSends)} single, ${num(c.ipiMaskSends)} mask sends)`);
+  row(
+    "IPIs requested",
+    `${num(c.ipisSent + c.rescheduleIpis + c.watchdogResends)} (${num(c.ipisSent)} call-function targets of ${num(c.ipiSingleSends)} single and ${num(c.ipiMaskSends)} mask sends, ${num(c.rescheduleIpis)} reschedules${c.watchdogResends > 0 ? `, ${num(c.watchdogResends)} watchdog re-sends` : ""})`,
+  );
+  row(
+    "hardware signals",
+    c.hardwareSignals === null
+      ? `not counted (backend ${r.config.arch} declares no signalStatistic)`
+      : `${num(c.hardwareSignals)} (backend statistic ${c.hardwareSignalStatistic})`,
+  );
   row("IPIs saved", `${num(c.ipisSaved)} (target queue already non-empty)`);
   row("idle-poll wakeups", `${num(c.idlePollWakeups)} (no IPI needed)`);
   row("interrupts taken", `${num(c.interruptsTaken)} (${num(c.interruptsMerged)} raises merged)`);
@@ -187,7 +220,18 @@ export function formatRunReport(r: RunReport, options: { maxCpuRows?: number } =
   L.push(`Warnings (${r.warnings.length})`);
   if (r.warnings.length === 0) L.push("  none");
   for (const w of r.warnings)
-    L.push(`  [CPU ${w.cpu} @ ${num(w.time)} ns] ${w.message}${w.count > 1 ? ` (x${w.count})` : ""}`);
+    L.push(
+      `  [CPU ${w.cpu} @ ${num(w.time)} ns] ${w.message}${w.location ? ` (${w.location})` : ""}${w.count > 1 ? ` (x${w.count})` : ""}`,
+    );
+  if (r.stuckCsds.length > 0) {
+    L.push("");
+    L.push(`CSD lock-wait watchdog (${r.stuckCsds.length} stuck wait(s), as the kernel prints them)`);
+    for (const s of r.stuckCsds) {
+      const shown = s.lines.slice(0, 6);
+      for (const l of shown) L.push(`  ${l.replace("\t", "  ")}`);
+      if (s.lines.length > shown.length) L.push(`    ... ${s.lines.length - shown.length} more line(s)`);
+    }
+  }
   L.push("");
   L.push(`Problems (${r.problems.length})`);
   if (r.problems.length === 0) L.push("  none");

@@ -1,13 +1,20 @@
 import {
   UsageError,
   chooseArchSpec,
+  listArchNames,
   loadArch,
   parseArchOptionPairs,
   MAX_CPUS,
   MIN_CPUS,
+  DEFAULT_KERNEL_PROFILE,
+  KERNEL_PROFILE_NAMES,
+  IDLE_MODES,
   type ArchDescriptor,
+  type IdleMode,
+  type KernelProfileName,
   type RawArchOptions,
 } from "@smpcall/core";
+import { Option } from "commander";
 import type { CliIo } from "./io";
 
 /** Parse an integer flag in [min, max]; throws UsageError naming the flag, the value and the range. */
@@ -18,6 +25,14 @@ export function parseIntOption(flag: string, text: string, min: number, max: num
     throw new UsageError(`bad ${flag} "${text}": expected an integer ${min}..${max}`);
   }
   return n;
+}
+
+/** A probability flag (`--alloc-fail 0.5`): a decimal number 0..1; throws UsageError naming the flag. */
+export function parseProbability(flag: string, text: string): number {
+  const t = String(text).trim();
+  const p = /^(\d+\.?\d*|\.\d+)(e[-+]?\d+)?$/i.test(t) ? Number(t) : NaN;
+  if (!(p >= 0 && p <= 1)) throw new UsageError(`bad ${flag} "${text}": expected a probability 0..1`);
+  return p;
 }
 
 /** `--cpus N`: 2..8192. */
@@ -36,6 +51,28 @@ export function parseChoice<T extends string>(flag: string, text: string, choice
   throw new UsageError(`bad ${flag} "${text}": choose one of ${choices.join(", ")}`);
 }
 
+/** The `--kernel 6.1|mainline` option (run, explore, replay, conform); `fallback` is its default, `help` its help text. */
+export function kernelOption(
+  fallback: string | undefined = DEFAULT_KERNEL_PROFILE,
+  help = `kernel release to behave as where releases differ: ${KERNEL_PROFILE_NAMES.join(" or ")}`,
+): Option {
+  const o = new Option("--kernel <profile>", help).choices(KERNEL_PROFILE_NAMES);
+  return fallback === undefined ? o : o.default(fallback);
+}
+
+/** Parse `--kernel`; throws UsageError listing the profiles. */
+export function parseKernel(text: string): KernelProfileName {
+  return parseChoice("--kernel", text, KERNEL_PROFILE_NAMES);
+}
+
+/** Help text of `--idle` (run, explore, replay, conform). */
+export const IDLE_HELP = `how idle CPUs sleep: ${IDLE_MODES.join(", ")} (halt polls only between halts; mwait polls while asleep too, so single calls wake it without an IPI; poll never sleeps)`;
+
+/** Parse `--idle`: undefined stays undefined (the command's default applies). */
+export function parseIdle(text: string | undefined): IdleMode | undefined {
+  return text === undefined ? undefined : parseChoice("--idle", text, IDLE_MODES);
+}
+
 /** Collect a repeatable flag's values (commander `argParser` helper). */
 export function collect(value: string, previous: string[] = []): string[] {
   return [...previous, value];
@@ -51,5 +88,9 @@ export function parseArchOptPairs(list: readonly string[] | undefined): RawArchO
  * to `@smpcall/arch-<name>`; a path (has `/` or ends in .js) is loaded as a module from io.cwd.
  */
 export function resolveArchDescriptor(spec: string | undefined, io: CliIo): ArchDescriptor {
+  if (spec !== undefined && spec.trim() === "")
+    throw new UsageError(
+      `bad --arch "${spec}": give a backend name (${listArchNames().join(", ")}) or a module path like ./my-arch.js`,
+    );
   return loadArch(chooseArchSpec(spec, io.env), io.cwd);
 }

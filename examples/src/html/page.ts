@@ -9,6 +9,8 @@ function esc(s: unknown): string {
 function summary(r: RunReport | null): string {
   if (!r) return "<p>No run report in this trace (only the timeline).</p>";
   const c = r.counts;
+  // A trace saved before these counts existed has no such fields.
+  const older: Partial<RunReport["counts"]> = c;
   const opts = Object.entries(r.config.archOptions)
     .map(([k, v]) => `${k}=${v}`)
     .join(" ");
@@ -35,7 +37,14 @@ function summary(r: RunReport | null): string {
 <h2>Counts</h2><table>${rows([
     ["calls issued", c.callsIssued],
     ["callbacks run", c.callbacksRun],
-    ["IPIs sent", c.ipisSent],
+    ["IPIs requested (call-function targets)", c.ipisSent],
+    ["reschedule IPIs requested", older.rescheduleIpis ?? "-"],
+    [
+      "hardware signals",
+      older.hardwareSignals == null
+        ? "not counted"
+        : `${older.hardwareSignals} (${c.hardwareSignalStatistic})`,
+    ],
     ["IPIs saved (queue non-empty)", c.ipisSaved],
     ["idle-poll wakeups", c.idlePollWakeups],
     ["interrupts taken", c.interruptsTaken],

@@ -82,6 +82,7 @@ export const descriptorCheck: ConformanceCheck = {
       caps.ackedInterruptStatistic,
       caps.raiseStatistic,
       caps.retryStatistic,
+      caps.signalStatistic,
     ]) {
       if (key !== undefined)
         expectThat(

@@ -6,16 +6,22 @@ import {
   type ConformanceResult,
 } from "@smpcall/core/conformance";
 import type { Command } from "commander";
-import { collect, parseArchOptPairs, parseIntOption, resolveArchDescriptor } from "../common";
+import {
+  IDLE_HELP,
+  collect,
+  kernelOption,
+  parseArchOptPairs,
+  parseIdle,
+  parseIntOption,
+  parseKernel,
+  resolveArchDescriptor,
+} from "../common";
 import { wantsProgress, type CliIo } from "../io";
 
 /** Parse `--cpus 2,3,64`. */
 function parseCpuList(text: string): number[] {
-  const parts = text
-    .split(",")
-    .map((p) => p.trim())
-    .filter((p) => p !== "");
-  if (parts.length === 0)
+  const parts = text.split(",").map((p) => p.trim());
+  if (parts.some((p) => p === ""))
     throw new UsageError(
       `bad --cpus "${text}": expected a comma-separated list of CPU counts ${MIN_CPUS}..${MAX_CPUS}, e.g. 2,3,64`,
     );
@@ -36,7 +42,9 @@ export function registerConformCommand(program: Command, io: CliIo): void {
       `machine sizes of the mask checks (default ${DEFAULT_CONFORMANCE_SIZES.join(",")})`,
     )
     .option("--schedules <n>", "random schedules to explore (default 25)")
+    .option("--idle <mode>", `${IDLE_HELP} (default halt, so idle targets need IPIs)`)
     .option("--check <name>", "run only this check (repeatable)", collect)
+    .addOption(kernelOption())
     .option("--json", "print the results as one JSON object")
     .addHelpText(
       "after",
@@ -48,9 +56,12 @@ export function registerConformCommand(program: Command, io: CliIo): void {
         archOpt?: string[];
         cpus?: string;
         schedules?: string;
+        idle?: string;
         check?: string[];
+        kernel: string;
         json?: boolean;
       }) => {
+        const kernel = parseKernel(flags.kernel);
         const descriptor = resolveArchDescriptor(flags.arch, io);
         const names = CONFORMANCE_CHECKS.map((c) => c.name);
         for (const c of flags.check ?? [])
@@ -58,6 +69,13 @@ export function registerConformCommand(program: Command, io: CliIo): void {
         const options = parseArchOptPairs(flags.archOpt);
         // A bad value is the user's mistake, not the backend's: refuse it once, as `run` does (exit 2).
         parseArchOptions(descriptor.name, descriptor.options, options);
+        // Every flag is checked before the header is printed and the kit starts.
+        const idle = parseIdle(flags.idle);
+        const cpuSizes = flags.cpus === undefined ? undefined : parseCpuList(flags.cpus);
+        const schedules =
+          flags.schedules === undefined
+            ? undefined
+            : parseIntOption("--schedules", flags.schedules, 1, 10_000);
         // On a terminal each check shows as it starts; rows appear as checks end, so a slow or
         // stuck backend is visible at once (every check also runs under an event budget). The
         // progress line says how far an interrupted kit got. One runConformance call for the
@@ -68,17 +86,16 @@ export function registerConformCommand(program: Command, io: CliIo): void {
           `${r.status.toUpperCase().padEnd(8)}${r.name.padEnd(32)}${String(r.ms).padStart(6)} ms\n${r.message ? `        ${r.message.split("\n").join("\n        ")}\n` : ""}`;
         if (stream)
           io.out(
-            `conformance kit: arch ${descriptor.name}${Object.keys(options).length ? ` ${JSON.stringify(options)}` : ""}\n\n`,
+            `conformance kit: arch ${descriptor.name}${Object.keys(options).length ? ` ${JSON.stringify(options)}` : ""}, kernel ${kernel}\n\n`,
           );
         const selected = names.filter((n) => flags.check === undefined || flags.check.includes(n));
         const done: ConformanceResult[] = [];
         const results = runConformance(descriptor, {
           options,
-          cpuSizes: flags.cpus === undefined ? undefined : parseCpuList(flags.cpus),
-          schedules:
-            flags.schedules === undefined
-              ? undefined
-              : parseIntOption("--schedules", flags.schedules, 1, 10_000),
+          kernel,
+          idle,
+          cpuSizes,
+          schedules,
           only: flags.check,
           onCheckStart: (c) => {
             const passed = done.filter((r) => r.status === "pass").length;
@@ -95,7 +112,9 @@ export function registerConformCommand(program: Command, io: CliIo): void {
         });
         const failed = results.filter((r) => r.status === "fail").length;
         if (flags.json) {
-          io.out(JSON.stringify({ arch: descriptor.name, options, passed: failed === 0, results }) + "\n");
+          io.out(
+            JSON.stringify({ arch: descriptor.name, options, kernel, passed: failed === 0, results }) + "\n",
+          );
         } else {
           const count = (s: string) => results.filter((r) => r.status === s).length;
           io.out(`\n${count("pass")} passed, ${failed} failed, ${count("skipped")} skipped (capability)\n`);

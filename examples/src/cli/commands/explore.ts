@@ -10,6 +10,7 @@ import {
   chooseArchSpec,
   decodeSchedule,
   describeThrown,
+  describeValue,
   isModulePath,
   explore,
   getPolicy,
@@ -21,14 +22,20 @@ import {
   type ExploreResult,
   type ExploreStrategy,
   type Scenario,
+  type ScenarioContext,
 } from "@smpcall/core";
 import { Option, type Command } from "commander";
 import { SingleBar } from "cli-progress";
 import {
+  IDLE_HELP,
   collect,
+  kernelOption,
   parseArchOptPairs,
+  parseIdle,
+  parseProbability,
   parseChoice,
   parseIntOption,
+  parseKernel,
   parseSeed,
   resolveArchDescriptor,
 } from "../common";
@@ -36,6 +43,7 @@ import { wantsProgress, type CliIo } from "../io";
 import { noteUserModule } from "../failure";
 import { buildTimeline, renderHtmlReport } from "../../html";
 import { writeHtmlFile } from "./report";
+import { checkOutputFiles } from "../output-path";
 
 /** Is `spec` a scenario module path (has a `/` or ends in .js) rather than a built-in name? */
 export function isScenarioPath(spec: string): boolean {
@@ -46,9 +54,13 @@ export function isScenarioPath(spec: string): boolean {
 export function resolveScenario(spec: string, io: CliIo): Scenario {
   if (!isScenarioPath(spec)) return getScenario(spec);
   const file = path.resolve(io.cwd, spec);
-  if (!fs.existsSync(file) || fs.statSync(file).isDirectory())
+  if (!fs.existsSync(file))
     throw new UsageError(
       `scenario module ${spec} could not be loaded: no such file (looked for ${file}); give the path of a .js file`,
+    );
+  if (fs.statSync(file).isDirectory())
+    throw new UsageError(
+      `scenario module ${spec} is a folder; give the path of a .js file that exports a Scenario`,
     );
   let mod: Record<string, unknown> | null;
   try {
@@ -84,7 +96,44 @@ export function resolveScenario(spec: string, io: CliIo): Scenario {
     (!Array.isArray(s.invariants) || s.invariants.some((f) => typeof f !== "function"))
   )
     bad("invariants must be an array of functions (ctx) => string | null");
-  return s;
+  return guardScenario(s, `scenario module ${spec}`);
+}
+
+/**
+ * The scenario with its setup and invariants guarded: a throw of something that is not an Error
+ * (no stack to find the module by), or an invariant that returns neither a message nor null,
+ * becomes a UserCodeError naming the module (exit 1). Errors pass through as they are.
+ */
+function guardScenario(s: Scenario, label: string): Scenario {
+  const fail = (what: string, e: unknown): never => {
+    if (e instanceof Error) throw e;
+    throw new UserCodeError(`${label}: ${what} threw ${describeThrown(e)}`, -1, label, { cause: e });
+  };
+  return {
+    ...s,
+    setup(ctx) {
+      try {
+        s.setup(ctx);
+      } catch (e) {
+        fail("setup", e);
+      }
+    },
+    invariants: s.invariants?.map((inv, i) => (ctx: ScenarioContext): string | null => {
+      let r: unknown;
+      try {
+        r = inv(ctx);
+      } catch (e) {
+        return fail(`invariant ${i}`, e);
+      }
+      if (r !== null && typeof r !== "string")
+        throw new UserCodeError(
+          `${label}: invariant ${i} returned ${describeValue(r)}: return a message (string) for a violation, or null`,
+          -1,
+          label,
+        );
+      return r;
+    }),
+  };
 }
 
 /** `--runs` when not given: random and PCT sample this many schedules... */
@@ -106,6 +155,8 @@ interface ExploreFlags {
   pctDepth: string;
   preemptionBound: string;
   allocFail: string;
+  kernel: string;
+  idle?: string;
   html?: string;
   saveSchedule?: string;
   json?: boolean;
@@ -185,7 +236,9 @@ export function registerExploreCommand(program: Command, io: CliIo): void {
       "--no-symmetry",
       "dfs: key states as they are, not canonically under the scenario's declared CPU symmetry",
     )
+    .option("--idle <mode>", `${IDLE_HELP} (default halt; a non-default mode is carried in the schedule)`)
     .option("--alloc-fail <p>", "probability that allocating call data fails (the thread's case: 1)", "1")
+    .addOption(kernelOption())
     .option(
       "--html <file>",
       "write a self-contained HTML report: the counterexample's timeline (violation marked) and, with --policy all, the comparison chart",
@@ -200,6 +253,14 @@ export function registerExploreCommand(program: Command, io: CliIo): void {
       "\nExit status: 0 no violation, 1 a violation was found (its schedule is printed), 2 usage error.\nReplay a schedule: smpcall replay --schedule S [--trace FILE]",
     )
     .action((flags: ExploreFlags) => {
+      checkOutputFiles(
+        [
+          { flag: "--html", file: flags.html },
+          { flag: "--save-schedule", file: flags.saveSchedule },
+        ],
+        io.cwd,
+        isScenarioPath(flags.scenario) ? [{ flag: "--scenario", file: flags.scenario }] : [],
+      );
       const scenario = resolveScenario(flags.scenario, io);
       const arch: ArchDescriptor = resolveArchDescriptor(flags.arch, io);
       // Modules by absolute path, so the printed schedule replays from any directory.
@@ -224,11 +285,11 @@ export function registerExploreCommand(program: Command, io: CliIo): void {
       const seed = parseSeed(flags.seed);
       const pctDepth = parseIntOption("--pct-depth", flags.pctDepth, 1, 64);
       const preemptionBound = parsePreemptionBound(flags.preemptionBound);
-      const allocFailRate = Number(flags.allocFail);
-      if (!(allocFailRate >= 0 && allocFailRate <= 1))
-        throw new UsageError(`bad --alloc-fail "${flags.allocFail}": expected a probability 0..1`);
+      const allocFailRate = parseProbability("--alloc-fail", flags.allocFail);
       const policies: CallPolicy[] = flags.policy === "all" ? [...POLICIES] : [getPolicy(flags.policy)];
       const archOptions = parseArchOptPairs(flags.archOpt);
+      const kernel = parseKernel(flags.kernel);
+      const idle = parseIdle(flags.idle);
       const results: ExploreResult[] = [];
       for (const policy of policies) {
         let bar: SingleBar | null = null;
@@ -262,6 +323,8 @@ export function registerExploreCommand(program: Command, io: CliIo): void {
             arch,
             archModule,
             archOptions,
+            kernel,
+            idle,
             cpus,
             calls,
             strategy,
@@ -281,7 +344,18 @@ export function registerExploreCommand(program: Command, io: CliIo): void {
       if (flags.saveSchedule !== undefined) saveSchedule(flags.saveSchedule, results, io);
       if (flags.html !== undefined) {
         const first = results.find((r) => r.violation !== null) ?? null;
-        const base = { scenario, arch, archOptions, cpus, calls, seed, maxSteps, allocFailRate };
+        const base = {
+          scenario,
+          arch,
+          archOptions,
+          kernel,
+          idle,
+          cpus,
+          calls,
+          seed,
+          maxSteps,
+          allocFailRate,
+        };
         const run = first
           ? replay(
               { ...base, policy: getPolicy(first.policy) },

@@ -1,6 +1,8 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import {
+  DEFAULT_KERNEL_PROFILE,
+  IDLE_MODES,
   ScheduleMismatch,
   UsageError,
   decodeSchedule,
@@ -14,10 +16,13 @@ import {
 } from "@smpcall/core";
 import type { Command } from "commander";
 import type { CliIo } from "../io";
+import { parseChoice, parseIdle } from "../common";
 import { writeTraceFile } from "./run";
 import { writeHtmlFile } from "./report";
+import { checkOutputFiles } from "../output-path";
 import { buildTimeline, renderHtmlReport } from "../../html";
 import { resolveScenario } from "./explore";
+import { kernelOption, parseKernel } from "../common";
 
 /**
  * The schedule string in a replay file: a file holding the string itself, or JSON with a
@@ -29,7 +34,10 @@ export function readReplayFile(file: string, io: CliIo): string {
   try {
     text = fs.readFileSync(full, "utf8");
   } catch (e) {
-    throw new UsageError(`cannot read replay file ${file}: ${(e as NodeJS.ErrnoException).code ?? "error"}`);
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new UsageError(
+      `cannot read replay file ${file}: ${code === "ENOENT" ? "no such file" : code === "EISDIR" ? "it is a folder" : (code ?? "error")}`,
+    );
   }
   const t = text.trim();
   if (!t.startsWith("{")) return t;
@@ -97,12 +105,22 @@ export function registerReplayCommand(program: Command, io: CliIo): void {
       "--arch <name|path>",
       "where the backend is now, e.g. an out-of-tree module that moved (it must be the backend the schedule names)",
     )
+    .addOption(
+      kernelOption(
+        undefined,
+        "the kernel profile the schedule was explored under (6.1 or mainline); it is carried in the schedule, so this only checks it",
+      ),
+    )
+    .option(
+      "--idle <mode>",
+      "the idle mode the schedule was explored with (halt, mwait, poll); it is carried in the schedule, so this only checks it",
+    )
     .option("--trace <file>", "write the run's trace (.json = Chrome/Perfetto, else ftrace)")
     .option("--html <file>", "write a self-contained HTML timeline with the violation marked")
     .option("--json", "print the result as one JSON object")
     .addHelpText(
       "after",
-      "\nThe schedule carries everything the run needs: scenario (name or module), policy, backend (name or module) and its options, kernel profile, CPUs, calls, seed, allocation-failure rate, step limit and the choices; a truncated, over-long or altered schedule is refused.\nExit status: 0 the schedule runs clean, 1 it shows a violation, 2 usage error.",
+      "\nThe schedule carries everything the run needs: scenario (name or module), policy, backend (name or module) and its options, kernel profile, idle mode, CPUs, calls, seed, allocation-failure rate, step limit and the choices; a truncated, over-long or altered schedule is refused.\nExit status: 0 the schedule runs clean, 1 it shows a violation, 2 usage error.",
     )
     .action(
       (flags: {
@@ -110,16 +128,39 @@ export function registerReplayCommand(program: Command, io: CliIo): void {
         scheduleFile?: string;
         scenario?: string;
         arch?: string;
+        kernel?: string;
+        idle?: string;
         trace?: string;
         html?: string;
         json?: boolean;
       }) => {
         if ((flags.schedule === undefined) === (flags.scheduleFile === undefined))
           throw new UsageError("give exactly one of --schedule STRING and --schedule-file FILE");
+        checkOutputFiles(
+          [
+            { flag: "--trace", file: flags.trace },
+            { flag: "--html", file: flags.html },
+          ],
+          io.cwd,
+          [{ flag: "--schedule-file", file: flags.scheduleFile }],
+        );
         const text = flags.schedule ?? readReplayFile(flags.scheduleFile!, io);
         const s = decodeSchedule(text);
+        const idle =
+          s.idle === undefined ? "halt" : parseChoice("idle field of the schedule", s.idle, IDLE_MODES);
+        const asked = parseIdle(flags.idle);
+        if (asked !== undefined && asked !== idle)
+          throw new UsageError(
+            `bad --idle "${asked}": this schedule was explored with idle ${idle} and replays only with it (leave --idle out)`,
+          );
         const scenario = scenarioFor(s, flags.scenario, io);
         const arch = archFor(s, flags.arch, io);
+        const kernel = s.kernel ?? DEFAULT_KERNEL_PROFILE;
+        const askedKernel = flags.kernel === undefined ? undefined : parseKernel(flags.kernel);
+        if (askedKernel !== undefined && askedKernel !== kernel)
+          throw new UsageError(
+            `bad --kernel "${askedKernel}": this schedule was explored under kernel ${kernel} and replays only under it (leave --kernel out)`,
+          );
         let run;
         try {
           run = replay(
@@ -130,7 +171,8 @@ export function registerReplayCommand(program: Command, io: CliIo): void {
               arch,
               archModule: s.archModule,
               archOptions: s.archOptions,
-              kernel: s.kernel,
+              kernel,
+              idle,
               cpus: s.cpus,
               calls: s.calls,
               seed: s.seed,
@@ -152,8 +194,9 @@ export function registerReplayCommand(program: Command, io: CliIo): void {
             flags.trace,
             undefined,
             run.system.trace,
-            { cpus: s.cpus, arch: arch.name, seed: s.seed, deadlock: run.outcome.deadlock },
+            { cpus: s.cpus, arch: arch.name, seed: s.seed, kernel, deadlock: run.outcome.deadlock },
             io,
+            { archTracepoints: arch.tracepoints },
           );
         if (flags.html !== undefined)
           writeHtmlFile(
@@ -177,7 +220,7 @@ export function registerReplayCommand(program: Command, io: CliIo): void {
           );
         } else {
           io.out(
-            `replay ${s.scenario} / policy ${s.policy} / ${arch.name} / ${s.cpus} CPUs x ${s.calls}: ${run.outcome.status} at ${run.outcome.timeNs} ns\n`,
+            `replay ${s.scenario} / policy ${s.policy} / ${arch.name} / kernel ${kernel} / ${s.cpus} CPUs x ${s.calls}: ${run.outcome.status} at ${run.outcome.timeNs} ns\n`,
           );
           io.out(
             v

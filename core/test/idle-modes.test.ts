@@ -1,0 +1,160 @@
+import { describe, expect, it } from "@jest/globals";
+import { descriptor as generic } from "@smpcall/arch-generic";
+import {
+  decodeSchedule,
+  explore,
+  getPolicy,
+  getScenario,
+  replay,
+  type CpuCode,
+  type ExploreConfig,
+  type IdleMode,
+} from "@smpcall/core";
+import { program, recorder, testSystem, type Run } from "./helpers";
+
+describe("idle as the kernel does it (kernel-smp.md section 3 item 3)", () => {
+  it("a halted CPU runs a call queued just after its previous IPI in that call's own IPI handler, not from the idle task", () => {
+    const sys = testSystem(2, { idle: "halt", archOptions: { latencyNs: 5000 } });
+    const log: Run[] = [];
+    let aStarted = false;
+    const csdA = sys.kernel.initCsd(function slow_a(): CpuCode<void> {
+      return (function* () {
+        aStarted = true;
+        yield 1000;
+      })();
+    }, "a");
+    const csdB = sys.kernel.initCsd(recorder(sys, log, "b_fn"), "b");
+    program(sys, 0, function* () {
+      yield 5000;
+      yield* sys.kernel.smpCallFunctionSingleAsync(1, csdA);
+      while (!aStarted) yield 50;
+      // A's handler has already taken CPU 1's queue: B finds it empty and sends its own IPI.
+      yield* sys.kernel.smpCallFunctionSingleAsync(1, csdB);
+    });
+    expect(sys.run().status).toBe("completed");
+    expect(sys.kernel.stats.ipisSingle).toBe(2);
+    expect(log).toHaveLength(1);
+    expect(log[0]).toMatchObject({ cpu: 1, irqsDisabled: true, hardirq: 1 });
+    expect(sys.kernel.stats.flushesIdle).toBe(0);
+  });
+
+  it("halt: a call arriving in the polling window between two halts gets need_resched, no IPI, and runs from the idle task", () => {
+    const sys = testSystem(2, { idle: "halt" });
+    const log: Run[] = [];
+    let aRan = false;
+    program(sys, 0, function* () {
+      yield 5000;
+      yield* sys.kernel.smpCallFunctionSingle(1, () => void (aRan = true), null, false);
+      while (!aRan) yield 50;
+      // The handler has returned; CPU 1 now polls for idlePollWindowNs before it halts again.
+      yield 400;
+      yield* sys.kernel.smpCallFunctionSingle(1, recorder(sys, log, "b_fn"), "b", true);
+    });
+    expect(sys.run().status).toBe("completed");
+    expect(sys.kernel.stats.ipisSingle).toBe(1);
+    expect(sys.kernel.stats.idlePollKicks).toBe(1);
+    expect(log[0]).toMatchObject({ cpu: 1, irqsDisabled: true, hardirq: 0 });
+    expect(sys.kernel.stats.flushesIdle).toBe(1);
+    expect(sys.kernel.stats.flushesIrq).toBe(1);
+  });
+
+  it("halt: a call arriving while the CPU is halted gets an IPI and runs in its handler", () => {
+    const sys = testSystem(2, { idle: "halt" });
+    const log: Run[] = [];
+    program(sys, 0, function* () {
+      yield 5000;
+      yield* sys.kernel.smpCallFunctionSingle(1, recorder(sys, log), null, true);
+    });
+    sys.run();
+    expect(sys.kernel.stats.ipisSingle).toBe(1);
+    expect(sys.kernel.stats.idlePollKicks).toBe(0);
+    expect(log[0]).toMatchObject({ cpu: 1, hardirq: 1 });
+  });
+
+  it("mwait: a sleeping CPU keeps polling, so a single call wakes it with need_resched and no IPI", () => {
+    const sys = testSystem(2, { idle: "mwait" });
+    const log: Run[] = [];
+    program(sys, 0, function* () {
+      yield 5000;
+      yield* sys.kernel.smpCallFunctionSingle(1, recorder(sys, log), null, true);
+    });
+    expect(sys.run().status).toBe("completed");
+    expect(sys.kernel.stats.ipisSingle).toBe(0);
+    expect(sys.kernel.stats.idlePollKicks).toBe(1);
+    expect(log[0]).toMatchObject({ cpu: 1, hardirq: 0, irqsDisabled: true });
+    expect(sys.trace.count("sched_wake_idle_without_ipi")).toBe(1);
+  });
+
+  it("mwait clears polling when an interrupt wakes it; poll keeps it set in the handler", () => {
+    for (const [mode, pollingInHandler] of [
+      ["mwait", false],
+      ["poll", true],
+    ] as const) {
+      const sys = testSystem(3, { idle: mode });
+      const seen: boolean[] = [];
+      function probe_fn(_: unknown, cpu: number): void {
+        seen.push(sys.machine.cpus[cpu].polling);
+      }
+      program(sys, 0, function* () {
+        yield 5000;
+        // The mask path has no polling check (6.1): an IPI reaches both.
+        yield* sys.kernel.smpCallFunction(probe_fn, null, true);
+      });
+      expect(sys.run().status).toBe("completed");
+      expect(sys.kernel.stats.ipisMask).toBe(1);
+      expect(seen).toEqual([pollingInHandler, pollingInHandler]);
+    }
+  });
+
+  it("the idle loop flushes only when it leaves on need_resched: an interrupt alone does not make it flush", () => {
+    const sys = testSystem(2, { idle: "halt" });
+    program(sys, 0, function* () {
+      yield 5000;
+      for (let i = 0; i < 3; i++) {
+        yield* sys.kernel.smpSendReschedule(1);
+        yield 20_000;
+      }
+    });
+    sys.run();
+    // Each reschedule IPI sets need_resched: the loop leaves, finds the queue empty, re-enters.
+    expect(sys.machine.cpus[1].counters.irqsTaken).toBe(3);
+    expect(sys.kernel.stats.flushesIdle).toBe(0);
+  });
+
+  it("rejects an unknown idle mode naming the accepted ones", () => {
+    expect(() => testSystem(2, { idle: "deep" as never })).toThrow(/halt.*mwait.*poll/);
+  });
+});
+
+describe("the idle mode in explorer schedules", () => {
+  const cfg = (idle?: IdleMode): ExploreConfig => ({
+    scenario: getScenario("seed-2008"),
+    policy: getPolicy("naive"),
+    arch: generic,
+    idle,
+    cpus: 2,
+    calls: 1,
+    strategy: "dfs",
+    runs: 1000,
+    maxSteps: 20_000,
+    seed: 1,
+  });
+
+  it("a non-default idle mode is carried in the schedule string and replays under that mode", () => {
+    const r = explore(cfg("mwait"));
+    const s = r.violation!.schedule;
+    expect(s).toMatch(/,idle=mwait,/);
+    const d = decodeSchedule(s);
+    expect(d.idle).toBe("mwait");
+    const run = replay({ ...cfg(d.idle as IdleMode) }, d.choices);
+    expect(run.system.kernel.idleMode).toBe("mwait");
+    expect(run.violation?.kind).toBe("deadlock");
+  });
+
+  it("the default halt mode stays out of the string, and strings without the field decode as before", () => {
+    const s = explore(cfg()).violation!.schedule;
+    expect(s).not.toMatch(/idle=/);
+    expect(decodeSchedule(s).idle).toBeUndefined();
+    expect(explore(cfg("halt")).violation!.schedule).toBe(s);
+  });
+});

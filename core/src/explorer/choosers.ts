@@ -3,6 +3,7 @@ import type { EventHeap } from "../machine/event-heap";
 import { EV_CPU_RESUME } from "../machine/event-heap";
 import { Prng } from "../machine/prng";
 import { SmpcallError, UsageError } from "../errors";
+import { KeyWords } from "./state-key";
 
 /** Thrown by a choosing strategy to abandon a run (a state already explored). */
 export class PruneRun extends SmpcallError {
@@ -152,7 +153,7 @@ export class StateCache {
   /** Per distinct state: the fewest preemptions used on reaching it, by the CPU last to run (+1). */
   readonly states = new Map<string, number[]>();
   /** Interned wait descriptions, so state keys stay short (see `stateKey`). */
-  readonly words = new Map<string, number>();
+  readonly words = new KeyWords();
 
   /**
    * True if the state `key` was explored before with at least this much budget left for every
@@ -189,6 +190,8 @@ export class ReplayChooser extends RecordingChooser {
     private readonly stateKey?: () => string,
     private readonly seen?: StateCache,
     private readonly preemptionBound = Number.POSITIVE_INFINITY,
+    /** The renaming of CPU ids the last state key used (symmetry), applied to the CPU last to run. */
+    private readonly renameCpu: (cpu: number) => number = (cpu) => cpu,
   ) {
     super();
   }
@@ -225,8 +228,9 @@ export class ReplayChooser extends RecordingChooser {
     if (this.seen && this.stateKey) {
       // Under a bound, switching away from the CPU that ran last is what costs a preemption.
       const bounded = Number.isFinite(this.preemptionBound);
-      if (this.seen.visit(this.stateKey(), bounded ? this.lastCpu : -1, bounded ? this.preemptions : 0))
-        throw PruneRun.instance;
+      const key = this.stateKey();
+      const last = bounded && this.lastCpu >= 0 ? this.renameCpu(this.lastCpu) : -1;
+      if (this.seen.visit(key, last, bounded ? this.preemptions : 0)) throw PruneRun.instance;
     }
     return 0;
   }

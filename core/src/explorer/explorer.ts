@@ -1,6 +1,5 @@
 import type { ArchDescriptor } from "../arch/descriptor";
 import type { RawArchOptions } from "../arch/options";
-import { CSD_FLAG_TYPE_MASK } from "../kernel/csd";
 import { DEFAULT_KERNEL_PROFILE, type KernelProfileName } from "../kernel/profile";
 import type { IdleMode } from "../kernel/idle-loop";
 import type { Chooser } from "../machine/chooser";
@@ -11,6 +10,7 @@ import { createSmpSystem, type SmpSystem } from "../system";
 import { TraceSink } from "../trace/trace-sink";
 import { PctChooser, PruneRun, RandomWalkChooser, ReplayChooser, StateCache } from "./choosers";
 import { ExactReplayChooser, ScheduleMismatch } from "./exact-replay";
+import { FrameTracker } from "./frame-tracker";
 import { CallLedger } from "./ledger";
 import { PolicyRuntime, type CallPolicy } from "./policies";
 import { isScenario, type Scenario, type ScenarioContext } from "./scenario";
@@ -18,6 +18,7 @@ import { InvalidArgumentError, describeValue } from "../errors";
 import { MIN_CPUS } from "../machine/machine";
 import { checkChoice, checkFunction, checkInteger, checkNumber, checkObject } from "../validate";
 import { archOptionStrings, encodeSchedule, type ScheduleSpec } from "./schedule";
+import { CanonicalKeyer, type Symmetry } from "./symmetry";
 
 /** Search strategies. */
 export type ExploreStrategy = "random" | "pct" | "dfs";
@@ -51,6 +52,11 @@ export interface ExploreConfig {
   preemptionBound?: number;
   /** Probability an allocation of call data fails (default 1, the thread's case). */
   allocFailRate?: number;
+  /**
+   * DFS: key states canonically under the scenario's declared symmetry (default true; false =
+   * every state as it is).
+   */
+  symmetry?: boolean;
   /** Progress callback (schedules done, limit, and for dfs the distinct states so far). */
   onProgress?: (done: number, limit: number, states: number | null) => void;
 }
@@ -133,6 +139,7 @@ export function runScenario(
     ledger,
     cpus: cfg.cpus,
     calls: cfg.calls,
+    frames: new FrameTracker(system),
   };
   prepare?.(ctx);
   cfg.scenario.setup(ctx);
@@ -175,47 +182,6 @@ function classify(scenario: Scenario, ctx: ScenarioContext, out: RunOutcome): Sc
     if (msg !== null) return { kind: "invariant", message: msg };
   }
   return null;
-}
-
-/**
- * A key for the system's state at a choice point: per CPU its progress (busy time, interrupts
- * taken), irq state, pending lines and what it spins on; each call queue's entries; the pending
- * events; the policy's lock/mask/counters. Interleavings of independent steps that reach the same
- * state get the same key, so the search does not explore their futures twice. With `words`, wait
- * descriptions are interned to short ids (the search keeps millions of keys).
- */
-export function stateKey(ctx: ScenarioContext, words?: Map<string, number>): string {
-  const { system, runtime } = ctx;
-  const m = system.machine;
-  const parts: string[] = [];
-  for (const c of m.cpus) {
-    const w = c.waiting;
-    let wait = w ? w.describe().replace(/csd#\d+/g, "csd") : "";
-    if (words !== undefined && wait !== "") {
-      let id = words.get(wait);
-      if (id === undefined) words.set(wait, (id = words.size));
-      wait = `w${id}`;
-    }
-    parts.push(
-      `${c.busyNs}|${c.irqsTaken}|${c.irqsDisabled ? 1 : 0}|${c.hardirqDepth}|${c.pendingLines}|${c.depth}|${wait}`,
-    );
-  }
-  for (let cpu = 0; cpu < m.nrCpus; cpu++)
-    parts.push(
-      system.kernel.callSingleQueue
-        .entries(cpu)
-        .map((e) => `${e.src}>${e.dst}:${e.flags & CSD_FLAG_TYPE_MASK}`)
-        .join(","),
-    );
-  const ev: string[] = [];
-  const h = m.heap;
-  for (let i = 0; i < h.size; i++) {
-    const id = h.idAt(i);
-    if (h.kind(id) !== 0) ev.push(`${h.kind(id)}:${h.cpu(id)}:${h.arg(id)}`);
-  }
-  parts.push(ev.sort().join(","));
-  parts.push(runtime.stateKey());
-  return parts.join(";");
 }
 
 /** The replayable schedule of a run of `cfg` that made `choices` (see {@link encodeSchedule}). */
@@ -294,6 +260,18 @@ export function checkExploreConfig(cfg: ExploreConfig): void {
     checkInteger("preemptionBound", cfg.preemptionBound, 0, 1_000_000);
   if (cfg.allocFailRate !== undefined) checkNumber("allocFailRate", cfg.allocFailRate, 0, 1);
   if (cfg.onProgress !== undefined) checkFunction("onProgress", cfg.onProgress);
+  if (cfg.symmetry !== undefined && typeof cfg.symmetry !== "boolean")
+    throw new InvalidArgumentError(
+      `explore: symmetry must be true or false (use the scenario's declared symmetry or not), got ${describeValue(cfg.symmetry)}`,
+    );
+  if (
+    cfg.scenario.symmetry !== undefined &&
+    cfg.scenario.symmetry !== "rotation" &&
+    cfg.scenario.symmetry !== "permutation"
+  )
+    throw new InvalidArgumentError(
+      `explore: scenario ${cfg.scenario.name} declares symmetry ${describeValue(cfg.scenario.symmetry)}: expected "rotation", "permutation" or none`,
+    );
 }
 
 /** Explore schedules of a scenario under a policy; stops at the first violation. */
@@ -319,6 +297,8 @@ export function explore(cfg: ExploreConfig): ExploreResult {
   };
   if (cfg.strategy === "dfs") {
     const seen = new StateCache();
+    const symmetry: Symmetry = cfg.symmetry === false ? "none" : (cfg.scenario.symmetry ?? "none");
+    const keyer = new CanonicalKeyer(symmetry, cfg.cpus, seen.words);
     let prefix: number[] = [];
     for (;;) {
       if (schedules >= cfg.runs) break;
@@ -326,9 +306,10 @@ export function explore(cfg: ExploreConfig): ExploreResult {
       let ctxRef: ScenarioContext | null = null;
       const chooser = new ReplayChooser(
         prefix,
-        () => stateKey(ctxRef!, seen.words),
+        () => keyer.key(ctxRef!),
         seen,
         cfg.preemptionBound ?? DEFAULT_PREEMPTION_BOUND,
+        (cpu) => keyer.perm[cpu],
       );
       let run: ScenarioRun | null = null;
       try {

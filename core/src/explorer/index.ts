@@ -6,5 +6,8 @@ export * from "./policies";
 export * from "./scenario";
 export * from "./choosers";
 export * from "./explorer";
+export * from "./state-key";
+export * from "./frame-tracker";
+export * from "./symmetry";
 export * from "./schedule";
 export * from "./exact-replay";

@@ -3,6 +3,7 @@ import { CpuMask } from "../machine/cpumask";
 import type { SmpSystem } from "../system";
 import type { CallLedger } from "./ledger";
 import type { CallPolicy, PolicyRuntime } from "./policies";
+import type { FrameTracker } from "./frame-tracker";
 import { RcuModel } from "./rcu";
 
 /** What a scenario gets to set up one run. */
@@ -14,6 +15,8 @@ export interface ScenarioContext {
   readonly cpus: number;
   /** Calls each CPU issues. */
   readonly calls: number;
+  /** Where each CPU's programs and interrupt handlers are (set by the explorer, for its state key). */
+  readonly frames?: FrameTracker;
 }
 
 /**
@@ -27,6 +30,12 @@ export interface Scenario {
   readonly defaultCpus: number;
   readonly minCpus?: number;
   readonly maxCpus?: number;
+  /**
+   * Renamings of CPUs that map every run to a run of this scenario (see docs/explorer.md,
+   * Symmetry): `rotation` (CPU c plays CPU c+r's part, mod n) or `permutation` (any renaming).
+   * The dfs search then keys states canonically. Absent: none.
+   */
+  readonly symmetry?: "rotation" | "permutation";
   /** Spawn the programs (through `ctx.policy.call` for cross-calls, recorded in `ctx.ledger`). */
   setup(ctx: ScenarioContext): void;
   /** Extra checks after a completed run: return a message for a violation, or null. */
@@ -56,6 +65,7 @@ export const seed2008: Scenario = {
   defaultCpus: 2,
   minCpus: 2,
   maxCpus: 8,
+  symmetry: "rotation",
   setup(ctx) {
     const { system, policy, runtime, ledger, cpus, calls } = ctx;
     const m = system.machine;
@@ -90,6 +100,8 @@ export const seed2008Mask: Scenario = {
   defaultCpus: 3,
   minCpus: 3,
   maxCpus: 8,
+  // No symmetry: a backend raises a mask's IPIs one target after the other in CPU order, so a
+  // renaming of the CPUs does not map runs to runs.
   setup(ctx) {
     const { system, policy, runtime, ledger, cpus, calls } = ctx;
     const m = system.machine;

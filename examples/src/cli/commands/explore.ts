@@ -89,6 +89,8 @@ export function resolveScenario(spec: string, io: CliIo): Scenario {
     );
   if (!Number.isInteger(s.defaultCpus) || s.defaultCpus < min || s.defaultCpus > max)
     bad(`defaultCpus ${String(s.defaultCpus)} must be an integer ${min}..${max}`);
+  if (s.symmetry !== undefined && s.symmetry !== "rotation" && s.symmetry !== "permutation")
+    bad(`symmetry ${JSON.stringify(s.symmetry)} must be "rotation" or "permutation" (or absent)`);
   if (
     s.invariants !== undefined &&
     (!Array.isArray(s.invariants) || s.invariants.some((f) => typeof f !== "function"))
@@ -158,6 +160,7 @@ interface ExploreFlags {
   html?: string;
   saveSchedule?: string;
   json?: boolean;
+  symmetry: boolean;
 }
 
 /** `--preemption-bound`: 0..1000, or `none` for every interleaving. */
@@ -228,6 +231,10 @@ export function registerExploreCommand(program: Command, io: CliIo): void {
       "--preemption-bound <k>",
       "dfs: preemptions per schedule, or none (every interleaving)",
       String(DEFAULT_PREEMPTION_BOUND),
+    )
+    .option(
+      "--no-symmetry",
+      "dfs: key states as they are, not canonically under the scenario's declared CPU symmetry",
     )
     .option("--idle <mode>", `${IDLE_HELP} (default halt; a non-default mode is carried in the schedule)`)
     .option("--alloc-fail <p>", "probability that allocating call data fails (the thread's case: 1)", "1")
@@ -327,6 +334,7 @@ export function registerExploreCommand(program: Command, io: CliIo): void {
             pctDepth,
             preemptionBound,
             allocFailRate,
+            symmetry: flags.symmetry,
             onProgress,
           }),
         );

@@ -17,6 +17,12 @@ import { SimulationError, UsageError, UserCodeError } from "@smpcall/core";
 type Row = readonly [args: readonly string[], code: 1 | 2, firstLine: string, env?: Record<string, string>];
 
 const ROWS: readonly Row[] = [
+  [
+    ["run", "--ops", "10", "--trace-limit", "5"],
+    2,
+    "smpcall: --trace-limit needs --trace FILE or --html FILE (it limits what they keep)",
+  ],
+  [["new-arch", "ok", "--dir", ""], 2, 'smpcall: bad --dir "": give the folder to write the package to'],
   // A kernel call with a bad argument from the user's module: exit 1 naming the module, not 70.
   [
     ["explore", "--scenario", "./scenario-bad-kernel-call.js"],

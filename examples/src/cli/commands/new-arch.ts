@@ -1,4 +1,5 @@
 import * as path from "node:path";
+import { UsageError } from "@smpcall/core";
 import type { Command } from "commander";
 import { writeScaffold } from "../../scaffold";
 import type { CliIo } from "../io";
@@ -17,6 +18,8 @@ export function registerNewArchCommand(program: Command, io: CliIo): void {
       "\nThen: cd DIR && npm install && npm test (the conformance kit), and npx smpcall run --arch ./dist/index.js.\nThe PORT: comments in src/index.ts point at the sections of PORTING.md for each hardware quirk.",
     )
     .action((name: string, flags: { dir?: string }) => {
+      if (flags.dir !== undefined && flags.dir.trim() === "")
+        throw new UsageError(`bad --dir "${flags.dir}": give the folder to write the package to`);
       const r = writeScaffold(name, flags.dir, io.cwd);
       const rel = path.relative(io.cwd, r.dir);
       const shown = rel === "" ? "." : rel.startsWith("..") ? r.dir : rel;

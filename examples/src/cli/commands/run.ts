@@ -166,6 +166,8 @@ export function registerRunCommand(program: Command, io: CliIo): void {
           : parseIntOption("--trace-limit", flags.traceLimit, 1, 100_000_000);
       if (flags.traceFormat !== undefined && flags.trace === undefined)
         throw new UsageError("--trace-format needs --trace FILE");
+      if (traceLimit !== undefined && flags.trace === undefined && flags.html === undefined)
+        throw new UsageError("--trace-limit needs --trace FILE or --html FILE (it limits what they keep)");
       const traceFormat = flags.trace === undefined ? null : traceFormatFor(flags.trace, flags.traceFormat);
       checkOutputFiles(
         [

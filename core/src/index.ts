@@ -20,6 +20,7 @@ export * from "./kernel/warnings";
 export * from "./kernel/stats";
 export * from "./kernel/smp";
 export { IDLE_MODES, type IdleMode } from "./kernel/idle-loop";
+export * from "./kernel/kernel-memory";
 export * from "./trace/trace-sink";
 export * from "./arch/arch-ipi";
 export * from "./arch/interconnect";

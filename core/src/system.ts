@@ -44,6 +44,7 @@ import type { CpuCode } from "./machine/step";
 import { Topology } from "./machine/topology";
 import { SmpKernel, type KernelOptions } from "./kernel/smp";
 import { IDLE_MODES } from "./kernel/idle-loop";
+import { MEMORY_MODELS } from "./memory/model";
 import { TraceSink } from "./trace/trace-sink";
 
 /** Everything needed to build a machine with a kernel and a backend. */
@@ -115,7 +116,12 @@ export function createSmpSystem(config: SystemConfig): SmpSystem {
   );
   const trace = config.trace instanceof TraceSink ? config.trace : new TraceSink(config.trace === true);
   const machine = new Machine({ ...config, topology, trace });
-  const kernel = new SmpKernel(machine, config);
+  const fence = foreign(label, "ipiSendFence()", () => desc.ipiSendFence?.(archOptions, config.cpus) ?? null);
+  if (fence !== null && (typeof fence !== "string" || !/^[\w.:-]+$/.test(fence)))
+    throw new ArchLoadError(
+      `${label}: ipiSendFence() returned ${describeValue(fence)}, not a barrier name (letters, digits, _ . : -) or null`,
+    );
+  const kernel = new SmpKernel(machine, config, fence);
   const child = (config.container ?? rootContainer).createChildContainer();
   const interconnect: Interconnect = machine;
   const faults: FaultInjector = {
@@ -175,6 +181,14 @@ export function checkSystemConfig(config: SystemConfig): void {
   if (config.idle !== undefined) checkChoice("idle", config.idle, IDLE_MODES);
   if (config.csdLockTimeoutMs !== undefined)
     checkNumber("csdLockTimeoutMs", config.csdLockTimeoutMs, 0, 3_600_000);
+  if (config.memory !== undefined) checkChoice("memory", config.memory, MEMORY_MODELS);
+  if (
+    config.dropBarriers !== undefined &&
+    (!Array.isArray(config.dropBarriers) || config.dropBarriers.some((b) => typeof b !== "string"))
+  )
+    throw new InvalidArgumentError(
+      `dropBarriers must be an array of barrier names, got ${describeValue(config.dropBarriers)}`,
+    );
   if (config.watchdogResendIpi !== undefined) checkBoolean("watchdogResendIpi", config.watchdogResendIpi);
   if (config.trace !== undefined && typeof config.trace !== "boolean" && !(config.trace instanceof TraceSink))
     throw new InvalidArgumentError(

@@ -137,6 +137,8 @@ export function checkDescriptor(d: ArchDescriptor, label: string): void {
     bad(`topology is ${describeValue(fields.topology)}, not a function`);
   if (fields.validate !== undefined && typeof fields.validate !== "function")
     bad(`validate is ${describeValue(fields.validate)}, not a function`);
+  if (fields.ipiSendFence !== undefined && typeof fields.ipiSendFence !== "function")
+    bad(`ipiSendFence is ${describeValue(fields.ipiSendFence)}, not a function`);
   if (typeof d.capabilities !== "object" || d.capabilities === null)
     bad(`capabilities is ${describeValue(d.capabilities)}, not an object`);
   if (typeof d.options !== "object" || d.options === null || Array.isArray(d.options))

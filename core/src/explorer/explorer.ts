@@ -2,6 +2,7 @@ import type { ArchDescriptor } from "../arch/descriptor";
 import type { RawArchOptions } from "../arch/options";
 import { CSD_FLAG_TYPE_MASK } from "../kernel/csd";
 import type { IdleMode } from "../kernel/idle-loop";
+import type { MemoryModelName } from "../memory/model";
 import type { Chooser } from "../machine/chooser";
 import type { RunOutcome } from "../machine/machine";
 import type { DeadlockReport } from "../machine/problems";
@@ -31,6 +32,10 @@ export interface ExploreConfig {
   kernel?: string;
   /** How idle CPUs sleep (default `halt`); a non-default mode is carried in schedules. */
   idle?: IdleMode;
+  /** Memory model (default `sc`); a weak one is carried in schedules with the dropped barriers. */
+  memory?: MemoryModelName;
+  /** Barriers removed for the experiment (`--drop-barrier`), carried in schedules. */
+  dropBarriers?: readonly string[];
   cpus: number;
   /** Calls each CPU issues (scenario-defined meaning). */
   calls: number;
@@ -53,7 +58,14 @@ export interface ExploreConfig {
 /** A violation found, with the schedule that reproduces it. */
 export interface Violation {
   readonly kind:
-    "deadlock" | "lost-call" | "duplicate-call" | "early-return" | "invariant" | "livelock" | "problem";
+    | "deadlock"
+    | "lost-call"
+    | "duplicate-call"
+    | "early-return"
+    | "invariant"
+    | "livelock"
+    | "problem"
+    | "stale-read";
   readonly message: string;
   /** Replay with `smpcall replay --schedule <this>`. */
   readonly schedule: string;
@@ -108,6 +120,8 @@ export function runScenario(
     // The kernel profile, for systems that know profiles (carried through untyped until then).
     ...((cfg.kernel !== undefined ? { kernel: cfg.kernel } : {}) as object),
     idle: cfg.idle ?? "halt",
+    memory: cfg.memory ?? "sc",
+    dropBarriers: cfg.dropBarriers ?? [],
     chooser,
     csdLockTimeoutMs: 0,
     cost: { deliveryJitter: 0 },
@@ -148,7 +162,11 @@ function classify(scenario: Scenario, ctx: ScenarioContext, out: RunOutcome): Sc
     return { kind, message: ledger.join("; ") };
   }
   const bad = out.problems.filter((p) => p.kind !== "stuck-csd");
-  if (bad.length > 0) return { kind: "problem", message: bad.map((p) => p.message).join("; ") };
+  if (bad.length > 0)
+    return {
+      kind: bad.some((p) => p.kind === "stale-read") ? "stale-read" : "problem",
+      message: bad.map((p) => p.message).join("; "),
+    };
   for (const inv of scenario.invariants ?? []) {
     const msg = inv(ctx);
     if (msg !== null) return { kind: "invariant", message: msg };
@@ -194,6 +212,7 @@ export function stateKey(ctx: ScenarioContext, words?: Map<string, number>): str
   }
   parts.push(ev.sort().join(","));
   parts.push(runtime.stateKey());
+  parts.push(system.kernel.memory.stateKey());
   return parts.join(";");
 }
 
@@ -209,6 +228,8 @@ export function scheduleString(
     | "archOptions"
     | "kernel"
     | "idle"
+    | "memory"
+    | "dropBarriers"
     | "cpus"
     | "calls"
     | "seed"
@@ -233,6 +254,9 @@ export function scheduleString(
   if (cfg.archModule !== undefined) spec.archModule = cfg.archModule;
   if (cfg.kernel !== undefined) spec.kernel = cfg.kernel;
   if (cfg.idle !== undefined && cfg.idle !== "halt") spec.idle = cfg.idle;
+  if (cfg.memory !== undefined && cfg.memory !== "sc") spec.memory = cfg.memory;
+  if (cfg.dropBarriers !== undefined && cfg.dropBarriers.length > 0)
+    spec.dropBarriers = [...cfg.dropBarriers];
   return encodeSchedule(spec);
 }
 

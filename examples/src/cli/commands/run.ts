@@ -14,7 +14,11 @@ import {
 import { Option, type Command } from "commander";
 import { SingleBar } from "cli-progress";
 import {
+  DROP_BARRIER_HELP,
   IDLE_HELP,
+  MEMORY_HELP,
+  parseDropBarriers,
+  parseMemory,
   collect,
   parseArchOptPairs,
   parseChoice,
@@ -37,6 +41,8 @@ interface RunFlags {
   ops?: string;
   seed: string;
   idle: string;
+  memory?: string;
+  dropBarrier?: string[];
   csdTimeoutMs: string;
   maxEvents?: string;
   trace?: string;
@@ -105,6 +111,11 @@ export function registerRunCommand(program: Command, io: CliIo): void {
     )
     .option("--seed <n>", "seed of every random choice, 0..4294967295; same seed, same output", "1")
     .addOption(new Option("--idle <mode>", IDLE_HELP).choices([...IDLE_MODES]).default("halt"))
+    .option(
+      "--memory <model>",
+      `${MEMORY_HELP} (default sc; the weak models are for small runs: every load is a choice)`,
+    )
+    .option("--drop-barrier <name>", DROP_BARRIER_HELP, collect)
     .option("--csd-timeout-ms <ms>", "CSD lock-wait watchdog timeout in simulated ms, 0 = off", "5000")
     .option("--max-events <n>", "stop after this many events (reported as a step-limit problem)")
     .option("--trace <file>", "write a trace of the run")
@@ -162,6 +173,8 @@ export function registerRunCommand(program: Command, io: CliIo): void {
         });
       }
       const idle = parseChoice("--idle", flags.idle, IDLE_MODES);
+      const memory = parseMemory(flags.memory);
+      const dropBarriers = parseDropBarriers(flags.dropBarrier, arch, archOptions, cpus);
       let bar: SingleBar | null = null;
       let total = 0;
       const showBar = wantsProgress(io, flags.json === true);
@@ -194,6 +207,8 @@ export function registerRunCommand(program: Command, io: CliIo): void {
           workload: workload.name,
           ops,
           idle,
+          memory,
+          dropBarriers,
           csdLockTimeoutMs,
           trace,
           maxEvents,

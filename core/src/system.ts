@@ -42,6 +42,7 @@ import {
 } from "./machine/machine";
 import type { CpuCode } from "./machine/step";
 import { Topology } from "./machine/topology";
+import { kernelProfile } from "./kernel/profile";
 import { SmpKernel, type KernelOptions } from "./kernel/smp";
 import { IDLE_MODES } from "./kernel/idle-loop";
 import { MEMORY_MODELS } from "./memory/model";
@@ -179,6 +180,9 @@ export function checkSystemConfig(config: SystemConfig): void {
     );
   if (config.seed !== undefined) checkInteger("seed", config.seed, 0, 4294967295);
   if (config.idle !== undefined) checkChoice("idle", config.idle, IDLE_MODES);
+  if (config.kernel !== undefined) kernelProfile(config.kernel);
+  if (config.lockdep !== undefined) checkBoolean("lockdep", config.lockdep);
+  if (config.csdLockWaitDebug !== undefined) checkBoolean("csdLockWaitDebug", config.csdLockWaitDebug);
   if (config.csdLockTimeoutMs !== undefined)
     checkNumber("csdLockTimeoutMs", config.csdLockTimeoutMs, 0, 3_600_000);
   if (config.memory !== undefined) checkChoice("memory", config.memory, MEMORY_MODELS);

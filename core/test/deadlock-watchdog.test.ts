@@ -1,4 +1,5 @@
 import { describe, expect, it } from "@jest/globals";
+import { CpuMask, type CpuCode } from "@smpcall/core";
 import { program, testSystem } from "./helpers";
 
 function twoCpusCallEachOther(timeoutMs: number) {
@@ -108,5 +109,97 @@ describe("deadlock detection and the CSD lock-wait watchdog", () => {
     const out = sys.run({ maxEvents: 10_000 });
     expect(out.status).toBe("step-limit");
     expect(out.problems[0].kind).toBe("step-limit");
+  });
+});
+
+describe("the watchdog as CONFIG_CSD_LOCK_WAIT_DEBUG runs it (kernel-smp.md 6)", () => {
+  /** CPU `cpu` keeps interrupts off for `ns`. */
+  function busy(sys: ReturnType<typeof testSystem>, cpu: number, ns: number): void {
+    program(sys, cpu, function* () {
+      sys.machine.localIrqDisable();
+      yield ns;
+      sys.machine.localIrqEnable();
+      yield 10;
+    });
+  }
+
+  it("26: the clock is per csd wait: two targets busy 4 s each in turn under a 5 s timeout are not reported", () => {
+    const sys = testSystem(3, { csdLockTimeoutMs: 5000 });
+    busy(sys, 1, 4e9);
+    busy(sys, 2, 8e9);
+    let returnedAt = 0;
+    program(sys, 0, function* () {
+      yield* sys.kernel.smpCallFunctionMany(CpuMask.of(3, [1, 2]), function slow_pair() {}, null, true);
+      returnedAt = sys.machine.now;
+    });
+    expect(sys.run().status).toBe("completed");
+    expect(returnedAt).toBeGreaterThan(8e9);
+    expect(sys.kernel.stuckCsds).toEqual([]);
+
+    // The other way round, the first csd alone is waited on for 8 s: reported, once released.
+    const late = testSystem(3, { csdLockTimeoutMs: 5000 });
+    busy(late, 1, 8e9);
+    busy(late, 2, 4e9);
+    program(late, 0, function* () {
+      yield* late.kernel.smpCallFunctionMany(CpuMask.of(3, [1, 2]), function slow_pair() {}, null, true);
+    });
+    expect(late.run().status).toBe("completed");
+    expect(late.kernel.stuckCsds.map((s) => [s.targetCpu, s.reports, s.unstuck, s.releasedBy])).toEqual([
+      [1, 1, true, 1],
+    ]);
+  });
+
+  it("a 3 ms callback under a 1 ms timeout is 'handling this request': reported, never re-sent", () => {
+    const sys = testSystem(2, { csdLockTimeoutMs: 1 });
+    function slow_cb(): CpuCode<void> {
+      return (function* () {
+        yield 3_000_000;
+      })();
+    }
+    program(sys, 0, function* () {
+      yield* sys.kernel.smpCallFunctionSingle(1, slow_cb, null, true);
+    });
+    expect(sys.run().status).toBe("completed");
+    const [r] = sys.kernel.stuckCsds;
+    // CPU 1 is idle, but the callback runs in the IPI's hard IRQ there: it handles this request.
+    expect(r.targetDoing).toBe("handling this request");
+    expect(r.resends).toBe(0);
+    expect(sys.kernel.stats.watchdogResends).toBe(0);
+    expect(r.reports).toBeGreaterThanOrEqual(2);
+    expect(r.lines.filter((l) => l.includes("Re-sending"))).toEqual([]);
+    expect(r.lines[0]).toMatch(
+      /^csd: Detected non-responsive CSD lock \(#1\) on CPU#0, waiting \d+ ns for CPU#01 slow_cb/,
+    );
+    expect(r.lines[1]).toBe("\tcsd: CSD lock (#1) handling this request.");
+    expect(r.lines[2]).toMatch(/^csd: Continued non-responsive CSD lock \(#1\)/);
+    expect(r.lines[r.lines.length - 1]).toBe(
+      "csd: CSD lock (#1) got unstuck on CPU#00, CPU#01 released the lock.",
+    );
+  });
+
+  it("a lost IPI: the watchdog re-sends it straight through the arch (no tracepoint); without the watchdog the sender spins forever", () => {
+    for (const csdLockWaitDebug of [true, false]) {
+      const sys = testSystem(2, { csdLockTimeoutMs: 1, csdLockWaitDebug });
+      const m = sys.machine;
+      const raise = m.raise.bind(m);
+      let dropped = 0;
+      m.raise = (target, line, delay) => (dropped++ === 0 ? 0 : raise(target, line, delay));
+      program(sys, 0, function* () {
+        yield* sys.kernel.smpCallFunctionSingle(1, function lost_ack() {}, null, true);
+      });
+      const out = sys.run({ maxEvents: 100_000 });
+      if (csdLockWaitDebug) {
+        expect(out.status).toBe("completed");
+        const [r] = sys.kernel.stuckCsds;
+        expect(r.targetDoing).toBe("unresponsive (idle)");
+        expect(r.resends).toBe(1);
+        expect(r.lines).toContain("csd: Re-sending CSD lock (#1) IPI from CPU#00 to CPU#01");
+        expect(sys.trace.count("ipi_send_cpu")).toBe(1);
+        expect(sys.kernel.stats.ipisSingle).toBe(1);
+      } else {
+        expect(out.status).toBe("deadlock");
+        expect(sys.kernel.stuckCsds).toEqual([]);
+      }
+    }
   });
 });

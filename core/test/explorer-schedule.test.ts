@@ -147,7 +147,7 @@ describe("replay checks the schedule against the run", () => {
   });
 
   it("the kernel profile is carried in the schedule", () => {
-    const c = { ...cfg("naive", 2, 1), kernel: "mainline" };
+    const c = { ...cfg("naive", 2, 1), kernel: "mainline" as const };
     const found = explore(c).violation!;
     expect(decodeSchedule(found.schedule).kernel).toBe("mainline");
   });

@@ -108,6 +108,18 @@ describe("smpcall CLI", () => {
     expect(r.problems).toEqual([]);
   });
 
+  it("--kernel picks the profile the report names; a profile that does not exist is a usage error", async () => {
+    const r = JSON.parse((await cli(["run", "--cpus", "4", "--kernel", "mainline", "--json"])).stdout);
+    expect(r.config.kernel).toBe("mainline");
+    const text = (await cli(["run", "--cpus", "4", "--ops", "4"])).stdout;
+    expect(text).toContain("kernel 6.1,");
+    const bad = await cli(["run", "--kernel", "5.10"]);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/5\.10.*6\.1.*mainline/);
+    for (const cmd of ["explore", "replay", "conform"])
+      expect((await cli([cmd, "--help"])).stdout).toContain("--kernel <profile>");
+  });
+
   it("the backend comes from --arch, else $SMPCALL_ARCH, else generic", async () => {
     const viaEnv = await cli(["run", "--ops", "10"], { SMPCALL_ARCH: "nope" });
     expect(viaEnv.code).toBe(2);
@@ -156,7 +168,7 @@ describe("smpcall CLI", () => {
       ops: 40,
       trace,
     });
-    const meta = { cpus: 8, arch: "generic", seed: 9 };
+    const meta = { cpus: 8, arch: "generic", seed: 9, kernel: "6.1" };
     expect(fs.readFileSync(txt, "utf8")).toBe(toFtraceText(trace.records, meta));
     expect(fs.readFileSync(json, "utf8")).toBe(
       JSON.stringify(toChromeTrace(trace.records, { ...meta, report, deadlock: outcome.deadlock })),

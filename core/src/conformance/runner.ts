@@ -1,3 +1,4 @@
+import { kernelProfile, type KernelProfileName } from "../kernel/profile";
 import type { ArchDescriptor } from "../arch/descriptor";
 import type { RawArchOptions } from "../arch/options";
 import type { IdleMode } from "../kernel/idle-loop";
@@ -9,6 +10,8 @@ import type { ConformanceCheck, ConformanceContext, ConformanceResult } from "./
 export interface ConformanceOptions {
   /** Backend options for every system (default none). */
   options?: RawArchOptions;
+  /** Kernel profile every system of the kit runs (default 6.1). */
+  kernel?: KernelProfileName;
   /** How idle CPUs sleep in the kit's machines (default `halt`, so idle targets need IPIs). */
   idle?: IdleMode;
   /** Machine sizes of the mask check (default 2, 3, 64, 1024, 8192). */
@@ -38,6 +41,7 @@ export function conformanceContext(
   return {
     descriptor,
     options: opts.options ?? {},
+    kernel: kernelProfile(opts.kernel).name,
     idle: opts.idle ?? "halt",
     cpuSizes: opts.cpuSizes ?? DEFAULT_CONFORMANCE_SIZES,
     schedules: opts.schedules ?? 25,

@@ -20,6 +20,7 @@ export function kitSystem(
     seed: 1,
     idle: ctx.idle ?? "halt",
     csdLockTimeoutMs: 0,
+    kernel: ctx.kernel,
     ...extra,
     arch: probedDescriptor(ctx.descriptor),
     archOptions: { ...ctx.options, ...extra.archOptions },

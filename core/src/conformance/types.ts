@@ -1,3 +1,4 @@
+import type { KernelProfileName } from "../kernel/profile";
 import type { ArchDescriptor } from "../arch/descriptor";
 import type { RawArchOptions } from "../arch/options";
 import type { IdleMode } from "../kernel/idle-loop";
@@ -8,6 +9,8 @@ export interface ConformanceContext {
   readonly descriptor: ArchDescriptor;
   /** Options every system of the run is built with (e.g. a platform choice). */
   readonly options: RawArchOptions;
+  /** Kernel profile every system of the run is built with. */
+  readonly kernel?: KernelProfileName;
   /** How idle CPUs sleep in the kit's machines (`halt` unless asked: idle targets then need IPIs). */
   readonly idle?: IdleMode;
   /** Machine sizes for the mask checks (default 2, 3, 64, 1024, 8192). */

@@ -1,6 +1,7 @@
 import type { ArchDescriptor } from "../arch/descriptor";
 import type { RawArchOptions } from "../arch/options";
 import { CSD_FLAG_TYPE_MASK } from "../kernel/csd";
+import { DEFAULT_KERNEL_PROFILE, type KernelProfileName } from "../kernel/profile";
 import type { IdleMode } from "../kernel/idle-loop";
 import type { MemoryModelName } from "../memory/model";
 import type { Chooser } from "../machine/chooser";
@@ -28,8 +29,8 @@ export interface ExploreConfig {
   archModule?: string;
   /** Absolute path of the scenario module, for a scenario that is not built in (carried in schedules). */
   scenarioModule?: string;
-  /** Kernel profile (e.g. `6.1`, `mainline`), passed to the system and carried in schedules. */
-  kernel?: string;
+  /** Kernel profile (`6.1`, the default, or `mainline`), passed to the system; schedules carry it when it is not the default. */
+  kernel?: KernelProfileName;
   /** How idle CPUs sleep (default `halt`); a non-default mode is carried in schedules. */
   idle?: IdleMode;
   /** Memory model (default `sc`); a weak one is carried in schedules with the dropped barriers. */
@@ -64,6 +65,7 @@ export interface Violation {
     | "early-return"
     | "invariant"
     | "livelock"
+    | "panic"
     | "problem"
     | "stale-read";
   readonly message: string;
@@ -117,8 +119,7 @@ export function runScenario(
     seed: cfg.seed,
     arch: cfg.arch,
     archOptions: cfg.archOptions,
-    // The kernel profile, for systems that know profiles (carried through untyped until then).
-    ...((cfg.kernel !== undefined ? { kernel: cfg.kernel } : {}) as object),
+    kernel: cfg.kernel,
     idle: cfg.idle ?? "halt",
     memory: cfg.memory ?? "sc",
     dropBarriers: cfg.dropBarriers ?? [],
@@ -151,6 +152,16 @@ function classify(scenario: Scenario, ctx: ScenarioContext, out: RunOutcome): Sc
       kind: "livelock",
       message: `no completion within the step limit (livelock or a run longer than --max-steps)`,
     };
+  if (out.status === "panic") {
+    // The kernel panicked (a sparc64 mondo timeout): the calls it left queued are not "lost"
+    // by the protocol, the machine stopped. The panic first, then what was left.
+    const panics = out.problems.filter((p) => p.kind === "panic");
+    const rest = out.problems.filter((p) => p.kind !== "panic" && p.kind !== "stuck-csd");
+    return {
+      kind: "panic",
+      message: [...panics, ...rest].map((p) => p.message).join("; ") || "the kernel panicked",
+    };
+  }
   const ledger = ctx.ledger.violations();
   if (ledger.length > 0) {
     const first = ledger[0];
@@ -252,7 +263,7 @@ export function scheduleString(
   };
   if (cfg.scenarioModule !== undefined) spec.scenarioModule = cfg.scenarioModule;
   if (cfg.archModule !== undefined) spec.archModule = cfg.archModule;
-  if (cfg.kernel !== undefined) spec.kernel = cfg.kernel;
+  if (cfg.kernel !== undefined && cfg.kernel !== DEFAULT_KERNEL_PROFILE) spec.kernel = cfg.kernel;
   if (cfg.idle !== undefined && cfg.idle !== "halt") spec.idle = cfg.idle;
   if (cfg.memory !== undefined && cfg.memory !== "sc") spec.memory = cfg.memory;
   if (cfg.dropBarriers !== undefined && cfg.dropBarriers.length > 0)

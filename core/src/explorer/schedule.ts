@@ -1,5 +1,6 @@
 import { UsageError } from "../errors";
 import type { RawArchOptions } from "../arch/options";
+import { KERNEL_PROFILE_NAMES, type KernelProfileName } from "../kernel/profile";
 
 /**
  * Everything a replay needs, as one record: which scenario, policy, backend (with its options)
@@ -19,8 +20,8 @@ export interface ScheduleSpec {
   archModule?: string;
   /** Backend options as given (`--arch-opt`), by name. */
   archOptions: Record<string, string>;
-  /** Kernel profile (e.g. `6.1`, `mainline`), when one was chosen. */
-  kernel?: string;
+  /** Kernel profile, when it is not the default (`6.1`); a string without one replays under 6.1. */
+  kernel?: KernelProfileName;
   /** Idle mode (`mwait`, `poll`) when not the default `halt`. */
   idle?: string;
   /** Memory model (`tso`, `lkmm`) when not the default `sc`. */
@@ -297,7 +298,14 @@ export function decodeSchedule(input: string): DecodedSchedule {
   const am = opt("arch-module");
   if (am !== undefined) out.archModule = am;
   const k = opt("kernel");
-  if (k !== undefined) out.kernel = k;
+  if (k !== undefined) {
+    if (!(KERNEL_PROFILE_NAMES as readonly string[]).includes(k))
+      fail(
+        fields.get("kernel")![0].at,
+        `field "kernel" is "${k}", expected one of ${KERNEL_PROFILE_NAMES.join(", ")}`,
+      );
+    out.kernel = k as KernelProfileName;
+  }
   const idle = opt("idle");
   if (idle !== undefined) out.idle = idle;
   const memory = opt("memory");

@@ -13,6 +13,8 @@ export class CallCompletion extends WaitChannel {
   /** The csds of the current call, in queue order (a reused array: no allocation per call). */
   readonly csds: CallSingleData[] = [];
   private scan = 0;
+  /** Latest unlock time of the csds `firstLocked` has passed: when the wait on the current one began. */
+  scannedUnlockAt = 0;
 
   override get isCsdWait(): boolean {
     return true;
@@ -23,6 +25,7 @@ export class CallCompletion extends WaitChannel {
     this.pending = 0;
     this.csds.length = 0;
     this.scan = 0;
+    this.scannedUnlockAt = 0;
   }
 
   blocked(): boolean {
@@ -32,7 +35,10 @@ export class CallCompletion extends WaitChannel {
   /** The first csd of the call that is still locked (what the waiter "spins on" right now). */
   firstLocked(): CallSingleData | null {
     const c = this.csds;
-    while (this.scan < c.length && !c[this.scan].locked) this.scan++;
+    while (this.scan < c.length && !c[this.scan].locked) {
+      const at = c[this.scan++].unlockedAt;
+      if (at > this.scannedUnlockAt) this.scannedUnlockAt = at;
+    }
     return this.scan < c.length ? c[this.scan] : null;
   }
 

@@ -47,6 +47,8 @@ export class CallSingleData extends WaitChannel {
   dst = -1;
   /** When it was queued (ns), for latency. */
   queuedAt = 0;
+  /** When it was last unlocked (ns): where the next csd wait of a many-call starts its clock. */
+  unlockedAt = 0;
   /** The waiting many-call this SYNC csd belongs to (counted down on unlock), or null. */
   completion: CallCompletion | null = null;
 

@@ -22,8 +22,10 @@ import { KernelMemory } from "./kernel-memory";
 import type { MemoryModelName } from "../memory/model";
 import { doIdle, type IdleMode } from "./idle-loop";
 import { checkCond, checkCpuId, checkCsd, checkFunc, checkMask, checkWait } from "./api-checks";
+import { kernelProfile, type KernelProfile, type KernelProfileName, type WarnSiteId } from "./profile";
+import { CsdLockWatchdog, type StuckCsdReport } from "./csd-watchdog";
 import { KernelStats } from "./stats";
-import { WarningLog } from "./warnings";
+import { WarningLog, warnSplat } from "./warnings";
 
 /** `smp_call_function_many_cond` flag: wait until every callback has returned. */
 export const SCF_WAIT = 1 << 0;
@@ -32,6 +34,22 @@ export const SCF_RUN_LOCAL = 1 << 1;
 
 /** Kernel configuration of a machine. */
 export interface KernelOptions {
+  /**
+   * Which kernel to behave as, where releases differ (kernel-smp.md §9b): "6.1" (the default,
+   * the release checked against a live kernel) or "mainline".
+   */
+  kernel?: KernelProfileName;
+  /**
+   * CONFIG_LOCKDEP (PROVE_LOCKING): lockdep's assertions fire, e.g. the irqs-enabled assertion of
+   * `_many_cond`. Default off, as in distribution kernels.
+   */
+  lockdep?: boolean;
+  /**
+   * CONFIG_CSD_LOCK_WAIT_DEBUG with `csdlock_debug=1`: the lock-wait watchdog (reports, IPI
+   * re-send). Default on. Distribution kernels build without it: a csd whose IPI is lost is then
+   * waited on forever and the run ends in a deadlock or step-limit report.
+   */
+  csdLockWaitDebug?: boolean;
   /**
    * How idle CPUs sleep (see {@link IdleMode}): `halt` (polling only between halts), `mwait`
    * (polling during the sleep too) or `poll` (always polling). Default "halt".
@@ -48,22 +66,6 @@ export interface KernelOptions {
   memory?: MemoryModelName;
   /** Barriers to remove for an experiment, by name (see `KERNEL_BARRIERS`); unknown names are refused. */
   dropBarriers?: readonly string[];
-}
-
-/** A CSD the watchdog reported. */
-export interface StuckCsdReport {
-  readonly waitingCpu: number;
-  readonly targetCpu: number;
-  readonly csd: number;
-  readonly callback: string;
-  readonly waitedNs: number;
-  readonly targetIrqsDisabled: boolean;
-  /** What the target was doing (its innermost wait), if anything. */
-  readonly targetDoing: string;
-  /** Times this wait was reported (the first "Detected", then "Continued"). */
-  reports: number;
-  /** Released in the end ("got unstuck")? */
-  unstuck: boolean;
 }
 
 /** Per-CPU call_function_data: the per-target csds of this CPU's many-calls and two masks. */
@@ -101,10 +103,18 @@ function doNothing(): void {}
 export class SmpKernel implements SmpHandlers {
   readonly stats: KernelStats;
   readonly warnings: WarningLog;
+  /** The kernel release this kernel behaves as. */
+  readonly profile: KernelProfile;
+  /** CONFIG_LOCKDEP: lockdep assertions fire. */
+  readonly lockdep: boolean;
   /** The per-CPU lock-less call queues. */
   readonly callSingleQueue: CallSingleQueue;
-  /** CSDs the watchdog reported, in order. */
-  readonly stuckCsds: StuckCsdReport[] = [];
+  /** The CSD lock-wait watchdog (CONFIG_CSD_LOCK_WAIT_DEBUG); its timeout is 0 when it is off. */
+  readonly csdWatchdog: CsdLockWatchdog;
+  /** CSD waits the watchdog reported, in order. */
+  get stuckCsds(): StuckCsdReport[] {
+    return this.csdWatchdog.reports;
+  }
   /** Called after a csd is added to `cpu`'s queue (for policies that poll their own queue); null = none. */
   onQueueAdd: ((cpu: number) => void) | null = null;
   /** Takes over the call-function IPI handlers (the explorer's 2008 design does); null = this kernel's. */
@@ -119,13 +129,13 @@ export class SmpKernel implements SmpHandlers {
   private nextCsdId = 1;
   /** How idle CPUs sleep. */
   readonly idleMode: IdleMode;
-  private readonly csdLockTimeoutNs: number;
-  private readonly resendOnTimeout: boolean;
   private readonly perTargetNs: number;
   /** The kernel's shared state under the run's memory model; scenario data lives here too. */
   readonly memory: KernelMemory;
   /** Not `sc`: the hooks into {@link memory} run (tested once per access site; sc pays nothing else). */
   private readonly weak: boolean;
+  /** `cur_csd` per CPU (the watchdog's), written around every queued callback. */
+  private readonly curCsd: (CallSingleData | null)[];
 
   /**
    * @param sendFence the backend's send-side fence by name (`ArchDescriptor.ipiSendFence`), or null
@@ -144,13 +154,22 @@ export class SmpKernel implements SmpHandlers {
     this.stackCsds = Array.from({ length: n }, () => []);
     this.idleWaits = Array.from({ length: n }, (_, i) => new IdleWait(machine, i));
     this.idleMode = options.idle ?? "halt";
-    const timeoutMs = options.csdLockTimeoutMs ?? 5000;
+    this.profile = kernelProfile(options.kernel);
+    this.lockdep = options.lockdep ?? false;
+    const timeoutMs = (options.csdLockWaitDebug ?? true) ? (options.csdLockTimeoutMs ?? 5000) : 0;
     if (!(Number.isFinite(timeoutMs) && timeoutMs >= 0))
       throw new InvalidArgumentError(
         `csdLockTimeoutMs must be >= 0 (0 = off), got ${describeValue(timeoutMs)}`,
       );
-    this.csdLockTimeoutNs = timeoutMs * 1e6;
-    this.resendOnTimeout = options.watchdogResendIpi ?? true;
+    this.csdWatchdog = new CsdLockWatchdog(
+      machine,
+      this.profile,
+      timeoutMs * 1e6,
+      options.watchdogResendIpi ?? true,
+      this.stats,
+      (cpu) => this.archSendCallFunctionSingleIpi(cpu),
+    );
+    this.curCsd = this.csdWatchdog.curCsd;
     const c = machine.cost;
     this.perTargetNs = c.csdLockNs + c.perTargetSetupNs + c.queueAddNs;
     this.memory = new KernelMemory(machine, options.memory ?? "sc", options.dropBarriers ?? [], sendFence);
@@ -185,38 +204,8 @@ export class SmpKernel implements SmpHandlers {
    * IPI is re-sent, as CONFIG_CSD_LOCK_WAIT_DEBUG does; the report repeats each timeout.
    */
   *csdLockWait(csd: CallSingleData): CpuCode<void> {
-    if (csd.locked) yield* this.watchedWait(csd, () => (csd.locked ? csd : null));
+    if (csd.locked) yield* this.csdWatchdog.wait(csd, () => (csd.locked ? csd : null));
     if (this.weak) this.memory.csdLockWaitDone(this.machine.current, csd);
-  }
-
-  /**
-   * Spin on `wait` (a csd, or a many-call's completion) with the lock-wait watchdog: past the
-   * timeout, report the csd `stuck()` names, re-send its IPI, and keep waiting.
-   */
-  private *watchedWait(
-    wait: CallSingleData | CallCompletion,
-    stuck: () => CallSingleData | null,
-  ): CpuCode<void> {
-    const m = this.machine;
-    if (this.csdLockTimeoutNs === 0) {
-      yield wait;
-      return;
-    }
-    const start = m.now;
-    let report: StuckCsdReport | null = null;
-    for (;;) {
-      m.setWatchdogDeadline(m.now + this.csdLockTimeoutNs);
-      yield wait;
-      m.setWatchdogDeadline(0);
-      const csd = stuck();
-      if (csd === null) break;
-      report = this.reportStuckCsd(csd, m.now - start, report);
-      if (this.resendOnTimeout && csd.dst >= 0 && csd.dst !== m.current) {
-        this.stats.watchdogResends++;
-        yield* this.sendCallFunctionSingleIpi(csd.dst, "csd_lock_wait_toolong");
-      }
-    }
-    if (report !== null) report.unstuck = true;
   }
 
   /** csd_lock: wait for the previous use to finish, then take the lock. */
@@ -230,15 +219,15 @@ export class SmpKernel implements SmpHandlers {
   csdUnlock(csd: CallSingleData): void {
     if (!csd.locked) {
       const c = this.machine.cpus[Math.max(0, this.machine.current)];
-      this.warnings.warnOnce(
+      this.warnAt(
+        "csd-unlock-not-locked",
         "csd_unlock:not-locked",
-        c.id,
-        this.machine.now,
-        `csd_unlock of csd#${csd.id} (${funcName(csd.func)}) that is not locked`,
         c,
+        `csd_unlock of csd#${csd.id} (${funcName(csd.func)}) that is not locked`,
       );
     }
     csd.flags = 0;
+    csd.unlockedAt = this.machine.now;
     if (this.weak) this.memory.csdUnlock(this.machine.current, csd);
     if (csd.firstWaiter !== -1) this.machine.wake(csd);
     const done = csd.completion;
@@ -246,40 +235,6 @@ export class SmpKernel implements SmpHandlers {
       csd.completion = null;
       if (--done.pending === 0 && done.firstWaiter !== -1) this.machine.wake(done);
     }
-  }
-
-  private reportStuckCsd(csd: CallSingleData, waitedNs: number, prev: StuckCsdReport | null): StuckCsdReport {
-    const m = this.machine;
-    const target = csd.dst >= 0 ? m.cpus[csd.dst] : null;
-    const doing =
-      target === null
-        ? ""
-        : target.dead
-          ? "offline"
-          : target.waiting
-            ? `spinning on ${target.waiting.describe()}`
-            : target.idle
-              ? "idle"
-              : "running";
-    if (prev !== null) {
-      prev.reports++;
-      return prev;
-    }
-    const r: StuckCsdReport = {
-      waitingCpu: m.current,
-      targetCpu: csd.dst,
-      csd: csd.id,
-      callback: funcName(csd.func),
-      waitedNs,
-      targetIrqsDisabled: target?.irqsDisabled ?? false,
-      targetDoing: doing,
-      reports: 1,
-      unstuck: false,
-    };
-    this.stuckCsds.push(r);
-    const message = `csd: Detected non-responsive CSD lock (#${csd.id}) on CPU#${m.current}, waiting ${waitedNs} ns for CPU#${csd.dst} ${r.callback}; target irqs ${r.targetIrqsDisabled ? "off" : "on"}, ${doing || "unknown"}`;
-    m.reportProblem({ kind: "stuck-csd", time: m.now, cpu: m.current, message });
-    return r;
   }
 
   // ------------------------------------------------------------------ per-CPU data
@@ -304,28 +259,47 @@ export class SmpKernel implements SmpHandlers {
 
   // ------------------------------------------------------------------ context checks
 
-  private warnIfIrqsDisabled(site: string, c: Cpu): void {
-    if (c.online && c.irqsDisabled) {
-      this.warnings.warnOnce(
-        `${site}:irqs-disabled`,
-        c.id,
-        this.machine.now,
-        `${site} called with interrupts disabled on CPU ${c.id}: can deadlock`,
-        c,
-      );
-    }
+  /**
+   * Record a warning of kernel site `id` (WARN_ON_ONCE: first hit recorded, later ones counted),
+   * with the source location and text the profile's kernel prints (`formatted`: a WARN's own line).
+   */
+  private warnAt(id: WarnSiteId, site: string, c: Cpu, message: string, formatted?: string): boolean {
+    const ws = this.profile.warnSites[id];
+    return this.warnings.warnOnce(
+      site,
+      c.id,
+      this.machine.now,
+      message,
+      c,
+      warnSplat(ws.location, ws.function, c.id, c.idle, formatted),
+    );
   }
 
-  private warnIfNotTask(site: string, c: Cpu): void {
-    if (!c.inTask) {
-      this.warnings.warnOnce(
-        `${site}:not-in-task`,
-        c.id,
-        this.machine.now,
-        `${site} called from hard-IRQ context on CPU ${c.id}: can deadlock`,
-        c,
-      );
-    }
+  /**
+   * The "can deadlock" check of a caller with interrupts disabled on an online CPU (no oops is
+   * ever in progress here). `smp_call_function_single` WARNs; `_many_cond` has only a lockdep
+   * assertion, silent unless `lockdep` is on.
+   */
+  private warnIfIrqsDisabled(id: "single-irqs-disabled" | "many-irqs-disabled", site: string, c: Cpu): void {
+    if (!(c.online && c.irqsDisabled)) return;
+    if (id === "many-irqs-disabled" && !this.lockdep) return;
+    this.warnAt(
+      id,
+      `${site}:irqs-disabled`,
+      c,
+      `${site} called with interrupts disabled on CPU ${c.id}: can deadlock`,
+    );
+  }
+
+  /** WARN_ON_ONCE(!in_task()): both entry points, wait or not (an IRQ between queueing and sending, or reuse of the per-CPU csd, can deadlock). */
+  private warnIfNotTask(id: "single-not-in-task" | "many-not-in-task", site: string, c: Cpu): void {
+    if (c.inTask) return;
+    this.warnAt(
+      id,
+      `${site}:not-in-task`,
+      c,
+      `${site} called from hard-IRQ context on CPU ${c.id}: can deadlock`,
+    );
   }
 
   // ------------------------------------------------------------------ send path
@@ -363,6 +337,21 @@ export class SmpKernel implements SmpHandlers {
     const label = c.codeLabel;
     const depth = c.codeLabelDepth;
     if (this.weak) this.memory.beforeArchSend(c.id);
+    const g = this.archIpi.sendCallFunctionSingleIpi(cpu);
+    this.enterArch(c, g, "sendCallFunctionSingleIpi");
+    yield* g;
+    c.codeLabel = label;
+    c.codeLabelDepth = depth;
+  }
+
+  /**
+   * arch_send_call_function_single_ipi alone: no idle-polling check, no tracepoint, not counted
+   * as a call's IPI (the watchdog's re-send; counted in `stats.watchdogResends`).
+   */
+  *archSendCallFunctionSingleIpi(cpu: number): CpuCode<void> {
+    const c = this.machine.currentCpu();
+    const label = c.codeLabel;
+    const depth = c.codeLabelDepth;
     const g = this.archIpi.sendCallFunctionSingleIpi(cpu);
     this.enterArch(c, g, "sendCallFunctionSingleIpi");
     yield* g;
@@ -480,8 +469,8 @@ export class SmpKernel implements SmpHandlers {
     const m = this.machine;
     const c = m.currentCpu();
     this.stats.callsIssued++;
-    this.warnIfIrqsDisabled("smp_call_function_single", c);
-    this.warnIfNotTask("smp_call_function_single", c);
+    this.warnIfIrqsDisabled("single-irqs-disabled", "smp_call_function_single", c);
+    this.warnIfNotTask("single-not-in-task", "smp_call_function_single", c);
     let csd: CallSingleData;
     if (wait) {
       csd = this.stackCsd(c.id, c.hardirqDepth);
@@ -553,10 +542,13 @@ export class SmpKernel implements SmpHandlers {
     const self = c.id;
     const wait = (scfFlags & SCF_WAIT) !== 0;
     this.stats.callsIssued++;
-    this.warnIfIrqsDisabled("smp_call_function_many_cond", c);
-    if (wait) this.warnIfNotTask("smp_call_function_many_cond", c);
-    const runLocal =
-      (scfFlags & SCF_RUN_LOCAL) !== 0 && mask.test(self) && (!condFunc || condFunc(self, info));
+    this.warnIfIrqsDisabled("many-irqs-disabled", "smp_call_function_many_cond", c);
+    this.warnIfNotTask("many-not-in-task", "smp_call_function_many_cond", c);
+    const profile = this.profile;
+    // Mainline asks cond_func(self) before the remote loop; 6.1 after the IPIs were sent.
+    let runLocal = (scfFlags & SCF_RUN_LOCAL) !== 0 && mask.test(self);
+    if (runLocal && condFunc && !profile.condSelfAfterRemote) runLocal = condFunc(self, info);
+    const condFalseStays = profile.condFalseStaysInMask;
     const cfd = this.cfd(self);
     cfd.cpumask.and(mask, m.onlineMask);
     cfd.cpumask.clear(self);
@@ -572,7 +564,8 @@ export class SmpKernel implements SmpHandlers {
     let lastCpu = -1;
     for (let cpu = cfd.cpumask.first(); cpu < n; cpu = cfd.cpumask.next(cpu)) {
       if (condFunc && !condFunc(cpu, info)) {
-        cfd.cpumask.clear(cpu);
+        if (!condFalseStays) cfd.cpumask.clear(cpu);
+        else if (wait) this.waitOnCondFalse(cfd, cpu, done);
         continue;
       }
       const csd = this.cfdCsd(cfd, self, cpu);
@@ -611,13 +604,14 @@ export class SmpKernel implements SmpHandlers {
     }
     if (nrCpus === 1) yield* this.sendCallFunctionSingleIpi(lastCpu, "smp_call_function_many_cond");
     else if (nrCpus > 1) yield* this.sendCallFunctionIpiMask(cfd.cpumaskIpi);
+    if (runLocal && condFunc && profile.condSelfAfterRemote) runLocal = condFunc(self, info);
     if (runLocal) {
       const was = m.localIrqSave();
       yield* this.csdDoFunc(func as SmpCallFunc, info, null, -1);
       m.localIrqRestore(was);
     }
     if (wait && done.pending > 0)
-      yield* this.watchedWait(done, () => (done.pending > 0 ? done.firstLocked() : null));
+      yield* this.csdWatchdog.wait(done, () => (done.pending > 0 ? done.firstLocked() : null));
     if (wait && this.weak) for (const csd of done.csds) this.memory.csdLockWaitDone(self, csd);
   }
 
@@ -627,6 +621,19 @@ export class SmpKernel implements SmpHandlers {
     mem.csdLock(self, csd);
     if (csd.flags !== CSD_FLAG_LOCK) mem.csdSetFlags(self, csd, csd.flags);
     mem.csdSetFields(self, csd);
+  }
+
+  /**
+   * 6.1 keeps a CPU whose cond_func is false in `cfd->cpumask`, and a waiting call waits on its
+   * csd too: nothing is queued there, but a previous call's csd that is still in flight (a
+   * many-call without wait) holds the waiter up until that callback has run.
+   */
+  private waitOnCondFalse(cfd: CallFunctionData, cpu: number, done: CallCompletion): void {
+    const csd = cfd.csd[cpu];
+    if (csd === undefined || !csd.locked || csd.completion !== null) return;
+    csd.completion = done;
+    done.pending++;
+    done.csds.push(csd);
   }
 
   /** smp_call_function_many: `_many_cond` without cond; never runs on the caller. */
@@ -802,16 +809,16 @@ export class SmpKernel implements SmpHandlers {
     if (from === "irq") this.stats.flushesIrq++;
     else if (from === "idle") this.stats.flushesIdle++;
     else this.stats.flushesDying++;
-    if (warnCpuOffline && !c.online) {
-      this.warnings.warnOnce("flush:offline", c.id, m.now, `IPI on offline CPU ${c.id}`, c);
+    // WARN once per boot (a static flag in the kernel); the lines naming each entry come with it.
+    const offline = `IPI on offline CPU ${c.id}`;
+    if (warnCpuOffline && !c.online && this.warnAt("offline-ipi", "flush:offline", c, offline, offline)) {
+      const where = this.profile.warnSites["offline-ipi"].location;
       for (let e: CallSingleData | null = head; e !== null; e = e.next) {
-        this.warnings.warn(
-          "flush:offline-callback",
-          c.id,
-          m.now,
-          `IPI callback ${funcName(e.func)} sent to offline CPU`,
-          c,
-        );
+        const line = `IPI callback ${funcName(e.func)} sent to offline CPU`;
+        this.warnings.warn("flush:offline-callback", c.id, m.now, line, c, {
+          location: where,
+          kernelText: line,
+        });
       }
     }
     const cbNs = m.cost.callbackNs;
@@ -881,6 +888,7 @@ export class SmpKernel implements SmpHandlers {
     const c = m.cpus[cpu];
     c.codeLabel = "callback";
     c.codeCallback = func;
+    if (csd !== null) this.curCsd[cpu] = csd;
     c.codeLabelDepth = c.depth;
     return func(info, cpu);
   }
@@ -897,6 +905,7 @@ export class SmpKernel implements SmpHandlers {
     this.stats.callbacksRun++;
     this.stats.callbacksOn[cpu]++;
     m.cpus[cpu].codeLabel = null;
+    this.curCsd[cpu] = null;
   }
 
   /** csd_do_func as one generator, for the paths that are not hot (local calls). */

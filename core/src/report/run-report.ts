@@ -3,7 +3,7 @@ import { UserCodeError, describeThrown, describeValue } from "../errors";
 import type { ArchStatistics } from "../arch/arch-ipi";
 import type { RunOutcome } from "../machine/machine";
 import type { RunProblem } from "../machine/problems";
-import type { StuckCsdReport } from "../kernel/smp";
+import type { StuckCsdReport } from "../kernel/csd-watchdog";
 import type { WarningRecord } from "../kernel/warnings";
 import type { SmpSystem } from "../system";
 
@@ -29,6 +29,8 @@ export interface RunReport {
     workload: string;
     ops: number;
     idle: string;
+    /** The kernel profile (`6.1`, `mainline`), with `+lockdep` when lockdep is on. */
+    kernel: string;
     topology: string;
   };
   outcome: { status: RunOutcome["status"]; simTimeNs: number; events: number };
@@ -98,6 +100,7 @@ export function buildRunReport(
       workload: meta.workload,
       ops: meta.ops,
       idle: meta.idle ?? "halt",
+      kernel: `${system.kernel.profile.name}${system.kernel.lockdep ? "+lockdep" : ""}`,
       topology: m.topology.describe(),
     },
     outcome: { status: outcome.status, simTimeNs: Math.round(outcome.timeNs), events: m.eventsDispatched },
@@ -150,7 +153,7 @@ export function formatRunReport(r: RunReport, options: { maxCpuRows?: number } =
     .map(([k, v]) => `${k}=${v}`)
     .join(" ");
   L.push(
-    `smpcall run: workload ${r.config.workload} (${num(r.config.ops)} ops), arch ${r.config.arch}${opts ? ` [${opts}]` : ""}, ${r.config.cpus} CPUs, seed ${r.config.seed}, idle ${r.config.idle}`,
+    `smpcall run: workload ${r.config.workload} (${num(r.config.ops)} ops), arch ${r.config.arch}${opts ? ` [${opts}]` : ""}, ${r.config.cpus} CPUs, seed ${r.config.seed}, kernel ${r.config.kernel}, idle ${r.config.idle}`,
   );
   L.push(`  ${r.config.topology}`);
   L.push(
@@ -214,7 +217,9 @@ export function formatRunReport(r: RunReport, options: { maxCpuRows?: number } =
   L.push(`Warnings (${r.warnings.length})`);
   if (r.warnings.length === 0) L.push("  none");
   for (const w of r.warnings)
-    L.push(`  [CPU ${w.cpu} @ ${num(w.time)} ns] ${w.message}${w.count > 1 ? ` (x${w.count})` : ""}`);
+    L.push(
+      `  [CPU ${w.cpu} @ ${num(w.time)} ns] ${w.message}${w.location ? ` (${w.location})` : ""}${w.count > 1 ? ` (x${w.count})` : ""}`,
+    );
   L.push("");
   L.push(`Problems (${r.problems.length})`);
   if (r.problems.length === 0) L.push("  none");

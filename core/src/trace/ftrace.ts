@@ -5,6 +5,8 @@ export interface FtraceMeta {
   readonly cpus: number;
   readonly arch?: string;
   readonly seed?: number;
+  /** The kernel profile the run behaved as (named in the header). */
+  readonly kernel?: string;
 }
 
 /** The flags column: irqs-off, need-resched (not modelled: '.'), hardirq, preempt depth, migrate. */
@@ -50,7 +52,7 @@ export function ftraceHeader(meta: FtraceMeta, inBuffer: number, written: number
   out.push("# tracer: nop");
   out.push("#");
   out.push(
-    `# smpcall: ${meta.cpus} CPUs${meta.arch ? `, arch ${meta.arch}` : ""}${meta.seed !== undefined ? `, seed ${meta.seed}` : ""}`,
+    `# smpcall: ${meta.cpus} CPUs${meta.arch ? `, arch ${meta.arch}` : ""}${meta.seed !== undefined ? `, seed ${meta.seed}` : ""}${meta.kernel !== undefined ? `, kernel ${meta.kernel}` : ""}`,
   );
   out.push(`# entries-in-buffer/entries-written: ${inBuffer}/${written}   #P:${meta.cpus}`);
   out.push("#");

@@ -34,6 +34,7 @@ export const tlbShootdownWorkload: Workload = {
     const mmMask = Array.from({ length: nrMms }, () => new CpuMask(n));
     for (let cpu = 0; cpu < n; cpu++) mmMask[cpu % nrMms].set(cpu);
     const info: FlushTlbInfo = { lazy: new Uint8Array(n) };
+    const flushing = new Uint8Array(n);
     for (let cpu = 0; cpu < n; cpu++) {
       const share = opsShare(cpu, n, ctx.ops);
       if (share === 0 || !m.cpus[cpu].online) continue;
@@ -49,9 +50,14 @@ export const tlbShootdownWorkload: Workload = {
             const leave = rng.int(n);
             if (leave !== cpu) mm.clear(leave);
             mm.set(cpu);
-            info.lazy[rng.int(n)] ^= 1;
+            // Another CPU switches in or out of lazy mode, unless it is flushing (preemption is
+            // off there, so it cannot switch; 6.1 asks the flusher's own cond_func last).
+            const flip = rng.int(n);
+            if (flushing[flip] === 0) info.lazy[flip] ^= 1;
             info.lazy[cpu] = 0;
+            flushing[cpu] = 1;
             yield* k.onEachCpuCondMask(tlb_is_not_lazy, flush_tlb_func, info, true, mm);
+            flushing[cpu] = 0;
           }
         })(),
       );

@@ -5,6 +5,8 @@ import {
   parseArchOptionPairs,
   MAX_CPUS,
   MIN_CPUS,
+  DEFAULT_KERNEL_PROFILE,
+  KERNEL_PROFILE_NAMES,
   IDLE_MODES,
   MEMORY_MODELS,
   machineBarrierNames,
@@ -12,8 +14,10 @@ import {
   type ArchDescriptor,
   type MemoryModelName,
   type IdleMode,
+  type KernelProfileName,
   type RawArchOptions,
 } from "@smpcall/core";
+import { Option } from "commander";
 import type { CliIo } from "./io";
 
 /** Parse an integer flag in [min, max]; throws UsageError naming the flag, the value and the range. */
@@ -40,6 +44,20 @@ export function parseSeed(text: string): number {
 export function parseChoice<T extends string>(flag: string, text: string, choices: readonly T[]): T {
   if ((choices as readonly string[]).includes(text)) return text as T;
   throw new UsageError(`bad ${flag} "${text}": choose one of ${choices.join(", ")}`);
+}
+
+/** The `--kernel 6.1|mainline` option (run, explore, replay, conform); `fallback` is its default, `help` its help text. */
+export function kernelOption(
+  fallback: string | undefined = DEFAULT_KERNEL_PROFILE,
+  help = `kernel release to behave as where releases differ: ${KERNEL_PROFILE_NAMES.join(" or ")}`,
+): Option {
+  const o = new Option("--kernel <profile>", help).choices(KERNEL_PROFILE_NAMES);
+  return fallback === undefined ? o : o.default(fallback);
+}
+
+/** Parse `--kernel`; throws UsageError listing the profiles. */
+export function parseKernel(text: string): KernelProfileName {
+  return parseChoice("--kernel", text, KERNEL_PROFILE_NAMES);
 }
 
 /** Help text of `--idle` (run, explore, replay, conform). */

@@ -9,9 +9,11 @@ import type { Command } from "commander";
 import {
   IDLE_HELP,
   collect,
+  kernelOption,
   parseArchOptPairs,
   parseIdle,
   parseIntOption,
+  parseKernel,
   resolveArchDescriptor,
 } from "../common";
 import { wantsProgress, type CliIo } from "../io";
@@ -45,6 +47,7 @@ export function registerConformCommand(program: Command, io: CliIo): void {
     .option("--schedules <n>", "random schedules to explore (default 25)")
     .option("--idle <mode>", `${IDLE_HELP} (default halt, so idle targets need IPIs)`)
     .option("--check <name>", "run only this check (repeatable)", collect)
+    .addOption(kernelOption())
     .option("--json", "print the results as one JSON object")
     .addHelpText(
       "after",
@@ -58,8 +61,10 @@ export function registerConformCommand(program: Command, io: CliIo): void {
         schedules?: string;
         idle?: string;
         check?: string[];
+        kernel: string;
         json?: boolean;
       }) => {
+        const kernel = parseKernel(flags.kernel);
         const descriptor = resolveArchDescriptor(flags.arch, io);
         const names = CONFORMANCE_CHECKS.map((c) => c.name);
         for (const c of flags.check ?? [])
@@ -77,12 +82,13 @@ export function registerConformCommand(program: Command, io: CliIo): void {
           `${r.status.toUpperCase().padEnd(8)}${r.name.padEnd(32)}${String(r.ms).padStart(6)} ms\n${r.message ? `        ${r.message.split("\n").join("\n        ")}\n` : ""}`;
         if (stream)
           io.out(
-            `conformance kit: arch ${descriptor.name}${Object.keys(options).length ? ` ${JSON.stringify(options)}` : ""}\n\n`,
+            `conformance kit: arch ${descriptor.name}${Object.keys(options).length ? ` ${JSON.stringify(options)}` : ""}, kernel ${kernel}\n\n`,
           );
         const selected = names.filter((n) => flags.check === undefined || flags.check.includes(n));
         const done: ConformanceResult[] = [];
         const results = runConformance(descriptor, {
           options,
+          kernel,
           idle: parseIdle(flags.idle),
           cpuSizes: flags.cpus === undefined ? undefined : parseCpuList(flags.cpus),
           schedules:

@@ -34,10 +34,12 @@ import {
   collect,
   parseDropBarriers,
   parseMemory,
+  kernelOption,
   parseArchOptPairs,
   parseIdle,
   parseChoice,
   parseIntOption,
+  parseKernel,
   parseSeed,
   resolveArchDescriptor,
 } from "../common";
@@ -116,6 +118,7 @@ interface ExploreFlags {
   pctDepth: string;
   preemptionBound: string;
   allocFail: string;
+  kernel: string;
   idle?: string;
   html?: string;
   saveSchedule?: string;
@@ -199,6 +202,7 @@ export function registerExploreCommand(program: Command, io: CliIo): void {
       "list the barriers of the kernel model (and the backend's send fence, for --arch/--arch-opt/--cpus) and exit",
     )
     .option("--alloc-fail <p>", "probability that allocating call data fails (the thread's case: 1)", "1")
+    .addOption(kernelOption())
     .option(
       "--html <file>",
       "write a self-contained HTML report: the counterexample's timeline (violation marked) and, with --policy all, the comparison chart",
@@ -248,6 +252,7 @@ export function registerExploreCommand(program: Command, io: CliIo): void {
         throw new UsageError(`bad --alloc-fail "${flags.allocFail}": expected a probability 0..1`);
       const policies: CallPolicy[] = flags.policy === "all" ? [...POLICIES] : [getPolicy(flags.policy)];
       const archOptions = parseArchOptPairs(flags.archOpt);
+      const kernel = parseKernel(flags.kernel);
       const idle = parseIdle(flags.idle);
       const memory = parseMemory(flags.memory);
       const dropBarriers = parseDropBarriers(flags.dropBarrier, arch, archOptions, cpus);
@@ -284,6 +289,7 @@ export function registerExploreCommand(program: Command, io: CliIo): void {
             arch,
             archModule,
             archOptions,
+            kernel,
             idle,
             memory,
             dropBarriers,
@@ -309,6 +315,7 @@ export function registerExploreCommand(program: Command, io: CliIo): void {
           scenario,
           arch,
           archOptions,
+          kernel,
           idle,
           memory,
           dropBarriers,

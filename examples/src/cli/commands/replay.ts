@@ -1,6 +1,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import {
+  DEFAULT_KERNEL_PROFILE,
   IDLE_MODES,
   MEMORY_MODELS,
   ScheduleMismatch,
@@ -21,6 +22,7 @@ import { writeTraceFile } from "./run";
 import { writeHtmlFile } from "./report";
 import { buildTimeline, renderHtmlReport } from "../../html";
 import { resolveScenario } from "./explore";
+import { kernelOption, parseKernel } from "../common";
 
 /**
  * The schedule string in a replay file: a file holding the string itself, or JSON with a
@@ -100,6 +102,12 @@ export function registerReplayCommand(program: Command, io: CliIo): void {
       "--arch <name|path>",
       "where the backend is now, e.g. an out-of-tree module that moved (it must be the backend the schedule names)",
     )
+    .addOption(
+      kernelOption(
+        undefined,
+        "the kernel profile the schedule was explored under (6.1 or mainline); it is carried in the schedule, so this only checks it",
+      ),
+    )
     .option(
       "--idle <mode>",
       "the idle mode the schedule was explored with (halt, mwait, poll); it is carried in the schedule, so this only checks it",
@@ -117,6 +125,7 @@ export function registerReplayCommand(program: Command, io: CliIo): void {
         scheduleFile?: string;
         scenario?: string;
         arch?: string;
+        kernel?: string;
         idle?: string;
         trace?: string;
         html?: string;
@@ -135,6 +144,12 @@ export function registerReplayCommand(program: Command, io: CliIo): void {
           );
         const scenario = scenarioFor(s, flags.scenario, io);
         const arch = archFor(s, flags.arch, io);
+        const kernel = s.kernel ?? DEFAULT_KERNEL_PROFILE;
+        const askedKernel = flags.kernel === undefined ? undefined : parseKernel(flags.kernel);
+        if (askedKernel !== undefined && askedKernel !== kernel)
+          throw new UsageError(
+            `bad --kernel "${askedKernel}": this schedule was explored under kernel ${kernel} and replays only under it (leave --kernel out)`,
+          );
         const memory =
           s.memory === undefined
             ? "sc"
@@ -150,7 +165,7 @@ export function registerReplayCommand(program: Command, io: CliIo): void {
               arch,
               archModule: s.archModule,
               archOptions: s.archOptions,
-              kernel: s.kernel,
+              kernel,
               idle,
               memory,
               dropBarriers,
@@ -175,7 +190,7 @@ export function registerReplayCommand(program: Command, io: CliIo): void {
             flags.trace,
             undefined,
             run.system.trace,
-            { cpus: s.cpus, arch: arch.name, seed: s.seed, deadlock: run.outcome.deadlock },
+            { cpus: s.cpus, arch: arch.name, seed: s.seed, kernel, deadlock: run.outcome.deadlock },
             io,
           );
         if (flags.html !== undefined)
@@ -200,7 +215,7 @@ export function registerReplayCommand(program: Command, io: CliIo): void {
           );
         } else {
           io.out(
-            `replay ${s.scenario} / policy ${s.policy} / ${arch.name} / ${s.cpus} CPUs x ${s.calls}: ${run.outcome.status} at ${run.outcome.timeNs} ns\n`,
+            `replay ${s.scenario} / policy ${s.policy} / ${arch.name} / kernel ${kernel} / ${s.cpus} CPUs x ${s.calls}: ${run.outcome.status} at ${run.outcome.timeNs} ns\n`,
           );
           io.out(
             v

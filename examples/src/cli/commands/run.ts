@@ -23,7 +23,9 @@ import {
   parseArchOptPairs,
   parseChoice,
   parseCpus,
+  kernelOption,
   parseIntOption,
+  parseKernel,
   parseSeed,
   resolveArchDescriptor,
 } from "../common";
@@ -41,6 +43,8 @@ interface RunFlags {
   ops?: string;
   seed: string;
   idle: string;
+  kernel: string;
+  lockdep?: boolean;
   memory?: string;
   dropBarrier?: string[];
   csdTimeoutMs: string;
@@ -69,7 +73,14 @@ export function writeTraceFile(
   file: string,
   format: string | undefined,
   trace: TraceSink,
-  meta: { cpus: number; arch: string; seed: number; report?: RunReport; deadlock?: unknown },
+  meta: {
+    cpus: number;
+    arch: string;
+    seed: number;
+    kernel?: string;
+    report?: RunReport;
+    deadlock?: unknown;
+  },
   io: CliIo,
 ): string {
   const fmt = traceFormatFor(file, format);
@@ -111,12 +122,21 @@ export function registerRunCommand(program: Command, io: CliIo): void {
     )
     .option("--seed <n>", "seed of every random choice, 0..4294967295; same seed, same output", "1")
     .addOption(new Option("--idle <mode>", IDLE_HELP).choices([...IDLE_MODES]).default("halt"))
+    .addOption(kernelOption())
+    .option(
+      "--lockdep",
+      "kernel built with lockdep: its assertions fire (e.g. _many_cond with interrupts off)",
+    )
+    .option(
+      "--csd-timeout-ms <ms>",
+      "CSD lock-wait watchdog (CONFIG_CSD_LOCK_WAIT_DEBUG) timeout in simulated ms; 0 = a kernel without it",
+      "5000",
+    )
     .option(
       "--memory <model>",
       `${MEMORY_HELP} (default sc; the weak models are for small runs: every load is a choice)`,
     )
     .option("--drop-barrier <name>", DROP_BARRIER_HELP, collect)
-    .option("--csd-timeout-ms <ms>", "CSD lock-wait watchdog timeout in simulated ms, 0 = off", "5000")
     .option("--max-events <n>", "stop after this many events (reported as a step-limit problem)")
     .option("--trace <file>", "write a trace of the run")
     .addOption(
@@ -156,7 +176,8 @@ export function registerRunCommand(program: Command, io: CliIo): void {
       const archOptions = parseArchOptPairs(flags.archOpt);
       // Without --trace-limit, records stream to the trace file and the timeline as they happen
       // and none is kept; with it, a ring buffer keeps the last N and they are written at the end.
-      const head = { cpus, arch: arch.name, seed };
+      const kernel = parseKernel(flags.kernel);
+      const head = { cpus, arch: arch.name, seed, kernel };
       let file: TraceFileWriter | null = null;
       let timeline: TimelineBuilder | null = null;
       let trace: TraceSink;
@@ -207,6 +228,8 @@ export function registerRunCommand(program: Command, io: CliIo): void {
           workload: workload.name,
           ops,
           idle,
+          kernel,
+          lockdep: flags.lockdep === true,
           memory,
           dropBarriers,
           csdLockTimeoutMs,

@@ -1,0 +1,213 @@
+import { describe, expect, it } from "@jest/globals";
+import { descriptor as generic } from "@smpcall/arch-generic";
+import {
+  CpuMask,
+  DEFAULT_KERNEL_PROFILE,
+  InvalidArgumentError,
+  KERNEL_PROFILE_NAMES,
+  createSmpSystem,
+  decodeSchedule,
+  getPolicy,
+  getScenario,
+  scheduleChecksum,
+  scheduleString,
+  type CpuCode,
+  type KernelProfileName,
+} from "@smpcall/core";
+import { program, testSystem } from "./helpers";
+
+/** Rows of kernel-smp.md §9b, each checked under both profiles. */
+describe.each(KERNEL_PROFILE_NAMES.map((k) => [k]))("kernel profile %s (kernel-smp.md 9b)", (kernel) => {
+  const is61 = kernel === "6.1";
+
+  it(`cond_func(self) is asked ${is61 ? "after the remote IPIs were sent" : "before the remote loop"}`, () => {
+    const sys = testSystem(4, { kernel });
+    const asked: { cpu: number; ipisSentBefore: number }[] = [];
+    const st = sys.kernel.stats;
+    function cond(cpu: number): boolean {
+      asked.push({ cpu, ipisSentBefore: st.ipisSingle + st.ipisMask });
+      return true;
+    }
+    program(sys, 0, function* () {
+      yield* sys.kernel.onEachCpuCondMask(cond, () => undefined, null, true, CpuMask.of(4, [0, 1, 2, 3]));
+    });
+    expect(sys.run().status).toBe("completed");
+    const self = asked.findIndex((a) => a.cpu === 0);
+    expect(asked.map((a) => a.cpu).sort()).toEqual([0, 1, 2, 3]);
+    if (is61) {
+      expect(self).toBe(3);
+      expect(asked[self].ipisSentBefore).toBe(1);
+    } else {
+      expect(self).toBe(0);
+      expect(asked[self].ipisSentBefore).toBe(0);
+    }
+  });
+
+  it(`a CPU whose cond_func is false is ${is61 ? "kept in the mask and waited on" : "cleared from the mask, not waited on"}`, () => {
+    const sys = testSystem(3, { kernel });
+    // CPU 1 keeps interrupts off for 50 us, so the first (async) call's csd to it stays locked.
+    program(sys, 1, function* () {
+      sys.machine.localIrqDisable();
+      yield 50_000;
+      sys.machine.localIrqEnable();
+      yield 10;
+    });
+    let returnedAt = -1;
+    program(sys, 0, function* () {
+      yield 100;
+      yield* sys.kernel.smpCallFunctionMany(CpuMask.of(3, [1]), () => undefined, null, false);
+      // cond_func false for CPU 1: nothing is queued there.
+      yield* sys.kernel.onEachCpuCond(
+        (cpu) => cpu !== 1,
+        () => undefined,
+        null,
+        true,
+      );
+      returnedAt = sys.machine.now;
+    });
+    expect(sys.run().status).toBe("completed");
+    expect(sys.kernel.stats.csdsQueued).toBe(2);
+    if (is61) expect(returnedAt).toBeGreaterThanOrEqual(50_000);
+    else expect(returnedAt).toBeLessThan(20_000);
+  });
+
+  it("_many_cond with interrupts disabled: only a lockdep assertion (silent without lockdep)", () => {
+    for (const lockdep of [false, true]) {
+      const sys = testSystem(3, { kernel, lockdep });
+      program(sys, 0, function* () {
+        sys.machine.localIrqDisable();
+        yield* sys.kernel.smpCallFunctionMany(CpuMask.of(3, [1, 2]), () => undefined, null, false);
+        sys.machine.localIrqEnable();
+      });
+      sys.run();
+      const w = sys.kernel.warnings.records.filter(
+        (r) => r.site === "smp_call_function_many_cond:irqs-disabled",
+      );
+      expect(w.length).toBe(lockdep ? 1 : 0);
+      if (lockdep) {
+        expect(w[0].location).toBe(is61 ? "kernel/smp.c:915" : "kernel/smp.c");
+        expect(w[0].kernelText).toContain("smp_call_function_many_cond");
+      }
+    }
+  });
+
+  it("smp_call_function_single with interrupts disabled WARNs, with the profile's source location", () => {
+    const sys = testSystem(2, { kernel });
+    program(sys, 0, function* () {
+      sys.machine.localIrqDisable();
+      yield* sys.kernel.smpCallFunctionSingle(1, () => undefined, null, false);
+      sys.machine.localIrqEnable();
+    });
+    sys.run();
+    const w = sys.kernel.warnings.records.find((r) => r.site === "smp_call_function_single:irqs-disabled");
+    expect(w).toBeDefined();
+    const at = is61 ? "kernel/smp.c:760" : "kernel/smp.c";
+    expect(w!.location).toBe(at);
+    expect(w!.kernelText).toBe(`WARNING: CPU: 0 PID: 1000 at ${at} smp_call_function_single`);
+  });
+
+  it("the not-in-task WARN fires in both entry points, wait or not", () => {
+    const sys = testSystem(4, { kernel });
+    program(sys, 0, function* () {
+      yield* sys.kernel.smpCallFunctionSingle(
+        1,
+        function from_irq(): CpuCode<void> {
+          return (function* () {
+            yield* sys.kernel.smpCallFunctionMany(CpuMask.of(4, [3]), () => undefined, null, false);
+            yield* sys.kernel.smpCallFunctionSingle(2, () => undefined, null, false);
+          })();
+        },
+        null,
+        true,
+      );
+    });
+    sys.run();
+    const bySite = new Map(sys.kernel.warnings.records.map((r) => [r.site, r]));
+    const many = bySite.get("smp_call_function_many_cond:not-in-task");
+    const single = bySite.get("smp_call_function_single:not-in-task");
+    expect(many?.cpu).toBe(1);
+    expect(single?.cpu).toBe(1);
+    expect(many!.location).toBe(is61 ? "kernel/smp.c:923" : "kernel/smp.c");
+    expect(single!.location).toBe(is61 ? "kernel/smp.c:769" : "kernel/smp.c");
+    // PID of CPU 1's task: the callback interrupted CPU 1's idle task.
+    expect(single!.kernelText).toMatch(/^WARNING: CPU: 1 PID: 0 at /);
+  });
+
+  it(`the watchdog reports ${is61 ? "every timeout" : "at a growing interval"}`, () => {
+    // 8 CPUs online: mainline stretches the interval by (ilog2(8) / 2 + 1) = 2 after the first report.
+    const sys = testSystem(8, { kernel, csdLockTimeoutMs: 1 });
+    program(sys, 1, function* () {
+      sys.machine.localIrqDisable();
+      yield 40_500_000;
+      sys.machine.localIrqEnable();
+      yield 10;
+    });
+    program(sys, 0, function* () {
+      yield* sys.kernel.smpCallFunctionSingle(1, function held_off() {}, null, true);
+    });
+    expect(sys.run().status).toBe("completed");
+    const [r] = sys.kernel.stuckCsds;
+    // 6.1: at 1, 2, ..., 40 ms; mainline: at 1, 5, 11, 19 and 29 ms.
+    expect(r.reports).toBe(is61 ? 40 : 5);
+    expect(r.unstuck).toBe(true);
+    const waited = r.lines
+      .filter((l) => l.startsWith("csd: ") && l.includes("non-responsive"))
+      .map((l) => Math.round(Number(/waiting (\d+) ns/.exec(l)![1]) / 1e6));
+    expect(waited).toEqual(is61 ? Array.from({ length: 40 }, (_, i) => i + 1) : [1, 5, 11, 19, 29]);
+  });
+
+  it("the explorer's schedule string carries the profile only when it is not the default", () => {
+    const s = scheduleString(
+      {
+        scenario: getScenario("seed-2008"),
+        policy: getPolicy("naive"),
+        arch: generic,
+        kernel: kernel,
+        cpus: 2,
+        calls: 1,
+        seed: 1,
+        maxSteps: 20_000,
+      },
+      [0, 1],
+    );
+    expect(s.includes(",kernel=")).toBe(kernel !== DEFAULT_KERNEL_PROFILE);
+    expect(decodeSchedule(s).kernel).toBe(kernel === DEFAULT_KERNEL_PROFILE ? undefined : kernel);
+  });
+});
+
+describe("kernel profile option", () => {
+  it("defaults to 6.1 and refuses an unknown profile with the choices", () => {
+    expect(DEFAULT_KERNEL_PROFILE).toBe("6.1");
+    expect(testSystem(2).kernel.profile.name).toBe("6.1");
+    expect(() => createSmpSystem({ cpus: 2, arch: generic, kernel: "5.10" as KernelProfileName })).toThrow(
+      InvalidArgumentError,
+    );
+    expect(() => createSmpSystem({ cpus: 2, arch: generic, kernel: "5.10" as KernelProfileName })).toThrow(
+      /kernel must be one of "6\.1", "mainline"/,
+    );
+    expect(() => createSmpSystem({ cpus: 2, arch: generic, lockdep: "yes" as unknown as boolean })).toThrow(
+      /lockdep/,
+    );
+  });
+
+  it("a schedule string naming an unknown profile is refused at the field", () => {
+    const good = scheduleString(
+      {
+        scenario: getScenario("seed-2008"),
+        policy: getPolicy("naive"),
+        arch: generic,
+        kernel: "mainline",
+        cpus: 2,
+        calls: 1,
+        seed: 1,
+        maxSteps: 20_000,
+      },
+      [0],
+    );
+    // An old string without a kernel field still decodes (as the default profile).
+    const old = "smp2,scenario=seed-2008,policy=naive,arch=generic,cpus=2,calls=1,seed=1,n=1,choices=0";
+    expect(decodeSchedule(`${old},sum=${scheduleChecksum(old)}`).kernel).toBeUndefined();
+    const bad = good.replace("kernel=mainline", "kernel=4.19").replace(/,sum=.*$/, "");
+    expect(() => decodeSchedule(`${bad},sum=${scheduleChecksum(bad)}`)).toThrow(/field "kernel" is "4\.19"/);
+  });
+});

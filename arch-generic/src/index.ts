@@ -25,6 +25,8 @@ export const descriptor: ArchDescriptor = {
       description: "sender cost of raising one IPI, ns (default 100: an x2APIC-like register write)",
     },
   },
+  // The generic IPI tracepoints of include/trace/events/ipi.h, as arm and arm64 emit them.
+  tracepoints: ["ipi_raise", "ipi_entry", "ipi_exit"],
   capabilities: {
     multicast: false,
     transientFaults: false,

@@ -86,6 +86,8 @@ export const descriptor: ArchDescriptor = {
       description: "MPIC IPI dispatch register write, ns",
     },
   },
+  // None of the events smpcall records is a powerpc kernel tracepoint (its doorbell/irq events print pt_regs).
+  tracepoints: [],
   capabilities: {
     multicast: false,
     transientFaults: false,

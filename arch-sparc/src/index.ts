@@ -99,6 +99,8 @@ export const descriptor: ArchDescriptor = {
       description: "mondo delivery latency, ns",
     },
   },
+  // sparc64 has no IPI tracepoints.
+  tracepoints: [],
   capabilities: {
     multicast: true,
     transientFaults: true,

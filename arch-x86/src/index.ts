@@ -78,6 +78,15 @@ export const descriptor: ArchDescriptor = {
         "KVM guest (pvIpi): cost of a PV IPI hypercall and of a trapped ICR write (a VM exit), ns (1-5 us)",
     },
   },
+  // irq_vectors tracepoints of the vectors this backend models (6.1 has no ipi_raise/ipi_entry on x86).
+  tracepoints: [
+    "call_function_entry",
+    "call_function_exit",
+    "call_function_single_entry",
+    "call_function_single_exit",
+    "reschedule_entry",
+    "reschedule_exit",
+  ],
   capabilities: {
     multicast: true,
     transientFaults: false,

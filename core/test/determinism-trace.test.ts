@@ -37,14 +37,14 @@ describe("determinism and trace export", () => {
     const text = toFtraceText(trace.records, { cpus: 8, arch: "generic", seed: 3 });
     expect(text.startsWith("# tracer: nop\n")).toBe(true);
     expect(text).toMatch(
-      /^ +<idle>-0 \[00\d\] d\.h1\. +\d+\.\d{6}: csd_function_entry: func=broadcast_fn, csd=[0-9a-f]{16}$/m,
+      /^ {10}<idle>-0 {7}\[00\d\] d\.h1\. +\d+\.\d{6}: csd_function_entry: func=broadcast_fn, csd=[0-9a-f]{16}$/m,
     );
     expect(text).toMatch(
-      /^ +smpcall\/\d-100\d \[00\d\] \.\.\.\.\. +\d+\.\d{6}: csd_queue_cpu: cpu=\d callsite=smp_call_function_many_cond func=broadcast_fn csd=[0-9a-f]{16}$/m,
+      /^ {7}smpcall\/\d-100\d {4}\[00\d\] \.\.\.\.\. +\d+\.\d{6}: csd_queue_cpu: cpu=\d callsite=smp_call_function_many_cond func=broadcast_fn csd=[0-9a-f]{16}$/m,
     );
     expect(text).toMatch(/ipi_entry: \(Function call interrupts\)/);
     expect(text).toMatch(
-      /ipi_send_cpumask: cpumask=[\d,-]+ callsite=smp_call_function_many_cond callback=generic_smp_call_function_interrupt/,
+      /ipi_send_cpumask: cpumask=[0-9a-f]{8},[0-9a-f]{8} callsite=smp_call_function_many_cond callback=generic_smp_call_function_single_interrupt/,
     );
   });
 

@@ -110,6 +110,40 @@ describe("kernel/smp.c invariants (kernel-smp.md section 10)", () => {
     expect(sys.trace.count("sched_wake_idle_without_ipi")).toBe(1);
   });
 
+  it("13: the mask path has no polling check: polling idle targets of a mask send get the IPI", () => {
+    const sys = testSystem(3, { idle: "poll" });
+    program(sys, 0, function* () {
+      yield 1000;
+      yield* sys.kernel.smpCallFunctionMany(CpuMask.of(3, [1, 2]), () => undefined, null, true);
+    });
+    sys.run();
+    expect(sys.kernel.stats.ipisMask).toBe(1);
+    expect(sys.kernel.stats.ipiTargets).toBe(2);
+    expect(sys.kernel.stats.idlePollKicks).toBe(0);
+    expect(sys.trace.count("sched_wake_idle_without_ipi")).toBe(0);
+  });
+
+  it("2: never on a CPU outside the mask or offline when the call was made; a csd queued just before cpu_down still runs in the dying flush", () => {
+    const sys = testSystem(4);
+    const ran: number[] = [];
+    function where(_: unknown, cpu: number): void {
+      ran.push(cpu);
+    }
+    program(sys, 0, function* () {
+      yield 1000;
+      yield* sys.kernel.smpCallFunctionMany(CpuMask.of(4, [2, 3]), where, null, false);
+      // Taken down before its IPI arrives: the csd queued to it runs in its dying flush.
+      expect(sys.kernel.cpuDown(3)).toBe(0);
+      yield 100_000;
+      // CPU 3 is offline now: a call made now never runs there.
+      yield* sys.kernel.smpCallFunctionMany(CpuMask.of(4, [1, 3]), where, null, true);
+    });
+    expect(sys.run().status).toBe("completed");
+    expect(ran.sort()).toEqual([1, 2, 3]);
+    expect(sys.kernel.stats.flushesDying).toBe(1);
+    expect(sys.kernel.warnings.bySitePrefix("flush:offline")).toEqual([]);
+  });
+
   it("8: a call to self runs at once with interrupts disabled and returns 0", () => {
     const sys = testSystem(2);
     const log: Run[] = [];
@@ -388,16 +422,28 @@ describe("kernel/smp.c invariants (kernel-smp.md section 10)", () => {
     expect(log.map((r) => [r.cpu, r.info])).toEqual([[2, "up"]]);
   });
 
-  it("27: kick_all_cpus_sync returns after every other online CPU took an interrupt", () => {
-    const sys = testSystem(5);
-    let done = false;
-    program(sys, 0, function* () {
-      yield* sys.kernel.kickAllCpusSync();
-      done = true;
-    });
-    sys.run();
-    expect(done).toBe(true);
-    for (let c = 1; c < 5; c++) expect(sys.machine.cpus[c].counters.irqsTaken).toBeGreaterThanOrEqual(1);
+  it("27: kick_all_cpus_sync returns only after every other online CPU ran the empty callback, by an IPI or a flush without one", () => {
+    // 5 CPUs: a mask send (IPIs); 2 CPUs polling in idle: the single path, flushed without an IPI.
+    for (const [cpus, idle] of [
+      [5, "halt"],
+      [2, "poll"],
+    ] as const) {
+      const sys = testSystem(cpus, { idle });
+      let returnedAt = -1;
+      let runs = 0;
+      program(sys, 0, function* () {
+        yield 1000;
+        yield* sys.kernel.kickAllCpusSync();
+        returnedAt = sys.machine.now;
+        runs = sys.kernel.stats.callbacksRun;
+      });
+      sys.run();
+      expect(runs).toBe(cpus - 1);
+      for (let c = 1; c < cpus; c++) expect(sys.kernel.stats.callbacksOn[c]).toBe(1);
+      const exits = sys.trace.named("csd_function_exit").map((r) => r.ts);
+      expect(returnedAt).toBeGreaterThanOrEqual(Math.max(...exits));
+      expect(sys.kernel.stats.ipiTargets).toBe(idle === "poll" ? 0 : cpus - 1);
+    }
   });
 
   it("28: smp_call_function_any picks self, then the same NUMA node, then any online CPU of the mask", () => {

@@ -7,10 +7,12 @@ import {
   KERNEL_PROFILE_NAMES,
   createSmpSystem,
   decodeSchedule,
+  ftraceBitmask,
   getPolicy,
   getScenario,
   scheduleChecksum,
   scheduleString,
+  toFtraceText,
   type CpuCode,
   type KernelProfileName,
 } from "@smpcall/core";
@@ -156,6 +158,79 @@ describe.each(KERNEL_PROFILE_NAMES.map((k) => [k]))("kernel profile %s (kernel-s
     expect(waited).toEqual(is61 ? Array.from({ length: 40 }, (_, i) => i + 1) : [1, 5, 11, 19, 29]);
   });
 
+  it(`the ftrace export holds ${is61 ? "no csd_* or ipi_send_* events (6.1 has none)" : "kernel/smp.c's csd_* and ipi_send_* events"}`, () => {
+    const sys = testSystem(4, { kernel });
+    // The targets run programs (not idle, so not polling): every call needs an IPI.
+    for (const cpu of [1, 2, 3])
+      program(sys, cpu, function* () {
+        yield 100_000;
+      });
+    program(sys, 0, function* () {
+      yield* sys.kernel.smpCallFunctionMany(CpuMask.of(4, [1, 2, 3]), function many_fn() {}, null, true);
+      yield* sys.kernel.smpCallFunctionSingle(2, function one_fn() {}, null, true);
+    });
+    sys.run();
+    // The sink keeps smpcall's view (the Chrome trace and the HTML report draw from it) ...
+    expect(sys.trace.count("csd_function_entry")).toBe(4);
+    // ... the export keeps what this kernel has, on an arch without IPI tracepoints here.
+    const text = toFtraceText(sys.trace.records, { cpus: 4, kernel, archTracepoints: [] });
+    const events = new Set([...text.matchAll(/^ .*?: ([a-z_]+): /gm)].map((m) => m[1]));
+    if (is61) expect([...events]).toEqual([]);
+    else
+      expect([...events].sort()).toEqual([
+        "csd_function_entry",
+        "csd_function_exit",
+        "csd_queue_cpu",
+        "ipi_send_cpu",
+        "ipi_send_cpumask",
+      ]);
+    expect(text).toMatch(new RegExp(`^# smpcall: 4 CPUs, kernel ${kernel.replace(".", "\\.")}$`, "m"));
+    if (!is61) {
+      expect(text).toContain(
+        "ipi_send_cpumask: cpumask=00000000,0000000e callsite=smp_call_function_many_cond callback=generic_smp_call_function_single_interrupt\n",
+      );
+      expect(text).toMatch(/^ {7}smpcall\/0-1000 {4}\[000\] \.\.\.\.\. +\d+\.\d{6}: csd_queue_cpu: cpu=1 /m);
+    }
+  });
+
+  it(`the idle-polling check lives in ${is61 ? "send_call_function_single_ipi" : "call_function_single_prep_ipi"}: ${is61 ? "no ipi_send_cpu either way" : "ipi_send_cpu only for an IPI sent"}`, () => {
+    expect(sys61OrMainline(kernel).profile.pollingCheck).toMatch(
+      is61 ? /^send_call_function_single_ipi \(kernel\/sched\/core\.c\)$/ : /^call_function_single_prep_ipi /,
+    );
+    // CPU 1 polls in idle; CPU 2 runs a program (not idle, not polling).
+    const sys = testSystem(3, { kernel, idle: "poll" });
+    program(sys, 2, function* () {
+      yield 50_000;
+    });
+    program(sys, 0, function* () {
+      yield 1000;
+      yield* sys.kernel.smpCallFunctionSingle(1, function to_polling() {}, null, true);
+      yield* sys.kernel.smpCallFunctionSingle(2, function to_busy() {}, null, true);
+    });
+    expect(sys.run().status).toBe("completed");
+    expect(sys.kernel.stats.idlePollKicks).toBe(1);
+    expect(sys.kernel.stats.ipisSingle).toBe(1);
+    const text = toFtraceText(sys.trace.records, { cpus: 3, kernel, archTracepoints: [] });
+    expect(text).toMatch(/: sched_wake_idle_without_ipi: cpu=1$/m);
+    const sends = [...text.matchAll(/: ipi_send_cpu: (.*)$/gm)].map((m) => m[1]);
+    expect(sends).toEqual(
+      is61 ? [] : ["cpu=2 callsite=generic_exec_single callback=generic_smp_call_function_single_interrupt"],
+    );
+  });
+
+  it("irq_disable/irq_enable are exported only from a kernel with irq-flags tracing (lockdep), with caller and parent", () => {
+    const sys = testSystem(2, { kernel, lockdep: true });
+    program(sys, 0, function* () {
+      yield* sys.kernel.smpCallFunctionSingle(0, function self_fn() {}, null, true);
+    });
+    sys.run();
+    const meta = { cpus: 2, kernel, archTracepoints: [] };
+    expect(toFtraceText(sys.trace.records, meta)).not.toContain("irq_disable");
+    const text = toFtraceText(sys.trace.records, { ...meta, irqFlagsTracepoints: true });
+    expect(text).toContain(": irq_disable: caller=generic_exec_single parent=smp_call_function_single\n");
+    expect(text).toContain(": irq_enable: caller=generic_exec_single parent=smp_call_function_single\n");
+  });
+
   it("the explorer's schedule string carries the profile only when it is not the default", () => {
     const s = scheduleString(
       {
@@ -209,5 +284,36 @@ describe("kernel profile option", () => {
     expect(decodeSchedule(`${old},sum=${scheduleChecksum(old)}`).kernel).toBeUndefined();
     const bad = good.replace("kernel=mainline", "kernel=4.19").replace(/,sum=.*$/, "");
     expect(() => decodeSchedule(`${bad},sum=${scheduleChecksum(bad)}`)).toThrow(/field "kernel" is "4\.19"/);
+  });
+});
+
+/** The kernel of a 2-CPU system under `kernel`. */
+function sys61OrMainline(kernel: KernelProfileName) {
+  return testSystem(2, { kernel }).kernel;
+}
+
+describe("ftrace text as the kernel writes it", () => {
+  it("prints CPU sets as hex bitmasks in 32-bit groups over whole 64-bit words", () => {
+    expect(ftraceBitmask([1, 2, 3], 8)).toBe("00000000,0000000e");
+    expect(ftraceBitmask([0, 64], 65)).toBe("00000000,00000001,00000000,00000001");
+    expect(ftraceBitmask([33], 64)).toBe("00000002,00000000");
+  });
+
+  it("ipi_raise names the target mask and the reason; task-pid is %16s-%-7d", () => {
+    const sys = testSystem(2, { kernel: "6.1" });
+    program(sys, 0, function* () {
+      yield* sys.kernel.smpCallFunctionSingle(1, function raised() {}, null, true);
+    });
+    sys.run();
+    const text = toFtraceText(sys.trace.records, {
+      cpus: 2,
+      kernel: "6.1",
+      archTracepoints: generic.tracepoints,
+    });
+    const raise = text.split("\n").find((l) => l.includes(": ipi_raise: "))!;
+    expect(raise).toMatch(
+      /^ {7}smpcall\/0-1000 {4}\[000\] \.\.\.\.\. +\d+\.\d{6}: ipi_raise: target_mask=00000000,00000002 \(.+\)$/,
+    );
+    expect(text).toMatch(/^ {10}<idle>-0 {7}\[001\] d\.h1\. +\d+\.\d{6}: ipi_entry: \(.+\)$/m);
   });
 });

@@ -142,13 +142,43 @@ describe("smpcall CLI", () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "smpcall-"));
     const txt = path.join(dir, "t.txt");
     const json = path.join(dir, "t.json");
-    expect((await cli(["run", "--ops", "20", "--trace", txt])).code).toBe(0);
+    expect((await cli(["run", "--ops", "20", "--kernel", "mainline", "--trace", txt])).code).toBe(0);
     expect(fs.readFileSync(txt, "utf8")).toMatch(/^# tracer: nop\n[\s\S]*csd_function_entry: func=/);
     expect((await cli(["run", "--ops", "20", "--trace", json])).code).toBe(0);
     expect(JSON.parse(fs.readFileSync(json, "utf8")).traceEvents.length).toBeGreaterThan(10);
     const bad = await cli(["run", "--ops", "20", "--trace-format", "chrome"]);
     expect(bad.code).toBe(2);
     expect(bad.stderr).toMatch(/--trace-format needs --trace FILE/);
+  });
+
+  it("under a kernel profile the ftrace file holds only what that kernel emits on the arch (6.1 x86: irq_vectors only)", async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "smpcall-"));
+    const txt = path.join(dir, "x86.txt");
+    const args = ["run", "--arch", "x86", "--cpus", "4", "--workload", "broadcast", "--ops", "4"];
+    expect((await cli([...args, "--trace", txt])).code).toBe(0);
+    const v61 = fs.readFileSync(txt, "utf8");
+    expect(v61).toMatch(/^# smpcall: 4 CPUs, arch x86, seed 1, kernel 6\.1$/m);
+    const events = (text: string) => new Set([...text.matchAll(/^ .*?: ([a-z_]+): /gm)].map((m) => m[1]));
+    for (const e of events(v61))
+      expect(e).toMatch(
+        /^(call_function(_single)?_(entry|exit)|reschedule_(entry|exit)|sched_wake_idle_without_ipi)$/,
+      );
+    expect(v61).toMatch(/: call_function_entry: vector=252$/m);
+    expect((await cli([...args, "--kernel", "mainline", "--trace", txt])).code).toBe(0);
+    const main = fs.readFileSync(txt, "utf8");
+    const mainEvents = events(main);
+    for (const e of [
+      ...events(v61),
+      "csd_queue_cpu",
+      "csd_function_entry",
+      "csd_function_exit",
+      "ipi_send_cpumask",
+    ])
+      expect(mainEvents.has(e)).toBe(true);
+    expect(main).toMatch(
+      /: ipi_send_cpumask: cpumask=00000000,0000000[0-9a-f] callsite=smp_call_function_many_cond callback=generic_smp_call_function_single_interrupt$/m,
+    );
+    expect(main).not.toMatch(/: ipi_(raise|entry|exit): /);
   });
 
   it("--trace streams the run's records: the file equals the export of the same run kept in memory", async () => {
@@ -197,11 +227,10 @@ describe("smpcall CLI", () => {
     expect(text).toContain(`# entries-in-buffer/entries-written: 50/${lines.length}   #P:8\n`);
     expect(text.split("\n").filter((l) => l !== "" && !l.startsWith("#"))).toEqual(lines.slice(-50));
     expect((await cli([...args, "--trace", json, "--trace-limit", "50"])).code).toBe(0);
-    expect(JSON.parse(fs.readFileSync(json, "utf8")).metadata.trace).toEqual({
-      limit: 50,
-      entriesInBuffer: 50,
-      entriesWritten: lines.length,
-    });
+    // The Chrome trace keeps smpcall's own events too (the ftrace file only what kernel 6.1 has).
+    const meta = JSON.parse(fs.readFileSync(json, "utf8")).metadata.trace;
+    expect(meta).toMatchObject({ limit: 50, entriesInBuffer: 50 });
+    expect(meta.entriesWritten).toBeGreaterThan(lines.length);
     const bad = await cli([...args, "--trace", json, "--trace-limit", "0"]);
     expect(bad.code).toBe(2);
     expect(bad.stderr).toMatch(/bad --trace-limit "0": expected an integer 1\.\.100000000/);
@@ -421,6 +450,6 @@ describe("smpcall HTML reports", () => {
     fs.writeFileSync(foreign, JSON.stringify({ traceEvents: [], metadata: {} }));
     const r = await cli(["report", "--trace", foreign, "--out", path.join(dir, "x.html")]);
     expect(r.code).toBe(2);
-    expect(r.stderr).toMatch(/not an smpcall Chrome trace/);
+    expect(r.stderr).toMatch(/f\.json is not an smpcall trace: metadata\.cpus is undefined/);
   });
 });

@@ -63,6 +63,11 @@ describe("the run report: the core's IPI requests beside the backend's hardware 
     expect(out.code).toBe(1); // the CPU in error is reported
     const r = JSON.parse(out.stdout) as RunReport;
     expect(r.arch.cpuErrors).toBeGreaterThan(0);
-    expect(r.counts.hardwareSignals).toBe(r.counts.ipisSent + r.counts.rescheduleIpis - r.arch.cpuErrors);
+    // The watchdog's re-sends (a stuck csd to the CPU in error) go to the hardware too.
+    expect(r.counts.hardwareSignals).toBe(
+      r.counts.ipisSent + r.counts.rescheduleIpis + r.counts.watchdogResends - r.arch.cpuErrors,
+    );
+    // Every signal is taken as a mondo trap.
+    expect(r.counts.hardwareSignals).toBe(r.arch.mondoTraps);
   });
 });

@@ -92,6 +92,13 @@ export interface ArchDescriptor {
   readonly options: ArchOptionsSchema;
   readonly capabilities: ArchCapabilities;
   /**
+   * The tracepoints this architecture's kernel code has, among the events smpcall records (x86:
+   * its irq_vectors events such as `call_function_single_entry`; arm and arm64: `ipi_raise`,
+   * `ipi_entry`, `ipi_exit`). A kernel profile's ftrace export keeps only these and the generic
+   * kernel's own. Undefined: `ipi_raise`, `ipi_entry` and `ipi_exit`.
+   */
+  readonly tracepoints?: readonly string[];
+  /**
    * Check options against the machine (e.g. "flat APIC mode is limited to 8 CPUs"); throw an
    * `ArchOptionError` with a clear message. Optional.
    */

@@ -69,10 +69,16 @@ export function loadArch(spec: string, cwd: string = process.cwd()): ArchDescrip
       );
     }
     const d = descriptorFromModule(mod);
-    if (!d)
+    if (!d) {
+      // An exported "descriptor" that is not one: say which field is wrong.
+      const named =
+        typeof mod === "object" && mod !== null ? (mod as Record<string, unknown>).descriptor : undefined;
+      if (typeof named === "object" && named !== null)
+        checkDescriptor(named as ArchDescriptor, `arch module ${spec}`);
       throw new ArchLoadError(
         `arch module ${spec} does not export a backend: export an ArchDescriptor as "descriptor" or as the default export`,
       );
+    }
     modulePaths.set(d, spec);
     checkDescriptor(d, archLabel(d));
     return d;
@@ -139,6 +145,11 @@ export function checkDescriptor(d: ArchDescriptor, label: string): void {
     bad(`validate is ${describeValue(fields.validate)}, not a function`);
   if (fields.ipiSendFence !== undefined && typeof fields.ipiSendFence !== "function")
     bad(`ipiSendFence is ${describeValue(fields.ipiSendFence)}, not a function`);
+  if (
+    fields.tracepoints !== undefined &&
+    !(Array.isArray(fields.tracepoints) && fields.tracepoints.every((t) => typeof t === "string"))
+  )
+    bad(`tracepoints is ${describeValue(fields.tracepoints)}, not an array of tracepoint names`);
   if (typeof d.capabilities !== "object" || d.capabilities === null)
     bad(`capabilities is ${describeValue(d.capabilities)}, not an object`);
   if (typeof d.options !== "object" || d.options === null || Array.isArray(d.options))

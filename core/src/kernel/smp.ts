@@ -370,7 +370,7 @@ export class SmpKernel implements SmpHandlers {
       m.trace.emit(m.now, m.current, m.cpus[m.current], "ipi_send_cpumask", {
         cpumask: mask.toString(),
         callsite,
-        callback: "generic_smp_call_function_interrupt",
+        callback: "generic_smp_call_function_single_interrupt",
       });
     const c = m.cpus[m.current];
     const label = c.codeLabel;
@@ -440,9 +440,9 @@ export class SmpKernel implements SmpHandlers {
       const func = csd.func!;
       const info = csd.info;
       this.csdUnlock(csd);
-      const was = m.localIrqSave();
+      const was = m.localIrqSave("generic_exec_single", callsite);
       yield* this.csdDoFunc(func, info, csd, -1);
-      m.localIrqRestore(was);
+      m.localIrqRestore(was, "generic_exec_single", callsite);
       return 0;
     }
     if (!Number.isInteger(cpu) || cpu < 0 || cpu >= m.nrCpus || !m.cpus[cpu].online) {
@@ -606,9 +606,9 @@ export class SmpKernel implements SmpHandlers {
     else if (nrCpus > 1) yield* this.sendCallFunctionIpiMask(cfd.cpumaskIpi);
     if (runLocal && condFunc && profile.condSelfAfterRemote) runLocal = condFunc(self, info);
     if (runLocal) {
-      const was = m.localIrqSave();
+      const was = m.localIrqSave("smp_call_function_many_cond", "on_each_cpu_cond_mask");
       yield* this.csdDoFunc(func as SmpCallFunc, info, null, -1);
-      m.localIrqRestore(was);
+      m.localIrqRestore(was, "smp_call_function_many_cond", "on_each_cpu_cond_mask");
     }
     if (wait && done.pending > 0)
       yield* this.csdWatchdog.wait(done, () => (done.pending > 0 ? done.firstLocked() : null));
@@ -744,6 +744,7 @@ export class SmpKernel implements SmpHandlers {
    */
   *smpSendReschedule(cpu: number, callsite = "smp_send_reschedule"): CpuCode<void> {
     const m = this.machine;
+    checkCpuId("smpSendReschedule", cpu);
     if (!Number.isInteger(cpu) || cpu < 0 || cpu >= m.nrCpus || !m.cpus[cpu].online) return;
     this.stats.rescheduleIpis++;
     if (m.trace.enabled)
@@ -788,9 +789,9 @@ export class SmpKernel implements SmpHandlers {
     const m = this.machine;
     const cpu = m.smpProcessorId();
     if (this.weak ? this.memory.queueEmpty(cpu) : this.callSingleQueue.isEmpty(cpu)) return;
-    const was = m.localIrqSave();
+    const was = m.localIrqSave("flush_smp_call_function_queue", "do_idle");
     yield* this.flushQueue(true, "idle");
-    m.localIrqRestore(was);
+    m.localIrqRestore(was, "flush_smp_call_function_queue", "do_idle");
   }
 
   /**

@@ -31,6 +31,13 @@ import type { CpuCode, Wait, WaitChannel } from "./step";
 import { Topology, type TopologyOptions } from "./topology";
 import { findWaitCycle, type BlockedCpu, type DeadlockReport, type RunProblem } from "./problems";
 
+/**
+ * The `caller`/`parent` an irq_disable/irq_enable trace record names when the code that changed
+ * the interrupt state did not say (a CPU's program: its function, called from the kernel thread).
+ */
+const IRQ_CALLER = "smpcall_program";
+const IRQ_PARENT = "kthread";
+
 /** Smallest machine (CPUs). */
 export const MIN_CPUS = 2;
 /** Largest machine (CPUs). */
@@ -284,32 +291,33 @@ export class Machine {
   }
 
   /** local_irq_save(): disable interrupts on the running CPU and return the previous state. */
-  localIrqSave(): boolean {
+  localIrqSave(caller = IRQ_CALLER, parent = IRQ_PARENT): boolean {
     const c = this.currentCpu();
     const was = c.irqsDisabled;
-    if (!was) this.setIrqs(c, true);
+    if (!was) this.setIrqs(c, true, caller, parent);
     return was;
   }
 
   /** local_irq_restore(flags): put back the state `localIrqSave` returned. */
-  localIrqRestore(wasDisabled: boolean): void {
+  localIrqRestore(wasDisabled: boolean, caller = IRQ_CALLER, parent = IRQ_PARENT): void {
     const c = this.currentCpu();
-    if (c.irqsDisabled !== wasDisabled) this.setIrqs(c, wasDisabled);
+    if (c.irqsDisabled !== wasDisabled) this.setIrqs(c, wasDisabled, caller, parent);
   }
 
   /** local_irq_disable(). */
-  localIrqDisable(): void {
-    this.localIrqSave();
+  localIrqDisable(caller = IRQ_CALLER, parent = IRQ_PARENT): void {
+    this.localIrqSave(caller, parent);
   }
 
   /** local_irq_enable(): pending interrupts are taken at the next yield. */
-  localIrqEnable(): void {
-    this.localIrqRestore(false);
+  localIrqEnable(caller = IRQ_CALLER, parent = IRQ_PARENT): void {
+    this.localIrqRestore(false, caller, parent);
   }
 
-  private setIrqs(c: Cpu, disabled: boolean): void {
+  private setIrqs(c: Cpu, disabled: boolean, caller: string, parent: string): void {
     c.irqsDisabled = disabled;
-    if (this.trace.enabled && c.hardirqDepth === 0) this.emit(c, disabled ? "irq_disable" : "irq_enable", {});
+    if (this.trace.enabled && c.hardirqDepth === 0)
+      this.emit(c, disabled ? "irq_disable" : "irq_enable", { caller, parent });
     if (!disabled && c.hardirqDepth === 0 && this.onQuiescent !== null) this.onQuiescent(c.id);
   }
 
@@ -362,7 +370,7 @@ export class Machine {
    * is already in the handler of a trap line (traps run with traps off). Default: none.
    */
   setTrapLines(mask: number): void {
-    this.trapLines = mask >>> 0;
+    this.trapLines = checkLineMask("setTrapLines", mask);
   }
 
   /**
@@ -374,7 +382,7 @@ export class Machine {
    * Other lines stay latches. Call once, in the constructor. Default: none.
    */
   setCountingLines(mask: number): void {
-    this.countingLines = mask >>> 0;
+    this.countingLines = checkLineMask("setCountingLines", mask);
     if (this.countingLines !== 0 && this.lineCounts === null)
       this.lineCounts = new Uint32Array(this.nrCpus * 32);
   }
@@ -1086,6 +1094,15 @@ export class Machine {
     });
     return this.outcome("deadlock", events, problemsBefore, report);
   }
+}
+
+/** A set of lines as a mask (bit n = line n): an integer 0..2^32-1; throws naming the API otherwise. */
+function checkLineMask(api: string, mask: unknown): number {
+  if (typeof mask !== "number" || !Number.isInteger(mask) || mask < 0 || mask > 0xffffffff)
+    throw new InvalidArgumentError(
+      `${api}: the line mask must be an integer 0..4294967295 (bit n = line n), got ${describeValue(mask)}`,
+    );
+  return mask >>> 0;
 }
 
 const IDLE_STATE: TraceCpuState = { irqsDisabled: false, hardirqDepth: 0, idle: true };

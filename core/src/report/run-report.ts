@@ -43,6 +43,8 @@ export interface RunReport {
     ipisSent: number;
     /** Reschedule IPIs the core requested (smp_send_reschedule, wake_up_all_idle_cpus). */
     rescheduleIpis: number;
+    /** IPIs the CSD lock-wait watchdog re-sent straight through the arch (not in `ipisSent`). */
+    watchdogResends: number;
     /**
      * Hardware signals the backend reports (its `signalStatistic`, else its `raiseStatistic`), or
      * null when it declares neither.
@@ -111,6 +113,7 @@ export function buildRunReport(
       callbacksLocal: st.callbacksLocal,
       ipisSent: st.ipiTargets,
       rescheduleIpis: st.rescheduleIpis,
+      watchdogResends: st.watchdogResends,
       hardwareSignals: signalKey === undefined ? null : arch[signalKey],
       hardwareSignalStatistic: signalKey ?? null,
       ipiSingleSends: st.ipisSingle,
@@ -167,7 +170,7 @@ export function formatRunReport(r: RunReport, options: { maxCpuRows?: number } =
   row("callbacks run", `${num(c.callbacksRun)} (${num(c.callbacksLocal)} on the caller)`);
   row(
     "IPIs requested",
-    `${num(c.ipisSent + c.rescheduleIpis)} (${num(c.ipisSent)} call-function targets of ${num(c.ipiSingleSends)} single and ${num(c.ipiMaskSends)} mask sends, ${num(c.rescheduleIpis)} reschedules)`,
+    `${num(c.ipisSent + c.rescheduleIpis + c.watchdogResends)} (${num(c.ipisSent)} call-function targets of ${num(c.ipiSingleSends)} single and ${num(c.ipiMaskSends)} mask sends, ${num(c.rescheduleIpis)} reschedules${c.watchdogResends > 0 ? `, ${num(c.watchdogResends)} watchdog re-sends` : ""})`,
   );
   row(
     "hardware signals",
@@ -220,6 +223,15 @@ export function formatRunReport(r: RunReport, options: { maxCpuRows?: number } =
     L.push(
       `  [CPU ${w.cpu} @ ${num(w.time)} ns] ${w.message}${w.location ? ` (${w.location})` : ""}${w.count > 1 ? ` (x${w.count})` : ""}`,
     );
+  if (r.stuckCsds.length > 0) {
+    L.push("");
+    L.push(`CSD lock-wait watchdog (${r.stuckCsds.length} stuck wait(s), as the kernel prints them)`);
+    for (const s of r.stuckCsds) {
+      const shown = s.lines.slice(0, 6);
+      for (const l of shown) L.push(`  ${l.replace("\t", "  ")}`);
+      if (s.lines.length > shown.length) L.push(`    ... ${s.lines.length - shown.length} more line(s)`);
+    }
+  }
   L.push("");
   L.push(`Problems (${r.problems.length})`);
   if (r.problems.length === 0) L.push("  none");

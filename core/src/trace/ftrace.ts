@@ -1,12 +1,56 @@
+import { kernelProfile } from "../kernel/profile";
 import type { TraceRecord } from "./trace-sink";
 
-/** Header facts printed at the top of an ftrace-style file. */
+/** Header facts printed at the top of an ftrace-style file, and what the export keeps. */
 export interface FtraceMeta {
   readonly cpus: number;
   readonly arch?: string;
   readonly seed?: number;
-  /** The kernel profile the run behaved as (named in the header). */
+  /**
+   * The kernel profile the run behaved as (named in the header). With a profile the export holds
+   * only the events that kernel can emit on the arch; without one, every record (smpcall's own
+   * `smpcall_*` events too).
+   */
   readonly kernel?: string;
+  /**
+   * The arch's tracepoints (its descriptor's `tracepoints`); undefined: `ipi_raise`, `ipi_entry`,
+   * `ipi_exit`. Used only with a profile.
+   */
+  readonly archTracepoints?: readonly string[];
+  /**
+   * The kernel has the irq_disable/irq_enable tracepoints (CONFIG_TRACE_IRQFLAGS, which lockdep
+   * and the irqsoff tracer select; Debian's 6.1 builds have neither). Used only with a profile.
+   */
+  readonly irqFlagsTracepoints?: boolean;
+}
+
+/** kernel/smp.c's tracepoints since v6.4 (include/trace/events/csd.h and ipi.h). */
+const SMP_TRACEPOINTS = [
+  "csd_queue_cpu",
+  "csd_function_entry",
+  "csd_function_exit",
+  "ipi_send_cpu",
+  "ipi_send_cpumask",
+];
+/** What an arch that does not say has: the generic IPI events of include/trace/events/ipi.h. */
+const DEFAULT_ARCH_TRACEPOINTS = ["ipi_raise", "ipi_entry", "ipi_exit"];
+
+/**
+ * The events a kernel profile's ftrace export keeps (null: every record): the scheduler's
+ * `sched_wake_idle_without_ipi`, kernel/smp.c's own tracepoints where the profile has them, the
+ * irq-flags events when the kernel has them, and the arch's.
+ */
+export function ftraceEvents(meta: FtraceMeta): ReadonlySet<string> | null {
+  if (meta.kernel === undefined) return null;
+  const profile = kernelProfile(meta.kernel);
+  const out = new Set<string>(["sched_wake_idle_without_ipi"]);
+  if (profile.smpTracepoints) for (const e of SMP_TRACEPOINTS) out.add(e);
+  if (meta.irqFlagsTracepoints === true) {
+    out.add("irq_disable");
+    out.add("irq_enable");
+  }
+  for (const e of meta.archTracepoints ?? DEFAULT_ARCH_TRACEPOINTS) out.add(e);
+  return out;
 }
 
 /** The flags column: irqs-off, need-resched (not modelled: '.'), hardirq, preempt depth, migrate. */
@@ -14,9 +58,11 @@ function flags(r: TraceRecord): string {
   return `${r.irqsOff ? "d" : "."}.${r.hardirq > 0 ? "h" : "."}${r.hardirq > 0 ? Math.min(9, r.hardirq) : "."}.`;
 }
 
-/** `task-pid` column: the idle task is `<idle>-0`; CPU n's program is `smpcall/n-(1000+n)`. */
+/** `task-pid` as the kernel prints it (`%16s-%-7d`): the idle task is `<idle>-0`; CPU n's program is `smpcall/n-(1000+n)`. */
 function task(r: TraceRecord): string {
-  return r.idle ? "<idle>-0" : `smpcall/${r.cpu}-${1000 + r.cpu}`;
+  const comm = r.idle ? "<idle>" : `smpcall/${r.cpu}`;
+  const pid = r.idle ? 0 : 1000 + r.cpu;
+  return `${comm.padStart(16)}-${String(pid).padEnd(7)}`;
 }
 
 /** Seconds with microsecond digits, from ns. */
@@ -25,8 +71,37 @@ function seconds(ns: number): string {
   return `${Math.floor(us / 1e6)}.${String(us % 1e6).padStart(6, "0")}`;
 }
 
-/** Render a record's fields the way the kernel's tracepoint format prints them. */
-export function formatTraceFields(r: TraceRecord): string {
+/**
+ * A CPU set as the kernel's `%*pb` prints a trace bitmask: hex in 32-bit groups separated by
+ * commas, most significant first, over the mask's size rounded up to whole 64-bit words.
+ */
+export function ftraceBitmask(cpus: Iterable<number>, nrCpus: number): string {
+  const words = Math.max(1, Math.ceil(nrCpus / 64)) * 2;
+  const groups = new Uint32Array(words);
+  for (const c of cpus) if (c >= 0 && c < words * 32) groups[c >>> 5] |= 1 << (c & 31);
+  const out: string[] = [];
+  for (let i = words - 1; i >= 0; i--) out.push(groups[i].toString(16).padStart(8, "0"));
+  return out.join(",");
+}
+
+/** The CPUs of a cpulist (`1-3,5`). */
+function cpulist(text: string): number[] {
+  const out: number[] = [];
+  if (text === "") return out;
+  for (const part of text.split(",")) {
+    const [a, b] = part.split("-").map(Number);
+    for (let c = a; c <= (b ?? a); c++) out.push(c);
+  }
+  return out;
+}
+
+/**
+ * Render a record's fields the way the kernel's tracepoint format prints them. With `nrCpus`
+ * (the ftrace export), CPU sets are the kernel's hex bitmasks (`ipi_raise: target_mask=…
+ * (reason)`, `ipi_send_cpumask: cpumask=…`) and a reschedule's `ipi_send_cpu` names no callback
+ * (`0x0`); without it (Chrome trace text), CPU sets stay cpulists.
+ */
+export function formatTraceFields(r: TraceRecord, nrCpus?: number): string {
   const f = r.fields;
   switch (r.name) {
     case "csd_function_entry":
@@ -35,12 +110,22 @@ export function formatTraceFields(r: TraceRecord): string {
     case "ipi_entry":
     case "ipi_exit":
       return `(${f.reason})`;
-    default: {
-      let out = "";
-      for (const k in f) out += out === "" ? `${k}=${f[k]}` : ` ${k}=${f[k]}`;
-      return out;
-    }
+    case "ipi_raise":
+      if (nrCpus !== undefined)
+        return `target_mask=${ftraceBitmask([Number(f.target_cpus)], nrCpus)} (${f.reason})`;
+      break;
+    case "ipi_send_cpumask":
+      if (nrCpus !== undefined)
+        return `cpumask=${ftraceBitmask(cpulist(String(f.cpumask)), nrCpus)} callsite=${f.callsite} callback=${f.callback}`;
+      break;
+    case "ipi_send_cpu":
+      if (nrCpus !== undefined)
+        return `cpu=${f.cpu} callsite=${f.callsite} callback=${f.callback === "scheduler_ipi" ? "0x0" : f.callback}`;
+      break;
   }
+  let out = "";
+  for (const k in f) out += out === "" ? `${k}=${f[k]}` : ` ${k}=${f[k]}`;
+  return out;
 }
 
 /**
@@ -67,22 +152,51 @@ export function ftraceHeader(meta: FtraceMeta, inBuffer: number, written: number
   return out.join("\n") + "\n";
 }
 
-/** One record as an ftrace line (with its newline): task-pid, [CPU], flags, timestamp, event, fields. */
-export function ftraceLine(r: TraceRecord): string {
-  return `${task(r).padStart(22)} [${String(r.cpu).padStart(3, "0")}] ${flags(r)} ${seconds(r.ts).padStart(12)}: ${r.name}: ${formatTraceFields(r)}\n`;
+/**
+ * One record as an ftrace line (with its newline): task-pid, [CPU], flags, timestamp, event,
+ * fields in the kernel's text. `nrCpus` sizes the CPU bitmasks (default: enough for the record).
+ */
+export function ftraceLine(r: TraceRecord, nrCpus = 64): string {
+  return `${task(r)} [${String(r.cpu).padStart(3, "0")}] ${flags(r)} ${seconds(r.ts).padStart(12)}: ${r.name}: ${formatTraceFields(r, nrCpus)}\n`;
+}
+
+/**
+ * An ftrace export: which records it keeps (see {@link ftraceEvents}) and how it prints them, for
+ * writers that stream records one at a time.
+ */
+export class FtraceExport {
+  private readonly events: ReadonlySet<string> | null;
+
+  constructor(readonly meta: FtraceMeta) {
+    this.events = ftraceEvents(meta);
+  }
+
+  /** Does the export keep `r`? */
+  keeps(r: TraceRecord): boolean {
+    return this.events === null || this.events.has(r.name);
+  }
+
+  /** `r` as a line of this export. */
+  line(r: TraceRecord): string {
+    return ftraceLine(r, this.meta.cpus);
+  }
 }
 
 /**
  * Export records as an ftrace text trace (`/sys/kernel/tracing/trace` layout): a header, then one
- * line per event: task-pid, [CPU], flags, timestamp, event name and fields. `written` (default: the
- * records given) is the header's entries-written, larger when older records were overwritten.
+ * line per event: task-pid, [CPU], flags, timestamp, event name and fields. With `meta.kernel`,
+ * only the events that kernel can emit on the arch are kept (see {@link ftraceEvents}). `written`
+ * (default: the records given) is the header's entries-written, larger when older records were
+ * overwritten; records the export does not keep are taken out of both counts.
  */
 export function toFtraceText(
   records: readonly TraceRecord[],
   meta: FtraceMeta,
   written = records.length,
 ): string {
-  const out: string[] = [ftraceHeader(meta, records.length, written)];
-  for (const r of records) out.push(ftraceLine(r));
-  return out.join("");
+  const exp = new FtraceExport(meta);
+  const lines: string[] = [];
+  for (const r of records) if (exp.keeps(r)) lines.push(exp.line(r));
+  const dropped = records.length - lines.length;
+  return ftraceHeader(meta, lines.length, written - dropped) + lines.join("");
 }

@@ -1,3 +1,5 @@
+import { InvalidArgumentError, describeValue } from "../errors";
+
 /**
  * The trace: tracepoint records in the order they happened. Kernel tracepoints keep their kernel
  * names and field names (`csd_queue_cpu`, `csd_function_entry`, `ipi_send_cpu`, ...); smpcall's
@@ -56,16 +58,32 @@ export class TraceSink {
   /** Index of the oldest record in `ring` once it is full. */
   private head = 0;
   private readonly consumer: TraceConsumer | undefined;
+  /** Only these events are recorded (null: all), as a kernel's buffer only sees the events it has. */
+  private only: ReadonlySet<string> | null = null;
 
   constructor(enabled = false, limit = Number.POSITIVE_INFINITY, consumer?: TraceConsumer) {
-    if (!(limit >= 1)) throw new RangeError(`trace limit ${limit}: expected at least 1 record`);
+    if (typeof limit !== "number" || !(limit >= 1))
+      throw new InvalidArgumentError(
+        `trace limit must be a number of records >= 1, got ${describeValue(limit)}`,
+      );
+    if (consumer !== undefined && typeof consumer !== "function")
+      throw new InvalidArgumentError(`a trace consumer must be a function, got ${describeValue(consumer)}`);
     if (consumer !== undefined && limit !== Number.POSITIVE_INFINITY)
-      throw new RangeError(
+      throw new InvalidArgumentError(
         "a trace sink either streams to a consumer or keeps the last `limit` records, not both",
       );
     this.enabled = enabled;
     this.limit = limit;
     this.consumer = consumer;
+  }
+
+  /**
+   * Record only the events named in `names` (null: every event). Others are not counted in
+   * `written` and take no ring-buffer slot, as in a kernel that does not have them.
+   */
+  keepOnly(names: ReadonlySet<string> | null): this {
+    this.only = names;
+    return this;
   }
 
   /** Records kept, oldest first (empty for a streaming sink). */
@@ -91,7 +109,7 @@ export class TraceSink {
     fields: Record<string, TraceFieldValue>,
     flow = 0,
   ): void {
-    if (!this.enabled) return;
+    if (!this.enabled || (this.only !== null && !this.only.has(name))) return;
     this.written++;
     const r: TraceRecord = {
       ts,

@@ -3,9 +3,10 @@ import * as path from "node:path";
 import {
   ChromeTraceWriter,
   UsageError,
+  FtraceExport,
   ftraceHeader,
-  ftraceLine,
   type ChromeTraceMeta,
+  type FtraceMeta,
   type TraceRecord,
 } from "@smpcall/core";
 
@@ -64,13 +65,22 @@ export class TraceFileWriter {
   private readonly chrome: ChromeTraceWriter | null;
   private readonly scratch: string | null;
   private added = 0;
+  /** Records an ftrace export under a kernel profile leaves out (events that kernel does not have). */
+  private left = 0;
+  private readonly ftrace: FtraceExport | null;
 
+  /**
+   * `head` names the run (cpus, arch, seed, kernel); `ftrace` adds what an ftrace export under a
+   * kernel profile needs to know (the arch's tracepoints, whether irq-flags events exist).
+   */
   constructor(
     private readonly name: string,
     readonly format: TraceFormat,
     head: ChromeTraceMeta,
     cwd: string,
+    ftrace: Pick<FtraceMeta, "archTracepoints" | "irqFlagsTracepoints"> = {},
   ) {
+    this.ftrace = format === "ftrace" ? new FtraceExport({ ...head, ...ftrace }) : null;
     this.target = path.resolve(cwd, name);
     if (format === "chrome") {
       this.scratch = null;
@@ -87,9 +97,12 @@ export class TraceFileWriter {
 
   /** Add the next record. */
   add(r: TraceRecord): void {
-    this.added++;
     if (this.chrome !== null) this.chrome.add(r);
-    else this.file.write(ftraceLine(r));
+    else if (!this.ftrace!.keeps(r)) {
+      this.left++;
+      return;
+    } else this.file.write(this.ftrace!.line(r));
+    this.added++;
   }
 
   /**
@@ -109,7 +122,7 @@ export class TraceFileWriter {
     const scratch = this.scratch!;
     const out = new ChunkedFile(openForWrite(this.target, this.name), this.name);
     try {
-      out.write(ftraceHeader(meta, this.added, written));
+      out.write(ftraceHeader({ ...this.ftrace!.meta, ...meta }, this.added, written - this.left));
       out.flush();
       const inFd = fs.openSync(scratch, "r");
       try {

@@ -8,6 +8,8 @@ import {
   runWorkload,
   IDLE_MODES,
   TraceSink,
+  ftraceEvents,
+  type FtraceMeta,
   type RunReport,
   type SmpSystem,
 } from "@smpcall/core";
@@ -33,6 +35,7 @@ import { wantsProgress, type CliIo } from "../io";
 import { buildTimeline, renderHtmlReport, TimelineBuilder } from "../../html";
 import { TraceFileWriter, type TraceFormat } from "../trace-file";
 import { writeHtmlFile } from "./report";
+import { checkOutputFiles } from "../output-path";
 
 /** Options of `smpcall run`, as commander hands them over (all text). */
 interface RunFlags {
@@ -67,7 +70,9 @@ export function traceFormatFor(file: string, format: string | undefined): TraceF
 /**
  * Write the records a sink kept to a trace file in the chosen format (the format defaults from the
  * extension: .json = chrome). A sink that overwrote old records (a `limit`) says so: the ftrace
- * header's entries-in-buffer/entries-written, the Chrome metadata's `trace`.
+ * header's entries-in-buffer/entries-written, the Chrome metadata's `trace`. Under a kernel
+ * profile (`meta.kernel`) an ftrace file holds only the events that kernel has on the arch
+ * (`ftrace` says which the arch has, and whether the irq-flags events exist).
  */
 export function writeTraceFile(
   file: string,
@@ -82,9 +87,10 @@ export function writeTraceFile(
     deadlock?: unknown;
   },
   io: CliIo,
+  ftrace: Pick<FtraceMeta, "archTracepoints" | "irqFlagsTracepoints"> = {},
 ): string {
   const fmt = traceFormatFor(file, format);
-  const writer = new TraceFileWriter(file, fmt, meta, io.cwd);
+  const writer = new TraceFileWriter(file, fmt, meta, io.cwd, ftrace);
   for (const r of trace.records) writer.add(r);
   writer.end(withTraceCounts(meta, trace), trace.written);
   return fmt;
@@ -172,19 +178,34 @@ export function registerRunCommand(program: Command, io: CliIo): void {
       if (flags.traceFormat !== undefined && flags.trace === undefined)
         throw new UsageError("--trace-format needs --trace FILE");
       const traceFormat = flags.trace === undefined ? null : traceFormatFor(flags.trace, flags.traceFormat);
+      checkOutputFiles(
+        [
+          { flag: "--trace", file: flags.trace },
+          { flag: "--html", file: flags.html },
+        ],
+        io.cwd,
+      );
       const arch = resolveArchDescriptor(flags.arch, io);
       const archOptions = parseArchOptPairs(flags.archOpt);
       // Without --trace-limit, records stream to the trace file and the timeline as they happen
       // and none is kept; with it, a ring buffer keeps the last N and they are written at the end.
       const kernel = parseKernel(flags.kernel);
       const head = { cpus, arch: arch.name, seed, kernel };
+      // What the profile's ftrace export needs: the arch's tracepoints, and lockdep (which brings
+      // CONFIG_TRACE_IRQFLAGS and with it the irq_disable/irq_enable events).
+      const ftraceFacts = { archTracepoints: arch.tracepoints, irqFlagsTracepoints: flags.lockdep === true };
       let file: TraceFileWriter | null = null;
       let timeline: TimelineBuilder | null = null;
       let trace: TraceSink;
       if (flags.trace === undefined && flags.html === undefined) trace = new TraceSink(false);
-      else if (traceLimit !== undefined) trace = new TraceSink(true, traceLimit);
-      else {
-        if (flags.trace !== undefined) file = new TraceFileWriter(flags.trace, traceFormat!, head, io.cwd);
+      else if (traceLimit !== undefined) {
+        trace = new TraceSink(true, traceLimit);
+        // An ftrace ring buffer holds only the events the kernel has (the HTML report wants all).
+        if (traceFormat === "ftrace" && flags.html === undefined)
+          trace.keepOnly(ftraceEvents({ ...head, ...ftraceFacts }));
+      } else {
+        if (flags.trace !== undefined)
+          file = new TraceFileWriter(flags.trace, traceFormat!, head, io.cwd, ftraceFacts);
         if (flags.html !== undefined) timeline = new TimelineBuilder(cpus);
         const f = file;
         const t = timeline;
@@ -246,7 +267,7 @@ export function registerRunCommand(program: Command, io: CliIo): void {
       let traceNote = "";
       if (flags.trace !== undefined) {
         const meta = { ...head, report, deadlock: outcome.deadlock };
-        if (file === null) writeTraceFile(flags.trace, traceFormat!, trace, meta, io);
+        if (file === null) writeTraceFile(flags.trace, traceFormat!, trace, meta, io, ftraceFacts);
         else file.end(meta, trace.written);
         const kept = traceLimit === undefined ? trace.written : trace.records.length;
         traceNote = `trace: ${kept} records written to ${flags.trace} (${traceFormat})${trace.dropped ? `, ${trace.dropped} older records overwritten (--trace-limit ${traceLimit} keeps the last ${traceLimit})` : ""}\n`;

@@ -1,7 +1,7 @@
 import "reflect-metadata";
 import { ArchIpiToken, CPU_NUMBERINGS, type ArchDescriptor, type CpuNumbering } from "@smpcall/core";
 import { Lifecycle } from "tsyringe";
-import { validateApicMode, type ApicOption } from "./apic-mode";
+import { resolveApicMode, validateApicMode, type ApicOption } from "./apic-mode";
 import { LocalApicIpi } from "./local-apic-ipi";
 
 export * from "./apic-id";
@@ -100,6 +100,14 @@ export const descriptor: ArchDescriptor = {
   },
   validate(options, machine) {
     validateApicMode(options.apic as ApicOption, machine.cpus, machine.topology);
+  },
+  // An x2APIC ICR write is a wrmsr, which is not serialising: Linux fences before it
+  // (weak_wrmsr_fence) so the queued call is visible before the IPI lands. The xAPIC's ICR is an
+  // uncached MMIO store, ordered after earlier stores by itself.
+  ipiSendFence(options, cpus) {
+    return resolveApicMode(options.apic as ApicOption, cpus).startsWith("x2apic")
+      ? "x2apic:weak_wrmsr_fence"
+      : null;
   },
   topology(options) {
     return { numbering: options.cpuNumbering as CpuNumbering };

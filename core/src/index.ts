@@ -22,6 +22,7 @@ export * from "./kernel/smp";
 export { IDLE_MODES, type IdleMode } from "./kernel/idle-loop";
 export * from "./kernel/profile";
 export * from "./kernel/csd-watchdog";
+export * from "./kernel/kernel-memory";
 export * from "./trace/trace-sink";
 export * from "./arch/arch-ipi";
 export * from "./arch/interconnect";

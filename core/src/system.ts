@@ -45,6 +45,7 @@ import { Topology } from "./machine/topology";
 import { kernelProfile } from "./kernel/profile";
 import { SmpKernel, type KernelOptions } from "./kernel/smp";
 import { IDLE_MODES } from "./kernel/idle-loop";
+import { MEMORY_MODELS } from "./memory/model";
 import { TraceSink } from "./trace/trace-sink";
 
 /** Everything needed to build a machine with a kernel and a backend. */
@@ -119,7 +120,12 @@ export function createSmpSystem(config: SystemConfig): SmpSystem {
   );
   const trace = config.trace instanceof TraceSink ? config.trace : new TraceSink(config.trace === true);
   const machine = new Machine({ ...config, topology, trace });
-  const kernel = new SmpKernel(machine, config);
+  const fence = foreign(label, "ipiSendFence()", () => desc.ipiSendFence?.(archOptions, config.cpus) ?? null);
+  if (fence !== null && (typeof fence !== "string" || !/^[\w.:-]+$/.test(fence)))
+    throw new ArchLoadError(
+      `${label}: ipiSendFence() returned ${describeValue(fence)}, not a barrier name (letters, digits, _ . : -) or null`,
+    );
+  const kernel = new SmpKernel(machine, config, fence);
   const child = (config.container ?? rootContainer).createChildContainer();
   const interconnect: Interconnect = machine;
   const faults: FaultInjector = {
@@ -182,6 +188,14 @@ export function checkSystemConfig(config: SystemConfig): void {
   if (config.csdLockWaitDebug !== undefined) checkBoolean("csdLockWaitDebug", config.csdLockWaitDebug);
   if (config.csdLockTimeoutMs !== undefined)
     checkNumber("csdLockTimeoutMs", config.csdLockTimeoutMs, 0, 3_600_000);
+  if (config.memory !== undefined) checkChoice("memory", config.memory, MEMORY_MODELS);
+  if (
+    config.dropBarriers !== undefined &&
+    (!Array.isArray(config.dropBarriers) || config.dropBarriers.some((b) => typeof b !== "string"))
+  )
+    throw new InvalidArgumentError(
+      `dropBarriers must be an array of barrier names, got ${describeValue(config.dropBarriers)}`,
+    );
   if (config.watchdogResendIpi !== undefined) checkBoolean("watchdogResendIpi", config.watchdogResendIpi);
   if (config.trace !== undefined && typeof config.trace !== "boolean" && !(config.trace instanceof TraceSink))
     throw new InvalidArgumentError(

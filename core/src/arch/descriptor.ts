@@ -109,6 +109,14 @@ export interface ArchDescriptor {
    */
   topology?(options: ArchOptionValues): TopologyOptions;
   /**
+   * The fence the backend issues before it raises a call-function IPI, so the queue writes are
+   * visible before the IPI lands, by a stable name (x2APIC: `x2apic:weak_wrmsr_fence`, as its
+   * ICR `wrmsr` is not serialising), or null when the send is ordered after earlier stores by
+   * itself (an MMIO write, a hypercall). Under a weak memory model `--drop-barrier NAME` removes
+   * it. Optional: absent means null.
+   */
+  ipiSendFence?(options: ArchOptionValues, cpus: number): string | null;
+  /**
    * Register the backend's `ArchIpiToken` (and whatever else it needs) in `container`, the
    * machine's child container. The machine facilities are already registered there.
    */

@@ -143,6 +143,8 @@ export function checkDescriptor(d: ArchDescriptor, label: string): void {
     bad(`topology is ${describeValue(fields.topology)}, not a function`);
   if (fields.validate !== undefined && typeof fields.validate !== "function")
     bad(`validate is ${describeValue(fields.validate)}, not a function`);
+  if (fields.ipiSendFence !== undefined && typeof fields.ipiSendFence !== "function")
+    bad(`ipiSendFence is ${describeValue(fields.ipiSendFence)}, not a function`);
   if (
     fields.tracepoints !== undefined &&
     !(Array.isArray(fields.tracepoints) && fields.tracepoints.every((t) => typeof t === "string"))

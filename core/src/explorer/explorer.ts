@@ -2,6 +2,7 @@ import type { ArchDescriptor } from "../arch/descriptor";
 import type { RawArchOptions } from "../arch/options";
 import { DEFAULT_KERNEL_PROFILE, type KernelProfileName } from "../kernel/profile";
 import type { IdleMode } from "../kernel/idle-loop";
+import type { MemoryModelName } from "../memory/model";
 import type { Chooser } from "../machine/chooser";
 import type { RunOutcome } from "../machine/machine";
 
@@ -37,6 +38,10 @@ export interface ExploreConfig {
   kernel?: KernelProfileName;
   /** How idle CPUs sleep (default `halt`); a non-default mode is carried in schedules. */
   idle?: IdleMode;
+  /** Memory model (default `sc`); a weak one is carried in schedules with the dropped barriers. */
+  memory?: MemoryModelName;
+  /** Barriers removed for the experiment (`--drop-barrier`), carried in schedules. */
+  dropBarriers?: readonly string[];
   cpus: number;
   /** Calls each CPU issues (scenario-defined meaning). */
   calls: number;
@@ -71,7 +76,8 @@ export interface Violation {
     | "invariant"
     | "livelock"
     | "panic"
-    | "problem";
+    | "problem"
+    | "stale-read";
   readonly message: string;
   /** Replay with `smpcall replay --schedule <this>`. */
   readonly schedule: string;
@@ -125,6 +131,8 @@ export function runScenario(
     archOptions: cfg.archOptions,
     kernel: cfg.kernel,
     idle: cfg.idle ?? "halt",
+    memory: cfg.memory ?? "sc",
+    dropBarriers: cfg.dropBarriers ?? [],
     chooser,
     csdLockTimeoutMs: 0,
     cost: { deliveryJitter: 0 },
@@ -176,7 +184,11 @@ function classify(scenario: Scenario, ctx: ScenarioContext, out: RunOutcome): Sc
     return { kind, message: ledger.join("; ") };
   }
   const bad = out.problems.filter((p) => p.kind !== "stuck-csd");
-  if (bad.length > 0) return { kind: "problem", message: bad.map((p) => p.message).join("; ") };
+  if (bad.length > 0)
+    return {
+      kind: bad.some((p) => p.kind === "stale-read") ? "stale-read" : "problem",
+      message: bad.map((p) => p.message).join("; "),
+    };
   for (const inv of scenario.invariants ?? []) {
     const msg = inv(ctx);
     if (msg !== null) return { kind: "invariant", message: msg };
@@ -196,6 +208,8 @@ export function scheduleString(
     | "archOptions"
     | "kernel"
     | "idle"
+    | "memory"
+    | "dropBarriers"
     | "cpus"
     | "calls"
     | "seed"
@@ -220,6 +234,9 @@ export function scheduleString(
   if (cfg.archModule !== undefined) spec.archModule = cfg.archModule;
   if (cfg.kernel !== undefined && cfg.kernel !== DEFAULT_KERNEL_PROFILE) spec.kernel = cfg.kernel;
   if (cfg.idle !== undefined && cfg.idle !== "halt") spec.idle = cfg.idle;
+  if (cfg.memory !== undefined && cfg.memory !== "sc") spec.memory = cfg.memory;
+  if (cfg.dropBarriers !== undefined && cfg.dropBarriers.length > 0)
+    spec.dropBarriers = [...cfg.dropBarriers];
   return encodeSchedule(spec);
 }
 
@@ -297,7 +314,10 @@ export function explore(cfg: ExploreConfig): ExploreResult {
   };
   if (cfg.strategy === "dfs") {
     const seen = new StateCache();
-    const symmetry: Symmetry = cfg.symmetry === false ? "none" : (cfg.scenario.symmetry ?? "none");
+    // Under a weak memory model the state key holds per-CPU store buffers and views that are not
+    // renamed with the CPUs, so symmetry reduction would be unsound there: it is off.
+    const weak = cfg.memory !== undefined && cfg.memory !== "sc";
+    const symmetry: Symmetry = cfg.symmetry === false || weak ? "none" : (cfg.scenario.symmetry ?? "none");
     const keyer = new CanonicalKeyer(symmetry, cfg.cpus, seen.words);
     let prefix: number[] = [];
     for (;;) {

@@ -4,6 +4,7 @@ export * from "./rcu";
 export * from "./kernel-2008";
 export * from "./policies";
 export * from "./scenario";
+export * from "./memory-scenarios";
 export * from "./choosers";
 export * from "./explorer";
 export * from "./state-key";

@@ -5,6 +5,7 @@ import type { CallLedger } from "./ledger";
 import type { CallPolicy, PolicyRuntime } from "./policies";
 import type { FrameTracker } from "./frame-tracker";
 import { RcuModel } from "./rcu";
+import { memAsyncCsd, memIdleWakeup, memSharedTarget, memSyncResult } from "./memory-scenarios";
 
 /** What a scenario gets to set up one run. */
 export interface ScenarioContext {
@@ -169,7 +170,15 @@ export const rcuStall: Scenario = {
 };
 
 /** The built-in scenarios. */
-export const SCENARIOS: readonly Scenario[] = [seed2008, seed2008Mask, rcuStall];
+export const SCENARIOS: readonly Scenario[] = [
+  seed2008,
+  seed2008Mask,
+  rcuStall,
+  memSyncResult,
+  memIdleWakeup,
+  memSharedTarget,
+  memAsyncCsd,
+];
 
 /** A built-in scenario by name; throws UsageError listing the choices. */
 export function getScenario(name: string): Scenario {

@@ -24,6 +24,10 @@ export interface ScheduleSpec {
   kernel?: KernelProfileName;
   /** Idle mode (`mwait`, `poll`) when not the default `halt`. */
   idle?: string;
+  /** Memory model (`tso`, `lkmm`) when not the default `sc`. */
+  memory?: string;
+  /** Barriers dropped (`--drop-barrier`), when any. */
+  dropBarriers?: string[];
   cpus: number;
   calls: number;
   seed: number;
@@ -69,6 +73,8 @@ const KEYS = [
   "arch-opt",
   "kernel",
   "idle",
+  "memory",
+  "drop-barrier",
   "cpus",
   "calls",
   "seed",
@@ -78,7 +84,7 @@ const KEYS = [
   "choices",
   "sum",
 ] as const;
-const REPEATABLE = new Set<string>(["arch-opt"]);
+const REPEATABLE = new Set<string>(["arch-opt", "drop-barrier"]);
 const REQUIRED = ["scenario", "policy", "arch", "cpus", "calls", "seed", "n", "choices", "sum"];
 
 /** Characters left as they are in a value: safe in a shell word, and not a separator. */
@@ -111,7 +117,8 @@ export function scheduleChecksum(text: string): string {
 /**
  * The schedule string of `spec`: `smp2,scenario=…,policy=…,arch=…,cpus=…,calls=…,seed=…,n=…,
  * choices=…,sum=…`, with `scenario-module`, `arch-module`, `arch-opt` (one per option, sorted),
- * `kernel`, `idle` (when not `halt`), `alloc-fail` (when not 1) and `max-steps` (when not 20000) where they apply. Choices
+ * `kernel`, `idle` (when not `halt`), `memory` (when not `sc`), `drop-barrier` (one per dropped
+ * barrier, in the order given), `alloc-fail` (when not 1) and `max-steps` (when not 20000) where they apply. Choices
  * are base 36, separated by dots; `n` counts them and `sum` is a checksum of everything before
  * it, so a truncated, over-long or altered string is refused. Values are percent-encoded where
  * needed, so the string is one shell word.
@@ -127,6 +134,8 @@ export function encodeSchedule(spec: ScheduleSpec): string {
   for (const k of Object.keys(spec.archOptions).sort()) put("arch-opt", `${k}=${spec.archOptions[k]}`);
   if (spec.kernel !== undefined) put("kernel", spec.kernel);
   if (spec.idle !== undefined && spec.idle !== "halt") put("idle", spec.idle);
+  if (spec.memory !== undefined && spec.memory !== "sc") put("memory", spec.memory);
+  for (const b of spec.dropBarriers ?? []) put("drop-barrier", b);
   put("cpus", spec.cpus);
   put("calls", spec.calls);
   put("seed", spec.seed);
@@ -304,5 +313,9 @@ export function decodeSchedule(input: string): DecodedSchedule {
   }
   const idle = opt("idle");
   if (idle !== undefined) out.idle = idle;
+  const memory = opt("memory");
+  if (memory !== undefined) out.memory = memory;
+  const drops = fields.get("drop-barrier");
+  if (drops !== undefined) out.dropBarriers = drops.map((f) => unesc("drop-barrier", f));
   return out;
 }

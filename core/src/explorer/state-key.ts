@@ -1,3 +1,4 @@
+import { UsageError } from "../errors";
 import { CSD_FLAG_TYPE_MASK } from "../kernel/csd";
 import { FRAME_SLOTS, F_LINE, type Cpu } from "../machine/cpu";
 import type { Wait } from "../machine/step";
@@ -118,5 +119,12 @@ export function stateKey(
     const id = h.idAt(i);
     if (h.kind(id) !== 0) ev.push(`${h.kind(id)}:${name(h.cpu(id))}:${h.arg(id)}`);
   }
-  return `${cpus.join(";")};${queues.join(";")};${ev.sort().join(",")};${runtime.stateKey(perm)}`;
+  // Shared-memory data (the memory layer's locations) is keyed as it is, not renamed with the
+  // CPUs: under a renaming that would merge states that are not symmetric.
+  const memory = system.kernel.memory.stateKey();
+  if (perm !== null && memory !== "")
+    throw new UsageError(
+      `explore: the scenario keeps data in the memory layer, which symmetry reduction cannot rename; run with --no-symmetry (symmetry: false)`,
+    );
+  return `${cpus.join(";")};${queues.join(";")};${ev.sort().join(",")};${runtime.stateKey(perm)};${memory}`;
 }

@@ -1,6 +1,7 @@
 import type { Machine } from "../machine/machine";
 import type { CpuCode } from "../machine/step";
 import type { IdleWait } from "./idle-wait";
+import type { KernelMemory } from "./kernel-memory";
 
 /**
  * How an idle CPU sleeps (the kernel's idle driver): `halt` (x86 `hlt`, `idle=halt`: polling
@@ -22,12 +23,15 @@ export const IDLE_MODES: readonly IdleMode[] = ["halt", "mwait", "poll"];
  * with the flag still set. The loop leaves only when need_resched is set (or a program arrives);
  * only then does it flush the call queue from the idle task (`flush_smp_call_function_queue`).
  * A CPU idle when the run starts (t = 0) is already asleep: the machine starts in a steady state.
+ * With `mem` (a weak memory model) the flag word's updates and the barriers next to them go
+ * through the memory layer as well.
  */
 export function* doIdle(
   machine: Machine,
   mode: IdleMode,
   wait: IdleWait,
   flush: () => CpuCode<void>,
+  mem: KernelMemory | null = null,
 ): CpuCode<void> {
   const cpu = wait.cpu;
   const c = machine.cpus[cpu];
@@ -35,6 +39,7 @@ export function* doIdle(
   let asleep = machine.now === 0;
   while (!machine.hasQueuedProgram(cpu)) {
     c.polling = true;
+    mem?.idleSetPolling(cpu);
     while (!c.needResched && !machine.hasQueuedProgram(cpu)) {
       if (mode === "poll") {
         // cpu_idle_poll: interrupts on, spin on need_resched.
@@ -55,10 +60,12 @@ export function* doIdle(
       if (mode === "halt") {
         // current_clr_polling_and_test, then sti; hlt: only an interrupt ends the halt.
         c.polling = false;
+        mem?.idleClrPollingAndTest(cpu);
         if (c.needResched || machine.hasQueuedProgram(cpu)) break;
         c.idleExitNs = cost.haltExitNs;
         yield wait;
         c.polling = true;
+        mem?.idleSetPolling(cpu);
       } else {
         // mwait_idle_with_hints: the flag stays set while asleep; a need_resched write wakes it.
         if (c.needResched || machine.hasQueuedProgram(cpu)) break;
@@ -69,11 +76,14 @@ export function* doIdle(
         c.pollingEndsOnWake = false;
         if (c.irqsTaken === irqs) yield cost.mwaitExitNs;
         c.polling = true;
+        mem?.idleSetPolling(cpu);
       }
     }
     // Left because need_resched is set: stop polling, flush the queue, "schedule".
     c.polling = false;
     c.needResched = false;
+    mem?.idleExit(cpu);
     yield* flush();
+    mem?.idleClearNeedResched(cpu);
   }
 }

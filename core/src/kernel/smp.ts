@@ -18,6 +18,8 @@ import {
   type SmpCondFunc,
 } from "./csd";
 import { IdleWait } from "./idle-wait";
+import { KernelMemory } from "./kernel-memory";
+import type { MemoryModelName } from "../memory/model";
 import { doIdle, type IdleMode } from "./idle-loop";
 import { checkCond, checkCpuId, checkCsd, checkFunc, checkMask, checkWait } from "./api-checks";
 import { kernelProfile, type KernelProfile, type KernelProfileName, type WarnSiteId } from "./profile";
@@ -57,6 +59,13 @@ export interface KernelOptions {
   csdLockTimeoutMs?: number;
   /** Re-send the IPI when the watchdog fires, as the kernel does. Default true. */
   watchdogResendIpi?: boolean;
+  /**
+   * Memory model of the kernel's shared state (docs/memory-model.md): `sc` (default: every
+   * access visible at once), `tso` (store buffers) or `lkmm` (per-location histories and views).
+   */
+  memory?: MemoryModelName;
+  /** Barriers to remove for an experiment, by name (see `KERNEL_BARRIERS`); unknown names are refused. */
+  dropBarriers?: readonly string[];
 }
 
 /** Per-CPU call_function_data: the per-target csds of this CPU's many-calls and two masks. */
@@ -123,12 +132,20 @@ export class SmpKernel implements SmpHandlers {
   /** How idle CPUs sleep. */
   readonly idleMode: IdleMode;
   private readonly perTargetNs: number;
+  /** The kernel's shared state under the run's memory model; scenario data lives here too. */
+  readonly memory: KernelMemory;
+  /** Not `sc`: the hooks into {@link memory} run (tested once per access site; sc pays nothing else). */
+  private readonly weak: boolean;
   /** `cur_csd` per CPU (the watchdog's), written around every queued callback. */
   private readonly curCsd: (CallSingleData | null)[];
 
+  /**
+   * @param sendFence the backend's send-side fence by name (`ArchDescriptor.ipiSendFence`), or null
+   */
   constructor(
     readonly machine: Machine,
     options: KernelOptions = {},
+    sendFence: string | null = null,
   ) {
     const n = machine.nrCpus;
     this.stats = new KernelStats(n);
@@ -157,6 +174,8 @@ export class SmpKernel implements SmpHandlers {
     this.curCsd = this.csdWatchdog.curCsd;
     const c = machine.cost;
     this.perTargetNs = c.csdLockNs + c.perTargetSetupNs + c.queueAddNs;
+    this.memory = new KernelMemory(machine, options.memory ?? "sc", options.dropBarriers ?? [], sendFence);
+    this.weak = this.memory.weak;
     machine.setIdleTask((cpu) => this.idleLoop(cpu));
     machine.addEndOfRunCheck(() => this.checkQueuesEmpty());
   }
@@ -188,12 +207,14 @@ export class SmpKernel implements SmpHandlers {
    */
   *csdLockWait(csd: CallSingleData): CpuCode<void> {
     if (csd.locked) yield* this.csdWatchdog.wait(csd, () => (csd.locked ? csd : null));
+    if (this.weak) this.memory.csdLockWaitDone(this.machine.current, csd);
   }
 
   /** csd_lock: wait for the previous use to finish, then take the lock. */
   *csdLock(csd: CallSingleData): CpuCode<void> {
-    if (csd.locked) yield* this.csdLockWait(csd);
+    if (csd.locked || this.weak) yield* this.csdLockWait(csd);
     csd.flags |= CSD_FLAG_LOCK;
+    if (this.weak) this.memory.csdLock(this.machine.current, csd);
   }
 
   /** csd_unlock: warn if it was not locked, then release (store 0) and wake the waiters. */
@@ -209,6 +230,7 @@ export class SmpKernel implements SmpHandlers {
     }
     csd.flags = 0;
     csd.unlockedAt = this.machine.now;
+    if (this.weak) this.memory.csdUnlock(this.machine.current, csd);
     if (csd.firstWaiter !== -1) this.machine.wake(csd);
     const done = csd.completion;
     if (done !== null) {
@@ -307,7 +329,11 @@ export class SmpKernel implements SmpHandlers {
   *sendCallFunctionSingleIpi(cpu: number, callsite = "generic_exec_single"): CpuCode<void> {
     const m = this.machine;
     const t = m.cpus[cpu];
-    if (t.idle && t.polling && !t.dead) {
+    if (
+      this.weak && m.current >= 0
+        ? !t.dead && this.memory.setNrIfPolling(m.current, cpu)
+        : t.idle && t.polling && !t.dead
+    ) {
       t.needResched = true;
       this.stats.idlePollKicks++;
       if (m.trace.enabled)
@@ -327,6 +353,7 @@ export class SmpKernel implements SmpHandlers {
     const c = m.cpus[m.current];
     const label = c.codeLabel;
     const depth = c.codeLabelDepth;
+    if (this.weak) this.memory.beforeArchSend(c.id);
     const g = this.archIpi.sendCallFunctionSingleIpi(cpu);
     this.enterArch(c, g, "sendCallFunctionSingleIpi");
     yield* g;
@@ -365,6 +392,7 @@ export class SmpKernel implements SmpHandlers {
     const c = m.cpus[m.current];
     const label = c.codeLabel;
     const depth = c.codeLabelDepth;
+    if (this.weak) this.memory.beforeArchSend(c.id);
     const g = this.archIpi.sendCallFunctionIpiMask(mask);
     this.enterArch(c, g, "sendCallFunctionIpiMask");
     yield* g;
@@ -403,7 +431,7 @@ export class SmpKernel implements SmpHandlers {
       });
     csd.queuedAt = m.now;
     this.stats.csdsQueued++;
-    const wasEmpty = this.callSingleQueue.add(cpu, csd);
+    const wasEmpty = this.weak ? this.weakQueueAdd(m.current, cpu, csd) : this.callSingleQueue.add(cpu, csd);
     if (this.onQueueAdd !== null) this.onQueueAdd(cpu);
     if (wasEmpty) {
       yield m.cost.queueAddNs;
@@ -414,6 +442,12 @@ export class SmpKernel implements SmpHandlers {
         m.trace.emit(m.now, m.current, m.cpus[m.current], "smpcall_ipi_saved", { cpu, csd: csd.hex });
       yield m.cost.queueAddNs;
     }
+  }
+
+  /** llist_add under a weak memory model: the list keeps the entry; the layer says if it was empty. */
+  private weakQueueAdd(self: number, cpu: number, csd: CallSingleData): boolean {
+    this.callSingleQueue.add(cpu, csd);
+    return this.memory.queueAdd(self, cpu);
   }
 
   /** generic_exec_single: run locally, refuse an invalid/offline CPU (-ENXIO), or queue. */
@@ -459,12 +493,14 @@ export class SmpKernel implements SmpHandlers {
     if (wait) {
       csd = this.stackCsd(c.id, c.hardirqDepth);
       csd.flags = CSD_FLAG_LOCK | CSD_TYPE_SYNC;
+      if (this.weak) this.memory.csdSetFlags(c.id, csd, csd.flags);
     } else {
       csd = this.csdDataOf(c.id);
       yield* this.csdLock(csd);
     }
     csd.func = func as SmpCallFunc;
     csd.info = info;
+    if (this.weak) this.memory.csdSetFields(c.id, csd);
     csd.src = c.id;
     csd.dst = cpu;
     const err = yield* this.genericExecSingle(cpu, csd, "smp_call_function_single");
@@ -489,6 +525,7 @@ export class SmpKernel implements SmpHandlers {
       return -EBUSY;
     }
     csd.flags = CSD_FLAG_LOCK | CSD_TYPE_ASYNC;
+    if (this.weak) this.memory.csdAsyncLock(m.current, csd, csd.flags);
     csd.src = m.smpProcessorId();
     csd.dst = cpu;
     m.preemptDisable();
@@ -555,8 +592,9 @@ export class SmpKernel implements SmpHandlers {
         continue;
       }
       const csd = this.cfdCsd(cfd, self, cpu);
-      if (csd.locked) yield* this.csdLockWait(csd);
+      if (csd.locked || this.weak) yield* this.csdLockWait(csd);
       csd.flags = CSD_FLAG_LOCK | type;
+      if (this.weak) this.weakManyCsd(self, csd);
       if (wait) {
         csd.completion = done;
         done.pending++;
@@ -575,7 +613,7 @@ export class SmpKernel implements SmpHandlers {
         });
       csd.queuedAt = m.now;
       this.stats.csdsQueued++;
-      const wasEmpty = q.add(cpu, csd);
+      const wasEmpty = this.weak ? this.weakQueueAdd(self, cpu, csd) : q.add(cpu, csd);
       if (this.onQueueAdd !== null) this.onQueueAdd(cpu);
       if (wasEmpty) {
         cfd.cpumaskIpi.set(cpu);
@@ -597,6 +635,15 @@ export class SmpKernel implements SmpHandlers {
     }
     if (wait && done.pending > 0)
       yield* this.csdWatchdog.wait(done, () => (done.pending > 0 ? done.firstLocked() : null));
+    if (wait && this.weak) for (const csd of done.csds) this.memory.csdLockWaitDone(self, csd);
+  }
+
+  /** csd_lock's store and smp_wmb, `|= CSD_TYPE_SYNC`, then func/info, under a weak memory model. */
+  private weakManyCsd(self: number, csd: CallSingleData): void {
+    const mem = this.memory;
+    mem.csdLock(self, csd);
+    if (csd.flags !== CSD_FLAG_LOCK) mem.csdSetFlags(self, csd, csd.flags);
+    mem.csdSetFields(self, csd);
   }
 
   /**
@@ -790,7 +837,8 @@ export class SmpKernel implements SmpHandlers {
   /** flush_smp_call_function_queue: from idle; returns at once when the queue is empty. */
   *flushSmpCallFunctionQueue(): CpuCode<void> {
     const m = this.machine;
-    if (this.callSingleQueue.isEmpty(m.smpProcessorId())) return;
+    const cpu = m.smpProcessorId();
+    if (this.weak ? this.memory.queueEmpty(cpu) : this.callSingleQueue.isEmpty(cpu)) return;
     const was = m.localIrqSave("flush_smp_call_function_queue", "do_idle");
     yield* this.flushQueue(true, "idle");
     m.localIrqRestore(was, "flush_smp_call_function_queue", "do_idle");
@@ -804,8 +852,11 @@ export class SmpKernel implements SmpHandlers {
   private *flushQueue(warnCpuOffline: boolean, from: "irq" | "idle" | "dying"): CpuCode<void> {
     const m = this.machine;
     const c = m.currentCpu();
+    if (this.weak && this.memory.queueDelAll(c.id) === 0) return;
     let head = this.callSingleQueue.delAll(c.id);
     if (head === null) return;
+    if (this.weak)
+      for (let e: CallSingleData | null = head; e !== null; e = e.next) this.memory.csdReadFields(c.id, e);
     if (from === "irq") this.stats.flushesIrq++;
     else if (from === "idle") this.stats.flushesIdle++;
     else this.stats.flushesDying++;
@@ -925,7 +976,13 @@ export class SmpKernel implements SmpHandlers {
 
   /** The idle task (see `doIdle`): sleeps as `idleMode` says; flushes the queue when it leaves on need_resched. */
   private idleLoop(cpu: number): CpuCode<void> {
-    return doIdle(this.machine, this.idleMode, this.idleWaits[cpu], () => this.flushSmpCallFunctionQueue());
+    return doIdle(
+      this.machine,
+      this.idleMode,
+      this.idleWaits[cpu],
+      () => this.flushSmpCallFunctionQueue(),
+      this.weak ? this.memory : null,
+    );
   }
 
   /**

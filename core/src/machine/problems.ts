@@ -1,7 +1,15 @@
 /** What a run can find wrong, and the deadlock report. */
 
 export type RunProblemKind =
-  "deadlock" | "stuck-csd" | "lost-call" | "arch-error" | "step-limit" | "invariant" | "panic";
+  | "deadlock"
+  | "stuck-csd"
+  | "lost-call"
+  | "arch-error"
+  | "step-limit"
+  | "invariant"
+  | "panic"
+  /** Under a weak memory model: a CPU read shared state older than it must (a barrier missing). */
+  | "stale-read";
 
 /** One problem found during a run. Any problem makes the CLI exit with status 1. */
 export interface RunProblem {

@@ -88,6 +88,16 @@ export class LkmmMemory implements SharedMemory {
     return hist[index];
   }
 
+  loadNewest(cpu: number, loc: Location, order: AccessOrder = "plain"): number {
+    this.table.check(loc);
+    const c = this.cpus[cpu];
+    const index = this.history[loc].length - 1;
+    c.view[loc] = index;
+    const carried = this.carried[loc][index];
+    if (carried !== null) join(order === "acquire" ? c.view : c.readPending, carried);
+    return this.history[loc][index];
+  }
+
   store(cpu: number, loc: Location, value: number, order: AccessOrder = "plain"): void {
     this.table.check(loc);
     const c = this.cpus[cpu];
@@ -132,6 +142,13 @@ export class LkmmMemory implements SharedMemory {
   finalValue(loc: Location): number {
     const hist = this.history[loc];
     return hist[hist.length - 1];
+  }
+
+  stateKey(): string {
+    const v = (x: View | null) => (x === null ? "-" : x.join("."));
+    const locs = this.history.map((h, i) => `${h.join(".")}/${this.carried[i].map(v).join("/")}`);
+    const cpus = this.cpus.map((c) => `${v(c.view)}/${v(c.readPending)}/${v(c.wmbView)}`);
+    return `${locs.join(",")}|${cpus.join(",")}|${v(this.global)}`;
   }
 
   private fullBarrier(c: CpuViews): void {

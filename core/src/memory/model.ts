@@ -53,12 +53,21 @@ export interface SharedMemory {
   nameOf(loc: Location): string;
   /** A load by `cpu`. */
   load(cpu: number, loc: Location, order?: AccessOrder): number;
+  /**
+   * The load that ends a spin loop (`smp_cond_load_acquire`, a `while (READ_ONCE(x))` wait): it
+   * reads the newest store to `loc`, as a loop that keeps reading does in the end (tso: the
+   * buffered stores before it drain first). No choice is made.
+   */
+  loadNewest(cpu: number, loc: Location, order?: AccessOrder): number;
   /** A store by `cpu`. */
   store(cpu: number, loc: Location, value: number, order?: AccessOrder): void;
   /**
    * A read-modify-write by `cpu` (`cmpxchg`, `xchg`, `atomic_*_return`): reads the newest value,
    * writes `update(old)` (unless it returns `undefined`, as a failed cmpxchg does) and returns
-   * the old value. Fully ordered (a full barrier before and after) unless `relaxed`.
+   * the old value. Fully ordered (a full barrier before and after) unless `relaxed`. Under `tso`
+   * every RMW is a locked instruction (x86 has no other kind); `relaxed` there means the lock
+   * prefix was dropped (an experiment): the RMW reads through its own store buffer and buffers its
+   * write, so it is neither ordered nor atomic.
    */
   rmw(cpu: number, loc: Location, update: (old: number) => number | undefined, relaxed?: boolean): number;
   /** A barrier on `cpu`. */
@@ -69,4 +78,9 @@ export interface SharedMemory {
   drainOne(cpu: number): void;
   /** The newest value of `loc` once every pending store drained (for end-of-run checks). */
   finalValue(loc: Location): number;
+  /**
+   * The whole memory state (values, buffers, histories, views) as text: two states with the same
+   * key behave the same from here on (the explorer's state cache uses it).
+   */
+  stateKey(): string;
 }

@@ -19,6 +19,9 @@ export class ScMemory implements SharedMemory {
     this.table.check(loc);
     return this.values[loc];
   }
+  loadNewest(cpu: number, loc: Location): number {
+    return this.load(cpu, loc);
+  }
   store(_cpu: number, loc: Location, value: number, _order?: AccessOrder): void {
     this.table.check(loc);
     this.values[loc] = value;
@@ -37,5 +40,8 @@ export class ScMemory implements SharedMemory {
   drainOne(): void {}
   finalValue(loc: Location): number {
     return this.values[loc];
+  }
+  stateKey(): string {
+    return this.values.join(",");
   }
 }

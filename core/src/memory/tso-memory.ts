@@ -32,12 +32,32 @@ export class TsoMemory implements SharedMemory {
     for (let i = buf.length - 2; i >= 0; i -= 2) if (buf[i] === loc) return buf[i + 1];
     return this.values[loc];
   }
+  loadNewest(cpu: number, loc: Location, order?: AccessOrder): number {
+    this.table.check(loc);
+    // The spin ends once the store it waits for has drained: drain every other CPU's buffer up
+    // to (and including) its last store to `loc`, in FIFO order.
+    for (let other = 0; other < this.buffers.length; other++) {
+      if (other === cpu) continue;
+      const buf = this.buffers[other];
+      let last = -1;
+      for (let i = 0; i < buf.length; i += 2) if (buf[i] === loc) last = i;
+      for (let i = 0; i <= last; i += 2) this.drainOne(other);
+    }
+    return this.load(cpu, loc, order);
+  }
   store(cpu: number, loc: Location, value: number, _order?: AccessOrder): void {
     this.table.check(loc);
     this.buffers[cpu].push(loc, value);
   }
-  rmw(cpu: number, loc: Location, update: (old: number) => number | undefined): number {
+  rmw(cpu: number, loc: Location, update: (old: number) => number | undefined, relaxed = false): number {
     this.table.check(loc);
+    if (relaxed) {
+      // The lock prefix dropped: a load (through the own buffer) and a buffered store.
+      const was = this.load(cpu, loc);
+      const upd = update(was);
+      if (upd !== undefined) this.store(cpu, loc, upd);
+      return was;
+    }
     this.drainAll(cpu);
     const old = this.values[loc];
     const next = update(old);
@@ -59,6 +79,9 @@ export class TsoMemory implements SharedMemory {
   finalValue(loc: Location): number {
     for (let cpu = 0; cpu < this.buffers.length; cpu++) this.drainAll(cpu);
     return this.values[loc];
+  }
+  stateKey(): string {
+    return `${this.values.join(",")}|${this.buffers.map((b) => b.join(",")).join("|")}`;
   }
   private drainAll(cpu: number): void {
     while (this.buffers[cpu].length > 0) this.drainOne(cpu);

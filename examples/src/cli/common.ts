@@ -9,7 +9,11 @@ import {
   DEFAULT_KERNEL_PROFILE,
   KERNEL_PROFILE_NAMES,
   IDLE_MODES,
+  MEMORY_MODELS,
+  machineBarrierNames,
+  parseArchOptions,
   type ArchDescriptor,
+  type MemoryModelName,
   type IdleMode,
   type KernelProfileName,
   type RawArchOptions,
@@ -71,6 +75,35 @@ export const IDLE_HELP = `how idle CPUs sleep: ${IDLE_MODES.join(", ")} (halt po
 /** Parse `--idle`: undefined stays undefined (the command's default applies). */
 export function parseIdle(text: string | undefined): IdleMode | undefined {
   return text === undefined ? undefined : parseChoice("--idle", text, IDLE_MODES);
+}
+
+/** Help text of `--memory` (run, explore). */
+export const MEMORY_HELP = `memory model of the kernel's shared state: ${MEMORY_MODELS.join(", ")} (sc: every access visible at once; tso: x86 store buffers; lkmm: weak, per-location histories and views, in the spirit of the Linux-kernel memory model; docs/memory-model.md)`;
+
+/** Help text of `--drop-barrier` (run, explore). */
+export const DROP_BARRIER_HELP =
+  "remove one named barrier for an experiment (repeatable; smpcall explore --barriers lists them)";
+
+/** Parse `--memory`: undefined stays undefined (sc applies). */
+export function parseMemory(text: string | undefined): MemoryModelName | undefined {
+  return text === undefined ? undefined : parseChoice("--memory", text, MEMORY_MODELS);
+}
+
+/** Check `--drop-barrier` names against the machine's barriers (the backend may add a send fence). */
+export function parseDropBarriers(
+  list: readonly string[] | undefined,
+  arch: ArchDescriptor,
+  archOptions: RawArchOptions,
+  cpus: number,
+): string[] {
+  if (list === undefined || list.length === 0) return [];
+  const names = machineBarrierNames(arch, parseArchOptions(arch.name, arch.options, archOptions), cpus);
+  for (const n of list)
+    if (!names.includes(n))
+      throw new UsageError(
+        `bad --drop-barrier "${n}": the barriers of this machine (backend ${arch.name}) are ${names.join(", ")}`,
+      );
+  return [...list];
 }
 
 /** Collect a repeatable flag's values (commander `argParser` helper). */

@@ -16,6 +16,9 @@ import {
   getPolicy,
   getScenario,
   isScenario,
+  KERNEL_BARRIERS,
+  machineBarrierNames,
+  parseArchOptions,
   replay,
   type ArchDescriptor,
   type CallPolicy,
@@ -27,8 +30,12 @@ import {
 import { Option, type Command } from "commander";
 import { SingleBar } from "cli-progress";
 import {
+  DROP_BARRIER_HELP,
   IDLE_HELP,
+  MEMORY_HELP,
   collect,
+  parseDropBarriers,
+  parseMemory,
   kernelOption,
   parseArchOptPairs,
   parseIdle,
@@ -142,7 +149,10 @@ const DEFAULT_SAMPLED_RUNS = 10_000;
 const DEFAULT_DFS_RUNS = 50_000_000;
 
 interface ExploreFlags {
-  scenario: string;
+  scenario?: string;
+  memory?: string;
+  dropBarrier?: string[];
+  barriers?: boolean;
   arch?: string;
   archOpt?: string[];
   cpus?: string;
@@ -202,9 +212,9 @@ export function registerExploreCommand(program: Command, io: CliIo): void {
     .description(
       "explore the schedules of a scenario under a call-data policy: deadlocks, lost or duplicated calls, early returns, livelocks",
     )
-    .requiredOption(
+    .option(
       "--scenario <name|path>",
-      `built-in (${SCENARIOS.map((s) => s.name).join(", ")}) or a module exporting a scenario`,
+      `built-in (${SCENARIOS.map((s) => s.name).join(", ")}) or a module exporting a scenario (required unless --barriers)`,
     )
     .option("--arch <name|path>", "backend (default $SMPCALL_ARCH, else generic)")
     .option("--arch-opt <name=value>", "backend option (repeatable)", collect)
@@ -237,6 +247,12 @@ export function registerExploreCommand(program: Command, io: CliIo): void {
       "dfs: key states as they are, not canonically under the scenario's declared CPU symmetry",
     )
     .option("--idle <mode>", `${IDLE_HELP} (default halt; a non-default mode is carried in the schedule)`)
+    .option("--memory <model>", `${MEMORY_HELP} (default sc; a weak model is carried in the schedule)`)
+    .option("--drop-barrier <name>", `${DROP_BARRIER_HELP}; carried in the schedule`, collect)
+    .option(
+      "--barriers",
+      "list the barriers of the kernel model (and the backend's send fence, for --arch/--arch-opt/--cpus) and exit",
+    )
     .option("--alloc-fail <p>", "probability that allocating call data fails (the thread's case: 1)", "1")
     .addOption(kernelOption())
     .option(
@@ -253,6 +269,12 @@ export function registerExploreCommand(program: Command, io: CliIo): void {
       "\nExit status: 0 no violation, 1 a violation was found (its schedule is printed), 2 usage error.\nReplay a schedule: smpcall replay --schedule S [--trace FILE]",
     )
     .action((flags: ExploreFlags) => {
+      if (flags.barriers === true) {
+        listBarriers(flags, io);
+        return;
+      }
+      if (flags.scenario === undefined)
+        throw new UsageError("explore needs --scenario NAME|PATH (or --barriers to list the barriers)");
       checkOutputFiles(
         [
           { flag: "--html", file: flags.html },
@@ -290,6 +312,8 @@ export function registerExploreCommand(program: Command, io: CliIo): void {
       const archOptions = parseArchOptPairs(flags.archOpt);
       const kernel = parseKernel(flags.kernel);
       const idle = parseIdle(flags.idle);
+      const memory = parseMemory(flags.memory);
+      const dropBarriers = parseDropBarriers(flags.dropBarrier, arch, archOptions, cpus);
       const results: ExploreResult[] = [];
       for (const policy of policies) {
         let bar: SingleBar | null = null;
@@ -325,6 +349,8 @@ export function registerExploreCommand(program: Command, io: CliIo): void {
             archOptions,
             kernel,
             idle,
+            memory,
+            dropBarriers,
             cpus,
             calls,
             strategy,
@@ -350,6 +376,8 @@ export function registerExploreCommand(program: Command, io: CliIo): void {
           archOptions,
           kernel,
           idle,
+          memory,
+          dropBarriers,
           cpus,
           calls,
           seed,
@@ -403,6 +431,32 @@ export function registerExploreCommand(program: Command, io: CliIo): void {
       }
       io.setExitCode(found ? 1 : 0);
     });
+}
+
+/** `explore --barriers`: every barrier of the kernel model, and the backend's send fence. */
+function listBarriers(flags: ExploreFlags, io: CliIo): void {
+  const arch = resolveArchDescriptor(flags.arch, io);
+  const raw = parseArchOptPairs(flags.archOpt);
+  const cpus = flags.cpus === undefined ? 2 : parseIntOption("--cpus", flags.cpus, MIN_CPUS, 8192);
+  const names = machineBarrierNames(arch, parseArchOptions(arch.name, arch.options, raw), cpus);
+  const rows = names.map((name) => {
+    const k = KERNEL_BARRIERS.find((b) => b.name === name);
+    return k
+      ? { name, where: k.where, orders: k.orders }
+      : {
+          name,
+          where: `backend ${arch.name}: its send-side fence before the IPI`,
+          orders: "the queue writes before the IPI lands",
+        };
+  });
+  if (flags.json === true) {
+    io.out(JSON.stringify({ arch: arch.name, barriers: rows }) + "\n");
+    return;
+  }
+  const w = Math.max(...rows.map((r) => r.name.length));
+  const L = [`barriers of the kernel model (backend ${arch.name}); drop one with --drop-barrier NAME:`];
+  for (const r of rows) L.push(`  ${r.name.padEnd(w)}  ${r.orders}`, `  ${"".padEnd(w)}  (${r.where})`);
+  io.out(L.join("\n") + "\n");
 }
 
 /** `--save-schedule`: the first violation's schedule, as a replay file (nothing to replay: no file, a note). */

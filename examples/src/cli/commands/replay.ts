@@ -3,6 +3,7 @@ import * as path from "node:path";
 import {
   DEFAULT_KERNEL_PROFILE,
   IDLE_MODES,
+  MEMORY_MODELS,
   ScheduleMismatch,
   UsageError,
   decodeSchedule,
@@ -16,7 +17,7 @@ import {
 } from "@smpcall/core";
 import type { Command } from "commander";
 import type { CliIo } from "../io";
-import { parseChoice, parseIdle } from "../common";
+import { parseChoice, parseDropBarriers, parseIdle } from "../common";
 import { writeTraceFile } from "./run";
 import { writeHtmlFile } from "./report";
 import { checkOutputFiles } from "../output-path";
@@ -120,7 +121,7 @@ export function registerReplayCommand(program: Command, io: CliIo): void {
     .option("--json", "print the result as one JSON object")
     .addHelpText(
       "after",
-      "\nThe schedule carries everything the run needs: scenario (name or module), policy, backend (name or module) and its options, kernel profile, idle mode, CPUs, calls, seed, allocation-failure rate, step limit and the choices; a truncated, over-long or altered schedule is refused.\nExit status: 0 the schedule runs clean, 1 it shows a violation, 2 usage error.",
+      "\nThe schedule carries everything the run needs: scenario (name or module), policy, backend (name or module) and its options, kernel profile, idle mode, memory model and dropped barriers, CPUs, calls, seed, allocation-failure rate, step limit and the choices; a truncated, over-long or altered schedule is refused.\nExit status: 0 the schedule runs clean, 1 it shows a violation, 2 usage error.",
     )
     .action(
       (flags: {
@@ -161,6 +162,11 @@ export function registerReplayCommand(program: Command, io: CliIo): void {
           throw new UsageError(
             `bad --kernel "${askedKernel}": this schedule was explored under kernel ${kernel} and replays only under it (leave --kernel out)`,
           );
+        const memory =
+          s.memory === undefined
+            ? "sc"
+            : parseChoice("memory field of the schedule", s.memory, MEMORY_MODELS);
+        const dropBarriers = parseDropBarriers(s.dropBarriers, arch, s.archOptions, s.cpus);
         let run;
         try {
           run = replay(
@@ -173,6 +179,8 @@ export function registerReplayCommand(program: Command, io: CliIo): void {
               archOptions: s.archOptions,
               kernel,
               idle,
+              memory,
+              dropBarriers,
               cpus: s.cpus,
               calls: s.calls,
               seed: s.seed,

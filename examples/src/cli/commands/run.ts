@@ -16,7 +16,11 @@ import {
 import { Option, type Command } from "commander";
 import { SingleBar } from "cli-progress";
 import {
+  DROP_BARRIER_HELP,
   IDLE_HELP,
+  MEMORY_HELP,
+  parseDropBarriers,
+  parseMemory,
   collect,
   parseArchOptPairs,
   parseChoice,
@@ -44,6 +48,8 @@ interface RunFlags {
   idle: string;
   kernel: string;
   lockdep?: boolean;
+  memory?: string;
+  dropBarrier?: string[];
   csdTimeoutMs: string;
   maxEvents?: string;
   trace?: string;
@@ -132,6 +138,11 @@ export function registerRunCommand(program: Command, io: CliIo): void {
       "CSD lock-wait watchdog (CONFIG_CSD_LOCK_WAIT_DEBUG) timeout in simulated ms; 0 = a kernel without it",
       "5000",
     )
+    .option(
+      "--memory <model>",
+      `${MEMORY_HELP} (default sc; the weak models are for small runs: every load is a choice)`,
+    )
+    .option("--drop-barrier <name>", DROP_BARRIER_HELP, collect)
     .option("--max-events <n>", "stop after this many events (reported as a step-limit problem)")
     .option("--trace <file>", "write a trace of the run")
     .addOption(
@@ -206,6 +217,8 @@ export function registerRunCommand(program: Command, io: CliIo): void {
         });
       }
       const idle = parseChoice("--idle", flags.idle, IDLE_MODES);
+      const memory = parseMemory(flags.memory);
+      const dropBarriers = parseDropBarriers(flags.dropBarrier, arch, archOptions, cpus);
       let bar: SingleBar | null = null;
       let total = 0;
       const showBar = wantsProgress(io, flags.json === true);
@@ -240,6 +253,8 @@ export function registerRunCommand(program: Command, io: CliIo): void {
           idle,
           kernel,
           lockdep: flags.lockdep === true,
+          memory,
+          dropBarriers,
           csdLockTimeoutMs,
           trace,
           maxEvents,

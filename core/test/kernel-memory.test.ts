@@ -1,0 +1,250 @@
+import { describe, expect, it } from "@jest/globals";
+import { descriptor as generic } from "@smpcall/arch-generic";
+import { descriptor as x86 } from "@smpcall/arch-x86";
+import {
+  InvalidArgumentError,
+  KERNEL_BARRIERS,
+  createSmpSystem,
+  decodeSchedule,
+  encodeSchedule,
+  explore,
+  getPolicy,
+  getScenario,
+  machineBarrierNames,
+  parseArchOptions,
+  replay,
+  runWorkload,
+  type ExploreConfig,
+  type MemoryModelName,
+} from "@smpcall/core";
+
+/** One row of docs/memory-model.md's barrier table: where dropping the barrier shows (or not). */
+interface Row {
+  /** Barriers dropped (the row's barrier, sometimes with one that hides it). */
+  drop: string[];
+  scenario: string;
+  memory: MemoryModelName;
+  cpus?: number;
+  idle?: "halt" | "mwait" | "poll";
+  x2apic?: boolean;
+  preemptionBound?: number;
+  /** The violation kind the explorer must find, or null: the scenario stays clean. */
+  finds: string | null;
+}
+
+const ROWS: Row[] = [
+  { drop: ["csd_unlock:release"], scenario: "mem-sync-result", memory: "lkmm", finds: "invariant" },
+  { drop: ["csd_lock_wait:acquire"], scenario: "mem-sync-result", memory: "lkmm", finds: "invariant" },
+  { drop: ["csd_unlock:release"], scenario: "mem-sync-result", memory: "tso", finds: null },
+  { drop: ["csd_lock_wait:acquire"], scenario: "mem-sync-result", memory: "tso", finds: null },
+  {
+    drop: ["llist_del_all:fully-ordered"],
+    scenario: "mem-sync-result",
+    memory: "lkmm",
+    finds: "stale-read",
+  },
+  {
+    drop: ["llist_add:fully-ordered"],
+    scenario: "mem-shared-target",
+    memory: "lkmm",
+    cpus: 3,
+    preemptionBound: 1,
+    finds: "stale-read",
+  },
+  {
+    drop: ["do_idle:smp_mb__after_atomic"],
+    scenario: "mem-idle-wakeup",
+    memory: "lkmm",
+    idle: "poll",
+    finds: "lost-call",
+  },
+  {
+    drop: ["do_idle:smp_mb__after_atomic"],
+    scenario: "mem-idle-wakeup",
+    memory: "tso",
+    idle: "poll",
+    finds: null,
+  },
+  {
+    drop: ["current_clr_polling_and_test:smp_mb__after_atomic"],
+    scenario: "mem-idle-wakeup",
+    memory: "lkmm",
+    finds: null,
+  },
+  {
+    drop: ["set_nr_if_polling:fully-ordered"],
+    scenario: "mem-idle-wakeup",
+    memory: "lkmm",
+    idle: "poll",
+    finds: null,
+  },
+  {
+    drop: ["csd_lock:smp_wmb"],
+    scenario: "mem-shared-target",
+    memory: "lkmm",
+    cpus: 3,
+    preemptionBound: 1,
+    finds: null,
+  },
+  {
+    drop: ["smp_call_function_single_async:smp_wmb"],
+    scenario: "mem-async-csd",
+    memory: "lkmm",
+    cpus: 3,
+    preemptionBound: 1,
+    finds: null,
+  },
+  {
+    drop: ["llist_add:fully-ordered"],
+    scenario: "mem-async-csd",
+    memory: "lkmm",
+    cpus: 3,
+    preemptionBound: 1,
+    finds: null,
+  },
+  {
+    drop: ["llist_add:fully-ordered", "smp_call_function_single_async:smp_wmb"],
+    scenario: "mem-async-csd",
+    memory: "lkmm",
+    cpus: 3,
+    preemptionBound: 1,
+    finds: "stale-read",
+  },
+  {
+    drop: ["x2apic:weak_wrmsr_fence"],
+    scenario: "mem-idle-wakeup",
+    memory: "tso",
+    x2apic: true,
+    finds: null,
+  },
+  {
+    drop: ["llist_add:fully-ordered"],
+    scenario: "mem-idle-wakeup",
+    memory: "tso",
+    x2apic: true,
+    finds: null,
+  },
+  {
+    drop: ["llist_add:fully-ordered", "x2apic:weak_wrmsr_fence"],
+    scenario: "mem-idle-wakeup",
+    memory: "tso",
+    x2apic: true,
+    finds: "lost-call",
+  },
+];
+
+function config(row: Row, drop: string[]): ExploreConfig {
+  return {
+    scenario: getScenario(row.scenario),
+    policy: getPolicy("modern"),
+    arch: row.x2apic ? x86 : generic,
+    archOptions: row.x2apic ? { apic: "x2apic-phys" } : undefined,
+    idle: row.idle ?? "halt",
+    memory: row.memory,
+    dropBarriers: drop,
+    cpus: row.cpus ?? 2,
+    calls: 1,
+    strategy: "dfs",
+    runs: 100_000,
+    maxSteps: 20_000,
+    seed: 1,
+    preemptionBound: row.preemptionBound ?? Number.POSITIVE_INFINITY,
+  };
+}
+
+describe("the kernel model under weak memory: which barrier prevents which bug", () => {
+  for (const row of ROWS) {
+    const what = row.finds ?? "no violation";
+    it(`${row.memory}, ${row.scenario}${row.idle ? ` --idle ${row.idle}` : ""}, dropping ${row.drop.join(" + ")}: ${what}`, () => {
+      const dropped = explore(config(row, row.drop));
+      if (row.finds === null) {
+        expect(dropped.violation).toBeNull();
+        expect(dropped.complete).toBe(true);
+        return;
+      }
+      expect(dropped.violation?.kind).toBe(row.finds);
+      // The schedule carries the model and the dropped barriers and replays the same violation.
+      const s = decodeSchedule(dropped.violation!.schedule);
+      expect(s.memory).toBe(row.memory);
+      expect(s.dropBarriers).toEqual(row.drop);
+      const again = replay(config(row, s.dropBarriers ?? []), s.choices);
+      expect(again.violation?.kind).toBe(row.finds);
+      expect(again.violation?.message).toBe(dropped.violation!.message);
+      // With every barrier in place the same scenario is clean, exhaustively.
+      const all = explore(config(row, []));
+      expect(all.violation).toBeNull();
+      expect(all.complete).toBe(true);
+    });
+  }
+
+  it("every barrier of the model has a row (the docs table covers them all)", () => {
+    const covered = new Set(ROWS.flatMap((r) => r.drop));
+    for (const b of KERNEL_BARRIERS) expect(covered).toContain(b.name);
+    expect(covered).toContain("x2apic:weak_wrmsr_fence");
+  });
+});
+
+describe("--memory and --drop-barrier plumbing", () => {
+  it("sc is the default and allocates nothing per csd", () => {
+    const r = runWorkload({ cpus: 8, seed: 3, arch: generic, workload: "mixed", ops: 50 });
+    expect(r.system.kernel.memory.weak).toBe(false);
+    expect(r.system.kernel.memory.memory.stateKey()).toBe("");
+  });
+
+  it("a weak model gives the same calls and callbacks on a run without races that matter", () => {
+    for (const memory of ["tso", "lkmm"] as const) {
+      const r = runWorkload({ cpus: 4, seed: 5, arch: generic, workload: "mixed", ops: 30, memory });
+      expect(r.outcome.problems).toEqual([]);
+      expect(r.system.kernel.memory.weak).toBe(true);
+      expect(r.system.kernel.stats.callbacksRun).toBeGreaterThan(0);
+    }
+  });
+
+  it("refuses an unknown barrier with the list", () => {
+    expect(() =>
+      createSmpSystem({ cpus: 2, arch: generic, memory: "lkmm", dropBarriers: ["smp_mb"] }),
+    ).toThrow(InvalidArgumentError);
+    expect(() => createSmpSystem({ cpus: 2, arch: generic, dropBarriers: ["nope"] })).toThrow(
+      /unknown barrier "nope": this machine's barriers are csd_lock_wait:acquire, /,
+    );
+    expect(() => createSmpSystem({ cpus: 2, arch: generic, memory: "arm" as never })).toThrow(/memory/);
+  });
+
+  it("x2APIC backends declare their send fence; xAPIC and generic do not", () => {
+    const names = (apic: string, cpus: number) =>
+      machineBarrierNames(x86, parseArchOptions("x86", x86.options, { apic }), cpus);
+    expect(names("x2apic-phys", 2)).toContain("x2apic:weak_wrmsr_fence");
+    expect(names("auto", 16)).toContain("x2apic:weak_wrmsr_fence");
+    expect(names("auto", 8)).not.toContain("x2apic:weak_wrmsr_fence");
+    expect(machineBarrierNames(generic, {}, 2)).toEqual(KERNEL_BARRIERS.map((b) => b.name));
+  });
+
+  it("schedules carry a weak model and dropped barriers; old strings decode as sc", () => {
+    const spec = {
+      scenario: "mem-idle-wakeup",
+      policy: "modern",
+      arch: "generic",
+      archOptions: {},
+      idle: "poll",
+      memory: "lkmm",
+      dropBarriers: ["do_idle:smp_mb__after_atomic", "csd_unlock:release"],
+      cpus: 2,
+      calls: 1,
+      seed: 1,
+      allocFailRate: 1,
+      maxSteps: 20_000,
+      choices: [0, 1],
+    };
+    const text = encodeSchedule(spec);
+    expect(text).toContain(
+      ",memory=lkmm,drop-barrier=do_idle:smp_mb__after_atomic,drop-barrier=csd_unlock:release,",
+    );
+    const back = decodeSchedule(text);
+    expect(back.memory).toBe("lkmm");
+    expect(back.dropBarriers).toEqual(spec.dropBarriers);
+    const old = decodeSchedule(encodeSchedule({ ...spec, memory: undefined, dropBarriers: undefined }));
+    expect(old.memory).toBeUndefined();
+    expect(old.dropBarriers).toBeUndefined();
+    expect(encodeSchedule({ ...spec, memory: "sc", dropBarriers: [] })).not.toContain("memory=");
+  });
+});

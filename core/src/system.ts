@@ -98,6 +98,9 @@ export class SmpSystem {
 export function createSmpSystem(config: SystemConfig): SmpSystem {
   checkSystemConfig(config);
   const desc = config.arch;
+  // An object that is almost a descriptor: say which field is wrong.
+  if (typeof desc === "object" && desc !== null && !Array.isArray(desc))
+    checkDescriptor(desc, archLabel(desc));
   if (!desc || typeof desc.register !== "function")
     throw new ArchLoadError(
       "createSmpSystem needs an arch descriptor: load one with loadArch(name) or import it from its package",

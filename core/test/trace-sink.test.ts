@@ -49,7 +49,7 @@ describe("TraceSink", () => {
   });
 
   it("refuses a limit below 1 and a consumer together with a limit", () => {
-    expect(() => new TraceSink(true, 0)).toThrow(/trace limit 0: expected at least 1 record/);
+    expect(() => new TraceSink(true, 0)).toThrow(/^trace limit must be a number of records >= 1, got 0$/);
     expect(() => new TraceSink(true, 5, () => undefined)).toThrow(/either streams .* or keeps the last/);
   });
 

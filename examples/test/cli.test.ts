@@ -450,6 +450,6 @@ describe("smpcall HTML reports", () => {
     fs.writeFileSync(foreign, JSON.stringify({ traceEvents: [], metadata: {} }));
     const r = await cli(["report", "--trace", foreign, "--out", path.join(dir, "x.html")]);
     expect(r.code).toBe(2);
-    expect(r.stderr).toMatch(/not an smpcall Chrome trace/);
+    expect(r.stderr).toMatch(/f\.json is not an smpcall trace: metadata\.cpus is undefined/);
   });
 });

@@ -67,5 +67,7 @@ describe("the run report: the core's IPI requests beside the backend's hardware 
     expect(r.counts.hardwareSignals).toBe(
       r.counts.ipisSent + r.counts.rescheduleIpis + r.counts.watchdogResends - r.arch.cpuErrors,
     );
+    // Every signal is taken as a mondo trap.
+    expect(r.counts.hardwareSignals).toBe(r.arch.mondoTraps);
   });
 });

@@ -69,10 +69,16 @@ export function loadArch(spec: string, cwd: string = process.cwd()): ArchDescrip
       );
     }
     const d = descriptorFromModule(mod);
-    if (!d)
+    if (!d) {
+      // An exported "descriptor" that is not one: say which field is wrong.
+      const named =
+        typeof mod === "object" && mod !== null ? (mod as Record<string, unknown>).descriptor : undefined;
+      if (typeof named === "object" && named !== null)
+        checkDescriptor(named as ArchDescriptor, `arch module ${spec}`);
       throw new ArchLoadError(
         `arch module ${spec} does not export a backend: export an ArchDescriptor as "descriptor" or as the default export`,
       );
+    }
     modulePaths.set(d, spec);
     checkDescriptor(d, archLabel(d));
     return d;

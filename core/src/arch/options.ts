@@ -1,4 +1,4 @@
-import { ArchOptionError } from "../errors";
+import { ArchOptionError, describeValue } from "../errors";
 import { CpuMask } from "../machine/cpumask";
 
 /** One backend option: its type, default, accepted values and what it means. */
@@ -41,13 +41,27 @@ export function parseArchOptionPairs(pairs: readonly string[]): RawArchOptions {
   // No prototype: a name such as `__proto__` or `constructor` becomes an own key, refused later as unknown.
   const out: RawArchOptions = Object.create(null) as RawArchOptions;
   for (const p of pairs) {
+    if (typeof p !== "string")
+      throw new ArchOptionError(`bad backend option ${describeValue(p)}: expected a "NAME=VALUE" string`);
+    // Comma-separated pairs; a part without "=" continues the value before it (cpulists: 3,5-7).
+    let last: string | null = null;
     for (const part of p.split(",")) {
       const eq = part.indexOf("=");
-      if (eq <= 0)
+      if (eq < 0 && last !== null) {
+        out[last] = `${String(out[last])},${part.trim()}`;
+        continue;
+      }
+      const name = eq > 0 ? part.slice(0, eq).trim() : "";
+      if (name === "")
         throw new ArchOptionError(
           `bad backend option "${part}": expected NAME=VALUE, e.g. --arch-opt apic=physflat`,
         );
-      out[part.slice(0, eq).trim()] = part.slice(eq + 1).trim();
+      if (Object.hasOwn(out, name))
+        throw new ArchOptionError(
+          `backend option ${name} given twice ("${String(out[name])}" and "${part.slice(eq + 1).trim()}"): give it once`,
+        );
+      out[name] = part.slice(eq + 1).trim();
+      last = name;
     }
   }
   return out;
@@ -118,7 +132,9 @@ function coerce(
       return Number.isInteger(n) && n >= spec.min && n <= spec.max ? n : bad();
     }
     case "number": {
-      const n = typeof v === "number" ? v : text === "" ? NaN : Number(text);
+      // Decimal notation only: "0x1", "1_0" or "" are not numbers a user meant.
+      const n =
+        typeof v === "number" ? v : /^[-+]?(\d+\.?\d*|\.\d+)(e[-+]?\d+)?$/i.test(text) ? Number(text) : NaN;
       return Number.isFinite(n) && n >= spec.min && n <= spec.max ? n : bad();
     }
     case "cpulist":

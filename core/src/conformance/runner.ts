@@ -5,6 +5,9 @@ import type { IdleMode } from "../kernel/idle-loop";
 import { CONFORMANCE_CHECKS } from "./checks";
 import { DEFAULT_KIT_CHECK_WALL_MS, DEFAULT_KIT_EVENT_BUDGET, KitGuard } from "./guard";
 import type { ConformanceCheck, ConformanceContext, ConformanceResult } from "./types";
+import { InvalidArgumentError, describeValue } from "../errors";
+import { MAX_CPUS, MIN_CPUS } from "../machine/machine";
+import { checkFunction, checkInteger, checkNumber, checkObject } from "../validate";
 
 /** How to run the kit. */
 export interface ConformanceOptions {
@@ -33,11 +36,50 @@ export interface ConformanceOptions {
 /** Machine sizes the mask check uses by default. */
 export const DEFAULT_CONFORMANCE_SIZES: readonly number[] = [2, 3, 64, 1024, 8192];
 
-/** Build the context the checks get. */
+/**
+ * Check the kit's arguments once, at entry: a descriptor object and options of the right types
+ * (CPU counts 2..8192, known check names, positive budgets); an InvalidArgumentError otherwise.
+ */
+export function checkConformanceArgs(descriptor: ArchDescriptor, opts: ConformanceOptions): void {
+  if (typeof descriptor !== "object" || descriptor === null || Array.isArray(descriptor))
+    throw new InvalidArgumentError(
+      `runConformance: descriptor must be an ArchDescriptor (what a backend module exports), got ${describeValue(descriptor)}`,
+    );
+  checkObject("runConformance: options", opts);
+  if (opts.options !== undefined) checkObject("runConformance: options.options", opts.options);
+  if (opts.cpuSizes !== undefined) {
+    if (!Array.isArray(opts.cpuSizes) || opts.cpuSizes.length === 0)
+      throw new InvalidArgumentError(
+        `runConformance: cpuSizes must be a non-empty array of CPU counts ${MIN_CPUS}..${MAX_CPUS}, got ${describeValue(opts.cpuSizes)}`,
+      );
+    opts.cpuSizes.forEach((n, i) => checkInteger(`runConformance: cpuSizes[${i}]`, n, MIN_CPUS, MAX_CPUS));
+  }
+  if (opts.schedules !== undefined) checkInteger("runConformance: schedules", opts.schedules, 1, 10_000);
+  if (opts.only !== undefined) {
+    if (!Array.isArray(opts.only))
+      throw new InvalidArgumentError(
+        `runConformance: only must be an array of check names, got ${describeValue(opts.only)}`,
+      );
+    const names = CONFORMANCE_CHECKS.map((c) => c.name);
+    for (const n of opts.only)
+      if (typeof n !== "string" || !names.includes(n))
+        throw new InvalidArgumentError(
+          `runConformance: unknown check ${describeValue(n)} in only; checks: ${names.join(", ")}`,
+        );
+  }
+  if (opts.eventBudget !== undefined)
+    checkInteger("runConformance: eventBudget", opts.eventBudget, 1, Number.MAX_SAFE_INTEGER);
+  if (opts.checkWallMs !== undefined) checkNumber("runConformance: checkWallMs", opts.checkWallMs, 1, 1e9);
+  if (opts.onCheckStart !== undefined) checkFunction("runConformance: onCheckStart", opts.onCheckStart);
+  if (opts.onResult !== undefined) checkFunction("runConformance: onResult", opts.onResult);
+}
+
+/** Build the context the checks get (after {@link checkConformanceArgs}). */
 export function conformanceContext(
   descriptor: ArchDescriptor,
   opts: ConformanceOptions = {},
 ): ConformanceContext {
+  checkConformanceArgs(descriptor, opts);
   return {
     descriptor,
     options: opts.options ?? {},

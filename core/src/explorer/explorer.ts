@@ -5,6 +5,7 @@ import { DEFAULT_KERNEL_PROFILE, type KernelProfileName } from "../kernel/profil
 import type { IdleMode } from "../kernel/idle-loop";
 import type { Chooser } from "../machine/chooser";
 import type { RunOutcome } from "../machine/machine";
+
 import type { DeadlockReport } from "../machine/problems";
 import { createSmpSystem, type SmpSystem } from "../system";
 import { TraceSink } from "../trace/trace-sink";
@@ -12,7 +13,10 @@ import { PctChooser, PruneRun, RandomWalkChooser, ReplayChooser, StateCache } fr
 import { ExactReplayChooser, ScheduleMismatch } from "./exact-replay";
 import { CallLedger } from "./ledger";
 import { PolicyRuntime, type CallPolicy } from "./policies";
-import type { Scenario, ScenarioContext } from "./scenario";
+import { isScenario, type Scenario, type ScenarioContext } from "./scenario";
+import { InvalidArgumentError, describeValue } from "../errors";
+import { MIN_CPUS } from "../machine/machine";
+import { checkChoice, checkFunction, checkInteger, checkNumber, checkObject } from "../validate";
 import { archOptionStrings, encodeSchedule, type ScheduleSpec } from "./schedule";
 
 /** Search strategies. */
@@ -258,8 +262,43 @@ export function scheduleString(
 /** Preemptions per schedule the dfs strategy allows by default. */
 export const DEFAULT_PREEMPTION_BOUND = 2;
 
+/**
+ * Check an exploration's config once, at entry: a scenario, a policy, a backend, CPUs within the
+ * scenario's range, and integer counts; anything else is an InvalidArgumentError naming the field.
+ */
+export function checkExploreConfig(cfg: ExploreConfig): void {
+  checkObject("the explore config", cfg);
+  if (!isScenario(cfg.scenario))
+    throw new InvalidArgumentError(
+      `scenario must be a Scenario ({ name, description, defaultCpus, setup(ctx) }), got ${describeValue(cfg.scenario)}`,
+    );
+  if (typeof cfg.policy !== "object" || cfg.policy === null || typeof cfg.policy.call !== "function")
+    throw new InvalidArgumentError(
+      `policy must be a CallPolicy (getPolicy(name)), got ${describeValue(cfg.policy)}`,
+    );
+  if (typeof cfg.arch !== "object" || cfg.arch === null || typeof cfg.arch.register !== "function")
+    throw new InvalidArgumentError(`arch must be an ArchDescriptor, got ${describeValue(cfg.arch)}`);
+  checkInteger(
+    `cpus (scenario ${cfg.scenario.name})`,
+    cfg.cpus,
+    cfg.scenario.minCpus ?? MIN_CPUS,
+    cfg.scenario.maxCpus ?? 64,
+  );
+  checkInteger("calls", cfg.calls, 1, 1_000_000);
+  checkChoice("strategy", cfg.strategy, ["random", "pct", "dfs"]);
+  checkInteger("runs", cfg.runs, 1, Number.MAX_SAFE_INTEGER);
+  checkInteger("maxSteps", cfg.maxSteps, 1, Number.MAX_SAFE_INTEGER);
+  checkInteger("seed", cfg.seed, 0, 4294967295);
+  if (cfg.pctDepth !== undefined) checkInteger("pctDepth", cfg.pctDepth, 1, 1_000_000);
+  if (cfg.preemptionBound !== undefined && cfg.preemptionBound !== Number.POSITIVE_INFINITY)
+    checkInteger("preemptionBound", cfg.preemptionBound, 0, 1_000_000);
+  if (cfg.allocFailRate !== undefined) checkNumber("allocFailRate", cfg.allocFailRate, 0, 1);
+  if (cfg.onProgress !== undefined) checkFunction("onProgress", cfg.onProgress);
+}
+
 /** Explore schedules of a scenario under a policy; stops at the first violation. */
 export function explore(cfg: ExploreConfig): ExploreResult {
+  checkExploreConfig(cfg);
   const t0 = performance.now();
   let schedules = 0;
   let ipis = 0;

@@ -1,4 +1,4 @@
-import { UsageError } from "../errors";
+import { UsageError, describeValue } from "../errors";
 import type { RawArchOptions } from "../arch/options";
 import { KERNEL_PROFILE_NAMES, type KernelProfileName } from "../kernel/profile";
 
@@ -152,6 +152,11 @@ export function archOptionStrings(raw: RawArchOptions | undefined): Record<strin
  * a checksum that does not match).
  */
 export function decodeSchedule(input: string): DecodedSchedule {
+  if (typeof input !== "string")
+    throw new ScheduleFormatError(
+      `bad schedule ${describeValue(input)}: expected a string starting "${SCHEDULE_VERSION}," as printed by smpcall explore`,
+      1,
+    );
   const text = input.trim();
   const fail = (pos: number, what: string): never => {
     throw new ScheduleFormatError(`bad schedule at character ${pos}: ${what}`, pos);

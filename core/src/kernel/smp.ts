@@ -701,6 +701,7 @@ export class SmpKernel implements SmpHandlers {
    */
   *smpSendReschedule(cpu: number, callsite = "smp_send_reschedule"): CpuCode<void> {
     const m = this.machine;
+    checkCpuId("smpSendReschedule", cpu);
     if (!Number.isInteger(cpu) || cpu < 0 || cpu >= m.nrCpus || !m.cpus[cpu].online) return;
     this.stats.rescheduleIpis++;
     if (m.trace.enabled)

@@ -370,7 +370,7 @@ export class Machine {
    * is already in the handler of a trap line (traps run with traps off). Default: none.
    */
   setTrapLines(mask: number): void {
-    this.trapLines = mask >>> 0;
+    this.trapLines = checkLineMask("setTrapLines", mask);
   }
 
   /**
@@ -382,7 +382,7 @@ export class Machine {
    * Other lines stay latches. Call once, in the constructor. Default: none.
    */
   setCountingLines(mask: number): void {
-    this.countingLines = mask >>> 0;
+    this.countingLines = checkLineMask("setCountingLines", mask);
     if (this.countingLines !== 0 && this.lineCounts === null)
       this.lineCounts = new Uint32Array(this.nrCpus * 32);
   }
@@ -1094,6 +1094,15 @@ export class Machine {
     });
     return this.outcome("deadlock", events, problemsBefore, report);
   }
+}
+
+/** A set of lines as a mask (bit n = line n): an integer 0..2^32-1; throws naming the API otherwise. */
+function checkLineMask(api: string, mask: unknown): number {
+  if (typeof mask !== "number" || !Number.isInteger(mask) || mask < 0 || mask > 0xffffffff)
+    throw new InvalidArgumentError(
+      `${api}: the line mask must be an integer 0..4294967295 (bit n = line n), got ${describeValue(mask)}`,
+    );
+  return mask >>> 0;
 }
 
 const IDLE_STATE: TraceCpuState = { irqsDisabled: false, hardirqDepth: 0, idle: true };

@@ -54,8 +54,8 @@ export class Topology {
         throw new InvalidArgumentError(`topology ${k} must be a positive integer, got ${describeValue(v)}`);
     }
     if (!CPU_NUMBERINGS.includes(this.numbering))
-      throw new RangeError(
-        `topology numbering must be ${CPU_NUMBERINGS.join(" or ")}, got ${String(this.numbering)}`,
+      throw new InvalidArgumentError(
+        `topology numbering must be ${CPU_NUMBERINGS.join(" or ")}, got ${describeValue(this.numbering)}`,
       );
     this.nrCores = Math.ceil(nrCpus / this.threadsPerCore);
   }

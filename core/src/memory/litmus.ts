@@ -1,5 +1,13 @@
-import type { AccessOrder, BarrierKind, MemoryChoices, MemoryModelName } from "./model";
+import {
+  MEMORY_MODELS,
+  type AccessOrder,
+  type BarrierKind,
+  type MemoryChoices,
+  type MemoryModelName,
+} from "./model";
 import { createSharedMemory } from "./create";
+import { InvalidArgumentError, describeValue } from "../errors";
+import { checkChoice, checkInteger } from "../validate";
 
 /** One instruction of a litmus thread. */
 export type LitmusOp =
@@ -62,6 +70,17 @@ class ExhaustiveChoices implements MemoryChoices {
  * final register values reached and how often.
  */
 export function runLitmus(test: LitmusTest, model: MemoryModelName, maxExecutions = 1_000_000): LitmusResult {
+  if (
+    typeof test !== "object" ||
+    test === null ||
+    typeof test.name !== "string" ||
+    !Array.isArray(test.threads)
+  )
+    throw new InvalidArgumentError(
+      `runLitmus: test must be a LitmusTest ({ name, threads, weakOutcome, allowedBy }, e.g. from LITMUS_TESTS), got ${describeValue(test)}`,
+    );
+  checkChoice("runLitmus: model", model, MEMORY_MODELS);
+  checkInteger("runLitmus: maxExecutions", maxExecutions, 1, Number.MAX_SAFE_INTEGER);
   const outcomes = new Map<string, number>();
   let prefix: number[] | null = [];
   let executions = 0;

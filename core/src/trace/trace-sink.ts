@@ -1,3 +1,5 @@
+import { InvalidArgumentError, describeValue } from "../errors";
+
 /**
  * The trace: tracepoint records in the order they happened. Kernel tracepoints keep their kernel
  * names and field names (`csd_queue_cpu`, `csd_function_entry`, `ipi_send_cpu`, ...); smpcall's
@@ -60,9 +62,14 @@ export class TraceSink {
   private only: ReadonlySet<string> | null = null;
 
   constructor(enabled = false, limit = Number.POSITIVE_INFINITY, consumer?: TraceConsumer) {
-    if (!(limit >= 1)) throw new RangeError(`trace limit ${limit}: expected at least 1 record`);
+    if (typeof limit !== "number" || !(limit >= 1))
+      throw new InvalidArgumentError(
+        `trace limit must be a number of records >= 1, got ${describeValue(limit)}`,
+      );
+    if (consumer !== undefined && typeof consumer !== "function")
+      throw new InvalidArgumentError(`a trace consumer must be a function, got ${describeValue(consumer)}`);
     if (consumer !== undefined && limit !== Number.POSITIVE_INFINITY)
-      throw new RangeError(
+      throw new InvalidArgumentError(
         "a trace sink either streams to a consumer or keeps the last `limit` records, not both",
       );
     this.enabled = enabled;

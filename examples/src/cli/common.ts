@@ -1,6 +1,7 @@
 import {
   UsageError,
   chooseArchSpec,
+  listArchNames,
   loadArch,
   parseArchOptionPairs,
   MAX_CPUS,
@@ -24,6 +25,14 @@ export function parseIntOption(flag: string, text: string, min: number, max: num
     throw new UsageError(`bad ${flag} "${text}": expected an integer ${min}..${max}`);
   }
   return n;
+}
+
+/** A probability flag (`--alloc-fail 0.5`): a decimal number 0..1; throws UsageError naming the flag. */
+export function parseProbability(flag: string, text: string): number {
+  const t = String(text).trim();
+  const p = /^(\d+\.?\d*|\.\d+)(e[-+]?\d+)?$/i.test(t) ? Number(t) : NaN;
+  if (!(p >= 0 && p <= 1)) throw new UsageError(`bad ${flag} "${text}": expected a probability 0..1`);
+  return p;
 }
 
 /** `--cpus N`: 2..8192. */
@@ -79,5 +88,9 @@ export function parseArchOptPairs(list: readonly string[] | undefined): RawArchO
  * to `@smpcall/arch-<name>`; a path (has `/` or ends in .js) is loaded as a module from io.cwd.
  */
 export function resolveArchDescriptor(spec: string | undefined, io: CliIo): ArchDescriptor {
+  if (spec !== undefined && spec.trim() === "")
+    throw new UsageError(
+      `bad --arch "${spec}": give a backend name (${listArchNames().join(", ")}) or a module path like ./my-arch.js`,
+    );
   return loadArch(chooseArchSpec(spec, io.env), io.cwd);
 }

@@ -63,12 +63,29 @@ export function classifyFailure(e: unknown, env: NodeJS.ProcessEnv, cwd: string)
   }
   if (e instanceof UserCodeError) {
     const cause = e.cause;
-    const own = cause instanceof Error && !(cause instanceof SmpcallError) && firstFrameIsOwn(cause);
+    const own =
+      cause instanceof Error &&
+      !(cause instanceof SmpcallError) &&
+      !(cause instanceof SyntaxError) &&
+      firstFrameIsOwn(cause);
     if (own) return internal(cause, e.message);
-    const where = cause instanceof Error ? userFrame(cause, cwd) : null;
+    const where =
+      cause instanceof SyntaxError
+        ? syntaxErrorAt(cause, cwd)
+        : cause instanceof Error
+          ? userFrame(cause, cwd)
+          : null;
+    // A throw of a non-Error (no stack) from code without a backend label: name the modules loaded.
+    const blame =
+      where === null &&
+      !e.culprit.startsWith("backend") &&
+      !e.message.includes("module") &&
+      userModules.length > 0
+        ? ` [user code: ${userModules.join(", ")}]`
+        : "";
     return line(
       EXIT_PROBLEM,
-      `${e.message}${where && !e.message.includes(where.file) ? ` (at ${where.text})` : ""}`,
+      `${e.message}${where && !e.message.includes(where.text) ? ` (at ${where.text})` : ""}${blame}`,
       cause ?? e,
     );
   }
@@ -110,13 +127,27 @@ function firstFrameIsOwn(e: Error): boolean {
   return files.length > 0 && isOwnFile(files[0].file);
 }
 
+/**
+ * Where a module that failed to compile is wrong: Node puts `file:line` on the first line of a
+ * SyntaxError's stack (the file is not among the frames).
+ */
+function syntaxErrorAt(e: SyntaxError, cwd: string): { file: string; text: string } | null {
+  const m = /^((?:\/|[A-Za-z]:\\)[^\n]*?):(\d+)$/.exec(String(e.stack ?? "").split("\n")[0]);
+  if (!m) return null;
+  const file = relativeToCwd(m[1], cwd);
+  return { file, text: `${file}:${m[2]}` };
+}
+
+function relativeToCwd(file: string, cwd: string): string {
+  const rel = path.relative(cwd, file);
+  return !rel.startsWith("..") && !path.isAbsolute(rel) ? `./${rel}` : file;
+}
+
 /** The innermost frame outside smpcall's own code: the user's module that threw or called wrongly. */
 function userFrame(e: Error, cwd: string): { file: string; text: string } | null {
   for (const f of stackFiles(e)) {
     if (isOwnFile(f.file) || f.file.includes(`${path.sep}node_modules${path.sep}`)) continue;
-    let rel = path.relative(cwd, f.file);
-    if (!rel.startsWith("..") && !path.isAbsolute(rel)) rel = `./${rel}`;
-    else rel = f.file;
+    const rel = relativeToCwd(f.file, cwd);
     return { file: rel, text: `${rel}:${f.line}` };
   }
   return null;
@@ -135,6 +166,16 @@ function computeOwnDirs(): string[] {
   const pkgRoot = (name: string): void => {
     try {
       roots.add(path.dirname(fs.realpathSync(require.resolve(`${name}/package.json`))));
+      return;
+    } catch {
+      // no package.json export (or a test runner that maps the package to its sources): below
+    }
+    try {
+      // The package's entry point, then up to the folder that holds its package.json.
+      let dir = path.dirname(fs.realpathSync(require.resolve(name)));
+      while (!fs.existsSync(path.join(dir, "package.json")) && path.dirname(dir) !== dir)
+        dir = path.dirname(dir);
+      roots.add(dir);
     } catch {
       // not installed: nothing of it can be on a stack
     }

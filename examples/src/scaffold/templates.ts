@@ -249,6 +249,9 @@ export const descriptor: ArchDescriptor = {
     offlineDelivery: "pending",
     ackStatistic: "acks",
     raiseStatistic: "raises",
+    // PORT: the counter of hardware signals you send, one per target CPU signalled; the run
+    // report shows it as "hardware signals" beside the core's "IPIs requested": PORTING.md §5.
+    signalStatistic: "raises",
     // PORT: the least send-to-interrupt time your model gives (here a raise after latencyNs);
     // the kit's causality check holds the backend to it: PORTING.md §5 (minDeliveryLatencyNs).
     minDeliveryLatencyNs: (o) => o.latencyNs as number,

@@ -20,11 +20,8 @@ import { wantsProgress, type CliIo } from "../io";
 
 /** Parse `--cpus 2,3,64`. */
 function parseCpuList(text: string): number[] {
-  const parts = text
-    .split(",")
-    .map((p) => p.trim())
-    .filter((p) => p !== "");
-  if (parts.length === 0)
+  const parts = text.split(",").map((p) => p.trim());
+  if (parts.some((p) => p === ""))
     throw new UsageError(
       `bad --cpus "${text}": expected a comma-separated list of CPU counts ${MIN_CPUS}..${MAX_CPUS}, e.g. 2,3,64`,
     );
@@ -72,6 +69,13 @@ export function registerConformCommand(program: Command, io: CliIo): void {
         const options = parseArchOptPairs(flags.archOpt);
         // A bad value is the user's mistake, not the backend's: refuse it once, as `run` does (exit 2).
         parseArchOptions(descriptor.name, descriptor.options, options);
+        // Every flag is checked before the header is printed and the kit starts.
+        const idle = parseIdle(flags.idle);
+        const cpuSizes = flags.cpus === undefined ? undefined : parseCpuList(flags.cpus);
+        const schedules =
+          flags.schedules === undefined
+            ? undefined
+            : parseIntOption("--schedules", flags.schedules, 1, 10_000);
         // On a terminal each check shows as it starts; rows appear as checks end, so a slow or
         // stuck backend is visible at once (every check also runs under an event budget). The
         // progress line says how far an interrupted kit got. One runConformance call for the
@@ -89,12 +93,9 @@ export function registerConformCommand(program: Command, io: CliIo): void {
         const results = runConformance(descriptor, {
           options,
           kernel,
-          idle: parseIdle(flags.idle),
-          cpuSizes: flags.cpus === undefined ? undefined : parseCpuList(flags.cpus),
-          schedules:
-            flags.schedules === undefined
-              ? undefined
-              : parseIntOption("--schedules", flags.schedules, 1, 10_000),
+          idle,
+          cpuSizes,
+          schedules,
           only: flags.check,
           onCheckStart: (c) => {
             const passed = done.filter((r) => r.status === "pass").length;

@@ -10,6 +10,7 @@ import {
   chooseArchSpec,
   decodeSchedule,
   describeThrown,
+  describeValue,
   isModulePath,
   explore,
   getPolicy,
@@ -21,6 +22,7 @@ import {
   type ExploreResult,
   type ExploreStrategy,
   type Scenario,
+  type ScenarioContext,
 } from "@smpcall/core";
 import { Option, type Command } from "commander";
 import { SingleBar } from "cli-progress";
@@ -30,6 +32,7 @@ import {
   kernelOption,
   parseArchOptPairs,
   parseIdle,
+  parseProbability,
   parseChoice,
   parseIntOption,
   parseKernel,
@@ -40,6 +43,7 @@ import { wantsProgress, type CliIo } from "../io";
 import { noteUserModule } from "../failure";
 import { buildTimeline, renderHtmlReport } from "../../html";
 import { writeHtmlFile } from "./report";
+import { checkOutputFiles } from "../output-path";
 
 /** Is `spec` a scenario module path (has a `/` or ends in .js) rather than a built-in name? */
 export function isScenarioPath(spec: string): boolean {
@@ -50,9 +54,13 @@ export function isScenarioPath(spec: string): boolean {
 export function resolveScenario(spec: string, io: CliIo): Scenario {
   if (!isScenarioPath(spec)) return getScenario(spec);
   const file = path.resolve(io.cwd, spec);
-  if (!fs.existsSync(file) || fs.statSync(file).isDirectory())
+  if (!fs.existsSync(file))
     throw new UsageError(
       `scenario module ${spec} could not be loaded: no such file (looked for ${file}); give the path of a .js file`,
+    );
+  if (fs.statSync(file).isDirectory())
+    throw new UsageError(
+      `scenario module ${spec} is a folder; give the path of a .js file that exports a Scenario`,
     );
   let mod: Record<string, unknown> | null;
   try {
@@ -86,7 +94,44 @@ export function resolveScenario(spec: string, io: CliIo): Scenario {
     (!Array.isArray(s.invariants) || s.invariants.some((f) => typeof f !== "function"))
   )
     bad("invariants must be an array of functions (ctx) => string | null");
-  return s;
+  return guardScenario(s, `scenario module ${spec}`);
+}
+
+/**
+ * The scenario with its setup and invariants guarded: a throw of something that is not an Error
+ * (no stack to find the module by), or an invariant that returns neither a message nor null,
+ * becomes a UserCodeError naming the module (exit 1). Errors pass through as they are.
+ */
+function guardScenario(s: Scenario, label: string): Scenario {
+  const fail = (what: string, e: unknown): never => {
+    if (e instanceof Error) throw e;
+    throw new UserCodeError(`${label}: ${what} threw ${describeThrown(e)}`, -1, label, { cause: e });
+  };
+  return {
+    ...s,
+    setup(ctx) {
+      try {
+        s.setup(ctx);
+      } catch (e) {
+        fail("setup", e);
+      }
+    },
+    invariants: s.invariants?.map((inv, i) => (ctx: ScenarioContext): string | null => {
+      let r: unknown;
+      try {
+        r = inv(ctx);
+      } catch (e) {
+        return fail(`invariant ${i}`, e);
+      }
+      if (r !== null && typeof r !== "string")
+        throw new UserCodeError(
+          `${label}: invariant ${i} returned ${describeValue(r)}: return a message (string) for a violation, or null`,
+          -1,
+          label,
+        );
+      return r;
+    }),
+  };
 }
 
 /** `--runs` when not given: random and PCT sample this many schedules... */
@@ -201,6 +246,14 @@ export function registerExploreCommand(program: Command, io: CliIo): void {
       "\nExit status: 0 no violation, 1 a violation was found (its schedule is printed), 2 usage error.\nReplay a schedule: smpcall replay --schedule S [--trace FILE]",
     )
     .action((flags: ExploreFlags) => {
+      checkOutputFiles(
+        [
+          { flag: "--html", file: flags.html },
+          { flag: "--save-schedule", file: flags.saveSchedule },
+        ],
+        io.cwd,
+        isScenarioPath(flags.scenario) ? [{ flag: "--scenario", file: flags.scenario }] : [],
+      );
       const scenario = resolveScenario(flags.scenario, io);
       const arch: ArchDescriptor = resolveArchDescriptor(flags.arch, io);
       // Modules by absolute path, so the printed schedule replays from any directory.
@@ -225,9 +278,7 @@ export function registerExploreCommand(program: Command, io: CliIo): void {
       const seed = parseSeed(flags.seed);
       const pctDepth = parseIntOption("--pct-depth", flags.pctDepth, 1, 64);
       const preemptionBound = parsePreemptionBound(flags.preemptionBound);
-      const allocFailRate = Number(flags.allocFail);
-      if (!(allocFailRate >= 0 && allocFailRate <= 1))
-        throw new UsageError(`bad --alloc-fail "${flags.allocFail}": expected a probability 0..1`);
+      const allocFailRate = parseProbability("--alloc-fail", flags.allocFail);
       const policies: CallPolicy[] = flags.policy === "all" ? [...POLICIES] : [getPolicy(flags.policy)];
       const archOptions = parseArchOptPairs(flags.archOpt);
       const kernel = parseKernel(flags.kernel);

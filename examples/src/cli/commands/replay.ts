@@ -19,6 +19,7 @@ import type { CliIo } from "../io";
 import { parseChoice, parseIdle } from "../common";
 import { writeTraceFile } from "./run";
 import { writeHtmlFile } from "./report";
+import { checkOutputFiles } from "../output-path";
 import { buildTimeline, renderHtmlReport } from "../../html";
 import { resolveScenario } from "./explore";
 import { kernelOption, parseKernel } from "../common";
@@ -33,7 +34,10 @@ export function readReplayFile(file: string, io: CliIo): string {
   try {
     text = fs.readFileSync(full, "utf8");
   } catch (e) {
-    throw new UsageError(`cannot read replay file ${file}: ${(e as NodeJS.ErrnoException).code ?? "error"}`);
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new UsageError(
+      `cannot read replay file ${file}: ${code === "ENOENT" ? "no such file" : code === "EISDIR" ? "it is a folder" : (code ?? "error")}`,
+    );
   }
   const t = text.trim();
   if (!t.startsWith("{")) return t;
@@ -132,6 +136,14 @@ export function registerReplayCommand(program: Command, io: CliIo): void {
       }) => {
         if ((flags.schedule === undefined) === (flags.scheduleFile === undefined))
           throw new UsageError("give exactly one of --schedule STRING and --schedule-file FILE");
+        checkOutputFiles(
+          [
+            { flag: "--trace", file: flags.trace },
+            { flag: "--html", file: flags.html },
+          ],
+          io.cwd,
+          [{ flag: "--schedule-file", file: flags.scheduleFile }],
+        );
         const text = flags.schedule ?? readReplayFile(flags.scheduleFile!, io);
         const s = decodeSchedule(text);
         const idle =

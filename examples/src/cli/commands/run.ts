@@ -31,6 +31,7 @@ import { wantsProgress, type CliIo } from "../io";
 import { buildTimeline, renderHtmlReport, TimelineBuilder } from "../../html";
 import { TraceFileWriter, type TraceFormat } from "../trace-file";
 import { writeHtmlFile } from "./report";
+import { checkOutputFiles } from "../output-path";
 
 /** Options of `smpcall run`, as commander hands them over (all text). */
 interface RunFlags {
@@ -166,6 +167,13 @@ export function registerRunCommand(program: Command, io: CliIo): void {
       if (flags.traceFormat !== undefined && flags.trace === undefined)
         throw new UsageError("--trace-format needs --trace FILE");
       const traceFormat = flags.trace === undefined ? null : traceFormatFor(flags.trace, flags.traceFormat);
+      checkOutputFiles(
+        [
+          { flag: "--trace", file: flags.trace },
+          { flag: "--html", file: flags.html },
+        ],
+        io.cwd,
+      );
       const arch = resolveArchDescriptor(flags.arch, io);
       const archOptions = parseArchOptPairs(flags.archOpt);
       // Without --trace-limit, records stream to the trace file and the timeline as they happen

@@ -1,0 +1,77 @@
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { UsageError } from "@smpcall/core";
+
+/** A file a command will write, named by its flag (`--trace`), checked before any work starts. */
+export interface OutputFile {
+  readonly flag: string;
+  readonly file: string | undefined;
+}
+
+/** A file a command reads, which no output may overwrite. */
+export interface InputFile {
+  readonly flag: string;
+  readonly file: string | undefined;
+}
+
+function statOrNull(p: string): fs.Stats | null {
+  try {
+    return fs.statSync(p);
+  } catch {
+    return null;
+  }
+}
+
+/** The real path of `full`, or of its folder plus its name when it does not exist yet. */
+function canonical(full: string): string {
+  try {
+    return fs.realpathSync(full);
+  } catch {
+    try {
+      return path.join(fs.realpathSync(path.dirname(full)), path.basename(full));
+    } catch {
+      return full;
+    }
+  }
+}
+
+/**
+ * Check the files a command will write before it simulates anything: each must name a file (not
+ * a folder) in a folder that exists and is writable, an existing file must be writable, no two
+ * outputs may be the same file, and no output may be one of the command's inputs. Throws a
+ * {@link UsageError} (exit 2) naming the flag, the path and what to do.
+ */
+export function checkOutputFiles(
+  outputs: readonly OutputFile[],
+  cwd: string,
+  inputs: readonly InputFile[] = [],
+): void {
+  const seen = new Map<string, string>();
+  const ins = new Map<string, string>();
+  for (const i of inputs) if (i.file !== undefined) ins.set(canonical(path.resolve(cwd, i.file)), i.flag);
+  for (const { flag, file } of outputs) {
+    if (file === undefined) continue;
+    const bad: (why: string) => never = (why) => {
+      throw new UsageError(`bad ${flag} "${file}": ${why}`);
+    };
+    if (file.trim() === "") bad("give a file name");
+    const full = path.resolve(cwd, file);
+    const st = statOrNull(full);
+    if (st !== null && st.isDirectory()) bad("is a folder; give the name of a file to write");
+    const dir = path.dirname(full);
+    const dst = statOrNull(dir);
+    if (dst === null) bad(`folder ${path.dirname(file) || "."} does not exist; create it first`);
+    if (!dst.isDirectory()) bad(`${path.dirname(file)} is not a folder`);
+    try {
+      fs.accessSync(st !== null ? full : dir, fs.constants.W_OK);
+    } catch {
+      bad(st !== null ? "the file is not writable" : `folder ${path.dirname(file) || "."} is not writable`);
+    }
+    const key = canonical(full);
+    const input = ins.get(key);
+    if (input !== undefined) bad(`is the ${input} file this command reads; write to another file`);
+    const other = seen.get(key);
+    if (other !== undefined) bad(`is also the ${other} file; give each output its own file`);
+    seen.set(key, flag);
+  }
+}

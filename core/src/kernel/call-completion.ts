@@ -15,6 +15,8 @@ export class CallCompletion extends WaitChannel {
   private scan = 0;
   /** Latest unlock time of the csds `firstLocked` has passed: when the wait on the current one began. */
   scannedUnlockAt = 0;
+  /** The CPU waiting on this call under the lock-wait watchdog, or -1 (see CsdLockWatchdog). */
+  watcher = -1;
 
   override get isCsdWait(): boolean {
     return true;

@@ -31,9 +31,14 @@ export interface StuckCsdReport {
   unstuck: boolean;
   /** The CPU the kernel names as having released the lock (the csd's target), once unstuck. */
   releasedBy?: number;
-  /** The lines the kernel prints for this wait, in order (its `pr_alert` format strings). */
+  /** The lines the kernel prints for this wait, in order (its `pr_alert` format strings); the first 1000. */
   readonly lines: string[];
+  /** Lines printed beyond the ones kept in `lines`. */
+  linesDropped: number;
 }
+
+/** Lines kept per stuck wait: a wait that never ends is reported for ever, as the kernel does. */
+const MAX_LINES = 1000;
 
 function cpu2(cpu: number): string {
   return String(cpu).padStart(2, "0");
@@ -95,6 +100,9 @@ export class CsdLockWatchdog {
       return;
     }
     const start = m.now;
+    // A many-call's waiter stays parked while its csds are released in turn; the unlock of the
+    // csd it is waiting on restarts its clock (see onHeadUnlocked).
+    if (wait instanceof CallCompletion) wait.watcher = m.current;
     let cur = stuck();
     let ts0 = start;
     let ts1 = start;
@@ -122,18 +130,37 @@ export class CsdLockWatchdog {
       if (this.resend && dst >= 0 && dst < m.nrCpus && dst !== m.current && this.curCsd[dst] === null) {
         report.resends++;
         this.stats.watchdogResends++;
-        report.lines.push(
+        this.print(
+          report,
           `csd: Re-sending CSD lock (#${report.bugId}) IPI from CPU#${cpu2(m.current)} to CPU#${cpu2(dst)}`,
         );
         yield* this.sendDirect(dst);
       }
     }
+    if (wait instanceof CallCompletion) wait.watcher = -1;
+  }
+
+  /**
+   * The csd a many-call's waiter is waiting on now (the first still locked) was released: the
+   * waiter moves on to the next csd, whose clock starts now, so its deadline moves to now +
+   * timeout without waking it.
+   */
+  onHeadUnlocked(done: CallCompletion): void {
+    const c = this.machine.cpus[done.watcher];
+    if (c.watchdogDeadline !== 0) c.watchdogDeadline = this.machine.now + this.timeoutNs;
+  }
+
+  /** Keep a printed line (the first MAX_LINES of a wait; the rest are counted). */
+  private print(report: StuckCsdReport, line: string): void {
+    if (report.lines.length < MAX_LINES) report.lines.push(line);
+    else report.linesDropped++;
   }
 
   private unstuck(report: StuckCsdReport, csd: CallSingleData): void {
     report.unstuck = true;
     report.releasedBy = csd.dst;
-    report.lines.push(
+    this.print(
+      report,
       `csd: CSD lock (#${report.bugId}) got unstuck on CPU#${cpu2(this.machine.current)}, CPU#${cpu2(csd.dst)} released the lock.`,
     );
   }
@@ -185,12 +212,14 @@ export class CsdLockWatchdog {
       resends: 0,
       unstuck: false,
       lines: [],
+      linesDropped: 0,
     };
     r.reports++;
-    r.lines.push(
+    this.print(
+      r,
       `csd: ${firstTime ? "Detected" : "Continued"} non-responsive CSD lock (#${bugId}) on CPU#${m.current}, waiting ${waitedNs} ns for CPU#${cpu2(csd.dst)} ${r.callback}(${infoText(csd.info)}).`,
-      `\tcsd: CSD lock (#${bugId}) ${line}.`,
     );
+    this.print(r, `\tcsd: CSD lock (#${bugId}) ${line}.`);
     if (firstTime) {
       this.reports.push(r);
       const message = `csd: Detected non-responsive CSD lock (#${bugId}) on CPU#${m.current}, waiting ${waitedNs} ns for CPU#${csd.dst} ${r.callback}; target irqs ${r.targetIrqsDisabled ? "off" : "on"}, ${doing}`;

@@ -228,14 +228,18 @@ export class SmpKernel implements SmpHandlers {
         `csd_unlock of csd#${csd.id} (${funcName(csd.func)}) that is not locked`,
       );
     }
+    const done = csd.completion;
+    // Is this the csd a watched many-call waits on right now? (Asked before the unlock.)
+    const head = done !== null && done.watcher >= 0 && done.pending > 1 && done.firstLocked() === csd;
     csd.flags = 0;
     csd.unlockedAt = this.machine.now;
     if (this.weak) this.memory.csdUnlock(this.machine.current, csd);
     if (csd.firstWaiter !== -1) this.machine.wake(csd);
-    const done = csd.completion;
     if (done !== null) {
       csd.completion = null;
-      if (--done.pending === 0 && done.firstWaiter !== -1) this.machine.wake(done);
+      if (--done.pending === 0) {
+        if (done.firstWaiter !== -1) this.machine.wake(done);
+      } else if (head) this.csdWatchdog.onHeadUnlocked(done);
     }
   }
 

@@ -229,7 +229,8 @@ export function formatRunReport(r: RunReport, options: { maxCpuRows?: number } =
     for (const s of r.stuckCsds) {
       const shown = s.lines.slice(0, 6);
       for (const l of shown) L.push(`  ${l.replace("\t", "  ")}`);
-      if (s.lines.length > shown.length) L.push(`    ... ${s.lines.length - shown.length} more line(s)`);
+      const more = s.lines.length - shown.length + s.linesDropped;
+      if (more > 0) L.push(`    ... ${num(more)} more line(s)`);
     }
   }
   L.push("");

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "@jest/globals";
-import { type CpuCode, type WakeTask } from "@smpcall/core";
+import { descriptor as generic } from "@smpcall/arch-generic";
+import { formatRunReport, runWorkload, type CpuCode, type WakeTask } from "@smpcall/core";
 import { program, testSystem } from "./helpers";
 
 /** CPU `cpu` keeps interrupts off for `ns`, so its queue fills up. */
@@ -161,5 +162,41 @@ describe("the rest of the queue: irq_work and remote wake-ups (kernel-smp.md sec
       );
     });
     expect(() => sys.run()).toThrow(/calling CPU; local irq_work/);
+  });
+});
+
+describe("the sched-wakeups workload", () => {
+  const run = (idle: "halt" | "mwait") =>
+    runWorkload({ cpus: 12, seed: 3, arch: generic, workload: "sched-wakeups", ops: 600, idle });
+
+  it("mixes remote wake-ups, reschedules, irq_work and calls; the report counts queue entries per type and which needed no IPI", () => {
+    const { outcome, report, system } = run("halt");
+    expect(outcome.status).toBe("completed");
+    expect(outcome.problems).toEqual([]);
+    const c = report.counts;
+    for (const t of ["async", "sync", "irqWork", "ttwu"] as const) {
+      expect(c.queueEntries[t]).toBeGreaterThan(0);
+      expect(c.queueEntriesWithoutIpi[t]).toBeLessThanOrEqual(c.queueEntries[t]);
+    }
+    expect(c.rescheduleIpis).toBeGreaterThan(0);
+    // Entries that joined a non-empty queue are exactly the IPIs saved, whatever their type.
+    const j = c.queueEntriesWithoutIpi;
+    expect(j.async + j.sync + j.irqWork + j.ttwu).toBe(c.ipisSaved);
+    // Wake-ups come in bursts to one CPU: most of them ride on another entry's IPI.
+    expect(j.ttwu / c.queueEntries.ttwu).toBeGreaterThan(0.3);
+    expect(c.ttwuActivated).toBe(c.queueEntries.ttwu);
+    expect(c.ttwuBatches).toBeLessThan(c.ttwuActivated);
+    expect(c.irqWorkRun).toBe(c.queueEntries.irqWork);
+    expect(formatRunReport(report)).toMatch(
+      /queue entries +\d+: async \d+, sync \d+, irq_work \d+, ttwu \d+/,
+    );
+    expect(system.kernel.callSingleQueue.isEmpty(0)).toBe(true);
+  });
+
+  it("MWAIT idle turns more of the wake-ups to idle CPUs into need_resched writes instead of IPIs", () => {
+    const halt = run("halt").report.counts;
+    const mwait = run("mwait").report.counts;
+    expect(mwait.idlePollWakeups).toBeGreaterThan(halt.idlePollWakeups);
+    expect(mwait.ipisSent).toBeLessThan(halt.ipisSent);
   });
 });

@@ -40,5 +40,5 @@ export function typeIndex(flags: number): number {
   return (flags >> 4) & 3;
 }
 
-/** Names of the queue entry types, in {@link typeIndex} order. */
+/** Names of the queue entry types, in `typeIndex` order. */
 export const ENTRY_TYPE_NAMES = ["async", "sync", "irq_work", "ttwu"] as const;

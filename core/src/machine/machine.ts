@@ -529,7 +529,7 @@ export class Machine {
 
   /**
    * stop_machine: run `work` on `cpu` once every online CPU has been stopped at a point where it
-   * can be preempted (see {@link StopMachineRequest}): a CPU with a preemption count, interrupts
+   * can be preempted (see `StopMachineRequest` in stop-machine.ts): a CPU with a preemption count, interrupts
    * disabled or in an interrupt handler is stopped only when it leaves that region. Requests run
    * one at a time, in order; `then` entries (no work) run when every request before them is done.
    * Before the machine has started, nothing runs yet: `work` must then be done by the caller.

@@ -58,4 +58,18 @@ describe("--idle and --workload sched-wakeups on the CLI", () => {
     expect(wrong.code).toBe(2);
     expect(wrong.stderr).toMatch(/explored with idle poll/);
   });
+
+  it("conform --idle mwait passes on the generic backend: the checks that count IPIs to idle CPUs keep them halting", async () => {
+    const r = await cli([
+      "conform",
+      "--idle",
+      "mwait",
+      "--check",
+      "single-ipi-exact-target",
+      "--check",
+      "statistics-consistent",
+    ]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/2 passed, 0 failed/);
+  });
 });

@@ -1,6 +1,6 @@
 import { ArchOptionError } from "../../errors";
 import { CpuMask } from "../../machine/cpumask";
-import { expectRanOn, kitProbe, kitSystem, KitSteps, listText, RunLog } from "../support";
+import { expectRanOn, kitProbe, kitSystem, KitSteps, listText, RunLog, IPI_COUNTING } from "../support";
 import type { ConformanceCheck, ConformanceContext } from "../types";
 
 /** Machine sizes whose last CPU sits on a mask word boundary (32-, 64- and 128-bit words), and the largest machine. */
@@ -62,7 +62,7 @@ export const maskBoundariesCheck: ConformanceCheck = {
       const seen = new Set<string>();
       const uniq = sets.filter((s) => !seen.has(s.join()) && seen.add(s.join()));
       for (const sender of [0, last]) {
-        const sys = kitSystem(ctx, n);
+        const sys = kitSystem(ctx, n, IPI_COUNTING);
         const steps = new KitSteps(kitProbe(sys));
         const log = new RunLog();
         const what = `${n} CPUs, sender CPU ${sender}`;

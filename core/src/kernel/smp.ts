@@ -738,7 +738,9 @@ export class SmpKernel implements SmpHandlers {
         m.wake(this.idleWaits[cpu]);
         continue;
       }
+      m.preemptDisable(); // around each wake_up_if_idle, as 6.1 does
       yield* this.smpSendReschedule(cpu, "wake_up_if_idle");
+      m.preemptEnable();
     }
   }
 

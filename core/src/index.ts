@@ -20,6 +20,7 @@ export * from "./kernel/warnings";
 export * from "./kernel/stats";
 export * from "./kernel/smp";
 export { IDLE_MODES, type IdleMode } from "./kernel/idle-loop";
+export { WakeTask, ENTRY_TYPE_NAMES, sched_ttwu_pending } from "./kernel/queue-entries";
 export * from "./kernel/profile";
 export * from "./kernel/csd-watchdog";
 export * from "./kernel/kernel-memory";

@@ -131,6 +131,21 @@ describe("hotplug through stop_machine, and preemption (kernel-smp.md section 7)
     expect(sys.machine.cpus.map((c) => c.online)).toEqual([true, false, true]);
   });
 
+  it("asking for a CPU to go down does not cut the asking CPU's step short; it is stopped at the end of it", () => {
+    const sys = testSystem(4);
+    const times: number[] = [];
+    program(sys, 1, function* () {
+      yield 1000;
+      times.push(sys.machine.now);
+      expect(sys.kernel.cpuDown(3)).toBe(0);
+      yield 50_000;
+      times.push(sys.machine.now);
+    });
+    expect(sys.run().status).toBe("completed");
+    expect(times[1] - times[0]).toBeGreaterThanOrEqual(50_000);
+    expect(sys.machine.cpus[3].dead).toBe(true);
+  });
+
   it("preempt_enable without preempt_disable stops the run naming the CPU", () => {
     const sys = testSystem(2);
     program(sys, 1, function* () {

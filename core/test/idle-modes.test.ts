@@ -121,6 +121,23 @@ describe("idle as the kernel does it (kernel-smp.md section 3 item 3)", () => {
     expect(sys.kernel.stats.flushesIdle).toBe(0);
   });
 
+  it("wake_up_all_idle_cpus: a reschedule IPI to each halted CPU, need_resched alone to each MWAIT-polling one", () => {
+    for (const [idle, ipis] of [
+      ["halt", 3],
+      ["mwait", 0],
+    ] as const) {
+      const sys = testSystem(4, { idle });
+      program(sys, 0, function* () {
+        yield 5000;
+        yield* sys.kernel.wakeUpAllIdleCpus();
+      });
+      expect(sys.run().status).toBe("completed");
+      expect(sys.kernel.stats.rescheduleIpis).toBe(ipis);
+      expect(sys.machine.cpus[0].preemptCount).toBe(0);
+      for (let c = 1; c < 4; c++) expect(sys.machine.cpus[c].needResched).toBe(false);
+    }
+  });
+
   it("rejects an unknown idle mode naming the accepted ones", () => {
     expect(() => testSystem(2, { idle: "deep" as never })).toThrow(/halt.*mwait.*poll/);
   });

@@ -134,6 +134,7 @@ describe("kernel/smp.c invariants (kernel-smp.md section 10)", () => {
       yield* sys.kernel.smpCallFunctionMany(CpuMask.of(4, [2, 3]), where, null, false);
       // Taken down before its IPI arrives: the csd queued to it runs in its dying flush.
       expect(sys.kernel.cpuDown(3)).toBe(0);
+      yield 0; // stop_machine stops this CPU too, at its next step boundary
       yield 100_000;
       // CPU 3 is offline now: a call made now never runs there.
       yield* sys.kernel.smpCallFunctionMany(CpuMask.of(4, [1, 3]), where, null, true);

@@ -27,6 +27,12 @@ export function kitSystem(
   });
 }
 
+/**
+ * For checks that count the IPIs an idle target takes: its idle CPUs halt whatever `--idle`
+ * says (with mwait or poll idle a single call to an idle CPU needs no IPI at all).
+ */
+export const IPI_COUNTING: Readonly<Partial<SystemConfig>> = Object.freeze({ idle: "halt" });
+
 /** The probe around the backend of a kit system. */
 export function kitProbe(sys: SmpSystem): ArchProbe {
   const p = probeOf(sys.machine);

@@ -1,4 +1,5 @@
 import type { CallSingleData } from "./csd";
+import { typeIndex } from "./queue-entries";
 
 /**
  * The per-CPU `call_single_queue`: a lock-less singly linked list (llist) through `csd.next`.
@@ -7,6 +8,10 @@ import type { CallSingleData } from "./csd";
  */
 export class CallSingleQueue {
   private readonly heads: (CallSingleData | null)[];
+  /** Entries queued, by type (async, sync, irq_work, ttwu: see `ENTRY_TYPE_NAMES`). */
+  readonly addedByType = new Float64Array(4);
+  /** Of those, adds that found the queue non-empty (no IPI needed), by type. */
+  readonly joinedByType = new Float64Array(4);
 
   constructor(nrCpus: number) {
     this.heads = new Array<CallSingleData | null>(nrCpus).fill(null);
@@ -17,6 +22,9 @@ export class CallSingleQueue {
     const first = this.heads[cpu];
     csd.next = first;
     this.heads[cpu] = csd;
+    const t = typeIndex(csd.flags);
+    this.addedByType[t]++;
+    if (first !== null) this.joinedByType[t]++;
     return first === null;
   }
 

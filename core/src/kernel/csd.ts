@@ -10,9 +10,9 @@ export const CSD_FLAG_TYPE_MASK = 0xf0;
 export const CSD_TYPE_ASYNC = 0x00;
 /** Someone spins on it: unlocked after the callback returns. */
 export const CSD_TYPE_SYNC = 0x10;
-/** irq_work entry carried by the same queue (opaque here). */
+/** irq_work entry carried by the same queue (`irqWorkQueueOn`): run in the second flush pass. */
 export const CSD_TYPE_IRQ_WORK = 0x20;
-/** Remote task wake-up carried by the same queue (opaque here). */
+/** Remote task wake-up carried by the same queue (`ttwuQueueWakelist`): run in one batch, third pass. */
 export const CSD_TYPE_TTWU = 0x30;
 
 /**
@@ -54,12 +54,13 @@ export class CallSingleData extends WaitChannel {
 
   /**
    * @param id unique id (the kernel prints the csd's address; we print this)
-   * @param owner where the csd lives: `cfd_data`, `csd_data`, `stack` (of CPU ownerCpu) or `caller`
+   * @param owner where the csd lives: `cfd_data`, `csd_data`, `stack` (of CPU ownerCpu), `caller`,
+   *   or the node of an irq_work (`irq_work`) or a task's wake entry (`task`)
    * @param ownerCpu the CPU whose per-CPU data or stack holds it (-1 for caller-owned)
    */
   constructor(
     readonly id: number,
-    readonly owner: "cfd_data" | "csd_data" | "stack" | "caller",
+    readonly owner: "cfd_data" | "csd_data" | "stack" | "caller" | "irq_work" | "task",
     readonly ownerCpu: number,
     func: SmpCallFunc | null = null,
     info: unknown = undefined,

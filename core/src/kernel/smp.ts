@@ -13,6 +13,8 @@ import {
   CSD_FLAG_TYPE_MASK,
   CSD_TYPE_ASYNC,
   CSD_TYPE_SYNC,
+  CSD_TYPE_IRQ_WORK,
+  CSD_TYPE_TTWU,
   funcName,
   type SmpCallFunc,
   type SmpCondFunc,
@@ -21,6 +23,7 @@ import { IdleWait } from "./idle-wait";
 import { KernelMemory } from "./kernel-memory";
 import type { MemoryModelName } from "../memory/model";
 import { doIdle, type IdleMode } from "./idle-loop";
+import { WakeTask } from "./queue-entries";
 import { checkCond, checkCpuId, checkCsd, checkFunc, checkMask, checkWait } from "./api-checks";
 import { kernelProfile, type KernelProfile, type KernelProfileName, type WarnSiteId } from "./profile";
 import { CsdLockWatchdog, type StuckCsdReport } from "./csd-watchdog";
@@ -786,7 +789,9 @@ export class SmpKernel implements SmpHandlers {
         m.wake(this.idleWaits[cpu]);
         continue;
       }
+      m.preemptDisable(); // around each wake_up_if_idle, as 6.1 does
       yield* this.smpSendReschedule(cpu, "wake_up_if_idle");
+      m.preemptEnable();
     }
   }
 
@@ -869,7 +874,10 @@ export class SmpKernel implements SmpHandlers {
     if (warnCpuOffline && !c.online && this.warnAt("offline-ipi", "flush:offline", c, offline, offline)) {
       const where = this.profile.warnSites["offline-ipi"].location;
       for (let e: CallSingleData | null = head; e !== null; e = e.next) {
-        const line = `IPI callback ${funcName(e.func)} sent to offline CPU`;
+        const line =
+          (e.flags & CSD_FLAG_TYPE_MASK) === CSD_TYPE_TTWU
+            ? "IPI task-wakeup sent to offline CPU"
+            : `IPI callback ${funcName(e.func)} sent to offline CPU`;
         this.warnings.warn("flush:offline-callback", c.id, m.now, line, c, {
           location: where,
           kernelText: line,
@@ -899,7 +907,9 @@ export class SmpKernel implements SmpHandlers {
       }
       e = next;
     }
-    // Pass 2: the rest, in order.
+    // Pass 2: the rest, in order (irq_work among the ASYNC entries); TTWU entries set aside.
+    let ttwuHead: CallSingleData | null = null;
+    let ttwuTail: CallSingleData | null = null;
     e = head;
     while (e !== null) {
       const next: CallSingleData | null = e.next;
@@ -913,11 +923,145 @@ export class SmpKernel implements SmpHandlers {
         else if (!m.spendInline(cbNs + setupNs)) yield cbNs + setupNs;
         setupNs = 0;
         this.callbackEnd(func, e);
+      } else if ((e.flags & CSD_FLAG_TYPE_MASK) === CSD_TYPE_IRQ_WORK) {
+        yield* this.irqWorkSingle(e);
       } else {
-        this.csdUnlock(e);
+        // A remote wake-up: kept, in order, for the third pass.
+        if (ttwuTail === null) ttwuHead = e;
+        else ttwuTail.next = e;
+        ttwuTail = e;
       }
       e = next;
     }
+    if (ttwuTail !== null) {
+      ttwuTail.next = null;
+      yield* this.schedTtwuPending(ttwuHead!);
+    }
+  }
+
+  // ------------------------------------------------------------------ irq_work and remote wake-ups
+
+  /** irq_work_single (flush pass 2, in queue order with the ASYNC entries): clear PENDING, then run the work. */
+  private *irqWorkSingle(w: CallSingleData): CpuCode<void> {
+    const m = this.machine;
+    const cpu = m.current;
+    const func = w.func!;
+    const info = w.info;
+    this.csdUnlock(w);
+    this.stats.irqWorkRun++;
+    const c = m.cpus[cpu];
+    c.codeLabel = "callback";
+    c.codeCallback = func;
+    c.codeLabelDepth = c.depth;
+    const r = func(info, cpu);
+    if (isCpuCode(r)) yield* r;
+    else yield m.cost.callbackNs;
+    c.codeLabel = null;
+  }
+
+  /**
+   * sched_ttwu_pending (flush pass 3): every queued wake-up in one batch — each task activated
+   * here, then need_resched set on this CPU (the woken tasks preempt what runs here; the idle
+   * task leaves its loop).
+   */
+  private *schedTtwuPending(ttwu: CallSingleData): CpuCode<void> {
+    const m = this.machine;
+    const cpu = m.current;
+    let n = 0;
+    for (let t: CallSingleData | null = ttwu; t !== null;) {
+      const next: CallSingleData | null = t.next;
+      const task = t.info as WakeTask;
+      this.csdUnlock(t);
+      task.wakeups++;
+      task.lastCpu = cpu;
+      n++;
+      if (task.onWake !== null) task.onWake(task, cpu);
+      t = next;
+    }
+    this.stats.ttwuActivated += n;
+    this.stats.ttwuBatches++;
+    // resched_curr: the woken tasks preempt what runs here (the idle task leaves its loop).
+    m.cpus[cpu].needResched = true;
+    yield m.cost.flushSetupNs + n * m.cost.callbackNs;
+  }
+
+  /** init_irq_work: an irq_work running `func(info, cpu)` on the CPU it is queued on (`irqWorkQueueOn`). */
+  initIrqWork<I>(func: SmpCallFunc<I>, info?: I): CallSingleData {
+    checkFunc("initIrqWork", "func", func);
+    return new CallSingleData(this.nextCsdId++, "irq_work", -1, func as SmpCallFunc, info);
+  }
+
+  /**
+   * irq_work_queue_on: queue `work` (from `initIrqWork`) on another CPU's call queue as a
+   * CSD_TYPE_IRQ_WORK entry (an IPI only if that queue was empty, none for a polling idle CPU).
+   * Returns false, queueing nothing, while it is still pending from an earlier queueing. An
+   * offline target gets the kernel's WARN_ON_ONCE and the work is queued anyway (it runs if the
+   * CPU comes back). Queueing on the calling CPU itself (the kernel's local irq_work list and its
+   * self-interrupt) is not modelled: it throws.
+   */
+  *irqWorkQueueOn(work: CallSingleData, cpu: number): CpuCode<boolean> {
+    checkCpuId("irqWorkQueueOn", cpu);
+    if (!(work instanceof CallSingleData) || work.owner !== "irq_work")
+      throw new InvalidArgumentError(
+        `irqWorkQueueOn: work must come from kernel.initIrqWork(func, info), got ${describeValue(work)}`,
+      );
+    const m = this.machine;
+    const c = m.currentCpu();
+    if (cpu >= m.nrCpus)
+      throw new InvalidArgumentError(`irqWorkQueueOn: CPU ${cpu} does not exist (0..${m.nrCpus - 1})`);
+    if (cpu === c.id)
+      throw new InvalidArgumentError(
+        `irqWorkQueueOn: CPU ${cpu} is the calling CPU; local irq_work (irq_work_queue and its self-interrupt) is not modelled: queue it on another CPU`,
+      );
+    if (!m.cpus[cpu].online)
+      this.warnAt(
+        "irq-work-offline",
+        "irq_work_queue_on:offline",
+        c,
+        `irq_work_queue_on to offline CPU ${cpu}: all work should have been flushed before it went offline`,
+      );
+    if (work.locked) return false;
+    work.flags = CSD_FLAG_LOCK | CSD_TYPE_IRQ_WORK;
+    work.src = c.id;
+    work.dst = cpu;
+    m.preemptDisable();
+    yield* this.smpCallSingleQueue(cpu, work, "irq_work_queue_on");
+    m.preemptEnable();
+    return true;
+  }
+
+  /** A task other CPUs can wake with `ttwuQueueWakelist`; `onWake` runs on the CPU that activates it. */
+  initTask(name: string, onWake?: (task: WakeTask, cpu: number) => void): WakeTask {
+    if (typeof name !== "string" || name === "")
+      throw new InvalidArgumentError(`initTask: name must be a non-empty string, got ${describeValue(name)}`);
+    if (onWake !== undefined) checkFunc("initTask", "onWake", onWake);
+    return new WakeTask(name, this.nextCsdId++, onWake ?? null);
+  }
+
+  /**
+   * ttwu_queue_wakelist: wake `task` on `cpu` by queueing its wake entry (CSD_TYPE_TTWU) on that
+   * CPU's call queue, under the task's pi_lock (interrupts off); an IPI goes out only if the queue
+   * was empty, and not to a polling idle CPU. The target activates it in the flush's third pass.
+   * Returns false, queueing nothing, where the kernel would not use the wake list: the target is
+   * the caller or offline, or the task is already being woken.
+   */
+  *ttwuQueueWakelist(cpu: number, task: WakeTask): CpuCode<boolean> {
+    checkCpuId("ttwuQueueWakelist", cpu);
+    if (!(task instanceof WakeTask))
+      throw new InvalidArgumentError(
+        `ttwuQueueWakelist: task must come from kernel.initTask(name), got ${describeValue(task)}`,
+      );
+    const m = this.machine;
+    const self = m.smpProcessorId();
+    if (cpu >= m.nrCpus || cpu === self || !m.cpus[cpu].online || task.waking) return false;
+    const entry = task.wakeEntry;
+    entry.flags = CSD_FLAG_LOCK | CSD_TYPE_TTWU;
+    entry.src = self;
+    entry.dst = cpu;
+    const was = m.localIrqSave("try_to_wake_up", "ttwu_queue_wakelist");
+    yield* this.smpCallSingleQueue(cpu, entry, "ttwu_queue_wakelist");
+    m.localIrqRestore(was, "try_to_wake_up", "ttwu_queue_wakelist");
+    return true;
   }
 
   /**

@@ -26,6 +26,11 @@ export class KernelStats {
   flushesIrq = 0;
   flushesIdle = 0;
   flushesDying = 0;
+  /** irq_work entries run from the call queue (second flush pass). */
+  irqWorkRun = 0;
+  /** Remote wake-ups activated from the call queue (third flush pass), and the batches they came in. */
+  ttwuActivated = 0;
+  ttwuBatches = 0;
   /** Calls that returned -ENXIO / -EBUSY. */
   enxio = 0;
   ebusy = 0;

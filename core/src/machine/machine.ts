@@ -566,9 +566,11 @@ export class Machine {
       }
       for (const c of this.cpus) if (c.online && !c.dead) next.members.push(c.id);
       this.stopActive = next;
+      // Every member reaches a step boundary: the blocked ones are woken to look; the CPU
+      // running now (the requester) gets there at the end of its step, which must not be cut short.
       for (const id of next.members) {
         const c = this.cpus[id];
-        if (this.started && c.resumeEvent < 0) this.scheduleResume(c, this.now);
+        if (this.started && c.resumeEvent < 0 && id !== this.current) this.scheduleResume(c, this.now);
       }
       return;
     }

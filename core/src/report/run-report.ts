@@ -60,6 +60,14 @@ export interface RunReport {
     interruptsMerged: number;
     enxio: number;
     ebusy: number;
+    /** Call-queue entries by type (kernel-smp.md §1: the queue carries all four). */
+    queueEntries: QueueEntryCounts;
+    /** Of those, the adds that found the queue non-empty (no IPI needed), by type. */
+    queueEntriesWithoutIpi: QueueEntryCounts;
+    /** irq_work run from the queue; remote wake-ups activated, in how many batches. */
+    irqWorkRun: number;
+    ttwuActivated: number;
+    ttwuBatches: number;
   };
   latencyNs: { samples: number; p50: number; p99: number; max: number; mean: number };
   perCpu: CpuReportRow[];
@@ -67,6 +75,18 @@ export interface RunReport {
   warnings: WarningRecord[];
   problems: RunProblem[];
   stuckCsds: StuckCsdReport[];
+}
+
+/** Counts per call-queue entry type. */
+export interface QueueEntryCounts {
+  async: number;
+  sync: number;
+  irqWork: number;
+  ttwu: number;
+}
+
+function entryCounts(a: Float64Array): QueueEntryCounts {
+  return { async: a[0], sync: a[1], irqWork: a[2], ttwu: a[3] };
 }
 
 /** Collect a report from a system after a run. */
@@ -124,6 +144,11 @@ export function buildRunReport(
       interruptsMerged: perCpu.reduce((s, r) => s + r.raisesMerged, 0),
       enxio: st.enxio,
       ebusy: st.ebusy,
+      queueEntries: entryCounts(system.kernel.callSingleQueue.addedByType),
+      queueEntriesWithoutIpi: entryCounts(system.kernel.callSingleQueue.joinedByType),
+      irqWorkRun: st.irqWorkRun,
+      ttwuActivated: st.ttwuActivated,
+      ttwuBatches: st.ttwuBatches,
     },
     latencyNs: {
       samples: lat.count,
@@ -179,6 +204,22 @@ export function formatRunReport(r: RunReport, options: { maxCpuRows?: number } =
       : `${num(c.hardwareSignals)} (backend statistic ${c.hardwareSignalStatistic})`,
   );
   row("IPIs saved", `${num(c.ipisSaved)} (target queue already non-empty)`);
+  const q = c.queueEntries;
+  const j = c.queueEntriesWithoutIpi;
+  if (q.irqWork + q.ttwu > 0) {
+    row(
+      "queue entries",
+      `${num(q.async + q.sync + q.irqWork + q.ttwu)}: async ${num(q.async)}, sync ${num(q.sync)}, irq_work ${num(q.irqWork)}, ttwu ${num(q.ttwu)}`,
+    );
+    row(
+      "  queued without an IPI",
+      `async ${num(j.async)}, sync ${num(j.sync)}, irq_work ${num(j.irqWork)}, ttwu ${num(j.ttwu)} (queue already non-empty)`,
+    );
+    row(
+      "  run",
+      `${num(c.irqWorkRun)} irq_work, ${num(c.ttwuActivated)} wake-ups in ${num(c.ttwuBatches)} batches`,
+    );
+  }
   row("idle-poll wakeups", `${num(c.idlePollWakeups)} (no IPI needed)`);
   row("interrupts taken", `${num(c.interruptsTaken)} (${num(c.interruptsMerged)} raises merged)`);
   row("-ENXIO / -EBUSY", `${num(c.enxio)} / ${num(c.ebusy)}`);

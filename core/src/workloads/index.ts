@@ -1,12 +1,13 @@
 import { UsageError } from "../errors";
 import { broadcastWorkload } from "./broadcast";
 import { mixedWorkload } from "./mixed";
+import { schedWakeupsWorkload } from "./sched-wakeups";
 import { singleStormWorkload } from "./single-storm";
 import { tlbShootdownWorkload } from "./tlb-shootdown";
 import type { Workload } from "./workload";
 
 export * from "./workload";
-export { broadcastWorkload, mixedWorkload, singleStormWorkload, tlbShootdownWorkload };
+export { broadcastWorkload, mixedWorkload, schedWakeupsWorkload, singleStormWorkload, tlbShootdownWorkload };
 
 /** Built-in workloads; `mixed` is the default. */
 export const WORKLOADS: readonly Workload[] = [
@@ -14,6 +15,7 @@ export const WORKLOADS: readonly Workload[] = [
   broadcastWorkload,
   singleStormWorkload,
   tlbShootdownWorkload,
+  schedWakeupsWorkload,
 ];
 /** The workload of `smpcall run` when none is given. */
 export const DEFAULT_WORKLOAD = "mixed";

@@ -1,6 +1,6 @@
 import { ArchOptionError } from "../../errors";
 import { CpuMask } from "../../machine/cpumask";
-import { expectRanOn, kitProbe, kitSystem, KitSteps, listText, RunLog } from "../support";
+import { expectRanOn, kitProbe, kitSystem, KitSteps, listText, RunLog, IPI_COUNTING } from "../support";
 import { expectThat, type ConformanceCheck, type ConformanceContext } from "../types";
 
 /** How long (in 1 us steps) the sender waits for its reschedule IPIs to be taken. */
@@ -65,7 +65,7 @@ export const maskBoundariesCheck: ConformanceCheck = {
       const seen = new Set<string>();
       const uniq = sets.filter((s) => !seen.has(s.join()) && seen.add(s.join()));
       for (const sender of [0, last]) {
-        const sys = kitSystem(ctx, n);
+        const sys = kitSystem(ctx, n, IPI_COUNTING);
         const probe = kitProbe(sys);
         const steps = new KitSteps(probe);
         const rescheduled = [...new Set(uniq.flat())].filter((c) => c !== sender).sort((a, b) => a - b);

@@ -1,6 +1,14 @@
 import { ENXIO } from "../../errors";
 import { CpuMask } from "../../machine/cpumask";
-import { expectClean, expectHandlerCalls, expectRanOn, kitSystem, RunLog, runProgram } from "../support";
+import {
+  expectClean,
+  expectHandlerCalls,
+  expectRanOn,
+  kitSystem,
+  RunLog,
+  runProgram,
+  IPI_COUNTING,
+} from "../support";
 import { expectThat, type ConformanceCheck } from "../types";
 
 /** A single IPI reaches exactly its target. */
@@ -15,7 +23,7 @@ export const singleIpiCheck: ConformanceCheck = {
       [8, 2, 3],
       [3, 1, 2],
     ] as const) {
-      const sys = kitSystem(ctx, n);
+      const sys = kitSystem(ctx, n, IPI_COUNTING);
       const log = new RunLog();
       let ret = -1;
       const out = runProgram(ctx, `single call ${from} -> ${to} on ${n} CPUs`, sys, from, function* () {
@@ -56,7 +64,7 @@ export const maskIpiCheck: ConformanceCheck = {
     for (const n of ctx.cpuSizes) {
       const sender = n > 2 ? 1 : 0;
       for (const [label, mask] of masks(n, sender)) {
-        const sys = kitSystem(ctx, n);
+        const sys = kitSystem(ctx, n, IPI_COUNTING);
         const log = new RunLog();
         const out = runProgram(
           ctx,

@@ -1,6 +1,6 @@
 import { CpuMask } from "../../machine/cpumask";
 import { Prng } from "../../machine/prng";
-import { expectRanOn, kitProbe, kitSystem, KitSteps, listText, RunLog } from "../support";
+import { expectRanOn, kitProbe, kitSystem, KitSteps, listText, RunLog, IPI_COUNTING } from "../support";
 import { expectThat, type ConformanceCheck } from "../types";
 
 /** After CPUs go offline and some come back (holes in the online mask), sends reach CPUs by id. */
@@ -29,7 +29,7 @@ export const hotplugHolesCheck: ConformanceCheck = {
       const subset = new CpuMask(n);
       for (let c = 0; c < n; c++) if (rng.chance(0.5)) subset.set(c);
       const subsetTargets = subset.toArray().filter((c) => online.includes(c) && c !== sender);
-      const sys = kitSystem(ctx, n);
+      const sys = kitSystem(ctx, n, IPI_COUNTING);
       const steps = new KitSteps(kitProbe(sys));
       const log = new RunLog();
       const what = `pattern ${pattern} (CPUs ${listText(down)} went offline, ${listText(back)} came back; sender CPU ${sender})`;

@@ -1,0 +1,202 @@
+import { describe, expect, it } from "@jest/globals";
+import { descriptor as generic } from "@smpcall/arch-generic";
+import { formatRunReport, runWorkload, type CpuCode, type WakeTask } from "@smpcall/core";
+import { program, testSystem } from "./helpers";
+
+/** CPU `cpu` keeps interrupts off for `ns`, so its queue fills up. */
+function irqsOff(sys: ReturnType<typeof testSystem>, cpu: number, ns: number): void {
+  program(sys, cpu, function* () {
+    sys.machine.localIrqDisable();
+    yield ns;
+    sys.machine.localIrqEnable();
+    yield 10;
+  });
+}
+
+describe("the rest of the queue: irq_work and remote wake-ups (kernel-smp.md section 9b)", () => {
+  it("one flush: SYNC first, then ASYNC and irq_work in queue order, then every wake-up in one batch; one IPI for all", () => {
+    const sys = testSystem(4);
+    const k = sys.kernel;
+    const order: string[] = [];
+    function a_fn(tag: string): void {
+      order.push(tag);
+    }
+    function work_fn(tag: string): void {
+      order.push(tag);
+    }
+    const wake = (task: WakeTask, cpu: number): void => void order.push(`${task.name}@${cpu}`);
+    const t0 = k.initTask("t0", wake);
+    const t1 = k.initTask("t1", wake);
+    irqsOff(sys, 3, 100_000);
+    program(sys, 0, function* () {
+      yield 100;
+      expect(yield* k.ttwuQueueWakelist(3, t0)).toBe(true);
+      yield* k.smpCallFunctionSingleAsync(3, k.initCsd(a_fn, "a0"));
+      expect(yield* k.irqWorkQueueOn(k.initIrqWork(work_fn, "w0"), 3)).toBe(true);
+      yield* k.smpCallFunctionSingleAsync(3, k.initCsd(a_fn, "a1"));
+    });
+    program(sys, 1, function* () {
+      yield 2000;
+      expect(yield* k.ttwuQueueWakelist(3, t1)).toBe(true);
+      yield* k.smpCallFunctionSingle(3, a_fn, "s0", true);
+    });
+    expect(sys.run().status).toBe("completed");
+    expect(order).toEqual(["s0", "a0", "w0", "a1", "t0@3", "t1@3"]);
+    expect(k.stats.ipiTargets).toBe(1);
+    expect(k.stats).toMatchObject({ irqWorkRun: 1, ttwuActivated: 2, ttwuBatches: 1 });
+    expect(Array.from(k.callSingleQueue.addedByType)).toEqual([2, 1, 1, 2]);
+    expect(Array.from(k.callSingleQueue.joinedByType)).toEqual([2, 1, 1, 1]);
+    expect([t0.waking, t1.waking, t0.lastCpu]).toEqual([false, false, 3]);
+  });
+
+  it("an irq_work still pending is not queued again; once it ran it can be", () => {
+    const sys = testSystem(3);
+    const k = sys.kernel;
+    let runs = 0;
+    const work = k.initIrqWork(function count_fn(): void {
+      runs++;
+    });
+    const rets: boolean[] = [];
+    irqsOff(sys, 2, 20_000);
+    program(sys, 0, function* () {
+      yield 100;
+      rets.push(yield* k.irqWorkQueueOn(work, 2));
+      rets.push(yield* k.irqWorkQueueOn(work, 2));
+      yield 50_000;
+      rets.push(yield* k.irqWorkQueueOn(work, 2));
+    });
+    expect(sys.run().status).toBe("completed");
+    expect(rets).toEqual([true, false, true]);
+    expect(runs).toBe(2);
+  });
+
+  it("a wake-up is not queued for the caller, an offline CPU or a task already waking", () => {
+    const sys = testSystem(3);
+    const k = sys.kernel;
+    const t = k.initTask("sleeper");
+    const rets: boolean[] = [];
+    k.cpuDown(2);
+    irqsOff(sys, 1, 20_000);
+    program(sys, 0, function* () {
+      yield 100;
+      rets.push(yield* k.ttwuQueueWakelist(0, t));
+      rets.push(yield* k.ttwuQueueWakelist(2, t));
+      rets.push(yield* k.ttwuQueueWakelist(1, t));
+      rets.push(yield* k.ttwuQueueWakelist(1, t));
+    });
+    sys.run();
+    expect(rets).toEqual([false, false, true, false]);
+    expect(t.wakeups).toBe(1);
+  });
+
+  it("a wake-up to a halted CPU is activated in the IPI handler and makes the idle loop leave; to a polling one, no IPI", () => {
+    for (const idle of ["halt", "mwait"] as const) {
+      const sys = testSystem(2, { idle });
+      const k = sys.kernel;
+      let hardirq = -1;
+      const t = k.initTask("woken", (_task, cpu) => void (hardirq = sys.machine.cpus[cpu].hardirqDepth));
+      program(sys, 0, function* () {
+        yield 5000;
+        yield* k.ttwuQueueWakelist(1, t);
+      });
+      expect(sys.run().status).toBe("completed");
+      expect(t.wakeups).toBe(1);
+      if (idle === "halt") {
+        expect([hardirq, k.stats.ipisSingle, k.stats.idlePollKicks]).toEqual([1, 1, 0]);
+      } else {
+        expect([hardirq, k.stats.ipisSingle, k.stats.idlePollKicks]).toEqual([0, 0, 1]);
+        expect(sys.trace.count("sched_wake_idle_without_ipi")).toBe(1);
+      }
+      expect(sys.machine.cpus[1].needResched).toBe(false);
+    }
+  });
+
+  it("entries flushed on a CPU that left the online mask warn with the kernel's text per type", () => {
+    const sys = testSystem(3);
+    const k = sys.kernel;
+    function work_fn(): void {}
+    irqsOff(sys, 2, 20_000);
+    program(sys, 0, function* () {
+      yield 100;
+      yield* k.ttwuQueueWakelist(2, k.initTask("t"));
+      yield* k.irqWorkQueueOn(k.initIrqWork(work_fn), 2);
+      sys.machine.cpus[2].online = false;
+      sys.machine.onlineMask.clear(2);
+    });
+    sys.run();
+    const msgs = k.warnings.records.map((w) => w.message);
+    expect(msgs).toContain("IPI on offline CPU 2");
+    expect(msgs).toContain("IPI task-wakeup sent to offline CPU");
+    expect(msgs).toContain("IPI callback work_fn sent to offline CPU");
+  });
+
+  it("irq_work_queue_on to an offline CPU warns (kernel/irq_work.c:134 on 6.1) and queues it anyway; it runs when the CPU is back", () => {
+    const sys = testSystem(3);
+    const k = sys.kernel;
+    let ranOn = -1;
+    const work = k.initIrqWork(function late_work(_: unknown, cpu: number): void {
+      ranOn = cpu;
+    });
+    k.cpuDown(2);
+    program(sys, 0, function* () {
+      yield 100;
+      expect(yield* k.irqWorkQueueOn(work, 2)).toBe(true);
+      yield 10_000;
+      expect(ranOn).toBe(-1);
+      k.cpuUp(2);
+      yield 10_000;
+    });
+    sys.run();
+    expect(ranOn).toBe(2);
+    const w = k.warnings.records.find((r) => r.site === "irq_work_queue_on:offline")!;
+    expect(JSON.stringify(w)).toContain("kernel/irq_work.c:134");
+  });
+
+  it("queueing an irq_work on the calling CPU is refused (local irq_work is not modelled)", () => {
+    const sys = testSystem(2);
+    const k = sys.kernel;
+    program(sys, 0, function* (): CpuCode<void> {
+      yield* k.irqWorkQueueOn(
+        k.initIrqWork(() => undefined),
+        0,
+      );
+    });
+    expect(() => sys.run()).toThrow(/calling CPU; local irq_work/);
+  });
+});
+
+describe("the sched-wakeups workload", () => {
+  const run = (idle: "halt" | "mwait") =>
+    runWorkload({ cpus: 12, seed: 3, arch: generic, workload: "sched-wakeups", ops: 600, idle });
+
+  it("mixes remote wake-ups, reschedules, irq_work and calls; the report counts queue entries per type and which needed no IPI", () => {
+    const { outcome, report, system } = run("halt");
+    expect(outcome.status).toBe("completed");
+    expect(outcome.problems).toEqual([]);
+    const c = report.counts;
+    for (const t of ["async", "sync", "irqWork", "ttwu"] as const) {
+      expect(c.queueEntries[t]).toBeGreaterThan(0);
+      expect(c.queueEntriesWithoutIpi[t]).toBeLessThanOrEqual(c.queueEntries[t]);
+    }
+    expect(c.rescheduleIpis).toBeGreaterThan(0);
+    // Entries that joined a non-empty queue are exactly the IPIs saved, whatever their type.
+    const j = c.queueEntriesWithoutIpi;
+    expect(j.async + j.sync + j.irqWork + j.ttwu).toBe(c.ipisSaved);
+    // Wake-ups come in bursts to one CPU: most of them ride on another entry's IPI.
+    expect(j.ttwu / c.queueEntries.ttwu).toBeGreaterThan(0.3);
+    expect(c.ttwuActivated).toBe(c.queueEntries.ttwu);
+    expect(c.ttwuBatches).toBeLessThan(c.ttwuActivated);
+    expect(c.irqWorkRun).toBe(c.queueEntries.irqWork);
+    expect(formatRunReport(report)).toMatch(
+      /queue entries +\d+: async \d+, sync \d+, irq_work \d+, ttwu \d+/,
+    );
+    expect(system.kernel.callSingleQueue.isEmpty(0)).toBe(true);
+  });
+
+  it("MWAIT idle turns more of the wake-ups to idle CPUs into need_resched writes instead of IPIs", () => {
+    const halt = run("halt").report.counts;
+    const mwait = run("mwait").report.counts;
+    expect(mwait.idlePollWakeups).toBeGreaterThan(halt.idlePollWakeups);
+    expect(mwait.ipisSent).toBeLessThan(halt.ipisSent);
+  });
+});

@@ -12,7 +12,9 @@ import {
   Topology,
   UsageError,
   UserCodeError,
+  createSharedMemory,
   createSmpSystem,
+  toChromeTrace,
   decodeSchedule,
   explore,
   getPolicy,
@@ -928,7 +930,80 @@ const CASES: readonly Case[] = [
     /^cpulist part "8" is outside 0-7/,
   ],
 
+  [
+    "CpuMask.and with a narrower mask",
+    () => new CpuMask(64).and(new CpuMask(64), new CpuMask(8)),
+    InvalidArgumentError,
+    /^CpuMask\.and: the masks must have the same width: this one has 64 CPU ids, the other 8/,
+  ],
+  [
+    "CpuMask.or with an array",
+    () => new CpuMask(8).or(new CpuMask(8), bad([1])),
+    InvalidArgumentError,
+    /^CpuMask\.or: the masks must have the same width: this one has 8 CPU ids, the other is an array/,
+  ],
+  [
+    "CpuMask.isSubsetOf a wider mask",
+    () => new CpuMask(8).isSubsetOf(new CpuMask(64)),
+    InvalidArgumentError,
+    /^CpuMask\.isSubsetOf: the masks must have the same width/,
+  ],
+  [
+    "CpuMask.copyFrom null",
+    () => new CpuMask(8).copyFrom(bad(null)),
+    InvalidArgumentError,
+    /^CpuMask\.copyFrom: the masks must have the same width: this one has 8 CPU ids, the other is null/,
+  ],
+  [
+    "CpuMask.of a number",
+    () => CpuMask.of(8, bad(5)),
+    InvalidArgumentError,
+    /^CpuMask\.of needs a list of CPU ids, got 5/,
+  ],
+  [
+    "CpuMask.parse a number",
+    () => CpuMask.parse(8, bad(5)),
+    InvalidArgumentError,
+    /^a cpulist is a string such as "0-3,8", got 5/,
+  ],
+
   // ---- other entry points
+  [
+    "loadArch a number",
+    () => loadArch(bad(5)),
+    ArchLoadError,
+    /^loadArch needs a backend name \(such as generic\) or a module path, got 5/,
+  ],
+  [
+    "parseArchOptions with a number",
+    () => parseArchOptions("generic", generic.options, bad(5)),
+    ArchOptionError,
+    /^options for arch generic must be an object of NAME: value, got 5/,
+  ],
+  [
+    "createSharedMemory pso",
+    () => createSharedMemory(bad("pso"), 2, bad({})),
+    InvalidArgumentError,
+    /^unknown memory model "pso": use sc, tso, lkmm/,
+  ],
+  [
+    "toChromeTrace of null",
+    () => toChromeTrace(bad(null), { cpus: 2 }),
+    InvalidArgumentError,
+    /^toChromeTrace: records must be an array of trace records, got null/,
+  ],
+  [
+    "createSmpSystem kernel bogus",
+    () => sys(bad({ kernel: "bogus" })),
+    InvalidArgumentError,
+    /^kernel must be one of "6\.1", "mainline"/,
+  ],
+  [
+    "createSmpSystem lockdep a string",
+    () => sys(bad({ lockdep: "yes" })),
+    InvalidArgumentError,
+    /^lockdep must be true or false, got "yes"/,
+  ],
   [
     "makeCostModel negative",
     () => makeCostModel({ callbackNs: -1 }),

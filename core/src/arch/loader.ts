@@ -44,6 +44,10 @@ export function descriptorFromModule(mod: unknown): ArchDescriptor | null {
  * names when a name is unknown, or with the path when a module is missing or exports no backend.
  */
 export function loadArch(spec: string, cwd: string = process.cwd()): ArchDescriptor {
+  if (typeof spec !== "string")
+    throw new ArchLoadError(
+      `loadArch needs a backend name (such as generic) or a module path, got ${describeValue(spec)}`,
+    );
   if (isModulePath(spec)) {
     const file = path.resolve(cwd, spec);
     if (!fs.existsSync(file))

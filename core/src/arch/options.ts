@@ -92,6 +92,10 @@ export function parseArchOptions(
   schema: ArchOptionsSchema,
   raw: RawArchOptions = {},
 ): ArchOptionValues {
+  if (typeof raw !== "object" || raw === null || Array.isArray(raw))
+    throw new ArchOptionError(
+      `options for arch ${archName} must be an object of NAME: value, got ${describeValue(raw)}`,
+    );
   const known = Object.keys(schema);
   for (const k of Object.keys(raw)) {
     if (!Object.hasOwn(schema, k)) {

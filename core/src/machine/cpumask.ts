@@ -111,8 +111,19 @@ export class CpuMask {
 
   /** Copy `src` into this mask (same width). */
   copyFrom(src: CpuMask): this {
+    this.sameWidth("copyFrom", src);
     this.words.set(src.words);
     return this;
+  }
+
+  /** Masks combined with this one must be CpuMasks of its width (a narrower one would be read past its end). */
+  private sameWidth(op: string, a: CpuMask, b: CpuMask = a): void {
+    if (a?.nrCpuIds !== this.nrCpuIds || b?.nrCpuIds !== this.nrCpuIds) {
+      const bad = a?.nrCpuIds !== this.nrCpuIds ? a : b;
+      throw new InvalidArgumentError(
+        `CpuMask.${op}: the masks must have the same width: this one has ${this.nrCpuIds} CPU ids, the other ${bad instanceof CpuMask ? `${bad.nrCpuIds}` : `is ${describeValue(bad)}`}`,
+      );
+    }
   }
 
   /** A new mask equal to this one. */
@@ -122,6 +133,7 @@ export class CpuMask {
 
   /** this = a & b; returns whether the result is non-empty (Linux `cpumask_and`). */
   and(a: CpuMask, b: CpuMask): boolean {
+    this.sameWidth("and", a, b);
     let any = 0;
     const w = this.words,
       aw = a.words,
@@ -132,6 +144,7 @@ export class CpuMask {
 
   /** this = a | b. */
   or(a: CpuMask, b: CpuMask): this {
+    this.sameWidth("or", a, b);
     const w = this.words,
       aw = a.words,
       bw = b.words;
@@ -141,6 +154,7 @@ export class CpuMask {
 
   /** this = a & ~b; returns whether the result is non-empty. */
   andNot(a: CpuMask, b: CpuMask): boolean {
+    this.sameWidth("andNot", a, b);
     let any = 0;
     const w = this.words,
       aw = a.words,
@@ -151,6 +165,7 @@ export class CpuMask {
 
   /** Do the two masks share a set bit? */
   intersects(other: CpuMask): boolean {
+    this.sameWidth("intersects", other);
     const w = this.words,
       ow = other.words;
     for (let i = 0; i < w.length; i++) if ((w[i] & ow[i]) !== 0) return true;
@@ -159,6 +174,7 @@ export class CpuMask {
 
   /** Is every bit of this mask also set in `other`? */
   isSubsetOf(other: CpuMask): boolean {
+    this.sameWidth("isSubsetOf", other);
     const w = this.words,
       ow = other.words;
     for (let i = 0; i < w.length; i++) if ((w[i] & ~ow[i]) !== 0) return false;

@@ -1,3 +1,4 @@
+import { InvalidArgumentError, describeValue } from "../errors";
 import { LkmmMemory } from "./lkmm-memory";
 import type { MemoryChoices, MemoryModelName, SharedMemory } from "./model";
 import { MEMORY_MODELS } from "./model";
@@ -11,7 +12,9 @@ export function createSharedMemory(
   choices: MemoryChoices,
 ): SharedMemory {
   if (!MEMORY_MODELS.includes(model)) {
-    throw new RangeError(`unknown memory model "${String(model)}": use ${MEMORY_MODELS.join(", ")}`);
+    throw new InvalidArgumentError(
+      `unknown memory model ${describeValue(model)}: use ${MEMORY_MODELS.join(", ")}`,
+    );
   }
   if (model === "sc") return new ScMemory();
   if (model === "tso") return new TsoMemory(cpus);

@@ -1,3 +1,4 @@
+import { InvalidArgumentError, describeValue } from "../errors";
 import { formatTraceFields } from "./ftrace";
 import type { TraceRecord } from "./trace-sink";
 
@@ -257,6 +258,15 @@ export class ChromeTraceWriter {
  * else as instant events.
  */
 export function toChromeTrace(records: readonly TraceRecord[], meta: ChromeTraceMeta): ChromeTrace {
+  const list: unknown = records;
+  if (!Array.isArray(list))
+    throw new InvalidArgumentError(
+      `toChromeTrace: records must be an array of trace records, got ${describeValue(records)}`,
+    );
+  if (typeof meta !== "object" || meta === null)
+    throw new InvalidArgumentError(
+      `toChromeTrace: meta must be an object ({ cpus, arch, seed }), got ${describeValue(meta)}`,
+    );
   const ev: ChromeTraceEvent[] = [processNameEvent(meta)];
   const converter = new ChromeEventConverter((e) => ev.push(e));
   for (const r of records) converter.add(r);

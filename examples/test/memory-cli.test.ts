@@ -27,6 +27,9 @@ describe("--memory and --drop-barrier on explore, replay and run", () => {
     const again = memoryIo();
     expect(await main(["replay", "--schedule", r.violation.schedule], again)).toBe(1);
     expect(again.stdout).toContain("VIOLATION (lost-call)");
+    const other = memoryIo();
+    expect(await main(["replay", "--schedule", r.violation.schedule, "--memory", "tso"], other)).toBe(2);
+    expect(other.stderr).toContain('bad --memory "tso": this schedule was explored under memory model lkmm');
     const clean = memoryIo();
     expect(await main([...args, "--preemption-bound", "none"], clean)).toBe(0);
     expect(clean.stdout).toContain("search complete");

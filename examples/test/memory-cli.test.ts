@@ -49,12 +49,33 @@ describe("--memory and --drop-barrier on explore, replay and run", () => {
     expect(c.stderr).toContain("explore needs --scenario");
   });
 
+  it("an sc run's report has no memory field; dropped barriers are named in the header", async () => {
+    const sc = memoryIo();
+    expect(await main(["run", "--cpus", "4", "--ops", "5", "--json"], sc)).toBe(0);
+    expect(JSON.parse(sc.stdout)).not.toHaveProperty("config.memory");
+    const io = memoryIo();
+    const args = [
+      "run",
+      "--cpus",
+      "4",
+      "--ops",
+      "5",
+      "--memory",
+      "lkmm",
+      "--drop-barrier",
+      "csd_unlock:release",
+    ];
+    expect(await main(args, io)).toBe(0);
+    expect(io.stdout.split("\n")[0]).toMatch(/, idle halt, memory lkmm, dropped csd_unlock:release$/);
+  });
+
   it("run --memory tso|lkmm runs a small workload to completion", async () => {
     for (const m of ["tso", "lkmm"]) {
       const io = memoryIo();
       expect(await main(["run", "--cpus", "4", "--ops", "10", "--memory", m, "--json"], io)).toBe(0);
-      const rep = JSON.parse(io.stdout) as { problems: unknown[] };
+      const rep = JSON.parse(io.stdout) as { problems: unknown[]; config: { memory?: string } };
       expect(rep.problems).toEqual([]);
+      expect(rep.config.memory).toBe(m);
     }
   });
 });

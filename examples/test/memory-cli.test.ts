@@ -47,6 +47,11 @@ describe("--memory and --drop-barrier on explore, replay and run", () => {
     const c = memoryIo();
     expect(await main(["explore"], c)).toBe(2);
     expect(c.stderr).toContain("explore needs --scenario");
+    const d = memoryIo();
+    expect(
+      await main(["explore", "--scenario", "mem-sync-result", "--policy", "naive", "--memory", "lkmm"], d),
+    ).toBe(2);
+    expect(d.stderr).toContain("runs the 2008 design, which does not go through the memory layer");
   });
 
   it("an sc run's report has no memory field; dropped barriers are named in the header", async () => {

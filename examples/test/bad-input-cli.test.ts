@@ -605,21 +605,21 @@ const ROWS: readonly Row[] = [
     2,
     'smpcall: unknown arch "nosuch" (no package @smpcall/arch-nosuch); available: generic, powerpc, sparc, x86',
   ],
-  [["explore"], 2, "smpcall: required option '--scenario <name|path>' not specified (see --help)"],
+  [["explore"], 2, "smpcall: explore needs --scenario NAME|PATH (or --barriers to list the barriers)"],
   [
     ["explore", "--scenario", ""],
     2,
-    'smpcall: unknown scenario ""; built-in: seed-2008, seed-2008-mask, rcu-stall, or a module path exporting a Scenario',
+    'smpcall: unknown scenario ""; built-in: seed-2008, seed-2008-mask, rcu-stall, mem-sync-result, mem-idle-wakeup, mem-shared-target, mem-async-csd, or a module path exporting a Scenario',
   ],
   [
     ["explore", "--scenario", "constructor"],
     2,
-    'smpcall: unknown scenario "constructor"; built-in: seed-2008, seed-2008-mask, rcu-stall, or a module path exporting a Scenario',
+    'smpcall: unknown scenario "constructor"; built-in: seed-2008, seed-2008-mask, rcu-stall, mem-sync-result, mem-idle-wakeup, mem-shared-target, mem-async-csd, or a module path exporting a Scenario',
   ],
   [
     ["explore", "--scenario", "__proto__"],
     2,
-    'smpcall: unknown scenario "__proto__"; built-in: seed-2008, seed-2008-mask, rcu-stall, or a module path exporting a Scenario',
+    'smpcall: unknown scenario "__proto__"; built-in: seed-2008, seed-2008-mask, rcu-stall, mem-sync-result, mem-idle-wakeup, mem-shared-target, mem-async-csd, or a module path exporting a Scenario',
   ],
   [["replay"], 2, "smpcall: give exactly one of --schedule STRING and --schedule-file FILE"],
   [
@@ -659,7 +659,7 @@ const ROWS: readonly Row[] = [
       "smp2,scenario=seed-2008,policy=naive,arch=generic,cpus=2,calls=1,seed=1,alloc=1,steps=20000,sum=0",
     ],
     2,
-    'smpcall: bad schedule at character 73: "alloc=1" is not a field (expected one of scenario, scenario-module, policy, arch, arch-module, arch-opt, kernel, idle, cpus, calls, seed, alloc-fail, max-steps, n, choices, sum as key=value)',
+    'smpcall: bad schedule at character 73: "alloc=1" is not a field (expected one of scenario, scenario-module, policy, arch, arch-module, arch-opt, kernel, idle, memory, drop-barrier, cpus, calls, seed, alloc-fail, max-steps, n, choices, sum as key=value)',
   ],
   [
     ["replay", "--schedule-file", "missing.txt"],

@@ -44,6 +44,14 @@ const ROWS: Row[] = [
     finds: "stale-read",
   },
   {
+    drop: ["llist_del_all:fully-ordered"],
+    scenario: "mem-shared-target",
+    memory: "tso",
+    cpus: 3,
+    preemptionBound: 1,
+    finds: "lost-call",
+  },
+  {
     drop: ["llist_add:fully-ordered"],
     scenario: "mem-shared-target",
     memory: "lkmm",

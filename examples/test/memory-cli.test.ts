@@ -27,6 +27,9 @@ describe("--memory and --drop-barrier on explore, replay and run", () => {
     const again = memoryIo();
     expect(await main(["replay", "--schedule", r.violation.schedule], again)).toBe(1);
     expect(again.stdout).toContain("VIOLATION (lost-call)");
+    const other = memoryIo();
+    expect(await main(["replay", "--schedule", r.violation.schedule, "--memory", "tso"], other)).toBe(2);
+    expect(other.stderr).toContain('bad --memory "tso": this schedule was explored under memory model lkmm');
     const clean = memoryIo();
     expect(await main([...args, "--preemption-bound", "none"], clean)).toBe(0);
     expect(clean.stdout).toContain("search complete");
@@ -44,14 +47,40 @@ describe("--memory and --drop-barrier on explore, replay and run", () => {
     const c = memoryIo();
     expect(await main(["explore"], c)).toBe(2);
     expect(c.stderr).toContain("explore needs --scenario");
+    const d = memoryIo();
+    expect(
+      await main(["explore", "--scenario", "mem-sync-result", "--policy", "naive", "--memory", "lkmm"], d),
+    ).toBe(2);
+    expect(d.stderr).toContain("runs the 2008 design, which does not go through the memory layer");
+  });
+
+  it("an sc run's report has no memory field; dropped barriers are named in the header", async () => {
+    const sc = memoryIo();
+    expect(await main(["run", "--cpus", "4", "--ops", "5", "--json"], sc)).toBe(0);
+    expect(JSON.parse(sc.stdout)).not.toHaveProperty("config.memory");
+    const io = memoryIo();
+    const args = [
+      "run",
+      "--cpus",
+      "4",
+      "--ops",
+      "5",
+      "--memory",
+      "lkmm",
+      "--drop-barrier",
+      "csd_unlock:release",
+    ];
+    expect(await main(args, io)).toBe(0);
+    expect(io.stdout.split("\n")[0]).toMatch(/, idle halt, memory lkmm, dropped csd_unlock:release$/);
   });
 
   it("run --memory tso|lkmm runs a small workload to completion", async () => {
     for (const m of ["tso", "lkmm"]) {
       const io = memoryIo();
       expect(await main(["run", "--cpus", "4", "--ops", "10", "--memory", m, "--json"], io)).toBe(0);
-      const rep = JSON.parse(io.stdout) as { problems: unknown[] };
+      const rep = JSON.parse(io.stdout) as { problems: unknown[]; config: { memory?: string } };
       expect(rep.problems).toEqual([]);
+      expect(rep.config.memory).toBe(m);
     }
   });
 });

@@ -2,6 +2,17 @@ import { UsageError } from "../errors";
 import { CpuMask } from "../machine/cpumask";
 import type { Scenario, ScenarioContext } from "./scenario";
 
+/**
+ * The memory scenarios measure the modern kernel's barriers: the 2008 design's data structures do
+ * not go through the memory layer, so under a weak model they would only show unordered accesses.
+ */
+function requireModern(ctx: ScenarioContext, scenario: string): void {
+  if (ctx.policy.design === "2008" && ctx.system.kernel.memory.weak)
+    throw new UsageError(
+      `scenario ${scenario} measures the modern kernel's barriers; policy ${ctx.policy.name} runs the 2008 design, which does not go through the memory layer: use --policy modern (or --memory sc)`,
+    );
+}
+
 /** What each run of a memory scenario found wrong (checked by its invariant). */
 const staleResults = new WeakMap<ScenarioContext, string>();
 
@@ -19,6 +30,7 @@ export const memSyncResult: Scenario = {
   minCpus: 2,
   maxCpus: 8,
   setup(ctx) {
+    requireModern(ctx, "mem-sync-result");
     const { system, policy, runtime, ledger, cpus, calls } = ctx;
     const m = system.machine;
     const mem = system.kernel.memory;
@@ -65,6 +77,7 @@ export const memIdleWakeup: Scenario = {
   minCpus: 2,
   maxCpus: 8,
   setup(ctx) {
+    requireModern(ctx, "mem-idle-wakeup");
     const { system, policy, runtime, ledger, cpus, calls } = ctx;
     const m = system.machine;
     m.spawn(
@@ -95,6 +108,7 @@ export const memSharedTarget: Scenario = {
   minCpus: 3,
   maxCpus: 8,
   setup(ctx) {
+    requireModern(ctx, "mem-shared-target");
     const { system, policy, runtime, ledger, cpus, calls } = ctx;
     const m = system.machine;
     for (let cpu = 1; cpu < cpus; cpu++)

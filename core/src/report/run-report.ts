@@ -32,6 +32,8 @@ export interface RunReport {
     /** The kernel profile (`6.1`, `mainline`), with `+lockdep` when lockdep is on. */
     kernel: string;
     topology: string;
+    /** The memory model when not `sc`, or when barriers were dropped (e.g. `lkmm, dropped csd_unlock:release`). */
+    memory?: string;
   };
   outcome: { status: RunOutcome["status"]; simTimeNs: number; events: number };
   counts: {
@@ -124,6 +126,7 @@ export function buildRunReport(
       idle: meta.idle ?? "halt",
       kernel: `${system.kernel.profile.name}${system.kernel.lockdep ? "+lockdep" : ""}`,
       topology: m.topology.describe(),
+      ...memoryConfig(system),
     },
     outcome: { status: outcome.status, simTimeNs: Math.round(outcome.timeNs), events: m.eventsDispatched },
     counts: {
@@ -181,7 +184,7 @@ export function formatRunReport(r: RunReport, options: { maxCpuRows?: number } =
     .map(([k, v]) => `${k}=${v}`)
     .join(" ");
   L.push(
-    `smpcall run: workload ${r.config.workload} (${num(r.config.ops)} ops), arch ${r.config.arch}${opts ? ` [${opts}]` : ""}, ${r.config.cpus} CPUs, seed ${r.config.seed}, kernel ${r.config.kernel}, idle ${r.config.idle}`,
+    `smpcall run: workload ${r.config.workload} (${num(r.config.ops)} ops), arch ${r.config.arch}${opts ? ` [${opts}]` : ""}, ${r.config.cpus} CPUs, seed ${r.config.seed}, kernel ${r.config.kernel}, idle ${r.config.idle}${r.config.memory !== undefined ? `, memory ${r.config.memory}` : ""}`,
   );
   L.push(`  ${r.config.topology}`);
   L.push(
@@ -305,4 +308,12 @@ export function archStatistics(system: SmpSystem): ArchStatistics {
         label,
       );
   return stats as ArchStatistics;
+}
+
+/** The report's `memory` field: present only for a weak model or dropped barriers (sc reports stay as they were). */
+function memoryConfig(system: SmpSystem): { memory?: string } {
+  const mem = system.kernel.memory;
+  const dropped = mem.droppedBarriers;
+  if (!mem.weak && dropped.length === 0) return {};
+  return { memory: `${mem.model}${dropped.length > 0 ? `, dropped ${dropped.join(" ")}` : ""}` };
 }

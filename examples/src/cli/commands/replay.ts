@@ -17,7 +17,7 @@ import {
 } from "@smpcall/core";
 import type { Command } from "commander";
 import type { CliIo } from "../io";
-import { parseChoice, parseDropBarriers, parseIdle } from "../common";
+import { parseChoice, parseDropBarriers, parseIdle, parseMemory } from "../common";
 import { writeTraceFile } from "./run";
 import { writeHtmlFile } from "./report";
 import { checkOutputFiles } from "../output-path";
@@ -116,6 +116,10 @@ export function registerReplayCommand(program: Command, io: CliIo): void {
       "--idle <mode>",
       "the idle mode the schedule was explored with (halt, mwait, poll); it is carried in the schedule, so this only checks it",
     )
+    .option(
+      "--memory <model>",
+      "the memory model the schedule was explored with (sc, tso, lkmm); it is carried in the schedule (with the dropped barriers), so this only checks it",
+    )
     .option("--trace <file>", "write the run's trace (.json = Chrome/Perfetto, else ftrace)")
     .option("--html <file>", "write a self-contained HTML timeline with the violation marked")
     .option("--json", "print the result as one JSON object")
@@ -131,6 +135,7 @@ export function registerReplayCommand(program: Command, io: CliIo): void {
         arch?: string;
         kernel?: string;
         idle?: string;
+        memory?: string;
         trace?: string;
         html?: string;
         json?: boolean;
@@ -166,6 +171,11 @@ export function registerReplayCommand(program: Command, io: CliIo): void {
           s.memory === undefined
             ? "sc"
             : parseChoice("memory field of the schedule", s.memory, MEMORY_MODELS);
+        const askedMemory = parseMemory(flags.memory);
+        if (askedMemory !== undefined && askedMemory !== memory)
+          throw new UsageError(
+            `bad --memory "${askedMemory}": this schedule was explored under memory model ${memory} and replays only under it (leave --memory out)`,
+          );
         const dropBarriers = parseDropBarriers(s.dropBarriers, arch, s.archOptions, s.cpus);
         let run;
         try {

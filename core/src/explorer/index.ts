@@ -6,6 +6,8 @@ export * from "./policies";
 export * from "./scenario";
 export * from "./choosers";
 export * from "./explorer";
+export * from "./dfs";
+export * from "./shards";
 export * from "./state-key";
 export * from "./frame-tracker";
 export * from "./symmetry";

@@ -9,7 +9,8 @@ import type { RunOutcome } from "../machine/machine";
 import type { DeadlockReport } from "../machine/problems";
 import { createSmpSystem, type SmpSystem } from "../system";
 import { TraceSink } from "../trace/trace-sink";
-import { PctChooser, PruneRun, RandomWalkChooser, ReplayChooser, StateCache } from "./choosers";
+import { PctChooser, RandomWalkChooser } from "./choosers";
+import { DEFAULT_PREEMPTION_BOUND, DfsCache, dfsSubtree } from "./dfs";
 import { ExactReplayChooser, ScheduleMismatch } from "./exact-replay";
 import { FrameTracker } from "./frame-tracker";
 import { CallLedger } from "./ledger";
@@ -19,7 +20,6 @@ import { InvalidArgumentError, describeValue } from "../errors";
 import { MIN_CPUS } from "../machine/machine";
 import { checkChoice, checkFunction, checkInteger, checkNumber, checkObject } from "../validate";
 import { archOptionStrings, encodeSchedule, type ScheduleSpec } from "./schedule";
-import { CanonicalKeyer, type Symmetry } from "./symmetry";
 
 /** Search strategies. */
 export type ExploreStrategy = "random" | "pct" | "dfs";
@@ -242,9 +242,6 @@ export function scheduleString(
 
 // ------------------------------------------------------------------------------ search
 
-/** Preemptions per schedule the dfs strategy allows by default. */
-export const DEFAULT_PREEMPTION_BOUND = 2;
-
 /**
  * Check an exploration's config once, at entry: a scenario, a policy, a backend, CPUs within the
  * scenario's range, and integer counts; anything else is an InvalidArgumentError naming the field.
@@ -313,50 +310,15 @@ export function explore(cfg: ExploreConfig): ExploreResult {
     violation = { ...run.violation!, schedule: scheduleString(cfg, choices), scheduleNumber: schedules };
   };
   if (cfg.strategy === "dfs") {
-    const seen = new StateCache();
-    // Under a weak memory model the state key holds per-CPU store buffers and views that are not
-    // renamed with the CPUs, so symmetry reduction would be unsound there: it is off.
-    const weak = cfg.memory !== undefined && cfg.memory !== "sc";
-    const symmetry: Symmetry = cfg.symmetry === false || weak ? "none" : (cfg.scenario.symmetry ?? "none");
-    const keyer = new CanonicalKeyer(symmetry, cfg.cpus, seen.words);
-    let prefix: number[] = [];
-    for (;;) {
-      if (schedules >= cfg.runs) break;
-      schedules++;
-      let ctxRef: ScenarioContext | null = null;
-      const chooser = new ReplayChooser(
-        prefix,
-        () => keyer.key(ctxRef!),
-        seen,
-        cfg.preemptionBound ?? DEFAULT_PREEMPTION_BOUND,
-        (cpu) => keyer.perm[cpu],
-      );
-      let run: ScenarioRun | null = null;
-      try {
-        run = runScenario(cfg, chooser, false, (c) => (ctxRef = c));
-      } catch (e) {
-        if (!(e instanceof PruneRun)) throw e;
-      }
-      if (run) {
-        note(run);
-        if (run.violation) {
-          found(run, chooser.choices);
-          break;
-        }
-      }
-      cfg.onProgress?.(schedules, cfg.runs, seen.states.size);
-      // Backtrack: the deepest choice with an untried option.
-      const ch = chooser.choices;
-      const opts = chooser.options;
-      let i = ch.length - 1;
-      while (i >= 0 && ch[i] + 1 >= opts[i]) i--;
-      if (i < 0) {
-        complete = true;
-        break;
-      }
-      prefix = [...ch.slice(0, i), ch[i] + 1];
-    }
-    distinct = seen.states.size;
+    const cache = new DfsCache(cfg);
+    const out = dfsSubtree(cfg, [], cache, cfg.runs, (run, n) => {
+      if (run) note(run);
+      cfg.onProgress?.(n, cfg.runs, cache.seen.states.size);
+    });
+    schedules = out.schedules;
+    if (out.violation) found(out.violation.run, out.violation.choices);
+    complete = out.complete;
+    distinct = cache.seen.states.size;
   } else {
     for (let r = 0; r < cfg.runs; r++) {
       schedules++;

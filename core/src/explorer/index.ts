@@ -7,6 +7,8 @@ export * from "./scenario";
 export * from "./memory-scenarios";
 export * from "./choosers";
 export * from "./explorer";
+export * from "./dfs";
+export * from "./shards";
 export * from "./state-key";
 export * from "./frame-tracker";
 export * from "./symmetry";

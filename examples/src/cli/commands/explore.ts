@@ -22,7 +22,14 @@ import {
   replay,
   type ArchDescriptor,
   type CallPolicy,
+  type ExploreConfig,
   type ExploreResult,
+  type MergedResult,
+  type ShardResult,
+  checkShardResult,
+  exploreShard,
+  mergeShards,
+  parseShard,
   type ExploreStrategy,
   type Scenario,
   type ScenarioContext,
@@ -148,7 +155,8 @@ const DEFAULT_SAMPLED_RUNS = 10_000;
 /** ...and the exhaustive search stops when complete, so its limit is only a safety net. */
 const DEFAULT_DFS_RUNS = 50_000_000;
 
-interface ExploreFlags {
+/** The flags of `smpcall explore`, as commander parses them. */
+export interface ExploreFlags {
   scenario?: string;
   memory?: string;
   dropBarrier?: string[];
@@ -171,6 +179,72 @@ interface ExploreFlags {
   saveSchedule?: string;
   json?: boolean;
   symmetry: boolean;
+  shard?: string;
+  out?: string;
+  workers?: string;
+}
+
+/** The explore configuration the flags give (all but the policy), and the policies to explore. */
+export function exploreBase(
+  flags: ExploreFlags,
+  io: CliIo,
+): { base: Omit<ExploreConfig, "policy">; policies: CallPolicy[] } {
+  if (flags.scenario === undefined)
+    throw new UsageError("explore needs --scenario NAME|PATH (or --barriers to list the barriers)");
+  const scenarioSpec = flags.scenario;
+  const scenario = resolveScenario(scenarioSpec, io);
+  const arch: ArchDescriptor = resolveArchDescriptor(flags.arch, io);
+  // Modules by absolute path, so the printed schedule replays from any directory.
+  const archSpec = chooseArchSpec(flags.arch, io.env);
+  const archModule = isModulePath(archSpec) ? path.resolve(io.cwd, archSpec) : undefined;
+  const scenarioModule = isScenarioPath(scenarioSpec) ? path.resolve(io.cwd, scenarioSpec) : undefined;
+  const cpus =
+    flags.cpus === undefined
+      ? scenario.defaultCpus
+      : parseIntOption("--cpus", flags.cpus, scenario.minCpus ?? 2, scenario.maxCpus ?? 64);
+  const calls = parseIntOption("--calls", flags.calls, 1, 64);
+  const strategy = parseChoice<ExploreStrategy>("--strategy", flags.strategy, ["random", "pct", "dfs"]);
+  const runs =
+    flags.runs === undefined
+      ? strategy === "dfs"
+        ? DEFAULT_DFS_RUNS
+        : DEFAULT_SAMPLED_RUNS
+      : parseIntOption("--runs", flags.runs, 1, 100_000_000);
+  const maxSteps = parseIntOption("--max-steps", flags.maxSteps, 10, 100_000_000);
+  const seed = parseSeed(flags.seed);
+  const pctDepth = parseIntOption("--pct-depth", flags.pctDepth, 1, 64);
+  const preemptionBound = parsePreemptionBound(flags.preemptionBound);
+  const allocFailRate = parseProbability("--alloc-fail", flags.allocFail);
+  const policies: CallPolicy[] = flags.policy === "all" ? [...POLICIES] : [getPolicy(flags.policy)];
+  const archOptions = parseArchOptPairs(flags.archOpt);
+  const kernel = parseKernel(flags.kernel);
+  const idle = parseIdle(flags.idle);
+  const memory = parseMemory(flags.memory);
+  const dropBarriers = parseDropBarriers(flags.dropBarrier, arch, archOptions, cpus);
+  return {
+    base: {
+      scenario,
+      scenarioModule,
+      arch,
+      archModule,
+      archOptions,
+      kernel,
+      idle,
+      memory,
+      dropBarriers,
+      cpus,
+      calls,
+      strategy,
+      runs,
+      maxSteps,
+      seed,
+      pctDepth,
+      preemptionBound,
+      allocFailRate,
+      symmetry: flags.symmetry,
+    },
+    policies,
+  };
 }
 
 /** `--preemption-bound`: 0..1000, or `none` for every interleaving. */
@@ -263,6 +337,15 @@ export function registerExploreCommand(program: Command, io: CliIo): void {
       "--save-schedule <file>",
       "write the first violation's schedule to a replay file (JSON) for smpcall replay --schedule-file",
     )
+    .option(
+      "--shard <i/n>",
+      "dfs: search only shard i of n (0-based) of a deterministic split of the search; with --out",
+    )
+    .option("--out <file>", "with --shard: write the shard's result (JSON) for smpcall explore merge")
+    .option(
+      "--workers <n>",
+      "dfs: split the search over n worker threads (the verdict and the counterexample do not depend on n)",
+    )
     .option("--json", "print the result as one JSON object")
     .addHelpText(
       "after",
@@ -273,6 +356,7 @@ export function registerExploreCommand(program: Command, io: CliIo): void {
         listBarriers(flags, io);
         return;
       }
+      // Not a commander requiredOption: `explore merge FILE...` and `--barriers` have no scenario.
       if (flags.scenario === undefined)
         throw new UsageError("explore needs --scenario NAME|PATH (or --barriers to list the barriers)");
       checkOutputFiles(
@@ -283,37 +367,24 @@ export function registerExploreCommand(program: Command, io: CliIo): void {
         io.cwd,
         isScenarioPath(flags.scenario) ? [{ flag: "--scenario", file: flags.scenario }] : [],
       );
-      const scenario = resolveScenario(flags.scenario, io);
-      const arch: ArchDescriptor = resolveArchDescriptor(flags.arch, io);
-      // Modules by absolute path, so the printed schedule replays from any directory.
-      const archSpec = chooseArchSpec(flags.arch, io.env);
-      const archModule = isModulePath(archSpec) ? path.resolve(io.cwd, archSpec) : undefined;
-      const scenarioModule = isScenarioPath(flags.scenario)
-        ? path.resolve(io.cwd, flags.scenario)
-        : undefined;
-      const cpus =
-        flags.cpus === undefined
-          ? scenario.defaultCpus
-          : parseIntOption("--cpus", flags.cpus, scenario.minCpus ?? 2, scenario.maxCpus ?? 64);
-      const calls = parseIntOption("--calls", flags.calls, 1, 64);
-      const strategy = parseChoice<ExploreStrategy>("--strategy", flags.strategy, ["random", "pct", "dfs"]);
-      const runs =
-        flags.runs === undefined
-          ? strategy === "dfs"
-            ? DEFAULT_DFS_RUNS
-            : DEFAULT_SAMPLED_RUNS
-          : parseIntOption("--runs", flags.runs, 1, 100_000_000);
-      const maxSteps = parseIntOption("--max-steps", flags.maxSteps, 10, 100_000_000);
-      const seed = parseSeed(flags.seed);
-      const pctDepth = parseIntOption("--pct-depth", flags.pctDepth, 1, 64);
-      const preemptionBound = parsePreemptionBound(flags.preemptionBound);
-      const allocFailRate = parseProbability("--alloc-fail", flags.allocFail);
-      const policies: CallPolicy[] = flags.policy === "all" ? [...POLICIES] : [getPolicy(flags.policy)];
-      const archOptions = parseArchOptPairs(flags.archOpt);
-      const kernel = parseKernel(flags.kernel);
-      const idle = parseIdle(flags.idle);
-      const memory = parseMemory(flags.memory);
-      const dropBarriers = parseDropBarriers(flags.dropBarrier, arch, archOptions, cpus);
+      const { base, policies } = exploreBase(flags, io);
+      const {
+        scenario,
+        arch,
+        archOptions,
+        cpus,
+        calls,
+        seed,
+        maxSteps,
+        allocFailRate,
+        kernel,
+        idle,
+        memory,
+        dropBarriers,
+        strategy,
+      } = base;
+      if (flags.shard !== undefined || flags.workers !== undefined)
+        return splitExplore(flags, io, { ...base, policy: policies[0] }, policies.length);
       const results: ExploreResult[] = [];
       for (const policy of policies) {
         let bar: SingleBar | null = null;
@@ -339,31 +410,7 @@ export function registerExploreCommand(program: Command, io: CliIo): void {
                 if (done % 50 === 0) bar.update(done, { states: states ?? 0 });
               }
             : undefined;
-        results.push(
-          explore({
-            scenario,
-            scenarioModule,
-            policy,
-            arch,
-            archModule,
-            archOptions,
-            kernel,
-            idle,
-            memory,
-            dropBarriers,
-            cpus,
-            calls,
-            strategy,
-            runs,
-            maxSteps,
-            seed,
-            pctDepth,
-            preemptionBound,
-            allocFailRate,
-            symmetry: flags.symmetry,
-            onProgress,
-          }),
-        );
+        results.push(explore({ ...base, policy, onProgress }));
         if (bar !== null) (bar as SingleBar).stop();
       }
       const found = results.some((r) => r.violation !== null);
@@ -431,6 +478,19 @@ export function registerExploreCommand(program: Command, io: CliIo): void {
       }
       io.setExitCode(found ? 1 : 0);
     });
+  program.commands
+    .find((c) => c.name() === "explore")!
+    .command("merge")
+    .description(
+      "combine the shard files of a split search (explore --shard i/n --out FILE) into one verdict",
+    )
+    .argument("<files...>", "the shards' result files")
+    .option("--json", "print the merged result as one JSON object")
+    .addHelpText(
+      "after",
+      "\nExit status: 0 no violation, 1 some shard found a violation, 2 bad or mismatched files.",
+    )
+    .action((files: string[], opts: { json?: boolean }) => mergeCommand(files, opts.json === true, io));
 }
 
 /** `explore --barriers`: every barrier of the kernel model, and the backend's send fence. */
@@ -501,4 +561,122 @@ export function policyTable(results: readonly ExploreResult[]): string {
     );
   }
   return L.join("\n");
+}
+
+/** What a worker thread of `explore --workers` is given. */
+export interface ExploreWorkerData {
+  readonly flags: ExploreFlags;
+  readonly cwd: string;
+  readonly shard: number;
+  readonly shards: number;
+  /** One Int32: the lowest subtree where some worker found a violation (workers skip subtrees past it). */
+  readonly stop: SharedArrayBuffer;
+}
+
+/** Lower the shared stop index to `subtree` (atomically). */
+export function lowerStop(stop: Int32Array, subtree: number): void {
+  for (;;) {
+    const cur = Atomics.load(stop, 0);
+    if (subtree >= cur || Atomics.compareExchange(stop, 0, cur, subtree) === cur) return;
+  }
+}
+
+/** `--shard i/n --out FILE` (one shard, written for merge) and `--workers N` (N shards in threads, merged). */
+async function splitExplore(
+  flags: ExploreFlags,
+  io: CliIo,
+  cfg: ExploreConfig,
+  policies: number,
+): Promise<void> {
+  if (policies !== 1)
+    throw new UsageError("--shard and --workers search one policy: give --policy NAME, not all");
+  if (cfg.strategy !== "dfs") throw new UsageError("--shard and --workers split the dfs strategy only");
+  if (flags.shard !== undefined && flags.workers !== undefined)
+    throw new UsageError(
+      "give --shard (one shard of a split search) or --workers (all shards here), not both",
+    );
+  if (flags.shard !== undefined) {
+    if (flags.out === undefined)
+      throw new UsageError("--shard needs --out FILE: where to write the shard's result for explore merge");
+    checkOutputFiles([{ flag: "--out", file: flags.out }], io.cwd);
+    const { shard, shards } = parseShard(flags.shard);
+    const r = exploreShard(cfg, shard, shards);
+    fs.writeFileSync(path.resolve(io.cwd, flags.out), JSON.stringify(r, null, 1) + "\n");
+    io.out(
+      flags.json
+        ? JSON.stringify(r) + "\n"
+        : `explore shard ${shard}/${shards}: ${r.subtreesDone} of its subtrees searched (of ${r.subtrees} in all), ${r.schedules} schedule(s), ${r.distinctStates} distinct states, ${r.ms} ms, ${r.violation ? `VIOLATION (${r.violation.kind}) in subtree ${r.violation.subtree}` : r.complete ? "complete, no violation" : "NOT complete (--runs limit reached)"}; result in ${flags.out}\n`,
+    );
+    io.setExitCode(r.violation ? 1 : 0);
+    return;
+  }
+  if (flags.out !== undefined) throw new UsageError("--out goes with --shard i/n");
+  const n = parseIntOption("--workers", flags.workers!, 1, 64);
+  const stop = new SharedArrayBuffer(4);
+  new Int32Array(stop)[0] = 0x7fffffff;
+  const { Worker } = await import("node:worker_threads");
+  const script = path.join(__dirname, "..", "explore-worker.js");
+  const results = await Promise.all(
+    Array.from(
+      { length: n },
+      (_, shard) =>
+        new Promise<ShardResult>((resolve, reject) => {
+          const data: ExploreWorkerData = { flags, cwd: io.cwd, shard, shards: n, stop };
+          const w = new Worker(script, { workerData: data });
+          w.once("message", (m: { result?: ShardResult; error?: string }) =>
+            m.result
+              ? resolve(m.result)
+              : reject(new UsageError(`explore worker ${shard}: ${m.error ?? "no result"}`)),
+          );
+          w.once("error", reject);
+        }),
+    ),
+  );
+  const merged = mergeShards(results.map((result, i) => ({ name: `worker ${i}`, result })));
+  io.out(flags.json ? JSON.stringify(merged) + "\n" : describeMerged(merged, `${n} worker(s)`) + "\n");
+  io.setExitCode(merged.violation ? 1 : 0);
+}
+
+/** A merged split search, printed as explore prints a search. */
+export function describeMerged(m: MergedResult, how: string): string {
+  const L: string[] = [];
+  const bound = m.preemptionBound !== null ? `, preemption bound ${m.preemptionBound}` : "";
+  L.push(`explore ${m.run} / dfs${bound} / ${m.shards} shard(s), ${how}`);
+  L.push(
+    `  ${m.schedules} schedule(s), ${m.distinctStates} distinct states (summed over shards), ${m.ms} ms (longest shard)${m.violation ? ", stopped at the first violation" : m.complete ? ", search complete" : ", search NOT complete"}`,
+  );
+  if (!m.violation)
+    L.push(
+      `  no violation found${m.complete ? ": none exists within the bounds" : " (not every shard is complete)"}`,
+    );
+  else {
+    const v = m.violation;
+    L.push(`  VIOLATION (${v.kind}) in subtree ${v.subtree}:`);
+    L.push(...v.message.split("\n").map((l) => `    ${l}`));
+    L.push(`  schedule: ${v.schedule}`);
+    L.push(`  replay:   npx smpcall replay --schedule ${v.schedule} --trace counterexample.json`);
+  }
+  return L.join("\n");
+}
+
+/** `smpcall explore merge FILE...`: one verdict from the shard files of a split search. */
+export function mergeCommand(files: readonly string[], json: boolean, io: CliIo): void {
+  const results = files.map((f) => {
+    let text: string;
+    try {
+      text = fs.readFileSync(path.resolve(io.cwd, f), "utf8");
+    } catch (e) {
+      throw new UsageError(`shard file ${f} could not be read: ${(e as Error).message}`);
+    }
+    let x: unknown;
+    try {
+      x = JSON.parse(text);
+    } catch (e) {
+      throw new UsageError(`shard file ${f} is not JSON (${(e as Error).message}): corrupt or truncated?`);
+    }
+    return { name: f, result: checkShardResult(x, f) };
+  });
+  const m = mergeShards(results);
+  io.out(json ? JSON.stringify(m) + "\n" : describeMerged(m, `merged from ${files.length} file(s)`) + "\n");
+  io.setExitCode(m.violation ? 1 : 0);
 }

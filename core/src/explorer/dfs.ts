@@ -1,0 +1,85 @@
+import { PruneRun, ReplayChooser, StateCache } from "./choosers";
+import type { ExploreConfig, ScenarioRun } from "./explorer";
+import { runScenario } from "./explorer";
+import type { ScenarioContext } from "./scenario";
+import { CanonicalKeyer, type Symmetry } from "./symmetry";
+
+/** Preemptions per schedule the dfs strategy allows by default. */
+export const DEFAULT_PREEMPTION_BOUND = 2;
+
+/** The explored states of a dfs search and how it keys them (shared by the subtrees one search covers). */
+export class DfsCache {
+  readonly seen = new StateCache();
+  readonly keyer: CanonicalKeyer;
+  constructor(cfg: Pick<ExploreConfig, "symmetry" | "scenario" | "cpus" | "memory">) {
+    // Under a weak memory model the state key holds per-CPU store buffers and views that are not
+    // renamed with the CPUs, so symmetry reduction would be unsound there: it is off.
+    const weak = cfg.memory !== undefined && cfg.memory !== "sc";
+    const symmetry: Symmetry = cfg.symmetry === false || weak ? "none" : (cfg.scenario.symmetry ?? "none");
+    this.keyer = new CanonicalKeyer(symmetry, cfg.cpus, this.seen.words);
+  }
+}
+
+/** What a dfs of one subtree did. */
+export interface SubtreeOutcome {
+  /** Schedules run (pruned ones included). */
+  schedules: number;
+  /** The first violating run and its choices, or null. */
+  violation: { run: ScenarioRun; choices: number[]; scheduleNumber: number } | null;
+  /** Every schedule of the subtree was covered (within the bounds). */
+  complete: boolean;
+}
+
+/**
+ * Depth-first search, by stateless re-execution, of the schedules that begin with `root` (the
+ * whole search for `[]`): replay a prefix, take the first option at each new choice point
+ * (pruning states `cache` has explored), then backtrack to the deepest untried option below
+ * `root`. Stops at the first violation, after `limit` schedules, or when `stop()` says so.
+ * `onRun` sees every schedule's run (null when it was pruned).
+ */
+export function dfsSubtree(
+  cfg: ExploreConfig,
+  root: readonly number[],
+  cache: DfsCache,
+  limit: number,
+  onRun: (run: ScenarioRun | null, schedules: number) => void = () => {},
+  stop: () => boolean = () => false,
+): SubtreeOutcome {
+  const { seen, keyer } = cache;
+  let schedules = 0;
+  let prefix: number[] = [...root];
+  for (;;) {
+    if (schedules >= limit || stop()) return { schedules, violation: null, complete: false };
+    schedules++;
+    let ctxRef: ScenarioContext | null = null;
+    const chooser = new ReplayChooser(
+      prefix,
+      () => keyer.key(ctxRef!),
+      seen,
+      cfg.preemptionBound ?? DEFAULT_PREEMPTION_BOUND,
+      (cpu) => keyer.perm[cpu],
+    );
+    let run: ScenarioRun | null = null;
+    try {
+      run = runScenario(cfg, chooser, false, (c) => (ctxRef = c));
+    } catch (e) {
+      if (!(e instanceof PruneRun)) throw e;
+    }
+    onRun(run, schedules);
+    if (run) {
+      if (run.violation)
+        return {
+          schedules,
+          violation: { run, choices: [...chooser.choices], scheduleNumber: schedules },
+          complete: false,
+        };
+    }
+    // Backtrack: the deepest choice below the root with an untried option.
+    const ch = chooser.choices;
+    const opts = chooser.options;
+    let i = ch.length - 1;
+    while (i >= root.length && ch[i] + 1 >= opts[i]) i--;
+    if (i < root.length) return { schedules, violation: null, complete: true };
+    prefix = [...ch.slice(0, i), ch[i] + 1];
+  }
+}

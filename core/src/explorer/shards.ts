@@ -1,0 +1,269 @@
+import { SmpcallError, UsageError } from "../errors";
+import { PruneRun, ReplayChooser } from "./choosers";
+import { DEFAULT_PREEMPTION_BOUND, DfsCache, dfsSubtree } from "./dfs";
+import { runScenario, scheduleString, type ExploreConfig, type Violation } from "./explorer";
+
+/** Subtrees a split search is cut into (fixed, so the cut does not depend on how many shards or workers run it). */
+export const SUBTREE_TARGET = 256;
+
+/** The result of one shard of a split dfs search (what `--shard i/n --out FILE` writes). */
+export interface ShardResult {
+  readonly format: "smpcall-explore-shard";
+  readonly version: 1;
+  /** What was searched: the schedule string of the empty schedule (scenario, policy, arch, CPUs, calls, ...). */
+  readonly run: string;
+  readonly preemptionBound: number | null;
+  readonly symmetry: boolean;
+  /** This shard (0-based) and how many there are. */
+  readonly shard: number;
+  readonly shards: number;
+  /** Subtrees of the whole search. */
+  readonly subtrees: number;
+  /** Subtrees this shard searched to the end. */
+  readonly subtreesDone: number;
+  readonly schedules: number;
+  /** Distinct states this shard met (shards do not share states: summed, they overcount). */
+  readonly distinctStates: number;
+  /** Every subtree of this shard was searched to the end without a violation. */
+  readonly complete: boolean;
+  /** The first violation, in subtree order, and its subtree; null if none. */
+  readonly violation: (Violation & { subtree: number }) | null;
+  readonly ms: number;
+}
+
+class ProbeStop extends SmpcallError {
+  constructor() {
+    super("SMPCALL_CONTROL", "prefix probe reached its choice point");
+  }
+}
+
+/** Runs `prefix`, then stops at the next branching choice point and reports where it was and how many options it had. */
+class PrefixProbe extends ReplayChooser {
+  /** Index of the branching choice point reached after the prefix, with its options; -1: the run ended first. */
+  at = -1;
+  branches = 0;
+  constructor(
+    private readonly fixed: readonly number[],
+    preemptionBound: number,
+  ) {
+    super(fixed, undefined, undefined, preemptionBound);
+  }
+  protected override decide(n: number, index: number): number {
+    if (index < this.fixed.length) return super.decide(n, index);
+    this.at = index;
+    this.branches = n;
+    throw new ProbeStop();
+  }
+}
+
+/**
+ * Cut the dfs search of `cfg` into subtrees, in dfs order: prefixes of choices, each the root of
+ * the schedules that begin with it, together covering every schedule. Level by level, every
+ * prefix is extended by the options of its next branching choice point until there are at least
+ * {@link SUBTREE_TARGET} (or no prefix branches further). Deterministic: the same cut for every
+ * shard and worker count.
+ */
+export function splitSearch(cfg: ExploreConfig): number[][] {
+  let level: number[][] = [[]];
+  /** Prefixes whose run ends without another branching choice (leaves; not probed again). */
+  const leaves = new Set<number[]>();
+  for (;;) {
+    if (level.length >= SUBTREE_TARGET) return level;
+    const next: number[][] = [];
+    let grew = false;
+    for (const p of level) {
+      if (leaves.has(p)) {
+        next.push(p);
+        continue;
+      }
+      const probe = new PrefixProbe(p, cfg.preemptionBound ?? DEFAULT_PREEMPTION_BOUND);
+      try {
+        runScenario(cfg, probe);
+      } catch (e) {
+        if (!(e instanceof ProbeStop) && !(e instanceof PruneRun)) throw e;
+      }
+      if (probe.at < 0) {
+        leaves.add(p);
+        next.push(p);
+        continue;
+      }
+      grew = true;
+      const head = probe.choices.slice(0, probe.at);
+      for (let k = 0; k < probe.branches; k++) next.push([...head, k]);
+    }
+    if (!grew) return next;
+    level = next;
+  }
+}
+
+/** Parse `--shard i/n` (0 <= i < n <= SUBTREE_TARGET). */
+export function parseShard(text: string): { shard: number; shards: number } {
+  const m = /^(\d+)\/(\d+)$/.exec(text.trim());
+  const shard = m ? Number(m[1]) : NaN;
+  const shards = m ? Number(m[2]) : NaN;
+  if (!m || !(shards >= 1 && shards <= SUBTREE_TARGET) || !(shard >= 0 && shard < shards))
+    throw new UsageError(
+      `bad --shard "${text}": expected i/n with 0 <= i < n <= ${SUBTREE_TARGET} (shard i of n, counting from 0)`,
+    );
+  return { shard, shards };
+}
+
+/**
+ * Search shard `shard` of `shards` of the dfs of `cfg`: the subtrees of {@link splitSearch} whose
+ * index is `shard` mod `shards`, in order, sharing one state cache. Stops at its first
+ * violation, which is then re-found by searching its subtree alone with a fresh cache, so the
+ * schedule reported depends only on the subtree, not on what this shard searched before it.
+ * `stopAbove()` (workers) returns a subtree index past which another shard already found a
+ * violation: subtrees after it are skipped.
+ */
+export function exploreShard(
+  cfg: ExploreConfig,
+  shard: number,
+  shards: number,
+  stopAbove: () => number = () => Number.POSITIVE_INFINITY,
+  subtrees: number[][] = splitSearch(cfg),
+): ShardResult {
+  const t0 = performance.now();
+  if (cfg.strategy !== "dfs") throw new UsageError("--shard and --workers split the dfs strategy only");
+  const cache = new DfsCache(cfg);
+  let schedules = 0;
+  let done = 0;
+  let complete = true;
+  let violation: ShardResult["violation"] = null;
+  for (let j = shard; j < subtrees.length; j += shards) {
+    if (j > stopAbove()) {
+      complete = false;
+      break;
+    }
+    const fresh = cache.seen.states.size === 0;
+    const out = dfsSubtree(cfg, subtrees[j], cache, cfg.runs - schedules, undefined, () => j > stopAbove());
+    schedules += out.schedules;
+    if (out.violation) {
+      let v = out.violation;
+      if (!fresh) {
+        const again = dfsSubtree(cfg, subtrees[j], new DfsCache(cfg), Number.MAX_SAFE_INTEGER);
+        schedules += again.schedules;
+        v = again.violation ?? v;
+      }
+      violation = {
+        ...v.run.violation!,
+        schedule: scheduleString(cfg, v.choices),
+        scheduleNumber: schedules,
+        subtree: j,
+      };
+      complete = false;
+      break;
+    }
+    if (!out.complete) {
+      complete = false;
+      break;
+    }
+    done++;
+  }
+  const bound = cfg.preemptionBound ?? DEFAULT_PREEMPTION_BOUND;
+  return {
+    format: "smpcall-explore-shard",
+    version: 1,
+    run: scheduleString(cfg, []),
+    preemptionBound: Number.isFinite(bound) ? bound : null,
+    symmetry: cfg.symmetry !== false,
+    shard,
+    shards,
+    subtrees: subtrees.length,
+    subtreesDone: done,
+    schedules,
+    distinctStates: cache.seen.states.size,
+    complete,
+    violation,
+    ms: Math.round(performance.now() - t0),
+  };
+}
+
+/** What merging shard results gives: one verdict. */
+export interface MergedResult {
+  readonly run: string;
+  readonly preemptionBound: number | null;
+  readonly shards: number;
+  readonly schedules: number;
+  /** Sum over shards (shards do not share states, so states two shards met count twice). */
+  readonly distinctStates: number;
+  /** Every shard complete. */
+  readonly complete: boolean;
+  /** The violation of the lowest subtree among the shards', or null. */
+  readonly violation: ShardResult["violation"];
+  /** Longest shard, ms (the wall time of shards run side by side). */
+  readonly ms: number;
+}
+
+/** A shard file's content checked: throws UsageError naming `name` and what is wrong. */
+export function checkShardResult(x: unknown, name: string): ShardResult {
+  const r = x as Partial<ShardResult> | null;
+  const bad = (what: string): never => {
+    throw new UsageError(`shard file ${name}: ${what}`);
+  };
+  if (typeof r !== "object" || r === null || r.format !== "smpcall-explore-shard")
+    bad(
+      'not an explore shard result (no "format": "smpcall-explore-shard"); write one with explore --shard i/n --out FILE',
+    );
+  if (r!.version !== 1) bad(`version ${String(r!.version)} is not 1: written by another smpcall version`);
+  for (const f of [
+    "shard",
+    "shards",
+    "subtrees",
+    "subtreesDone",
+    "schedules",
+    "distinctStates",
+    "ms",
+  ] as const)
+    if (!Number.isInteger(r![f]) || (r![f] as number) < 0) bad(`field ${f} is not a count`);
+  if (typeof r!.run !== "string" || typeof r!.complete !== "boolean") bad("fields run/complete are missing");
+  if (r!.shard! >= r!.shards!) bad(`shard ${r!.shard} is not below shards ${r!.shards}`);
+  if (
+    r!.violation !== null &&
+    (typeof r!.violation !== "object" || typeof r!.violation.schedule !== "string")
+  )
+    bad("field violation is neither null nor a violation with a schedule");
+  return r as ShardResult;
+}
+
+/**
+ * Combine the results of every shard of one search: complete only if every shard is; the
+ * violation of the lowest subtree if any shard found one. Throws UsageError when the shards are
+ * of different searches, a shard is missing or given twice.
+ */
+export function mergeShards(results: readonly { name: string; result: ShardResult }[]): MergedResult {
+  if (results.length === 0) throw new UsageError("explore merge: give the shard files to merge");
+  const first = results[0];
+  const seen = new Map<number, string>();
+  for (const { name, result: r } of results) {
+    for (const f of ["run", "shards", "preemptionBound", "symmetry", "subtrees"] as const)
+      if (r[f] !== first.result[f])
+        throw new UsageError(
+          `shard file ${name} is of another search than ${first.name}: ${f} ${JSON.stringify(r[f])} vs ${JSON.stringify(first.result[f])}`,
+        );
+    const dup = seen.get(r.shard);
+    if (dup !== undefined)
+      throw new UsageError(`shard ${r.shard}/${r.shards} given twice: ${dup} and ${name}`);
+    seen.set(r.shard, name);
+  }
+  const n = first.result.shards;
+  const missing = Array.from({ length: n }, (_, i) => i).filter((i) => !seen.has(i));
+  if (missing.length > 0 && !results.some((x) => x.result.violation !== null))
+    throw new UsageError(
+      `explore merge: shard(s) ${missing.map((i) => `${i}/${n}`).join(", ")} missing: the verdict needs every shard (or one with a violation)`,
+    );
+  let violation: ShardResult["violation"] = null;
+  for (const { result: r } of results)
+    if (r.violation !== null && (violation === null || r.violation.subtree < violation.subtree))
+      violation = r.violation;
+  return {
+    run: first.result.run,
+    preemptionBound: first.result.preemptionBound,
+    shards: n,
+    schedules: results.reduce((a, x) => a + x.result.schedules, 0),
+    distinctStates: results.reduce((a, x) => a + x.result.distinctStates, 0),
+    complete: violation === null && missing.length === 0 && results.every((x) => x.result.complete),
+    violation,
+    ms: Math.max(...results.map((x) => x.result.ms)),
+  };
+}

@@ -104,12 +104,12 @@ const ROWS: readonly Row[] = [
   [
     ["run", "--ops", "10", "--workload", "bogus"],
     2,
-    "smpcall: option '--workload <name>' argument 'bogus' is invalid. Allowed choices are mixed, broadcast, single-storm, tlb-shootdown. (see --help)",
+    "smpcall: option '--workload <name>' argument 'bogus' is invalid. Allowed choices are mixed, broadcast, single-storm, tlb-shootdown, sched-wakeups. (see --help)",
   ],
   [
     ["run", "--ops", "10", "--workload", "__proto__"],
     2,
-    "smpcall: option '--workload <name>' argument '__proto__' is invalid. Allowed choices are mixed, broadcast, single-storm, tlb-shootdown. (see --help)",
+    "smpcall: option '--workload <name>' argument '__proto__' is invalid. Allowed choices are mixed, broadcast, single-storm, tlb-shootdown, sched-wakeups. (see --help)",
   ],
   [["run", "--ops", "10", "--foo"], 2, "smpcall: unknown option '--foo' (see --help)"],
   [["frobnicate"], 2, "smpcall: unknown command 'frobnicate' (see --help)"],

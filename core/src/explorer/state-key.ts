@@ -68,7 +68,8 @@ function waitKey(w: Wait | null, perm: Int32Array | null, permId: string, words:
 /**
  * One CPU's part of the key: where its code is (per task program and interrupt handler frame
  * still running, the steps it has taken: see {@link FrameTracker}; without a tracker, the busy
- * time and interrupts taken stand in), irq state, pending lines, and per machine frame
+ * time and interrupts taken stand in), irq state, pending lines, need_resched and the idle
+ * loop's polling flags (a sender skips the IPI to a polling CPU), and per machine frame
  * (innermost last) its kind, interrupt line and what it waits on. Every frame's wait counts, not
  * only the innermost one's: a task spinning for admission with an interrupt nested on top is
  * not where a task that has not started yet is.
@@ -81,7 +82,7 @@ function cpuKey(
   words: KeyWords,
 ): string {
   let s = frames === undefined ? `${c.busyNs}|${c.irqsTaken}` : frames.key(c.id);
-  s += `|${c.irqsDisabled ? 1 : 0}|${c.hardirqDepth}|${c.pendingLines}|${c.needResched ? 1 : 0}`;
+  s += `|${c.irqsDisabled ? 1 : 0}|${c.hardirqDepth}|${c.pendingLines}|${c.needResched ? 1 : 0}${c.polling ? 1 : 0}${c.pollingEndsOnWake ? 1 : 0}`;
   for (let i = 0; i < c.depth; i++)
     s += `|${c.frameKind(i)}.${c.stack[i * FRAME_SLOTS + F_LINE] as number}.${waitKey(c.frameWait(i), perm, permId, words)}`;
   return s;

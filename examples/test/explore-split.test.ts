@@ -1,0 +1,58 @@
+import { describe, expect, it } from "@jest/globals";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { main } from "../src/cli/main";
+import { memoryIo } from "../src/cli/io";
+
+async function cli(args: string[], cwd: string) {
+  const io = memoryIo({}, cwd);
+  const code = await main(args, io);
+  return { code, out: io.stdout, err: io.stderr };
+}
+
+const SEARCH = ["explore", "--scenario", "seed-2008", "--policy", "global-lock", "--cpus", "2"];
+
+describe("explore --shard and explore merge", () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "smpcall-shards-"));
+
+  it("merges the shards of a search into one complete verdict", async () => {
+    for (const i of [0, 1]) {
+      const r = await cli([...SEARCH, "--shard", `${i}/2`, "--out", `s${i}.json`], dir);
+      expect(r.code).toBe(0);
+      expect(r.out).toContain(`explore shard ${i}/2`);
+    }
+    const m = await cli(["explore", "merge", "s0.json", "s1.json"], dir);
+    expect(m.code).toBe(0);
+    expect(m.out).toContain("search complete");
+    expect(m.out).toContain("no violation found: none exists within the bounds");
+  });
+
+  it("exits 1 when a shard found a violation, with its schedule", async () => {
+    const naive = [...SEARCH.slice(0, 4), "naive", "--cpus", "2"];
+    for (const i of [0, 1]) await cli([...naive, "--shard", `${i}/2`, "--out", `n${i}.json`], dir);
+    const m = await cli(["explore", "merge", "n0.json", "n1.json"], dir);
+    expect(m.code).toBe(1);
+    expect(m.out).toContain("VIOLATION (deadlock)");
+    expect(m.out).toContain("replay:   npx smpcall replay --schedule smp2,");
+  });
+
+  it("refuses corrupt, missing, duplicated and mismatched shard files (exit 2)", async () => {
+    fs.writeFileSync(
+      path.join(dir, "cut.json"),
+      fs.readFileSync(path.join(dir, "s1.json"), "utf8").slice(0, 40),
+    );
+    const cases: [string[], RegExp][] = [
+      [["s0.json", "cut.json"], /cut.json is not JSON/],
+      [["s0.json"], /shard\(s\) 1\/2 missing/],
+      [["s0.json", "s0.json"], /given twice/],
+      [["s0.json", "n1.json"], /another search/],
+      [["nothere.json"], /could not be read/],
+    ];
+    for (const [files, msg] of cases) {
+      const m = await cli(["explore", "merge", ...files], dir);
+      expect(m.code).toBe(2);
+      expect(m.err).toMatch(msg);
+    }
+  });
+});

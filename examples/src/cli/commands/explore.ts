@@ -368,21 +368,7 @@ export function registerExploreCommand(program: Command, io: CliIo): void {
         isScenarioPath(flags.scenario) ? [{ flag: "--scenario", file: flags.scenario }] : [],
       );
       const { base, policies } = exploreBase(flags, io);
-      const {
-        scenario,
-        arch,
-        archOptions,
-        cpus,
-        calls,
-        seed,
-        maxSteps,
-        allocFailRate,
-        kernel,
-        idle,
-        memory,
-        dropBarriers,
-        strategy,
-      } = base;
+      const { scenario, cpus, calls, strategy } = base;
       if (flags.shard !== undefined || flags.workers !== undefined)
         return splitExplore(flags, io, { ...base, policy: policies[0] }, policies.length);
       const results: ExploreResult[] = [];
@@ -417,20 +403,6 @@ export function registerExploreCommand(program: Command, io: CliIo): void {
       if (flags.saveSchedule !== undefined) saveSchedule(flags.saveSchedule, results, io);
       if (flags.html !== undefined) {
         const first = results.find((r) => r.violation !== null) ?? null;
-        const base = {
-          scenario,
-          arch,
-          archOptions,
-          kernel,
-          idle,
-          memory,
-          dropBarriers,
-          cpus,
-          calls,
-          seed,
-          maxSteps,
-          allocFailRate,
-        };
         const run = first
           ? replay(
               { ...base, policy: getPolicy(first.policy) },

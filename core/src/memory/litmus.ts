@@ -66,7 +66,8 @@ class ExhaustiveChoices implements MemoryChoices {
 
 /**
  * Runs every execution of `test` under `model`: every interleaving of the threads' instructions,
- * every drain order of store buffers (tso) and every store a load may read (lkmm). Returns the
+ * every drain order of store buffers (tso), and under lkmm every store a load may read and every
+ * store run ahead of unordered earlier loads (load->store reordering: load buffering). Returns the
  * final register values reached and how often.
  */
 export function runLitmus(test: LitmusTest, model: MemoryModelName, maxExecutions = 1_000_000): LitmusResult {
@@ -81,6 +82,10 @@ export function runLitmus(test: LitmusTest, model: MemoryModelName, maxExecution
     );
   checkChoice("runLitmus: model", model, MEMORY_MODELS);
   checkInteger("runLitmus: maxExecutions", maxExecutions, 1, Number.MAX_SAFE_INTEGER);
+  if (test.threads.some((t) => !Array.isArray(t) || t.length > MAX_OPS))
+    throw new InvalidArgumentError(
+      `runLitmus: test ${test.name}: each thread must be a list of at most ${MAX_OPS} instructions`,
+    );
   const outcomes = new Map<string, number>();
   let prefix: number[] | null = [];
   let executions = 0;
@@ -105,14 +110,32 @@ function runOnce(test: LitmusTest, model: MemoryModelName, choices: ExhaustiveCh
       if (op.op !== "barrier" && !locs.has(op.loc)) locs.set(op.loc, mem.location(op.loc, 0));
   const regs = new Map<string, number>();
   const pc = new Array<number>(n).fill(0);
+  // Instructions executed ahead of their turn (lkmm's load->store reordering), per CPU.
+  const doneEarly = test.threads.map((t) => new Array<boolean>(t.length).fill(false));
   const actions: number[] = [];
   for (;;) {
-    // Actions: step CPU i (i), or drain one buffered store of CPU i (n + i).
+    // Actions: step CPU i (i); drain one buffered store of CPU i (n + i); under lkmm, run the
+    // store at index j of CPU i ahead of the loads before it (2n + i * MAX_OPS + j).
     actions.length = 0;
-    for (let i = 0; i < n; i++) if (pc[i] < test.threads[i].length) actions.push(i);
+    for (let i = 0; i < n; i++) {
+      while (pc[i] < test.threads[i].length && doneEarly[i][pc[i]]) pc[i]++;
+      if (pc[i] < test.threads[i].length) actions.push(i);
+    }
     for (let i = 0; i < n; i++) if (mem.pendingDrains(i) > 0) actions.push(n + i);
+    if (model === "lkmm")
+      for (let i = 0; i < n; i++)
+        for (const j of hoistableStores(test.threads[i], pc[i], doneEarly[i]))
+          actions.push(2 * n + i * MAX_OPS + j);
     if (actions.length === 0) break;
     const a = actions[actions.length > 1 ? choices.chooseInt(actions.length) : 0];
+    if (a >= 2 * n) {
+      const cpu = Math.floor((a - 2 * n) / MAX_OPS);
+      const j = (a - 2 * n) % MAX_OPS;
+      const op = test.threads[cpu][j] as Extract<LitmusOp, { op: "store" }>;
+      doneEarly[cpu][j] = true;
+      mem.store(cpu, locs.get(op.loc)!, op.value, op.order);
+      continue;
+    }
     if (a >= n) {
       mem.drainOne(a - n);
       continue;
@@ -123,6 +146,34 @@ function runOnce(test: LitmusTest, model: MemoryModelName, choices: ExhaustiveCh
     else mem.barrier(a, op.kind);
   }
   return outcomeKey(regs);
+}
+
+/** Instructions per litmus thread the action encoding allows. */
+const MAX_OPS = 64;
+
+/**
+ * LKMM lets a CPU perform a store before earlier loads of other locations when nothing orders
+ * them (no barrier, no acquire load, not a release store, no dependency: litmus stores write
+ * constants). The stores of `thread` that may run now, ahead of the instruction at `pc`: only
+ * loads (not yet run) stand between, none to the store's location. Conservative: a store is
+ * never moved past a barrier or another store.
+ */
+function hoistableStores(thread: readonly LitmusOp[], pc: number, doneEarly: readonly boolean[]): number[] {
+  const out: number[] = [];
+  const loaded = new Set<string>();
+  for (let j = pc; j < thread.length; j++) {
+    if (doneEarly[j]) continue;
+    const op = thread[j];
+    if (op.op === "barrier") break;
+    if (op.op === "load") {
+      if (op.order === "acquire") break;
+      loaded.add(op.loc);
+      continue;
+    }
+    if (j > pc && op.order !== "release" && !loaded.has(op.loc)) out.push(j);
+    break; // never past another store
+  }
+  return out;
 }
 
 const st = (loc: string, order?: AccessOrder): LitmusOp => ({ op: "store", loc, value: 1, order });

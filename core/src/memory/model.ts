@@ -13,8 +13,9 @@
  * - `lkmm`: a weak model in the spirit of the Linux-kernel memory model — per-location store
  *   histories with per-CPU views: a load may read any store to that location that its CPU has
  *   not yet seen superseded; release/acquire and the barriers move views between CPUs. Which
- *   store a load reads is a choice. It does not produce load-buffering outcomes (a load reads
- *   only stores already made), so LB's weak outcome, which LKMM allows, is not reachable.
+ *   store a load reads is a choice. A load reads only stores already made; load buffering comes
+ *   only where the instruction list is known (the litmus runner runs a store ahead of earlier
+ *   unordered loads), not in the kernel model, whose code runs in program order.
  */
 export type MemoryModelName = "sc" | "tso" | "lkmm";
 

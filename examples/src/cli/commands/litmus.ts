@@ -33,7 +33,7 @@ export function registerLitmusCommand(program: Command, io: CliIo): void {
     .option("--json", "print one JSON object on stdout")
     .addHelpText(
       "after",
-      `\nTests: ${LITMUS_TESTS.map((t) => t.name).join(", ")}.\nThe lkmm model never produces load buffering; LB's weak outcome, which LKMM allows, is not reached (docs/memory-model.md).`,
+      `\nTests: ${LITMUS_TESTS.map((t) => t.name).join(", ")}.\nUnder lkmm a store may also run ahead of earlier unordered loads of other locations (load buffering, docs/memory-model.md).`,
     )
     .action((opts: { memory?: string[]; test?: string[]; json?: boolean }) => {
       const models = (opts.memory ?? [...MEMORY_MODELS]).map((m) =>

@@ -169,9 +169,35 @@ const ARCH_IPI_METHODS = [
   "statistics",
 ] as const;
 
-/** Validate a system config once, at entry: wrong types and ranges throw InvalidArgumentError. */
+/** Every key of a {@link SystemConfig} (a missing one is a compile error here). */
+const SYSTEM_CONFIG_KEYS: Record<keyof SystemConfig, true> = {
+  arch: true,
+  archOptions: true,
+  trace: true,
+  container: true,
+  cpus: true,
+  seed: true,
+  topology: true,
+  cost: true,
+  chooser: true,
+  offlineAtBoot: true,
+  kernel: true,
+  lockdep: true,
+  csdLockWaitDebug: true,
+  idle: true,
+  csdLockTimeoutMs: true,
+  watchdogResendIpi: true,
+  memory: true,
+  dropBarriers: true,
+};
+
+/**
+ * Validate a system config once, at entry: wrong types and ranges, and unknown keys (a typo such
+ * as `seeed` would otherwise be ignored), throw InvalidArgumentError.
+ */
 export function checkSystemConfig(config: SystemConfig): void {
   checkObject("the createSmpSystem config", config);
+  checkKnownKeys("createSmpSystem config key", config, Object.keys(SYSTEM_CONFIG_KEYS));
   if (
     typeof config.cpus !== "number" ||
     !Number.isInteger(config.cpus) ||

@@ -110,6 +110,18 @@ const CASES: readonly Case[] = [
     /^a machine has 2\.\.8192 CPUs, got Infinity/,
   ],
   [
+    "a misspelt key (seeed)",
+    () => sys({ seeed: 1 } as never),
+    InvalidArgumentError,
+    /^unknown createSmpSystem config key "seeed"; known: arch, archOptions, trace, container, cpus, seed,/,
+  ],
+  [
+    "a key of another API (workload)",
+    () => sys({ workload: "broadcast" } as never),
+    InvalidArgumentError,
+    /^unknown createSmpSystem config key "workload"; known: /,
+  ],
+  [
     "seed -1",
     () => sys({ seed: -1 }),
     InvalidArgumentError,

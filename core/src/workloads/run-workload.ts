@@ -1,5 +1,5 @@
 import { InvalidArgumentError, UsageError, describeValue } from "../errors";
-import { checkInteger } from "../validate";
+import { checkInteger, checkObject } from "../validate";
 import { Prng } from "../machine/prng";
 import { buildRunReport, type RunReport } from "../report/run-report";
 import { checkSystemConfig, createSmpSystem, type SmpSystem, type SystemConfig } from "../system";
@@ -45,12 +45,21 @@ export interface WorkloadRunResult {
 
 /** Build a system, install a workload, run it and collect the report. */
 export function runWorkload(config: WorkloadRunConfig): WorkloadRunResult {
-  checkSystemConfig(config);
+  checkObject("the runWorkload config", config);
+  // The run's own keys apart: the rest is the system's config (whose unknown keys are refused).
+  const {
+    workload: _workload,
+    ops: _ops,
+    maxEvents: _maxEvents,
+    onProgress: _onProgress,
+    ...systemConfig
+  } = config;
+  checkSystemConfig(systemConfig);
   if (config.workload !== undefined && typeof config.workload !== "string")
     throw new InvalidArgumentError(`workload must be a workload name, got ${describeValue(config.workload)}`);
   const workload = getWorkload(config.workload ?? "mixed");
   if (config.ops !== undefined) checkInteger("ops", config.ops, 1, MAX_OPS);
-  const system = createSmpSystem(config);
+  const system = createSmpSystem(systemConfig);
   const ops = config.ops ?? workload.defaultOps(config.cpus);
   if (!Number.isInteger(ops) || ops < 1 || ops > MAX_OPS)
     throw new UsageError(`bad --ops ${ops}: expected an integer 1..${MAX_OPS}`);

@@ -108,7 +108,14 @@ export function stateKey(
   const cpus = new Array<string>(n);
   const queues = new Array<string>(n);
   for (let cpu = 0; cpu < n; cpu++) {
-    cpus[name(cpu)] = cpuKey(m.cpus[cpu], ctx.frames, perm, permId, words);
+    let key = cpuKey(m.cpus[cpu], ctx.frames, perm, permId, words);
+    // A counting line keeps every raise: how many are pending is state (a latch holds one).
+    for (let pend = m.cpus[cpu].pendingLines, line = 0; pend !== 0; pend >>>= 1, line++)
+      if ((pend & 1) !== 0) {
+        const count = m.pendingCount(cpu, line);
+        if (count > 1) key += `|${line}x${count}`;
+      }
+    cpus[name(cpu)] = key;
     let q = "";
     for (const e of system.kernel.callSingleQueue.entries(cpu))
       q += `${name(e.src)}>${name(e.dst)}:${e.flags & CSD_FLAG_TYPE_MASK},`;

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "@jest/globals";
-import { InvalidStepError, Machine, type CpuCode } from "@smpcall/core";
+import { descriptor as generic } from "@smpcall/arch-generic";
+import { InvalidStepError, Machine, createSmpSystem, stateKey, type CpuCode } from "@smpcall/core";
 
 /** A 4-CPU machine whose handler records `cpu:line` for every interrupt taken. */
 function machineWithLog(counting: number): { m: Machine; taken: string[] } {
@@ -149,5 +150,41 @@ describe("CPU state a backend may read", () => {
     expect(m.run().status).toBe("completed");
     expect(seen).toEqual([true, false, false, true]);
     expect(() => m.isRunning(-1)).toThrow(/CPU -1 which does not exist/);
+  });
+});
+
+describe("the explorer's state key and counting lines", () => {
+  /** The state key seen by CPU 0 once `raisers` of CPUs 1..3 raised line 0 at it (the others only wait). */
+  function keyAfterRaises(counting: boolean, raisers: number): string {
+    const sys = createSmpSystem({ cpus: 4, seed: 1, arch: generic, cost: { deliveryJitter: 0 } });
+    const m = sys.machine;
+    if (counting) m.setCountingLines(1);
+    let key = "";
+    m.spawn(
+      0,
+      (function* (): CpuCode<void> {
+        m.localIrqDisable();
+        yield 5000;
+        key = stateKey({ system: sys, runtime: { stateKey: () => "" } } as never);
+        m.localIrqEnable();
+        yield 10;
+      })(),
+    );
+    for (const src of [1, 2, 3])
+      m.spawn(
+        src,
+        (function* (): CpuCode<void> {
+          yield 100;
+          if (src <= raisers) m.raise(0, 0, 200);
+        })(),
+      );
+    sys.run();
+    return key;
+  }
+
+  it("two states that differ only in how many raises a counting line keeps get different keys", () => {
+    expect(keyAfterRaises(true, 1)).not.toBe(keyAfterRaises(true, 3));
+    // A latch line holds one raise however many arrived: the same state, the same key.
+    expect(keyAfterRaises(false, 1)).toBe(keyAfterRaises(false, 3));
   });
 });

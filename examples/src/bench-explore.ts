@@ -32,6 +32,22 @@ interface BenchLine {
   error?: string;
 }
 
+/** A line for `config` with only its wall time (seconds) known: the search's figures are filled in when it ends. */
+function unmeasured(config: string, policy: string, flags: string[], wallS: number): BenchLine {
+  return {
+    config,
+    policy,
+    flags,
+    schedules: null,
+    distinctStates: null,
+    complete: false,
+    violation: null,
+    wallS: Math.round(wallS * 10) / 10,
+    cpuS: null,
+    peakMb: null,
+  };
+}
+
 /** Child mode: run one explore in this process and print the measurement to stdout. */
 async function child(config: string, policy: string, flags: string[]): Promise<void> {
   const [cpus, calls] = config.split("x");
@@ -59,14 +75,7 @@ async function child(config: string, policy: string, flags: string[]): Promise<v
   const wallS = (performance.now() - t0) / 1000;
   const cu = process.cpuUsage(c0);
   const line: BenchLine = {
-    config,
-    policy,
-    flags,
-    schedules: null,
-    distinctStates: null,
-    complete: false,
-    violation: null,
-    wallS: Math.round(wallS * 10) / 10,
+    ...unmeasured(config, policy, flags, wallS),
     cpuS: Math.round((cu.user + cu.system) / 1e5) / 10,
     peakMb: Math.round(process.resourceUsage().maxRSS / 1024),
   };
@@ -126,16 +135,7 @@ async function run(argv: string[]): Promise<void> {
       continue;
     }
     const line: BenchLine = {
-      config,
-      policy,
-      flags,
-      schedules: null,
-      distinctStates: null,
-      complete: false,
-      violation: null,
-      wallS: Math.round((performance.now() - t0) / 100) / 10,
-      cpuS: null,
-      peakMb: null,
+      ...unmeasured(config, policy, flags, (performance.now() - t0) / 1000),
       error:
         r.signal !== null
           ? `stopped after the ${timeoutS} s timeout (${r.signal})`

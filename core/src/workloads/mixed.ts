@@ -2,7 +2,7 @@ import { CpuMask } from "../machine/cpumask";
 import type { CallSingleData } from "../kernel/csd";
 import type { Workload } from "./workload";
 import { BROADCAST_SENDERS } from "./broadcast";
-import { opsShare, randomOtherCpu } from "./workload";
+import { busyCpus, forEachSender, randomOtherCpu } from "./workload";
 
 function mixed_single_fn(): void {}
 function mixed_async_fn(): void {}
@@ -31,11 +31,7 @@ export const mixedWorkload: Workload = {
     const k = ctx.system.kernel;
     const n = m.nrCpus;
     // A quarter of the CPUs (at least one) stay idle so idle wake-ups show.
-    const busy = Math.max(1, n - Math.floor(n / 4));
-    for (let cpu = 0; cpu < busy; cpu++) {
-      const share = opsShare(cpu, busy, ctx.ops);
-      if (share === 0 || !m.cpus[cpu].online) continue;
-      const rng = ctx.rng.fork(`cpu${cpu}`);
+    forEachSender(ctx, busyCpus(ctx), (cpu, share, rng) => {
       const mask = new CpuMask(n);
       const ownCsd: CallSingleData = k.initCsd(mixed_csd_fn, null);
       m.spawn(
@@ -80,6 +76,6 @@ export const mixedWorkload: Workload = {
           }
         })(),
       );
-    }
+    });
   },
 };

@@ -1,7 +1,7 @@
 import type { CallSingleData } from "../kernel/csd";
 import type { WakeTask } from "../kernel/queue-entries";
 import type { Workload } from "./workload";
-import { opsShare, randomOtherCpu } from "./workload";
+import { busyCpus, forEachSender, randomOtherCpu } from "./workload";
 
 function wakeup_async_fn(): void {}
 function wakeup_sync_fn(): void {}
@@ -26,12 +26,8 @@ export const schedWakeupsWorkload: Workload = {
   install(ctx) {
     const m = ctx.system.machine;
     const k = ctx.system.kernel;
-    const n = m.nrCpus;
-    const busy = Math.max(1, n - Math.floor(n / 4));
-    for (let cpu = 0; cpu < busy; cpu++) {
-      const share = opsShare(cpu, busy, ctx.ops);
-      if (share === 0 || !m.cpus[cpu].online) continue;
-      const rng = ctx.rng.fork(`cpu${cpu}`);
+    // A quarter of the CPUs (at least one) stay idle so idle wake-ups show.
+    forEachSender(ctx, busyCpus(ctx), (cpu, share, rng) => {
       const tasks: WakeTask[] = [];
       for (let t = 0; t < TASKS_PER_SENDER; t++) tasks.push(k.initTask(`worker/${cpu}:${t}`));
       const work: CallSingleData = k.initIrqWork(wakeup_irq_work_fn, null);
@@ -60,6 +56,6 @@ export const schedWakeupsWorkload: Workload = {
           }
         })(),
       );
-    }
+    });
   },
 };

@@ -38,11 +38,7 @@ export function spreadOps(
   senders?: number,
 ): void {
   const m = ctx.system.machine;
-  const n = Math.min(m.nrCpus, senders ?? m.nrCpus);
-  for (let cpu = 0; cpu < n; cpu++) {
-    const share = opsShare(cpu, n, ctx.ops);
-    if (share === 0 || !m.cpus[cpu].online) continue;
-    const rng = ctx.rng.fork(`cpu${cpu}`);
+  forEachSender(ctx, Math.min(m.nrCpus, senders ?? m.nrCpus), (cpu, share, rng) =>
     m.spawn(
       cpu,
       (function* () {
@@ -51,7 +47,30 @@ export function spreadOps(
           yield* perOp(cpu, k);
         }
       })(),
-    );
+    ),
+  );
+}
+
+/** The CPUs that issue ops when a quarter of the machine (at least one CPU) stays idle. */
+export function busyCpus(ctx: WorkloadContext): number {
+  const n = ctx.system.machine.nrCpus;
+  return Math.max(1, n - Math.floor(n / 4));
+}
+
+/**
+ * Call `body` for each of the first `senders` CPUs that is online and has a share of the ops
+ * (round-robin), with that share and the CPU's own random stream (`cpu<N>`, forked in CPU order).
+ */
+export function forEachSender(
+  ctx: WorkloadContext,
+  senders: number,
+  body: (cpu: number, share: number, rng: Prng) => void,
+): void {
+  const m = ctx.system.machine;
+  for (let cpu = 0; cpu < senders; cpu++) {
+    const share = opsShare(cpu, senders, ctx.ops);
+    if (share === 0 || !m.cpus[cpu].online) continue;
+    body(cpu, share, ctx.rng.fork(`cpu${cpu}`));
   }
 }
 

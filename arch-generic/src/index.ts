@@ -27,6 +27,10 @@ export const descriptor: ArchDescriptor = {
   },
   // The generic IPI tracepoints of include/trace/events/ipi.h, as arm and arm64 emit them.
   tracepoints: ["ipi_raise", "ipi_entry", "ipi_exit"],
+  // An abstract machine: every idle mode the kernel model has, and the polling flag, so all of the
+  // kernel's idle paths can be run on it (arm64 itself has neither MWAIT nor, in 6.1, the flag).
+  idleModes: ["halt", "mwait", "poll"],
+  idlePollingFlag: true,
   capabilities: {
     multicast: false,
     transientFaults: false,

@@ -88,6 +88,10 @@ export const descriptor: ArchDescriptor = {
   },
   // None of the events smpcall records is a powerpc kernel tracepoint (its doorbell/irq events print pt_regs).
   tracepoints: [],
+  // A sleeping idle state (nap/stop, pseries cede) or the snooze/poll loop; no MWAIT. 6.1 powerpc
+  // defines TIF_POLLING_NRFLAG.
+  idleModes: ["halt", "poll"],
+  idlePollingFlag: true,
   capabilities: {
     multicast: false,
     transientFaults: false,

@@ -101,6 +101,9 @@ export const descriptor: ArchDescriptor = {
   },
   // sparc64 has no IPI tracepoints.
   tracepoints: [],
+  // sun4v cpu_yield / sun4u sleep, or polling; no MWAIT. 6.1 sparc64 defines TIF_POLLING_NRFLAG.
+  idleModes: ["halt", "poll"],
+  idlePollingFlag: true,
   capabilities: {
     multicast: true,
     transientFaults: true,

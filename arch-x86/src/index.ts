@@ -87,6 +87,9 @@ export const descriptor: ArchDescriptor = {
     "reschedule_entry",
     "reschedule_exit",
   ],
+  // hlt (idle=halt), MWAIT idle (intel_idle / mwait_idle) and idle=poll; TIF_POLLING_NRFLAG exists.
+  idleModes: ["halt", "mwait", "poll"],
+  idlePollingFlag: true,
   capabilities: {
     multicast: true,
     transientFaults: false,

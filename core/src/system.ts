@@ -2,7 +2,7 @@
 import "reflect-metadata";
 import { container as rootContainer, type DependencyContainer } from "tsyringe";
 import type { ArchIpi, FaultInjector } from "./arch/arch-ipi";
-import type { ArchDescriptor } from "./arch/descriptor";
+import { checkArchIdleMode, type ArchDescriptor } from "./arch/descriptor";
 import type { Interconnect } from "./arch/interconnect";
 import { parseArchOptions, type ArchOptionValues, type RawArchOptions } from "./arch/options";
 import {
@@ -118,6 +118,7 @@ export function createSmpSystem(config: SystemConfig): SmpSystem {
   foreign(label, "validate()", () =>
     desc.validate?.(archOptions, { cpus: config.cpus, topology: machineTopology }),
   );
+  if (config.idle !== undefined) checkArchIdleMode(desc, label, config.idle);
   const trace = config.trace instanceof TraceSink ? config.trace : new TraceSink(config.trace === true);
   const machine = new Machine({ ...config, topology, trace });
   const fence = foreign(label, "ipiSendFence()", () => desc.ipiSendFence?.(archOptions, config.cpus) ?? null);
@@ -125,7 +126,7 @@ export function createSmpSystem(config: SystemConfig): SmpSystem {
     throw new ArchLoadError(
       `${label}: ipiSendFence() returned ${describeValue(fence)}, not a barrier name (letters, digits, _ . : -) or null`,
     );
-  const kernel = new SmpKernel(machine, config, fence);
+  const kernel = new SmpKernel(machine, config, fence, desc.idlePollingFlag ?? true);
   const child = (config.container ?? rootContainer).createChildContainer();
   const interconnect: Interconnect = machine;
   const faults: FaultInjector = {

@@ -7,7 +7,17 @@ import {
 } from "@smpcall/arch-generic";
 import type { ArchDescriptor, ArchStatistics, CpuCode, CpuMask } from "@smpcall/core";
 import { runConformance, type ConformanceResult } from "@smpcall/core/conformance";
-import { MuxedIpi, muxed, queueCaps, queued, queueOptions, QueueIpi, variant } from "./kit-mutants";
+import {
+  MSG_CALL,
+  MSG_RESCHEDULE,
+  MuxedIpi,
+  muxed,
+  queueCaps,
+  queued,
+  queueOptions,
+  QueueIpi,
+  variant,
+} from "./kit-mutants";
 
 // ------------------------------------------------------------------ send
 
@@ -244,7 +254,54 @@ class MuxedHighestOnly extends MuxedIpi {
   }
 }
 
+/** Muxed: the single send sets its bit in two steps (read the word, write it back a send cost later): a reschedule posted in between is lost. */
+class MuxedTwoStepSingle extends MuxedIpi {
+  override *sendCallFunctionSingleIpi(cpu: number): CpuCode<void> {
+    const word = this.words[cpu];
+    yield this.sendCostNs;
+    this.words[cpu] = word | (1 << MSG_CALL);
+    this.wires.raise(cpu, LINE_CALL_FUNCTION, this.latencyNs);
+    this.ipisRaised++;
+  }
+}
+
+/** Muxed: the reschedule sets its bit in two steps: a call posted in between is lost. */
+class MuxedTwoStepReschedule extends MuxedIpi {
+  override *sendRescheduleIpi(cpu: number): CpuCode<void> {
+    const word = this.words[cpu];
+    yield this.sendCostNs;
+    this.words[cpu] = word | (1 << MSG_RESCHEDULE);
+    this.wires.raise(cpu, LINE_CALL_FUNCTION, this.latencyNs);
+    this.rescheduleIpis++;
+  }
+}
+
+/** Muxed: the receive path reads the word and clears it 200 ns later: messages posted in between are lost. */
+class MuxedLateClear extends MuxedIpi {
+  override *handleInterrupt(cpu: number): CpuCode<void> {
+    this.interruptsTaken++;
+    this.acks++;
+    const word = this.words[cpu];
+    yield 200;
+    this.words[cpu] = 0;
+    if (word & (1 << MSG_RESCHEDULE)) this.smp.schedulerIpi();
+    if (word & (1 << MSG_CALL)) yield* this.smp.genericSmpCallFunctionInterrupt();
+  }
+}
+
 // ------------------------------------------------------------------ statistics
+
+/** The hardware-signal statistic counts mask sends and reschedules, not target CPUs signalled. */
+class SignalsPerSend extends GenericIpi {
+  private maskSends = 0;
+  override *sendCallFunctionIpiMask(mask: CpuMask): CpuCode<void> {
+    this.maskSends++;
+    yield* super.sendCallFunctionIpiMask(mask);
+  }
+  override statistics(): ArchStatistics {
+    return { ...super.statistics(), raises: this.maskSends + this.rescheduleIpis };
+  }
+}
 
 /** Reports twice the raises it made. */
 class WrongStatistics extends GenericIpi {
@@ -510,6 +567,30 @@ const MUTANTS: [kind: string, bug: string, d: ArchDescriptor, message: RegExp][]
     /the reschedule message was dropped when it came with a call-function message/,
   ],
   [
+    "send",
+    "muxed: the single send sets its message bit in two steps",
+    variant("muxed-two-step-single", MuxedTwoStepSingle),
+    /concurrent-senders-one-target: .*reschedule .*never called schedulerIpi after it within the round/,
+  ],
+  [
+    "messages",
+    "muxed: the reschedule sets its message bit in two steps",
+    variant("muxed-two-step-resched", MuxedTwoStepReschedule),
+    /concurrent-senders-one-target: .*the call ran on .*an IPI was lost between the two senders/,
+  ],
+  [
+    "receive",
+    "muxed: reads the message word, clears it later",
+    variant("muxed-late-clear", MuxedLateClear),
+    /concurrent-senders-one-target: .*lost/,
+  ],
+  [
+    "statistics",
+    "counts hardware signals per send, not per target",
+    variant("signals-per-send", SignalsPerSend),
+    /signal-statistic-per-target: .*a single call to CPU 1 \(targets \[1\]\) added 0 to statistic raises, expected 1/,
+  ],
+  [
     "statistics",
     "reports twice the raises",
     variant("wrong-stats", WrongStatistics),
@@ -531,7 +612,7 @@ const MUTANTS: [kind: string, bug: string, d: ArchDescriptor, message: RegExp][]
     "determinism",
     "jitters with Math.random",
     variant("math-random", UsesMathRandom),
-    /two runs with seed 21 differ [\s\S]*the backend uses a source of randomness or order other than the machine's/,
+    /two runs with seed 21 differ \(nothing ran between them\) [\s\S]*the backend uses a source of randomness, order or state other than the machine's/,
   ],
   [
     "determinism",

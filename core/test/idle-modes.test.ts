@@ -58,6 +58,54 @@ describe("idle as the kernel does it (kernel-smp.md section 3 item 3)", () => {
     expect(sys.kernel.stats.flushesIrq).toBe(1);
   });
 
+  it("an architecture without TIF_POLLING_NRFLAG never polls: the call in the polling window of the test above gets an IPI", () => {
+    for (const [idlePollingFlag, ipis, kicks] of [
+      [true, 1, 1],
+      [false, 2, 0],
+    ] as const) {
+      const sys = testSystem(2, { idle: "halt", arch: { ...generic, idlePollingFlag } });
+      let ran = 0;
+      program(sys, 0, function* () {
+        yield 5000;
+        yield* sys.kernel.smpCallFunctionSingle(1, () => void ran++, null, false);
+        while (ran === 0) yield 50;
+        yield 400;
+        yield* sys.kernel.smpCallFunctionSingle(1, () => void ran++, null, true);
+      });
+      expect(sys.run().status).toBe("completed");
+      expect([sys.kernel.stats.ipisSingle, sys.kernel.stats.idlePollKicks, ran]).toEqual([ipis, kicks, 2]);
+    }
+  });
+
+  it("poll on an architecture without the flag: the idle loop spins, yet every call to it sends an IPI", () => {
+    const sys = testSystem(2, { idle: "poll", arch: { ...generic, idlePollingFlag: false } });
+    let ran = 0;
+    program(sys, 0, function* () {
+      for (let i = 0; i < 3; i++) {
+        yield 5000;
+        yield* sys.kernel.smpCallFunctionSingle(1, () => void ran++, null, true);
+      }
+    });
+    expect(sys.run().status).toBe("completed");
+    expect([sys.kernel.stats.ipisSingle, sys.kernel.stats.idlePollKicks, ran]).toEqual([3, 0, 3]);
+  });
+
+  it("an idle mode the architecture's kernel lacks is refused: mwait only where the descriptor lists it", () => {
+    const noMwait = { ...generic, idleModes: ["halt", "poll"] as const };
+    expect(() => testSystem(2, { idle: "mwait", arch: noMwait })).toThrow(
+      /backend generic has no idle mode mwait \(its kernel has: halt, poll\); MWAIT idle is x86's/,
+    );
+    expect(testSystem(2, { idle: "poll", arch: noMwait }).kernel.idleMode).toBe("poll");
+    const { idleModes: _, ...undeclared } = generic;
+    expect(() => testSystem(2, { idle: "mwait", arch: undeclared })).toThrow(/its kernel has: halt, poll/);
+    expect(() => testSystem(2, { arch: { ...generic, idleModes: ["deep"] as never } })).toThrow(
+      /idleModes is .*not a non-empty array of halt \| mwait \| poll/,
+    );
+    expect(() => testSystem(2, { arch: { ...generic, idlePollingFlag: "yes" as never } })).toThrow(
+      /idlePollingFlag is .*not a boolean/,
+    );
+  });
+
   it("halt: a call arriving while the CPU is halted gets an IPI and runs in its handler", () => {
     const sys = testSystem(2, { idle: "halt" });
     const log: Run[] = [];

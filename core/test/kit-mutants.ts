@@ -57,8 +57,9 @@ export function variant(
 
 // ------------------------------------------------------------------ a muxed reference backend
 
-const MSG_RESCHEDULE = 0;
-const MSG_CALL = 1;
+/** Message bits of {@link MuxedIpi}'s word. */
+export const MSG_RESCHEDULE = 0;
+export const MSG_CALL = 1;
 
 /** One line per CPU carrying a message word (reschedule, call function), like PowerPC or RISC-V muxing. */
 export class MuxedIpi extends GenericIpi {
@@ -67,10 +68,12 @@ export class MuxedIpi extends GenericIpi {
     super(...args);
     this.words = new Uint8Array(this.machine.nrCpus);
   }
+  /** Set `msg` in `cpu`'s word and raise its line; counted as a call-function raise or a reschedule. */
   protected post(cpu: number, msg: number): void {
     this.words[cpu] |= 1 << msg;
     this.wires.raise(cpu, LINE_CALL_FUNCTION, this.latencyNs);
-    this.ipisRaised++;
+    if (msg === MSG_RESCHEDULE) this.rescheduleIpis++;
+    else this.ipisRaised++;
   }
   override *sendCallFunctionIpiMask(mask: CpuMask): CpuCode<void> {
     for (let c = mask.first(); c < mask.nrCpuIds; c = mask.next(c)) {
@@ -84,7 +87,6 @@ export class MuxedIpi extends GenericIpi {
   }
   override *sendRescheduleIpi(cpu: number): CpuCode<void> {
     this.post(cpu, MSG_RESCHEDULE);
-    this.rescheduleIpis++;
     yield this.sendCostNs;
   }
   /** The messages this receive path handles out of `word`. */
@@ -188,7 +190,8 @@ export class QueueIpi extends GenericIpi {
     yield* super.handleInterrupt(cpu, line);
   }
   override statistics(): ArchStatistics {
-    return { ...super.statistics(), retries: this.retries, reports: this.reports };
+    // ipisRaised already counts every raise, reschedules included: one signal each.
+    return { ...super.statistics(), raises: this.ipisRaised, retries: this.retries, reports: this.reports };
   }
 }
 

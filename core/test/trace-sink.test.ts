@@ -62,10 +62,16 @@ describe("TraceSink", () => {
 });
 
 describe("trace exporters", () => {
-  const trace = new TraceSink(true);
-  const { report } = runWorkload({ cpus: 8, seed: 5, arch: generic, workload: "mixed", ops: 40, trace });
+  // Run inside each test that needs it, not at collection: code run outside a test is "static"
+  // to StrykerJS's per-test coverage (every mutant it reaches would run the whole suite).
+  const traced = () => {
+    const trace = new TraceSink(true);
+    const { report } = runWorkload({ cpus: 8, seed: 5, arch: generic, workload: "mixed", ops: 40, trace });
+    return { trace, report };
+  };
 
   it("the streaming Chrome writer produces exactly the JSON of toChromeTrace", () => {
+    const { trace, report } = traced();
     const meta = { cpus: 8, arch: "generic", seed: 5, report };
     const parts: string[] = [];
     const w = new ChromeTraceWriter(meta, (t) => parts.push(t));
@@ -118,6 +124,7 @@ describe("trace exporters", () => {
   });
 
   it("the ftrace header tells entries-in-buffer/entries-written", () => {
+    const { trace } = traced();
     const ring = new TraceSink(true, 100);
     runWorkload({ cpus: 8, seed: 5, arch: generic, workload: "mixed", ops: 40, trace: ring });
     expect(ring.written).toBe(trace.written);

@@ -198,6 +198,10 @@ const descriptor = {
       description: "SGI delivery latency from write to target, ns",
     },
   },
+  // 6.1 has no TIF_POLLING_NRFLAG on this architecture: an idle CPU never polls, so every call
+  // to it sends an IPI; no MWAIT-like idle either.
+  idleModes: ["halt", "poll"],
+  idlePollingFlag: false,
   capabilities: {
     multicast: true,
     transientFaults: false,

@@ -172,6 +172,10 @@ const descriptor = {
     },
     latencyNs: { type: "integer", min: 0, max: 1000000, default: 1000, description: "delivery latency, ns" },
   },
+  // 6.1 has no TIF_POLLING_NRFLAG on this architecture: an idle CPU never polls, so every call
+  // to it sends an IPI; no MWAIT-like idle either.
+  idleModes: ["halt", "poll"],
+  idlePollingFlag: false,
   capabilities: {
     multicast: true,
     transientFaults: false,

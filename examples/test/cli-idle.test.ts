@@ -36,6 +36,22 @@ describe("--idle and --workload sched-wakeups on the CLI", () => {
     const bad = await cli(["run", "--idle", "deep"]);
     expect(bad.code).toBe(2);
     expect(bad.stderr).toMatch(/halt, mwait, poll/);
+    for (const arch of ["sparc", "powerpc"]) {
+      const noMwait = await cli(["run", "--arch", arch, "--idle", "mwait"]);
+      expect([noMwait.code, noMwait.stdout]).toEqual([2, ""]);
+      expect(noMwait.stderr).toBe(
+        `smpcall: backend ${arch} has no idle mode mwait (its kernel has: halt, poll); MWAIT idle is x86's: pick one of those with --idle / the idle option\n`,
+      );
+    }
+    const listed = JSON.parse((await cli(["archs", "--json"])).stdout) as {
+      archs: { name: string; idleModes: string[]; idlePollingFlag: boolean }[];
+    };
+    expect(listed.archs.map((a) => [a.name, a.idleModes.join(","), a.idlePollingFlag])).toEqual([
+      ["generic", "halt,mwait,poll", true],
+      ["powerpc", "halt,poll", true],
+      ["sparc", "halt,poll", true],
+      ["x86", "halt,mwait,poll", true],
+    ]);
   });
 
   it("explore --idle poll carries the mode in the schedule; replay runs it, and refuses another --idle", async () => {

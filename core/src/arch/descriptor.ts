@@ -1,4 +1,6 @@
 import type { DependencyContainer } from "tsyringe";
+import { ArchOptionError } from "../errors";
+import type { IdleMode } from "../kernel/idle-loop";
 import type { Topology, TopologyOptions } from "../machine/topology";
 import type { ArchOptionsSchema, ArchOptionValues } from "./options";
 
@@ -99,6 +101,18 @@ export interface ArchDescriptor {
    */
   readonly tracepoints?: readonly string[];
   /**
+   * The idle modes this architecture's kernel has, for `--idle` (`mwait` is x86's MWAIT idle; other
+   * architectures' kernels have no such sleep). A run asking for another mode is refused with an
+   * ArchOptionError. Absent: `halt` and `poll`.
+   */
+  readonly idleModes?: readonly IdleMode[];
+  /**
+   * Whether the architecture defines TIF_POLLING_NRFLAG, so an idle CPU can advertise that it
+   * polls need_resched and a call to it is made without an IPI (6.1: x86, powerpc and sparc64 do;
+   * arm64, riscv and s390 do not: there every call to an idle CPU sends an IPI). Absent: true.
+   */
+  readonly idlePollingFlag?: boolean;
+  /**
    * Check options against the machine (e.g. "flat APIC mode is limited to 8 CPUs"); throw an
    * `ArchOptionError` with a clear message. Optional.
    */
@@ -121,6 +135,23 @@ export interface ArchDescriptor {
    * machine's child container. The machine facilities are already registered there.
    */
   register(container: DependencyContainer, options: ArchOptionValues): void;
+}
+
+/** The idle modes of `d`'s architecture: its `idleModes`, or halt and poll when it declares none. */
+export function archIdleModes(d: ArchDescriptor): readonly IdleMode[] {
+  return d.idleModes ?? ["halt", "poll"];
+}
+
+/**
+ * Refuse an idle mode the kernel of `d`'s architecture does not have (its `idleModes`, or halt and
+ * poll when it declares none) with an ArchOptionError naming the modes it has; `label` names `d`.
+ */
+export function checkArchIdleMode(d: ArchDescriptor, label: string, idle: IdleMode): void {
+  const modes = archIdleModes(d);
+  if (!modes.includes(idle))
+    throw new ArchOptionError(
+      `${label} has no idle mode ${idle} (its kernel has: ${modes.join(", ")})${idle === "mwait" ? "; MWAIT idle is x86's" : ""}: pick one of those with --idle / the idle option`,
+    );
 }
 
 /** Does `x` look like an ArchDescriptor? (Used when loading modules.) */

@@ -1,6 +1,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { ArchLoadError, UserCodeError, describeThrown, describeValue } from "../errors";
+import { IDLE_MODES, type IdleMode } from "../kernel/idle-loop";
 import { isArchDescriptor, type ArchDescriptor } from "./descriptor";
 
 /** Package scope of built-in and third-party backends: `@smpcall/arch-<name>`. */
@@ -154,6 +155,19 @@ export function checkDescriptor(d: ArchDescriptor, label: string): void {
     !(Array.isArray(fields.tracepoints) && fields.tracepoints.every((t) => typeof t === "string"))
   )
     bad(`tracepoints is ${describeValue(fields.tracepoints)}, not an array of tracepoint names`);
+  if (
+    fields.idleModes !== undefined &&
+    !(
+      Array.isArray(fields.idleModes) &&
+      fields.idleModes.length > 0 &&
+      fields.idleModes.every((m) => IDLE_MODES.includes(m as IdleMode))
+    )
+  )
+    bad(
+      `idleModes is ${describeValue(fields.idleModes)}, not a non-empty array of ${IDLE_MODES.join(" | ")}`,
+    );
+  if (fields.idlePollingFlag !== undefined && typeof fields.idlePollingFlag !== "boolean")
+    bad(`idlePollingFlag is ${describeValue(fields.idlePollingFlag)}, not a boolean`);
   if (typeof d.capabilities !== "object" || d.capabilities === null)
     bad(`capabilities is ${describeValue(d.capabilities)}, not an object`);
   if (typeof d.options !== "object" || d.options === null || Array.isArray(d.options))

@@ -1,6 +1,7 @@
 import { maskBoundariesCheck } from "./checks/boundaries";
 import { busyTargetCheck } from "./checks/busy";
 import { causalityCheck } from "./checks/causality";
+import { concurrentSendersCheck } from "./checks/concurrent-senders";
 import { repeatedSendsCheck } from "./checks/coalescing";
 import { offlineCheck, maskIpiCheck, singleIpiCheck } from "./checks/delivery";
 import { descriptorCheck } from "./checks/descriptor";
@@ -12,6 +13,7 @@ import { messagesCheck } from "./checks/messages";
 import { noSpuriousFaultsCheck, permanentFaultsCheck, transientFaultsCheck } from "./checks/faults";
 import { acknowledgeCheck } from "./checks/receive";
 import { randomSchedulesCheck } from "./checks/schedules";
+import { signalStatisticCheck } from "./checks/signals";
 import { statisticsCheck } from "./checks/statistics";
 import type { ConformanceCheck } from "./types";
 
@@ -28,6 +30,7 @@ export const CONFORMANCE_CHECKS: readonly ConformanceCheck[] = [
   irqContextCheck,
   repeatedSendsCheck,
   raiseDuringHandlerCheck,
+  concurrentSendersCheck,
   randomSchedulesCheck,
   acknowledgeCheck,
   transientFaultsCheck,
@@ -35,5 +38,6 @@ export const CONFORMANCE_CHECKS: readonly ConformanceCheck[] = [
   busyTargetCheck,
   noSpuriousFaultsCheck,
   statisticsCheck,
+  signalStatisticCheck,
   determinismCheck,
 ];

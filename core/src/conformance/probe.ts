@@ -42,6 +42,8 @@ export class ArchProbe {
   readonly callHandlerCalls: Uint32Array;
   /** Per CPU: calls of schedulerIpi made by the receive path. */
   readonly schedulerIpis: Uint32Array;
+  /** Per CPU: virtual times of those schedulerIpi calls, in order. */
+  readonly schedulerIpiTimes: number[][];
   /** Per CPU: reschedule IPIs sent towards it. */
   readonly reschedulesSent: Uint32Array;
   /**
@@ -63,6 +65,7 @@ export class ArchProbe {
     this.selfRaiseTimes = Array.from({ length: n }, () => []);
     this.callHandlerCalls = new Uint32Array(n);
     this.schedulerIpis = new Uint32Array(n);
+    this.schedulerIpiTimes = Array.from({ length: n }, () => []);
     this.reschedulesSent = new Uint32Array(n);
   }
 
@@ -110,7 +113,10 @@ export class ArchProbe {
         return inner.genericSmpCallFunctionSingleInterrupt();
       },
       schedulerIpi: (): void => {
-        if (m.current >= 0) this.schedulerIpis[m.current]++;
+        if (m.current >= 0) {
+          this.schedulerIpis[m.current]++;
+          this.schedulerIpiTimes[m.current].push(m.now);
+        }
         inner.schedulerIpi();
       },
     };

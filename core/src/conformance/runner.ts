@@ -1,13 +1,14 @@
 import { kernelProfile, type KernelProfileName } from "../kernel/profile";
-import type { ArchDescriptor } from "../arch/descriptor";
+import { checkArchIdleMode, type ArchDescriptor } from "../arch/descriptor";
 import type { RawArchOptions } from "../arch/options";
-import type { IdleMode } from "../kernel/idle-loop";
+import { IDLE_MODES, type IdleMode } from "../kernel/idle-loop";
+import { archLabel } from "../arch/loader";
 import { CONFORMANCE_CHECKS } from "./checks";
 import { DEFAULT_KIT_CHECK_WALL_MS, DEFAULT_KIT_EVENT_BUDGET, KitGuard } from "./guard";
 import type { ConformanceCheck, ConformanceContext, ConformanceResult } from "./types";
 import { InvalidArgumentError, describeValue } from "../errors";
 import { MAX_CPUS, MIN_CPUS } from "../machine/machine";
-import { checkFunction, checkInteger, checkNumber, checkObject } from "../validate";
+import { checkChoice, checkFunction, checkInteger, checkNumber, checkObject } from "../validate";
 
 /** How to run the kit. */
 export interface ConformanceOptions {
@@ -53,6 +54,10 @@ export function checkConformanceArgs(descriptor: ArchDescriptor, opts: Conforman
         `runConformance: cpuSizes must be a non-empty array of CPU counts ${MIN_CPUS}..${MAX_CPUS}, got ${describeValue(opts.cpuSizes)}`,
       );
     opts.cpuSizes.forEach((n, i) => checkInteger(`runConformance: cpuSizes[${i}]`, n, MIN_CPUS, MAX_CPUS));
+  }
+  if (opts.idle !== undefined) {
+    checkChoice("runConformance: idle", opts.idle, IDLE_MODES);
+    checkArchIdleMode(descriptor, archLabel(descriptor), opts.idle);
   }
   if (opts.schedules !== undefined) checkInteger("runConformance: schedules", opts.schedules, 1, 10_000);
   if (opts.only !== undefined) {

@@ -24,7 +24,9 @@ export const IDLE_MODES: readonly IdleMode[] = ["halt", "mwait", "poll"];
  * only then does it flush the call queue from the idle task (`flush_smp_call_function_queue`).
  * A CPU idle when the run starts (t = 0) is already asleep: the machine starts in a steady state.
  * With `mem` (a weak memory model) the flag word's updates and the barriers next to them go
- * through the memory layer as well.
+ * through the memory layer as well. `pollingFlag` false models an architecture without
+ * TIF_POLLING_NRFLAG (6.1: arm64, riscv, s390): setting and clearing the flag are no-ops there, so
+ * the idle task never polls and every call to an idle CPU sends an IPI.
  */
 export function* doIdle(
   machine: Machine,
@@ -32,14 +34,17 @@ export function* doIdle(
   wait: IdleWait,
   flush: () => CpuCode<void>,
   mem: KernelMemory | null = null,
+  pollingFlag = true,
 ): CpuCode<void> {
   const cpu = wait.cpu;
   const c = machine.cpus[cpu];
   const cost = machine.cost;
   let asleep = machine.now === 0;
   while (!machine.hasQueuedProgram(cpu)) {
-    c.polling = true;
-    mem?.idleSetPolling(cpu);
+    if (pollingFlag) {
+      c.polling = true;
+      mem?.idleSetPolling(cpu);
+    }
     while (!c.needResched && !machine.hasQueuedProgram(cpu)) {
       if (mode === "poll") {
         // cpu_idle_poll: interrupts on, spin on need_resched.
@@ -60,12 +65,14 @@ export function* doIdle(
       if (mode === "halt") {
         // current_clr_polling_and_test, then sti; hlt: only an interrupt ends the halt.
         c.polling = false;
-        mem?.idleClrPollingAndTest(cpu);
+        if (pollingFlag) mem?.idleClrPollingAndTest(cpu);
         if (c.needResched || machine.hasQueuedProgram(cpu)) break;
         c.idleExitNs = cost.haltExitNs;
         yield wait;
-        c.polling = true;
-        mem?.idleSetPolling(cpu);
+        if (pollingFlag) {
+          c.polling = true;
+          mem?.idleSetPolling(cpu);
+        }
       } else {
         // mwait_idle_with_hints: the flag stays set while asleep; a need_resched write wakes it.
         if (c.needResched || machine.hasQueuedProgram(cpu)) break;
@@ -75,8 +82,10 @@ export function* doIdle(
         yield wait;
         c.pollingEndsOnWake = false;
         if (c.irqsTaken === irqs) yield cost.mwaitExitNs;
-        c.polling = true;
-        mem?.idleSetPolling(cpu);
+        if (pollingFlag) {
+          c.polling = true;
+          mem?.idleSetPolling(cpu);
+        }
       }
     }
     // Left because need_resched is set: stop polling, flush the queue, "schedule".

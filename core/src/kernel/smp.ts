@@ -157,11 +157,13 @@ export class SmpKernel implements SmpHandlers {
 
   /**
    * @param sendFence the backend's send-side fence by name (`ArchDescriptor.ipiSendFence`), or null
+   * @param idlePollingFlag the architecture has TIF_POLLING_NRFLAG (`ArchDescriptor.idlePollingFlag`)
    */
   constructor(
     readonly machine: Machine,
     options: KernelOptions = {},
     sendFence: string | null = null,
+    private readonly idlePollingFlag = true,
   ) {
     const n = machine.nrCpus;
     this.stats = new KernelStats(n);
@@ -1288,6 +1290,7 @@ export class SmpKernel implements SmpHandlers {
       this.idleWaits[cpu],
       () => this.flushSmpCallFunctionQueue(),
       this.weak ? this.memory : null,
+      this.idlePollingFlag,
     );
   }
 

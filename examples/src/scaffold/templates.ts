@@ -241,6 +241,9 @@ export const descriptor: ArchDescriptor = {
     latencyNs: { type: "integer", min: 0, max: 1_000_000, default: 1000, description: "delivery latency of an IPI, ns" },
     sendCostNs: { type: "integer", min: 0, max: 1_000_000, default: 100, description: "sender cost of one raise, ns" },
   },
+  // PORT: the idle modes your kernel has and whether it defines TIF_POLLING_NRFLAG (PORTING.md §1).
+  idleModes: ["halt", "poll"],
+  idlePollingFlag: true,
   // PORT: what the kit should check: PORTING.md §5 (capabilities) and §6.
   capabilities: {
     multicast: false,

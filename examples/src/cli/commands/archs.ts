@@ -1,6 +1,7 @@
 import {
   ARCH_ENV_VAR,
   DEFAULT_ARCH,
+  archIdleModes,
   capabilitiesFor,
   chooseArchSpec,
   describeAccepted,
@@ -62,6 +63,8 @@ export function registerArchsCommand(program: Command, io: CliIo): void {
                 name: d.name,
                 description: d.description,
                 capabilities: capabilitiesFor(d, parseArchOptions(d.name, d.options, {})),
+                idleModes: archIdleModes(d),
+                idlePollingFlag: d.idlePollingFlag ?? true,
                 options: d.options,
               })),
             },
@@ -86,6 +89,9 @@ export function registerArchsCommand(program: Command, io: CliIo): void {
         L.push(`${d.name}${isDefault ? (fromEnv ? ` (default, from $${ARCH_ENV_VAR})` : " (default)") : ""}`);
         L.push(`  ${d.description}`);
         L.push(`  capabilities: ${caps}`);
+        L.push(
+          `  idle modes (--idle): ${archIdleModes(d).join(", ")}; idle polling flag (TIF_POLLING_NRFLAG): ${(d.idlePollingFlag ?? true) ? "yes" : "no, every call to an idle CPU sends an IPI"}`,
+        );
         const entries = Object.entries(d.options);
         if (entries.length === 0) L.push("  options: none");
         else {

@@ -1,0 +1,121 @@
+import { CpuMask } from "../../machine/cpumask";
+import { Prng } from "../../machine/prng";
+import type { CpuCode } from "../../machine/step";
+import { expectClean, kitProbe, kitSystem, listText } from "../support";
+import { expectThat, type ConformanceCheck } from "../types";
+
+const N = 8;
+const TARGET = 3;
+const ROUNDS = 320;
+/** Rounds start this far apart (ns): every send of a round has long been served by the next. */
+const ROUND_NS = 60_000;
+/**
+ * The two sends of a round start within this window (ns) of the round's start, at seeded
+ * offsets: a narrow window puts the second send inside the first one's send path, a wide one
+ * inside the target's receive path for the first.
+ */
+const SPREADS_NS = [300, 4_000];
+
+type Kind = "single" | "mask" | "reschedule";
+const KINDS: readonly Kind[] = ["single", "mask", "reschedule"];
+
+/** One send of the plan. */
+interface Send {
+  readonly round: number;
+  readonly from: number;
+  readonly at: number;
+  readonly kind: Kind;
+  /** Call targets (single and mask). */
+  readonly targets: readonly number[];
+}
+
+/**
+ * Two CPUs send to one CPU at nearly the same instant, round after round: single calls, mask
+ * calls and reschedules, at seeded offsets, while the target runs a task (the first half of the
+ * rounds) or is idle. A send path that updates per-target state (a message word, a queue) in two
+ * steps with another sender in between, or a receive path that reads that state and clears it
+ * later, loses a message here. Every call must run exactly once on each target within its round,
+ * and every reschedule must be followed by a schedulerIpi call on the target within its round.
+ */
+export const concurrentSendersCheck: ConformanceCheck = {
+  name: "concurrent-senders-one-target",
+  description:
+    "two CPUs send single calls, mask calls and reschedules to one CPU at nearly the same instant, round after round: every call runs once on each target within its round, every reschedule reaches schedulerIpi within its round",
+  run(ctx) {
+    const sys = kitSystem(ctx, N);
+    const probe = kitProbe(sys);
+    const rng = new Prng(1).fork("kit:concurrent-senders");
+    const plan: Send[] = [];
+    const senders = Array.from({ length: N }, (_, c) => c).filter((c) => c !== TARGET);
+    for (let round = 0; round < ROUNDS; round++) {
+      const a = senders[rng.int(senders.length)];
+      let b = senders[rng.int(senders.length - 1)];
+      if (b === a) b = senders[senders.length - 1];
+      const spread = SPREADS_NS[round % SPREADS_NS.length];
+      for (const from of [a, b]) {
+        const kind = KINDS[rng.int(KINDS.length)];
+        const other = senders.filter((c) => c !== from)[rng.int(senders.length - 1)];
+        plan.push({
+          round,
+          from,
+          at: round * ROUND_NS + rng.int(spread),
+          kind,
+          targets: kind === "single" ? [TARGET] : kind === "mask" ? [TARGET, other] : [],
+        });
+      }
+    }
+    const ran = new Map<number, [cpu: number, ns: number][]>();
+    sys.spawn(
+      TARGET,
+      (function* (): CpuCode<void> {
+        for (let i = 0; i < (ROUNDS / 2) * (ROUND_NS / 1_000); i++) yield 1_000;
+      })(),
+    );
+    for (const from of senders) {
+      const mine = plan.filter((p) => p.from === from).sort((x, y) => x.at - y.at);
+      sys.spawn(
+        from,
+        (function* (): CpuCode<void> {
+          for (const p of mine) {
+            // Wait in 1 us steps: interrupts are taken between steps, so a sender is a call target too.
+            while (p.at > sys.machine.now) yield Math.min(1_000, p.at - sys.machine.now);
+            const i = plan.indexOf(p);
+            const record = (_info: unknown, cpu: number): void => {
+              const list = ran.get(i) ?? [];
+              list.push([cpu, sys.machine.now]);
+              ran.set(i, list);
+            };
+            if (p.kind === "reschedule") yield* sys.kernel.smpSendReschedule(TARGET);
+            else if (p.kind === "single") yield* sys.kernel.smpCallFunctionSingle(TARGET, record, null, true);
+            else yield* sys.kernel.smpCallFunctionMany(CpuMask.of(N, p.targets), record, null, true);
+          }
+        })(),
+      );
+    }
+    const what = `two CPUs sending to CPU ${TARGET} at nearly the same instant, ${ROUNDS} rounds of ${ROUND_NS / 1000} us`;
+    const out = ctx.guard.run(sys, what);
+    const ipis = probe.schedulerIpiTimes[TARGET];
+    plan.forEach((p, i) => {
+      const end = (p.round + 1) * ROUND_NS;
+      const other = plan[i % 2 === 0 ? i + 1 : i - 1];
+      const sent = `round ${p.round}: CPU ${p.from}'s ${p.kind} at ${p.at} ns (CPU ${other.from} sent a ${other.kind} at ${other.at} ns)`;
+      if (p.kind === "reschedule") {
+        expectThat(
+          ipis.some((t) => t >= p.at && t < end),
+          () =>
+            `${what}: ${sent}: CPU ${TARGET}'s receive path never called schedulerIpi after it within the round: the message was lost between the two senders (per-target state updated in two steps?) or between a sender and the receive path (read, then cleared later?)`,
+        );
+        return;
+      }
+      const runs = ran.get(i) ?? [];
+      const cpus = runs.map(([c]) => c).sort((x, y) => x - y);
+      const late = runs.filter(([, t]) => t >= end).map(([c]) => c);
+      expectThat(
+        cpus.join() === [...p.targets].sort((x, y) => x - y).join() && late.length === 0,
+        () =>
+          `${what}: ${sent}: the call ran on ${listText(cpus)}${late.length ? ` (on ${listText(late)} only after its round, when a later IPI flushed the queue)` : ""}, expected once on ${listText(p.targets)} within the round: an IPI was lost between the two senders or between a sender and the receive path`,
+      );
+    });
+    expectClean(what, out);
+  },
+};

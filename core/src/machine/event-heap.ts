@@ -38,6 +38,9 @@ export class EventHeap {
   private pos = new Int32Array(0);
   /** Binary min-heap of chain heads by (time, seq). */
   private heap = new Int32Array(0);
+  /** The (time, seq) of the head at each heap position: sifting compares keys side by side. */
+  private heapTime = new Float64Array(0);
+  private heapSeq = new Float64Array(0);
   private nh = 0;
   private free: number[] = [];
   private used = 0;
@@ -75,6 +78,8 @@ export class EventHeap {
     this.prev = copyI(this.prev);
     this.pos = copyI(this.pos);
     this.heap = copyI(this.heap);
+    this.heapTime = copyF(this.heapTime);
+    this.heapSeq = copyF(this.heapSeq);
     this.cap = newCap;
   }
 
@@ -164,6 +169,7 @@ export class EventHeap {
       const i = this.pos[id];
       this.heap[i] = q;
       this.pos[q] = i;
+      this.heapSeq[i] = this.seqs[q];
     } else {
       // A lone head: the heap's last entry fills its slot.
       const i = this.pos[id];
@@ -205,45 +211,66 @@ export class EventHeap {
     return this.args[id];
   }
 
-  /** Event x before event y: earlier time, or the same time and pushed first. */
-  private less(x: number, y: number): boolean {
-    const tx = this.times[x],
-      ty = this.times[y];
-    return tx < ty || (tx === ty && this.seqs[x] < this.seqs[y]);
-  }
-
   /** Put chain head `id` at hole i, moving it up past later parents; returns its position. */
   private siftUp(i: number, id: number): number {
     const h = this.heap,
-      pos = this.pos;
+      pos = this.pos,
+      ht = this.heapTime,
+      hs = this.heapSeq;
+    const t = this.times[id],
+      s = this.seqs[id];
     while (i > 0) {
       const p = (i - 1) >> 1;
-      if (!this.less(id, h[p])) break;
-      h[i] = h[p];
-      pos[h[i]] = i;
+      const tp = ht[p];
+      // Stop unless (t, s) comes before the parent's key.
+      if (!(t < tp || (t === tp && s < hs[p]))) break;
+      const q = h[p];
+      h[i] = q;
+      pos[q] = i;
+      ht[i] = tp;
+      hs[i] = hs[p];
       i = p;
     }
     h[i] = id;
     pos[id] = i;
+    ht[i] = t;
+    hs[i] = s;
     return i;
   }
 
   /** Put chain head `id` at hole i, moving it down past earlier children; returns its position. */
   private siftDown(i: number, id: number): number {
     const h = this.heap,
-      pos = this.pos;
+      pos = this.pos,
+      ht = this.heapTime,
+      hs = this.heapSeq;
     const n = this.nh;
+    const t = this.times[id],
+      s = this.seqs[id];
     for (;;) {
       let c = 2 * i + 1;
       if (c >= n) break;
-      if (c + 1 < n && this.less(h[c + 1], h[c])) c++;
-      if (!this.less(h[c], id)) break;
-      h[i] = h[c];
-      pos[h[i]] = i;
+      let tc = ht[c];
+      if (c + 1 < n) {
+        const tr = ht[c + 1];
+        if (tr < tc || (tr === tc && hs[c + 1] < hs[c])) {
+          c++;
+          tc = tr;
+        }
+      }
+      // Stop unless the smaller child comes before (t, s).
+      if (!(tc < t || (tc === t && hs[c] < s))) break;
+      const q = h[c];
+      h[i] = q;
+      pos[q] = i;
+      ht[i] = tc;
+      hs[i] = hs[c];
       i = c;
     }
     h[i] = id;
     pos[id] = i;
+    ht[i] = t;
+    hs[i] = s;
     return i;
   }
 }

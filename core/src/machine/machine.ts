@@ -1002,8 +1002,7 @@ export class Machine {
   private advance(c: Cpu, ns: number, ff: number): boolean {
     const t = this.now + ns;
     if (this.fastForward && ff < FAST_FORWARD_LIMIT && c.resumeEvent < 0 && !this.panickedFlag) {
-      const next = this.heap.peek();
-      if (next < 0 || this.heap.time(next) > t) {
+      if (this.heap.peekTime() > t) {
         this.now = t;
         this.fastForwardSteps++;
         return true;
@@ -1026,8 +1025,7 @@ export class Machine {
     const t = this.now + ns;
     if (!this.fastForward || this.fastRun >= FAST_FORWARD_LIMIT || c.resumeEvent >= 0 || this.panickedFlag)
       return false;
-    const next = this.heap.peek();
-    if (next >= 0 && this.heap.time(next) <= t) return false;
+    if (this.heap.peekTime() <= t) return false;
     this.fastRun++;
     if (ns > 0) c.busyNs += ns;
     this.now = t;

@@ -811,7 +811,8 @@ export class Machine {
       return;
     }
     c.pendingLines |= bit;
-    this.pendingFlow[(c.id << 5) | line] = flow;
+    // Only the trace reads it (IPI arrows); untraced, one cache line per raise less on big machines.
+    if (this.trace.enabled) this.pendingFlow[(c.id << 5) | line] = flow;
     if (c.dead || c.resumeEvent >= 0) return;
     if (c.irqsDisabled && (bit & this.takeableLines(c)) === 0) return;
     const w = c.waiting;

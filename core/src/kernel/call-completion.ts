@@ -10,8 +10,13 @@ import type { CallSingleData } from "./csd";
 export class CallCompletion extends WaitChannel {
   /** SYNC csds of the current call not yet unlocked. */
   pending = 0;
-  /** The csds of the current call, in queue order (a reused array: no allocation per call). */
-  readonly csds: CallSingleData[] = [];
+  /**
+   * The csds of the current call are `list[0..count)`, in queue order. The array is reused and
+   * never truncated: `length = 0` would drop its backing store, and every broadcast would grow a
+   * new one, a target at a time.
+   */
+  private readonly list: CallSingleData[] = [];
+  private count = 0;
   private scan = 0;
   /** Latest unlock time of the csds `firstLocked` has passed: when the wait on the current one began. */
   scannedUnlockAt = 0;
@@ -25,9 +30,19 @@ export class CallCompletion extends WaitChannel {
   /** Start a new call. */
   reset(): void {
     this.pending = 0;
-    this.csds.length = 0;
+    this.count = 0;
     this.scan = 0;
     this.scannedUnlockAt = 0;
+  }
+
+  /** Add a csd of the current call (after the ones added before). */
+  add(csd: CallSingleData): void {
+    this.list[this.count++] = csd;
+  }
+
+  /** The csds of the current call, in queue order (a copy). */
+  get csds(): CallSingleData[] {
+    return this.list.slice(0, this.count);
   }
 
   blocked(): boolean {
@@ -36,12 +51,13 @@ export class CallCompletion extends WaitChannel {
 
   /** The first csd of the call that is still locked (what the waiter "spins on" right now). */
   firstLocked(): CallSingleData | null {
-    const c = this.csds;
-    while (this.scan < c.length && !c[this.scan].locked) {
+    const c = this.list;
+    const n = this.count;
+    while (this.scan < n && !c[this.scan].locked) {
       const at = c[this.scan++].unlockedAt;
       if (at > this.scannedUnlockAt) this.scannedUnlockAt = at;
     }
-    return this.scan < c.length ? c[this.scan] : null;
+    return this.scan < n ? c[this.scan] : null;
   }
 
   override holderCpu(): number {

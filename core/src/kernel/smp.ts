@@ -743,7 +743,7 @@ export class SmpKernel implements SmpHandlers {
         const done = this.done;
         csd.completion = done;
         done.pending++;
-        done.csds.push(csd);
+        done.add(csd);
       }
       csd.func = this.func;
       csd.info = this.info;
@@ -879,7 +879,7 @@ export class SmpKernel implements SmpHandlers {
     if (csd === undefined || !csd.locked || csd.completion !== null) return;
     csd.completion = done;
     done.pending++;
-    done.csds.push(csd);
+    done.add(csd);
   }
 
   /** get_cpu(): disable preemption and return this CPU's id (pair with {@link putCpu}). */

@@ -261,6 +261,7 @@ export class Machine {
     (this.queuedPrograms[cpu] ??= []).push(code);
     this.programsRunning++;
     const c = this.cpus[cpu];
+    c.programsQueued++;
     if (this.started && !c.dead) {
       const w = c.waiting;
       if (w !== null && c.frameKind(c.depth - 1) === FRAME_IDLE)
@@ -270,8 +271,7 @@ export class Machine {
 
   /** Does `cpu` have a program waiting to start? (The idle loop returns when it does.) */
   hasQueuedProgram(cpu: number): boolean {
-    const q = this.queuedPrograms[cpu];
-    return q !== undefined && q.length > 0;
+    return this.cpus[cpu].programsQueued > 0;
   }
 
   /** Number of task programs not finished yet. */
@@ -918,6 +918,8 @@ export class Machine {
     st[b + F_WAIT] = null;
     st[b + F_WAIT_SINCE] = 0;
     st[b + F_LINE] = line;
+    c.topCode = code;
+    c.topWait = null;
   }
 
   private stepCpu(c: Cpu): void {
@@ -941,8 +943,7 @@ export class Machine {
           return;
         }
         const top = n - 1;
-        const tb = top * FRAME_SLOTS;
-        const w = st[tb + F_WAIT] as Wait | null;
+        const w = c.topWait;
         if (w !== null) {
           const still = w.blocked(c.id);
           if (still && !(w.isCsdWait && c.watchdogDeadline !== 0 && this.now >= c.watchdogDeadline)) {
@@ -952,7 +953,7 @@ export class Machine {
           }
           this.endWait(c, top, !still);
         }
-        const r = (st[tb + F_CODE] as CpuCode<unknown>).next();
+        const r = c.topCode!.next();
         if (r.done === true) {
           const exit = this.popFrame(c);
           if (exit < 0) return;
@@ -969,8 +970,10 @@ export class Machine {
         }
         if (typeof v !== "object" || v === null || typeof v.blocked !== "function") this.badStep(c, v);
         if (!v.blocked(c.id)) continue;
+        const tb = top * FRAME_SLOTS;
         st[tb + F_WAIT] = v;
         st[tb + F_WAIT_SINCE] = this.now;
+        c.topWait = v;
         if (this.trace.enabled && v.isCsdWait)
           this.emit(c, "smpcall_csd_wait_begin", { waits_for: v.describe(), holder: v.holderCpu() });
       }
@@ -1037,6 +1040,7 @@ export class Machine {
   private startNext(c: Cpu): void {
     const q = this.queuedPrograms[c.id];
     if (q !== undefined && q.length > 0) {
+      c.programsQueued--;
       this.pushFrame(c, q.shift()!, FRAME_TASK, -1);
       c.programRunning = true;
       return;
@@ -1052,6 +1056,7 @@ export class Machine {
     const w = c.stack[b + F_WAIT] as Wait;
     const since = c.stack[b + F_WAIT_SINCE] as number;
     c.stack[b + F_WAIT] = null;
+    if (top === c.depth - 1) c.topWait = null;
     if (!w.wakesOnInterrupt) {
       c.spinNs += this.now - since;
       if (this.trace.enabled && w.isCsdWait)
@@ -1069,6 +1074,13 @@ export class Machine {
     const line = st[b + F_LINE] as number;
     st[b + F_CODE] = null;
     st[b + F_WAIT] = null;
+    if (b > 0) {
+      c.topCode = st[b - FRAME_SLOTS + F_CODE] as CpuCode<unknown>;
+      c.topWait = st[b - FRAME_SLOTS + F_WAIT] as Wait | null;
+    } else {
+      c.topCode = null;
+      c.topWait = null;
+    }
     switch (kind) {
       case FRAME_IRQ:
         if (this.trace.enabled) this.emit(c, "ipi_exit", { reason: this.lineNamer(line) });
@@ -1101,7 +1113,7 @@ export class Machine {
     if ((this.countingLines & (1 << line)) === 0 || --this.lineCounts![(c.id << 5) | line] === 0)
       c.pendingLines &= ~(1 << line);
     const top = c.depth - 1;
-    const w = c.stack[top * FRAME_SLOTS + F_WAIT] as Wait | null;
+    const w = c.topWait;
     const cost = this.cost.irqEntryNs;
     if (w !== null && w.wakesOnInterrupt) {
       this.endWait(c, top, true);

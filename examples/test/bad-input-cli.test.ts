@@ -7,6 +7,10 @@ import { memoryIo } from "../src/cli/io";
 import { classifyFailure } from "../src/cli/failure";
 import { writeBadModules } from "./bad-input-fixtures";
 import { SimulationError, UsageError, UserCodeError } from "@smpcall/core";
+import { CONFORMANCE_CHECKS } from "@smpcall/core/conformance";
+
+/** The kit's checks in their order, as the unknown-check message lists them. */
+const CHECK_NAMES = CONFORMANCE_CHECKS.map((c) => c.name).join(", ");
 
 /**
  * Every bad input to the CLI gets a clear answer: one row per input, the exit status (2 usage
@@ -910,16 +914,8 @@ const ROWS: readonly Row[] = [
     'smpcall: bad --cpus "2,,3": expected a comma-separated list of CPU counts 2..8192, e.g. 2,3,64',
   ],
   [["conform", "--schedules", "0"], 2, 'smpcall: bad --schedules "0": expected an integer 1..10000'],
-  [
-    ["conform", "--check", "bogus"],
-    2,
-    'smpcall: unknown check "bogus"; checks: descriptor-valid, single-ipi-exact-target, mask-ipi-exact, mask-word-boundaries, offline-delivery-safe, targets-after-hotplug-holes, causality-and-latency, reschedule-and-call-messages, interrupt-state-kept, repeated-sends-never-lose, raise-during-own-handler, random-schedules-exactly-once, receive-acknowledges-once, transient-faults-retried, permanent-faults-reported, busy-target-reported-within-bound, no-spurious-faults, statistics-consistent, same-seed-same-trace',
-  ],
-  [
-    ["conform", "--check", "__proto__"],
-    2,
-    'smpcall: unknown check "__proto__"; checks: descriptor-valid, single-ipi-exact-target, mask-ipi-exact, mask-word-boundaries, offline-delivery-safe, targets-after-hotplug-holes, causality-and-latency, reschedule-and-call-messages, interrupt-state-kept, repeated-sends-never-lose, raise-during-own-handler, random-schedules-exactly-once, receive-acknowledges-once, transient-faults-retried, permanent-faults-reported, busy-target-reported-within-bound, no-spurious-faults, statistics-consistent, same-seed-same-trace',
-  ],
+  [["conform", "--check", "bogus"], 2, `smpcall: unknown check "bogus"; checks: ${CHECK_NAMES}`],
+  [["conform", "--check", "__proto__"], 2, `smpcall: unknown check "__proto__"; checks: ${CHECK_NAMES}`],
   [
     ["conform", "--arch-opt", "constructor=1"],
     2,

@@ -1,6 +1,7 @@
 import { PruneRun, ReplayChooser, StateCache } from "./choosers";
 import type { ExploreConfig, ScenarioRun } from "./explorer";
-import { runScenario } from "./explorer";
+import { ScenarioRig, runScenario } from "./explorer";
+import type { Chooser } from "../machine/chooser";
 import type { ScenarioContext } from "./scenario";
 import { CanonicalKeyer, type Symmetry } from "./symmetry";
 
@@ -11,6 +12,8 @@ export const DEFAULT_PREEMPTION_BOUND = 2;
 export class DfsCache {
   readonly seen = new StateCache();
   readonly keyer: CanonicalKeyer;
+  /** The system the search's runs reuse (built on the first run), null when it builds one per run. */
+  private rig: ScenarioRig | null | undefined = undefined;
   constructor(cfg: Pick<ExploreConfig, "symmetry" | "scenario" | "cpus" | "memory">) {
     // Under a weak memory model the state key holds per-CPU store buffers and views that are not
     // renamed with the CPUs, so symmetry reduction would be unsound there: it is off.
@@ -18,6 +21,17 @@ export class DfsCache {
     const symmetry: Symmetry = cfg.symmetry === false || weak ? "none" : (cfg.scenario.symmetry ?? "none");
     this.keyer = new CanonicalKeyer(symmetry, cfg.cpus, this.seen.words);
   }
+
+  /** Run `cfg`'s scenario once under `chooser`: on the reused system when `cfg` allows it, else on a fresh one. */
+  run(cfg: ExploreConfig, chooser: Chooser, prepare: (ctx: ScenarioContext) => void): ScenarioRun {
+    if (this.rig === undefined) this.rig = reusable(cfg) ? ScenarioRig.tryCreate(cfg) : null;
+    return this.rig === null ? runScenario(cfg, chooser, false, prepare) : this.rig.run(chooser, prepare);
+  }
+}
+
+/** May the runs of `cfg` share one reset system? Not for code loaded from modules, unless asked. */
+function reusable(cfg: ExploreConfig): boolean {
+  return cfg.reuseSystem ?? (cfg.archModule === undefined && cfg.scenarioModule === undefined);
 }
 
 /** What a dfs of one subtree did. */
@@ -61,7 +75,7 @@ export function dfsSubtree(
     );
     let run: ScenarioRun | null = null;
     try {
-      run = runScenario(cfg, chooser, false, (c) => (ctxRef = c));
+      run = cache.run(cfg, chooser, (c) => (ctxRef = c));
     } catch (e) {
       if (!(e instanceof PruneRun)) throw e;
     }

@@ -11,6 +11,7 @@ export * from "./dfs";
 export * from "./shards";
 export * from "./state-key";
 export * from "./frame-tracker";
+export * from "./graph-snapshot";
 export * from "./symmetry";
 export * from "./schedule";
 export * from "./exact-replay";

@@ -62,6 +62,8 @@ export class Cpu implements CpuCounters {
    * here too so delivering an interrupt or resuming a CPU reads the CPU alone.
    */
   topWait: Wait | null = null;
+  /** `topWait` is a halt (its `wakesOnInterrupt`): an interrupt ends it. */
+  topWaitHalts = false;
   /** The innermost frame's code (null without frames): the same as its slot in {@link stack}. */
   topCode: CpuCode<unknown> | null = null;
   /**

@@ -815,11 +815,10 @@ export class Machine {
     if (this.trace.enabled) this.pendingFlow[(c.id << 5) | line] = flow;
     if (c.dead || c.resumeEvent >= 0) return;
     if (c.irqsDisabled && (bit & this.takeableLines(c)) === 0) return;
-    const w = c.waiting;
-    if (w !== null)
+    if (c.topWait !== null)
       this.scheduleResume(
         c,
-        this.now + (w.wakesOnInterrupt ? (c.idleExitNs >= 0 ? c.idleExitNs : this.cost.haltExitNs) : 0),
+        this.now + (c.topWaitHalts ? (c.idleExitNs >= 0 ? c.idleExitNs : this.cost.haltExitNs) : 0),
       );
   }
 
@@ -920,6 +919,7 @@ export class Machine {
     st[b + F_LINE] = line;
     c.topCode = code;
     c.topWait = null;
+    c.topWaitHalts = false;
   }
 
   private stepCpu(c: Cpu): void {
@@ -974,6 +974,7 @@ export class Machine {
         st[tb + F_WAIT] = v;
         st[tb + F_WAIT_SINCE] = this.now;
         c.topWait = v;
+        c.topWaitHalts = v.wakesOnInterrupt;
         if (this.trace.enabled && v.isCsdWait)
           this.emit(c, "smpcall_csd_wait_begin", { waits_for: v.describe(), holder: v.holderCpu() });
       }
@@ -1056,8 +1057,13 @@ export class Machine {
     const w = c.stack[b + F_WAIT] as Wait;
     const since = c.stack[b + F_WAIT_SINCE] as number;
     c.stack[b + F_WAIT] = null;
-    if (top === c.depth - 1) c.topWait = null;
-    if (!w.wakesOnInterrupt) {
+    let halts: boolean;
+    if (top === c.depth - 1) {
+      halts = c.topWaitHalts;
+      c.topWait = null;
+      c.topWaitHalts = false;
+    } else halts = w.wakesOnInterrupt;
+    if (!halts) {
       c.spinNs += this.now - since;
       if (this.trace.enabled && w.isCsdWait)
         this.emit(c, "smpcall_csd_wait_end", { waits_for: w.describe(), waited_ns: this.now - since });
@@ -1075,11 +1081,14 @@ export class Machine {
     st[b + F_CODE] = null;
     st[b + F_WAIT] = null;
     if (b > 0) {
+      const w = st[b - FRAME_SLOTS + F_WAIT] as Wait | null;
       c.topCode = st[b - FRAME_SLOTS + F_CODE] as CpuCode<unknown>;
-      c.topWait = st[b - FRAME_SLOTS + F_WAIT] as Wait | null;
+      c.topWait = w;
+      c.topWaitHalts = w !== null && w.wakesOnInterrupt;
     } else {
       c.topCode = null;
       c.topWait = null;
+      c.topWaitHalts = false;
     }
     switch (kind) {
       case FRAME_IRQ:
@@ -1113,9 +1122,8 @@ export class Machine {
     if ((this.countingLines & (1 << line)) === 0 || --this.lineCounts![(c.id << 5) | line] === 0)
       c.pendingLines &= ~(1 << line);
     const top = c.depth - 1;
-    const w = c.topWait;
     const cost = this.cost.irqEntryNs;
-    if (w !== null && w.wakesOnInterrupt) {
+    if (c.topWaitHalts) {
       this.endWait(c, top, true);
       if (c.pollingEndsOnWake) c.polling = false;
     }

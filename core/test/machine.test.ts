@@ -90,6 +90,123 @@ describe("EventHeap against a sorted list (property)", () => {
   });
 });
 
+/**
+ * The chained heap as first written (ids into parallel arrays, heap positions of ids): the
+ * position order `idAt` gives, which random and search choosers pick from, must not depend on how
+ * EventHeap lays its memory out.
+ */
+class ReferenceChainedHeap {
+  private ev: { t: number; s: number; next: number; prev: number; pos: number }[] = [];
+  private heap: number[] = [];
+  private tail = -1;
+  private seq = 0;
+  size = 0;
+  private less(x: number, y: number): boolean {
+    const a = this.ev[x],
+      b = this.ev[y];
+    return a.t < b.t || (a.t === b.t && a.s < b.s);
+  }
+  private place(i: number, id: number): void {
+    this.heap[i] = id;
+    this.ev[id].pos = i;
+  }
+  private up(i: number, id: number): number {
+    while (i > 0) {
+      const p = (i - 1) >> 1;
+      if (!this.less(id, this.heap[p])) break;
+      this.place(i, this.heap[p]);
+      i = p;
+    }
+    this.place(i, id);
+    return i;
+  }
+  private down(i: number, id: number): number {
+    const n = this.heap.length;
+    for (;;) {
+      let c = 2 * i + 1;
+      if (c >= n) break;
+      if (c + 1 < n && this.less(this.heap[c + 1], this.heap[c])) c++;
+      if (!this.less(this.heap[c], id)) break;
+      this.place(i, this.heap[c]);
+      i = c;
+    }
+    this.place(i, id);
+    return i;
+  }
+  push(t: number, id: number): void {
+    this.ev[id] = { t, s: this.seq++, next: -1, prev: -1, pos: -1 };
+    const tail = this.tail;
+    if (tail !== -1 && this.ev[tail].t === t) {
+      this.ev[tail].next = id;
+      this.ev[id].prev = tail;
+    } else {
+      this.heap.push(-1);
+      this.up(this.heap.length - 1, id);
+    }
+    this.tail = id;
+    this.size++;
+  }
+  order(): number[] {
+    const out: number[] = [];
+    for (const h of this.heap) for (let id = h; id !== -1; id = this.ev[id].next) out.push(id);
+    return out;
+  }
+  remove(id: number): void {
+    const e = this.ev[id];
+    if (id === this.tail) this.tail = -1;
+    if (e.prev !== -1) {
+      this.ev[e.prev].next = e.next;
+      if (e.next !== -1) this.ev[e.next].prev = e.prev;
+    } else if (e.next !== -1) {
+      this.ev[e.next].prev = -1;
+      this.place(e.pos, e.next);
+    } else {
+      const last = this.heap.pop()!;
+      if (e.pos < this.heap.length) this.up(this.down(e.pos, last), last);
+    }
+    this.size--;
+  }
+}
+
+describe("EventHeap position order", () => {
+  it("idAt lists events in the order of the reference chained heap after any pushes, pops and removals", () => {
+    const op = fc.oneof(
+      fc.record({ push: fc.integer({ min: 0, max: 8 }), repeat: fc.integer({ min: 1, max: 4 }) }),
+      fc.constant({ pop: true }),
+      fc.record({ removeAt: fc.nat() }),
+    );
+    fc.assert(
+      fc.property(fc.array(op, { maxLength: 400 }), (ops) => {
+        const h = new EventHeap(1);
+        const ref = new ReferenceChainedHeap();
+        let clock = 0;
+        for (const o of ops) {
+          if ("push" in o) {
+            for (let r = 0; r < o.repeat; r++)
+              ref.push(clock + o.push, h.push(clock + o.push, EV_CPU_RESUME, 0, 0));
+          } else if ("pop" in o) {
+            const id = h.pop();
+            if (id >= 0) {
+              expect(ref.order()[0]).toBe(id);
+              clock = h.time(id);
+              ref.remove(id);
+              h.release(id);
+            }
+          } else if (h.size > 0) {
+            const i = o.removeAt % h.size;
+            const id = h.removeAt(i);
+            expect(ref.order()[i]).toBe(id);
+            ref.remove(id);
+            h.release(id);
+          }
+          expect(Array.from({ length: h.size }, (_, i) => h.idAt(i))).toEqual(ref.order());
+        }
+      }),
+      { numRuns: 300, seed: 7 },
+    );
+  });
+});
+
 describe("Prng", () => {
   it("is deterministic per seed and forks independent streams", () => {
     const a = new Prng(123),

@@ -96,6 +96,25 @@ describe("trace exporters", () => {
     s.emit(13, 0, st(false, 0), "custom_empty", {});
     s.emit(14.5, 0, st(false, 0), "custom_text", { a: 1, text: "mine", b: "é\n" });
     s.emit(1234567, 4095, st(false, 0), "ipi_raise", { target_cpus: "0" }, 0);
+    // Timestamps: the writer prints µs from whole ns without going through number-to-string.
+    for (const ns of [
+      0,
+      1,
+      10,
+      100,
+      999,
+      1000,
+      1001,
+      1010,
+      1100,
+      123456789012,
+      1e15 - 1,
+      1e15,
+      1e15 + 1,
+      2 ** 53 - 1,
+      0.5,
+    ])
+      s.emit(ns, 1, st(true, 1), "csd_function_exit", { func: "f", csd: "00ab" });
     const meta = { cpus: 4096, arch: "x" };
     const parts: string[] = [];
     const w = new ChromeTraceWriter(meta, (t) => parts.push(t));

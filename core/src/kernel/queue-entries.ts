@@ -1,4 +1,4 @@
-import { CallSingleData } from "./csd";
+import { CallSingleData, type CsdTimes } from "./csd";
 
 /**
  * What a remote wake-up's queue entry runs: the scheduler's batch of pending wake-ups. The entry
@@ -25,8 +25,10 @@ export class WakeTask {
     id: number,
     /** Called on the target when the task is activated (plain function: part of the batch's step). */
     readonly onWake: ((task: WakeTask, cpu: number) => void) | null,
+    /** The kernel's csd time table (see CallSingleData). */
+    times?: CsdTimes,
   ) {
-    this.wakeEntry = new CallSingleData(id, "task", -1, sched_ttwu_pending, this);
+    this.wakeEntry = new CallSingleData(id, "task", -1, sched_ttwu_pending, this, times);
   }
 
   /** A wake-up of this task is queued and not yet run. */

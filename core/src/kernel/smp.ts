@@ -4,11 +4,12 @@ import type { Cpu } from "../machine/cpu";
 import { CpuMask } from "../machine/cpumask";
 import type { Machine } from "../machine/machine";
 import type { RunProblem } from "../machine/problems";
-import type { CpuCode } from "../machine/step";
+import type { CpuCode, Step } from "../machine/step";
 import { CallCompletion } from "./call-completion";
 import { CallSingleQueue } from "./call-single-queue";
 import {
   CallSingleData,
+  CsdTimes,
   CSD_FLAG_LOCK,
   CSD_FLAG_TYPE_MASK,
   CSD_TYPE_ASYNC,
@@ -98,6 +99,16 @@ function isCpuCode(x: unknown): x is CpuCode<void> {
 
 function doNothing(): void {}
 
+/** States of a queue flush (SmpKernel.QueueFlush): not started, pass 1 (SYNC), pass 2 (the rest), done. */
+const FLUSH_START = 0;
+const FLUSH_SYNC = 1;
+const FLUSH_REST = 2;
+const FLUSH_DONE = 3;
+/** What finishes the callback of a flush step: nothing, callbackEnd then csdUnlock (SYNC), callbackEnd (ASYNC). */
+const FLUSH_AFTER_NONE = 0;
+const FLUSH_AFTER_SYNC = 1;
+const FLUSH_AFTER_ASYNC = 2;
+
 /**
  * kernel/smp.c on the simulated machine. Every API that runs on a CPU is a generator to be
  * driven with `yield*` from CPU code; the calling CPU is `machine.smpProcessorId()`, as in the
@@ -130,6 +141,8 @@ export class SmpKernel implements SmpHandlers {
   private readonly stackCsds: CallSingleData[][];
   private readonly idleWaits: IdleWait[];
   private nextCsdId = 1;
+  /** When each csd of this kernel was queued and unlocked (by csd id). */
+  private readonly csdTimes = new CsdTimes();
   /** Per CPU: online once the hotplug requests made so far are served (built on first use). */
   private hotplugWill: Uint8Array | null = null;
   /** How idle CPUs sleep. */
@@ -200,7 +213,7 @@ export class SmpKernel implements SmpHandlers {
   /** INIT_CSD: a caller-owned csd for `smpCallFunctionSingleAsync`. */
   initCsd<I>(func: SmpCallFunc<I>, info?: I): CallSingleData {
     checkFunc("initCsd", "func", func);
-    return new CallSingleData(this.nextCsdId++, "caller", -1, func, info);
+    return new CallSingleData(this.nextCsdId++, "caller", -1, func, info, this.csdTimes);
   }
 
   // ------------------------------------------------------------------ CSD lock
@@ -255,17 +268,31 @@ export class SmpKernel implements SmpHandlers {
   }
 
   private cfdCsd(cfd: CallFunctionData, self: number, target: number): CallSingleData {
-    return (cfd.csd[target] ??= new CallSingleData(this.nextCsdId++, "cfd_data", self));
+    return (cfd.csd[target] ??= new CallSingleData(
+      this.nextCsdId++,
+      "cfd_data",
+      self,
+      null,
+      undefined,
+      this.csdTimes,
+    ));
   }
 
   private csdDataOf(cpu: number): CallSingleData {
-    return (this.csdData[cpu] ??= new CallSingleData(this.nextCsdId++, "csd_data", cpu));
+    return (this.csdData[cpu] ??= new CallSingleData(
+      this.nextCsdId++,
+      "csd_data",
+      cpu,
+      null,
+      undefined,
+      this.csdTimes,
+    ));
   }
 
   /** The on-stack csd of a synchronous single call (one per CPU and nesting depth). */
   private stackCsd(cpu: number, depth: number): CallSingleData {
     const s = this.stackCsds[cpu];
-    return (s[depth] ??= new CallSingleData(this.nextCsdId++, "stack", cpu));
+    return (s[depth] ??= new CallSingleData(this.nextCsdId++, "stack", cpu, null, undefined, this.csdTimes));
   }
 
   // ------------------------------------------------------------------ context checks
@@ -550,14 +577,30 @@ export class SmpKernel implements SmpHandlers {
    * Each target's csd goes on its queue; only targets whose queue was empty get an IPI: one target
    * via the single-IPI path, several via one mask send.
    */
-  *smpCallFunctionManyCond<I>(
+  smpCallFunctionManyCond<I>(
     mask: CpuMask,
     func: SmpCallFunc<I>,
     info: I,
     scfFlags: number,
     condFunc?: SmpCondFunc<I> | null,
   ): CpuCode<void> {
+    return this.manyCond(mask, func, info, scfFlags, condFunc, false);
+  }
+
+  /**
+   * `_many_cond` itself; with `preemptOff` it runs between preempt_disable and preempt_enable, as
+   * the kernel's wrappers do (in the same generator: one level less to resume per step).
+   */
+  private *manyCond<I>(
+    mask: CpuMask,
+    func: SmpCallFunc<I>,
+    info: I,
+    scfFlags: number,
+    condFunc: SmpCondFunc<I> | null | undefined,
+    preemptOff: boolean,
+  ): CpuCode<void> {
     const m = this.machine;
+    if (preemptOff) m.preemptDisable();
     checkMask("smpCallFunctionManyCond", mask, m.nrCpus);
     checkFunc("smpCallFunctionManyCond", "func", func);
     checkCond("smpCallFunctionManyCond", condFunc);
@@ -645,6 +688,7 @@ export class SmpKernel implements SmpHandlers {
     if (wait && done.pending > 0)
       yield* this.csdWatchdog.wait(done, () => (done.pending > 0 ? done.firstLocked() : null));
     if (wait && this.weak) for (const csd of done.csds) this.memory.csdLockWaitDone(self, csd);
+    if (preemptOff) m.preemptEnable();
   }
 
   /** csd_lock's store and smp_wmb, `|= CSD_TYPE_SYNC`, then func/info, under a weak memory model. */
@@ -668,15 +712,6 @@ export class SmpKernel implements SmpHandlers {
     done.csds.push(csd);
   }
 
-  /** Run `code` between preempt_disable and preempt_enable, as the kernel's wrappers do. */
-  private *preemptOff<T>(code: CpuCode<T>): CpuCode<T> {
-    const m = this.machine;
-    m.preemptDisable();
-    const r = yield* code;
-    m.preemptEnable();
-    return r;
-  }
-
   /** get_cpu(): disable preemption and return this CPU's id (pair with {@link putCpu}). */
   getCpu(): number {
     this.machine.preemptDisable();
@@ -697,9 +732,7 @@ export class SmpKernel implements SmpHandlers {
   /** smp_call_function: run on every other online CPU. */
   smpCallFunction<I>(func: SmpCallFunc<I>, info: I, wait: boolean): CpuCode<void> {
     this.checkManyArgs("smpCallFunction", this.machine.onlineMask, func, null, wait);
-    return this.preemptOff(
-      this.smpCallFunctionManyCond(this.machine.onlineMask, func, info, wait ? SCF_WAIT : 0, null),
-    );
+    return this.manyCond(this.machine.onlineMask, func, info, wait ? SCF_WAIT : 0, null, true);
   }
 
   /**
@@ -749,9 +782,7 @@ export class SmpKernel implements SmpHandlers {
     mask: CpuMask,
   ): CpuCode<void> {
     this.checkManyArgs("onEachCpuCondMask", mask, func, condFunc, wait);
-    return this.preemptOff(
-      this.smpCallFunctionManyCond(mask, func, info, SCF_RUN_LOCAL | (wait ? SCF_WAIT : 0), condFunc),
-    );
+    return this.manyCond(mask, func, info, SCF_RUN_LOCAL | (wait ? SCF_WAIT : 0), condFunc, true);
   }
 
   /** on_each_cpu: every online CPU including the caller. */
@@ -858,14 +889,23 @@ export class SmpKernel implements SmpHandlers {
   /**
    * __flush_smp_call_function_queue: take the whole queue (oldest first); warn if this CPU is
    * offline; run every SYNC entry first (unlocking each after its callback returned), then the
-   * others in order (ASYNC: unlock, then run).
+   * others in order (ASYNC: unlock, then run). Driven step by step like a generator, but by hand
+   * (see {@link SmpKernel.QueueFlush}): every callback of a broadcast goes through here.
    */
-  private *flushQueue(warnCpuOffline: boolean, from: "irq" | "idle" | "dying"): CpuCode<void> {
+  private flushQueue(warnCpuOffline: boolean, from: "irq" | "idle" | "dying"): CpuCode<void> {
+    return new SmpKernel.QueueFlush(this, warnCpuOffline, from);
+  }
+
+  /**
+   * The flush's first steps, run when it starts: take the queue, count the flush, warn for an
+   * offline CPU. Returns the entries oldest first, or null when there is nothing to run.
+   */
+  private flushBegin(warnCpuOffline: boolean, from: "irq" | "idle" | "dying"): CallSingleData | null {
     const m = this.machine;
     const c = m.currentCpu();
-    if (this.weak && this.memory.queueDelAll(c.id) === 0) return;
-    let head = this.callSingleQueue.delAll(c.id);
-    if (head === null) return;
+    if (this.weak && this.memory.queueDelAll(c.id) === 0) return null;
+    const head = this.callSingleQueue.delAll(c.id);
+    if (head === null) return null;
     if (this.weak)
       for (let e: CallSingleData | null = head; e !== null; e = e.next) this.memory.csdReadFields(c.id, e);
     if (from === "irq") this.stats.flushesIrq++;
@@ -886,60 +926,178 @@ export class SmpKernel implements SmpHandlers {
         });
       }
     }
-    const cbNs = m.cost.callbackNs;
-    // The list setup cost is paid with the first callback's step (one step less per flush).
-    let setupNs = m.cost.flushSetupNs;
-    // Pass 1: synchronous entries, someone spins on them.
-    let prev: CallSingleData | null = null;
-    let e: CallSingleData | null = head;
-    while (e !== null) {
-      const next: CallSingleData | null = e.next;
-      if ((e.flags & CSD_FLAG_TYPE_MASK) === CSD_TYPE_SYNC) {
-        if (prev === null) head = next;
-        else prev.next = next;
-        const func = e.func!;
-        const r = this.callbackBegin(func, e.info, e, e.queuedAt);
-        if (isCpuCode(r)) yield* r;
-        else if (!m.spendInline(cbNs + setupNs)) yield cbNs + setupNs;
-        setupNs = 0;
-        this.callbackEnd(func, e);
-        this.csdUnlock(e);
-      } else {
-        prev = e;
-      }
-      e = next;
-    }
-    // Pass 2: the rest, in order (irq_work among the ASYNC entries); TTWU entries set aside.
-    let ttwuHead: CallSingleData | null = null;
-    let ttwuTail: CallSingleData | null = null;
-    e = head;
-    while (e !== null) {
-      const next: CallSingleData | null = e.next;
-      if ((e.flags & CSD_FLAG_TYPE_MASK) === CSD_TYPE_ASYNC) {
-        const func = e.func!;
-        const info = e.info;
-        const queuedAt = e.queuedAt;
-        this.csdUnlock(e);
-        const r = this.callbackBegin(func, info, e, queuedAt);
-        if (isCpuCode(r)) yield* r;
-        else if (!m.spendInline(cbNs + setupNs)) yield cbNs + setupNs;
-        setupNs = 0;
-        this.callbackEnd(func, e);
-      } else if ((e.flags & CSD_FLAG_TYPE_MASK) === CSD_TYPE_IRQ_WORK) {
-        yield* this.irqWorkSingle(e);
-      } else {
-        // A remote wake-up: kept, in order, for the third pass.
-        if (ttwuTail === null) ttwuHead = e;
-        else ttwuTail.next = e;
-        ttwuTail = e;
-      }
-      e = next;
-    }
-    if (ttwuTail !== null) {
-      ttwuTail.next = null;
-      yield* this.schedTtwuPending(ttwuHead!);
-    }
+    return head;
   }
+
+  /**
+   * The flush as an iterator written by hand: the same steps, in the same order, as the generator
+   *
+   *     head = flushBegin(); if (!head) return;
+   *     pass 1, SYNC entries (unlinked):  r = callbackBegin(e); r is code ? yield* r : spend or yield
+   *                                       callbackNs (+ flushSetupNs the first time); callbackEnd; csdUnlock
+   *     pass 2, the rest in order:        ASYNC: csdUnlock; callbackBegin; spend or yield; callbackEnd
+   *                                       IRQ_WORK: yield* irqWorkSingle(e);  TTWU: set aside
+   *     pass 3:                           yield* schedTtwuPending(ttwu)
+   *
+   * but with no generator object and one result object reused for every step it yields (results
+   * of code it delegates to are passed on as they are, as `yield*` does).
+   */
+  private static readonly QueueFlush = class QueueFlush implements CpuCode<void> {
+    private state = FLUSH_START;
+    private head: CallSingleData | null = null;
+    private prev: CallSingleData | null = null;
+    private e: CallSingleData | null = null;
+    private ttwuHead: CallSingleData | null = null;
+    private ttwuTail: CallSingleData | null = null;
+    /** The flush's list setup cost, paid with the first callback's step (one step less per flush). */
+    private setupNs = 0;
+    /** Code a step delegates to (a callback written as a generator, irq_work, the ttwu batch). */
+    private inner: CpuCode<void> | null = null;
+    /** What finishes the callback of the step just taken: FLUSH_AFTER_*. */
+    private after = FLUSH_AFTER_NONE;
+    private cur: CallSingleData | null = null;
+    private curFunc: SmpCallFunc | null = null;
+    private readonly result: IteratorYieldResult<Step> = { done: false, value: 0 };
+
+    constructor(
+      private readonly k: SmpKernel,
+      private readonly warnCpuOffline: boolean,
+      private readonly from: "irq" | "idle" | "dying",
+    ) {}
+
+    [Symbol.iterator](): this {
+      return this;
+    }
+
+    return(): IteratorReturnResult<void> {
+      this.state = FLUSH_DONE;
+      this.inner = null;
+      return { done: true, value: undefined };
+    }
+
+    throw(e: unknown): never {
+      this.state = FLUSH_DONE;
+      throw e;
+    }
+
+    [Symbol.dispose](): void {
+      this.return();
+    }
+
+    /** Finish the callback whose step just ended (callbackEnd; a SYNC entry is unlocked after it). */
+    private finish(): void {
+      const after = this.after;
+      this.after = FLUSH_AFTER_NONE;
+      this.k.callbackEnd(this.curFunc!, this.cur);
+      if (after === FLUSH_AFTER_SYNC) this.k.csdUnlock(this.cur!);
+    }
+
+    next(): IteratorResult<Step, void> {
+      const k = this.k;
+      const m = k.machine;
+      for (;;) {
+        if (this.inner !== null) {
+          const r = this.inner.next();
+          if (r.done !== true) return r;
+          this.inner = null;
+        }
+        if (this.after !== FLUSH_AFTER_NONE) this.finish();
+        switch (this.state) {
+          case FLUSH_START: {
+            const head = k.flushBegin(this.warnCpuOffline, this.from);
+            if (head === null) {
+              this.state = FLUSH_DONE;
+              continue;
+            }
+            this.head = head;
+            this.e = head;
+            this.setupNs = m.cost.flushSetupNs;
+            this.state = FLUSH_SYNC;
+            continue;
+          }
+          case FLUSH_SYNC: {
+            // Pass 1: synchronous entries, someone spins on them.
+            const e = this.e;
+            if (e === null) {
+              this.e = this.head;
+              this.state = FLUSH_REST;
+              continue;
+            }
+            const next: CallSingleData | null = e.next;
+            this.e = next;
+            if ((e.flags & CSD_FLAG_TYPE_MASK) !== CSD_TYPE_SYNC) {
+              this.prev = e;
+              continue;
+            }
+            if (this.prev === null) this.head = next;
+            else this.prev.next = next;
+            const func = e.func!;
+            this.cur = e;
+            this.curFunc = func;
+            this.after = FLUSH_AFTER_SYNC;
+            const r = k.callbackBegin(func, e.info, e, e.queuedAt);
+            if (this.step(r)) continue;
+            return this.result;
+          }
+          case FLUSH_REST: {
+            // Pass 2: the rest, in order (irq_work among the ASYNC entries); TTWU entries set aside.
+            const e = this.e;
+            if (e === null) {
+              this.state = FLUSH_DONE;
+              const tail = this.ttwuTail;
+              if (tail !== null) {
+                tail.next = null;
+                this.inner = k.schedTtwuPending(this.ttwuHead!);
+              }
+              continue;
+            }
+            const next: CallSingleData | null = e.next;
+            this.e = next;
+            const type = e.flags & CSD_FLAG_TYPE_MASK;
+            if (type === CSD_TYPE_ASYNC) {
+              const func = e.func!;
+              const info = e.info;
+              const queuedAt = e.queuedAt;
+              k.csdUnlock(e);
+              this.cur = e;
+              this.curFunc = func;
+              this.after = FLUSH_AFTER_ASYNC;
+              const r = k.callbackBegin(func, info, e, queuedAt);
+              if (this.step(r)) continue;
+              return this.result;
+            }
+            if (type === CSD_TYPE_IRQ_WORK) {
+              this.inner = k.irqWorkSingle(e);
+              continue;
+            }
+            // A remote wake-up: kept, in order, for the third pass.
+            if (this.ttwuTail === null) this.ttwuHead = e;
+            else this.ttwuTail.next = e;
+            this.ttwuTail = e;
+            continue;
+          }
+          default:
+            return { done: true, value: undefined };
+        }
+      }
+    }
+
+    /**
+     * The callback returned `r`: code to delegate to, or nothing, and then its time is spent here
+     * when the fast path allows (returns true: go on) or yielded (false: `result` holds the ns).
+     */
+    private step(r: void | CpuCode<void>): boolean {
+      const ns = this.k.machine.cost.callbackNs + this.setupNs;
+      this.setupNs = 0;
+      if (isCpuCode(r)) {
+        this.inner = r;
+        return true;
+      }
+      if (this.k.machine.spendInline(ns)) return true;
+      this.result.value = ns;
+      return false;
+    }
+  };
 
   // ------------------------------------------------------------------ irq_work and remote wake-ups
 
@@ -990,7 +1148,7 @@ export class SmpKernel implements SmpHandlers {
   /** init_irq_work: an irq_work running `func(info, cpu)` on the CPU it is queued on (`irqWorkQueueOn`). */
   initIrqWork<I>(func: SmpCallFunc<I>, info?: I): CallSingleData {
     checkFunc("initIrqWork", "func", func);
-    return new CallSingleData(this.nextCsdId++, "irq_work", -1, func as SmpCallFunc, info);
+    return new CallSingleData(this.nextCsdId++, "irq_work", -1, func as SmpCallFunc, info, this.csdTimes);
   }
 
   /**
@@ -1037,7 +1195,7 @@ export class SmpKernel implements SmpHandlers {
     if (typeof name !== "string" || name === "")
       throw new InvalidArgumentError(`initTask: name must be a non-empty string, got ${describeValue(name)}`);
     if (onWake !== undefined) checkFunc("initTask", "onWake", onWake);
-    return new WakeTask(name, this.nextCsdId++, onWake ?? null);
+    return new WakeTask(name, this.nextCsdId++, onWake ?? null, this.csdTimes);
   }
 
   /**

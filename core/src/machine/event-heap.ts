@@ -1,13 +1,18 @@
 /**
  * The machine's pending-event queue, ordered by (time, seq). Events live in a pool of
- * preallocated parallel typed arrays and are referred to by slot id. A binary min-heap holds
- * *chains*: a push at the same time as the push before it joins that push's chain (a FIFO, so
- * seq order) instead of the heap. Popping a chain's head hands its heap slot to the next event of
- * the chain, which is still the earliest, so no sifting. Many CPUs acting in lockstep — a multicast
- * IPI landing everywhere at once, then thousands of handlers with the same costs — keep thousands
- * of events pending in a few hundred chains, so push and pop stay cheap; with distinct times every
- * chain is one event and this is a plain binary heap. Nothing is allocated per event once the
- * pool has grown to the run's high-water mark.
+ * preallocated records and are referred to by slot id. A binary min-heap holds *chains*: a push
+ * at the same time as the push before it joins that push's chain (a FIFO, so seq order) instead
+ * of the heap. Popping a chain's head hands its heap slot to the next event of the chain, which is
+ * still the earliest, so no sifting. Many CPUs acting in lockstep — a multicast IPI landing
+ * everywhere at once, then thousands of handlers with the same costs — keep thousands of events
+ * pending in a few hundred chains, so push and pop stay cheap; with distinct times every chain is
+ * one event and this is a plain binary heap. Nothing is allocated per event once the pool has
+ * grown to the run's high-water mark.
+ *
+ * Memory layout (for 8192-CPU machines, where the CPUs' own state keeps the caches full): each
+ * heap position holds its chain head's (time, seq) key next to the head's id, so a sift compares
+ * adjacent entries instead of following ids into the pool; an event's fields are one record
+ * (time, seq, kind, cpu, arg, next: 32 bytes), so dispatching an event touches one record.
  */
 
 /** Event kinds. A cancelled event keeps its slot until popped and is then skipped. */
@@ -21,23 +26,27 @@ export const EV_CALLBACK = 3;
 /** A CSD lock-wait watchdog deadline for a CPU: not progress, only a timer. */
 export const EV_WATCHDOG = 4;
 
+/** Bytes of an event record; doubles at f64[4 * id + 0..1], ints at i32[8 * id + 4..7]. */
+const RECORD_BYTES = 32;
+/** Int32 offsets of a record's fields (after the two doubles). */
+const R_KIND = 4;
+const R_CPU = 5;
+const R_ARG = 6;
+/** Next event of the chain, -1 at its end. */
+const R_NEXT = 7;
+
 /**
  * The pending-event queue (see the file comment): push/pop/removeAt by slot id, ordered by
  * (time, seq); cancelled events stay until popped.
  */
 export class EventHeap {
   private cap = 0;
-  private times = new Float64Array(0);
-  private seqs = new Float64Array(0);
-  private kinds = new Uint8Array(0);
-  private cpus = new Int32Array(0);
-  private args = new Int32Array(0);
-  /** Per event: next and previous event of its chain (-1 at the ends); a chain head's heap position. */
-  private next = new Int32Array(0);
-  private prev = new Int32Array(0);
-  private pos = new Int32Array(0);
-  /** Binary min-heap of chain heads by (time, seq). */
-  private heap = new Int32Array(0);
+  /** Event records: f64 view (time, seq) and i32 view (kind, cpu, arg, next) of one buffer. */
+  private f64 = new Float64Array(0);
+  private i32 = new Int32Array(0);
+  /** Binary min-heap of chain heads: position i holds key (time, seq) at keys[2i], keys[2i + 1] and id heads[i]. */
+  private keys = new Float64Array(0);
+  private heads = new Int32Array(0);
   private nh = 0;
   private free: number[] = [];
   private used = 0;
@@ -45,36 +54,32 @@ export class EventHeap {
   private seqCounter = 0;
   /** The last event pushed, while it is still pending: a push at its time joins its chain. */
   private openTail = -1;
-  /** Every pending event in position order (see idAt), rebuilt after a change. */
+  private openTailTime = 0;
+  /**
+   * Every pending event in position order (see idAt), rebuilt after a change: its id, the heap
+   * position of its chain, and its predecessor in the chain (-1 for a head).
+   */
   private flat = new Int32Array(0);
+  private flatPos = new Int32Array(0);
+  private flatPrev = new Int32Array(0);
   private flatValid = false;
 
   constructor(initialCapacity = 64) {
-    this.grow(initialCapacity);
+    this.grow(Math.max(1, initialCapacity));
   }
 
   private grow(newCap: number): void {
-    const copyF = (a: Float64Array) => {
-      const b = new Float64Array(newCap);
-      b.set(a);
-      return b;
-    };
-    const copyI = (a: Int32Array) => {
-      const b = new Int32Array(newCap);
-      b.set(a);
-      return b;
-    };
-    this.times = copyF(this.times);
-    this.seqs = copyF(this.seqs);
-    const k = new Uint8Array(newCap);
-    k.set(this.kinds);
-    this.kinds = k;
-    this.cpus = copyI(this.cpus);
-    this.args = copyI(this.args);
-    this.next = copyI(this.next);
-    this.prev = copyI(this.prev);
-    this.pos = copyI(this.pos);
-    this.heap = copyI(this.heap);
+    const buf = new ArrayBuffer(newCap * RECORD_BYTES);
+    const f64 = new Float64Array(buf);
+    f64.set(this.f64);
+    this.f64 = f64;
+    this.i32 = new Int32Array(buf);
+    const keys = new Float64Array(newCap * 2);
+    keys.set(this.keys);
+    this.keys = keys;
+    const heads = new Int32Array(newCap);
+    heads.set(this.heads);
+    this.heads = heads;
     this.cap = newCap;
   }
 
@@ -91,21 +96,21 @@ export class EventHeap {
       if (this.used === this.cap) this.grow(this.cap * 2);
       id = this.used++;
     }
-    this.times[id] = time;
-    this.seqs[id] = this.seqCounter++;
-    this.kinds[id] = kind;
-    this.cpus[id] = cpu;
-    this.args[id] = arg;
-    this.next[id] = -1;
+    const seq = this.seqCounter++;
+    const f = id << 2;
+    const r = id << 3;
+    this.f64[f] = time;
+    this.f64[f + 1] = seq;
+    const i32 = this.i32;
+    i32[r + R_KIND] = kind;
+    i32[r + R_CPU] = cpu;
+    i32[r + R_ARG] = arg;
+    i32[r + R_NEXT] = -1;
     const tail = this.openTail;
-    if (tail !== -1 && this.times[tail] === time) {
-      this.next[tail] = id;
-      this.prev[id] = tail;
-    } else {
-      this.prev[id] = -1;
-      this.siftUp(this.nh++, id);
-    }
+    if (tail !== -1 && this.openTailTime === time) i32[(tail << 3) + R_NEXT] = id;
+    else this.siftUp(this.nh++, id, time, seq);
     this.openTail = id;
+    this.openTailTime = time;
     this.n++;
     this.flatValid = false;
     return id;
@@ -113,14 +118,19 @@ export class EventHeap {
 
   /** Slot id of the earliest event, or -1. */
   peek(): number {
-    return this.n > 0 ? this.heap[0] : -1;
+    return this.n > 0 ? this.heads[0] : -1;
+  }
+
+  /** Time of the earliest event (as `time(peek())`), or +Infinity when there is none. */
+  peekTime(): number {
+    return this.n > 0 ? this.keys[0] : Number.POSITIVE_INFINITY;
   }
 
   /** Remove and return the earliest event's slot id, or -1. Call `release` after reading it. */
   pop(): number {
     if (this.n === 0) return -1;
-    const id = this.heap[0];
-    this.remove(id);
+    const id = this.heads[0];
+    this.removeHead(id, 0);
     return id;
   }
 
@@ -135,40 +145,61 @@ export class EventHeap {
 
   /** Remove the event at position `i` (see idAt) and return its slot id (used by search choosers). */
   removeAt(i: number): number {
-    const id = this.idAt(i);
-    this.remove(id);
+    if (!this.flatValid) this.rebuildFlat();
+    const id = this.flat[i];
+    const p = this.flatPrev[i];
+    if (p === -1) this.removeHead(id, this.flatPos[i]);
+    else {
+      // Inside a chain: unlink.
+      if (id === this.openTail) this.openTail = -1;
+      this.i32[(p << 3) + R_NEXT] = this.i32[(id << 3) + R_NEXT];
+      this.n--;
+      this.flatValid = false;
+    }
     return id;
   }
 
   private rebuildFlat(): void {
-    if (this.flat.length < this.n) this.flat = new Int32Array(Math.max(this.n, this.flat.length * 2));
+    if (this.flat.length < this.n) {
+      const len = Math.max(this.n, this.flat.length * 2);
+      this.flat = new Int32Array(len);
+      this.flatPos = new Int32Array(len);
+      this.flatPrev = new Int32Array(len);
+    }
+    const i32 = this.i32;
     let k = 0;
-    for (let h = 0; h < this.nh; h++)
-      for (let id = this.heap[h]; id !== -1; id = this.next[id]) this.flat[k++] = id;
+    for (let h = 0; h < this.nh; h++) {
+      let prev = -1;
+      for (let id = this.heads[h]; id !== -1; id = i32[(id << 3) + R_NEXT]) {
+        this.flat[k] = id;
+        this.flatPos[k] = h;
+        this.flatPrev[k++] = prev;
+        prev = id;
+      }
+    }
     this.flatValid = true;
   }
 
-  private remove(id: number): void {
-    const p = this.prev[id],
-      q = this.next[id];
+  /** Remove chain head `id`, at heap position `i`. */
+  private removeHead(id: number, i: number): void {
     if (id === this.openTail) this.openTail = -1;
-    if (p !== -1) {
-      // Inside a chain: unlink.
-      this.next[p] = q;
-      if (q !== -1) this.prev[q] = p;
-    } else if (q !== -1) {
+    const q = this.i32[(id << 3) + R_NEXT];
+    if (q !== -1) {
       // A chain head with a successor: the successor takes its heap slot. No other pending
       // event lies between them in (time, seq): one pushed in between at the same time would
       // have joined the chain first, and the chain could not have been joined again after it.
-      this.prev[q] = -1;
-      const i = this.pos[id];
-      this.heap[i] = q;
-      this.pos[q] = i;
+      this.heads[i] = q;
+      this.keys[2 * i + 1] = this.f64[(q << 2) + 1];
     } else {
       // A lone head: the heap's last entry fills its slot.
-      const i = this.pos[id];
-      const last = this.heap[--this.nh];
-      if (i < this.nh) this.siftUp(this.siftDown(i, last), last);
+      const last = --this.nh;
+      if (i < last) {
+        const keys = this.keys;
+        const lid = this.heads[last];
+        const lt = keys[2 * last];
+        const ls = keys[2 * last + 1];
+        this.siftUp(this.siftDown(i, lid, lt, ls), lid, lt, ls);
+      }
     }
     this.n--;
     this.flatValid = false;
@@ -181,69 +212,78 @@ export class EventHeap {
 
   /** Mark a scheduled event as cancelled; it is skipped when popped. */
   cancel(id: number): void {
-    this.kinds[id] = EV_CANCELLED;
+    this.i32[(id << 3) + R_KIND] = EV_CANCELLED;
   }
 
   /** Virtual time (ns) the event fires at. */
   time(id: number): number {
-    return this.times[id];
+    return this.f64[id << 2];
   }
   /** Push order: breaks ties between events at the same time. */
   seq(id: number): number {
-    return this.seqs[id];
+    return this.f64[(id << 2) + 1];
   }
   /** EV_* kind. */
   kind(id: number): number {
-    return this.kinds[id];
+    return this.i32[(id << 3) + R_KIND];
   }
   /** CPU the event concerns (-1 for machine callbacks). */
   cpu(id: number): number {
-    return this.cpus[id];
+    return this.i32[(id << 3) + R_CPU];
   }
   /** Kind-specific argument (the line of an IRQ raise, a callback slot). */
   arg(id: number): number {
-    return this.args[id];
+    return this.i32[(id << 3) + R_ARG];
   }
 
-  /** Event x before event y: earlier time, or the same time and pushed first. */
-  private less(x: number, y: number): boolean {
-    const tx = this.times[x],
-      ty = this.times[y];
-    return tx < ty || (tx === ty && this.seqs[x] < this.seqs[y]);
-  }
-
-  /** Put chain head `id` at hole i, moving it up past later parents; returns its position. */
-  private siftUp(i: number, id: number): number {
-    const h = this.heap,
-      pos = this.pos;
+  /** Put chain head `id` (key t, s) at hole i, moving it up past later parents; returns its position. */
+  private siftUp(i: number, id: number, t: number, s: number): number {
+    const keys = this.keys,
+      heads = this.heads;
     while (i > 0) {
       const p = (i - 1) >> 1;
-      if (!this.less(id, h[p])) break;
-      h[i] = h[p];
-      pos[h[i]] = i;
+      const pt = keys[2 * p];
+      // Stop unless (t, s) comes before the parent's key.
+      if (!(t < pt || (t === pt && s < keys[2 * p + 1]))) break;
+      keys[2 * i] = pt;
+      keys[2 * i + 1] = keys[2 * p + 1];
+      heads[i] = heads[p];
       i = p;
     }
-    h[i] = id;
-    pos[id] = i;
+    keys[2 * i] = t;
+    keys[2 * i + 1] = s;
+    heads[i] = id;
     return i;
   }
 
-  /** Put chain head `id` at hole i, moving it down past earlier children; returns its position. */
-  private siftDown(i: number, id: number): number {
-    const h = this.heap,
-      pos = this.pos;
+  /** Put chain head `id` (key t, s) at hole i, moving it down past earlier children; returns its position. */
+  private siftDown(i: number, id: number, t: number, s: number): number {
+    const keys = this.keys,
+      heads = this.heads;
     const n = this.nh;
     for (;;) {
       let c = 2 * i + 1;
       if (c >= n) break;
-      if (c + 1 < n && this.less(h[c + 1], h[c])) c++;
-      if (!this.less(h[c], id)) break;
-      h[i] = h[c];
-      pos[h[i]] = i;
+      let ct = keys[2 * c],
+        cs = keys[2 * c + 1];
+      if (c + 1 < n) {
+        const rt = keys[2 * c + 2],
+          rs = keys[2 * c + 3];
+        if (rt < ct || (rt === ct && rs < cs)) {
+          c++;
+          ct = rt;
+          cs = rs;
+        }
+      }
+      if (!(ct < t || (ct === t && cs < s))) break;
+      keys[2 * i] = ct;
+      keys[2 * i + 1] = cs;
+      heads[i] = heads[c];
       i = c;
     }
-    h[i] = id;
-    pos[id] = i;
+    keys[2 * i] = t;
+    keys[2 * i + 1] = s;
+    heads[i] = id;
     return i;
   }
 }

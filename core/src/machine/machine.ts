@@ -811,7 +811,8 @@ export class Machine {
       return;
     }
     c.pendingLines |= bit;
-    this.pendingFlow[(c.id << 5) | line] = flow;
+    // Only the trace reads it (IPI arrows); untraced, one cache line per raise less on big machines.
+    if (this.trace.enabled) this.pendingFlow[(c.id << 5) | line] = flow;
     if (c.dead || c.resumeEvent >= 0) return;
     if (c.irqsDisabled && (bit & this.takeableLines(c)) === 0) return;
     const w = c.waiting;
@@ -1002,8 +1003,7 @@ export class Machine {
   private advance(c: Cpu, ns: number, ff: number): boolean {
     const t = this.now + ns;
     if (this.fastForward && ff < FAST_FORWARD_LIMIT && c.resumeEvent < 0 && !this.panickedFlag) {
-      const next = this.heap.peek();
-      if (next < 0 || this.heap.time(next) > t) {
+      if (this.heap.peekTime() > t) {
         this.now = t;
         this.fastForwardSteps++;
         return true;
@@ -1026,8 +1026,7 @@ export class Machine {
     const t = this.now + ns;
     if (!this.fastForward || this.fastRun >= FAST_FORWARD_LIMIT || c.resumeEvent >= 0 || this.panickedFlag)
       return false;
-    const next = this.heap.peek();
-    if (next >= 0 && this.heap.time(next) <= t) return false;
+    if (this.heap.peekTime() <= t) return false;
     this.fastRun++;
     if (ns > 0) c.busyNs += ns;
     this.now = t;

@@ -35,6 +35,27 @@ export interface ChromeTrace {
 const PID = 1;
 const us = (ns: number): number => ns / 1000;
 
+/** The digits after the point of n/1000 µs for n = 1..999, trailing zeros dropped (".5", ".25", ".001"). */
+const MICRO_FRACTIONS: readonly string[] = Array.from({ length: 1000 }, (_, n) =>
+  n === 0 ? "" : `.${String(n).padStart(3, "0").replace(/0+$/, "")}`,
+);
+
+/**
+ * `ns / 1000` as JSON prints it, built from whole numbers: V8 keeps the text of recently printed
+ * non-integer numbers in a cache that survives young collections, so a long trace written with
+ * `${ns / 1000}` promotes a dead string per event to old space (about 130 MB over a traced
+ * 8192-CPU broadcast run). For whole ns up to 10^15 (11.6 simulated days) the µs
+ * value's shortest text is the integer part, a point and the three ns digits without trailing
+ * zeros (its double is within far less than 0.0005 of that decimal); other values go through JSON.
+ */
+function microsText(ns: number): string {
+  if (Number.isInteger(ns) && ns >= 0 && ns <= 1e15) {
+    const frac = ns % 1000;
+    return ((ns - frac) / 1000).toFixed(0) + MICRO_FRACTIONS[frac];
+  }
+  return JSON.stringify(us(ns));
+}
+
 /** The trace's first event, naming the process after the backend and CPU count. */
 function processNameEvent(meta: ChromeTraceMeta): ChromeTraceEvent {
   return {
@@ -196,7 +217,7 @@ export class ChromeTraceWriter {
    */
   add(r: TraceRecord): void {
     const tid = this.converter.track(r.cpu);
-    const ts = us(r.ts);
+    const ts = microsText(r.ts);
     const f = r.fields;
     const q = JSON.stringify;
     const at = `"ts":${ts},"pid":${PID},"tid":${tid}`;

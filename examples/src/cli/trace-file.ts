@@ -13,13 +13,17 @@ import {
 /** Trace file formats `--trace-format` accepts. */
 export type TraceFormat = "ftrace" | "chrome";
 
-/** Bytes of text gathered before one write to the file. */
+/** Bytes gathered before one write to the file. */
 const CHUNK = 1 << 16;
 
-/** Text appended to a file descriptor in chunks of about a megabyte. */
+/**
+ * Text appended to a file descriptor through one reused buffer of CHUNK bytes: each piece is
+ * encoded into the buffer at once (no list of pieces, no joined string, no buffer per write), so
+ * a long trace leaves no garbage behind but the pieces themselves.
+ */
 class ChunkedFile {
-  private parts: string[] = [];
-  private size = 0;
+  private readonly buf = Buffer.allocUnsafe(CHUNK);
+  private used = 0;
 
   constructor(
     readonly fd: number,
@@ -27,18 +31,29 @@ class ChunkedFile {
   ) {}
 
   write(text: string): void {
-    this.parts.push(text);
-    this.size += text.length;
-    if (this.size >= CHUNK) this.flush();
+    // UTF-8 takes at most 3 bytes per UTF-16 code unit: a piece this size always fits.
+    const worst = text.length * 3;
+    if (this.used + worst > CHUNK) {
+      this.flush();
+      if (worst > CHUNK) {
+        this.writeOut(text);
+        return;
+      }
+    }
+    this.used += this.buf.write(text, this.used, "utf8");
   }
 
   flush(): void {
-    if (this.size === 0) return;
-    const text = this.parts.join("");
-    this.parts = [];
-    this.size = 0;
+    if (this.used === 0) return;
+    const n = this.used;
+    this.used = 0;
+    this.writeOut(this.buf.subarray(0, n));
+  }
+
+  private writeOut(data: string | Buffer): void {
     try {
-      fs.writeSync(this.fd, text);
+      if (typeof data === "string") fs.writeSync(this.fd, data);
+      else for (let off = 0; off < data.length;) off += fs.writeSync(this.fd, data, off, data.length - off);
     } catch (e) {
       throw new UsageError(`cannot write trace file ${this.name}: ${(e as Error).message}`);
     }
@@ -55,7 +70,7 @@ function openForWrite(target: string, name: string): number {
 
 /**
  * A trace file written while the run goes: each record is turned into text as it is added and
- * written out a megabyte at a time, so memory stays flat however long the trace is. Chrome JSON
+ * written out 64 KB at a time, so memory stays flat however long the trace is. Chrome JSON
  * ends with the metadata (the run's report); an ftrace file starts with the entry counts, so its
  * lines go to a scratch file next to it and are copied in after the header at `end`.
  */

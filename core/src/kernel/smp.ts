@@ -160,6 +160,12 @@ export class SmpKernel implements SmpHandlers {
   private readonly weak: boolean;
   /** `cur_csd` per CPU (the watchdog's), written around every queued callback. */
   private readonly curCsd: (CallSingleData | null)[];
+  /**
+   * The watchdog is on, so `cur_csd` is kept (in the kernel, too, it is recorded only with the
+   * lock-wait debugging on); without it nothing reads it, and a big machine saves a cache line
+   * per callback.
+   */
+  private readonly trackCurCsd: boolean;
 
   /**
    * @param sendFence the backend's send-side fence by name (`ArchDescriptor.ipiSendFence`), or null
@@ -196,6 +202,7 @@ export class SmpKernel implements SmpHandlers {
       (cpu) => this.archSendCallFunctionSingleIpi(cpu),
     );
     this.curCsd = this.csdWatchdog.curCsd;
+    this.trackCurCsd = this.csdWatchdog.timeoutNs > 0;
     const c = machine.cost;
     this.perTargetNs = c.csdLockNs + c.perTargetSetupNs + c.queueAddNs;
     this.memory = new KernelMemory(machine, options.memory ?? "sc", options.dropBarriers ?? [], sendFence);
@@ -1417,7 +1424,7 @@ export class SmpKernel implements SmpHandlers {
     const c = m.cpus[cpu];
     c.codeLabel = "callback";
     c.codeCallback = func;
-    if (csd !== null) this.curCsd[cpu] = csd;
+    if (csd !== null && this.trackCurCsd) this.curCsd[cpu] = csd;
     c.codeLabelDepth = c.depth;
     return func(info, cpu);
   }
@@ -1434,7 +1441,7 @@ export class SmpKernel implements SmpHandlers {
     this.stats.callbacksRun++;
     this.stats.callbacksOn[cpu]++;
     m.cpus[cpu].codeLabel = null;
-    this.curCsd[cpu] = null;
+    if (this.trackCurCsd) this.curCsd[cpu] = null;
   }
 
   /** csd_do_func as one generator, for the paths that are not hot (local calls). */

@@ -48,8 +48,11 @@ export class EventHeap {
   private keys = new Float64Array(0);
   private heads = new Int32Array(0);
   private nh = 0;
-  private free: number[] = [];
-  private used = 0;
+  /** Slots holding an event not yet released (pending, or popped and being read). */
+  private occupied = new Uint8Array(0);
+  private inUse = 0;
+  /** Where the next slot is looked for: slots are handed out in ring order, not last-freed first. */
+  private cursor = 0;
   private n = 0;
   private seqCounter = 0;
   /** The last event pushed, while it is still pending: a push at its time joins its chain. */
@@ -65,7 +68,7 @@ export class EventHeap {
   private flatValid = false;
 
   constructor(initialCapacity = 64) {
-    this.grow(Math.max(1, initialCapacity));
+    this.grow(Math.max(2, initialCapacity));
   }
 
   private grow(newCap: number): void {
@@ -80,6 +83,10 @@ export class EventHeap {
     const heads = new Int32Array(newCap);
     heads.set(this.heads);
     this.heads = heads;
+    const occupied = new Uint8Array(newCap);
+    occupied.set(this.occupied);
+    this.occupied = occupied;
+    this.cursor = this.cap;
     this.cap = newCap;
   }
 
@@ -90,12 +97,16 @@ export class EventHeap {
 
   /** Schedule an event; returns its slot id. Ties in time fire in push order. */
   push(time: number, kind: number, cpu: number, arg: number): number {
-    let id: number;
-    if (this.free.length > 0) id = this.free.pop()!;
-    else {
-      if (this.used === this.cap) this.grow(this.cap * 2);
-      id = this.used++;
-    }
+    // Slots go round the pool in order, skipping occupied ones; the pool stays at most half
+    // full, so the search is short. Events pushed one after the other (a chain, a lockstep phase)
+    // get neighbouring records, and are popped in that order, memory order.
+    if (2 * (this.inUse + 1) > this.cap) this.grow(this.cap * 2);
+    const occupied = this.occupied;
+    let id = this.cursor;
+    while (occupied[id] !== 0) id = id + 1 === this.cap ? 0 : id + 1;
+    occupied[id] = 1;
+    this.inUse++;
+    this.cursor = id + 1 === this.cap ? 0 : id + 1;
     const seq = this.seqCounter++;
     const f = id << 2;
     const r = id << 3;
@@ -207,7 +218,8 @@ export class EventHeap {
 
   /** Give a popped slot back to the pool. */
   release(id: number): void {
-    this.free.push(id);
+    this.occupied[id] = 0;
+    this.inUse--;
   }
 
   /** Mark a scheduled event as cancelled; it is skipped when popped. */

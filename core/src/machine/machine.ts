@@ -261,6 +261,7 @@ export class Machine {
     (this.queuedPrograms[cpu] ??= []).push(code);
     this.programsRunning++;
     const c = this.cpus[cpu];
+    c.programsQueued++;
     if (this.started && !c.dead) {
       const w = c.waiting;
       if (w !== null && c.frameKind(c.depth - 1) === FRAME_IDLE)
@@ -270,8 +271,7 @@ export class Machine {
 
   /** Does `cpu` have a program waiting to start? (The idle loop returns when it does.) */
   hasQueuedProgram(cpu: number): boolean {
-    const q = this.queuedPrograms[cpu];
-    return q !== undefined && q.length > 0;
+    return this.cpus[cpu].programsQueued > 0;
   }
 
   /** Number of task programs not finished yet. */
@@ -815,11 +815,10 @@ export class Machine {
     if (this.trace.enabled) this.pendingFlow[(c.id << 5) | line] = flow;
     if (c.dead || c.resumeEvent >= 0) return;
     if (c.irqsDisabled && (bit & this.takeableLines(c)) === 0) return;
-    const w = c.waiting;
-    if (w !== null)
+    if (c.topWait !== null)
       this.scheduleResume(
         c,
-        this.now + (w.wakesOnInterrupt ? (c.idleExitNs >= 0 ? c.idleExitNs : this.cost.haltExitNs) : 0),
+        this.now + (c.topWaitHalts ? (c.idleExitNs >= 0 ? c.idleExitNs : this.cost.haltExitNs) : 0),
       );
   }
 
@@ -918,6 +917,9 @@ export class Machine {
     st[b + F_WAIT] = null;
     st[b + F_WAIT_SINCE] = 0;
     st[b + F_LINE] = line;
+    c.topCode = code;
+    c.topWait = null;
+    c.topWaitHalts = false;
   }
 
   private stepCpu(c: Cpu): void {
@@ -941,8 +943,7 @@ export class Machine {
           return;
         }
         const top = n - 1;
-        const tb = top * FRAME_SLOTS;
-        const w = st[tb + F_WAIT] as Wait | null;
+        const w = c.topWait;
         if (w !== null) {
           const still = w.blocked(c.id);
           if (still && !(w.isCsdWait && c.watchdogDeadline !== 0 && this.now >= c.watchdogDeadline)) {
@@ -952,7 +953,7 @@ export class Machine {
           }
           this.endWait(c, top, !still);
         }
-        const r = (st[tb + F_CODE] as CpuCode<unknown>).next();
+        const r = c.topCode!.next();
         if (r.done === true) {
           const exit = this.popFrame(c);
           if (exit < 0) return;
@@ -969,8 +970,11 @@ export class Machine {
         }
         if (typeof v !== "object" || v === null || typeof v.blocked !== "function") this.badStep(c, v);
         if (!v.blocked(c.id)) continue;
+        const tb = top * FRAME_SLOTS;
         st[tb + F_WAIT] = v;
         st[tb + F_WAIT_SINCE] = this.now;
+        c.topWait = v;
+        c.topWaitHalts = v.wakesOnInterrupt;
         if (this.trace.enabled && v.isCsdWait)
           this.emit(c, "smpcall_csd_wait_begin", { waits_for: v.describe(), holder: v.holderCpu() });
       }
@@ -1037,6 +1041,7 @@ export class Machine {
   private startNext(c: Cpu): void {
     const q = this.queuedPrograms[c.id];
     if (q !== undefined && q.length > 0) {
+      c.programsQueued--;
       this.pushFrame(c, q.shift()!, FRAME_TASK, -1);
       c.programRunning = true;
       return;
@@ -1052,7 +1057,13 @@ export class Machine {
     const w = c.stack[b + F_WAIT] as Wait;
     const since = c.stack[b + F_WAIT_SINCE] as number;
     c.stack[b + F_WAIT] = null;
-    if (!w.wakesOnInterrupt) {
+    let halts: boolean;
+    if (top === c.depth - 1) {
+      halts = c.topWaitHalts;
+      c.topWait = null;
+      c.topWaitHalts = false;
+    } else halts = w.wakesOnInterrupt;
+    if (!halts) {
       c.spinNs += this.now - since;
       if (this.trace.enabled && w.isCsdWait)
         this.emit(c, "smpcall_csd_wait_end", { waits_for: w.describe(), waited_ns: this.now - since });
@@ -1069,6 +1080,16 @@ export class Machine {
     const line = st[b + F_LINE] as number;
     st[b + F_CODE] = null;
     st[b + F_WAIT] = null;
+    if (b > 0) {
+      const w = st[b - FRAME_SLOTS + F_WAIT] as Wait | null;
+      c.topCode = st[b - FRAME_SLOTS + F_CODE] as CpuCode<unknown>;
+      c.topWait = w;
+      c.topWaitHalts = w !== null && w.wakesOnInterrupt;
+    } else {
+      c.topCode = null;
+      c.topWait = null;
+      c.topWaitHalts = false;
+    }
     switch (kind) {
       case FRAME_IRQ:
         if (this.trace.enabled) this.emit(c, "ipi_exit", { reason: this.lineNamer(line) });
@@ -1101,9 +1122,8 @@ export class Machine {
     if ((this.countingLines & (1 << line)) === 0 || --this.lineCounts![(c.id << 5) | line] === 0)
       c.pendingLines &= ~(1 << line);
     const top = c.depth - 1;
-    const w = c.stack[top * FRAME_SLOTS + F_WAIT] as Wait | null;
     const cost = this.cost.irqEntryNs;
-    if (w !== null && w.wakesOnInterrupt) {
+    if (c.topWaitHalts) {
       this.endWait(c, top, true);
       if (c.pollingEndsOnWake) c.polling = false;
     }

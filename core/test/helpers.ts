@@ -6,9 +6,16 @@ export {
   type CallbackRun as Run,
 } from "@smpcall/core/testing";
 
-/** A generic-backend system for tests (trace on, jitter-free unless asked). */
+/**
+ * Events a test system's `run()` may dispatch unless the test passes its own `maxEvents`: a kernel
+ * change that livelocks fails its tests within about a second with a step-limit problem, instead
+ * of hanging the test worker (and a StrykerJS mutant that livelocks is killed, not timed out).
+ */
+export const TEST_MAX_EVENTS = 2_000_000;
+
+/** A generic-backend system for tests (trace on, jitter-free unless asked; runs under {@link TEST_MAX_EVENTS}). */
 export function testSystem(cpus: number, extra: Partial<SystemConfig> = {}): SmpSystem {
-  return createSmpSystem({
+  const sys = createSmpSystem({
     cpus,
     seed: 1,
     arch: generic,
@@ -16,4 +23,7 @@ export function testSystem(cpus: number, extra: Partial<SystemConfig> = {}): Smp
     ...extra,
     cost: { deliveryJitter: 0, ...extra.cost },
   });
+  const run = sys.run.bind(sys);
+  sys.run = (options = {}) => run({ maxEvents: TEST_MAX_EVENTS, ...options });
+  return sys;
 }

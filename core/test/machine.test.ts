@@ -10,6 +10,7 @@ import {
   makeCostModel,
   PredicateWait,
 } from "@smpcall/core";
+import { TEST_MAX_EVENTS, testSystem } from "./helpers";
 
 describe("EventHeap", () => {
   it("pops in (time, seq) order and reuses slots", () => {
@@ -266,6 +267,20 @@ describe("Topology and cost model", () => {
 });
 
 describe("Machine", () => {
+  it("test systems run under an event budget: a livelock ends as a step limit, a test's own limit wins", () => {
+    const spin = function* () {
+      for (;;) yield 10;
+    };
+    const sys = testSystem(2);
+    sys.spawn(1, spin());
+    const out = sys.run();
+    expect(out.status).toBe("step-limit");
+    expect(out.problems[0].message).toContain(`step limit of ${TEST_MAX_EVENTS} events reached`);
+    const own = testSystem(2).spawn(1, spin()).run({ maxEvents: 1000 });
+    expect(own.status).toBe("step-limit");
+    expect(own.problems[0].message).toContain("step limit of 1000 events reached");
+  });
+
   it("rejects machines outside 2..8192 CPUs", () => {
     expect(() => new Machine({ cpus: 1 })).toThrow(/2\.\.8192/);
     expect(() => new Machine({ cpus: 8193 })).toThrow(/2\.\.8192/);

@@ -135,7 +135,18 @@ export function runScenario(
   trace = false,
   prepare?: (ctx: ScenarioContext) => void,
 ): ScenarioRun {
-  const { system, ledger, runtime, frames } = buildRun(cfg, chooser, trace);
+  return runParts(cfg, buildRun(cfg, chooser, trace), prepare);
+}
+
+/**
+ * Set the scenario up on built (or freshly reset) parts and run it. A fresh context object per
+ * run: scenarios may key per-run state on it.
+ */
+function runParts(
+  cfg: ExploreConfig,
+  { system, ledger, runtime, frames }: RunParts,
+  prepare?: (ctx: ScenarioContext) => void,
+): ScenarioRun {
   const ctx: ScenarioContext = {
     system,
     policy: cfg.policy,
@@ -249,22 +260,7 @@ export class ScenarioRig {
   run(chooser: Chooser, prepare?: (ctx: ScenarioContext) => void): ScenarioRun {
     this.snapshot.restore();
     this.chooser.target = chooser;
-    const { system, ledger, runtime, frames } = this.parts;
-    const cfg = this.cfg;
-    // A fresh context object per run: scenarios may key per-run state on it.
-    const ctx: ScenarioContext = {
-      system,
-      policy: cfg.policy,
-      runtime,
-      ledger,
-      cpus: cfg.cpus,
-      calls: cfg.calls,
-      frames,
-    };
-    prepare?.(ctx);
-    cfg.scenario.setup(ctx);
-    const outcome = system.run({ maxEvents: cfg.maxSteps });
-    return { system, ctx, outcome, violation: classify(cfg.scenario, ctx, outcome) };
+    return runParts(this.cfg, this.parts, prepare);
   }
 }
 

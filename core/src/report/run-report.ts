@@ -188,7 +188,7 @@ export function formatRunReport(r: RunReport, options: { maxCpuRows?: number } =
   );
   L.push(`  ${r.config.topology}`);
   L.push(
-    `  status: ${r.outcome.status} at ${(r.outcome.simTimeNs / 1e6).toFixed(6)} ms simulated, ${num(r.outcome.events)} events`,
+    `  status: ${r.outcome.status}${r.problems.length > 0 ? ` with ${num(r.problems.length)} problem(s), listed under Problems` : ""} at ${(r.outcome.simTimeNs / 1e6).toFixed(6)} ms simulated, ${num(r.outcome.events)} events`,
   );
   L.push("");
   L.push("Cross-calls");

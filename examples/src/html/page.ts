@@ -32,7 +32,10 @@ function summary(r: RunReport | null): string {
     ["topology", r.config.topology],
     ["seed", r.config.seed],
     ["workload", `${r.config.workload} (${r.config.ops} ops)`],
-    ["status", `${r.outcome.status} at ${r.outcome.simTimeNs} ns`],
+    [
+      "status",
+      `${r.outcome.status}${r.problems.length > 0 ? ` with ${r.problems.length} problem(s), listed under Problems` : ""} at ${r.outcome.simTimeNs} ns`,
+    ],
   ])}</table>
 <h2>Counts</h2><table>${rows([
     ["calls issued", c.callsIssued],

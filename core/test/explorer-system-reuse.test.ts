@@ -125,6 +125,17 @@ describe("the dfs search reuses one system, reset before each run", () => {
     },
   );
 
+  it.each(["random", "pct"] as const)(
+    "%s strategy: 300 runs with a reused system equal 300 runs with fresh systems",
+    (strategy) => {
+      const c = cfg("seed-2008", "poll-own-queue", 3, 2, { strategy, runs: 300 });
+      const reused = explore({ ...c, reuseSystem: true });
+      const fresh = explore({ ...c, reuseSystem: false });
+      expect(reused.schedules).toBe(300);
+      expect({ ...reused, ms: 0 }).toEqual({ ...fresh, ms: 0 });
+    },
+  );
+
   it("pins the counts of small searches (a change means the search or its state key changed: explain it in docs/explorer.md)", () => {
     // poll-own-queue, no preemption bound, rotation symmetry (docs/explorer.md's measured table).
     const counts = (

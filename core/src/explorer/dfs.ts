@@ -1,6 +1,6 @@
 import { PruneRun, ReplayChooser, StateCache } from "./choosers";
 import type { ExploreConfig, ScenarioRun } from "./explorer";
-import { ScenarioRig, runScenario } from "./explorer";
+import { ScenarioRig, reusesSystem, runScenario } from "./explorer";
 import type { Chooser } from "../machine/chooser";
 import type { ScenarioContext } from "./scenario";
 import { CanonicalKeyer, type Symmetry } from "./symmetry";
@@ -24,14 +24,9 @@ export class DfsCache {
 
   /** Run `cfg`'s scenario once under `chooser`: on the reused system when `cfg` allows it, else on a fresh one. */
   run(cfg: ExploreConfig, chooser: Chooser, prepare: (ctx: ScenarioContext) => void): ScenarioRun {
-    if (this.rig === undefined) this.rig = reusable(cfg) ? ScenarioRig.tryCreate(cfg) : null;
+    if (this.rig === undefined) this.rig = reusesSystem(cfg) ? ScenarioRig.tryCreate(cfg) : null;
     return this.rig === null ? runScenario(cfg, chooser, false, prepare) : this.rig.run(chooser, prepare);
   }
-}
-
-/** May the runs of `cfg` share one reset system? Not for code loaded from modules, unless asked. */
-function reusable(cfg: ExploreConfig): boolean {
-  return cfg.reuseSystem ?? (cfg.archModule === undefined && cfg.scenarioModule === undefined);
 }
 
 /** What a dfs of one subtree did. */

@@ -66,7 +66,7 @@ export interface ExploreConfig {
    */
   symmetry?: boolean;
   /**
-   * DFS: reuse one system for every schedule, reset to its built state before each (see
+   * Reuse one system for every schedule (dfs, random, pct), reset to its built state before each (see
    * {@link ScenarioRig}), instead of building a fresh one per schedule. Same runs, less time.
    * Default: true for the built-in scenarios and backends, false when either is loaded from a
    * module (`scenarioModule`, `archModule`), whose state the reset may not see (closures,
@@ -188,6 +188,15 @@ function buildRun(cfg: ExploreConfig, chooser: Chooser, trace: boolean): RunPart
   const ledger = new CallLedger();
   const runtime = new PolicyRuntime(system, cfg.allocFailRate ?? 1, cfg.policy);
   return { system, ledger, runtime, frames: new FrameTracker(system) };
+}
+
+/**
+ * May the runs of `cfg` share one reset system ({@link ScenarioRig})? `cfg.reuseSystem` if set;
+ * else yes, unless the scenario or the backend is loaded from a module (its state may live
+ * where the reset does not look).
+ */
+export function reusesSystem(cfg: ExploreConfig): boolean {
+  return cfg.reuseSystem ?? (cfg.archModule === undefined && cfg.scenarioModule === undefined);
 }
 
 /** A chooser that passes every choice to the one set for the current run (a reused system keeps one chooser object). */
@@ -429,6 +438,7 @@ export function explore(cfg: ExploreConfig): ExploreResult {
     complete = out.complete;
     distinct = cache.seen.states.size;
   } else {
+    let rig: ScenarioRig | null | undefined;
     for (let r = 0; r < cfg.runs; r++) {
       schedules++;
       const seed = (cfg.seed * 1_000_003 + r) >>> 0;
@@ -436,7 +446,8 @@ export function explore(cfg: ExploreConfig): ExploreResult {
         cfg.strategy === "random"
           ? new RandomWalkChooser(seed)
           : new PctChooser(seed, cfg.cpus, cfg.pctDepth ?? 3);
-      const run = runScenario(cfg, chooser);
+      rig ??= reusesSystem(cfg) ? ScenarioRig.tryCreate(cfg) : null;
+      const run = rig === null ? runScenario(cfg, chooser) : rig.run(chooser);
       note(run);
       cfg.onProgress?.(schedules, cfg.runs, null);
       if (run.violation) {

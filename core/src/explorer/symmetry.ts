@@ -1,6 +1,6 @@
 import { UsageError } from "../errors";
 import type { ScenarioContext } from "./scenario";
-import { KeyWords, stateKey } from "./state-key";
+import { KeyWords, StateKeyBuilder } from "./state-key";
 
 /**
  * A scenario's symmetry: renaming its CPUs by any rotation (`c -> c + r mod n`), or by any
@@ -46,6 +46,8 @@ export class CanonicalKeyer {
   private readonly group: Int32Array[] | null;
   private readonly groupIds: string[];
   private readonly identity: Int32Array;
+  /** Gathers a state once for all its renamings. */
+  private readonly builder: StateKeyBuilder;
 
   constructor(
     readonly symmetry: Symmetry,
@@ -55,6 +57,7 @@ export class CanonicalKeyer {
   ) {
     if (!["none", "rotation", "permutation"].includes(symmetry))
       throw new UsageError(`unknown symmetry "${String(symmetry)}": expected none, rotation or permutation`);
+    this.builder = new StateKeyBuilder(words);
     this.identity = Int32Array.from({ length: cpus }, (_, i) => i);
     this.perm = this.identity;
     if (symmetry === "rotation")
@@ -68,20 +71,14 @@ export class CanonicalKeyer {
 
   /** The canonical key of the state of `ctx`; sets {@link perm}. */
   key(ctx: ScenarioContext): string {
-    if (this.symmetry === "none") return stateKey(ctx, this.words, null, "");
+    const b = this.builder;
+    b.gather(ctx);
+    if (this.symmetry === "none") return b.key(null, "");
     const group = this.group ?? this.sortingRenamings(ctx);
-    let best = "";
-    let bestPerm = this.identity;
-    for (let i = 0; i < group.length; i++) {
-      const id = this.group === null ? group[i].join(".") : this.groupIds[i];
-      const k = stateKey(ctx, this.words, group[i], id);
-      if (i === 0 || k < best) {
-        best = k;
-        bestPerm = group[i];
-      }
-    }
-    this.perm = bestPerm;
-    return best;
+    const ids = this.group === null ? group.map((p) => p.join(".")) : this.groupIds;
+    const { key, index } = b.canonical(group, ids);
+    this.perm = group[index];
+    return key;
   }
 
   /**

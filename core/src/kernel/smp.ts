@@ -99,6 +99,12 @@ function isCpuCode(x: unknown): x is CpuCode<void> {
 
 function doNothing(): void {}
 
+/** States of a many-call (SmpKernel.ManyCall): not started, at a target, after a yielded target step, after a csd lock wait, done. */
+const MANY_START = 0;
+const MANY_LOOP = 1;
+const MANY_NEXT = 2;
+const MANY_QUEUE = 3;
+const MANY_DONE = 4;
 /** States of a queue flush (SmpKernel.QueueFlush): not started, pass 1 (SYNC), pass 2 (the rest), done. */
 const FLUSH_START = 0;
 const FLUSH_SYNC = 1;
@@ -596,9 +602,9 @@ export class SmpKernel implements SmpHandlers {
 
   /**
    * `_many_cond` itself; with `preemptOff` it runs between preempt_disable and preempt_enable, as
-   * the kernel's wrappers do (in the same generator: one level less to resume per step).
+   * the kernel's wrappers do. A hand-driven iterator (see {@link SmpKernel.ManyCall}).
    */
-  private *manyCond<I>(
+  private manyCond<I>(
     mask: CpuMask,
     func: SmpCallFunc<I>,
     info: I,
@@ -606,97 +612,261 @@ export class SmpKernel implements SmpHandlers {
     condFunc: SmpCondFunc<I> | null | undefined,
     preemptOff: boolean,
   ): CpuCode<void> {
-    const m = this.machine;
-    if (preemptOff) m.preemptDisable();
-    checkMask("smpCallFunctionManyCond", mask, m.nrCpus);
-    checkFunc("smpCallFunctionManyCond", "func", func);
-    checkCond("smpCallFunctionManyCond", condFunc);
-    if (
-      typeof scfFlags !== "number" ||
-      !Number.isInteger(scfFlags) ||
-      (scfFlags & ~(SCF_WAIT | SCF_RUN_LOCAL)) !== 0
-    )
-      throw new InvalidArgumentError(
-        `smpCallFunctionManyCond: scfFlags must combine SCF_WAIT and SCF_RUN_LOCAL, got ${String(scfFlags)}`,
-      );
-    const c = m.currentCpu();
-    const self = c.id;
-    const wait = (scfFlags & SCF_WAIT) !== 0;
-    this.stats.callsIssued++;
-    this.assertPreemptionDisabled(c);
-    this.warnIfIrqsDisabled("many-irqs-disabled", "smp_call_function_many_cond", c);
-    this.warnIfNotTask("many-not-in-task", "smp_call_function_many_cond", c);
-    const profile = this.profile;
-    // Mainline asks cond_func(self) before the remote loop; 6.1 after the IPIs were sent.
-    let runLocal = (scfFlags & SCF_RUN_LOCAL) !== 0 && mask.test(self);
-    if (runLocal && condFunc && !profile.condSelfAfterRemote) runLocal = condFunc(self, info);
-    const condFalseStays = profile.condFalseStaysInMask;
-    const cfd = this.cfd(self);
-    cfd.cpumask.and(mask, m.onlineMask);
-    cfd.cpumask.clear(self);
-    cfd.cpumaskIpi.clearAll();
-    const n = m.nrCpus;
-    const q = this.callSingleQueue;
-    const tracing = m.trace.enabled;
-    const type = wait ? CSD_TYPE_SYNC : CSD_TYPE_ASYNC;
-    const name = tracing ? funcName(func as SmpCallFunc) : "";
-    const done = cfd.completion;
-    done.reset();
-    let nrCpus = 0;
-    let lastCpu = -1;
-    for (let cpu = cfd.cpumask.first(); cpu < n; cpu = cfd.cpumask.next(cpu)) {
-      if (condFunc && !condFunc(cpu, info)) {
-        if (!condFalseStays) cfd.cpumask.clear(cpu);
-        else if (wait) this.waitOnCondFalse(cfd, cpu, done);
-        continue;
-      }
-      const csd = this.cfdCsd(cfd, self, cpu);
-      if (csd.locked || this.weak) yield* this.csdLockWait(csd);
-      csd.flags = CSD_FLAG_LOCK | type;
-      if (this.weak) this.weakManyCsd(self, csd);
-      if (wait) {
+    return new SmpKernel.ManyCall(
+      this,
+      mask,
+      func as SmpCallFunc,
+      info,
+      scfFlags,
+      (condFunc ?? null) as SmpCondFunc | null,
+      preemptOff,
+    );
+  }
+
+  /**
+   * One `_many_cond` call, driven step by step by hand. It runs as the generator
+   *
+   *     begin()                                   checks, warnings, masks, completion reset
+   *     for (cpu of cfd.cpumask) {                one step per target:
+   *       cond false: (clear or wait on it), next
+   *       csd = cfdCsd(cpu); locked: yield* csdLockWait(csd)
+   *       lock, fill, trace, queue (IPI mask or saved), spend or yield perTargetNs
+   *     }
+   *     yield* end()                              IPIs, the local call, the wait, preempt_enable
+   *
+   * would, step for step, but the per-target loop costs no generator resume and allocates nothing
+   * (one result object reused for every step it yields; results of code it delegates to are
+   * passed on as they are, as `yield*` does).
+   */
+  private static readonly ManyCall = class ManyCall implements CpuCode<void> {
+    private state = MANY_START;
+    private inner: CpuCode<void> | null = null;
+    private readonly result: IteratorYieldResult<Step> = { done: false, value: 0 };
+    // Set by begin():
+    private c!: Cpu;
+    private self = -1;
+    private wait = false;
+    private runLocal = false;
+    private condFalseStays = false;
+    private cfd!: CallFunctionData;
+    private n = 0;
+    private type = 0;
+    private name = "";
+    private tracing = false;
+    private done!: CallCompletion;
+    private nrCpus = 0;
+    private lastCpu = -1;
+    /** The target being handled, and its csd. */
+    private cpu = 0;
+    private csd: CallSingleData | null = null;
+
+    constructor(
+      private readonly k: SmpKernel,
+      private readonly mask: CpuMask,
+      private readonly func: SmpCallFunc,
+      private readonly info: unknown,
+      private readonly scfFlags: number,
+      private readonly condFunc: SmpCondFunc | null,
+      private readonly preemptOff: boolean,
+    ) {}
+
+    [Symbol.iterator](): this {
+      return this;
+    }
+
+    return(): IteratorReturnResult<void> {
+      this.state = MANY_DONE;
+      this.inner = null;
+      return { done: true, value: undefined };
+    }
+
+    throw(e: unknown): never {
+      this.state = MANY_DONE;
+      throw e;
+    }
+
+    [Symbol.dispose](): void {
+      this.return();
+    }
+
+    /** Everything before the loop over the targets. */
+    private begin(): void {
+      const k = this.k;
+      const m = k.machine;
+      const mask = this.mask;
+      const scfFlags = this.scfFlags;
+      const condFunc = this.condFunc;
+      if (this.preemptOff) m.preemptDisable();
+      checkMask("smpCallFunctionManyCond", mask, m.nrCpus);
+      checkFunc("smpCallFunctionManyCond", "func", this.func);
+      checkCond("smpCallFunctionManyCond", condFunc);
+      if (
+        typeof scfFlags !== "number" ||
+        !Number.isInteger(scfFlags) ||
+        (scfFlags & ~(SCF_WAIT | SCF_RUN_LOCAL)) !== 0
+      )
+        throw new InvalidArgumentError(
+          `smpCallFunctionManyCond: scfFlags must combine SCF_WAIT and SCF_RUN_LOCAL, got ${String(scfFlags)}`,
+        );
+      const c = m.currentCpu();
+      const self = c.id;
+      this.c = c;
+      this.self = self;
+      this.wait = (scfFlags & SCF_WAIT) !== 0;
+      k.stats.callsIssued++;
+      k.assertPreemptionDisabled(c);
+      k.warnIfIrqsDisabled("many-irqs-disabled", "smp_call_function_many_cond", c);
+      k.warnIfNotTask("many-not-in-task", "smp_call_function_many_cond", c);
+      const profile = k.profile;
+      // Mainline asks cond_func(self) before the remote loop; 6.1 after the IPIs were sent.
+      let runLocal = (scfFlags & SCF_RUN_LOCAL) !== 0 && mask.test(self);
+      if (runLocal && condFunc && !profile.condSelfAfterRemote) runLocal = condFunc(self, this.info);
+      this.runLocal = runLocal;
+      this.condFalseStays = profile.condFalseStaysInMask;
+      const cfd = k.cfd(self);
+      this.cfd = cfd;
+      cfd.cpumask.and(mask, m.onlineMask);
+      cfd.cpumask.clear(self);
+      cfd.cpumaskIpi.clearAll();
+      this.n = m.nrCpus;
+      this.tracing = m.trace.enabled;
+      this.type = this.wait ? CSD_TYPE_SYNC : CSD_TYPE_ASYNC;
+      this.name = this.tracing ? funcName(this.func) : "";
+      this.done = cfd.completion;
+      this.done.reset();
+      this.cpu = cfd.cpumask.first();
+    }
+
+    /** Queue the csd of target `cpu` (its lock is free); then its time is spent or yielded. */
+    private queue(csd: CallSingleData): boolean {
+      const k = this.k;
+      const m = k.machine;
+      const self = this.self;
+      const cpu = this.cpu;
+      const weak = k.weak;
+      csd.flags = CSD_FLAG_LOCK | this.type;
+      if (weak) k.weakManyCsd(self, csd);
+      if (this.wait) {
+        const done = this.done;
         csd.completion = done;
         done.pending++;
         done.csds.push(csd);
       }
-      csd.func = func as SmpCallFunc;
-      csd.info = info;
+      csd.func = this.func;
+      csd.info = this.info;
       csd.src = self;
       csd.dst = cpu;
-      if (tracing)
-        m.trace.emit(m.now, self, c, "csd_queue_cpu", {
+      if (this.tracing)
+        m.trace.emit(m.now, self, this.c, "csd_queue_cpu", {
           cpu,
           callsite: "smp_call_function_many_cond",
-          func: name,
+          func: this.name,
           csd: csd.hex,
         });
       csd.queuedAt = m.now;
-      this.stats.csdsQueued++;
-      const wasEmpty = this.weak ? this.weakQueueAdd(self, cpu, csd) : q.add(cpu, csd);
-      if (this.onQueueAdd !== null) this.onQueueAdd(cpu);
+      k.stats.csdsQueued++;
+      const wasEmpty = weak ? k.weakQueueAdd(self, cpu, csd) : k.callSingleQueue.add(cpu, csd);
+      if (k.onQueueAdd !== null) k.onQueueAdd(cpu);
       if (wasEmpty) {
-        cfd.cpumaskIpi.set(cpu);
-        nrCpus++;
-        lastCpu = cpu;
+        this.cfd.cpumaskIpi.set(cpu);
+        this.nrCpus++;
+        this.lastCpu = cpu;
       } else {
-        this.stats.ipisSaved++;
-        if (tracing) m.trace.emit(m.now, self, c, "smpcall_ipi_saved", { cpu, csd: csd.hex });
+        k.stats.ipisSaved++;
+        if (this.tracing) m.trace.emit(m.now, self, this.c, "smpcall_ipi_saved", { cpu, csd: csd.hex });
       }
-      if (!m.spendInline(this.perTargetNs)) yield this.perTargetNs;
+      const ns = k.perTargetNs;
+      if (m.spendInline(ns)) return true;
+      this.result.value = ns;
+      return false;
     }
-    if (nrCpus === 1) yield* this.sendCallFunctionSingleIpi(lastCpu, "smp_call_function_many_cond");
-    else if (nrCpus > 1) yield* this.sendCallFunctionIpiMask(cfd.cpumaskIpi);
-    if (runLocal && condFunc && profile.condSelfAfterRemote) runLocal = condFunc(self, info);
-    if (runLocal) {
-      const was = m.localIrqSave("smp_call_function_many_cond", "on_each_cpu_cond_mask");
-      yield* this.csdDoFunc(func as SmpCallFunc, info, null, -1);
-      m.localIrqRestore(was, "smp_call_function_many_cond", "on_each_cpu_cond_mask");
+
+    /** Everything after the loop: the IPIs, the local call, the wait, preempt_enable. */
+    private *end(): CpuCode<void> {
+      const k = this.k;
+      const m = k.machine;
+      const condFunc = this.condFunc;
+      const self = this.self;
+      const done = this.done;
+      if (this.nrCpus === 1) yield* k.sendCallFunctionSingleIpi(this.lastCpu, "smp_call_function_many_cond");
+      else if (this.nrCpus > 1) yield* k.sendCallFunctionIpiMask(this.cfd.cpumaskIpi);
+      let runLocal = this.runLocal;
+      if (runLocal && condFunc && k.profile.condSelfAfterRemote) runLocal = condFunc(self, this.info);
+      if (runLocal) {
+        const was = m.localIrqSave("smp_call_function_many_cond", "on_each_cpu_cond_mask");
+        yield* k.csdDoFunc(this.func, this.info, null, -1);
+        m.localIrqRestore(was, "smp_call_function_many_cond", "on_each_cpu_cond_mask");
+      }
+      if (this.wait && done.pending > 0)
+        yield* k.csdWatchdog.wait(done, () => (done.pending > 0 ? done.firstLocked() : null));
+      if (this.wait && k.weak) for (const csd of done.csds) k.memory.csdLockWaitDone(self, csd);
+      if (this.preemptOff) m.preemptEnable();
     }
-    if (wait && done.pending > 0)
-      yield* this.csdWatchdog.wait(done, () => (done.pending > 0 ? done.firstLocked() : null));
-    if (wait && this.weak) for (const csd of done.csds) this.memory.csdLockWaitDone(self, csd);
-    if (preemptOff) m.preemptEnable();
-  }
+
+    next(): IteratorResult<Step, void> {
+      for (;;) {
+        if (this.inner !== null) {
+          const r = this.inner.next();
+          if (r.done !== true) return r;
+          this.inner = null;
+        }
+        switch (this.state) {
+          case MANY_START:
+            this.begin();
+            this.state = MANY_LOOP;
+            continue;
+          case MANY_NEXT:
+            // The for loop's update, after a step that yielded.
+            this.cpu = this.cfd.cpumask.next(this.cpu);
+            this.state = MANY_LOOP;
+            continue;
+          case MANY_LOOP: {
+            const cpu = this.cpu;
+            const cfd = this.cfd;
+            if (cpu >= this.n) {
+              this.state = MANY_DONE;
+              this.inner = this.end();
+              continue;
+            }
+            const condFunc = this.condFunc;
+            if (condFunc && !condFunc(cpu, this.info)) {
+              if (!this.condFalseStays) cfd.cpumask.clear(cpu);
+              else if (this.wait) this.k.waitOnCondFalse(cfd, cpu, this.done);
+              this.cpu = cfd.cpumask.next(cpu);
+              continue;
+            }
+            const csd = this.k.cfdCsd(cfd, this.self, cpu);
+            if (csd.locked || this.k.weak) {
+              this.csd = csd;
+              this.state = MANY_QUEUE;
+              this.inner = this.k.csdLockWait(csd);
+              continue;
+            }
+            if (this.queue(csd)) {
+              this.cpu = cfd.cpumask.next(cpu);
+              continue;
+            }
+            this.state = MANY_NEXT;
+            return this.result;
+          }
+          case MANY_QUEUE: {
+            // After waiting for the csd's previous use.
+            const csd = this.csd!;
+            this.csd = null;
+            if (this.queue(csd)) {
+              this.cpu = this.cfd.cpumask.next(this.cpu);
+              this.state = MANY_LOOP;
+              continue;
+            }
+            this.state = MANY_NEXT;
+            return this.result;
+          }
+          default:
+            return { done: true, value: undefined };
+        }
+      }
+    }
+  };
 
   /** csd_lock's store and smp_wmb, `|= CSD_TYPE_SYNC`, then func/info, under a weak memory model. */
   private weakManyCsd(self: number, csd: CallSingleData): void {

@@ -6,6 +6,7 @@ import {
   getPolicy,
   getScenario,
   replay,
+  CpuMask,
   type CpuCode,
   type ExploreConfig,
   type IdleMode,
@@ -104,6 +105,31 @@ describe("idle as the kernel does it (kernel-smp.md section 3 item 3)", () => {
     expect(() => testSystem(2, { arch: { ...generic, idlePollingFlag: "yes" as never } })).toThrow(
       /idlePollingFlag is .*not a boolean/,
     );
+  });
+
+  it("poll and mwait pay their exit cost once per wake-up, by need_resched or by an interrupt", () => {
+    // Callback entry time on CPU 1 for a single call (no IPI: need_resched wakes the idle loop,
+    // which pays the exit itself) and a mask call (an IPI: the machine charges the exit before
+    // the handler runs it), with the mode's exit cost 0 and 5000 ns.
+    const entry = (mode: "poll" | "mwait", exitNs: number, viaIpi: boolean): number => {
+      const key = mode === "poll" ? "pollExitNs" : "mwaitExitNs";
+      const sys = testSystem(3, { idle: mode, cost: { [key]: exitNs } });
+      let at = -1;
+      const fn = (_: unknown, cpu: number): void => {
+        if (cpu === 1) at = sys.machine.now;
+      };
+      program(sys, 0, function* () {
+        yield 5000;
+        if (viaIpi) yield* sys.kernel.smpCallFunctionMany(CpuMask.of(3, [1, 2]), fn, null, true);
+        else yield* sys.kernel.smpCallFunctionSingle(1, fn, null, true);
+      });
+      expect(sys.run().status).toBe("completed");
+      return at;
+    };
+    for (const mode of ["poll", "mwait"] as const) {
+      expect(entry(mode, 5000, false) - entry(mode, 0, false)).toBe(5000);
+      expect(entry(mode, 5000, true) - entry(mode, 0, true)).toBe(5000);
+    }
   });
 
   it("halt: a call arriving while the CPU is halted gets an IPI and runs in its handler", () => {

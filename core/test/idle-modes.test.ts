@@ -107,6 +107,34 @@ describe("idle as the kernel does it (kernel-smp.md section 3 item 3)", () => {
     );
   });
 
+  it("mwait: a call arriving in the polling window before the sleep is run without sleeping (no exit latency paid)", () => {
+    // A long MWAIT exit makes a needless sleep visible: mwait_idle_with_hints tests need_resched
+    // before MWAIT and does not sleep at all when it is set.
+    const sys = testSystem(3, { idle: "mwait", cost: { mwaitExitNs: 50_000 } });
+    let aRan = false;
+    let bRanAt = -1;
+    let sentAt = -1;
+    program(sys, 0, function* () {
+      yield 5000;
+      // A mask send to two CPUs interrupts both (that path has no polling check): CPU 1 then
+      // re-enters idle through its polling window.
+      yield* sys.kernel.smpCallFunctionMany(
+        CpuMask.of(3, [1, 2]),
+        (_: unknown, cpu: number) => void (cpu === 1 && (aRan = true)),
+        null,
+        false,
+      );
+      while (!aRan) yield 50;
+      yield 400; // inside CPU 1's polling window (interrupts off, flag set), before it sleeps again
+      sentAt = sys.machine.now;
+      yield* sys.kernel.smpCallFunctionSingle(1, () => void (bRanAt = sys.machine.now), null, true);
+    });
+    expect(sys.run().status).toBe("completed");
+    expect(sys.kernel.stats.ipisSingle).toBe(0);
+    expect(sys.kernel.stats.idlePollKicks).toBe(1);
+    expect(bRanAt - sentAt).toBeLessThan(50_000);
+  });
+
   it("poll and mwait pay their exit cost once per wake-up, by need_resched or by an interrupt", () => {
     // Callback entry time on CPU 1 for a single call (no IPI: need_resched wakes the idle loop,
     // which pays the exit itself) and a mask call (an IPI: the machine charges the exit before

@@ -1,5 +1,4 @@
 import { describe, expect, it } from "@jest/globals";
-import { descriptor as generic } from "@smpcall/arch-generic";
 import {
   CpuMask,
   Kernel2008,
@@ -7,12 +6,11 @@ import {
   decodeSchedule,
   explore,
   getPolicy,
-  getScenario,
   replay,
   type CallData2008,
   type ExploreConfig,
 } from "@smpcall/core";
-import { testSystem } from "./helpers";
+import { dfsConfig, testSystem } from "./helpers";
 
 function cfg(
   scenario: string,
@@ -21,18 +19,7 @@ function cfg(
   calls: number,
   extra: Partial<ExploreConfig> = {},
 ): ExploreConfig {
-  return {
-    scenario: getScenario(scenario),
-    policy: getPolicy(policy),
-    arch: generic,
-    cpus,
-    calls,
-    strategy: "dfs",
-    runs: 100_000,
-    maxSteps: 20_000,
-    seed: 1,
-    ...extra,
-  };
+  return dfsConfig(scenario, policy, cpus, calls, { runs: 100_000, ...extra });
 }
 
 /** A machine with the 2008 data structures (naive policy's runtime). */

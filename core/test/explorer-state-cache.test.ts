@@ -1,10 +1,7 @@
 import { describe, expect, it } from "@jest/globals";
-import { descriptor as generic } from "@smpcall/arch-generic";
 import {
   CanonicalKeyer,
   explore,
-  getPolicy,
-  getScenario,
   ReplayChooser,
   renameCpus,
   runScenario,
@@ -12,20 +9,10 @@ import {
   type ExploreConfig,
   type ScenarioContext,
 } from "@smpcall/core";
+import { dfsConfig } from "./helpers";
 
 function cfg(policy: string, cpus: number, calls: number, preemptionBound: number): ExploreConfig {
-  return {
-    scenario: getScenario("seed-2008"),
-    policy: getPolicy(policy),
-    arch: generic,
-    cpus,
-    calls,
-    strategy: "dfs",
-    runs: 1_000_000,
-    maxSteps: 20_000,
-    seed: 1,
-    preemptionBound,
-  };
+  return dfsConfig("seed-2008", policy, cpus, calls, { preemptionBound });
 }
 
 /** A cache that never prunes but records every state met at a new choice point. */

@@ -1,12 +1,9 @@
 import { describe, expect, it } from "@jest/globals";
-import { descriptor as generic } from "@smpcall/arch-generic";
 import { descriptor as x86 } from "@smpcall/arch-x86";
 import { descriptor as powerpc } from "@smpcall/arch-powerpc";
 import { descriptor as sparc } from "@smpcall/arch-sparc";
 import {
   explore,
-  getPolicy,
-  getScenario,
   GraphSnapshot,
   RandomWalkChooser,
   runScenario,
@@ -18,6 +15,7 @@ import {
   type ScenarioContext,
   type ScenarioRun,
 } from "@smpcall/core";
+import { dfsConfig } from "./helpers";
 
 function cfg(
   scenario: string,
@@ -26,19 +24,7 @@ function cfg(
   calls: number,
   extra: Partial<ExploreConfig> = {},
 ): ExploreConfig {
-  return {
-    scenario: getScenario(scenario),
-    policy: getPolicy(policy),
-    arch: generic,
-    cpus,
-    calls,
-    strategy: "dfs",
-    runs: 1_000_000,
-    maxSteps: 20_000,
-    seed: 1,
-    preemptionBound: Number.POSITIVE_INFINITY,
-    ...extra,
-  };
+  return dfsConfig(scenario, policy, cpus, calls, { preemptionBound: Number.POSITIVE_INFINITY, ...extra });
 }
 
 /** A random walk that also records the state key at every choice it makes. */

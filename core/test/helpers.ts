@@ -1,5 +1,12 @@
 import { descriptor as generic } from "@smpcall/arch-generic";
-import { createSmpSystem, type SmpSystem, type SystemConfig } from "@smpcall/core";
+import {
+  createSmpSystem,
+  getPolicy,
+  getScenario,
+  type ExploreConfig,
+  type SmpSystem,
+  type SystemConfig,
+} from "@smpcall/core";
 export {
   callbackRecorder as recorder,
   spawnProgram as program,
@@ -26,4 +33,26 @@ export function testSystem(cpus: number, extra: Partial<SystemConfig> = {}): Smp
   const run = sys.run.bind(sys);
   sys.run = (options = {}) => run({ maxEvents: TEST_MAX_EVENTS, ...options });
   return sys;
+}
+
+/** An exhaustive (dfs) explorer configuration on the generic backend, as the explorer tests use it. */
+export function dfsConfig(
+  scenario: string,
+  policy: string,
+  cpus: number,
+  calls: number,
+  extra: Partial<ExploreConfig> = {},
+): ExploreConfig {
+  return {
+    scenario: getScenario(scenario),
+    policy: getPolicy(policy),
+    arch: generic,
+    cpus,
+    calls,
+    strategy: "dfs",
+    runs: 1_000_000,
+    maxSteps: 20_000,
+    seed: 1,
+    ...extra,
+  };
 }

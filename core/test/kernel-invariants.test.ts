@@ -369,6 +369,11 @@ describe("kernel/smp.c invariants (kernel-smp.md section 10)", () => {
     const msgs = sys.kernel.warnings.records.map((w) => w.message);
     expect(msgs).toContain("IPI on offline CPU 2");
     expect(msgs).toContain("IPI callback late_cb sent to offline CPU");
+    const w = sys.kernel.warnings.records.find((r) => r.message === "IPI on offline CPU 2")!;
+    expect(w.location).toBe("kernel/smp.c:597");
+    expect(w.kernelText).toMatch(
+      /WARNING: CPU: 2 PID: \d+ at kernel\/smp\.c:597 __flush_smp_call_function_queue$/,
+    );
   });
 
   it("23-24: cpu_down's dying flush runs a callback whose IPI is still in flight, without warning; later calls get -ENXIO and masks skip it; cpu_up restores it", () => {

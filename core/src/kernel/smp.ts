@@ -20,10 +20,9 @@ import {
   type SmpCallFunc,
   type SmpCondFunc,
 } from "./csd";
-import { IdleWait } from "./idle-wait";
 import { KernelMemory } from "./kernel-memory";
 import type { MemoryModelName } from "../memory/model";
-import { doIdle, type IdleMode } from "./idle-loop";
+import { IdleLoop, type IdleMode } from "./idle-loop";
 import { WakeTask } from "./queue-entries";
 import { checkCond, checkCpuId, checkCsd, checkFunc, checkMask, checkWait } from "./api-checks";
 import { kernelProfile, type KernelProfile, type KernelProfileName, type WarnSiteId } from "./profile";
@@ -145,7 +144,8 @@ export class SmpKernel implements SmpHandlers {
   private readonly cfdData: (CallFunctionData | undefined)[];
   private readonly csdData: (CallSingleData | undefined)[];
   private readonly stackCsds: CallSingleData[][];
-  private readonly idleWaits: IdleWait[];
+  /** Per CPU: its idle task, which is also what it sleeps on (see {@link IdleLoop}). */
+  private readonly idleWaits: IdleLoop[];
   private nextCsdId = 1;
   /** When each csd of this kernel was queued and unlocked (by csd id). */
   private readonly csdTimes = new CsdTimes();
@@ -184,7 +184,6 @@ export class SmpKernel implements SmpHandlers {
     this.cfdData = new Array<CallFunctionData | undefined>(n);
     this.csdData = new Array<CallSingleData | undefined>(n);
     this.stackCsds = Array.from({ length: n }, () => []);
-    this.idleWaits = Array.from({ length: n }, (_, i) => new IdleWait(machine, i));
     this.idleMode = options.idle ?? "halt";
     this.profile = kernelProfile(options.kernel);
     this.lockdep = options.lockdep ?? false;
@@ -207,6 +206,12 @@ export class SmpKernel implements SmpHandlers {
     this.perTargetNs = c.csdLockNs + c.perTargetSetupNs + c.queueAddNs;
     this.memory = new KernelMemory(machine, options.memory ?? "sc", options.dropBarriers ?? [], sendFence);
     this.weak = this.memory.weak;
+    const flush = (): CpuCode<void> => this.flushSmpCallFunctionQueue();
+    const mem = this.weak ? this.memory : null;
+    this.idleWaits = Array.from(
+      { length: n },
+      (_, i) => new IdleLoop(machine, i, this.idleMode, flush, mem, this.idlePollingFlag),
+    );
     machine.setIdleTask((cpu) => this.idleLoop(cpu));
     machine.addEndOfRunCheck(() => this.checkQueuesEmpty());
   }
@@ -1461,14 +1466,7 @@ export class SmpKernel implements SmpHandlers {
 
   /** The idle task (see `doIdle`): sleeps as `idleMode` says; flushes the queue when it leaves on need_resched. */
   private idleLoop(cpu: number): CpuCode<void> {
-    return doIdle(
-      this.machine,
-      this.idleMode,
-      this.idleWaits[cpu],
-      () => this.flushSmpCallFunctionQueue(),
-      this.weak ? this.memory : null,
-      this.idlePollingFlag,
-    );
+    return this.idleWaits[cpu].restart();
   }
 
   /**

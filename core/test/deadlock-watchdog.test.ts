@@ -18,6 +18,16 @@ function twoCpusCallEachOther(timeoutMs: number) {
   return { sys, outcome: sys.run() };
 }
 
+/** CPU `cpu` keeps interrupts off for `ns`, then runs on. */
+function busy(sys: ReturnType<typeof testSystem>, cpu: number, ns: number): void {
+  program(sys, cpu, function* () {
+    sys.machine.localIrqDisable();
+    yield ns;
+    sys.machine.localIrqEnable();
+    yield 10;
+  });
+}
+
 describe("deadlock detection and the CSD lock-wait watchdog", () => {
   it("25: two CPUs calling each other with wait and interrupts off deadlock; the report has the cycle and irq state", () => {
     const { outcome } = twoCpusCallEachOther(0);
@@ -113,16 +123,6 @@ describe("deadlock detection and the CSD lock-wait watchdog", () => {
 });
 
 describe("the watchdog as CONFIG_CSD_LOCK_WAIT_DEBUG runs it (kernel-smp.md 6)", () => {
-  /** CPU `cpu` keeps interrupts off for `ns`. */
-  function busy(sys: ReturnType<typeof testSystem>, cpu: number, ns: number): void {
-    program(sys, cpu, function* () {
-      sys.machine.localIrqDisable();
-      yield ns;
-      sys.machine.localIrqEnable();
-      yield 10;
-    });
-  }
-
   it("26: the clock is per csd wait: two targets busy 4 s each in turn under a 5 s timeout are not reported", () => {
     const sys = testSystem(3, { csdLockTimeoutMs: 5000 });
     busy(sys, 1, 4e9);
@@ -200,6 +200,184 @@ describe("the watchdog as CONFIG_CSD_LOCK_WAIT_DEBUG runs it (kernel-smp.md 6)",
         expect(out.status).toBe("deadlock");
         expect(sys.kernel.stuckCsds).toEqual([]);
       }
+    }
+  });
+});
+
+describe("what the watchdog prints and when (kernel-smp.md 6)", () => {
+  /** A callback that runs for `ns` on its target. */
+  function slowFor(ns: number) {
+    return function slow_cb(): CpuCode<void> {
+      return (function* () {
+        yield ns;
+      })();
+    };
+  }
+
+  it("names the callback with its info as the kernel prints it: numbers and strings as text, anything else as 0x0", () => {
+    for (const [info, shown] of [
+      [42, "slow_cb(42)"],
+      ["tlb", "slow_cb(tlb)"],
+      [{ pages: 3 }, "slow_cb(0x0)"],
+      [null, "slow_cb(0x0)"],
+    ] as const) {
+      const sys = testSystem(2, { csdLockTimeoutMs: 1 });
+      program(sys, 0, function* () {
+        yield* sys.kernel.smpCallFunctionSingle(1, slowFor(1_500_000), info, true);
+      });
+      expect(sys.run().status).toBe("completed");
+      const [r] = sys.kernel.stuckCsds;
+      expect(r.lines[0]).toMatch(new RegExp(`for CPU#01 ${shown.replace(/[()]/g, "\\$&")}\\.$`));
+    }
+  });
+
+  it("a target running another csd's callback is 'handling prior F(info) request'", () => {
+    const sys = testSystem(3, { csdLockTimeoutMs: 1 });
+    program(sys, 2, function* () {
+      yield* sys.kernel.smpCallFunctionSingle(1, slowFor(3_000_000), 7, false);
+    });
+    program(sys, 0, function* () {
+      // After CPU 1 took CPU 2's call (a flush runs synchronous csds first: this one must come later).
+      yield 100_000;
+      yield* sys.kernel.smpCallFunctionSingle(1, function quick_cb() {}, null, true);
+    });
+    expect(sys.run().status).toBe("completed");
+    const [r] = sys.kernel.stuckCsds;
+    expect([r.waitingCpu, r.targetCpu, r.callback]).toEqual([0, 1, "quick_cb"]);
+    expect(r.targetDoing).toBe("handling prior slow_cb(7) request");
+    expect(r.lines[1]).toBe("\tcsd: CSD lock (#1) handling prior slow_cb(7) request.");
+    // The target runs a csd callback: nothing to re-send, it will get to this one.
+    expect(r.resends).toBe(0);
+    expect(r.unstuck).toBe(true);
+  });
+
+  it("says what an unresponsive target does: running with interrupts off, or spinning on its own csd", () => {
+    const running = testSystem(2, { csdLockTimeoutMs: 1 });
+    busy(running, 1, 1_500_000);
+    program(running, 0, function* () {
+      yield* running.kernel.smpCallFunctionSingle(1, function ack() {}, null, true);
+    });
+    expect(running.run().status).toBe("completed");
+    expect(running.kernel.stuckCsds.map((s) => [s.targetDoing, s.targetIrqsDisabled, s.lines[1]])).toEqual([
+      ["unresponsive (running)", true, "\tcsd: CSD lock (#1) unresponsive."],
+    ]);
+
+    const sys = testSystem(2, { csdLockTimeoutMs: 1 });
+    for (const [a, b] of [
+      [0, 1],
+      [1, 0],
+    ]) {
+      program(sys, a, function* () {
+        sys.machine.localIrqDisable();
+        yield 10;
+        yield* sys.kernel.smpCallFunctionSingle(b, function ack_fn() {}, null, true);
+        sys.machine.localIrqEnable();
+      });
+    }
+    expect(sys.run().status).toBe("deadlock");
+    // CPU 0 reports first (CPU 1 spins on its csd); CPU 1, a moment later, finds CPU 0 re-sending.
+    const [first] = sys.kernel.stuckCsds;
+    expect([first.waitingCpu, first.targetDoing]).toEqual([
+      0,
+      expect.stringMatching(/^unresponsive \(spinning on csd#\d+ \(ack_fn\) queued on CPU 0 by CPU 1\)$/),
+    ]);
+  });
+
+  it("keeps the first 1000 lines of a wait that is reported for ever and counts the rest", () => {
+    const sys = testSystem(2, { csdLockTimeoutMs: 1 });
+    program(sys, 0, function* () {
+      yield* sys.kernel.smpCallFunctionSingle(1, slowFor(800_000_000), null, true);
+    });
+    expect(sys.run().status).toBe("completed");
+    const [r] = sys.kernel.stuckCsds;
+    // Two lines per report ("Detected"/"Continued" and what the target does), then "got unstuck".
+    expect(r.reports).toBe(800);
+    expect(r.lines).toHaveLength(1000);
+    expect(r.linesDropped).toBe(2 * r.reports + 1 - 1000);
+    expect(r.lines[999]).toBe("\tcsd: CSD lock (#1) handling this request.");
+  });
+
+  it("a many-call's next csd is reported on its own clock, from the release of the one before it", () => {
+    const sys = testSystem(3, { csdLockTimeoutMs: 5000 });
+    busy(sys, 1, 4e9);
+    busy(sys, 2, 16e9);
+    program(sys, 0, function* () {
+      yield* sys.kernel.smpCallFunctionMany(CpuMask.of(3, [1, 2]), function pair_cb() {}, null, true);
+    });
+    expect(sys.run().status).toBe("completed");
+    const [r] = sys.kernel.stuckCsds;
+    expect(r.targetCpu).toBe(2);
+    // CPU 1 released its csd at about 4 s; CPU 2's wait is reported 5 s after that, as a 5 s wait.
+    expect(r.waitedNs).toBeGreaterThanOrEqual(5e9);
+    expect(r.waitedNs).toBeLessThan(5e9 + 1e6);
+    expect(r.reports).toBe(2);
+    expect(r.lines.filter((l) => l.startsWith("csd: Continued"))).toEqual([
+      expect.stringMatching(
+        /^csd: Continued non-responsive CSD lock \(#1\) on CPU#0, waiting 10\d{9} ns for CPU#02/,
+      ),
+    ]);
+  });
+
+  it("never reports a csd before its own clock ran out, whenever the one before it is released (even during a re-send)", () => {
+    // CPU 1 turns interrupts on around the first report (1 ms), when the waiter re-sends its IPI;
+    // CPU 2 stays off until 2.5 ms, so the waiter moves on to CPU 2's csd at the release time.
+    for (let offAt = 999_000; offAt <= 1_003_000; offAt += 25) {
+      const sys = testSystem(3, { csdLockTimeoutMs: 1 });
+      busy(sys, 1, offAt);
+      busy(sys, 2, 2_500_000);
+      program(sys, 0, function* () {
+        yield* sys.kernel.smpCallFunctionMany(CpuMask.of(3, [1, 2]), function pair_cb() {}, null, true);
+      });
+      expect(sys.run().status).toBe("completed");
+      for (const r of sys.kernel.stuckCsds)
+        expect([offAt, r.targetCpu, r.waitedNs >= 1e6]).toEqual([offAt, r.targetCpu, true]);
+      expect(sys.kernel.stuckCsds.map((r) => r.targetCpu)).toContain(2);
+    }
+  });
+});
+
+describe("a waiting many-call: which csd it waits on, and since when", () => {
+  it("a csd released out of order does not restart the clock: the next wait starts at the latest release before it", () => {
+    const sys = testSystem(4, { csdLockTimeoutMs: 5000 });
+    busy(sys, 1, 4e9);
+    busy(sys, 2, 2e9);
+    busy(sys, 3, 16e9);
+    program(sys, 0, function* () {
+      yield* sys.kernel.smpCallFunctionMany(CpuMask.of(4, [1, 2, 3]), function trio_cb() {}, null, true);
+    });
+    expect(sys.run().status).toBe("completed");
+    // The waiter waits on CPU 1's csd until 4 s, passes CPU 2's (released at 2 s), and waits on
+    // CPU 3's from 4 s: reported at 9 s as a 5 s wait, not as 7 s (from 2 s) or 9 s (from 0).
+    expect(
+      sys.kernel.stuckCsds.map((s) => [s.targetCpu, s.waitedNs >= 5e9 && s.waitedNs < 5e9 + 1e6]),
+    ).toEqual([[3, true]]);
+  });
+
+  it("a deadlocked many-call names the first csd it waits on and how many more", () => {
+    for (const [callingBack, more] of [
+      [[1, 2], " (+1 more csd(s) of the call)"],
+      [[1], ""],
+    ] as const) {
+      const sys = testSystem(3);
+      program(sys, 0, function* () {
+        sys.machine.localIrqDisable();
+        yield 10;
+        yield* sys.kernel.smpCallFunctionMany(CpuMask.of(3, [1, 2]), function many_cb() {}, null, true);
+        sys.machine.localIrqEnable();
+      });
+      for (const cpu of callingBack) {
+        program(sys, cpu, function* () {
+          sys.machine.localIrqDisable();
+          yield 10;
+          yield* sys.kernel.smpCallFunctionSingle(0, function back_cb() {}, null, true);
+          sys.machine.localIrqEnable();
+        });
+      }
+      const out = sys.run();
+      expect(out.status).toBe("deadlock");
+      const waiter = out.deadlock!.cpus.find((c) => c.cpu === 0)!;
+      expect(waiter.waitsFor).toMatch(/^csd#\d+ \(many_cb\) queued on CPU 1 by CPU 0/);
+      expect(waiter.waitsFor.replace(/^csd#\d+ \(many_cb\) queued on CPU 1 by CPU 0/, "")).toBe(more);
     }
   });
 });

@@ -187,6 +187,70 @@ describe("idle as the kernel does it (kernel-smp.md section 3 item 3)", () => {
     expect(sys.trace.count("sched_wake_idle_without_ipi")).toBe(1);
   });
 
+  it("mwait polls again after an interrupt woke it: the next single call is need_resched, not an IPI", () => {
+    const sys = testSystem(3, { idle: "mwait" });
+    let calls = 0;
+    program(sys, 0, function* () {
+      yield 5000;
+      // The mask path has no polling check (6.1): an IPI wakes CPUs 1 and 2 from MWAIT.
+      yield* sys.kernel.smpCallFunction(() => void calls++, null, true);
+      yield 100_000; // both back asleep, polling again
+      yield* sys.kernel.smpCallFunctionSingle(1, () => void calls++, null, true);
+    });
+    expect(sys.run().status).toBe("completed");
+    expect(calls).toBe(3);
+    expect([sys.kernel.stats.ipisMask, sys.kernel.stats.ipisSingle, sys.kernel.stats.idlePollKicks]).toEqual([
+      1, 0, 1,
+    ]);
+    expect(sys.machine.cpus[1].polling).toBe(true);
+  });
+
+  it("poll: a CPU back from an interrupt answers need_resched as fast as one idle for long (no second exit cost)", () => {
+    const latency = (ipiFirst: boolean): number => {
+      const sys = testSystem(3, { idle: "poll", cost: { pollExitNs: 5000 } });
+      let at = -1;
+      let sentAt = -1;
+      program(sys, 0, function* () {
+        yield 5000;
+        if (ipiFirst)
+          yield* sys.kernel.smpCallFunctionMany(CpuMask.of(3, [1, 2]), () => undefined, null, true);
+        else yield 20_000;
+        yield 300;
+        sentAt = sys.machine.now;
+        yield* sys.kernel.smpCallFunctionSingle(1, () => void (at = sys.machine.now), null, true);
+      });
+      expect(sys.run().status).toBe("completed");
+      return at - sentAt;
+    };
+    expect(latency(true)).toBe(latency(false));
+  });
+
+  it("the idle task clears the polling flag before it flushes: a call arriving during that flush gets an IPI", () => {
+    const sys = testSystem(3, { idle: "mwait" });
+    const ran: string[] = [];
+    program(sys, 0, function* () {
+      yield 5000;
+      yield* sys.kernel.smpCallFunctionSingle(
+        1,
+        function slow_cb(): CpuCode<void> {
+          return (function* () {
+            ran.push("slow");
+            yield 10_000;
+          })();
+        },
+        null,
+        false,
+      );
+    });
+    program(sys, 2, function* () {
+      yield 9000; // CPU 1 is running slow_cb from its idle task's flush
+      yield* sys.kernel.smpCallFunctionSingle(1, () => void ran.push("second"), null, true);
+    });
+    expect(sys.run().status).toBe("completed");
+    expect(ran).toEqual(["slow", "second"]);
+    expect([sys.kernel.stats.idlePollKicks, sys.kernel.stats.ipisSingle]).toEqual([1, 1]);
+  });
+
   it("mwait clears polling when an interrupt wakes it; poll keeps it set in the handler", () => {
     for (const [mode, pollingInHandler] of [
       ["mwait", false],

@@ -369,6 +369,11 @@ describe("kernel/smp.c invariants (kernel-smp.md section 10)", () => {
     const msgs = sys.kernel.warnings.records.map((w) => w.message);
     expect(msgs).toContain("IPI on offline CPU 2");
     expect(msgs).toContain("IPI callback late_cb sent to offline CPU");
+    const w = sys.kernel.warnings.records.find((r) => r.message === "IPI on offline CPU 2")!;
+    expect(w.location).toBe("kernel/smp.c:597");
+    expect(w.kernelText).toMatch(
+      /WARNING: CPU: 2 PID: \d+ at kernel\/smp\.c:597 __flush_smp_call_function_queue$/,
+    );
   });
 
   it("23-24: cpu_down's dying flush runs a callback whose IPI is still in flight, without warning; later calls get -ENXIO and masks skip it; cpu_up restores it", () => {
@@ -490,5 +495,51 @@ describe("kernel/smp.c invariants (kernel-smp.md section 10)", () => {
     });
     sys.run();
     expect(log.map((r) => r.cpu).sort()).toEqual([1, 2]);
+  });
+});
+
+describe("callback latency (queue to callback entry)", () => {
+  it("is what the trace shows for every remote callback: csd_queue_cpu to csd_function_entry of the same csd", () => {
+    // 12 CPUs that all broadcast: 150-odd csds, more than the csd time table first holds (64).
+    const sys = testSystem(12, { cost: { deliveryJitter: 0.3 } });
+    for (let cpu = 0; cpu < 12; cpu++) {
+      program(sys, cpu, function* () {
+        for (let i = 0; i < 6; i++) {
+          yield 200 + 130 * cpu + 17 * i;
+          if (i % 3 === 0)
+            yield* sys.kernel.smpCallFunctionSingle(
+              (cpu + 1 + (i % 3)) % 12,
+              function one() {},
+              i,
+              i % 2 === 0,
+            );
+          else
+            yield* sys.kernel.smpCallFunctionMany(
+              CpuMask.of(12, [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11]),
+              function many() {},
+              i,
+              i % 2 === 0,
+            );
+        }
+      });
+    }
+    expect(sys.run().status).toBe("completed");
+    const queuedAt = new Map<string, number>();
+    const fromTrace: number[] = [];
+    for (const r of sys.trace.records) {
+      if (r.name === "csd_queue_cpu") queuedAt.set(String(r.fields.csd), r.ts);
+      else if (r.name === "csd_function_entry" && r.fields.csd !== "local")
+        fromTrace.push(r.ts - queuedAt.get(String(r.fields.csd))!);
+    }
+    fromTrace.sort((a, b) => a - b);
+    const lat = sys.kernel.stats.latency;
+    expect(lat.count).toBe(fromTrace.length);
+    expect(fromTrace.length).toBeGreaterThan(100);
+    for (const p of [0, 10, 50, 90, 100])
+      expect([p, lat.percentile(p)]).toEqual([
+        p,
+        fromTrace[Math.max(0, Math.ceil((p / 100) * fromTrace.length) - 1)],
+      ]);
+    expect(lat.mean()).toBeCloseTo(fromTrace.reduce((a, b) => a + b, 0) / fromTrace.length, 6);
   });
 });

@@ -131,8 +131,11 @@ describe.each(KERNEL_PROFILE_NAMES.map((k) => [k]))("kernel profile %s (kernel-s
     expect(single?.cpu).toBe(1);
     expect(many!.location).toBe(is61 ? "kernel/smp.c:923" : "kernel/smp.c");
     expect(single!.location).toBe(is61 ? "kernel/smp.c:769" : "kernel/smp.c");
+    expect(many!.kernelText).toMatch(/ at kernel\/smp\.c(:923)? smp_call_function_many_cond$/);
     // PID of CPU 1's task: the callback interrupted CPU 1's idle task.
-    expect(single!.kernelText).toMatch(/^WARNING: CPU: 1 PID: 0 at /);
+    expect(single!.kernelText).toMatch(
+      /^WARNING: CPU: 1 PID: 0 at kernel\/smp\.c(:769)? smp_call_function_single$/,
+    );
   });
 
   it(`the watchdog reports ${is61 ? "every timeout" : "at a growing interval"}`, () => {

@@ -454,6 +454,41 @@ describe("LatencyRecorder", () => {
     expect(new LatencyRecorder().percentile(50)).toBe(0);
   });
 
+  it("matches a sorted copy for any samples, queried between batches (growth boundaries, many large samples)", () => {
+    const sample = fc.oneof(
+      fc.integer({ min: 0, max: 600 }),
+      fc.constantFrom(255, 256, 257, 511, 512, 1023, 1024, 2_097_152),
+      fc.integer({ min: 2_000_000, max: 50_000_000 }),
+    );
+    fc.assert(
+      fc.property(
+        fc.array(fc.array(sample, { maxLength: 120 }), { minLength: 1, maxLength: 4 }),
+        (batches) => {
+          const r = new LatencyRecorder();
+          const all: number[] = [];
+          for (const batch of batches) {
+            for (const x of batch) r.record(x);
+            all.push(...batch);
+            const sorted = [...all].sort((a, b) => a - b);
+            for (const p of [0, 1, 25, 50, 75, 99, 100]) {
+              const want = all.length === 0 ? 0 : sorted[Math.max(0, Math.ceil((p / 100) * all.length) - 1)];
+              expect([p, r.percentile(p)]).toEqual([p, want]);
+            }
+            expect(r.count).toBe(all.length);
+            expect(r.mean()).toBe(all.length === 0 ? 0 : all.reduce((a, b) => a + b, 0) / all.length);
+          }
+        },
+      ),
+      { numRuns: 60, seed: 17 },
+    );
+    // More large samples than the large array first holds (64), recorded in descending order.
+    const r = new LatencyRecorder();
+    for (let i = 300; i >= 1; i--) r.record(3_000_000 + i);
+    expect([r.percentile(0), r.percentile(50), r.percentile(100), r.count]).toEqual([
+      3_000_001, 3_000_150, 3_000_300, 300,
+    ]);
+  });
+
   it("stays exact on many samples in the range a 1024-CPU broadcast produces (85-110 us)", () => {
     const r = new LatencyRecorder();
     const xs: number[] = [];

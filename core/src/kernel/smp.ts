@@ -98,6 +98,12 @@ function isCpuCode(x: unknown): x is CpuCode<void> {
 
 function doNothing(): void {}
 
+/**
+ * The result a finished hand-driven iterator (many-call loop, queue flush) gives: one shared
+ * object, never written (callers only read `done`), instead of a new one per call.
+ */
+const ITER_DONE: IteratorReturnResult<void> = { done: true, value: undefined };
+
 /** States of a many-call (SmpKernel.ManyCall): not started, at a target, after a yielded target step, after a csd lock wait, done. */
 const MANY_START = 0;
 const MANY_LOOP = 1;
@@ -867,7 +873,7 @@ export class SmpKernel implements SmpHandlers {
             return this.result;
           }
           default:
-            return { done: true, value: undefined };
+            return ITER_DONE;
         }
       }
     }
@@ -1094,8 +1100,9 @@ export class SmpKernel implements SmpHandlers {
     else if (from === "idle") this.stats.flushesIdle++;
     else this.stats.flushesDying++;
     // WARN once per boot (a static flag in the kernel); the lines naming each entry come with it.
-    const offline = `IPI on offline CPU ${c.id}`;
-    if (warnCpuOffline && !c.online && this.warnAt("offline-ipi", "flush:offline", c, offline, offline)) {
+    // (The text is built only for an offline CPU: one string per interrupt less.)
+    const offline = warnCpuOffline && !c.online ? `IPI on offline CPU ${c.id}` : "";
+    if (offline !== "" && this.warnAt("offline-ipi", "flush:offline", c, offline, offline)) {
       const where = this.profile.warnSites["offline-ipi"].location;
       for (let e: CallSingleData | null = head; e !== null; e = e.next) {
         const line =
@@ -1259,7 +1266,7 @@ export class SmpKernel implements SmpHandlers {
             continue;
           }
           default:
-            return { done: true, value: undefined };
+            return ITER_DONE;
         }
       }
     }

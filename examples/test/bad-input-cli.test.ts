@@ -214,6 +214,21 @@ const ROWS: readonly Row[] = [
     'smpcall: backend option latencyNs given twice ("1" and "2"): give it once',
   ],
   [
+    ["run", "--cpus=3", "--cpus=4"],
+    2,
+    'smpcall: --cpus given twice ("3" and "4"): give it once (see --help)',
+  ],
+  [
+    ["explore", "--scenario", "seed-2008", "--strategy", "dfs", "--strategy", "random"],
+    2,
+    'smpcall: --strategy given twice ("dfs" and "random"): give it once (see --help)',
+  ],
+  [
+    ["run", "--ops", "10", "--trace", "a.json", "--trace", "b.json"],
+    2,
+    'smpcall: --trace given twice ("a.json" and "b.json"): give it once (see --help)',
+  ],
+  [
     ["run", "--ops", "10", "--arch-opt", "latencyNs=1,latencyNs=2"],
     2,
     'smpcall: backend option latencyNs given twice ("1" and "2"): give it once',

@@ -5,6 +5,7 @@ import { Command, CommanderError } from "commander";
 import { processIo, type CliIo } from "./io";
 import { runInWorker, wantsWorker } from "./interrupt";
 import { EXIT_INTERNAL, classifyFailure, resetUserModules } from "./failure";
+import { collect } from "./common";
 // commands
 import { registerArchsCommand } from "./commands/archs";
 import { registerRunCommand } from "./commands/run";
@@ -52,8 +53,34 @@ export function buildProgram(io: CliIo): Command {
   registerReportCommand(program, io);
   registerLitmusCommand(program, io);
   registerNewArchCommand(program, io);
-  for (const c of program.commands) c.exitOverride().configureOutput(output(io));
+  for (const c of program.commands) {
+    c.exitOverride().configureOutput(output(io));
+    refuseRepeatedOptions(c);
+  }
   return program;
+}
+
+/**
+ * A single-valued option given twice (`--cpus 3 --cpus 4`) is a usage error: commander would keep
+ * the last value without a word. Options that collect (`--arch-opt`, `--check`, ...) repeat.
+ */
+function refuseRepeatedOptions(cmd: Command): void {
+  for (const o of cmd.options) {
+    if (!(o.required || o.optional) || o.parseArg === collect) continue;
+    let first: string | undefined;
+    cmd.on(`option:${o.name()}`, (value: string) => {
+      if (first !== undefined)
+        cmd.error(`${o.long} given twice ("${first}" and "${value}"): give it once`, {
+          exitCode: 2,
+          code: "smpcall.repeatedOption",
+        });
+      first = value;
+    });
+  }
+  for (const sub of cmd.commands) {
+    sub.exitOverride();
+    refuseRepeatedOptions(sub);
+  }
 }
 
 /**

@@ -706,7 +706,13 @@ export class Machine {
         id = heap.removeAt(i);
       }
       const kind = heap.kind(id);
-      const t = heap.time(id);
+      // The event queue keeps times in a Float64Array, whose loads V8 hands out as boxed doubles
+      // (HeapNumbers) even when integral; stored into the clock, a box makes every time derived
+      // from it a double, and the CPU objects' time fields (resumeAt, busyNs, wait starts) boxes
+      // of their own: one more cache line per CPU visit on a big machine. A time that fits in a
+      // small integer is made one here (same value); larger ones stay doubles.
+      const t0 = heap.time(id);
+      const t = (t0 | 0) === t0 ? t0 | 0 : t0;
       const cpu = heap.cpu(id);
       const arg = heap.arg(id);
       const seq = heap.seq(id);

@@ -448,6 +448,27 @@ class SilentOnError extends QueueIpi {
   }
 }
 
+/** A 12-bit send sequence number: the send that wraps it (every 4096th) is lost. */
+class SequenceWrapLoses extends GenericIpi {
+  private seq = 0;
+  override *sendCallFunctionSingleIpi(cpu: number): CpuCode<void> {
+    this.seq = (this.seq + 1) & 0xfff;
+    if (this.seq !== 0) this.wires.raise(cpu, LINE_CALL_FUNCTION, this.latencyNs);
+    this.ipisRaised++;
+    yield this.sendCostNs;
+  }
+}
+
+/** A mask of one CPU goes out on the reschedule line (a path the kernel itself never takes). */
+class OneCpuMaskAsReschedule extends GenericIpi {
+  override *sendCallFunctionIpiMask(mask: CpuMask): CpuCode<void> {
+    if (mask.weight() !== 1) return yield* super.sendCallFunctionIpiMask(mask);
+    this.wires.raise(mask.first(), LINE_RESCHEDULE, this.latencyNs);
+    this.ipisRaised++;
+    yield this.sendCostNs;
+  }
+}
+
 /** Every bug with the kind of code it is in, the backend, and the message the kit must give. */
 const MUTANTS: [kind: string, bug: string, d: ArchDescriptor, message: RegExp][] = [
   ["send", "drops one IPI in five", variant("drops", DropsOneInFive), /never took the IPI \(IPI lost\)/],
@@ -458,6 +479,18 @@ const MUTANTS: [kind: string, bug: string, d: ArchDescriptor, message: RegExp][]
     /IPIs went to the wrong CPU: \[7\] never took one, \[0\] took one without being targets/,
   ],
   ["send", "delivers a single IPI twice", variant("twice", DeliversTwice), /delivered twice/],
+  [
+    "send",
+    "loses the send that wraps a 12-bit sequence number (one in 4096)",
+    variant("seq-wrap", SequenceWrapLoses),
+    /sustained-traffic-never-loses: 8 CPUs x 3000 calls: expected the run to complete with no problems/,
+  ],
+  [
+    "send",
+    "sends a one-CPU mask on the reschedule line",
+    variant("one-cpu-mask", OneCpuMaskAsReschedule),
+    /mask-send-any-mask: a direct mask send to the first CPU \[\d+\] from CPU \d+ on \d+ CPUs: \[\d+\] never took the IPI/,
+  ],
   [
     "send",
     "also interrupts the sender",

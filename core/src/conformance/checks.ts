@@ -2,8 +2,8 @@ import { maskBoundariesCheck } from "./checks/boundaries";
 import { busyTargetCheck } from "./checks/busy";
 import { causalityCheck } from "./checks/causality";
 import { concurrentSendersCheck } from "./checks/concurrent-senders";
-import { repeatedSendsCheck } from "./checks/coalescing";
-import { offlineCheck, maskIpiCheck, singleIpiCheck } from "./checks/delivery";
+import { repeatedSendsCheck, sustainedTrafficCheck } from "./checks/coalescing";
+import { offlineCheck, maskIpiCheck, maskSendAnyMaskCheck, singleIpiCheck } from "./checks/delivery";
 import { descriptorCheck } from "./checks/descriptor";
 import { determinismCheck } from "./checks/determinism";
 import { raiseDuringHandlerCheck } from "./checks/handler-race";
@@ -22,6 +22,7 @@ export const CONFORMANCE_CHECKS: readonly ConformanceCheck[] = [
   descriptorCheck,
   singleIpiCheck,
   maskIpiCheck,
+  maskSendAnyMaskCheck,
   maskBoundariesCheck,
   offlineCheck,
   hotplugHolesCheck,
@@ -29,6 +30,7 @@ export const CONFORMANCE_CHECKS: readonly ConformanceCheck[] = [
   messagesCheck,
   irqContextCheck,
   repeatedSendsCheck,
+  sustainedTrafficCheck,
   raiseDuringHandlerCheck,
   concurrentSendersCheck,
   randomSchedulesCheck,

@@ -11,7 +11,7 @@ import { exploreBase, type ExploreWorkerData } from "./commands/explore";
 const data = workerData as ExploreWorkerData;
 try {
   const { base, policies } = exploreBase(data.flags, memoryIo(process.env, data.cwd));
-  const part: SharedPart = searchSharedPart({ ...base, policy: policies[0] }, data.shared);
+  const part: SharedPart = searchSharedPart({ ...base, policy: policies[0] }, data.shared, data.subtrees);
   parentPort!.postMessage({ part });
 } catch (e) {
   parentPort!.postMessage({ error: describeThrown(e), usage: e instanceof UsageError });

@@ -551,6 +551,8 @@ export interface ExploreWorkerData {
   readonly cwd: string;
   /** The state table and control words all workers share. */
   readonly shared: SharedSearch;
+  /** The subtrees of the search ({@link splitSearch}, cut once by the main thread). */
+  readonly subtrees: number[][];
 }
 
 /** `--shard i/n --out FILE` (one shard, written for merge) and `--workers N` (N shards in threads, merged). */
@@ -590,6 +592,7 @@ async function splitExplore(
       : parseIntOption("--max-states", flags.maxStates, 1, 200_000_000);
   const t0 = performance.now();
   const shared = sharedSearch(cfg, maxStates);
+  const subtrees = splitSearch(cfg);
   const { Worker } = await import("node:worker_threads");
   const script = path.join(__dirname, "..", "explore-worker.js");
   const parts = await Promise.all(
@@ -597,7 +600,7 @@ async function splitExplore(
       { length: n },
       (_, i) =>
         new Promise<SharedPart>((resolve, reject) => {
-          const data: ExploreWorkerData = { flags, cwd: io.cwd, shared };
+          const data: ExploreWorkerData = { flags, cwd: io.cwd, shared, subtrees };
           const w = new Worker(script, { workerData: data });
           w.once("message", (m: { part?: SharedPart; error?: string; usage?: boolean }) =>
             m.part
@@ -612,7 +615,7 @@ async function splitExplore(
         }),
     ),
   );
-  const r = finishSharedSearch(cfg, shared, parts, splitSearch(cfg).length, performance.now() - t0);
+  const r = finishSharedSearch(cfg, shared, parts, subtrees.length, performance.now() - t0);
   io.out(flags.json ? JSON.stringify(r) + "\n" : describeResult(r, `${n} worker(s)`) + "\n");
   io.setExitCode(r.violation ? 1 : 0);
 }

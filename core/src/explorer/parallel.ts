@@ -37,6 +37,25 @@ export function sharedSearch(
   };
 }
 
+/** How far a shared search has got (read while the workers run: for progress reports). */
+export function sharedProgress(shared: SharedSearch): {
+  schedules: number;
+  states: number;
+  subtreesDone: number;
+} {
+  const ctl = new Int32Array(shared.control);
+  return {
+    schedules: Atomics.load(ctl, SCHEDULES),
+    states: new FingerprintTable(shared.table).size,
+    subtreesDone: Atomics.load(ctl, DONE),
+  };
+}
+
+/** Tell every worker of a shared search to stop (a worker failed: the search cannot be complete). */
+export function stopSharedSearch(shared: SharedSearch): void {
+  Atomics.store(new Int32Array(shared.control), STOP, 1);
+}
+
 /** What one worker of a shared search did. */
 export interface SharedPart {
   readonly schedules: number;

@@ -4,7 +4,13 @@
  * thread.
  */
 import { parentPort, workerData } from "node:worker_threads";
-import { describeThrown, searchSharedPart, UsageError, type SharedPart } from "@smpcall/core";
+import {
+  describeThrown,
+  searchSharedPart,
+  stopSharedSearch,
+  UsageError,
+  type SharedPart,
+} from "@smpcall/core";
 import { memoryIo } from "./io";
 import { exploreBase, type ExploreWorkerData } from "./commands/explore";
 
@@ -14,5 +20,6 @@ try {
   const part: SharedPart = searchSharedPart({ ...base, policy: policies[0] }, data.shared, data.subtrees);
   parentPort!.postMessage({ part });
 } catch (e) {
+  stopSharedSearch(data.shared);
   parentPort!.postMessage({ error: describeThrown(e), usage: e instanceof UsageError });
 }

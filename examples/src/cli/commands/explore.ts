@@ -30,6 +30,7 @@ import {
   finishSharedSearch,
   mergeShards,
   parseShard,
+  sharedProgress,
   sharedSearch,
   splitSearch,
   DEFAULT_SHARED_STATES,
@@ -595,26 +596,38 @@ async function splitExplore(
   const subtrees = splitSearch(cfg);
   const { Worker } = await import("node:worker_threads");
   const script = path.join(__dirname, "..", "explore-worker.js");
-  const parts = await Promise.all(
-    Array.from(
-      { length: n },
-      (_, i) =>
-        new Promise<SharedPart>((resolve, reject) => {
-          const data: ExploreWorkerData = { flags, cwd: io.cwd, shared, subtrees };
-          const w = new Worker(script, { workerData: data });
-          w.once("message", (m: { part?: SharedPart; error?: string; usage?: boolean }) =>
-            m.part
-              ? resolve(m.part)
-              : reject(
-                  m.usage === true
-                    ? new UsageError(m.error ?? "no result")
-                    : new Error(`explore worker ${i}: ${m.error ?? "no result"}`),
-                ),
-          );
-          w.once("error", reject);
-        }),
-    ),
-  );
+  // What Ctrl-C prints (on a terminal): how far the workers have got.
+  const tick = setInterval(() => {
+    const p = sharedProgress(shared);
+    io.progress?.(
+      `explore ${cfg.policy.name}, ${n} worker(s): ${p.schedules} schedule(s) explored, ${p.states} distinct states, ${p.subtreesDone} of ${subtrees.length} subtrees done; no verdict`,
+    );
+  }, 2000);
+  let parts: SharedPart[];
+  try {
+    parts = await Promise.all(
+      Array.from(
+        { length: n },
+        (_, i) =>
+          new Promise<SharedPart>((resolve, reject) => {
+            const data: ExploreWorkerData = { flags, cwd: io.cwd, shared, subtrees };
+            const w = new Worker(script, { workerData: data });
+            w.once("message", (m: { part?: SharedPart; error?: string; usage?: boolean }) =>
+              m.part
+                ? resolve(m.part)
+                : reject(
+                    m.usage === true
+                      ? new UsageError(m.error ?? "no result")
+                      : new Error(`explore worker ${i}: ${m.error ?? "no result"}`),
+                  ),
+            );
+            w.once("error", reject);
+          }),
+      ),
+    );
+  } finally {
+    clearInterval(tick);
+  }
   const r = finishSharedSearch(cfg, shared, parts, subtrees.length, performance.now() - t0);
   io.out(flags.json ? JSON.stringify(r) + "\n" : describeResult(r, `${n} worker(s)`) + "\n");
   io.setExitCode(r.violation ? 1 : 0);

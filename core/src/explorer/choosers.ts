@@ -4,6 +4,7 @@ import { EV_CPU_RESUME } from "../machine/event-heap";
 import { Prng } from "../machine/prng";
 import { SmpcallError, UsageError } from "../errors";
 import { KeyWords } from "./state-key";
+import { FingerprintTable, fingerprint128 } from "./fingerprint-table";
 
 /** Thrown by a choosing strategy to abandon a run (a state already explored). */
 export class PruneRun extends SmpcallError {
@@ -150,10 +151,24 @@ export class PctChooser extends RecordingChooser {
 
 /** The dfs search's explored states. */
 export class StateCache {
-  /** Per distinct state: the fewest preemptions used on reaching it, by the CPU last to run (+1). */
-  readonly states = new Map<string, number[]>();
-  /** Interned wait descriptions, so state keys stay short (see `stateKey`). */
+  /** Renamed wait descriptions, memoised (see {@link KeyWords}). */
   readonly words = new KeyWords();
+  /** The states, by 128-bit fingerprint of their key (see {@link FingerprintTable}). */
+  readonly table: FingerprintTable;
+  private readonly fp = new Int32Array(4);
+
+  /**
+   * A cache for searches of up to `cpus` CPUs (the budget is kept per CPU last to run), in its
+   * own growable table, or in `table` (a shared one: `--workers`).
+   */
+  constructor(cpus = 64, table?: FingerprintTable) {
+    this.table = table ?? new FingerprintTable({ budgetSlots: cpus + 1 });
+  }
+
+  /** Distinct states stored. */
+  get size(): number {
+    return this.table.size;
+  }
 
   /**
    * True if the state `key` was explored before with at least this much budget left for every
@@ -161,12 +176,8 @@ export class StateCache {
    * visit and returns false. An unbounded search passes lastCpu -1 and used 0.
    */
   visit(key: string, lastCpu: number, used: number): boolean {
-    let per = this.states.get(key);
-    if (per === undefined) this.states.set(key, (per = []));
-    const before = per[lastCpu + 1];
-    if (before !== undefined && before <= used) return true;
-    per[lastCpu + 1] = used;
-    return false;
+    fingerprint128(key, this.fp);
+    return this.table.visit(this.fp, lastCpu + 1, used);
   }
 }
 
@@ -192,6 +203,11 @@ export class ReplayChooser extends RecordingChooser {
     private readonly preemptionBound = Number.POSITIVE_INFINITY,
     /** The renaming of CPU ids the last state key used (symmetry), applied to the CPU last to run. */
     private readonly renameCpu: (cpu: number) => number = (cpu) => cpu,
+    /**
+     * The states at the first `storePrefix` choices of the prefix are stored in `seen` (never
+     * pruned): a subtree's root, whose other branches other subtrees search.
+     */
+    private readonly storePrefix = 0,
   ) {
     super();
   }
@@ -223,15 +239,20 @@ export class ReplayChooser extends RecordingChooser {
         throw new UsageError(
           `schedule choice ${index} is ${k} but only ${n} options exist: the schedule does not match this scenario, policy or CPU count`,
         );
+      if (index < this.storePrefix) this.visitState();
       return k;
     }
-    if (this.seen && this.stateKey) {
-      // Under a bound, switching away from the CPU that ran last is what costs a preemption.
-      const bounded = Number.isFinite(this.preemptionBound);
-      const key = this.stateKey();
-      const last = bounded && this.lastCpu >= 0 ? this.renameCpu(this.lastCpu) : -1;
-      if (this.seen.visit(key, last, bounded ? this.preemptions : 0)) throw PruneRun.instance;
-    }
+    if (this.visitState()) throw PruneRun.instance;
     return 0;
+  }
+
+  /** Store the state at this choice point in `seen`; true if it was explored before (with as much budget). */
+  private visitState(): boolean {
+    if (!this.seen || !this.stateKey) return false;
+    // Under a bound, switching away from the CPU that ran last is what costs a preemption.
+    const bounded = Number.isFinite(this.preemptionBound);
+    const key = this.stateKey();
+    const last = bounded && this.lastCpu >= 0 ? this.renameCpu(this.lastCpu) : -1;
+    return this.seen.visit(key, last, bounded ? this.preemptions : 0);
   }
 }

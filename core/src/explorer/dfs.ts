@@ -4,17 +4,27 @@ import { ScenarioRig, reusesSystem, runScenario } from "./explorer";
 import type { Chooser } from "../machine/chooser";
 import type { ScenarioContext } from "./scenario";
 import { CanonicalKeyer, type Symmetry } from "./symmetry";
+import { FingerprintTable } from "./fingerprint-table";
 
 /** Preemptions per schedule the dfs strategy allows by default. */
 export const DEFAULT_PREEMPTION_BOUND = 2;
 
 /** The explored states of a dfs search and how it keys them (shared by the subtrees one search covers). */
 export class DfsCache {
-  readonly seen = new StateCache();
+  readonly seen: StateCache;
   readonly keyer: CanonicalKeyer;
   /** The system the search's runs reuse (built on the first run), null when it builds one per run. */
   private rig: ScenarioRig | null | undefined = undefined;
-  constructor(cfg: Pick<ExploreConfig, "symmetry" | "scenario" | "cpus" | "memory">) {
+  /**
+   * The cache of one search of `cfg`: in a table of its own, or in `table` (shared by the
+   * workers of one search: see {@link sharedStateTable}).
+   */
+  constructor(
+    cfg: Pick<ExploreConfig, "symmetry" | "scenario" | "cpus" | "memory" | "preemptionBound">,
+    table?: FingerprintTable,
+  ) {
+    // Under a preemption bound the budget is kept per CPU last to run (and "none"); unbounded, one way.
+    this.seen = new StateCache(budgetWays(cfg) - 1, table);
     // Under a weak memory model the state key holds per-CPU store buffers and views that are not
     // renamed with the CPUs, so symmetry reduction would be unsound there: it is off.
     const weak = cfg.memory !== undefined && cfg.memory !== "sc";
@@ -27,6 +37,26 @@ export class DfsCache {
     if (this.rig === undefined) this.rig = reusesSystem(cfg) ? ScenarioRig.tryCreate(cfg) : null;
     return this.rig === null ? runScenario(cfg, chooser, false, prepare) : this.rig.run(chooser, prepare);
   }
+}
+
+/** Ways a state is reached that the state table tells apart: per CPU last to run and none under a preemption bound, else 1. */
+function budgetWays(cfg: Pick<ExploreConfig, "cpus" | "preemptionBound">): number {
+  return Number.isFinite(cfg.preemptionBound ?? DEFAULT_PREEMPTION_BOUND) ? cfg.cpus + 1 : 1;
+}
+
+/**
+ * A state table in a `SharedArrayBuffer` for the workers of one dfs search of `cfg` (each
+ * makes its {@link DfsCache} on it), with room for `states` states.
+ */
+export function sharedStateTable(
+  cfg: Pick<ExploreConfig, "cpus" | "preemptionBound">,
+  states: number,
+): SharedArrayBuffer {
+  return FingerprintTable.allocate(
+    budgetWays(cfg),
+    FingerprintTable.log2SlotsFor(states),
+    true,
+  ) as SharedArrayBuffer;
 }
 
 /** What a dfs of one subtree did. */
@@ -44,7 +74,9 @@ export interface SubtreeOutcome {
  * whole search for `[]`): replay a prefix, take the first option at each new choice point
  * (pruning states `cache` has explored), then backtrack to the deepest untried option below
  * `root`. Stops at the first violation, after `limit` schedules, or when `stop()` says so.
- * `onRun` sees every schedule's run (null when it was pruned).
+ * `onRun` sees every schedule's run (null when it was pruned). With `storeRoot`, the states at
+ * the root's own choice points are stored in the cache too (a search split among workers that
+ * share one table: the other subtrees under them cover their other branches).
  */
 export function dfsSubtree(
   cfg: ExploreConfig,
@@ -53,6 +85,7 @@ export function dfsSubtree(
   limit: number,
   onRun: (run: ScenarioRun | null, schedules: number) => void = () => {},
   stop: () => boolean = () => false,
+  storeRoot = false,
 ): SubtreeOutcome {
   const { seen, keyer } = cache;
   let schedules = 0;
@@ -67,6 +100,7 @@ export function dfsSubtree(
       seen,
       cfg.preemptionBound ?? DEFAULT_PREEMPTION_BOUND,
       (cpu) => keyer.perm[cpu],
+      storeRoot && schedules === 1 ? root.length : 0,
     );
     let run: ScenarioRun | null = null;
     try {

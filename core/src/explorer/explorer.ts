@@ -431,12 +431,12 @@ export function explore(cfg: ExploreConfig): ExploreResult {
     const cache = new DfsCache(cfg);
     const out = dfsSubtree(cfg, [], cache, cfg.runs, (run, n) => {
       if (run) note(run);
-      cfg.onProgress?.(n, cfg.runs, cache.seen.states.size);
+      cfg.onProgress?.(n, cfg.runs, cache.seen.size);
     });
     schedules = out.schedules;
     if (out.violation) found(out.violation.run, out.violation.choices);
     complete = out.complete;
-    distinct = cache.seen.states.size;
+    distinct = cache.seen.size;
   } else {
     let rig: ScenarioRig | null | undefined;
     for (let r = 0; r < cfg.runs; r++) {

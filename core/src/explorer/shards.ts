@@ -135,7 +135,7 @@ export function exploreShard(
       complete = false;
       break;
     }
-    const fresh = cache.seen.states.size === 0;
+    const fresh = cache.seen.size === 0;
     const out = dfsSubtree(cfg, subtrees[j], cache, cfg.runs - schedules, undefined, () => j > stopAbove());
     schedules += out.schedules;
     if (out.violation) {
@@ -172,7 +172,7 @@ export function exploreShard(
     subtrees: subtrees.length,
     subtreesDone: done,
     schedules,
-    distinctStates: cache.seen.states.size,
+    distinctStates: cache.seen.size,
     complete,
     violation,
     ms: Math.round(performance.now() - t0),

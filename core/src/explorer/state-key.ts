@@ -6,23 +6,24 @@ import { CallData2008, PollWait2008 } from "./kernel-2008";
 import type { ScenarioContext } from "./scenario";
 
 /**
- * Interned wait descriptions (and their renamings), so state keys stay short: the search keeps
- * millions of them.
+ * Wait descriptions with their CPU ids renamed, memoised (renaming runs regular expressions; the
+ * search meets the same few descriptions millions of times). A description goes into the key as
+ * its renamed text with its length in front (`12:CPU 1 spins`), so no description can run into
+ * the key's next field, and the key of a state is the same in every worker of a search
+ * (numbering descriptions in the order met, as this once did, gave one state different keys in
+ * two workers).
  */
 export class KeyWords {
-  /** Description (after renaming) -> short id. */
-  readonly ids = new Map<string, number>();
-  /** `perm id` NUL `description` -> short id of the renamed description. */
-  private readonly renamed = new Map<string, number>();
+  /** `perm id` NUL `description` -> the renamed description as it goes into a key. */
+  private readonly renamed = new Map<string, string>();
 
-  /** The id of `text` with its CPU ids renamed by `perm` (`permId` names `perm` for the memo). */
-  id(text: string, perm: Int32Array | null, permId: string): number {
+  /** `text` with its CPU ids renamed by `perm` (`permId` names `perm` for the memo), as it goes into a key. */
+  id(text: string, perm: Int32Array | null, permId: string): string {
     const memo = `${permId}\u0000${text}`;
     let id = this.renamed.get(memo);
     if (id !== undefined) return id;
     const r = renameCpus(text, perm);
-    id = this.ids.get(r);
-    if (id === undefined) this.ids.set(r, (id = this.ids.size));
+    id = `${r.length}:${r}`;
     this.renamed.set(memo, id);
     return id;
   }

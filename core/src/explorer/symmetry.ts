@@ -52,7 +52,7 @@ export class CanonicalKeyer {
   constructor(
     readonly symmetry: Symmetry,
     readonly cpus: number,
-    /** Interned wait descriptions (shared with the state cache). */
+    /** Renamed wait descriptions, memoised (shared with the state cache). */
     readonly words: KeyWords = new KeyWords(),
   ) {
     if (!["none", "rotation", "permutation"].includes(symmetry))

@@ -1,21 +1,25 @@
 /**
- * A worker thread of `smpcall explore --workers N`: searches one shard of the split dfs and
- * posts its {@link ShardResult} (or the error) to the main thread.
+ * A worker thread of `smpcall explore --workers N`: searches subtrees of the split dfs on the
+ * state table all workers share, and posts its {@link SharedPart} (or the error) to the main
+ * thread.
  */
 import { parentPort, workerData } from "node:worker_threads";
-import { describeThrown, exploreShard, type ShardResult } from "@smpcall/core";
+import {
+  describeThrown,
+  searchSharedPart,
+  stopSharedSearch,
+  UsageError,
+  type SharedPart,
+} from "@smpcall/core";
 import { memoryIo } from "./io";
-import { exploreBase, lowerStop, type ExploreWorkerData } from "./commands/explore";
+import { exploreBase, type ExploreWorkerData } from "./commands/explore";
 
 const data = workerData as ExploreWorkerData;
-const stop = new Int32Array(data.stop);
 try {
   const { base, policies } = exploreBase(data.flags, memoryIo(process.env, data.cwd));
-  const result: ShardResult = exploreShard({ ...base, policy: policies[0] }, data.shard, data.shards, () =>
-    Atomics.load(stop, 0),
-  );
-  if (result.violation) lowerStop(stop, result.violation.subtree);
-  parentPort!.postMessage({ result });
+  const part: SharedPart = searchSharedPart({ ...base, policy: policies[0] }, data.shared, data.subtrees);
+  parentPort!.postMessage({ part });
 } catch (e) {
-  parentPort!.postMessage({ error: describeThrown(e) });
+  stopSharedSearch(data.shared);
+  parentPort!.postMessage({ error: describeThrown(e), usage: e instanceof UsageError });
 }

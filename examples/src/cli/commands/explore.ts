@@ -25,11 +25,17 @@ import {
   type ExploreConfig,
   type ExploreResult,
   type MergedResult,
-  type ShardResult,
   checkShardResult,
   exploreShard,
+  finishSharedSearch,
   mergeShards,
   parseShard,
+  sharedProgress,
+  sharedSearch,
+  splitSearch,
+  DEFAULT_SHARED_STATES,
+  type SharedPart,
+  type SharedSearch,
   type ExploreStrategy,
   type Scenario,
   type ScenarioContext,
@@ -182,6 +188,7 @@ export interface ExploreFlags {
   shard?: string;
   out?: string;
   workers?: string;
+  maxStates?: string;
 }
 
 /** The explore configuration the flags give (all but the policy), and the policies to explore. */
@@ -255,11 +262,11 @@ function parsePreemptionBound(text: string): number {
   return Number(text);
 }
 
-function describeResult(r: ExploreResult): string {
+function describeResult(r: ExploreResult, how?: string): string {
   const L: string[] = [];
   const bound = r.preemptionBound !== null ? `, preemption bound ${r.preemptionBound}` : "";
   L.push(
-    `explore ${r.scenario} / policy ${r.policy} / ${r.cpus} CPUs x ${r.calls} call(s) / ${r.strategy}${bound}`,
+    `explore ${r.scenario} / policy ${r.policy} / ${r.cpus} CPUs x ${r.calls} call(s) / ${r.strategy}${bound}${how !== undefined ? ` / ${how}` : ""}`,
   );
   L.push(
     `  ${r.schedules} schedule(s)${r.distinctStates !== null ? `, ${r.distinctStates} distinct states` : ""}, ${r.ms} ms${r.strategy !== "dfs" ? "" : r.violation ? ", stopped at the first violation" : r.complete ? ", search complete" : ", search NOT complete (--runs limit reached)"}`,
@@ -345,6 +352,10 @@ export function registerExploreCommand(program: Command, io: CliIo): void {
     .option(
       "--workers <n>",
       "dfs: split the search over n worker threads (the verdict and the counterexample do not depend on n)",
+    )
+    .option(
+      "--max-states <n>",
+      `with --workers: room for n distinct states in the state table the workers share (default ${DEFAULT_SHARED_STATES}; about 20-30 bytes each)`,
     )
     .option("--json", "print the result as one JSON object")
     .addHelpText(
@@ -539,18 +550,10 @@ export function policyTable(results: readonly ExploreResult[]): string {
 export interface ExploreWorkerData {
   readonly flags: ExploreFlags;
   readonly cwd: string;
-  readonly shard: number;
-  readonly shards: number;
-  /** One Int32: the lowest subtree where some worker found a violation (workers skip subtrees past it). */
-  readonly stop: SharedArrayBuffer;
-}
-
-/** Lower the shared stop index to `subtree` (atomically). */
-export function lowerStop(stop: Int32Array, subtree: number): void {
-  for (;;) {
-    const cur = Atomics.load(stop, 0);
-    if (subtree >= cur || Atomics.compareExchange(stop, 0, cur, subtree) === cur) return;
-  }
+  /** The state table and control words all workers share. */
+  readonly shared: SharedSearch;
+  /** The subtrees of the search ({@link splitSearch}, cut once by the main thread). */
+  readonly subtrees: number[][];
 }
 
 /** `--shard i/n --out FILE` (one shard, written for merge) and `--workers N` (N shards in threads, merged). */
@@ -584,29 +587,50 @@ async function splitExplore(
   }
   if (flags.out !== undefined) throw new UsageError("--out goes with --shard i/n");
   const n = parseIntOption("--workers", flags.workers!, 1, 64);
-  const stop = new SharedArrayBuffer(4);
-  new Int32Array(stop)[0] = 0x7fffffff;
+  const maxStates =
+    flags.maxStates === undefined
+      ? DEFAULT_SHARED_STATES
+      : parseIntOption("--max-states", flags.maxStates, 1, 200_000_000);
+  const t0 = performance.now();
+  const shared = sharedSearch(cfg, maxStates);
+  const subtrees = splitSearch(cfg);
   const { Worker } = await import("node:worker_threads");
   const script = path.join(__dirname, "..", "explore-worker.js");
-  const results = await Promise.all(
-    Array.from(
-      { length: n },
-      (_, shard) =>
-        new Promise<ShardResult>((resolve, reject) => {
-          const data: ExploreWorkerData = { flags, cwd: io.cwd, shard, shards: n, stop };
-          const w = new Worker(script, { workerData: data });
-          w.once("message", (m: { result?: ShardResult; error?: string }) =>
-            m.result
-              ? resolve(m.result)
-              : reject(new UsageError(`explore worker ${shard}: ${m.error ?? "no result"}`)),
-          );
-          w.once("error", reject);
-        }),
-    ),
-  );
-  const merged = mergeShards(results.map((result, i) => ({ name: `worker ${i}`, result })));
-  io.out(flags.json ? JSON.stringify(merged) + "\n" : describeMerged(merged, `${n} worker(s)`) + "\n");
-  io.setExitCode(merged.violation ? 1 : 0);
+  // What Ctrl-C prints (on a terminal): how far the workers have got.
+  const tick = setInterval(() => {
+    const p = sharedProgress(shared);
+    io.progress?.(
+      `explore ${cfg.policy.name}, ${n} worker(s): ${p.schedules} schedule(s) explored, ${p.states} distinct states, ${p.subtreesDone} of ${subtrees.length} subtrees done; no verdict`,
+    );
+  }, 2000);
+  let parts: SharedPart[];
+  try {
+    parts = await Promise.all(
+      Array.from(
+        { length: n },
+        (_, i) =>
+          new Promise<SharedPart>((resolve, reject) => {
+            const data: ExploreWorkerData = { flags, cwd: io.cwd, shared, subtrees };
+            const w = new Worker(script, { workerData: data });
+            w.once("message", (m: { part?: SharedPart; error?: string; usage?: boolean }) =>
+              m.part
+                ? resolve(m.part)
+                : reject(
+                    m.usage === true
+                      ? new UsageError(m.error ?? "no result")
+                      : new Error(`explore worker ${i}: ${m.error ?? "no result"}`),
+                  ),
+            );
+            w.once("error", reject);
+          }),
+      ),
+    );
+  } finally {
+    clearInterval(tick);
+  }
+  const r = finishSharedSearch(cfg, shared, parts, subtrees.length, performance.now() - t0);
+  io.out(flags.json ? JSON.stringify(r) + "\n" : describeResult(r, `${n} worker(s)`) + "\n");
+  io.setExitCode(r.violation ? 1 : 0);
 }
 
 /** A merged split search, printed as explore prints a search. */

@@ -56,25 +56,35 @@ const IDLE_STEP: IteratorYieldResult<Step> = { done: false, value: 0 };
  * each time the CPU goes idle; the machine runs at most one idle frame per CPU.
  */
 export class IdleLoop extends IdleWait implements CpuCode<void> {
+  // Fields in memory order: what every idle step reads first (no parameter properties, which
+  // would come before them).
+  private readonly c: Cpu;
   private state = IDLE_DONE;
   /** Asleep already when the loop began (t = 0): the first sleep skips the polling window. */
   private asleep = false;
   /** Interrupts taken before the current sleep (poll, mwait: was it an interrupt that woke it?). */
   private irqs = 0;
+  private readonly mode: IdleMode;
+  private readonly pollingFlag: boolean;
+  private readonly mem: KernelMemory | null;
   /** The queue flush being run on the way out of idle. */
   private inner: CpuCode<void> | null = null;
-  private readonly c: Cpu;
+  private readonly flush: () => CpuCode<void>;
 
   constructor(
-    private readonly m: Machine,
+    machine: Machine,
     cpu: number,
-    private readonly mode: IdleMode,
-    private readonly flush: () => CpuCode<void>,
-    private readonly mem: KernelMemory | null,
-    private readonly pollingFlag: boolean,
+    mode: IdleMode,
+    flush: () => CpuCode<void>,
+    mem: KernelMemory | null,
+    pollingFlag: boolean,
   ) {
-    super(m, cpu);
-    this.c = m.cpus[cpu];
+    super(machine, cpu);
+    this.c = machine.cpus[cpu];
+    this.mode = mode;
+    this.pollingFlag = pollingFlag;
+    this.mem = mem;
+    this.flush = flush;
   }
 
   /** Start the loop from the top (the CPU goes idle); returns this object as the idle task's code. */
@@ -117,12 +127,12 @@ export class IdleLoop extends IdleWait implements CpuCode<void> {
 
   next(): IteratorResult<Step, void> {
     const c = this.c;
-    const cost = this.m.cost;
+    const cost = this.machine.cost;
     const cpu = this.cpu;
     for (;;) {
       switch (this.state) {
         case IDLE_START:
-          this.asleep = this.m.now === 0;
+          this.asleep = this.machine.now === 0;
           this.state = IDLE_OUTER;
           continue;
         case IDLE_OUTER:

@@ -60,5 +60,5 @@ describe("the out-of-tree arm64 GICv3 port (examples/ports/arm64-gic.js)", () =>
     expect(bad.stderr).toMatch(
       /bad value "bogus" for option mode of arch arm64-gic: expected targeted \| irm/,
     );
-  });
+  }, 120_000);
 });

@@ -5,6 +5,7 @@ import { main } from "../src/cli/main";
 import { memoryIo } from "../src/cli/io";
 
 const LIVELOCK = path.resolve(__dirname, "fixtures/livelock-riscv.js");
+const SPIN = path.resolve(__dirname, "fixtures/spin-riscv.js");
 
 describe("smpcall conform never hangs", () => {
   it("--json prints every result when checks ran out of their budget, and exits 1 within 60 s", async () => {
@@ -25,6 +26,30 @@ describe("smpcall conform never hangs", () => {
     expect(single.message).toMatch(
       /^single-ipi-exact-target: single call 0 -> 7 on 8 CPUs ran out of its event budget of 2,000,000 events at t=[\d,]+ ns; CPU 7 still in handleInterrupt \(line 0, IPI \(supervisor software interrupt\)\) after [\d,]+ events/,
     );
+  }, 90_000);
+
+  it("fails a check whose backend code never returns after --check-timeout, and goes on with the next checks", async () => {
+    const io = memoryIo();
+    const t0 = Date.now();
+    const argv = ["conform", "--arch", SPIN, "--cpus", "2,3", "--check-timeout", "3"];
+    for (const check of ["descriptor-valid", "single-ipi-exact-target", "mask-ipi-exact"])
+      argv.push("--check", check);
+    expect(await main([...argv, "--json"], io)).toBe(1);
+    expect(Date.now() - t0).toBeLessThan(30_000);
+    const out = JSON.parse(io.stdout) as {
+      passed: boolean;
+      results: { name: string; status: string; message: string }[];
+    };
+    expect(out.results.map((r) => [r.name, r.status])).toEqual([
+      ["descriptor-valid", "pass"],
+      ["single-ipi-exact-target", "fail"],
+      ["mask-ipi-exact", "fail"],
+    ]);
+    for (const r of out.results.slice(1))
+      expect(r.message).toMatch(
+        /^no result after 3 s of wall time: the check's code did not return \(synchronous code that never yields/,
+      );
+    expect(await main(["conform", "--arch", SPIN, "--check-timeout", "0"], memoryIo())).toBe(2);
   }, 90_000);
 
   it("shows each check as it starts on a terminal, then its row", async () => {

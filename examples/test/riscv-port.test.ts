@@ -61,7 +61,7 @@ describe("the out-of-tree RISC-V port (examples/ports/riscv-sbi.js)", () => {
     const conform = memoryIo();
     expect(await main(["conform", "--arch", PORT, "--cpus", "2,3,64"], conform)).toBe(0);
     expect(conform.stdout).toMatch(/19 passed, 0 failed, 4 skipped/);
-  });
+  }, 120_000);
 
   it("conform exits 1 when a check fails and 2 on usage errors", async () => {
     const broken = memoryIo();

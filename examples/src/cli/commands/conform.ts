@@ -1,8 +1,7 @@
-import { UsageError, MAX_CPUS, MIN_CPUS, parseArchOptions } from "@smpcall/core";
+import { UsageError, MAX_CPUS, MIN_CPUS, chooseArchSpec, parseArchOptions } from "@smpcall/core";
 import {
   CONFORMANCE_CHECKS,
   DEFAULT_CONFORMANCE_SIZES,
-  runConformance,
   type ConformanceResult,
 } from "@smpcall/core/conformance";
 import type { Command } from "commander";
@@ -17,6 +16,10 @@ import {
   resolveArchDescriptor,
 } from "../common";
 import { wantsProgress, type CliIo } from "../io";
+import { runKitInWorker } from "../kit-in-worker";
+
+/** Default of `--check-timeout`: wall seconds a check may go without a result before it is failed. */
+const DEFAULT_CHECK_TIMEOUT_S = 40;
 
 /** Parse `--cpus 2,3,64`. */
 function parseCpuList(text: string): number[] {
@@ -44,6 +47,10 @@ export function registerConformCommand(program: Command, io: CliIo): void {
     .option("--schedules <n>", "random schedules to explore (default 25)")
     .option("--idle <mode>", `${IDLE_HELP} (default halt, so idle targets need IPIs)`)
     .option("--check <name>", "run only this check (repeatable)", collect)
+    .option(
+      "--check-timeout <s>",
+      `wall seconds a check may run without a result before it fails: catches a backend looping in code that never yields, which the event budget cannot stop (default ${DEFAULT_CHECK_TIMEOUT_S})`,
+    )
     .addOption(kernelOption())
     .option("--json", "print the results as one JSON object")
     .addHelpText(
@@ -51,13 +58,14 @@ export function registerConformCommand(program: Command, io: CliIo): void {
       `\nChecks:\n${CONFORMANCE_CHECKS.map((c) => `  ${c.name.padEnd(30)} ${c.description}`).join("\n")}\n\nExit status: 0 all checks pass, 1 a check failed, 2 usage error.`,
     )
     .action(
-      (flags: {
+      async (flags: {
         arch?: string;
         archOpt?: string[];
         cpus?: string;
         schedules?: string;
         idle?: string;
         check?: string[];
+        checkTimeout?: string;
         kernel: string;
         json?: boolean;
       }) => {
@@ -76,10 +84,16 @@ export function registerConformCommand(program: Command, io: CliIo): void {
           flags.schedules === undefined
             ? undefined
             : parseIntOption("--schedules", flags.schedules, 1, 10_000);
+        const hardLimitS =
+          flags.checkTimeout === undefined
+            ? DEFAULT_CHECK_TIMEOUT_S
+            : parseIntOption("--check-timeout", flags.checkTimeout, 1, 86_400);
         // On a terminal each check shows as it starts; rows appear as checks end, so a slow or
         // stuck backend is visible at once (every check also runs under an event budget). The
-        // progress line says how far an interrupted kit got. One runConformance call for the
-        // whole kit: once a check runs out of its budget, later checks get a smaller one.
+        // progress line says how far an interrupted kit got. The kit runs in a worker thread
+        // watched from this one (one runConformance call there: once a check runs out of its
+        // budget, later checks get a smaller one); a check whose code never returns is failed
+        // after --check-timeout and the kit goes on in a new worker.
         const live = wantsProgress(io, flags.json === true);
         const stream = flags.json !== true;
         const row = (r: ConformanceResult): string =>
@@ -90,26 +104,27 @@ export function registerConformCommand(program: Command, io: CliIo): void {
           );
         const selected = names.filter((n) => flags.check === undefined || flags.check.includes(n));
         const done: ConformanceResult[] = [];
-        const results = runConformance(descriptor, {
-          options,
-          kernel,
-          idle,
-          cpuSizes,
-          schedules,
-          only: flags.check,
-          onCheckStart: (c) => {
+        const results = await runKitInWorker(
+          {
+            archSpec: chooseArchSpec(flags.arch, io.env),
+            cwd: io.cwd,
+            options: { options, kernel, idle, cpuSizes, schedules, only: flags.check },
+          },
+          selected,
+          hardLimitS * 1000,
+          (name) => {
             const passed = done.filter((r) => r.status === "pass").length;
             const failedSoFar = done.filter((r) => r.status === "fail").length;
             io.progress?.(
-              `conform ${descriptor.name}: ${done.length} of ${selected.length} checks done (${passed} passed, ${failedSoFar} failed), ${c.name} running; no verdict`,
+              `conform ${descriptor.name}: ${done.length} of ${selected.length} checks done (${passed} passed, ${failedSoFar} failed), ${name} running; no verdict`,
             );
-            if (live) io.out(`RUNNING ${c.name} ...`);
+            if (live) io.out(`RUNNING ${name} ...`);
           },
-          onResult: (r) => {
+          (r) => {
             done.push(r);
             if (stream) io.out(`${live && r.status !== "skipped" ? "\r\x1b[2K" : ""}${row(r)}`);
           },
-        });
+        );
         const failed = results.filter((r) => r.status === "fail").length;
         if (flags.json) {
           io.out(

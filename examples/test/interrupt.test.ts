@@ -95,3 +95,38 @@ describe("Ctrl-C on a terminal", () => {
     );
   }, 130_000);
 });
+
+describe("a module that loops without yielding cannot hang the CLI", () => {
+  const SPIN = path.resolve(__dirname, "fixtures/spin-riscv.js");
+  const PORT = path.resolve(__dirname, "../ports/riscv-sbi.js");
+
+  it("run with such a backend stops after $SMPCALL_STALL_TIMEOUT_S without progress, exit 1, one line naming the cause", () => {
+    const t0 = Date.now();
+    const r = spawnSync(process.execPath, [BIN, "run", "--arch", SPIN, "--cpus", "4", "--ops", "20"], {
+      encoding: "utf8",
+      env: { ...process.env, SMPCALL_STALL_TIMEOUT_S: "3" },
+      timeout: 60_000,
+    });
+    expect(r.status).toBe(1);
+    expect(Date.now() - t0).toBeLessThan(30_000);
+    expect(r.stderr).toMatch(
+      /^smpcall: no progress for 3 s \(before any progress was reported\): code from your module \(--arch or --scenario PATH, or the schedule's\) is running without returning/,
+    );
+    expect(r.stderr.trim().split("\n")).toHaveLength(1);
+    expect(r.stdout).toBe("");
+  }, 60_000);
+
+  it("the same command with a working module by path runs in the watched worker and prints its report", () => {
+    const r = spawnSync(
+      process.execPath,
+      [BIN, "run", "--arch", PORT, "--cpus", "4", "--ops", "20", "--json"],
+      {
+        encoding: "utf8",
+        env: { ...process.env, SMPCALL_STALL_TIMEOUT_S: "3" },
+        timeout: 60_000,
+      },
+    );
+    expect(r.status).toBe(0);
+    expect(JSON.parse(r.stdout).config.arch).toBe("riscv");
+  }, 60_000);
+});

@@ -1,5 +1,6 @@
 import * as path from "node:path";
 import { Worker, isMainThread } from "node:worker_threads";
+import { isModulePath } from "@smpcall/core";
 
 /** The long-running commands that Ctrl-C can interrupt cleanly (on a terminal). */
 export const INTERRUPTIBLE_COMMANDS: readonly string[] = ["run", "explore", "conform", "bench"];
@@ -9,6 +10,44 @@ export const EXIT_INTERRUPTED = 130;
 
 /** Show the cursor again and turn line wrap back on (progress bars hide one and turn off the other). */
 export const RESTORE_TERMINAL = "\x1b[?25h\x1b[?7h";
+
+/** Environment variable: seconds without progress after which a command running user code is stopped (default 60). */
+export const STALL_TIMEOUT_ENV = "SMPCALL_STALL_TIMEOUT_S";
+
+/** Default of {@link STALL_TIMEOUT_ENV}. */
+const DEFAULT_STALL_TIMEOUT_S = 60;
+
+/** The value of `--name V` or `--name=V` in `argv`. */
+function optionValue(argv: readonly string[], name: string): string | undefined {
+  for (let i = 0; i < argv.length; i++) {
+    if (argv[i] === name) return argv[i + 1];
+    if (argv[i].startsWith(`${name}=`)) return argv[i].slice(name.length + 1);
+  }
+  return undefined;
+}
+
+/**
+ * Does this command run code from the user's own modules (a backend or scenario by path, or a
+ * replay, whose schedule may name one)? Such code may loop without ever yielding, which no
+ * event budget can stop: the command then runs in a watched worker (see {@link runInWorker}).
+ */
+export function runsUserCode(argv: readonly string[], env: NodeJS.ProcessEnv): boolean {
+  const cmd = argv[0] ?? "";
+  if (!WATCHED_COMMANDS.includes(cmd)) return false;
+  if (cmd === "replay") return true;
+  const arch = optionValue(argv, "--arch") ?? env.SMPCALL_ARCH;
+  return (arch !== undefined && isModulePath(arch)) || isModulePath(optionValue(argv, "--scenario") ?? "");
+}
+
+/** Commands that can run user modules and report progress while they run. */
+const WATCHED_COMMANDS: readonly string[] = ["run", "explore", "bench", "replay"];
+
+/** Seconds without progress before a watched command is stopped: $SMPCALL_STALL_TIMEOUT_S, else 60. */
+export function stallTimeoutS(env: NodeJS.ProcessEnv): number {
+  const v = env[STALL_TIMEOUT_ENV];
+  const n = v === undefined ? NaN : Number(v);
+  return Number.isInteger(n) && n >= 1 ? n : DEFAULT_STALL_TIMEOUT_S;
+}
 
 /** A message from the worker running the command. */
 export type WorkerMessage = { kind: "progress"; summary: string } | { kind: "done"; code: number };
@@ -24,18 +63,24 @@ export interface WorkerInput {
   readonly columns: number;
 }
 
+/** How {@link runInWorker} watches the worker: stop it after this long without a message (null: never). */
+export interface StallWatch {
+  readonly timeoutMs: number;
+}
+
 /**
  * Run this command in a worker thread, so that Ctrl-C can stop it? Only for the long commands,
  * on a terminal, from the main thread. The simulation runs synchronously: while it runs, a
  * signal handler on the same thread could not run before it ends.
  */
-export function wantsWorker(argv: readonly string[]): boolean {
+export function wantsWorker(argv: readonly string[], env: NodeJS.ProcessEnv = process.env): boolean {
   return (
     isMainThread &&
-    INTERRUPTIBLE_COMMANDS.includes(argv[0] ?? "") &&
     !argv.includes("--help") &&
     !argv.includes("-h") &&
-    (process.stdout.isTTY === true || process.stderr.isTTY === true)
+    ((INTERRUPTIBLE_COMMANDS.includes(argv[0] ?? "") &&
+      (process.stdout.isTTY === true || process.stderr.isTTY === true)) ||
+      runsUserCode(argv, env))
   );
 }
 
@@ -44,7 +89,12 @@ export function wantsWorker(argv: readonly string[]): boolean {
  * worker is stopped, the terminal restored (cursor, line wrap), what was done so far printed
  * (the command's last progress summary) and the process exits 130.
  */
-export function runInWorker(argv: readonly string[]): void {
+export function runInWorker(
+  argv: readonly string[],
+  stall: StallWatch | null = runsUserCode(argv, process.env)
+    ? { timeoutMs: stallTimeoutS(process.env) * 1000 }
+    : null,
+): void {
   const input: WorkerInput = {
     argv,
     isTTY: process.stdout.isTTY === true,
@@ -64,9 +114,30 @@ export function runInWorker(argv: readonly string[]): void {
     process.exitCode = EXIT_INTERRUPTED;
   };
   process.once("SIGINT", onSigint);
+  // A command running user code must show progress: a module looping in synchronous code (no
+  // yield, so no event budget applies) would otherwise hang the process for ever.
+  let stallTimer: NodeJS.Timeout | null = null;
+  const watch = (): void => {
+    if (stall === null) return;
+    if (stallTimer !== null) clearTimeout(stallTimer);
+    stallTimer = setTimeout(() => {
+      interrupted = true;
+      process.off("SIGINT", onSigint);
+      void worker.terminate();
+      process.stderr.write(
+        `${process.stderr.isTTY ? RESTORE_TERMINAL : ""}smpcall: no progress for ${stall.timeoutMs / 1000} s (${summary !== "" ? summary : "before any progress was reported"}): ` +
+          `code from your module (--arch or --scenario PATH, or the schedule's) is running without returning, ` +
+          `e.g. an endless loop that never yields; stopped (${STALL_TIMEOUT_ENV} sets the limit)\n`,
+      );
+      process.exitCode = 1;
+    }, stall.timeoutMs);
+  };
+  watch();
   worker.on("message", (m: WorkerMessage) => {
+    watch();
     if (m.kind === "progress") summary = m.summary;
     else {
+      if (stallTimer !== null) clearTimeout(stallTimer);
       // The command has finished and written its output: a late Ctrl-C is no interruption.
       code = m.code;
       process.off("SIGINT", onSigint);
@@ -77,6 +148,7 @@ export function runInWorker(argv: readonly string[]): void {
     code = 70;
   });
   worker.on("exit", (workerExitCode) => {
+    if (stallTimer !== null) clearTimeout(stallTimer);
     process.off("SIGINT", onSigint);
     // Without a "done" message the worker ended itself (its reader went away: 0) or crashed.
     if (!interrupted) process.exitCode = code ?? workerExitCode;

@@ -196,6 +196,30 @@ describe("GraphSnapshot", () => {
     expect([...o.set]).toEqual([1, 2]);
   });
 
+  it("puts back fields of objects that share a class, odd field names and symbol-keyed fields", () => {
+    const tag = Symbol("tag");
+    class P {
+      x = 1;
+      "two words" = "a";
+      'quote"d' = 0;
+    }
+    const a = new P();
+    const b = new P();
+    b.x = 2;
+    const c = { [tag]: 1, n: 3 };
+    const snap = new GraphSnapshot([[a, b, c]]);
+    a.x = 10;
+    b.x = 20;
+    a["two words"] = "b";
+    b['quote"d'] = 5;
+    c[tag] = 2;
+    c.n = 4;
+    snap.restore();
+    expect([a.x, a["two words"], a['quote"d']]).toEqual([1, "a", 0]);
+    expect([b.x, b["two words"], b['quote"d']]).toEqual([2, "a", 0]);
+    expect([c[tag], c.n]).toEqual([1, 3]);
+  });
+
   it("refuses state it cannot see (a WeakMap, a generator)", () => {
     expect(() => new GraphSnapshot([{ w: new WeakMap() }])).toThrow(SnapshotUnsupported);
     function* g() {

@@ -262,19 +262,8 @@ describe("what the watchdog prints and when (kernel-smp.md 6)", () => {
       ["unresponsive (running)", true, "\tcsd: CSD lock (#1) unresponsive."],
     ]);
 
-    const sys = testSystem(2, { csdLockTimeoutMs: 1 });
-    for (const [a, b] of [
-      [0, 1],
-      [1, 0],
-    ]) {
-      program(sys, a, function* () {
-        sys.machine.localIrqDisable();
-        yield 10;
-        yield* sys.kernel.smpCallFunctionSingle(b, function ack_fn() {}, null, true);
-        sys.machine.localIrqEnable();
-      });
-    }
-    expect(sys.run().status).toBe("deadlock");
+    const { sys, outcome } = twoCpusCallEachOther(1);
+    expect(outcome.status).toBe("deadlock");
     // CPU 0 reports first (CPU 1 spins on its csd); CPU 1, a moment later, finds CPU 0 re-sending.
     const [first] = sys.kernel.stuckCsds;
     expect([first.waitingCpu, first.targetDoing]).toEqual([

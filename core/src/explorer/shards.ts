@@ -136,7 +136,18 @@ export function exploreShard(
       break;
     }
     const fresh = cache.seen.size === 0;
-    const out = dfsSubtree(cfg, subtrees[j], cache, cfg.runs - schedules, undefined, () => j > stopAbove());
+    const before = schedules;
+    const out = dfsSubtree(
+      cfg,
+      subtrees[j],
+      cache,
+      cfg.runs - schedules,
+      // `cfg.onProgress` every 50 schedules, as a whole search reports (a shard may run for hours).
+      (_run, n) => {
+        if (n % 50 === 0) cfg.onProgress?.(before + n, cfg.runs, cache.seen.size);
+      },
+      () => j > stopAbove(),
+    );
     schedules += out.schedules;
     if (out.violation) {
       let v = out.violation;

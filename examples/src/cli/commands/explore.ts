@@ -575,7 +575,17 @@ async function splitExplore(
       throw new UsageError("--shard needs --out FILE: where to write the shard's result for explore merge");
     checkOutputFiles([{ flag: "--out", file: flags.out }], io.cwd);
     const { shard, shards } = parseShard(flags.shard);
-    const r = exploreShard(cfg, shard, shards);
+    const r = exploreShard(
+      {
+        ...cfg,
+        onProgress: (done, _limit, states) =>
+          io.progress?.(
+            `explore shard ${shard}/${shards}: ${done} schedule(s) explored, ${states ?? 0} distinct states; no verdict`,
+          ),
+      },
+      shard,
+      shards,
+    );
     fs.writeFileSync(path.resolve(io.cwd, flags.out), JSON.stringify(r, null, 1) + "\n");
     io.out(
       flags.json

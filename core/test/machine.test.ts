@@ -9,6 +9,12 @@ import {
   Topology,
   makeCostModel,
   PredicateWait,
+  FRAME_IDLE,
+  FRAME_IRQ,
+  FRAME_SLOTS,
+  FRAME_TASK,
+  F_KIND,
+  F_LINE,
 } from "@smpcall/core";
 import { TEST_MAX_EVENTS, testSystem } from "./helpers";
 
@@ -367,6 +373,64 @@ describe("Machine", () => {
     expect(cpu0[2]).toMatch(/^0:3@/);
     expect(Number(cpu0[2].split("@")[1])).toBeGreaterThan(enabledAt);
     expect(taken).toContain("1:0@1300"); // halted idle CPU 1: arrival 500 + halt exit 500 + entry 300
+  });
+
+  it("nests interrupts four frames deep: each frame keeps its kind, line, saved irqs and wait, and unwinds in order", () => {
+    const m = new Machine({ cpus: 2, cost: { deliveryJitter: 0 } });
+    const c0 = m.cpus[0];
+    let flag = false;
+    const flagWait = new PredicateWait(() => flag, "flag", 1);
+    const frames: string[] = [];
+    const view: string[] = [];
+    const irqsAfter: boolean[] = [];
+    let deepWaitSince = -1;
+    m.setInterruptHandler(
+      function* (_cpu, line) {
+        if (line > 1) {
+          // Interrupts on inside the handler, and the next line raised on itself: it nests.
+          m.localIrqEnable();
+          m.raise(0, line - 1, 0);
+          yield 50;
+          irqsAfter.push(c0.irqsDisabled);
+          return;
+        }
+        for (let i = 0; i < c0.depth; i++) frames.push(`${c0.frameKind(i)}.${c0.frameLine(i)}`);
+        const st = c0.stack;
+        for (let i = 0; i < c0.depth; i++)
+          view.push(`${String(st[i * FRAME_SLOTS + F_KIND])}.${String(st[i * FRAME_SLOTS + F_LINE])}`);
+        // Block in the deepest frame until CPU 1 sets the flag: its wait is frame 3's.
+        yield flagWait;
+        deepWaitSince = c0.depth === 4 && c0.frameWait(3) === null ? m.now : -2;
+      },
+      (l) => `line ${l}`,
+    );
+    m.spawn(
+      0,
+      (function* () {
+        m.raise(0, 3, 0);
+        yield 10;
+        irqsAfter.push(c0.irqsDisabled);
+      })(),
+    );
+    m.spawn(
+      1,
+      (function* () {
+        yield 20_000;
+        flag = true;
+        m.wake(flagWait);
+      })(),
+    );
+    expect(m.run({ maxEvents: 10_000 }).status).toBe("completed");
+    expect(frames).toEqual([`${FRAME_TASK}.-1`, `${FRAME_IRQ}.3`, `${FRAME_IRQ}.2`, `${FRAME_IRQ}.1`]);
+    expect(view).toEqual(frames);
+    expect(deepWaitSince).toBeGreaterThanOrEqual(20_000);
+    // Each handler returns with interrupts on (it enabled them); the task gets back its own state.
+    expect(irqsAfter).toEqual([false, false, false]);
+    // Then the CPU idles: one frame again, the idle loop's, halted.
+    expect(c0.depth).toBe(1);
+    expect(c0.frameKind(0)).toBe(FRAME_IDLE);
+    expect(c0.frameWait(0)?.wakesOnInterrupt).toBe(true);
+    expect(c0.stack).toHaveLength(FRAME_SLOTS);
   });
 
   it("smpProcessorId outside CPU code is an error that says what to do", () => {

@@ -1,6 +1,7 @@
+import type { Cpu } from "../machine/cpu";
 import type { Machine } from "../machine/machine";
-import type { CpuCode } from "../machine/step";
-import type { IdleWait } from "./idle-wait";
+import type { CpuCode, Step } from "../machine/step";
+import { IdleWait } from "./idle-wait";
 import type { KernelMemory } from "./kernel-memory";
 
 /**
@@ -12,6 +13,26 @@ export type IdleMode = "halt" | "mwait" | "poll";
 
 /** The idle modes, for option checks and `--idle`. */
 export const IDLE_MODES: readonly IdleMode[] = ["halt", "mwait", "poll"];
+
+/** States of {@link IdleLoop} (where its next step resumes). */
+const IDLE_START = 0;
+const IDLE_OUTER = 1;
+const IDLE_INNER = 2;
+const IDLE_POLL_WOKEN = 3;
+const IDLE_WINDOW_DONE = 4;
+const IDLE_SLEEP = 5;
+const IDLE_HALT_WOKEN = 6;
+const IDLE_MWAIT_WOKEN = 7;
+const IDLE_REPOLL = 8;
+const IDLE_FLUSH = 9;
+const IDLE_DONE = 10;
+
+/**
+ * The result every idle step yields, shared by all CPUs' idle loops: whoever calls `next` reads
+ * it before the next call of any code (the machine does, and so does `yield*`), and one shared
+ * object stays in cache where one per CPU would be another miss on a big machine.
+ */
+const IDLE_STEP: IteratorYieldResult<Step> = { done: false, value: 0 };
 
 /**
  * do_idle as the kernel runs it. The idle task polls (TIF_POLLING_NRFLAG) from the moment it
@@ -27,75 +48,187 @@ export const IDLE_MODES: readonly IdleMode[] = ["halt", "mwait", "poll"];
  * through the memory layer as well. `pollingFlag` false models an architecture without
  * TIF_POLLING_NRFLAG (6.1: arm64, riscv, s390): setting and clearing the flag are no-ops there, so
  * the idle task never polls and every call to an idle CPU sends an IPI.
+ *
+ * One object per CPU is both the idle task and what it sleeps on (its {@link IdleWait}): the loop
+ * is written as a state machine, so an idle CPU's code is this one object, not a generator with
+ * its register file beside a wait object (on an 8192-CPU machine a broadcast visits the targets
+ * in random order, and every separate object is a cache miss). {@link restart} starts it anew
+ * each time the CPU goes idle; the machine runs at most one idle frame per CPU.
  */
-export function* doIdle(
-  machine: Machine,
-  mode: IdleMode,
-  wait: IdleWait,
-  flush: () => CpuCode<void>,
-  mem: KernelMemory | null = null,
-  pollingFlag = true,
-): CpuCode<void> {
-  const cpu = wait.cpu;
-  const c = machine.cpus[cpu];
-  const cost = machine.cost;
-  let asleep = machine.now === 0;
-  while (!machine.hasQueuedProgram(cpu)) {
-    if (pollingFlag) {
-      c.polling = true;
-      mem?.idleSetPolling(cpu);
-    }
-    while (!c.needResched && !machine.hasQueuedProgram(cpu)) {
-      if (mode === "poll") {
-        // cpu_idle_poll: interrupts on, spin on need_resched.
-        c.idleExitNs = cost.pollExitNs;
-        const irqs = c.irqsTaken;
-        yield wait;
-        if (c.irqsTaken === irqs) yield cost.pollExitNs;
-        continue;
-      }
-      // The loop's bookkeeping before the sleep: interrupts off, still polling. (Set directly:
-      // the idle task's own irq toggling is not traced.)
-      if (!asleep) {
-        c.irqsDisabled = true;
-        yield cost.idlePollWindowNs;
-        c.irqsDisabled = false;
-      }
-      asleep = false;
-      if (mode === "halt") {
-        // current_clr_polling_and_test, then sti; hlt: only an interrupt ends the halt.
-        c.polling = false;
-        if (pollingFlag) mem?.idleClrPollingAndTest(cpu);
-        // Halting with need_resched set ends at once (the idle wait is not blocked) and costs no
-        // exit here, so dropping this test changes nothing a run shows.
-        // Stryker disable next-line ConditionalExpression: equivalent mutant (see above)
-        if (c.needResched || machine.hasQueuedProgram(cpu)) break;
-        c.idleExitNs = cost.haltExitNs;
-        yield wait;
-        if (pollingFlag) {
-          c.polling = true;
-          mem?.idleSetPolling(cpu);
+export class IdleLoop extends IdleWait implements CpuCode<void> {
+  // Fields in memory order: what every idle step reads first (no parameter properties, which
+  // would come before them).
+  private readonly c: Cpu;
+  private state = IDLE_DONE;
+  /** Asleep already when the loop began (t = 0): the first sleep skips the polling window. */
+  private asleep = false;
+  /** Interrupts taken before the current sleep (poll, mwait: was it an interrupt that woke it?). */
+  private irqs = 0;
+  private readonly mode: IdleMode;
+  private readonly pollingFlag: boolean;
+  private readonly mem: KernelMemory | null;
+  /** The queue flush being run on the way out of idle. */
+  private inner: CpuCode<void> | null = null;
+  private readonly flush: () => CpuCode<void>;
+
+  constructor(
+    machine: Machine,
+    cpu: number,
+    mode: IdleMode,
+    flush: () => CpuCode<void>,
+    mem: KernelMemory | null,
+    pollingFlag: boolean,
+  ) {
+    super(machine, cpu);
+    this.c = machine.cpus[cpu];
+    this.mode = mode;
+    this.pollingFlag = pollingFlag;
+    this.mem = mem;
+    this.flush = flush;
+  }
+
+  /** Start the loop from the top (the CPU goes idle); returns this object as the idle task's code. */
+  restart(): this {
+    this.state = IDLE_START;
+    this.inner = null;
+    return this;
+  }
+
+  /** Asleep until need_resched is set or a program is queued (the CPU's own fields, read directly). */
+  override blocked(): boolean {
+    return !this.c.needResched && this.c.programsQueued === 0;
+  }
+
+  [Symbol.iterator](): this {
+    return this;
+  }
+
+  return(): IteratorReturnResult<void> {
+    this.state = IDLE_DONE;
+    this.inner = null;
+    return { done: true, value: undefined };
+  }
+
+  throw(e: unknown): never {
+    this.state = IDLE_DONE;
+    this.inner = null;
+    throw e;
+  }
+
+  [Symbol.dispose](): void {
+    this.return();
+  }
+
+  private yieldStep(v: Step, next: number): IteratorYieldResult<Step> {
+    this.state = next;
+    IDLE_STEP.value = v;
+    return IDLE_STEP;
+  }
+
+  next(): IteratorResult<Step, void> {
+    const c = this.c;
+    const cost = this.machine.cost;
+    const cpu = this.cpu;
+    for (;;) {
+      switch (this.state) {
+        case IDLE_START:
+          this.asleep = this.machine.now === 0;
+          this.state = IDLE_OUTER;
+          continue;
+        case IDLE_OUTER:
+          if (c.programsQueued > 0) {
+            this.state = IDLE_DONE;
+            continue;
+          }
+          if (this.pollingFlag) {
+            c.polling = true;
+            this.mem?.idleSetPolling(cpu);
+          }
+          this.state = IDLE_INNER;
+          continue;
+        case IDLE_INNER:
+          if (c.needResched || c.programsQueued > 0) {
+            // Left because need_resched is set: stop polling, flush the queue, "schedule".
+            c.polling = false;
+            c.needResched = false;
+            this.mem?.idleExit(cpu);
+            this.inner = this.flush();
+            this.state = IDLE_FLUSH;
+            continue;
+          }
+          if (this.mode === "poll") {
+            // cpu_idle_poll: interrupts on, spin on need_resched.
+            c.idleExitNs = cost.pollExitNs;
+            this.irqs = c.irqsTaken;
+            return this.yieldStep(this, IDLE_POLL_WOKEN);
+          }
+          // The loop's bookkeeping before the sleep: interrupts off, still polling. (Set directly:
+          // the idle task's own irq toggling is not traced.)
+          if (!this.asleep) {
+            c.irqsDisabled = true;
+            return this.yieldStep(cost.idlePollWindowNs, IDLE_WINDOW_DONE);
+          }
+          this.state = IDLE_SLEEP;
+          continue;
+        case IDLE_POLL_WOKEN:
+          if (c.irqsTaken === this.irqs) return this.yieldStep(cost.pollExitNs, IDLE_INNER);
+          this.state = IDLE_INNER;
+          continue;
+        case IDLE_WINDOW_DONE:
+          c.irqsDisabled = false;
+          this.state = IDLE_SLEEP;
+          continue;
+        case IDLE_SLEEP:
+          this.asleep = false;
+          if (this.mode === "halt") {
+            // current_clr_polling_and_test, then sti; hlt: only an interrupt ends the halt.
+            c.polling = false;
+            if (this.pollingFlag) this.mem?.idleClrPollingAndTest(cpu);
+            // Halting with need_resched set ends at once (the idle wait is not blocked) and costs no
+            // exit here, so dropping this test changes nothing a run shows.
+            // Stryker disable next-line ConditionalExpression: equivalent mutant (see above)
+            if (c.needResched || c.programsQueued > 0) {
+              this.state = IDLE_INNER;
+              continue;
+            }
+            c.idleExitNs = cost.haltExitNs;
+            return this.yieldStep(this, IDLE_HALT_WOKEN);
+          }
+          // mwait_idle_with_hints: the flag stays set while asleep; a need_resched write wakes it.
+          if (c.needResched || c.programsQueued > 0) {
+            this.state = IDLE_INNER;
+            continue;
+          }
+          c.idleExitNs = cost.mwaitExitNs;
+          c.pollingEndsOnWake = true;
+          this.irqs = c.irqsTaken;
+          return this.yieldStep(this, IDLE_MWAIT_WOKEN);
+        case IDLE_HALT_WOKEN:
+          this.state = IDLE_REPOLL;
+          continue;
+        case IDLE_MWAIT_WOKEN:
+          c.pollingEndsOnWake = false;
+          if (c.irqsTaken === this.irqs) return this.yieldStep(cost.mwaitExitNs, IDLE_REPOLL);
+          this.state = IDLE_REPOLL;
+          continue;
+        case IDLE_REPOLL:
+          if (this.pollingFlag) {
+            c.polling = true;
+            this.mem?.idleSetPolling(cpu);
+          }
+          this.state = IDLE_INNER;
+          continue;
+        case IDLE_FLUSH: {
+          const r = this.inner!.next();
+          if (r.done !== true) return r;
+          this.inner = null;
+          this.mem?.idleClearNeedResched(cpu);
+          this.state = IDLE_OUTER;
+          continue;
         }
-      } else {
-        // mwait_idle_with_hints: the flag stays set while asleep; a need_resched write wakes it.
-        if (c.needResched || machine.hasQueuedProgram(cpu)) break;
-        c.idleExitNs = cost.mwaitExitNs;
-        c.pollingEndsOnWake = true;
-        const irqs = c.irqsTaken;
-        yield wait;
-        c.pollingEndsOnWake = false;
-        if (c.irqsTaken === irqs) yield cost.mwaitExitNs;
-        if (pollingFlag) {
-          c.polling = true;
-          mem?.idleSetPolling(cpu);
-        }
+        default:
+          return { done: true, value: undefined };
       }
     }
-    // Left because need_resched is set: stop polling, flush the queue, "schedule".
-    c.polling = false;
-    c.needResched = false;
-    mem?.idleExit(cpu);
-    yield* flush();
-    mem?.idleClearNeedResched(cpu);
   }
 }

@@ -10,7 +10,7 @@ export class IdleWait extends WaitChannel {
     return true;
   }
   constructor(
-    private readonly machine: Machine,
+    protected readonly machine: Machine,
     /** The idle CPU. */
     readonly cpu: number,
   ) {

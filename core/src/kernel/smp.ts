@@ -20,10 +20,9 @@ import {
   type SmpCallFunc,
   type SmpCondFunc,
 } from "./csd";
-import { IdleWait } from "./idle-wait";
 import { KernelMemory } from "./kernel-memory";
 import type { MemoryModelName } from "../memory/model";
-import { doIdle, type IdleMode } from "./idle-loop";
+import { IdleLoop, type IdleMode } from "./idle-loop";
 import { WakeTask } from "./queue-entries";
 import { checkCond, checkCpuId, checkCsd, checkFunc, checkMask, checkWait } from "./api-checks";
 import { kernelProfile, type KernelProfile, type KernelProfileName, type WarnSiteId } from "./profile";
@@ -99,6 +98,12 @@ function isCpuCode(x: unknown): x is CpuCode<void> {
 
 function doNothing(): void {}
 
+/**
+ * The result a finished hand-driven iterator (many-call loop, queue flush) gives: one shared
+ * object, never written (callers only read `done`), instead of a new one per call.
+ */
+const ITER_DONE: IteratorReturnResult<void> = { done: true, value: undefined };
+
 /** States of a many-call (SmpKernel.ManyCall): not started, at a target, after a yielded target step, after a csd lock wait, done. */
 const MANY_START = 0;
 const MANY_LOOP = 1;
@@ -145,7 +150,8 @@ export class SmpKernel implements SmpHandlers {
   private readonly cfdData: (CallFunctionData | undefined)[];
   private readonly csdData: (CallSingleData | undefined)[];
   private readonly stackCsds: CallSingleData[][];
-  private readonly idleWaits: IdleWait[];
+  /** Per CPU: its idle task, which is also what it sleeps on (see {@link IdleLoop}). */
+  private readonly idleWaits: IdleLoop[];
   private nextCsdId = 1;
   /** When each csd of this kernel was queued and unlocked (by csd id). */
   private readonly csdTimes = new CsdTimes();
@@ -184,7 +190,6 @@ export class SmpKernel implements SmpHandlers {
     this.cfdData = new Array<CallFunctionData | undefined>(n);
     this.csdData = new Array<CallSingleData | undefined>(n);
     this.stackCsds = Array.from({ length: n }, () => []);
-    this.idleWaits = Array.from({ length: n }, (_, i) => new IdleWait(machine, i));
     this.idleMode = options.idle ?? "halt";
     this.profile = kernelProfile(options.kernel);
     this.lockdep = options.lockdep ?? false;
@@ -207,6 +212,12 @@ export class SmpKernel implements SmpHandlers {
     this.perTargetNs = c.csdLockNs + c.perTargetSetupNs + c.queueAddNs;
     this.memory = new KernelMemory(machine, options.memory ?? "sc", options.dropBarriers ?? [], sendFence);
     this.weak = this.memory.weak;
+    const flush = (): CpuCode<void> => this.flushSmpCallFunctionQueue();
+    const mem = this.weak ? this.memory : null;
+    this.idleWaits = Array.from(
+      { length: n },
+      (_, i) => new IdleLoop(machine, i, this.idleMode, flush, mem, this.idlePollingFlag),
+    );
     machine.setIdleTask((cpu) => this.idleLoop(cpu));
     machine.addEndOfRunCheck(() => this.checkQueuesEmpty());
   }
@@ -862,7 +873,7 @@ export class SmpKernel implements SmpHandlers {
             return this.result;
           }
           default:
-            return { done: true, value: undefined };
+            return ITER_DONE;
         }
       }
     }
@@ -1089,8 +1100,9 @@ export class SmpKernel implements SmpHandlers {
     else if (from === "idle") this.stats.flushesIdle++;
     else this.stats.flushesDying++;
     // WARN once per boot (a static flag in the kernel); the lines naming each entry come with it.
-    const offline = `IPI on offline CPU ${c.id}`;
-    if (warnCpuOffline && !c.online && this.warnAt("offline-ipi", "flush:offline", c, offline, offline)) {
+    // (The text is built only for an offline CPU: one string per interrupt less.)
+    const offline = warnCpuOffline && !c.online ? `IPI on offline CPU ${c.id}` : "";
+    if (offline !== "" && this.warnAt("offline-ipi", "flush:offline", c, offline, offline)) {
       const where = this.profile.warnSites["offline-ipi"].location;
       for (let e: CallSingleData | null = head; e !== null; e = e.next) {
         const line =
@@ -1254,7 +1266,7 @@ export class SmpKernel implements SmpHandlers {
             continue;
           }
           default:
-            return { done: true, value: undefined };
+            return ITER_DONE;
         }
       }
     }
@@ -1461,14 +1473,7 @@ export class SmpKernel implements SmpHandlers {
 
   /** The idle task (see `doIdle`): sleeps as `idleMode` says; flushes the queue when it leaves on need_resched. */
   private idleLoop(cpu: number): CpuCode<void> {
-    return doIdle(
-      this.machine,
-      this.idleMode,
-      this.idleWaits[cpu],
-      () => this.flushSmpCallFunctionQueue(),
-      this.weak ? this.memory : null,
-      this.idlePollingFlag,
-    );
+    return this.idleWaits[cpu].restart();
   }
 
   /**

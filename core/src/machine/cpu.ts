@@ -21,7 +21,7 @@ export interface CpuCounters {
   raisesReceived: number;
 }
 
-/** Slots per frame in {@link Cpu.stack}. */
+/** Slots per frame in {@link Cpu.stack} (and in the CPU's array of frames past the second). */
 export const FRAME_SLOTS = 6;
 /** Offsets of a frame's fields in {@link Cpu.stack}. */
 export const F_CODE = 0;
@@ -39,8 +39,11 @@ export const F_LINE = 5;
 /**
  * One simulated CPU: its state bits and the stack of code frames running on it. Task code is
  * at the bottom; an interrupt pushes a frame that runs nested and is popped when it returns.
- * Frames live in one flat array (6 slots a frame) so a CPU is a few cache lines, which matters
- * when a broadcast touches 8192 of them. The counters are plain fields; `counters` is a view.
+ * The two innermost-most-of-the-time frames (frame 0: the task or the idle loop; frame 1: an
+ * interrupt taken on it) are fields of the CPU object itself, deeper frames live in one flat
+ * array (6 slots a frame): a broadcast to 8192 CPUs visits them in random order, and every
+ * separate object a visit touches is one more cache miss. The counters are plain fields;
+ * `counters` is a view.
  */
 export class Cpu implements CpuCounters {
   // Field order is memory order: the fields every interrupt delivery and step reads come first,
@@ -66,6 +69,24 @@ export class Cpu implements CpuCounters {
   topWaitHalts = false;
   /** The innermost frame's code (null without frames): the same as its slot in {@link stack}. */
   topCode: CpuCode<unknown> | null = null;
+  /** Frame 0's code (null without it): the task program or the idle loop. */
+  f0Code: CpuCode<unknown> | null = null;
+  /** Frame 0's wait (null = runnable or no frame). */
+  f0Wait: Wait | null = null;
+  /** When frame 0's wait began. */
+  f0WaitSince = 0;
+  /** Frame 1's FRAME_* kind. */
+  f1Kind = 0;
+  /** Frame 1's interrupt line (-1: not an interrupt frame). */
+  f1Line = -1;
+  /** Frame 1's saved irqsDisabled. */
+  f1SavedIrqs = false;
+  /** Frame 1's wait (null = runnable or no frame). */
+  f1Wait: Wait | null = null;
+  /** When frame 1's wait began. */
+  f1WaitSince = 0;
+  /** Frame 1's code (null without it). */
+  f1Code: CpuCode<unknown> | null = null;
   /**
    * Set by the idle loop before it sleeps: what waking from that sleep costs (ns), -1 = the cost
    * model's `haltExitNs`.
@@ -100,8 +121,16 @@ export class Cpu implements CpuCounters {
   codeLabelDepth = -1;
   /** With `codeLabel` "callback": the cross-call callback running (named by its function name). */
   codeCallback: ((...args: never[]) => unknown) | null = null;
-  /** Frames, innermost last, FRAME_SLOTS slots each (see the F_* offsets). */
-  readonly stack: unknown[] = [];
+  /** Frame 0's FRAME_* kind. */
+  f0Kind = 0;
+  /** Frame 0's interrupt line (-1: not an interrupt frame). */
+  f0Line = -1;
+  /** Frame 0's saved irqsDisabled. */
+  f0SavedIrqs = false;
+  /** Frames 2 and deeper, FRAME_SLOTS slots each (see the F_* offsets), frame 2 first. */
+  readonly deepFrames: unknown[] = [];
+  /** What {@link stack} last returned (built on first read). */
+  private stackView: unknown[] | null = null;
   /** In the idle loop. */
   idle = false;
   /** In `cpu_online_mask`. */
@@ -136,18 +165,142 @@ export class Cpu implements CpuCounters {
     return this.topWait;
   }
 
+  /**
+   * The frames, innermost last, FRAME_SLOTS slots each (see the F_* offsets): a view for readers
+   * (the explorer's state key), refilled at each read into one array the CPU keeps; it is not
+   * the storage, so writing to it changes nothing.
+   */
+  get stack(): unknown[] {
+    const out = (this.stackView ??= []);
+    out.length = 0;
+    for (let i = 0; i < this.depth; i++)
+      out.push(
+        this.frameCode(i),
+        this.frameKind(i),
+        this.frameSavedIrqs(i),
+        this.frameWait(i),
+        this.frameWaitSince(i),
+        this.frameLine(i),
+      );
+    return out;
+  }
+
+  /** The code of frame `i` (0 = bottom). */
+  frameCode(i: number): CpuCode<unknown> | null {
+    if (i === 0) return this.f0Code;
+    if (i === 1) return this.f1Code;
+    return this.deepFrames[(i - 2) * FRAME_SLOTS + F_CODE] as CpuCode<unknown> | null;
+  }
+
   /** The wait of frame `i` (0 = bottom), or null. */
   frameWait(i: number): Wait | null {
-    return this.stack[i * FRAME_SLOTS + F_WAIT] as Wait | null;
+    if (i === 0) return this.f0Wait;
+    if (i === 1) return this.f1Wait;
+    return this.deepFrames[(i - 2) * FRAME_SLOTS + F_WAIT] as Wait | null;
   }
 
   /** When frame `i`'s wait began. */
   frameWaitSince(i: number): number {
-    return this.stack[i * FRAME_SLOTS + F_WAIT_SINCE] as number;
+    if (i === 0) return this.f0WaitSince;
+    if (i === 1) return this.f1WaitSince;
+    return this.deepFrames[(i - 2) * FRAME_SLOTS + F_WAIT_SINCE] as number;
   }
 
   /** The FRAME_* kind of frame `i`. */
   frameKind(i: number): number {
-    return this.stack[i * FRAME_SLOTS + F_KIND] as number;
+    if (i === 0) return this.f0Kind;
+    if (i === 1) return this.f1Kind;
+    return this.deepFrames[(i - 2) * FRAME_SLOTS + F_KIND] as number;
+  }
+
+  /** The interrupt line of frame `i` (-1: not an interrupt frame). */
+  frameLine(i: number): number {
+    if (i === 0) return this.f0Line;
+    if (i === 1) return this.f1Line;
+    return this.deepFrames[(i - 2) * FRAME_SLOTS + F_LINE] as number;
+  }
+
+  /** The irqsDisabled that frame `i` saved when it was pushed (put back when it returns). */
+  frameSavedIrqs(i: number): boolean {
+    if (i === 0) return this.f0SavedIrqs;
+    if (i === 1) return this.f1SavedIrqs;
+    return this.deepFrames[(i - 2) * FRAME_SLOTS + F_SAVED_IRQS] as boolean;
+  }
+
+  /** Set frame `i`'s wait and when it began (null: runnable). The machine's; keeps `topWait` as it is. */
+  setFrameWait(i: number, w: Wait | null, since: number): void {
+    if (i === 0) {
+      this.f0Wait = w;
+      this.f0WaitSince = since;
+    } else if (i === 1) {
+      this.f1Wait = w;
+      this.f1WaitSince = since;
+    } else {
+      const b = (i - 2) * FRAME_SLOTS;
+      this.deepFrames[b + F_WAIT] = w;
+      this.deepFrames[b + F_WAIT_SINCE] = since;
+    }
+  }
+
+  /** Push a runnable frame (the machine's; it also sets the `top*` mirrors). */
+  pushFrame(code: CpuCode<unknown>, kind: number, line: number): void {
+    const i = this.depth++;
+    const saved = this.irqsDisabled;
+    if (i === 0) {
+      this.f0Code = code;
+      this.f0Kind = kind;
+      this.f0SavedIrqs = saved;
+      this.f0Wait = null;
+      this.f0WaitSince = 0;
+      this.f0Line = line;
+    } else if (i === 1) {
+      this.f1Code = code;
+      this.f1Kind = kind;
+      this.f1SavedIrqs = saved;
+      this.f1Wait = null;
+      this.f1WaitSince = 0;
+      this.f1Line = line;
+    } else {
+      const b = (i - 2) * FRAME_SLOTS;
+      const st = this.deepFrames;
+      st[b + F_CODE] = code;
+      st[b + F_KIND] = kind;
+      st[b + F_SAVED_IRQS] = saved;
+      st[b + F_WAIT] = null;
+      st[b + F_WAIT_SINCE] = 0;
+      st[b + F_LINE] = line;
+    }
+    this.topCode = code;
+    this.topWait = null;
+    this.topWaitHalts = false;
+  }
+
+  /**
+   * Drop the innermost frame (the machine's, after reading what it needs of it: kind, saved
+   * irqs, line) and point the `top*` mirrors at the frame below.
+   */
+  dropFrame(): void {
+    const i = --this.depth;
+    if (i === 0) {
+      this.f0Code = null;
+      this.f0Wait = null;
+    } else if (i === 1) {
+      this.f1Code = null;
+      this.f1Wait = null;
+    } else {
+      const b = (i - 2) * FRAME_SLOTS;
+      this.deepFrames[b + F_CODE] = null;
+      this.deepFrames[b + F_WAIT] = null;
+    }
+    if (i > 0) {
+      const w = this.frameWait(i - 1);
+      this.topCode = this.frameCode(i - 1);
+      this.topWait = w;
+      this.topWaitHalts = w !== null && w.wakesOnInterrupt;
+    } else {
+      this.topCode = null;
+      this.topWait = null;
+      this.topWaitHalts = false;
+    }
   }
 }

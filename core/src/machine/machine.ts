@@ -11,19 +11,7 @@ import { checkFunction, checkInteger, checkObject, isGenerator } from "../valida
 import { TraceSink, type TraceCpuState } from "../trace/trace-sink";
 import { EarliestEventChooser, type Chooser } from "./chooser";
 import { makeCostModel, type CostModel } from "./cost-model";
-import {
-  Cpu,
-  FRAME_IDLE,
-  FRAME_IRQ,
-  FRAME_SLOTS,
-  FRAME_TASK,
-  F_CODE,
-  F_KIND,
-  F_LINE,
-  F_SAVED_IRQS,
-  F_WAIT,
-  F_WAIT_SINCE,
-} from "./cpu";
+import { Cpu, FRAME_IDLE, FRAME_IRQ, FRAME_TASK } from "./cpu";
 import { CpuMask } from "./cpumask";
 import { EV_CALLBACK, EV_CANCELLED, EV_CPU_RESUME, EV_IRQ_RAISE, EV_WATCHDOG, EventHeap } from "./event-heap";
 import { Prng } from "./prng";
@@ -136,6 +124,8 @@ export class Machine {
    */
   onQuiescent: ((cpu: number) => void) | null = null;
 
+  /** Sink of the load that warms the next event's CPU (see `runLoop`); never read for anything else. */
+  private warmed = 0;
   private progressCount = 0;
   /** Steps taken on the fast path (counted as events). */
   private fastForwardSteps = 0;
@@ -438,11 +428,7 @@ export class Machine {
     const traps = pending & this.trapLines;
     if (traps === 0) return 0;
     const top = c.depth - 1;
-    if (
-      top >= 0 &&
-      c.stack[top * FRAME_SLOTS + F_KIND] === FRAME_IRQ &&
-      ((1 << (c.stack[top * FRAME_SLOTS + F_LINE] as number)) & this.trapLines) !== 0
-    )
+    if (top >= 0 && c.frameKind(top) === FRAME_IRQ && ((1 << c.frameLine(top)) & this.trapLines) !== 0)
       return 0;
     return traps;
   }
@@ -720,11 +706,24 @@ export class Machine {
         id = heap.removeAt(i);
       }
       const kind = heap.kind(id);
-      const t = heap.time(id);
+      // The event queue keeps times in a Float64Array, whose loads V8 hands out as boxed doubles
+      // (HeapNumbers) even when integral; stored into the clock, a box makes every time derived
+      // from it a double, and the CPU objects' time fields (resumeAt, busyNs, wait starts) boxes
+      // of their own: one more cache line per CPU visit on a big machine. A time that fits in a
+      // small integer is made one here (same value); larger ones stay doubles.
+      const t0 = heap.time(id);
+      const t = (t0 | 0) === t0 ? t0 | 0 : t0;
       const cpu = heap.cpu(id);
       const arg = heap.arg(id);
       const seq = heap.seq(id);
       heap.release(id);
+      // Warm the next event's CPU: on a big machine each event's CPU object is a cache miss (8192
+      // CPUs visited in random order); loading it now lets that miss overlap this event's work.
+      const next = heap.peek();
+      if (next >= 0) {
+        const nc = heap.cpu(next);
+        if (nc >= 0) this.warmed = this.cpus[nc].pendingLines;
+      }
       if (kind === EV_CANCELLED) continue;
       this.dispatching = kind === EV_CALLBACK ? -1 : cpu;
       if (kind !== EV_WATCHDOG) this.progressCount--;
@@ -863,7 +862,7 @@ export class Machine {
         ? `callback ${c.codeCallback?.name || "(anonymous)"} on CPU ${c.id}`
         : `${call} on CPU ${c.id}`;
     if (kind === FRAME_IRQ) {
-      const line = c.stack[top * FRAME_SLOTS + F_LINE] as number;
+      const line = c.frameLine(top);
       return `${this.handlerOwner} in handleInterrupt (line ${line}) on CPU ${c.id}`;
     }
     if (kind === FRAME_TASK) return `the program on CPU ${c.id}`;
@@ -882,9 +881,7 @@ export class Machine {
       if (c.hardirqDepth > 0) {
         irqs++;
         if (inIrq.length < 4)
-          inIrq.push(
-            `CPU ${c.id} in ${this.handlerOwner}'s handleInterrupt (line ${String(c.stack[top * FRAME_SLOTS + F_LINE])})`,
-          );
+          inIrq.push(`CPU ${c.id} in ${this.handlerOwner}'s handleInterrupt (line ${c.frameLine(top)})`);
       } else if (c.frameKind(top) !== FRAME_IDLE) busy++;
     }
     const parts: string[] = [];
@@ -909,17 +906,7 @@ export class Machine {
   // ---------------------------------------------------------------- stepping a CPU
 
   private pushFrame(c: Cpu, code: CpuCode<unknown>, kind: number, line: number): void {
-    const b = c.depth++ * FRAME_SLOTS;
-    const st = c.stack;
-    st[b + F_CODE] = code;
-    st[b + F_KIND] = kind;
-    st[b + F_SAVED_IRQS] = c.irqsDisabled;
-    st[b + F_WAIT] = null;
-    st[b + F_WAIT_SINCE] = 0;
-    st[b + F_LINE] = line;
-    c.topCode = code;
-    c.topWait = null;
-    c.topWaitHalts = false;
+    c.pushFrame(code, kind, line);
   }
 
   private stepCpu(c: Cpu): void {
@@ -928,7 +915,6 @@ export class Machine {
     this.fastRun = 0;
     try {
       if (c.dead) return;
-      const st = c.stack;
       for (;;) {
         const n = c.depth;
         if (n === 0) {
@@ -970,9 +956,7 @@ export class Machine {
         }
         if (typeof v !== "object" || v === null || typeof v.blocked !== "function") this.badStep(c, v);
         if (!v.blocked(c.id)) continue;
-        const tb = top * FRAME_SLOTS;
-        st[tb + F_WAIT] = v;
-        st[tb + F_WAIT_SINCE] = this.now;
+        c.setFrameWait(top, v, this.now);
         c.topWait = v;
         c.topWaitHalts = v.wakesOnInterrupt;
         if (this.trace.enabled && v.isCsdWait)
@@ -1053,10 +1037,9 @@ export class Machine {
 
   /** End the wait of frame `top`; `satisfied` is false when only the watchdog deadline ended it. */
   private endWait(c: Cpu, top: number, satisfied: boolean): void {
-    const b = top * FRAME_SLOTS;
-    const w = c.stack[b + F_WAIT] as Wait;
-    const since = c.stack[b + F_WAIT_SINCE] as number;
-    c.stack[b + F_WAIT] = null;
+    const w = c.frameWait(top)!;
+    const since = c.frameWaitSince(top);
+    c.setFrameWait(top, null, since);
     let halts: boolean;
     if (top === c.depth - 1) {
       halts = c.topWaitHalts;
@@ -1073,23 +1056,11 @@ export class Machine {
 
   /** Pop the innermost frame; returns the ns the return costs (irq exit), or -1 when the CPU stops. */
   private popFrame(c: Cpu): number {
-    const b = --c.depth * FRAME_SLOTS;
-    const st = c.stack;
-    const kind = st[b + F_KIND] as number;
-    const saved = st[b + F_SAVED_IRQS] as boolean;
-    const line = st[b + F_LINE] as number;
-    st[b + F_CODE] = null;
-    st[b + F_WAIT] = null;
-    if (b > 0) {
-      const w = st[b - FRAME_SLOTS + F_WAIT] as Wait | null;
-      c.topCode = st[b - FRAME_SLOTS + F_CODE] as CpuCode<unknown>;
-      c.topWait = w;
-      c.topWaitHalts = w !== null && w.wakesOnInterrupt;
-    } else {
-      c.topCode = null;
-      c.topWait = null;
-      c.topWaitHalts = false;
-    }
+    const top = c.depth - 1;
+    const kind = c.frameKind(top);
+    const saved = c.frameSavedIrqs(top);
+    const line = c.frameLine(top);
+    c.dropFrame();
     switch (kind) {
       case FRAME_IRQ:
         if (this.trace.enabled) this.emit(c, "ipi_exit", { reason: this.lineNamer(line) });

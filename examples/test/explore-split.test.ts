@@ -25,7 +25,7 @@ describe("explore --shard and explore merge", () => {
     const m = await cli(["explore", "merge", "s0.json", "s1.json"], dir);
     expect(m.code).toBe(0);
     expect(m.out).toContain("search complete");
-    expect(m.out).toContain("no violation found: none exists within the bounds");
+    expect(m.out).toContain("no violation found: none in the states the hashed search met");
   });
 
   it("exits 1 when a shard found a violation, with its schedule", async () => {

@@ -262,6 +262,13 @@ function parsePreemptionBound(text: string): number {
   return Number(text);
 }
 
+/**
+ * Said of every complete search that pruned states by their key: the key leaves out the pending
+ * events' times (and a backend's own state), so such a search is not yet a proof (docs/explorer.md).
+ */
+const HASHED_CAVEAT =
+  " over hashed states (the state key leaves out event times and backend state: not yet a proof; docs/explorer.md)";
+
 function describeResult(r: ExploreResult, how?: string): string {
   const L: string[] = [];
   const bound = r.preemptionBound !== null ? `, preemption bound ${r.preemptionBound}` : "";
@@ -269,12 +276,12 @@ function describeResult(r: ExploreResult, how?: string): string {
     `explore ${r.scenario} / policy ${r.policy} / ${r.cpus} CPUs x ${r.calls} call(s) / ${r.strategy}${bound}${how !== undefined ? ` / ${how}` : ""}`,
   );
   L.push(
-    `  ${r.schedules} schedule(s)${r.distinctStates !== null ? `, ${r.distinctStates} distinct states` : ""}, ${r.ms} ms${r.strategy !== "dfs" ? "" : r.violation ? ", stopped at the first violation" : r.complete ? ", search complete" : ", search NOT complete (--runs limit reached)"}`,
+    `  ${r.schedules} schedule(s)${r.distinctStates !== null ? `, ${r.distinctStates} distinct states` : ""}, ${r.ms} ms${r.strategy !== "dfs" ? "" : r.violation ? ", stopped at the first violation" : r.complete ? `, search complete${r.distinctStates !== null ? HASHED_CAVEAT : ""}` : ", search NOT complete (--runs limit reached)"}`,
   );
   L.push(`  IPIs per call ${r.ipisPerCall}, callers serialised ${r.serialisedNs} ns on average`);
   if (!r.violation) {
     L.push(
-      `  no violation found${r.strategy === "dfs" && r.complete ? ": none exists within the bounds" : ""}`,
+      `  no violation found${r.strategy === "dfs" && r.complete ? (r.distinctStates !== null ? ": none in the states the hashed search met" : ": none exists within the bounds") : ""}`,
     );
   } else {
     const v = r.violation;
@@ -537,7 +544,9 @@ export function policyTable(results: readonly ExploreResult[]): string {
         : r.violation
           ? "violation exists"
           : r.complete
-            ? "none: search complete"
+            ? r.distinctStates !== null
+              ? "none: complete (hashed)"
+              : "none: search complete"
             : "incomplete (limit)";
     L.push(
       `${r.policy.padEnd(22)} ${v.padEnd(34)} ${verdict.padEnd(22)} ${String(r.ipisPerCall).padStart(9)} ${String(r.serialisedNs).padStart(14)} ${String(r.schedules).padStart(10)} ${String(r.ms).padStart(7)}`,
@@ -649,11 +658,11 @@ export function describeMerged(m: MergedResult, how: string): string {
   const bound = m.preemptionBound !== null ? `, preemption bound ${m.preemptionBound}` : "";
   L.push(`explore ${m.run} / dfs${bound} / ${m.shards} shard(s), ${how}`);
   L.push(
-    `  ${m.schedules} schedule(s), ${m.distinctStates} distinct states (summed over shards), ${m.ms} ms (longest shard)${m.violation ? ", stopped at the first violation" : m.complete ? ", search complete" : ", search NOT complete"}`,
+    `  ${m.schedules} schedule(s), ${m.distinctStates} distinct states (summed over shards), ${m.ms} ms (longest shard)${m.violation ? ", stopped at the first violation" : m.complete ? `, search complete${HASHED_CAVEAT}` : ", search NOT complete"}`,
   );
   if (!m.violation)
     L.push(
-      `  no violation found${m.complete ? ": none exists within the bounds" : " (not every shard is complete)"}`,
+      `  no violation found${m.complete ? ": none in the states the hashed search met" : " (not every shard is complete)"}`,
     );
   else {
     const v = m.violation;

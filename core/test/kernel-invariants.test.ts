@@ -543,3 +543,93 @@ describe("callback latency (queue to callback entry)", () => {
     expect(lat.mean()).toBeCloseTo(fromTrace.reduce((a, b) => a + b, 0) / fromTrace.length, 6);
   });
 });
+
+describe("reschedules, many-calls without wait, _any and the per-CPU statistics", () => {
+  it("smp_send_reschedule sets need_resched on its target, CPU 0 included", () => {
+    const sys = testSystem(3);
+    let sawOn0 = false;
+    let sawOn2 = false;
+    program(sys, 0, function* () {
+      for (let i = 0; i < 40 && !sawOn0; i++) {
+        yield 500;
+        sawOn0 = sys.machine.cpus[0].needResched;
+      }
+    });
+    program(sys, 2, function* () {
+      for (let i = 0; i < 40 && !sawOn2; i++) {
+        yield 500;
+        sawOn2 = sys.machine.cpus[2].needResched;
+      }
+    });
+    program(sys, 1, function* () {
+      yield 1000;
+      yield* sys.kernel.smpSendReschedule(0);
+      yield* sys.kernel.smpSendReschedule(2);
+    });
+    expect(sys.run().status).toBe("completed");
+    expect([sawOn0, sawOn2]).toEqual([true, true]);
+  });
+
+  it("a many-call without wait returns before its callbacks run; with wait, after", () => {
+    for (const wait of [false, true]) {
+      const sys = testSystem(3);
+      let returnedAt = -1;
+      const ranAt: number[] = [];
+      busyFor(sys, 1, 1_000_000);
+      busyFor(sys, 2, 1_000_000);
+      program(sys, 0, function* () {
+        yield 100;
+        yield* sys.kernel.smpCallFunctionMany(
+          CpuMask.of(3, [1, 2]),
+          () => void ranAt.push(sys.machine.now),
+          null,
+          wait,
+        );
+        returnedAt = sys.machine.now;
+      });
+      expect(sys.run().status).toBe("completed");
+      expect(ranAt).toHaveLength(2);
+      if (wait) expect(returnedAt).toBeGreaterThanOrEqual(Math.max(...ranAt));
+      else expect(returnedAt).toBeLessThan(Math.min(...ranAt));
+    }
+  });
+
+  it("smp_call_function_any runs on the calling CPU when it is in the mask", () => {
+    const sys = testSystem(4);
+    const ran: number[] = [];
+    program(sys, 2, function* () {
+      yield 100;
+      yield* sys.kernel.smpCallFunctionAny(
+        CpuMask.of(4, [1, 2, 3]),
+        (_: unknown, cpu: number) => void ran.push(cpu),
+        null,
+        true,
+      );
+    });
+    expect(sys.run().status).toBe("completed");
+    expect(ran).toEqual([2]);
+  });
+
+  it("counts core-handler calls per CPU and -ENXIO returns", () => {
+    const sys = testSystem(4);
+    expect(sys.kernel.cpuDown(3)).toBe(0);
+    program(sys, 0, function* () {
+      yield 100;
+      yield* sys.kernel.smpCallFunctionSingle(2, () => undefined, null, true);
+      expect(yield* sys.kernel.smpCallFunctionSingle(3, () => undefined, null, true)).toBe(-ENXIO);
+    });
+    expect(sys.run().status).toBe("completed");
+    expect([...sys.kernel.stats.handlerCallsOn]).toEqual([0, 0, 1, 0]);
+    expect(sys.kernel.stats.enxio).toBe(1);
+  });
+});
+
+/** CPU `cpu` keeps interrupts off for `ns`. */
+function busyFor(sys: ReturnType<typeof testSystem>, cpu: number, ns: number): void {
+  program(sys, cpu, function* () {
+    sys.machine.localIrqDisable();
+    yield ns;
+    sys.machine.localIrqEnable();
+    yield 10;
+  });
+}

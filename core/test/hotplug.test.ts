@@ -177,3 +177,21 @@ describe("the preemption assertion of _many_cond", () => {
     }
   });
 });
+
+describe("cpu_down and cpu_up refuse CPUs that are not theirs to change", () => {
+  it("-EINVAL for a CPU id that is not an integer in range, or already in the state asked for; -EBUSY for the last online CPU", () => {
+    const sys = testSystem(3);
+    const k = sys.kernel;
+    for (const cpu of [-1, 1.5, 3, Number.NaN]) {
+      expect([cpu, k.cpuDown(cpu)]).toEqual([cpu, -EINVAL]);
+      expect([cpu, k.cpuUp(cpu)]).toEqual([cpu, -EINVAL]);
+    }
+    expect(k.cpuUp(1)).toBe(-EINVAL); // already online
+    expect(k.cpuDown(0)).toBe(0);
+    expect(k.cpuDown(0)).toBe(-EINVAL); // already offline
+    expect(k.cpuDown(1)).toBe(0);
+    expect(k.cpuDown(2)).toBe(-EBUSY);
+    expect(k.cpuUp(0)).toBe(0); // CPU 0 comes back like any other
+    expect(k.cpuUp(0)).toBe(-EINVAL);
+  });
+});

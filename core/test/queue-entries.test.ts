@@ -200,3 +200,40 @@ describe("the sched-wakeups workload", () => {
     expect(mwait.ipisSent).toBeLessThan(halt.ipisSent);
   });
 });
+
+describe("irq_work and wake-list entry points refuse what is not theirs", () => {
+  it("irqWorkQueueOn needs an irq_work of initIrqWork and an existing CPU; initTask a name; ttwuQueueWakelist a task", () => {
+    const sys = testSystem(2);
+    const k = sys.kernel;
+    const csd = k.initCsd(() => undefined, null);
+    const thrown: string[] = [];
+    program(sys, 0, function* (): CpuCode<void> {
+      for (const call of [
+        () => k.irqWorkQueueOn(csd, 1),
+        () => k.irqWorkQueueOn({} as never, 1),
+        () =>
+          k.irqWorkQueueOn(
+            k.initIrqWork(() => undefined),
+            2,
+          ),
+        () => k.ttwuQueueWakelist(1, {} as never),
+      ]) {
+        try {
+          yield* call();
+        } catch (e) {
+          thrown.push(`${(e as Error).name}: ${(e as Error).message.split(":")[0]}`);
+        }
+      }
+    });
+    sys.run();
+    expect(thrown).toEqual([
+      "InvalidArgumentError: irqWorkQueueOn",
+      "InvalidArgumentError: irqWorkQueueOn",
+      "InvalidArgumentError: irqWorkQueueOn",
+      "InvalidArgumentError: ttwuQueueWakelist",
+    ]);
+    expect(() => k.initTask("")).toThrow(/^initTask: name must be a non-empty string/);
+    expect(() => k.initTask(7 as never)).toThrow(/^initTask: name must be a non-empty string/);
+    expect(() => k.initTask("t", 5 as never)).toThrow(/initTask/);
+  });
+});

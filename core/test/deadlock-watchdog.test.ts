@@ -1,6 +1,6 @@
 import { describe, expect, it } from "@jest/globals";
 import { CpuMask, type CpuCode } from "@smpcall/core";
-import { program, testSystem } from "./helpers";
+import { program, testSystem, irqsOffFor } from "./helpers";
 
 function twoCpusCallEachOther(timeoutMs: number) {
   const sys = testSystem(2, { csdLockTimeoutMs: timeoutMs });
@@ -16,16 +16,6 @@ function twoCpusCallEachOther(timeoutMs: number) {
     });
   }
   return { sys, outcome: sys.run() };
-}
-
-/** CPU `cpu` keeps interrupts off for `ns`, then runs on. */
-function busy(sys: ReturnType<typeof testSystem>, cpu: number, ns: number): void {
-  program(sys, cpu, function* () {
-    sys.machine.localIrqDisable();
-    yield ns;
-    sys.machine.localIrqEnable();
-    yield 10;
-  });
 }
 
 describe("deadlock detection and the CSD lock-wait watchdog", () => {
@@ -125,8 +115,8 @@ describe("deadlock detection and the CSD lock-wait watchdog", () => {
 describe("the watchdog as CONFIG_CSD_LOCK_WAIT_DEBUG runs it (kernel-smp.md 6)", () => {
   it("26: the clock is per csd wait: two targets busy 4 s each in turn under a 5 s timeout are not reported", () => {
     const sys = testSystem(3, { csdLockTimeoutMs: 5000 });
-    busy(sys, 1, 4e9);
-    busy(sys, 2, 8e9);
+    irqsOffFor(sys, 1, 4e9);
+    irqsOffFor(sys, 2, 8e9);
     let returnedAt = 0;
     program(sys, 0, function* () {
       yield* sys.kernel.smpCallFunctionMany(CpuMask.of(3, [1, 2]), function slow_pair() {}, null, true);
@@ -138,8 +128,8 @@ describe("the watchdog as CONFIG_CSD_LOCK_WAIT_DEBUG runs it (kernel-smp.md 6)",
 
     // The other way round, the first csd alone is waited on for 8 s: reported, once released.
     const late = testSystem(3, { csdLockTimeoutMs: 5000 });
-    busy(late, 1, 8e9);
-    busy(late, 2, 4e9);
+    irqsOffFor(late, 1, 8e9);
+    irqsOffFor(late, 2, 4e9);
     program(late, 0, function* () {
       yield* late.kernel.smpCallFunctionMany(CpuMask.of(3, [1, 2]), function slow_pair() {}, null, true);
     });
@@ -253,7 +243,7 @@ describe("what the watchdog prints and when (kernel-smp.md 6)", () => {
 
   it("says what an unresponsive target does: running with interrupts off, or spinning on its own csd", () => {
     const running = testSystem(2, { csdLockTimeoutMs: 1 });
-    busy(running, 1, 1_500_000);
+    irqsOffFor(running, 1, 1_500_000);
     program(running, 0, function* () {
       yield* running.kernel.smpCallFunctionSingle(1, function ack() {}, null, true);
     });
@@ -288,8 +278,8 @@ describe("what the watchdog prints and when (kernel-smp.md 6)", () => {
 
   it("a many-call's next csd is reported on its own clock, from the release of the one before it", () => {
     const sys = testSystem(3, { csdLockTimeoutMs: 5000 });
-    busy(sys, 1, 4e9);
-    busy(sys, 2, 16e9);
+    irqsOffFor(sys, 1, 4e9);
+    irqsOffFor(sys, 2, 16e9);
     program(sys, 0, function* () {
       yield* sys.kernel.smpCallFunctionMany(CpuMask.of(3, [1, 2]), function pair_cb() {}, null, true);
     });
@@ -312,8 +302,8 @@ describe("what the watchdog prints and when (kernel-smp.md 6)", () => {
     // CPU 2 stays off until 2.5 ms, so the waiter moves on to CPU 2's csd at the release time.
     for (let offAt = 999_000; offAt <= 1_003_000; offAt += 25) {
       const sys = testSystem(3, { csdLockTimeoutMs: 1 });
-      busy(sys, 1, offAt);
-      busy(sys, 2, 2_500_000);
+      irqsOffFor(sys, 1, offAt);
+      irqsOffFor(sys, 2, 2_500_000);
       program(sys, 0, function* () {
         yield* sys.kernel.smpCallFunctionMany(CpuMask.of(3, [1, 2]), function pair_cb() {}, null, true);
       });
@@ -328,9 +318,9 @@ describe("what the watchdog prints and when (kernel-smp.md 6)", () => {
 describe("a waiting many-call: which csd it waits on, and since when", () => {
   it("a csd released out of order does not restart the clock: the next wait starts at the latest release before it", () => {
     const sys = testSystem(4, { csdLockTimeoutMs: 5000 });
-    busy(sys, 1, 4e9);
-    busy(sys, 2, 2e9);
-    busy(sys, 3, 16e9);
+    irqsOffFor(sys, 1, 4e9);
+    irqsOffFor(sys, 2, 2e9);
+    irqsOffFor(sys, 3, 16e9);
     program(sys, 0, function* () {
       yield* sys.kernel.smpCallFunctionMany(CpuMask.of(4, [1, 2, 3]), function trio_cb() {}, null, true);
     });

@@ -7,6 +7,7 @@ import {
   type SmpSystem,
   type SystemConfig,
 } from "@smpcall/core";
+import { spawnProgram } from "@smpcall/core/testing";
 export {
   callbackRecorder as recorder,
   spawnProgram as program,
@@ -55,4 +56,14 @@ export function dfsConfig(
     seed: 1,
     ...extra,
   };
+}
+
+/** CPU `cpu` keeps interrupts off for `ns` (IPIs to it wait), then turns them on and runs on briefly. */
+export function irqsOffFor(sys: SmpSystem, cpu: number, ns: number): void {
+  spawnProgram(sys, cpu, function* () {
+    sys.machine.localIrqDisable();
+    yield ns;
+    sys.machine.localIrqEnable();
+    yield 10;
+  });
 }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "@jest/globals";
 import { CpuMask, ENXIO, EBUSY, SCF_WAIT, type CpuCode } from "@smpcall/core";
-import { program, recorder, testSystem, type Run } from "./helpers";
+import { program, recorder, testSystem, type Run, irqsOffFor } from "./helpers";
 
 describe("kernel/smp.c invariants (kernel-smp.md section 10)", () => {
   it("1-3: a many-call runs exactly once on each online target in the mask, never elsewhere, never on the caller", () => {
@@ -575,8 +575,8 @@ describe("reschedules, many-calls without wait, _any and the per-CPU statistics"
       const sys = testSystem(3);
       let returnedAt = -1;
       const ranAt: number[] = [];
-      busyFor(sys, 1, 1_000_000);
-      busyFor(sys, 2, 1_000_000);
+      irqsOffFor(sys, 1, 1_000_000);
+      irqsOffFor(sys, 2, 1_000_000);
       program(sys, 0, function* () {
         yield 100;
         yield* sys.kernel.smpCallFunctionMany(
@@ -623,13 +623,3 @@ describe("reschedules, many-calls without wait, _any and the per-CPU statistics"
     expect(sys.kernel.stats.enxio).toBe(1);
   });
 });
-
-/** CPU `cpu` keeps interrupts off for `ns`. */
-function busyFor(sys: ReturnType<typeof testSystem>, cpu: number, ns: number): void {
-  program(sys, cpu, function* () {
-    sys.machine.localIrqDisable();
-    yield ns;
-    sys.machine.localIrqEnable();
-    yield 10;
-  });
-}

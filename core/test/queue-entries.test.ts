@@ -1,17 +1,7 @@
 import { describe, expect, it } from "@jest/globals";
 import { descriptor as generic } from "@smpcall/arch-generic";
 import { formatRunReport, runWorkload, type CpuCode, type WakeTask } from "@smpcall/core";
-import { program, testSystem } from "./helpers";
-
-/** CPU `cpu` keeps interrupts off for `ns`, so its queue fills up. */
-function irqsOff(sys: ReturnType<typeof testSystem>, cpu: number, ns: number): void {
-  program(sys, cpu, function* () {
-    sys.machine.localIrqDisable();
-    yield ns;
-    sys.machine.localIrqEnable();
-    yield 10;
-  });
-}
+import { program, testSystem, irqsOffFor } from "./helpers";
 
 describe("the rest of the queue: irq_work and remote wake-ups (kernel-smp.md section 9b)", () => {
   it("one flush: SYNC first, then ASYNC and irq_work in queue order, then every wake-up in one batch; one IPI for all", () => {
@@ -27,7 +17,7 @@ describe("the rest of the queue: irq_work and remote wake-ups (kernel-smp.md sec
     const wake = (task: WakeTask, cpu: number): void => void order.push(`${task.name}@${cpu}`);
     const t0 = k.initTask("t0", wake);
     const t1 = k.initTask("t1", wake);
-    irqsOff(sys, 3, 100_000);
+    irqsOffFor(sys, 3, 100_000);
     program(sys, 0, function* () {
       yield 100;
       expect(yield* k.ttwuQueueWakelist(3, t0)).toBe(true);
@@ -57,7 +47,7 @@ describe("the rest of the queue: irq_work and remote wake-ups (kernel-smp.md sec
       runs++;
     });
     const rets: boolean[] = [];
-    irqsOff(sys, 2, 20_000);
+    irqsOffFor(sys, 2, 20_000);
     program(sys, 0, function* () {
       yield 100;
       rets.push(yield* k.irqWorkQueueOn(work, 2));
@@ -76,7 +66,7 @@ describe("the rest of the queue: irq_work and remote wake-ups (kernel-smp.md sec
     const t = k.initTask("sleeper");
     const rets: boolean[] = [];
     k.cpuDown(2);
-    irqsOff(sys, 1, 20_000);
+    irqsOffFor(sys, 1, 20_000);
     program(sys, 0, function* () {
       yield 100;
       rets.push(yield* k.ttwuQueueWakelist(0, t));
@@ -115,7 +105,7 @@ describe("the rest of the queue: irq_work and remote wake-ups (kernel-smp.md sec
     const sys = testSystem(3);
     const k = sys.kernel;
     function work_fn(): void {}
-    irqsOff(sys, 2, 20_000);
+    irqsOffFor(sys, 2, 20_000);
     program(sys, 0, function* () {
       yield 100;
       yield* k.ttwuQueueWakelist(2, k.initTask("t"));

@@ -1002,6 +1002,7 @@ export class SmpKernel implements SmpHandlers {
     const self = m.smpProcessorId();
     const n = m.nrCpus;
     for (let cpu = m.onlineMask.first(); cpu < n; cpu = m.onlineMask.next(cpu)) {
+      // Stryker disable next-line ConditionalExpression: equivalent, the caller is running this, so never idle
       if (cpu === self) continue;
       const t = m.cpus[cpu];
       if (!t.idle) continue;

@@ -1,0 +1,209 @@
+import { describe, expect, it } from "@jest/globals";
+import { CpuMask, type CpuCode, type TraceRecord } from "@smpcall/core";
+import { irqsOffFor, program, testSystem } from "./helpers";
+
+/** The trace records named `name`, as `cpu name field=value ...` lines (easy to compare whole). */
+function traced(records: readonly TraceRecord[], name: string): string[] {
+  return records
+    .filter((r) => r.name === name)
+    .map(
+      (r) =>
+        `${r.cpu} ${Object.entries(r.fields)
+          .map(([k, v]) => `${k}=${String(v)}`)
+          .join(" ")}`,
+    );
+}
+
+describe("what a callback returns", () => {
+  it("a callback's return value is ignored unless it is a generator: null, {}, a number, an array (iterable, no next()) or an object with only next() all complete", () => {
+    for (const value of [null, {}, 7, "text", ["not a step"], { next: () => ({ done: true }) }]) {
+      const sys = testSystem(3);
+      const ran: number[] = [];
+      program(sys, 0, function* () {
+        yield 100;
+        yield* sys.kernel.smpCallFunctionMany(
+          CpuMask.of(3, [0, 1, 2]),
+          (_: unknown, cpu: number) => {
+            ran.push(cpu);
+            return value as never;
+          },
+          null,
+          true,
+        );
+        yield* sys.kernel.smpCallFunctionSingle(0, () => value as never, null, true);
+      });
+      expect([value, sys.run().status]).toEqual([value, "completed"]);
+      expect(ran.sort()).toEqual([1, 2]);
+      expect(sys.kernel.stats.callbacksRun).toBe(3);
+    }
+  });
+
+  it("a callback that returns a generator runs it as the callback's code (its steps are the callback's time)", () => {
+    const sys = testSystem(2);
+    let doneAt = -1;
+    let calledAt = -1;
+    program(sys, 0, function* () {
+      yield 100;
+      calledAt = sys.machine.now;
+      yield* sys.kernel.smpCallFunctionSingle(
+        0,
+        function* (): CpuCode<void> {
+          yield 70_000;
+        },
+        null,
+        true,
+      );
+      doneAt = sys.machine.now;
+    });
+    expect(sys.run().status).toBe("completed");
+    expect(doneAt - calledAt).toBeGreaterThanOrEqual(70_000);
+  });
+});
+
+describe("local calls and their statistics", () => {
+  it("a call that runs on the caller counts as local and adds no latency sample; queued ones add one each", () => {
+    const sys = testSystem(4);
+    program(sys, 1, function* () {
+      yield 100;
+      yield* sys.kernel.smpCallFunctionSingle(1, () => undefined, null, true);
+      yield* sys.kernel.onEachCpu(() => undefined, null, true);
+    });
+    expect(sys.run().status).toBe("completed");
+    const st = sys.kernel.stats;
+    expect([st.callbacksLocal, st.latency.count, st.callbacksRun]).toEqual([2, 3, 5]);
+    expect(st.latency.percentile(0)).toBeGreaterThan(0);
+  });
+
+  it("lockdep is off unless asked: a many-call with interrupts disabled records no lockdep warning by default", () => {
+    const sys = testSystem(3);
+    program(sys, 0, function* () {
+      sys.machine.localIrqDisable();
+      yield* sys.kernel.smpCallFunctionMany(CpuMask.of(3, [1, 2]), () => undefined, null, false);
+      sys.machine.localIrqEnable();
+    });
+    sys.run();
+    expect(sys.kernel.lockdep).toBe(false);
+    expect(sys.kernel.warnings.records.map((w) => w.site)).toEqual([]);
+  });
+});
+
+describe("what the trace shows of queueing", () => {
+  it("an IPI saved because the target's queue was not empty is traced as smpcall_ipi_saved, by single and many calls alike", () => {
+    const sys = testSystem(4);
+    irqsOffFor(sys, 3, 200_000);
+    program(sys, 0, function* () {
+      yield 100;
+      yield* sys.kernel.smpCallFunctionSingle(3, function first() {}, null, false);
+    });
+    program(sys, 1, function* () {
+      yield 2_000;
+      yield* sys.kernel.smpCallFunctionSingle(3, function second() {}, null, false);
+    });
+    program(sys, 2, function* () {
+      yield 5_000;
+      yield* sys.kernel.smpCallFunctionMany(CpuMask.of(4, [3]), function third() {}, null, false);
+    });
+    expect(sys.run().status).toBe("completed");
+    const recs = sys.trace.records;
+    const csdOf = (func: string): string =>
+      String(recs.find((r) => r.name === "csd_queue_cpu" && r.fields.func === func)!.fields.csd);
+    expect(traced(recs, "smpcall_ipi_saved")).toEqual([
+      `1 cpu=3 csd=${csdOf("second")}`,
+      `2 cpu=3 csd=${csdOf("third")}`,
+    ]);
+    expect(sys.kernel.stats.ipisSaved).toBe(2);
+  });
+
+  it("a many-call's csd_queue_cpu names the callback and the callsite smp_call_function_many_cond", () => {
+    const sys = testSystem(3);
+    program(sys, 0, function* () {
+      yield 100;
+      yield* sys.kernel.smpCallFunctionMany(CpuMask.of(3, [1, 2]), function flush_tlb_func() {}, null, true);
+    });
+    expect(sys.run().status).toBe("completed");
+    expect(traced(sys.trace.records, "csd_queue_cpu").map((l) => l.replace(/ csd=\S+/, ""))).toEqual([
+      "0 cpu=1 callsite=smp_call_function_many_cond func=flush_tlb_func",
+      "0 cpu=2 callsite=smp_call_function_many_cond func=flush_tlb_func",
+    ]);
+  });
+
+  it("interrupts are saved and restored under the kernel function that does it (on_each_cpu's local call, the wake list, the idle flush)", () => {
+    const sys = testSystem(3, { lockdep: true, idle: "poll" });
+    const task = sys.kernel.initTask("worker");
+    program(sys, 1, function* () {
+      yield 100;
+      yield* sys.kernel.onEachCpu(() => undefined, null, true);
+      yield 50_000;
+      expect(yield* sys.kernel.ttwuQueueWakelist(2, task)).toBe(true);
+    });
+    expect(sys.run().status).toBe("completed");
+    const pairs = new Set(
+      sys.trace.records
+        .filter((r) => r.name === "irq_disable" || r.name === "irq_enable")
+        .map((r) => `${r.name} ${String(r.fields.caller)}/${String(r.fields.parent)}`),
+    );
+    for (const p of [
+      "smp_call_function_many_cond/on_each_cpu_cond_mask",
+      "try_to_wake_up/ttwu_queue_wakelist",
+      "flush_smp_call_function_queue/do_idle",
+    ]) {
+      expect([p, pairs.has(`irq_disable ${p}`), pairs.has(`irq_enable ${p}`)]).toEqual([p, true, true]);
+    }
+    expect(task.wakeups).toBe(1);
+  });
+});
+
+describe("wake_up_all_idle_cpus", () => {
+  it("kicks every other idle CPU (callsite wake_up_if_idle) and none that is busy or the caller", () => {
+    const sys = testSystem(4);
+    program(sys, 3, function* () {
+      yield 400_000;
+    });
+    program(sys, 0, function* () {
+      yield 100;
+      yield* sys.kernel.wakeUpAllIdleCpus();
+    });
+    expect(sys.run().status).toBe("completed");
+    expect(traced(sys.trace.records, "ipi_send_cpu")).toEqual([
+      "0 cpu=1 callsite=wake_up_if_idle callback=scheduler_ipi",
+      "0 cpu=2 callsite=wake_up_if_idle callback=scheduler_ipi",
+    ]);
+    expect(sys.kernel.stats.rescheduleIpis).toBe(2);
+  });
+
+  it("a polling idle CPU is woken by its need_resched flag, without an IPI", () => {
+    const sys = testSystem(3, { idle: "poll" });
+    let sawResched = false;
+    program(sys, 0, function* () {
+      yield 100;
+      yield* sys.kernel.wakeUpAllIdleCpus();
+      sawResched = sys.machine.cpus[1].needResched && sys.machine.cpus[2].needResched;
+    });
+    expect(sys.run().status).toBe("completed");
+    expect(sawResched).toBe(true);
+    expect(sys.kernel.stats.rescheduleIpis).toBe(0);
+    expect(traced(sys.trace.records, "ipi_send_cpu")).toEqual([]);
+  });
+});
+
+describe("entry checks name the function that was called", () => {
+  it("smp_call_function_single_async and smp_send_reschedule name themselves for a CPU id that is not an integer", () => {
+    const sys = testSystem(2);
+    const csd = sys.kernel.initCsd(() => undefined, null);
+    const thrown: string[] = [];
+    program(sys, 0, function* () {
+      for (const call of [
+        () => sys.kernel.smpCallFunctionSingleAsync(1.5, csd),
+        () => sys.kernel.smpSendReschedule(1.5),
+      ]) {
+        try {
+          yield* call();
+        } catch (e) {
+          thrown.push((e as Error).message.split(":")[0]);
+        }
+      }
+    });
+    sys.run();
+    expect(thrown).toEqual(["smpCallFunctionSingleAsync", "smpSendReschedule"]);
+  });
+});

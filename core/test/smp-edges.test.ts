@@ -207,3 +207,31 @@ describe("entry checks name the function that was called", () => {
     expect(thrown).toEqual(["smpCallFunctionSingleAsync", "smpSendReschedule"]);
   });
 });
+
+describe("the time a flush spends", () => {
+  it("each queued callback takes the cost model's callbackNs (the flush's first one its flushSetupNs too), one that is code its own time", () => {
+    const callbackNs = 1_000;
+    const flushSetupNs = 300;
+    const sys = testSystem(4, { cost: { callbackNs, flushSetupNs } });
+    irqsOffFor(sys, 3, 100_000);
+    const slow = function* (): CpuCode<void> {
+      yield 5_000;
+    };
+    for (const cpu of [0, 1, 2])
+      program(sys, cpu, function* () {
+        yield 100 + cpu * 1_000;
+        yield* sys.kernel.smpCallFunctionSingle(3, cpu === 2 ? slow : () => undefined, cpu, cpu !== 1);
+      });
+    expect(sys.run().status).toBe("completed");
+    const spans: number[] = [];
+    let entry = -1;
+    for (const r of sys.trace.records) {
+      if (r.cpu !== 3) continue;
+      if (r.name === "csd_function_entry") entry = r.ts;
+      else if (r.name === "csd_function_exit") spans.push(r.ts - entry);
+    }
+    // One flush: the two synchronous csds first (pass 1; CPU 2's callback is code that takes its
+    // own time), then the asynchronous one.
+    expect(spans).toEqual([callbackNs + flushSetupNs, 5_000, callbackNs]);
+  });
+});

@@ -1283,6 +1283,7 @@ export class SmpKernel implements SmpHandlers {
         this.inner = r;
         return true;
       }
+      // Stryker disable next-line ConditionalExpression: spending inline or yielding the same ns is equivalent by design (the fast path)
       if (this.k.machine.spendInline(ns)) return true;
       this.result.value = ns;
       return false;

@@ -235,3 +235,103 @@ describe("the time a flush spends", () => {
     expect(spans).toEqual([callbackNs + flushSetupNs, 5_000, callbackNs]);
   });
 });
+
+describe("smp_call_function_any's choice", () => {
+  /** 8 CPUs in NUMA nodes of two: {0,1} {2,3} {4,5} {6,7}. */
+  const numa = { threadsPerCore: 1, coresPerPackage: 2, packagesPerNode: 1 };
+
+  function anyRunsOn(maskCpus: number[], offline: number[] = []): number[] {
+    const sys = testSystem(8, { topology: numa });
+    for (const cpu of offline) expect(sys.kernel.cpuDown(cpu)).toBe(0);
+    const ran: number[] = [];
+    program(sys, 4, function* () {
+      yield 100;
+      yield* sys.kernel.smpCallFunctionAny(
+        CpuMask.of(8, maskCpus),
+        (_: unknown, cpu: number) => void ran.push(cpu),
+        null,
+        true,
+      );
+    });
+    expect(sys.run().status).toBe("completed");
+    return ran;
+  }
+
+  it("prefers an online CPU of the caller's NUMA node, then the first online CPU of the mask", () => {
+    expect(anyRunsOn([1, 6, 5, 7])).toEqual([5]);
+    expect(anyRunsOn([1, 6, 5], [5])).toEqual([1]);
+    expect(anyRunsOn([2, 6], [2])).toEqual([6]);
+  });
+});
+
+describe("ids and callsites of the kernel's other queue entries", () => {
+  it("csds, irq_works and tasks get distinct ids; an irq_work is queued from irq_work_queue_on", () => {
+    const sys = testSystem(3);
+    const k = sys.kernel;
+    const ids = [
+      k.initCsd(() => undefined, null).id,
+      k.initIrqWork(() => undefined).id,
+      k.initIrqWork(() => undefined).id,
+      k.initTask("a").wakeEntry.id,
+      k.initTask("b").wakeEntry.id,
+    ];
+    expect(new Set(ids).size).toBe(ids.length);
+    expect(ids.every((id) => id > 0)).toBe(true);
+    program(sys, 0, function* () {
+      yield 100;
+      yield* k.irqWorkQueueOn(
+        k.initIrqWork(function my_work() {}),
+        2,
+      );
+    });
+    expect(sys.run().status).toBe("completed");
+    expect(traced(sys.trace.records, "csd_queue_cpu").map((l) => l.replace(/ csd=\S+/, ""))).toEqual([
+      "0 cpu=2 callsite=irq_work_queue_on func=my_work",
+    ]);
+  });
+
+  it("a many-call with one target sends its IPI from smp_call_function_many_cond", () => {
+    const sys = testSystem(3);
+    program(sys, 0, function* () {
+      yield 100;
+      yield* sys.kernel.smpCallFunctionMany(CpuMask.of(3, [2]), () => undefined, null, true);
+    });
+    expect(sys.run().status).toBe("completed");
+    expect(traced(sys.trace.records, "ipi_send_cpu")).toEqual([
+      "0 cpu=2 callsite=smp_call_function_many_cond callback=generic_smp_call_function_single_interrupt",
+    ]);
+  });
+
+  it("a batch of remote wake-ups takes one callback time per task and leaves need_resched set on the waking CPU", () => {
+    const callbackNs = 1_000;
+    /** The wake-list IPI handler's time on CPU 3 for `n` tasks woken while it had interrupts off. */
+    function batch(n: number): { handlerNs: number; resched: boolean } {
+      const sys = testSystem(4, { cost: { callbackNs, flushSetupNs: 300 } });
+      const k = sys.kernel;
+      const tasks = Array.from({ length: n }, (_, i) => k.initTask(`t${i}`));
+      let resched = false;
+      program(sys, 3, function* () {
+        sys.machine.localIrqDisable();
+        yield 50_000;
+        sys.machine.localIrqEnable();
+        yield 1; // the IPI is taken here
+        resched = sys.machine.cpus[3].needResched;
+      });
+      program(sys, 0, function* () {
+        yield 100;
+        for (const t of tasks) expect(yield* k.ttwuQueueWakelist(3, t)).toBe(true);
+      });
+      expect(sys.run().status).toBe("completed");
+      expect(tasks.map((t) => [t.wakeups, t.lastCpu])).toEqual(tasks.map(() => [1, 3]));
+      expect([k.stats.ttwuActivated, k.stats.ttwuBatches]).toEqual([n, 1]);
+      const on3 = sys.trace.records.filter((r) => r.cpu === 3);
+      const entry = on3.find((r) => r.name === "ipi_entry")!.ts;
+      const exit = on3.find((r) => r.name === "ipi_exit")!.ts;
+      return { handlerNs: exit - entry, resched };
+    }
+    const one = batch(1);
+    const three = batch(3);
+    expect(three.handlerNs - one.handlerNs).toBe(2 * callbackNs);
+    expect([one.resched, three.resched]).toEqual([true, true]);
+  });
+});

@@ -1,5 +1,13 @@
 import type { ArchIpi, SmpHandlers } from "../arch/arch-ipi";
-import { EINVAL, ENXIO, EBUSY, InvalidArgumentError, InvalidStepError, describeValue } from "../errors";
+import {
+  EINVAL,
+  ENXIO,
+  EBUSY,
+  InvalidArgumentError,
+  InvalidStepError,
+  UsageError,
+  describeValue,
+} from "../errors";
 import type { Cpu } from "../machine/cpu";
 import { CpuMask } from "../machine/cpumask";
 import type { Machine } from "../machine/machine";
@@ -146,6 +154,7 @@ export class SmpKernel implements SmpHandlers {
   receiveOverride: SmpHandlers | null = null;
   private arch: ArchIpi | null = null;
   /** The backend as messages name it: `backend generic`, with its module path when loaded from one. */
+  // Stryker disable next-line StringLiteral: equivalent, attachArch sets it before any send can read it
   private archName = "the arch backend";
   private readonly cfdData: (CallFunctionData | undefined)[];
   private readonly csdData: (CallSingleData | undefined)[];
@@ -232,7 +241,9 @@ export class SmpKernel implements SmpHandlers {
 
   private get archIpi(): ArchIpi {
     if (this.arch === null)
-      throw new Error("no arch backend attached to the kernel: build machines with createSmpSystem()");
+      throw new UsageError(
+        "no arch backend attached to the kernel: build machines with createSmpSystem(), or call kernel.attachArch(backend, name) first",
+      );
     return this.arch;
   }
 

@@ -8,6 +8,7 @@ import {
   Machine,
   SimulationError,
   SmpcallError,
+  SmpKernel,
   TraceSink,
   Topology,
   UsageError,
@@ -528,6 +529,30 @@ const CASES: readonly Case[] = [
     () => new Machine({ cpus: 1 }),
     InvalidArgumentError,
     /^a machine has 2\.\.8192 CPUs, got 1/,
+  ],
+  [
+    "a kernel built by hand without a backend, then called",
+    () => {
+      const k = new SmpKernel(new Machine({ cpus: 2 }));
+      k.machine.spawn(0, k.smpCallFunctionSingle(1, fn, null, true));
+      return k.machine.run({ maxEvents: 10_000 });
+    },
+    UsageError,
+    /^no arch backend attached to the kernel: build machines with createSmpSystem\(\), or call kernel\.attachArch\(backend, name\) first$/,
+  ],
+  [
+    "a backend attached by hand whose send is not a generator function",
+    () => {
+      const k = new SmpKernel(new Machine({ cpus: 2 }));
+      const send = (): unknown => 5;
+      k.attachArch(
+        bad({ sendCallFunctionSingleIpi: send, sendCallFunctionIpiMask: send, sendRescheduleIpi: send }),
+      );
+      k.machine.spawn(0, k.smpCallFunctionSingle(1, fn, null, true));
+      return k.machine.run({ maxEvents: 10_000 });
+    },
+    InvalidStepError,
+    /^the arch backend: sendCallFunctionSingleIpi returned 5, not a generator: write it as \*sendCallFunctionSingleIpi\(\.\.\.\) \{ \.\.\. \}$/,
   ],
   [
     "Machine trace not a sink",

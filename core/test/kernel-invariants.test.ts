@@ -374,6 +374,14 @@ describe("kernel/smp.c invariants (kernel-smp.md section 10)", () => {
     expect(w.kernelText).toMatch(
       /WARNING: CPU: 2 PID: \d+ at kernel\/smp\.c:597 __flush_smp_call_function_queue$/,
     );
+    expect(sys.kernel.warnings.records.map((r) => [r.site, r.message])).toEqual([
+      ["flush:offline", "IPI on offline CPU 2"],
+      [
+        "flush:offline-callback:IPI callback late_cb sent to offline CPU",
+        "IPI callback late_cb sent to offline CPU",
+      ],
+    ]);
+    expect([sys.kernel.stats.flushesIrq, sys.kernel.stats.flushesIdle]).toEqual([1, 0]);
   });
 
   it("23-24: cpu_down's dying flush runs a callback whose IPI is still in flight, without warning; later calls get -ENXIO and masks skip it; cpu_up restores it", () => {

@@ -16,7 +16,7 @@ import {
   type CpuCode,
   type KernelProfileName,
 } from "@smpcall/core";
-import { program, testSystem } from "./helpers";
+import { irqsOffFor, program, testSystem } from "./helpers";
 
 /** Rows of kernel-smp.md §9b, each checked under both profiles. */
 describe.each(KERNEL_PROFILE_NAMES.map((k) => [k]))("kernel profile %s (kernel-smp.md 9b)", (kernel) => {
@@ -71,6 +71,48 @@ describe.each(KERNEL_PROFILE_NAMES.map((k) => [k]))("kernel profile %s (kernel-s
     expect(sys.kernel.stats.csdsQueued).toBe(2);
     if (is61) expect(returnedAt).toBeGreaterThanOrEqual(50_000);
     else expect(returnedAt).toBeLessThan(20_000);
+  });
+
+  it("a waiting call whose cond_func is false for a CPU never called before, or whose csd is free, waits only for its own callbacks", () => {
+    const sys = testSystem(4, { kernel });
+    let returnedAt = -1;
+    const ran: number[] = [];
+    program(sys, 0, function* () {
+      yield 100;
+      yield* sys.kernel.smpCallFunctionSingle(1, () => undefined, null, true); // CPU 0's csd to 1: used, free
+      yield* sys.kernel.onEachCpuCond(
+        (cpu) => cpu !== 1 && cpu !== 3, // CPU 3: never called, no csd yet
+        (_: unknown, cpu: number) => void ran.push(cpu),
+        null,
+        true,
+      );
+      returnedAt = sys.machine.now;
+    });
+    expect(sys.run().status).toBe("completed");
+    expect(ran.sort()).toEqual([0, 2]);
+    expect(returnedAt).toBeLessThan(20_000);
+  });
+
+  it("a many-call that does not wait leaves nothing for a later call's wait (cond_func false on its busy target)", () => {
+    const sys = testSystem(3, { kernel });
+    irqsOffFor(sys, 1, 50_000);
+    irqsOffFor(sys, 2, 100_000);
+    let returnedAt = -1;
+    program(sys, 0, function* () {
+      yield 100;
+      yield* sys.kernel.smpCallFunctionMany(CpuMask.of(3, [1]), () => undefined, null, false);
+      yield* sys.kernel.onEachCpuCond(
+        (cpu) => cpu !== 1,
+        () => undefined,
+        null,
+        false,
+      );
+      // Waits for CPU 2 (interrupts off until 100 us), whatever happens to CPU 1's csd at 50 us.
+      yield* sys.kernel.smpCallFunctionMany(CpuMask.of(3, [2]), () => undefined, null, true);
+      returnedAt = sys.machine.now;
+    });
+    expect(sys.run().status).toBe("completed");
+    expect(returnedAt).toBeGreaterThanOrEqual(100_000);
   });
 
   it("_many_cond with interrupts disabled: only a lockdep assertion (silent without lockdep)", () => {

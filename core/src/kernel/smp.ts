@@ -1,5 +1,13 @@
 import type { ArchIpi, SmpHandlers } from "../arch/arch-ipi";
-import { EINVAL, ENXIO, EBUSY, InvalidArgumentError, InvalidStepError, describeValue } from "../errors";
+import {
+  EINVAL,
+  ENXIO,
+  EBUSY,
+  InvalidArgumentError,
+  InvalidStepError,
+  UsageError,
+  describeValue,
+} from "../errors";
 import type { Cpu } from "../machine/cpu";
 import { CpuMask } from "../machine/cpumask";
 import type { Machine } from "../machine/machine";
@@ -146,6 +154,7 @@ export class SmpKernel implements SmpHandlers {
   receiveOverride: SmpHandlers | null = null;
   private arch: ArchIpi | null = null;
   /** The backend as messages name it: `backend generic`, with its module path when loaded from one. */
+  // Stryker disable next-line StringLiteral: equivalent, attachArch sets it before any send can read it
   private archName = "the arch backend";
   private readonly cfdData: (CallFunctionData | undefined)[];
   private readonly csdData: (CallSingleData | undefined)[];
@@ -187,7 +196,9 @@ export class SmpKernel implements SmpHandlers {
     this.stats = new KernelStats(machine.cpus);
     this.warnings = new WarningLog(machine.trace);
     this.callSingleQueue = new CallSingleQueue(n);
+    // Stryker disable next-line ArrayDeclaration: equivalent, a preset length only sizes the array up front
     this.cfdData = new Array<CallFunctionData | undefined>(n);
+    // Stryker disable next-line ArrayDeclaration: equivalent, as above
     this.csdData = new Array<CallSingleData | undefined>(n);
     this.stackCsds = Array.from({ length: n }, () => []);
     this.idleMode = options.idle ?? "halt";
@@ -230,7 +241,9 @@ export class SmpKernel implements SmpHandlers {
 
   private get archIpi(): ArchIpi {
     if (this.arch === null)
-      throw new Error("no arch backend attached to the kernel: build machines with createSmpSystem()");
+      throw new UsageError(
+        "no arch backend attached to the kernel: build machines with createSmpSystem(), or call kernel.attachArch(backend, name) first",
+      );
     return this.arch;
   }
 
@@ -276,6 +289,7 @@ export class SmpKernel implements SmpHandlers {
     csd.flags = 0;
     csd.unlockedAt = this.machine.now;
     if (this.weak) this.memory.csdUnlock(this.machine.current, csd);
+    // Stryker disable next-line ConditionalExpression: equivalent, wake() itself returns when no CPU waits (the test saves a call)
     if (csd.firstWaiter !== -1) this.machine.wake(csd);
     if (done !== null) {
       csd.completion = null;
@@ -800,6 +814,7 @@ export class SmpKernel implements SmpHandlers {
       const self = this.self;
       const done = this.done;
       if (this.nrCpus === 1) yield* k.sendCallFunctionSingleIpi(this.lastCpu, "smp_call_function_many_cond");
+      // Stryker disable next-line EqualityOperator: equivalent, nrCpus === 1 was taken by the line above
       else if (this.nrCpus > 1) yield* k.sendCallFunctionIpiMask(this.cfd.cpumaskIpi);
       let runLocal = this.runLocal;
       if (runLocal && condFunc && k.profile.condSelfAfterRemote) runLocal = condFunc(self, this.info);
@@ -1002,6 +1017,7 @@ export class SmpKernel implements SmpHandlers {
     const self = m.smpProcessorId();
     const n = m.nrCpus;
     for (let cpu = m.onlineMask.first(); cpu < n; cpu = m.onlineMask.next(cpu)) {
+      // Stryker disable next-line ConditionalExpression: equivalent, the caller is running this, so never idle
       if (cpu === self) continue;
       const t = m.cpus[cpu];
       if (!t.idle) continue;
@@ -1288,6 +1304,7 @@ export class SmpKernel implements SmpHandlers {
         this.inner = r;
         return true;
       }
+      // Stryker disable next-line ConditionalExpression: spending inline or yielding the same ns is equivalent by design (the fast path)
       if (this.k.machine.spendInline(ns)) return true;
       this.result.value = ns;
       return false;

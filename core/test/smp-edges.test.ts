@@ -1,0 +1,337 @@
+import { describe, expect, it } from "@jest/globals";
+import { CpuMask, type CpuCode, type TraceRecord } from "@smpcall/core";
+import { irqsOffFor, program, testSystem } from "./helpers";
+
+/** The trace records named `name`, as `cpu name field=value ...` lines (easy to compare whole). */
+function traced(records: readonly TraceRecord[], name: string): string[] {
+  return records
+    .filter((r) => r.name === name)
+    .map(
+      (r) =>
+        `${r.cpu} ${Object.entries(r.fields)
+          .map(([k, v]) => `${k}=${String(v)}`)
+          .join(" ")}`,
+    );
+}
+
+describe("what a callback returns", () => {
+  it("a callback's return value is ignored unless it is a generator: null, {}, a number, an array (iterable, no next()) or an object with only next() all complete", () => {
+    for (const value of [null, {}, 7, "text", ["not a step"], { next: () => ({ done: true }) }]) {
+      const sys = testSystem(3);
+      const ran: number[] = [];
+      program(sys, 0, function* () {
+        yield 100;
+        yield* sys.kernel.smpCallFunctionMany(
+          CpuMask.of(3, [0, 1, 2]),
+          (_: unknown, cpu: number) => {
+            ran.push(cpu);
+            return value as never;
+          },
+          null,
+          true,
+        );
+        yield* sys.kernel.smpCallFunctionSingle(0, () => value as never, null, true);
+      });
+      expect([value, sys.run().status]).toEqual([value, "completed"]);
+      expect(ran.sort()).toEqual([1, 2]);
+      expect(sys.kernel.stats.callbacksRun).toBe(3);
+    }
+  });
+
+  it("a callback that returns a generator runs it as the callback's code (its steps are the callback's time)", () => {
+    const sys = testSystem(2);
+    let doneAt = -1;
+    let calledAt = -1;
+    program(sys, 0, function* () {
+      yield 100;
+      calledAt = sys.machine.now;
+      yield* sys.kernel.smpCallFunctionSingle(
+        0,
+        function* (): CpuCode<void> {
+          yield 70_000;
+        },
+        null,
+        true,
+      );
+      doneAt = sys.machine.now;
+    });
+    expect(sys.run().status).toBe("completed");
+    expect(doneAt - calledAt).toBeGreaterThanOrEqual(70_000);
+  });
+});
+
+describe("local calls and their statistics", () => {
+  it("a call that runs on the caller counts as local and adds no latency sample; queued ones add one each", () => {
+    const sys = testSystem(4);
+    program(sys, 1, function* () {
+      yield 100;
+      yield* sys.kernel.smpCallFunctionSingle(1, () => undefined, null, true);
+      yield* sys.kernel.onEachCpu(() => undefined, null, true);
+    });
+    expect(sys.run().status).toBe("completed");
+    const st = sys.kernel.stats;
+    expect([st.callbacksLocal, st.latency.count, st.callbacksRun]).toEqual([2, 3, 5]);
+    expect(st.latency.percentile(0)).toBeGreaterThan(0);
+  });
+
+  it("lockdep is off unless asked: a many-call with interrupts disabled records no lockdep warning by default", () => {
+    const sys = testSystem(3);
+    program(sys, 0, function* () {
+      sys.machine.localIrqDisable();
+      yield* sys.kernel.smpCallFunctionMany(CpuMask.of(3, [1, 2]), () => undefined, null, false);
+      sys.machine.localIrqEnable();
+    });
+    sys.run();
+    expect(sys.kernel.lockdep).toBe(false);
+    expect(sys.kernel.warnings.records.map((w) => w.site)).toEqual([]);
+  });
+});
+
+describe("what the trace shows of queueing", () => {
+  it("an IPI saved because the target's queue was not empty is traced as smpcall_ipi_saved, by single and many calls alike", () => {
+    const sys = testSystem(4);
+    irqsOffFor(sys, 3, 200_000);
+    program(sys, 0, function* () {
+      yield 100;
+      yield* sys.kernel.smpCallFunctionSingle(3, function first() {}, null, false);
+    });
+    program(sys, 1, function* () {
+      yield 2_000;
+      yield* sys.kernel.smpCallFunctionSingle(3, function second() {}, null, false);
+    });
+    program(sys, 2, function* () {
+      yield 5_000;
+      yield* sys.kernel.smpCallFunctionMany(CpuMask.of(4, [3]), function third() {}, null, false);
+    });
+    expect(sys.run().status).toBe("completed");
+    const recs = sys.trace.records;
+    const csdOf = (func: string): string =>
+      String(recs.find((r) => r.name === "csd_queue_cpu" && r.fields.func === func)!.fields.csd);
+    expect(traced(recs, "smpcall_ipi_saved")).toEqual([
+      `1 cpu=3 csd=${csdOf("second")}`,
+      `2 cpu=3 csd=${csdOf("third")}`,
+    ]);
+    expect(sys.kernel.stats.ipisSaved).toBe(2);
+  });
+
+  it("a many-call's csd_queue_cpu names the callback and the callsite smp_call_function_many_cond", () => {
+    const sys = testSystem(3);
+    program(sys, 0, function* () {
+      yield 100;
+      yield* sys.kernel.smpCallFunctionMany(CpuMask.of(3, [1, 2]), function flush_tlb_func() {}, null, true);
+    });
+    expect(sys.run().status).toBe("completed");
+    expect(traced(sys.trace.records, "csd_queue_cpu").map((l) => l.replace(/ csd=\S+/, ""))).toEqual([
+      "0 cpu=1 callsite=smp_call_function_many_cond func=flush_tlb_func",
+      "0 cpu=2 callsite=smp_call_function_many_cond func=flush_tlb_func",
+    ]);
+  });
+
+  it("interrupts are saved and restored under the kernel function that does it (on_each_cpu's local call, the wake list, the idle flush)", () => {
+    const sys = testSystem(3, { lockdep: true, idle: "poll" });
+    const task = sys.kernel.initTask("worker");
+    program(sys, 1, function* () {
+      yield 100;
+      yield* sys.kernel.onEachCpu(() => undefined, null, true);
+      yield 50_000;
+      expect(yield* sys.kernel.ttwuQueueWakelist(2, task)).toBe(true);
+    });
+    expect(sys.run().status).toBe("completed");
+    const pairs = new Set(
+      sys.trace.records
+        .filter((r) => r.name === "irq_disable" || r.name === "irq_enable")
+        .map((r) => `${r.name} ${String(r.fields.caller)}/${String(r.fields.parent)}`),
+    );
+    for (const p of [
+      "smp_call_function_many_cond/on_each_cpu_cond_mask",
+      "try_to_wake_up/ttwu_queue_wakelist",
+      "flush_smp_call_function_queue/do_idle",
+    ]) {
+      expect([p, pairs.has(`irq_disable ${p}`), pairs.has(`irq_enable ${p}`)]).toEqual([p, true, true]);
+    }
+    expect(task.wakeups).toBe(1);
+  });
+});
+
+describe("wake_up_all_idle_cpus", () => {
+  it("kicks every other idle CPU (callsite wake_up_if_idle) and none that is busy or the caller", () => {
+    const sys = testSystem(4);
+    program(sys, 3, function* () {
+      yield 400_000;
+    });
+    program(sys, 0, function* () {
+      yield 100;
+      yield* sys.kernel.wakeUpAllIdleCpus();
+    });
+    expect(sys.run().status).toBe("completed");
+    expect(traced(sys.trace.records, "ipi_send_cpu")).toEqual([
+      "0 cpu=1 callsite=wake_up_if_idle callback=scheduler_ipi",
+      "0 cpu=2 callsite=wake_up_if_idle callback=scheduler_ipi",
+    ]);
+    expect(sys.kernel.stats.rescheduleIpis).toBe(2);
+  });
+
+  it("a polling idle CPU is woken by its need_resched flag, without an IPI", () => {
+    const sys = testSystem(3, { idle: "poll" });
+    let sawResched = false;
+    program(sys, 0, function* () {
+      yield 100;
+      yield* sys.kernel.wakeUpAllIdleCpus();
+      sawResched = sys.machine.cpus[1].needResched && sys.machine.cpus[2].needResched;
+    });
+    expect(sys.run().status).toBe("completed");
+    expect(sawResched).toBe(true);
+    expect(sys.kernel.stats.rescheduleIpis).toBe(0);
+    expect(traced(sys.trace.records, "ipi_send_cpu")).toEqual([]);
+  });
+});
+
+describe("entry checks name the function that was called", () => {
+  it("smp_call_function_single_async and smp_send_reschedule name themselves for a CPU id that is not an integer", () => {
+    const sys = testSystem(2);
+    const csd = sys.kernel.initCsd(() => undefined, null);
+    const thrown: string[] = [];
+    program(sys, 0, function* () {
+      for (const call of [
+        () => sys.kernel.smpCallFunctionSingleAsync(1.5, csd),
+        () => sys.kernel.smpSendReschedule(1.5),
+      ]) {
+        try {
+          yield* call();
+        } catch (e) {
+          thrown.push((e as Error).message.split(":")[0]);
+        }
+      }
+    });
+    sys.run();
+    expect(thrown).toEqual(["smpCallFunctionSingleAsync", "smpSendReschedule"]);
+  });
+});
+
+describe("the time a flush spends", () => {
+  it("each queued callback takes the cost model's callbackNs (the flush's first one its flushSetupNs too), one that is code its own time", () => {
+    const callbackNs = 1_000;
+    const flushSetupNs = 300;
+    const sys = testSystem(4, { cost: { callbackNs, flushSetupNs } });
+    irqsOffFor(sys, 3, 100_000);
+    const slow = function* (): CpuCode<void> {
+      yield 5_000;
+    };
+    for (const cpu of [0, 1, 2])
+      program(sys, cpu, function* () {
+        yield 100 + cpu * 1_000;
+        yield* sys.kernel.smpCallFunctionSingle(3, cpu === 2 ? slow : () => undefined, cpu, cpu !== 1);
+      });
+    expect(sys.run().status).toBe("completed");
+    const spans: number[] = [];
+    let entry = -1;
+    for (const r of sys.trace.records) {
+      if (r.cpu !== 3) continue;
+      if (r.name === "csd_function_entry") entry = r.ts;
+      else if (r.name === "csd_function_exit") spans.push(r.ts - entry);
+    }
+    // One flush: the two synchronous csds first (pass 1; CPU 2's callback is code that takes its
+    // own time), then the asynchronous one.
+    expect(spans).toEqual([callbackNs + flushSetupNs, 5_000, callbackNs]);
+  });
+});
+
+describe("smp_call_function_any's choice", () => {
+  /** 8 CPUs in NUMA nodes of two: {0,1} {2,3} {4,5} {6,7}. */
+  const numa = { threadsPerCore: 1, coresPerPackage: 2, packagesPerNode: 1 };
+
+  function anyRunsOn(maskCpus: number[], offline: number[] = []): number[] {
+    const sys = testSystem(8, { topology: numa });
+    for (const cpu of offline) expect(sys.kernel.cpuDown(cpu)).toBe(0);
+    const ran: number[] = [];
+    program(sys, 4, function* () {
+      yield 100;
+      yield* sys.kernel.smpCallFunctionAny(
+        CpuMask.of(8, maskCpus),
+        (_: unknown, cpu: number) => void ran.push(cpu),
+        null,
+        true,
+      );
+    });
+    expect(sys.run().status).toBe("completed");
+    return ran;
+  }
+
+  it("prefers an online CPU of the caller's NUMA node, then the first online CPU of the mask", () => {
+    expect(anyRunsOn([1, 6, 5, 7])).toEqual([5]);
+    expect(anyRunsOn([1, 6, 5], [5])).toEqual([1]);
+    expect(anyRunsOn([2, 6], [2])).toEqual([6]);
+  });
+});
+
+describe("ids and callsites of the kernel's other queue entries", () => {
+  it("csds, irq_works and tasks get distinct ids; an irq_work is queued from irq_work_queue_on", () => {
+    const sys = testSystem(3);
+    const k = sys.kernel;
+    const ids = [
+      k.initCsd(() => undefined, null).id,
+      k.initIrqWork(() => undefined).id,
+      k.initIrqWork(() => undefined).id,
+      k.initTask("a").wakeEntry.id,
+      k.initTask("b").wakeEntry.id,
+    ];
+    expect(new Set(ids).size).toBe(ids.length);
+    expect(ids.every((id) => id > 0)).toBe(true);
+    program(sys, 0, function* () {
+      yield 100;
+      yield* k.irqWorkQueueOn(
+        k.initIrqWork(function my_work() {}),
+        2,
+      );
+    });
+    expect(sys.run().status).toBe("completed");
+    expect(traced(sys.trace.records, "csd_queue_cpu").map((l) => l.replace(/ csd=\S+/, ""))).toEqual([
+      "0 cpu=2 callsite=irq_work_queue_on func=my_work",
+    ]);
+  });
+
+  it("a many-call with one target sends its IPI from smp_call_function_many_cond", () => {
+    const sys = testSystem(3);
+    program(sys, 0, function* () {
+      yield 100;
+      yield* sys.kernel.smpCallFunctionMany(CpuMask.of(3, [2]), () => undefined, null, true);
+    });
+    expect(sys.run().status).toBe("completed");
+    expect(traced(sys.trace.records, "ipi_send_cpu")).toEqual([
+      "0 cpu=2 callsite=smp_call_function_many_cond callback=generic_smp_call_function_single_interrupt",
+    ]);
+  });
+
+  it("a batch of remote wake-ups takes one callback time per task and leaves need_resched set on the waking CPU", () => {
+    const callbackNs = 1_000;
+    /** The wake-list IPI handler's time on CPU 3 for `n` tasks woken while it had interrupts off. */
+    function batch(n: number): { handlerNs: number; resched: boolean } {
+      const sys = testSystem(4, { cost: { callbackNs, flushSetupNs: 300 } });
+      const k = sys.kernel;
+      const tasks = Array.from({ length: n }, (_, i) => k.initTask(`t${i}`));
+      let resched = false;
+      program(sys, 3, function* () {
+        sys.machine.localIrqDisable();
+        yield 50_000;
+        sys.machine.localIrqEnable();
+        yield 1; // the IPI is taken here
+        resched = sys.machine.cpus[3].needResched;
+      });
+      program(sys, 0, function* () {
+        yield 100;
+        for (const t of tasks) expect(yield* k.ttwuQueueWakelist(3, t)).toBe(true);
+      });
+      expect(sys.run().status).toBe("completed");
+      expect(tasks.map((t) => [t.wakeups, t.lastCpu])).toEqual(tasks.map(() => [1, 3]));
+      expect([k.stats.ttwuActivated, k.stats.ttwuBatches]).toEqual([n, 1]);
+      const on3 = sys.trace.records.filter((r) => r.cpu === 3);
+      const entry = on3.find((r) => r.name === "ipi_entry")!.ts;
+      const exit = on3.find((r) => r.name === "ipi_exit")!.ts;
+      return { handlerNs: exit - entry, resched };
+    }
+    const one = batch(1);
+    const three = batch(3);
+    expect(three.handlerNs - one.handlerNs).toBe(2 * callbackNs);
+    expect([one.resched, three.resched]).toEqual([true, true]);
+  });
+});

@@ -193,7 +193,7 @@ export class SmpKernel implements SmpHandlers {
     private readonly idlePollingFlag = true,
   ) {
     const n = machine.nrCpus;
-    this.stats = new KernelStats(n);
+    this.stats = new KernelStats(machine.cpus);
     this.warnings = new WarningLog(machine.trace);
     this.callSingleQueue = new CallSingleQueue(n);
     // Stryker disable next-line ArrayDeclaration: equivalent, a preset length only sizes the array up front
@@ -1064,15 +1064,21 @@ export class SmpKernel implements SmpHandlers {
   /** generic_smp_call_function_interrupt (arch receive side, hard-IRQ context). */
   genericSmpCallFunctionInterrupt(): CpuCode<void> {
     if (this.receiveOverride !== null) return this.receiveOverride.genericSmpCallFunctionInterrupt();
-    this.stats.handlerCallsOn[this.machine.current]++;
+    this.countHandlerCall();
     return this.flushQueue(true, "irq");
   }
 
   /** generic_smp_call_function_single_interrupt (the same flush since v5.x). */
   genericSmpCallFunctionSingleInterrupt(): CpuCode<void> {
     if (this.receiveOverride !== null) return this.receiveOverride.genericSmpCallFunctionSingleInterrupt();
-    this.stats.handlerCallsOn[this.machine.current]++;
+    this.countHandlerCall();
     return this.flushQueue(true, "irq");
+  }
+
+  /** One more generic handler call on this CPU (counted in the CPU object: see `KernelStats.handlerCallsOn`). */
+  private countHandlerCall(): void {
+    this.machine.currentCpu().kernelHandlerCalls++;
+    this.stats.perCpuDirty = true;
   }
 
   /** scheduler_ipi: set need_resched on this CPU (the idle loop then leaves idle and flushes). */
@@ -1467,9 +1473,12 @@ export class SmpKernel implements SmpHandlers {
         func: funcName(func),
         csd: csd ? csd.hex : "local",
       });
-    this.stats.callbacksRun++;
-    this.stats.callbacksOn[cpu]++;
-    m.cpus[cpu].codeLabel = null;
+    const stats = this.stats;
+    stats.callbacksRun++;
+    stats.perCpuDirty = true;
+    const c = m.cpus[cpu];
+    c.kernelCallbacks++;
+    c.codeLabel = null;
     if (this.trackCurCsd) this.curCsd[cpu] = null;
   }
 

@@ -121,6 +121,15 @@ export class Cpu implements CpuCounters {
   codeLabelDepth = -1;
   /** With `codeLabel` "callback": the cross-call callback running (named by its function name). */
   codeCallback: ((...args: never[]) => unknown) | null = null;
+  /**
+   * Per-CPU words the kernel layer counts in (callbacks run here; calls of its IPI handlers here),
+   * kept in the CPU object because a target's interrupt touches it anyway: on a big machine a
+   * per-CPU array of its own is one more cache miss per target. `KernelStats.callbacksOn` and
+   * `handlerCallsOn` take them over (and zero them) when read.
+   */
+  kernelCallbacks = 0;
+  /** See {@link kernelCallbacks}: generic IPI handler calls not yet taken over by `KernelStats`. */
+  kernelHandlerCalls = 0;
   /** Frame 0's FRAME_* kind. */
   f0Kind = 0;
   /** Frame 0's interrupt line (-1: not an interrupt frame). */

@@ -291,9 +291,24 @@ describe("smpcall explore / replay", () => {
   it("explore exits 0 with a complete search when there is no violation; --policy all prints the table", async () => {
     const ok = await cli(["explore", "--scenario", "seed-2008", "--policy", "poll-own-queue"]);
     expect(ok.code).toBe(0);
-    expect(ok.stdout).toMatch(/search complete/);
+    expect(ok.stdout).toMatch(/search complete over hashed states \(equal keys, equal futures/);
+    expect(ok.stdout).toContain("no violation found: none exists within the bounds");
+    // A backend with state of its own, which the key leaves out: no proof claimed.
+    const x86 = await cli([
+      "explore",
+      "--scenario",
+      "seed-2008",
+      "--policy",
+      "poll-own-queue",
+      "--arch",
+      "x86",
+    ]);
+    expect(x86.code).toBe(0);
+    expect(x86.stdout).toContain("the state key leaves out the x86 backend's own state: not a proof");
+    expect(x86.stdout).toContain("no violation found: none in the states the hashed search met");
     const all = await cli(["explore", "--scenario", "seed-2008", "--policy", "all"]);
     expect(all.code).toBe(1);
+    expect(all.stdout).toMatch(/global-lock +none found +none: search complete/);
     for (const p of [
       "naive",
       "global-lock",

@@ -263,25 +263,50 @@ function parsePreemptionBound(text: string): number {
 }
 
 /**
- * Said of every complete search that pruned states by their key: the key leaves out the pending
- * events' times (and a backend's own state), so such a search is not yet a proof (docs/explorer.md).
+ * What the explorer's state key leaves out for a search with backend `arch` (`archModule`,
+ * `scenarioModule`: loaded from a path), or null when nothing: then a complete hashed search
+ * is a proof within its bounds. The generic backend's only state is its interrupt lines, which
+ * the key holds; the other backends keep state of their own (message words, mondo queues, ICR
+ * and stall times) and a scenario module may keep state in its own variables, which it does
+ * not (docs/explorer.md, "Equal keys, equal futures").
  */
-const HASHED_CAVEAT =
-  " over hashed states (the state key leaves out event times and backend state: not yet a proof; docs/explorer.md)";
+function keyLeavesOut(arch: string, archModule: boolean, scenarioModule: boolean): string | null {
+  if (arch !== "generic" || archModule) return `the ${arch} backend's own state`;
+  return scenarioModule ? "what the scenario module keeps in its own variables" : null;
+}
 
-function describeResult(r: ExploreResult, how?: string): string {
+/** What a complete search that pruned states by their key says, given what the key leaves out. */
+function hashedVerdict(leftOut: string | null): { complete: string; none: string } {
+  return leftOut === null
+    ? {
+        complete: " over hashed states (equal keys, equal futures: docs/explorer.md)",
+        none: ": none exists within the bounds",
+      }
+    : {
+        complete: ` over hashed states (the state key leaves out ${leftOut}: not a proof; docs/explorer.md)`,
+        none: ": none in the states the hashed search met",
+      };
+}
+
+/** What the state key leaves out for `cfg` (see {@link keyLeavesOut}). */
+function leftOutOf(cfg: Pick<ExploreConfig, "arch" | "archModule" | "scenarioModule">): string | null {
+  return keyLeavesOut(cfg.arch.name, cfg.archModule !== undefined, cfg.scenarioModule !== undefined);
+}
+
+function describeResult(r: ExploreResult, leftOut: string | null, how?: string): string {
   const L: string[] = [];
+  const hashed = hashedVerdict(leftOut);
   const bound = r.preemptionBound !== null ? `, preemption bound ${r.preemptionBound}` : "";
   L.push(
     `explore ${r.scenario} / policy ${r.policy} / ${r.cpus} CPUs x ${r.calls} call(s) / ${r.strategy}${bound}${how !== undefined ? ` / ${how}` : ""}`,
   );
   L.push(
-    `  ${r.schedules} schedule(s)${r.distinctStates !== null ? `, ${r.distinctStates} distinct states` : ""}, ${r.ms} ms${r.strategy !== "dfs" ? "" : r.violation ? ", stopped at the first violation" : r.complete ? `, search complete${r.distinctStates !== null ? HASHED_CAVEAT : ""}` : ", search NOT complete (--runs limit reached)"}`,
+    `  ${r.schedules} schedule(s)${r.distinctStates !== null ? `, ${r.distinctStates} distinct states` : ""}, ${r.ms} ms${r.strategy !== "dfs" ? "" : r.violation ? ", stopped at the first violation" : r.complete ? `, search complete${r.distinctStates !== null ? hashed.complete : ""}` : ", search NOT complete (--runs limit reached)"}`,
   );
   L.push(`  IPIs per call ${r.ipisPerCall}, callers serialised ${r.serialisedNs} ns on average`);
   if (!r.violation) {
     L.push(
-      `  no violation found${r.strategy === "dfs" && r.complete ? (r.distinctStates !== null ? ": none in the states the hashed search met" : ": none exists within the bounds") : ""}`,
+      `  no violation found${r.strategy === "dfs" && r.complete ? (r.distinctStates !== null ? hashed.none : ": none exists within the bounds") : ""}`,
     );
   } else {
     const v = r.violation;
@@ -462,9 +487,9 @@ export function registerExploreCommand(program: Command, io: CliIo): void {
           ) + "\n",
         );
       } else if (policies.length === 1) {
-        io.out(describeResult(results[0]) + "\n");
+        io.out(describeResult(results[0], leftOutOf(base)) + "\n");
       } else {
-        io.out(policyTable(results) + "\n");
+        io.out(policyTable(results, leftOutOf(base) === null) + "\n");
       }
       io.setExitCode(found ? 1 : 0);
     });
@@ -524,8 +549,11 @@ function saveSchedule(file: string, results: readonly ExploreResult[], io: CliIo
   );
 }
 
-/** The `--policy all` comparison table. */
-export function policyTable(results: readonly ExploreResult[]): string {
+/**
+ * The `--policy all` comparison table; `keyed`: the state key leaves out nothing of this search,
+ * so a complete hashed search is a proof (see {@link keyLeavesOut}).
+ */
+export function policyTable(results: readonly ExploreResult[], keyed = false): string {
   const r0 = results[0];
   const L = [
     `scenario ${r0.scenario}, ${r0.cpus} CPUs x ${r0.calls} call(s), strategy ${r0.strategy}${r0.preemptionBound !== null ? ` (preemption bound ${r0.preemptionBound})` : ""}`,
@@ -544,7 +572,7 @@ export function policyTable(results: readonly ExploreResult[]): string {
         : r.violation
           ? "violation exists"
           : r.complete
-            ? r.distinctStates !== null
+            ? r.distinctStates !== null && !keyed
               ? "none: complete (hashed)"
               : "none: search complete"
             : "incomplete (limit)";
@@ -648,7 +676,7 @@ async function splitExplore(
     clearInterval(tick);
   }
   const r = finishSharedSearch(cfg, shared, parts, subtrees.length, performance.now() - t0);
-  io.out(flags.json ? JSON.stringify(r) + "\n" : describeResult(r, `${n} worker(s)`) + "\n");
+  io.out(flags.json ? JSON.stringify(r) + "\n" : describeResult(r, leftOutOf(cfg), `${n} worker(s)`) + "\n");
   io.setExitCode(r.violation ? 1 : 0);
 }
 
@@ -657,13 +685,17 @@ export function describeMerged(m: MergedResult, how: string): string {
   const L: string[] = [];
   const bound = m.preemptionBound !== null ? `, preemption bound ${m.preemptionBound}` : "";
   L.push(`explore ${m.run} / dfs${bound} / ${m.shards} shard(s), ${how}`);
+  // The run names the backend (`arch=NAME`, and `arch-module=PATH` for one loaded from a path)
+  // and a scenario module (`scenario-module=PATH`).
+  const arch = /(?:^|,)arch=([^,]*)/.exec(m.run)?.[1] ?? "?";
+  const hashed = hashedVerdict(
+    keyLeavesOut(arch, /(?:^|,)arch-module=/.test(m.run), /(?:^|,)scenario-module=/.test(m.run)),
+  );
   L.push(
-    `  ${m.schedules} schedule(s), ${m.distinctStates} distinct states (summed over shards), ${m.ms} ms (longest shard)${m.violation ? ", stopped at the first violation" : m.complete ? `, search complete${HASHED_CAVEAT}` : ", search NOT complete"}`,
+    `  ${m.schedules} schedule(s), ${m.distinctStates} distinct states (summed over shards), ${m.ms} ms (longest shard)${m.violation ? ", stopped at the first violation" : m.complete ? `, search complete${hashed.complete}` : ", search NOT complete"}`,
   );
   if (!m.violation)
-    L.push(
-      `  no violation found${m.complete ? ": none in the states the hashed search met" : " (not every shard is complete)"}`,
-    );
+    L.push(`  no violation found${m.complete ? hashed.none : " (not every shard is complete)"}`);
   else {
     const v = m.violation;
     L.push(`  VIOLATION (${v.kind}) in subtree ${v.subtree}:`);

@@ -131,7 +131,9 @@ export class Machine {
    * a channel it no longer waits on (a CPU that waited on two channels and was woken through
    * one stays on the other), which the explorer's state key does not hold: two states with
    * equal keys then had different futures. Set, the machine registers the CPU again right away
-   * and schedules nothing, so what a wake does depends only on the state the key holds.
+   * and schedules nothing, so what a wake does depends only on the state the key holds. The
+   * wait's `blocked` is then asked at the wake too (with the CPU as the running one), so it must
+   * only read state, as every built-in wait does.
    */
   settleSpuriousWakes = false;
 
@@ -523,7 +525,14 @@ export class Machine {
     const w = c.topWait!;
     if (c.pendingLines !== 0 && (!c.irqsDisabled || this.takeableLines(c) !== 0)) return false;
     if (this.stopActive !== null || (w.isCsdWait && c.watchdogDeadline !== 0)) return false;
-    return w.blocked(c.id);
+    // Asked as the resume would ask it: with `c` as the running CPU.
+    const prev = this.current;
+    this.current = c.id;
+    try {
+      return w.blocked(c.id);
+    } finally {
+      this.current = prev;
+    }
   }
 
   /** Record a problem found during the run (the CLI exits 1 when there is any). */

@@ -335,3 +335,22 @@ describe("ids and callsites of the kernel's other queue entries", () => {
     expect([one.resched, three.resched]).toEqual([true, true]);
   });
 });
+
+describe("a bad step in a callback names the callback", () => {
+  it("an irq_work or a queued callback that yields a negative cost stops the run with InvalidStepError naming it", () => {
+    const sys = testSystem(3);
+    const k = sys.kernel;
+    program(sys, 0, function* () {
+      yield 100;
+      yield* k.irqWorkQueueOn(
+        k.initIrqWork(function* bad_work(): CpuCode<void> {
+          yield -5;
+        }),
+        2,
+      );
+    });
+    expect(() => sys.run()).toThrow(
+      /^callback bad_work on CPU 2 yielded -5: a step cost must be a number of ns/,
+    );
+  });
+});

@@ -185,6 +185,9 @@ function buildRun(cfg: ExploreConfig, chooser: Chooser, trace: boolean): RunPart
     cost: { deliveryJitter: 0 },
     trace: trace ? new TraceSink(true) : false,
   });
+  // A wake that changes nothing schedules no event (see Machine.settleSpuriousWakes): what a
+  // wake does then depends only on what the state key holds.
+  system.machine.settleSpuriousWakes = true;
   const ledger = new CallLedger();
   const runtime = new PolicyRuntime(system, cfg.allocFailRate ?? 1, cfg.policy);
   return { system, ledger, runtime, frames: new FrameTracker(system) };

@@ -93,6 +93,8 @@ export class StateKeyBuilder {
   /** Pending events (kind, CPU, argument), flat. */
   private readonly events: number[] = [];
   private memory = "";
+  /** The clock still reads 0 (the only machine time CPU code decides on: see {@link gather}). */
+  private clockZero = false;
   /** Scratch, reused per key. */
   private readonly evOut: string[] = [];
   /** Per renaming tried: the key's pieces. */
@@ -154,12 +156,16 @@ export class StateKeyBuilder {
       if (h.kind(id) !== 0) ev.push(h.kind(id), h.cpu(id), h.arg(id));
     }
     this.memory = system.kernel.memory.stateKey();
+    // The idle loop decides on the clock (a CPU that goes idle at t = 0 is asleep already and
+    // skips its first polling window); nothing else in an explorer run decides on a time value
+    // (docs/explorer.md, "What decides on time"), so this bit is all of time the key needs.
+    this.clockZero = m.now === 0;
   }
 
   /**
    * The key of the gathered state with CPU ids renamed by `perm` (old -> new; null = as they
    * are): per CPU (at its new position) its part (see the class comment); each call queue's
-   * entries; the pending events; the policy's lock, mask, counters and 2008 data structures;
+   * entries; the pending events (and `t0` while the clock reads 0); the policy's lock, mask, counters and 2008 data structures;
    * the memory layer. `permId` names `perm` for the description memo.
    */
   key(perm: Int32Array | null, permId: string): string {
@@ -253,7 +259,7 @@ export class StateKeyBuilder {
       if (k > 0) out.push(",");
       out.push(evs[k]);
     }
-    out.push(";", null, ";", this.memory);
+    out.push(this.clockZero ? ";t0;" : ";", null, ";", this.memory);
   }
 
   /** The runtime's part of a piece list under `perm`, made now if it was not yet. */

@@ -123,6 +123,17 @@ export class Machine {
    * in task context, returns from an interrupt to task context with them enabled, or goes idle.
    */
   onQuiescent: ((cpu: number) => void) | null = null;
+  /**
+   * Settle wakes that would change nothing at once (the schedule explorer sets this; default
+   * false). A wake of a CPU whose innermost wait is still blocked normally schedules a resume
+   * that only finds it blocked and registers it again. That no-op resume is an event the
+   * explorer would offer as a choice, and it comes from a registration the CPU may have left on
+   * a channel it no longer waits on (a CPU that waited on two channels and was woken through
+   * one stays on the other), which the explorer's state key does not hold: two states with
+   * equal keys then had different futures. Set, the machine registers the CPU again right away
+   * and schedules nothing, so what a wake does depends only on the state the key holds.
+   */
+  settleSpuriousWakes = false;
 
   /** Sink of the load that warms the next event's CPU (see `runLoop`); never read for anything else. */
   private warmed = 0;
@@ -495,8 +506,24 @@ export class Machine {
 
   private wakeCpu(cpu: number): void {
     const c = this.cpus[cpu];
-    if (c.resumeEvent < 0 && c.waiting !== null && !c.dead)
+    if (c.resumeEvent < 0 && c.waiting !== null && !c.dead) {
+      if (this.settleSpuriousWakes && this.stillBlocked(c)) {
+        c.topWait!.addWaiter(c.id);
+        return;
+      }
       this.scheduleResume(c, this.now + this.cost.spinWakeNs);
+    }
+  }
+
+  /**
+   * Would a resume of `c` now only find its innermost wait blocked and register it again (no
+   * interrupt to take, no stop_machine to join, no watchdog deadline, the wait still blocked)?
+   */
+  private stillBlocked(c: Cpu): boolean {
+    const w = c.topWait!;
+    if (c.pendingLines !== 0 && (!c.irqsDisabled || this.takeableLines(c) !== 0)) return false;
+    if (this.stopActive !== null || (w.isCsdWait && c.watchdogDeadline !== 0)) return false;
+    return w.blocked(c.id);
   }
 
   /** Record a problem found during the run (the CLI exits 1 when there is any). */

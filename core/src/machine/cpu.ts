@@ -153,6 +153,7 @@ export class Cpu implements CpuCounters {
   get dead(): boolean {
     return (this.flags & CPU_DEAD) !== 0;
   }
+  /** Set or clear `dead` (a bit of the flags word). */
   set dead(v: boolean) {
     this.flags = v ? this.flags | CPU_DEAD : this.flags & ~CPU_DEAD;
   }
@@ -160,6 +161,7 @@ export class Cpu implements CpuCounters {
   get irqsDisabled(): boolean {
     return (this.flags & CPU_IRQS_DISABLED) !== 0;
   }
+  /** Set or clear `irqsDisabled` (a bit of the flags word). */
   set irqsDisabled(v: boolean) {
     this.flags = v ? this.flags | CPU_IRQS_DISABLED : this.flags & ~CPU_IRQS_DISABLED;
   }
@@ -167,6 +169,7 @@ export class Cpu implements CpuCounters {
   get topWaitHalts(): boolean {
     return (this.flags & CPU_TOP_WAIT_HALTS) !== 0;
   }
+  /** Set or clear `topWaitHalts` (a bit of the flags word). */
   set topWaitHalts(v: boolean) {
     this.flags = v ? this.flags | CPU_TOP_WAIT_HALTS : this.flags & ~CPU_TOP_WAIT_HALTS;
   }
@@ -174,6 +177,7 @@ export class Cpu implements CpuCounters {
   get f1SavedIrqs(): boolean {
     return (this.flags & CPU_F1_SAVED_IRQS) !== 0;
   }
+  /** Set or clear `f1SavedIrqs` (a bit of the flags word). */
   set f1SavedIrqs(v: boolean) {
     this.flags = v ? this.flags | CPU_F1_SAVED_IRQS : this.flags & ~CPU_F1_SAVED_IRQS;
   }
@@ -181,6 +185,7 @@ export class Cpu implements CpuCounters {
   get f0SavedIrqs(): boolean {
     return (this.flags & CPU_F0_SAVED_IRQS) !== 0;
   }
+  /** Set or clear `f0SavedIrqs` (a bit of the flags word). */
   set f0SavedIrqs(v: boolean) {
     this.flags = v ? this.flags | CPU_F0_SAVED_IRQS : this.flags & ~CPU_F0_SAVED_IRQS;
   }
@@ -191,6 +196,7 @@ export class Cpu implements CpuCounters {
   get pollingEndsOnWake(): boolean {
     return (this.flags & CPU_POLLING_ENDS_ON_WAKE) !== 0;
   }
+  /** Set or clear `pollingEndsOnWake` (a bit of the flags word). */
   set pollingEndsOnWake(v: boolean) {
     this.flags = v ? this.flags | CPU_POLLING_ENDS_ON_WAKE : this.flags & ~CPU_POLLING_ENDS_ON_WAKE;
   }
@@ -198,6 +204,7 @@ export class Cpu implements CpuCounters {
   get polling(): boolean {
     return (this.flags & CPU_POLLING) !== 0;
   }
+  /** Set or clear `polling` (a bit of the flags word). */
   set polling(v: boolean) {
     this.flags = v ? this.flags | CPU_POLLING : this.flags & ~CPU_POLLING;
   }
@@ -205,6 +212,7 @@ export class Cpu implements CpuCounters {
   get needResched(): boolean {
     return (this.flags & CPU_NEED_RESCHED) !== 0;
   }
+  /** Set or clear `needResched` (a bit of the flags word). */
   set needResched(v: boolean) {
     this.flags = v ? this.flags | CPU_NEED_RESCHED : this.flags & ~CPU_NEED_RESCHED;
   }
@@ -212,6 +220,7 @@ export class Cpu implements CpuCounters {
   get idle(): boolean {
     return (this.flags & CPU_IDLE) !== 0;
   }
+  /** Set or clear `idle` (a bit of the flags word). */
   set idle(v: boolean) {
     this.flags = v ? this.flags | CPU_IDLE : this.flags & ~CPU_IDLE;
   }
@@ -219,6 +228,7 @@ export class Cpu implements CpuCounters {
   get online(): boolean {
     return (this.flags & CPU_ONLINE) !== 0;
   }
+  /** Set or clear `online` (a bit of the flags word). */
   set online(v: boolean) {
     this.flags = v ? this.flags | CPU_ONLINE : this.flags & ~CPU_ONLINE;
   }
@@ -226,6 +236,7 @@ export class Cpu implements CpuCounters {
   get bootedOnce(): boolean {
     return (this.flags & CPU_BOOTED_ONCE) !== 0;
   }
+  /** Set or clear `bootedOnce` (a bit of the flags word). */
   set bootedOnce(v: boolean) {
     this.flags = v ? this.flags | CPU_BOOTED_ONCE : this.flags & ~CPU_BOOTED_ONCE;
   }
@@ -233,6 +244,7 @@ export class Cpu implements CpuCounters {
   get programRunning(): boolean {
     return (this.flags & CPU_PROGRAM_RUNNING) !== 0;
   }
+  /** Set or clear `programRunning` (a bit of the flags word). */
   set programRunning(v: boolean) {
     this.flags = v ? this.flags | CPU_PROGRAM_RUNNING : this.flags & ~CPU_PROGRAM_RUNNING;
   }

@@ -531,6 +531,18 @@ const CASES: readonly Case[] = [
     /^a machine has 2\.\.8192 CPUs, got 1/,
   ],
   [
+    "a kernel built by hand with a negative csdLockTimeoutMs",
+    () => new SmpKernel(new Machine({ cpus: 2 }), { csdLockTimeoutMs: -1 }),
+    InvalidArgumentError,
+    /^csdLockTimeoutMs must be >= 0 \(0 = off\), got -1$/,
+  ],
+  [
+    "smpCallFunctionManyCond with scfFlags 99",
+    inProgram((s) => s.kernel.smpCallFunctionManyCond(CpuMask.of(4, [1]), fn, null, 99)),
+    InvalidArgumentError,
+    /^smpCallFunctionManyCond: scfFlags must combine SCF_WAIT and SCF_RUN_LOCAL, got 99$/,
+  ],
+  [
     "a kernel built by hand without a backend, then called",
     () => {
       const k = new SmpKernel(new Machine({ cpus: 2 }));

@@ -67,7 +67,9 @@ function referenceKey(
     if (h.kind(id) !== 0) ev.push(`${h.kind(id)}:${name(h.cpu(id))}:${h.arg(id)}`);
   }
   const memory = system.kernel.memory.stateKey();
-  return `${cpus.join(";")};${queues.join(";")};${ev.sort().join(",")};${runtime.stateKey(perm)};${memory}`;
+  // While the clock reads 0 the key says so (the idle loop's one decision on time).
+  const t0 = system.machine.now === 0 ? ";t0" : "";
+  return `${cpus.join(";")};${queues.join(";")};${ev.sort().join(",")}${t0};${runtime.stateKey(perm)};${memory}`;
 }
 
 function rotations(n: number): Int32Array[] {

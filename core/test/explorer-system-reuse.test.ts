@@ -49,7 +49,12 @@ function summary(run: ScenarioRun, walk: KeyedWalk) {
     problems: run.outcome.problems.map((p) => p.message),
     violation: run.violation?.message ?? null,
     finalKey: stateKey(run.ctx),
-    stats: { ...run.system.kernel.stats, latency: null },
+    stats: {
+      ...run.system.kernel.stats,
+      latency: null,
+      callbacksOn: [...run.system.kernel.stats.callbacksOn],
+      handlerCallsOn: [...run.system.kernel.stats.handlerCallsOn],
+    },
     arch: run.system.arch.statistics(),
     ledger: run.ctx.ledger.violations(),
   };

@@ -354,3 +354,20 @@ describe("a bad step in a callback names the callback", () => {
     );
   });
 });
+
+describe("csd_unlock of a csd that is not locked", () => {
+  it("warns naming the csd and its callback, and leaves it unlocked", () => {
+    const sys = testSystem(2);
+    const k = sys.kernel;
+    const csd = k.initCsd(function never_queued() {}, null);
+    program(sys, 1, function* () {
+      yield 100;
+      k.csdUnlock(csd);
+    });
+    expect(sys.run().status).toBe("completed");
+    expect(k.warnings.records.map((w) => [w.site, w.cpu, w.message])).toEqual([
+      ["csd_unlock:not-locked", 1, `csd_unlock of csd#${csd.id} (never_queued) that is not locked`],
+    ]);
+    expect(csd.locked).toBe(false);
+  });
+});

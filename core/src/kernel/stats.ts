@@ -47,7 +47,11 @@ export class KernelStats {
   private readonly handlerCallsOnStore: Uint32Array;
 
   /** @param cpus the machine's CPUs, whose kernel counting words the per-CPU arrays take over */
-  constructor(private readonly cpus: readonly PerCpuCountingWords[]) {
+  /** The CPUs whose words are taken over (an ES private field: a spread or JSON of the stats stays plain data). */
+  readonly #cpus: readonly PerCpuCountingWords[];
+
+  constructor(cpus: readonly PerCpuCountingWords[]) {
+    this.#cpus = cpus;
     const n = cpus.length;
     this.callbacksOnStore = new Uint32Array(n);
     this.ipisFrom = new Uint32Array(n);
@@ -75,7 +79,7 @@ export class KernelStats {
   /** Add what the CPUs counted since the last read to the arrays, and zero their words. */
   private takeOverCpuWords(): void {
     this.perCpuDirty = false;
-    const cpus = this.cpus;
+    const cpus = this.#cpus;
     const cb = this.callbacksOnStore;
     const hc = this.handlerCallsOnStore;
     for (let i = 0; i < cpus.length; i++) {

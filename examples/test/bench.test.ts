@@ -18,6 +18,15 @@ describe("benchmark suite", () => {
       expect(c.callbacksPerSec).toBeGreaterThan(0);
     }
     const perTarget8192 = r.cases.find((c) => c.name === "broadcast-per-target/8192")!;
+    const perTarget64 = r.cases.find((c) => c.name === "broadcast-per-target/64")!;
+    // per-target cases also report CPU time, and the ratio target is judged on it
+    for (const c of [perTarget64, perTarget8192]) expect(c.cpuNsPerCallback).toBeGreaterThan(0);
+    expect(r.perTargetCostRatio8192vs64Cpu).toBeCloseTo(
+      perTarget8192.cpuNsPerCallback! / perTarget64.cpuNsPerCallback!,
+      1,
+    );
+    expect(r.met.perTargetRatio).toBe(r.perTargetCostRatio8192vs64Cpu <= r.targets.perTargetRatioMax);
+    expect(r.cases[0].cpuNsPerCallback).toBeUndefined();
     expect(perTarget8192.callbacks).toBe(perTarget8192.ops * 8191); // the first (warm-up) broadcast is not counted
     // the floor runs the same broadcasts: every CPU but the sender runs each one
     expect(r.cases[1].callbacks).toBe(r.cases[1].ops * 1023);

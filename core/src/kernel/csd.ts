@@ -84,18 +84,32 @@ export class CallSingleData extends WaitChannel {
   override get isCsdWait(): boolean {
     return true;
   }
+  // Field order is memory order (after the channel's waiter fields): what the target's flush
+  // reads and writes comes first (it takes the csd from the queue, runs it, unlocks it), so on a
+  // big machine, where each target's csd is a cache miss, it spans as few lines as possible.
   /** Flags word: CSD_FLAG_LOCK and the type. Unlocking stores 0. */
   flags = 0;
-  func: SmpCallFunc | null;
-  info: unknown;
   /** llist link in the target's call_single_queue. */
   next: CallSingleData | null = null;
+  func: SmpCallFunc | null;
+  info: unknown;
+  /** The waiting many-call this SYNC csd belongs to (counted down on unlock), or null. */
+  completion: CallCompletion | null = null;
+  /** Unique id (the kernel prints the csd's address; we print this). */
+  readonly id: number;
+  /** The table its times live in, by `id` (its kernel's; ids are unique per table). */
+  readonly times: CsdTimes;
   /** Sender CPU of the current use (csd debug `node.src`). */
   src = -1;
   /** Target CPU of the current use (csd debug `node.dst`). */
   dst = -1;
-  /** The waiting many-call this SYNC csd belongs to (counted down on unlock), or null. */
-  completion: CallCompletion | null = null;
+  /**
+   * Where the csd lives: `cfd_data`, `csd_data`, `stack` (of CPU ownerCpu), `caller`, or the
+   * node of an irq_work (`irq_work`) or a task's wake entry (`task`).
+   */
+  readonly owner: "cfd_data" | "csd_data" | "stack" | "caller" | "irq_work" | "task";
+  /** The CPU whose per-CPU data or stack holds it (-1 for caller-owned). */
+  readonly ownerCpu: number;
 
   /**
    * @param id unique id (the kernel prints the csd's address; we print this)
@@ -105,14 +119,18 @@ export class CallSingleData extends WaitChannel {
    * @param times the table its times live in, by `id` (its kernel's; ids are unique per table)
    */
   constructor(
-    readonly id: number,
-    readonly owner: "cfd_data" | "csd_data" | "stack" | "caller" | "irq_work" | "task",
-    readonly ownerCpu: number,
+    id: number,
+    owner: "cfd_data" | "csd_data" | "stack" | "caller" | "irq_work" | "task",
+    ownerCpu: number,
     func: SmpCallFunc | null = null,
     info: unknown = undefined,
-    readonly times: CsdTimes = looseCsdTimes,
+    times: CsdTimes = looseCsdTimes,
   ) {
     super();
+    this.id = id;
+    this.owner = owner;
+    this.ownerCpu = ownerCpu;
+    this.times = times;
     this.func = func;
     this.info = info;
     times.reserve(id);

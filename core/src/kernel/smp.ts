@@ -30,7 +30,7 @@ import {
 } from "./csd";
 import { KernelMemory } from "./kernel-memory";
 import type { MemoryModelName } from "../memory/model";
-import { IdleLoop, type IdleMode } from "./idle-loop";
+import { IdleLoop, type IdleLoopConfig, type IdleMode } from "./idle-loop";
 import { WakeTask } from "./queue-entries";
 import { checkCond, checkCpuId, checkCsd, checkFunc, checkMask, checkWait } from "./api-checks";
 import { kernelProfile, type KernelProfile, type KernelProfileName, type WarnSiteId } from "./profile";
@@ -223,12 +223,13 @@ export class SmpKernel implements SmpHandlers {
     this.perTargetNs = c.csdLockNs + c.perTargetSetupNs + c.queueAddNs;
     this.memory = new KernelMemory(machine, options.memory ?? "sc", options.dropBarriers ?? [], sendFence);
     this.weak = this.memory.weak;
-    const flush = (): CpuCode<void> => this.flushSmpCallFunctionQueue();
-    const mem = this.weak ? this.memory : null;
-    this.idleWaits = Array.from(
-      { length: n },
-      (_, i) => new IdleLoop(machine, i, this.idleMode, flush, mem, this.idlePollingFlag),
-    );
+    const idleConfig: IdleLoopConfig = {
+      mode: this.idleMode,
+      pollingFlag: this.idlePollingFlag,
+      mem: this.weak ? this.memory : null,
+      flush: (): CpuCode<void> => this.flushSmpCallFunctionQueue(),
+    };
+    this.idleWaits = Array.from({ length: n }, (_, i) => new IdleLoop(machine, i, idleConfig));
     machine.setIdleTask((cpu) => this.idleLoop(cpu));
     machine.addEndOfRunCheck(() => this.checkQueuesEmpty());
   }

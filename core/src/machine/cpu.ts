@@ -21,6 +21,20 @@ export interface CpuCounters {
   raisesReceived: number;
 }
 
+/** Bits of `Cpu.flags` (each a boolean accessor of {@link Cpu}). */
+const CPU_DEAD = 1 << 0;
+const CPU_IRQS_DISABLED = 1 << 1;
+const CPU_TOP_WAIT_HALTS = 1 << 2;
+const CPU_F1_SAVED_IRQS = 1 << 3;
+const CPU_F0_SAVED_IRQS = 1 << 4;
+const CPU_POLLING_ENDS_ON_WAKE = 1 << 5;
+const CPU_POLLING = 1 << 6;
+const CPU_NEED_RESCHED = 1 << 7;
+const CPU_IDLE = 1 << 8;
+const CPU_ONLINE = 1 << 9;
+const CPU_BOOTED_ONCE = 1 << 10;
+const CPU_PROGRAM_RUNNING = 1 << 11;
+
 /** Slots per frame in {@link Cpu.stack} (and in the CPU's array of frames past the second). */
 export const FRAME_SLOTS = 6;
 /** Offsets of a frame's fields in {@link Cpu.stack}. */
@@ -46,18 +60,17 @@ export const F_LINE = 5;
  * `counters` is a view.
  */
 export class Cpu implements CpuCounters {
-  // Field order is memory order: the fields every interrupt delivery and step reads come first,
-  // so a visit to one of 8192 CPUs touches as few cache lines as possible.
+  // Field order is memory order: the fields every interrupt delivery, step and callback reads come
+  // first (slots 0-26, about four cache lines), so a visit to one of 8192 CPUs touches as few lines
+  // as possible; the twelve flags share one word (`flags`, read through accessors below).
+  /** The boolean state bits (CPU_* masks), one small integer: see the accessors. */
+  private flags = CPU_ONLINE | CPU_BOOTED_ONCE;
   /** Pending interrupt lines, bit n = line n raised and not yet taken. */
   pendingLines = 0;
   /** Scheduled resume event slot, or -1. */
   resumeEvent = -1;
   /** Time of the scheduled resume, if any. */
   resumeAt = 0;
-  /** Hotplug: the CPU has completed its dying step and does not run until brought up. */
-  dead = false;
-  /** Local interrupts disabled. */
-  irqsDisabled = false;
   /** Number of frames on the stack. */
   depth = 0;
   /**
@@ -65,8 +78,6 @@ export class Cpu implements CpuCounters {
    * here too so delivering an interrupt or resuming a CPU reads the CPU alone.
    */
   topWait: Wait | null = null;
-  /** `topWait` is a halt (its `wakesOnInterrupt`): an interrupt ends it. */
-  topWaitHalts = false;
   /** The innermost frame's code (null without frames): the same as its slot in {@link stack}. */
   topCode: CpuCode<unknown> | null = null;
   /** Frame 0's code (null without it): the task program or the idle loop. */
@@ -79,8 +90,6 @@ export class Cpu implements CpuCounters {
   f1Kind = 0;
   /** Frame 1's interrupt line (-1: not an interrupt frame). */
   f1Line = -1;
-  /** Frame 1's saved irqsDisabled. */
-  f1SavedIrqs = false;
   /** Frame 1's wait (null = runnable or no frame). */
   f1Wait: Wait | null = null;
   /** When frame 1's wait began. */
@@ -100,15 +109,6 @@ export class Cpu implements CpuCounters {
   irqsTaken = 0;
   /** Virtual ns spent in steps (including callbacks and sends). */
   busyNs = 0;
-  /**
-   * The idle sleep keeps polling while asleep but clears the flag when an interrupt wakes it
-   * (MWAIT): the handler then runs with polling off, as after `current_clr_polling()`.
-   */
-  pollingEndsOnWake = false;
-  /** Idle and polling need_resched (TIF_POLLING_NRFLAG): woken by a flag write, no IPI needed. */
-  polling = false;
-  /** The scheduler asked this CPU to reschedule. */
-  needResched = false;
   /** Task programs queued for this CPU and not started yet. */
   programsQueued = 0;
   /**
@@ -134,22 +134,12 @@ export class Cpu implements CpuCounters {
   f0Kind = 0;
   /** Frame 0's interrupt line (-1: not an interrupt frame). */
   f0Line = -1;
-  /** Frame 0's saved irqsDisabled. */
-  f0SavedIrqs = false;
   /** Frames 2 and deeper, FRAME_SLOTS slots each (see the F_* offsets), frame 2 first. */
   readonly deepFrames: unknown[] = [];
   /** What {@link stack} last returned (built on first read). */
   private stackView: unknown[] | null = null;
-  /** In the idle loop. */
-  idle = false;
-  /** In `cpu_online_mask`. */
-  online = true;
   /** preempt_count: > 0 while the CPU is inside preempt_disable / get_cpu (stop_machine waits it out). */
   preemptCount = 0;
-  /** Has been booted at least once (x86 shorthand rule). */
-  bootedOnce = true;
-  /** The task program has not finished yet. */
-  programRunning = false;
   /** A CSD lock-wait deadline the watchdog must wake this CPU at (0 = none). */
   watchdogDeadline = 0;
   /** Time of the armed watchdog event (0 = none armed). */
@@ -158,6 +148,106 @@ export class Cpu implements CpuCounters {
   raisesMerged = 0;
 
   constructor(readonly id: number) {}
+
+  /** Hotplug: the CPU has completed its dying step and does not run until brought up. */
+  get dead(): boolean {
+    return (this.flags & CPU_DEAD) !== 0;
+  }
+  /** Set or clear `dead` (a bit of the flags word). */
+  set dead(v: boolean) {
+    this.flags = v ? this.flags | CPU_DEAD : this.flags & ~CPU_DEAD;
+  }
+  /** Local interrupts disabled. */
+  get irqsDisabled(): boolean {
+    return (this.flags & CPU_IRQS_DISABLED) !== 0;
+  }
+  /** Set or clear `irqsDisabled` (a bit of the flags word). */
+  set irqsDisabled(v: boolean) {
+    this.flags = v ? this.flags | CPU_IRQS_DISABLED : this.flags & ~CPU_IRQS_DISABLED;
+  }
+  /** `topWait` is a halt (its `wakesOnInterrupt`): an interrupt ends it. */
+  get topWaitHalts(): boolean {
+    return (this.flags & CPU_TOP_WAIT_HALTS) !== 0;
+  }
+  /** Set or clear `topWaitHalts` (a bit of the flags word). */
+  set topWaitHalts(v: boolean) {
+    this.flags = v ? this.flags | CPU_TOP_WAIT_HALTS : this.flags & ~CPU_TOP_WAIT_HALTS;
+  }
+  /** Frame 1's saved irqsDisabled. */
+  get f1SavedIrqs(): boolean {
+    return (this.flags & CPU_F1_SAVED_IRQS) !== 0;
+  }
+  /** Set or clear `f1SavedIrqs` (a bit of the flags word). */
+  set f1SavedIrqs(v: boolean) {
+    this.flags = v ? this.flags | CPU_F1_SAVED_IRQS : this.flags & ~CPU_F1_SAVED_IRQS;
+  }
+  /** Frame 0's saved irqsDisabled. */
+  get f0SavedIrqs(): boolean {
+    return (this.flags & CPU_F0_SAVED_IRQS) !== 0;
+  }
+  /** Set or clear `f0SavedIrqs` (a bit of the flags word). */
+  set f0SavedIrqs(v: boolean) {
+    this.flags = v ? this.flags | CPU_F0_SAVED_IRQS : this.flags & ~CPU_F0_SAVED_IRQS;
+  }
+  /**
+   * The idle sleep keeps polling while asleep but clears the flag when an interrupt wakes it
+   * (MWAIT): the handler then runs with polling off, as after `current_clr_polling()`.
+   */
+  get pollingEndsOnWake(): boolean {
+    return (this.flags & CPU_POLLING_ENDS_ON_WAKE) !== 0;
+  }
+  /** Set or clear `pollingEndsOnWake` (a bit of the flags word). */
+  set pollingEndsOnWake(v: boolean) {
+    this.flags = v ? this.flags | CPU_POLLING_ENDS_ON_WAKE : this.flags & ~CPU_POLLING_ENDS_ON_WAKE;
+  }
+  /** Idle and polling need_resched (TIF_POLLING_NRFLAG): woken by a flag write, no IPI needed. */
+  get polling(): boolean {
+    return (this.flags & CPU_POLLING) !== 0;
+  }
+  /** Set or clear `polling` (a bit of the flags word). */
+  set polling(v: boolean) {
+    this.flags = v ? this.flags | CPU_POLLING : this.flags & ~CPU_POLLING;
+  }
+  /** The scheduler asked this CPU to reschedule. */
+  get needResched(): boolean {
+    return (this.flags & CPU_NEED_RESCHED) !== 0;
+  }
+  /** Set or clear `needResched` (a bit of the flags word). */
+  set needResched(v: boolean) {
+    this.flags = v ? this.flags | CPU_NEED_RESCHED : this.flags & ~CPU_NEED_RESCHED;
+  }
+  /** In the idle loop. */
+  get idle(): boolean {
+    return (this.flags & CPU_IDLE) !== 0;
+  }
+  /** Set or clear `idle` (a bit of the flags word). */
+  set idle(v: boolean) {
+    this.flags = v ? this.flags | CPU_IDLE : this.flags & ~CPU_IDLE;
+  }
+  /** In `cpu_online_mask`. */
+  get online(): boolean {
+    return (this.flags & CPU_ONLINE) !== 0;
+  }
+  /** Set or clear `online` (a bit of the flags word). */
+  set online(v: boolean) {
+    this.flags = v ? this.flags | CPU_ONLINE : this.flags & ~CPU_ONLINE;
+  }
+  /** Has been booted at least once (x86 shorthand rule). */
+  get bootedOnce(): boolean {
+    return (this.flags & CPU_BOOTED_ONCE) !== 0;
+  }
+  /** Set or clear `bootedOnce` (a bit of the flags word). */
+  set bootedOnce(v: boolean) {
+    this.flags = v ? this.flags | CPU_BOOTED_ONCE : this.flags & ~CPU_BOOTED_ONCE;
+  }
+  /** The task program has not finished yet. */
+  get programRunning(): boolean {
+    return (this.flags & CPU_PROGRAM_RUNNING) !== 0;
+  }
+  /** Set or clear `programRunning` (a bit of the flags word). */
+  set programRunning(v: boolean) {
+    this.flags = v ? this.flags | CPU_PROGRAM_RUNNING : this.flags & ~CPU_PROGRAM_RUNNING;
+  }
 
   /** The counters (the CPU itself, seen through the {@link CpuCounters} fields). */
   get counters(): CpuCounters {

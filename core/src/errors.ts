@@ -126,7 +126,8 @@ export function describeThrown(e: unknown): string {
 /** A value as a message shows it: strings quoted, others as `String` would, objects by type. */
 export function describeValue(v: unknown): string {
   if (typeof v === "string") return JSON.stringify(v.length > 40 ? v.slice(0, 40) + "..." : v);
-  if (typeof v === "number" || typeof v === "boolean" || typeof v === "bigint" || v == null) return String(v);
+  if (typeof v === "number" || typeof v === "boolean" || v == null) return String(v);
+  if (typeof v === "bigint") return `${v}n (a bigint, not a number)`;
   if (typeof v === "function") return `a function`;
   if (Array.isArray(v)) return `an array`;
   const name = (v as { constructor?: { name?: string } }).constructor?.name;

@@ -531,6 +531,12 @@ const CASES: readonly Case[] = [
     /^a machine has 2\.\.8192 CPUs, got 1/,
   ],
   [
+    "seed as a bigint",
+    () => sys({ seed: bad(1n) }),
+    InvalidArgumentError,
+    /^seed must be an integer 0\.\.4294967295, got 1n \(a bigint, not a number\)$/,
+  ],
+  [
     "a kernel built by hand with a negative csdLockTimeoutMs",
     () => new SmpKernel(new Machine({ cpus: 2 }), { csdLockTimeoutMs: -1 }),
     InvalidArgumentError,

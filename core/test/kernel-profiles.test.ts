@@ -48,12 +48,7 @@ describe.each(KERNEL_PROFILE_NAMES.map((k) => [k]))("kernel profile %s (kernel-s
   it(`a CPU whose cond_func is false is ${is61 ? "kept in the mask and waited on" : "cleared from the mask, not waited on"}`, () => {
     const sys = testSystem(3, { kernel });
     // CPU 1 keeps interrupts off for 50 us, so the first (async) call's csd to it stays locked.
-    program(sys, 1, function* () {
-      sys.machine.localIrqDisable();
-      yield 50_000;
-      sys.machine.localIrqEnable();
-      yield 10;
-    });
+    irqsOffFor(sys, 1, 50_000);
     let returnedAt = -1;
     program(sys, 0, function* () {
       yield 100;

@@ -4,6 +4,7 @@ import * as path from "node:path";
 import { main } from "../src/cli/main";
 import { memoryIo } from "../src/cli/io";
 import { BENCH_CASE_NAMES, missedTargets, type BenchResult } from "../src/bench-suite";
+import { demoArgs } from "../src/demo-args";
 
 async function cli(args: string[], env: NodeJS.ProcessEnv = {}) {
   const io = memoryIo(env, path.resolve(__dirname, "../.."));
@@ -101,5 +102,25 @@ describe("smpcall bench", () => {
     const r = spawnSync(process.execPath, ["-e", script], { encoding: "utf8" });
     expect(r.stderr).toBe("");
     expect(Number(r.stdout)).toBeGreaterThan(5);
+  });
+});
+
+describe("npm start (the demo)", () => {
+  it("runs 8 CPUs of the mixed workload; the user's own --cpus/--workload win instead of being refused as repeats", async () => {
+    expect(demoArgs([])).toEqual(["run", "--cpus", "8", "--workload", "mixed"]);
+    expect(demoArgs(["--cpus", "4", "--ops", "5"])).toEqual([
+      "run",
+      "--workload",
+      "mixed",
+      "--cpus",
+      "4",
+      "--ops",
+      "5",
+    ]);
+    expect(demoArgs(["--workload=broadcast"])).toEqual(["run", "--cpus", "8", "--workload=broadcast"]);
+    const r = await cli(demoArgs(["--cpus", "4", "--ops", "5", "--json"]));
+    expect(r.stderr).toBe("");
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.stdout).config.cpus).toBe(4);
   });
 });

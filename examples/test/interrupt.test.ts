@@ -1,7 +1,7 @@
 import { describe, expect, it } from "@jest/globals";
 import { spawn, spawnSync } from "node:child_process";
 import * as path from "node:path";
-import { RESTORE_TERMINAL } from "../src/cli/interrupt";
+import { RESTORE_TERMINAL, stallTimeoutS } from "../src/cli/interrupt";
 
 const BIN = path.resolve(__dirname, "../bin/smpcall.js");
 
@@ -129,4 +129,30 @@ describe("a module that loops without yielding cannot hang the CLI", () => {
     expect(r.status).toBe(0);
     expect(JSON.parse(r.stdout).config.arch).toBe("riscv");
   }, 60_000);
+});
+
+describe("$SMPCALL_STALL_TIMEOUT_S is checked, not silently replaced", () => {
+  it("whole seconds 1..2147483 are taken; unset is 60", () => {
+    expect(stallTimeoutS({})).toBe(60);
+    expect(stallTimeoutS({ SMPCALL_STALL_TIMEOUT_S: "1" })).toBe(1);
+    expect(stallTimeoutS({ SMPCALL_STALL_TIMEOUT_S: " 90 " })).toBe(90);
+    expect(stallTimeoutS({ SMPCALL_STALL_TIMEOUT_S: "2147483" })).toBe(2147483);
+  });
+
+  it.each(["", "abc", "0", "1.5", "2147484"])(
+    "%j: exit 2 before anything runs, one line naming the variable and the range",
+    (value) => {
+      const port = path.resolve(__dirname, "../ports/riscv-sbi.js");
+      const r = spawnSync(process.execPath, [BIN, "run", "--arch", port, "--cpus", "2", "--ops", "2"], {
+        encoding: "utf8",
+        env: { ...process.env, SMPCALL_STALL_TIMEOUT_S: value },
+        timeout: 30_000,
+      });
+      expect(r.status).toBe(2);
+      expect(r.stdout).toBe("");
+      expect(r.stderr).toBe(
+        `smpcall: bad $SMPCALL_STALL_TIMEOUT_S ${JSON.stringify(value)}: give whole seconds without progress, 1..2147483 (unset: 60)\n`,
+      );
+    },
+  );
 });

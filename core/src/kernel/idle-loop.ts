@@ -95,9 +95,13 @@ export class IdleLoop extends IdleWait implements CpuCode<void> {
     return this;
   }
 
-  /** Asleep until need_resched is set or a program is queued (the CPU's own fields, read directly). */
+  /**
+   * Asleep until need_resched is set or a program is queued (the CPU's own fields, read
+   * directly). A halted CPU (`hlt`) does not see need_resched: only an interrupt (or a program
+   * queued for it) ends the halt, so a kick that sets need_resched without an IPI is lost there.
+   */
   override blocked(): boolean {
-    return !this.c.needResched && this.c.programsQueued === 0;
+    return (this.state === IDLE_HALT_WOKEN || !this.c.needResched) && this.c.programsQueued === 0;
   }
 
   [Symbol.iterator](): this {

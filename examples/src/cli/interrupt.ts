@@ -1,6 +1,6 @@
 import * as path from "node:path";
 import { Worker, isMainThread } from "node:worker_threads";
-import { isModulePath } from "@smpcall/core";
+import { UsageError, isModulePath } from "@smpcall/core";
 
 /** The long-running commands that Ctrl-C can interrupt cleanly (on a terminal). */
 export const INTERRUPTIBLE_COMMANDS: readonly string[] = ["run", "explore", "conform", "bench"];
@@ -42,11 +42,23 @@ export function runsUserCode(argv: readonly string[], env: NodeJS.ProcessEnv): b
 /** Commands that can run user modules and report progress while they run. */
 const WATCHED_COMMANDS: readonly string[] = ["run", "explore", "bench", "replay"];
 
-/** Seconds without progress before a watched command is stopped: $SMPCALL_STALL_TIMEOUT_S, else 60. */
+/** The longest stall limit: what a Node.js timer can wait (2^31 - 1 ms), in whole seconds. */
+const MAX_STALL_TIMEOUT_S = Math.floor((2 ** 31 - 1) / 1000);
+
+/**
+ * Seconds without progress before a watched command is stopped: $SMPCALL_STALL_TIMEOUT_S (whole
+ * seconds, 1..2147483), else 60. Throws a {@link UsageError} for any other value: a typo must not
+ * fall back to the default without a word, nor overflow the timer into stopping at once.
+ */
 export function stallTimeoutS(env: NodeJS.ProcessEnv): number {
   const v = env[STALL_TIMEOUT_ENV];
-  const n = v === undefined ? NaN : Number(v);
-  return Number.isInteger(n) && n >= 1 ? n : DEFAULT_STALL_TIMEOUT_S;
+  if (v === undefined) return DEFAULT_STALL_TIMEOUT_S;
+  const n = /^\d+$/.test(v.trim()) ? Number(v) : NaN;
+  if (!(n >= 1 && n <= MAX_STALL_TIMEOUT_S))
+    throw new UsageError(
+      `bad $${STALL_TIMEOUT_ENV} ${JSON.stringify(v)}: give whole seconds without progress, 1..${MAX_STALL_TIMEOUT_S} (unset: ${DEFAULT_STALL_TIMEOUT_S})`,
+    );
+  return n;
 }
 
 /** A message from the worker running the command. */
@@ -89,12 +101,7 @@ export function wantsWorker(argv: readonly string[], env: NodeJS.ProcessEnv = pr
  * worker is stopped, the terminal restored (cursor, line wrap), what was done so far printed
  * (the command's last progress summary) and the process exits 130.
  */
-export function runInWorker(
-  argv: readonly string[],
-  stall: StallWatch | null = runsUserCode(argv, process.env)
-    ? { timeoutMs: stallTimeoutS(process.env) * 1000 }
-    : null,
-): void {
+export function runInWorker(argv: readonly string[], stall: StallWatch | null): void {
   const input: WorkerInput = {
     argv,
     isTTY: process.stdout.isTTY === true,

@@ -3,7 +3,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { Command, CommanderError } from "commander";
 import { processIo, type CliIo } from "./io";
-import { runInWorker, wantsWorker } from "./interrupt";
+import { runInWorker, runsUserCode, stallTimeoutS, wantsWorker, type StallWatch } from "./interrupt";
 import { EXIT_INTERNAL, classifyFailure, resetUserModules } from "./failure";
 import { collect } from "./common";
 // commands
@@ -131,7 +131,18 @@ export async function main(argv: readonly string[], io: CliIo & { exitCode?: num
 /** Entry point of the `smpcall` binary (and of `npm run bench`, which passes its own argv). */
 export function runCli(argv: readonly string[] = process.argv.slice(2)): void {
   // On a terminal, run/explore/conform/bench run in a worker so that Ctrl-C can stop them.
-  if (wantsWorker(argv)) return runInWorker(argv);
+  if (wantsWorker(argv)) {
+    let stall: StallWatch | null;
+    try {
+      stall = runsUserCode(argv, process.env) ? { timeoutMs: stallTimeoutS(process.env) * 1000 } : null;
+    } catch (e) {
+      const f = classifyFailure(e, process.env, process.cwd());
+      process.stderr.write(f.text);
+      process.exitCode = f.code;
+      return;
+    }
+    return runInWorker(argv, stall);
+  }
   const io = processIo();
   void main(argv, io).then((code) => {
     process.exitCode = code;

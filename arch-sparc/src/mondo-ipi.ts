@@ -38,6 +38,8 @@ import {
   XCALL_NAMES,
   XCALL_RECEIVE_SIGNAL,
 } from "./hypervisor";
+import { HandlerFramePool } from "./handler-frames";
+import { MondoQueues } from "./mondo-queues";
 
 /** sun4v (hypervisor) or sun4u (interrupt dispatch registers). */
 export type SparcPlatform = "sun4v" | "sun4u-cheetah" | "sun4u-spitfire";
@@ -78,25 +80,25 @@ export class MondoIpi implements ArchIpi {
   private readonly dispatchNs: number;
   private readonly busyPollNs: number;
   private readonly latencyNs: number;
-  /** Per CPU: its mondo queue as a ring of xcall numbers (sun4u: the incoming register, depth 1). */
-  private readonly ring: Uint8Array;
-  private readonly head: Int32Array;
-  /** Per CPU: occupied queue entries. */
-  private readonly queued: Int32Array;
-  /** Per CPU: mondos taken (`cpu_mondo_counter`). */
-  private readonly mondoCounter: Float64Array;
+  /**
+   * Per CPU: its mondo queue (sun4u: the incoming register, depth 1), `cpu_mondo_counter` and
+   * pending softint bits, in one block per CPU.
+   */
+  private readonly queues: MondoQueues;
   /** Per CPU: until when it takes no trap (stuck in the hypervisor), ns; 0 = never. */
   private readonly stallUntil: Float64Array;
+  /** Some CPU of `trapStallCpus` (else no delivery needs to read `stallUntil`). */
+  private readonly anyStall: boolean;
   /** Per CPU: a trap is already scheduled for the end of its stall. */
   private readonly stallTrapScheduled: Uint8Array;
   /** Each sender's sun4v retry bookkeeping (created on its first cross-call, then reused). */
   private readonly retryStates: MondoRetryState[];
   /** Each sender's CPU list (per CPU, as the kernel's trap block; grown on demand, then reused). */
   private readonly cpuLists: Int32Array[];
-  /** Per CPU: pending softint bits (SET_SOFTINT / CLEAR_SOFTINT), bit = softint line. */
-  private readonly softintBits: Uint8Array;
   /** CPUs already reported (reported once each). */
   private readonly reported: Uint8Array;
+  /** The receive path's handler frames, reused (no generator per trap or softint). */
+  private readonly frames: HandlerFramePool;
   // Counters.
   private hypercalls = 0;
   private dispatches = 0;
@@ -134,31 +136,29 @@ export class MondoIpi implements ArchIpi {
     this.dispatchNs = options.dispatchNs as number;
     this.busyPollNs = options.busyPollNs as number;
     this.latencyNs = options.latencyNs as number;
-    this.ring = new Uint8Array(n * this.depth);
-    this.head = new Int32Array(n);
-    this.queued = new Int32Array(n);
-    this.mondoCounter = new Float64Array(n);
+    this.queues = new MondoQueues(n, this.depth);
     this.stallUntil = new Float64Array(n);
     this.stallTrapScheduled = new Uint8Array(n);
     const stalled = cpulistOption("sparc", "trapStallCpus", options.trapStallCpus as string, n);
     for (let c = stalled.first(); c < n; c = stalled.next(c))
       this.stallUntil[c] = options.trapStallNs as number;
+    this.anyStall = stalled.weight() > 0;
     this.cpuLists = new Array<Int32Array>(n);
     this.retryStates = new Array<MondoRetryState>(n);
-    this.softintBits = new Uint8Array(n);
     this.reported = new Uint8Array(n);
+    this.frames = new HandlerFramePool((cpu, line) => this.beginInterrupt(cpu, line));
     // The cpu-mondo trap is taken with interrupts "disabled" (PIL raised).
     wires.setTrapLines(1 << LINE_MONDO);
   }
 
   /** Occupied entries of `cpu`'s mondo queue (sun4u: 1 while its incoming register is full). */
   queueDepthOf(cpu: number): number {
-    return this.queued[cpu];
+    return this.queues.queued(cpu);
   }
 
   /** Mondos `cpu` has taken (the kernel's `cpu_mondo_counter`). */
   mondoCounterOf(cpu: number): number {
-    return this.mondoCounter[cpu];
+    return this.queues.counter(cpu);
   }
 
   /** Is `cpu` taking traps now (not stuck in the hypervisor)? */
@@ -168,21 +168,20 @@ export class MondoIpi implements ArchIpi {
 
   /** Is `cpu`'s queue (sun4u: incoming register) full? */
   private full(cpu: number): boolean {
-    return this.queued[cpu] >= this.depth;
+    return this.queues.full(cpu);
   }
 
   /** Put one mondo in `cpu`'s queue; its trap is raised after the latency (or when its stall ends). */
   private deliver(cpu: number, xcall: number, afterNs: number): void {
     this.mondosDelivered++;
-    this.ring[cpu * this.depth + ((this.head[cpu] + this.queued[cpu]) % this.depth)] = xcall;
-    this.queued[cpu]++;
-    const stall = this.stallUntil[cpu] - this.machine.now;
+    this.queues.push(cpu, xcall);
+    const stall = this.anyStall ? this.stallUntil[cpu] - this.machine.now : 0;
     if (stall <= 0) {
       this.wires.raise(cpu, LINE_MONDO, afterNs + this.latencyNs);
     } else if (this.stallTrapScheduled[cpu] === 0) {
       this.stallTrapScheduled[cpu] = 1;
       this.wires.schedule(stall, () => {
-        if (this.queued[cpu] > 0) this.wires.raise(cpu, LINE_MONDO, 0);
+        if (this.queues.queued(cpu) > 0) this.wires.raise(cpu, LINE_MONDO, 0);
       });
     }
   }
@@ -208,8 +207,10 @@ export class MondoIpi implements ArchIpi {
     if (mask === null) {
       if (single !== self && m.cpus[single].online) list[cnt++] = single;
     } else {
+      // Online from the online mask (cpu_online_mask): a mask's list reads no target CPU's state.
+      const online = m.onlineMask;
       for (let c = mask.first(); c < mask.nrCpuIds; c = mask.next(c))
-        if (c !== self && m.cpus[c].online) list[cnt++] = c;
+        if (c !== self && online.test(c)) list[cnt++] = c;
     }
     if (cnt === 0) return;
     const was = m.localIrqSave();
@@ -221,7 +222,7 @@ export class MondoIpi implements ArchIpi {
 
   /** One `cpu_mondo_send`: delivers what it can, marks it done, returns the status. */
   private cpuMondoSend(list: Int32Array, cnt: number, xcall: number): number {
-    const cpus = this.machine.cpus;
+    const online = this.machine.onlineMask;
     let error = false;
     let noCpu = false;
     let block = false;
@@ -230,7 +231,7 @@ export class MondoIpi implements ArchIpi {
       if (cpu === CPU_LIST_DONE) continue;
       if (this.errorCpus.test(cpu)) {
         error = true;
-      } else if (!cpus[cpu].online) {
+      } else if (!online.test(cpu)) {
         noCpu = true; // a stopped CPU is not in the domain's running set
       } else if (
         this.full(cpu) ||
@@ -272,7 +273,7 @@ export class MondoIpi implements ArchIpi {
         else if (status === HV_ECPUERROR && this.errorCpus.test(cpu)) {
           errorCpu = cpu;
           this.cpuErrors++;
-        } else if (status === HV_ENOCPU && !m.cpus[cpu].online) {
+        } else if (status === HV_ENOCPU && !m.onlineMask.test(cpu)) {
           noCpu = cpu;
           this.noCpus++;
         } else list[rem++] = cpu;
@@ -282,7 +283,7 @@ export class MondoIpi implements ArchIpi {
         break;
       }
       cnt = rem;
-      const next = state.afterTry(nSent, list[0], this.mondoCounter[list[0]]);
+      const next = state.afterTry(nSent, list[0], this.queues.counter(list[0]));
       if (next === "timeout") {
         this.mondoTimeouts++;
         const stuck = list[0];
@@ -418,35 +419,41 @@ export class MondoIpi implements ArchIpi {
   /**
    * Stage 1 (cpu-mondo trap, taken even under a raised PIL): take one queue entry, set its
    * softint; another trap follows while entries remain. Stage 2 (softint, interrupts enabled):
-   * clear the bit, run the generic handler.
+   * clear the bit, run the generic handler. The frame runs this at its first step, as a
+   * generator would (see `beginInterrupt`).
    */
-  *handleInterrupt(cpu: number, line: number): CpuCode<void> {
-    const m = this.machine;
+  handleInterrupt(cpu: number, line: number): CpuCode<void> {
+    return this.frames.frame(cpu, line);
+  }
+
+  /** A handler frame's first step: the trap's or softint's own work; returns the flush to run, if any. */
+  private beginInterrupt(cpu: number, line: number): CpuCode<void> | null {
     if (line === LINE_MONDO) {
-      if (this.queued[cpu] === 0) return;
-      this.mondoTraps++;
-      this.mondoCounter[cpu]++;
-      const x = this.ring[cpu * this.depth + this.head[cpu]];
-      this.head[cpu] = (this.head[cpu] + 1) % this.depth;
-      this.queued[cpu]--;
-      if (this.trace.enabled)
-        this.trace.emit(m.now, cpu, m.cpus[cpu], "sparc_mondo", { handler: XCALL_NAMES[x] });
-      const softint = SOFTINT_OF_XCALL[x];
-      const bit = 1 << softint;
-      if ((this.softintBits[cpu] & bit) !== 0) {
-        this.softintsCoalesced++;
-      } else {
-        this.softintBits[cpu] |= bit;
-        this.wires.raise(cpu, softint, 0);
-      }
-      if (this.queued[cpu] > 0) this.wires.raise(cpu, LINE_MONDO, 0);
-      return;
+      this.mondoTrap(cpu);
+      return null;
     }
     this.softints++;
-    this.softintBits[cpu] &= ~(1 << line); // clear_softint
-    if (line === LINE_SOFTINT_CALL_FUNC) yield* this.smp.genericSmpCallFunctionInterrupt();
-    else if (line === LINE_SOFTINT_SINGLE) yield* this.smp.genericSmpCallFunctionSingleInterrupt();
-    else if (line === LINE_SOFTINT_RESCHED) this.smp.schedulerIpi();
+    this.queues.clearSoftint(cpu, line); // clear_softint
+    if (line === LINE_SOFTINT_CALL_FUNC) return this.smp.genericSmpCallFunctionInterrupt();
+    if (line === LINE_SOFTINT_SINGLE) return this.smp.genericSmpCallFunctionSingleInterrupt();
+    if (line === LINE_SOFTINT_RESCHED) this.smp.schedulerIpi();
+    return null;
+  }
+
+  /** The cpu-mondo trap: take one queue entry, set its softint, trap again while entries remain. */
+  private mondoTrap(cpu: number): void {
+    const q = this.queues;
+    if (q.queued(cpu) === 0) return;
+    this.mondoTraps++;
+    const x = q.take(cpu);
+    if (this.trace.enabled) {
+      const m = this.machine;
+      this.trace.emit(m.now, cpu, m.cpus[cpu], "sparc_mondo", { handler: XCALL_NAMES[x] });
+    }
+    const softint = SOFTINT_OF_XCALL[x];
+    if (q.setSoftint(cpu, softint)) this.wires.raise(cpu, softint, 0);
+    else this.softintsCoalesced++;
+    if (q.queued(cpu) > 0) this.wires.raise(cpu, LINE_MONDO, 0);
   }
 
   lineName(line: number): string {

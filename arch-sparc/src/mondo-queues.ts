@@ -1,0 +1,96 @@
+/** Byte offsets in a CPU's block: `cpu_mondo_counter` (float64), queue head, occupied entries (uint16 each), softint bits. */
+const COUNTER_AT = 0;
+const HEAD_AT = 8;
+const QUEUED_AT = 10;
+const SOFTINT_AT = 12;
+/** Where the ring of queue entries starts in the block. */
+const RING_AT = 13;
+
+/**
+ * Every CPU's cpu-mondo queue and the per-CPU words a mondo trap reads and writes, in one block per
+ * CPU: `cpu_mondo_counter` (mondos taken), the queue's head and occupied entries, the pending
+ * softint bits (SET_SOFTINT / CLEAR_SOFTINT, bit = softint line), then the ring of queued xcall
+ * numbers (sun4u: the incoming dispatch register, depth 1).
+ *
+ * Why one block: on a big machine the targets of a cross-call take their traps in random order,
+ * thousands of other CPUs' events apart, so each per-CPU array a trap touches is a cache miss of
+ * its own (five arrays and the ring's line before). Blocks start 16-byte aligned and the words a
+ * trap needs are their first 15 bytes (with the ring's first two entries), which never straddle
+ * a 64-byte line. The head goes back to 0 whenever the queue empties (which slot an empty ring
+ * fills next cannot be observed), so the entries in use are the ones right after the words.
+ */
+export class MondoQueues {
+  /** Entries per queue. */
+  readonly depth: number;
+  /** Bytes per CPU block (a multiple of 16). */
+  private readonly stride: number;
+  private readonly bytes: Uint8Array;
+  private readonly halves: Uint16Array;
+  private readonly doubles: Float64Array;
+
+  constructor(nrCpus: number, depth: number) {
+    this.depth = depth;
+    this.stride = Math.ceil((RING_AT + depth) / 16) * 16;
+    const buffer = new ArrayBuffer(nrCpus * this.stride);
+    this.bytes = new Uint8Array(buffer);
+    this.halves = new Uint16Array(buffer);
+    this.doubles = new Float64Array(buffer);
+  }
+
+  /** Occupied entries of `cpu`'s queue. */
+  queued(cpu: number): number {
+    return this.halves[(cpu * this.stride + QUEUED_AT) >> 1];
+  }
+
+  /** Is `cpu`'s queue full? */
+  full(cpu: number): boolean {
+    return this.halves[(cpu * this.stride + QUEUED_AT) >> 1] >= this.depth;
+  }
+
+  /** Mondos `cpu` has taken (`cpu_mondo_counter`). */
+  counter(cpu: number): number {
+    return this.doubles[(cpu * this.stride + COUNTER_AT) >> 3];
+  }
+
+  /** Append `xcall` to `cpu`'s queue (the caller checked that it is not full). */
+  push(cpu: number, xcall: number): void {
+    const at = cpu * this.stride;
+    const h = this.halves;
+    const queued = h[(at + QUEUED_AT) >> 1];
+    let slot = h[(at + HEAD_AT) >> 1] + queued;
+    if (slot >= this.depth) slot -= this.depth;
+    this.bytes[at + RING_AT + slot] = xcall;
+    h[(at + QUEUED_AT) >> 1] = queued + 1;
+  }
+
+  /**
+   * The mondo trap's acknowledgement: take the oldest entry of `cpu`'s (non-empty) queue, freeing
+   * its slot, and count the mondo. Returns the entry's xcall number.
+   */
+  take(cpu: number): number {
+    const at = cpu * this.stride;
+    const h = this.halves;
+    this.doubles[(at + COUNTER_AT) >> 3]++;
+    const head = h[(at + HEAD_AT) >> 1];
+    const xcall = this.bytes[at + RING_AT + head];
+    const queued = h[(at + QUEUED_AT) >> 1] - 1;
+    h[(at + QUEUED_AT) >> 1] = queued;
+    h[(at + HEAD_AT) >> 1] = queued === 0 || head + 1 === this.depth ? 0 : head + 1;
+    return xcall;
+  }
+
+  /** Set softint `line` of `cpu`; returns false when it was already pending (the two coalesce). */
+  setSoftint(cpu: number, line: number): boolean {
+    const at = cpu * this.stride + SOFTINT_AT;
+    const bits = this.bytes[at];
+    const bit = 1 << line;
+    if ((bits & bit) !== 0) return false;
+    this.bytes[at] = bits | bit;
+    return true;
+  }
+
+  /** Clear softint `line` of `cpu` (CLEAR_SOFTINT, as its handler starts). */
+  clearSoftint(cpu: number, line: number): void {
+    this.bytes[cpu * this.stride + SOFTINT_AT] &= ~(1 << line);
+  }
+}

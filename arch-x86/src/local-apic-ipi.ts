@@ -16,6 +16,7 @@ import {
   type TraceSink,
 } from "@smpcall/core";
 import { apicIdsOf } from "./apic-id";
+import { HandlerFramePool } from "./handler-frames";
 import {
   isXapic,
   PV_IPI_WINDOW,
@@ -78,6 +79,8 @@ export class LocalApicIpi implements ArchIpi {
   /** Per cluster: the send that last wrote it (a send counter stamp, no clearing needed). */
   private readonly clusterStamp: Int32Array;
   private sendStamp = 0;
+  /** The receive path's handler frames, reused (no generator per interrupt). */
+  private readonly frames: HandlerFramePool;
   /** Targets of the PV-IPI window being filled (at most 128, unique APIC IDs). */
   private readonly windowCpus = new Int32Array(PV_IPI_WINDOW);
   // Counters.
@@ -131,6 +134,7 @@ export class LocalApicIpi implements ArchIpi {
     const fill = this.clusterStart.slice(0, clusters);
     for (let cpu = 0; cpu < n; cpu++) this.clusterCpus[fill[this.clusterOf[cpu]]++] = cpu;
     this.clusterStamp = new Int32Array(clusters);
+    this.frames = new HandlerFramePool((cpu, line) => this.beginInterrupt(cpu, line));
     // INIT/SIPI at bring-up resets the local APIC: what a shorthand left in IRR is gone.
     wires.onCpuBoot((cpu) => {
       for (const vector of IPI_VECTORS) {
@@ -226,13 +230,12 @@ export class LocalApicIpi implements ArchIpi {
     if (this.shorthandEnabled() && this.isAllButSelf(mask, self)) {
       // "All excluding self": one write; it reaches every present CPU, offline ones included.
       // (A KVM guest uses it too instead of splitting the mask into hypercalls, Linux >= 5.4.)
+      // Offline CPUs are counted from the online mask: the send reads no CPU's own state.
       t = this.icrWrite(self, t);
       this.shorthandSends++;
-      for (let cpu = 0; cpu < m.nrCpus; cpu++) {
-        if (cpu === self) continue;
-        if (!m.cpus[cpu].online) this.offlineShorthandHits++;
-        this.deliver(cpu, CALL_FUNCTION_VECTOR, t);
-      }
+      const online = m.onlineMask;
+      this.offlineShorthandHits += m.nrCpus - online.weight() - (online.test(self) ? 0 : 1);
+      for (let cpu = 0; cpu < m.nrCpus; cpu++) if (cpu !== self) this.deliver(cpu, CALL_FUNCTION_VECTOR, t);
     } else if (this.pvIpi) {
       t = this.pvIpiSend(mask, t);
     } else if (this.mode === "flat") {
@@ -325,36 +328,58 @@ export class LocalApicIpi implements ArchIpi {
 
   /**
    * sysvec_call_function / sysvec_call_function_single / sysvec_reschedule_ipi: the vector moves
-   * from IRR to ISR, EOI first, the x86 irq-vector tracepoints around the generic handler.
+   * from IRR to ISR, EOI first, the x86 irq-vector tracepoints around the generic handler. The
+   * frame runs the handler at its first step, as a generator would (see `beginInterrupt`).
    */
-  *handleInterrupt(cpu: number, line: number): CpuCode<void> {
+  handleInterrupt(cpu: number, line: number): CpuCode<void> {
+    return this.frames.frame(cpu, line);
+  }
+
+  /**
+   * A handler frame's first step. IRR -> ISR (the machine cleared the line's IRR latch when it was
+   * taken), then EOI at once, as Linux's handlers do: the ISR bit is set and cleared within this
+   * step, so the ISR word is left as it was and is not written (one cache line per interrupt less
+   * on big machines). Returns the generic handler's flush to run, if any.
+   */
+  private beginInterrupt(cpu: number, line: number): CpuCode<void> | null {
+    if (this.trace.enabled) return this.tracedInterrupt(cpu, line);
     const vector = vectorOfLine(line);
-    // IRR -> ISR (the machine cleared the line's IRR latch when it was taken), then EOI at once,
-    // as Linux's handlers do: the ISR bit is set and cleared within this step, so the ISR word is
-    // left as it was and is not written (one cache line per interrupt less on big machines).
     this.eois++;
     if (vector === CALL_FUNCTION_VECTOR) {
       this.interruptsCallFunction++;
-      if (!this.trace.enabled) return yield* this.smp.genericSmpCallFunctionInterrupt();
-      this.trace.emit(this.machine.now, cpu, this.machine.cpus[cpu], "call_function_entry", { vector });
+      return this.smp.genericSmpCallFunctionInterrupt();
+    }
+    if (vector === CALL_FUNCTION_SINGLE_VECTOR) {
+      this.interruptsCallFunctionSingle++;
+      return this.smp.genericSmpCallFunctionSingleInterrupt();
+    }
+    if (vector === RESCHEDULE_VECTOR) {
+      this.interruptsReschedule++;
+      this.smp.schedulerIpi();
+    }
+    return null;
+  }
+
+  /** The handler when tracing: the same work with the vector's entry and exit tracepoints around it. */
+  private *tracedInterrupt(cpu: number, line: number): CpuCode<void> {
+    const vector = vectorOfLine(line);
+    const m = this.machine;
+    this.eois++;
+    if (vector === CALL_FUNCTION_VECTOR) {
+      this.interruptsCallFunction++;
+      this.trace.emit(m.now, cpu, m.cpus[cpu], "call_function_entry", { vector });
       yield* this.smp.genericSmpCallFunctionInterrupt();
-      this.trace.emit(this.machine.now, cpu, this.machine.cpus[cpu], "call_function_exit", { vector });
+      this.trace.emit(m.now, cpu, m.cpus[cpu], "call_function_exit", { vector });
     } else if (vector === CALL_FUNCTION_SINGLE_VECTOR) {
       this.interruptsCallFunctionSingle++;
-      if (!this.trace.enabled) return yield* this.smp.genericSmpCallFunctionSingleInterrupt();
-      this.trace.emit(this.machine.now, cpu, this.machine.cpus[cpu], "call_function_single_entry", {
-        vector,
-      });
+      this.trace.emit(m.now, cpu, m.cpus[cpu], "call_function_single_entry", { vector });
       yield* this.smp.genericSmpCallFunctionSingleInterrupt();
-      this.trace.emit(this.machine.now, cpu, this.machine.cpus[cpu], "call_function_single_exit", { vector });
+      this.trace.emit(m.now, cpu, m.cpus[cpu], "call_function_single_exit", { vector });
     } else if (vector === RESCHEDULE_VECTOR) {
       this.interruptsReschedule++;
-      const tracing = this.trace.enabled;
-      if (tracing)
-        this.trace.emit(this.machine.now, cpu, this.machine.cpus[cpu], "reschedule_entry", { vector });
+      this.trace.emit(m.now, cpu, m.cpus[cpu], "reschedule_entry", { vector });
       this.smp.schedulerIpi();
-      if (tracing)
-        this.trace.emit(this.machine.now, cpu, this.machine.cpus[cpu], "reschedule_exit", { vector });
+      this.trace.emit(m.now, cpu, m.cpus[cpu], "reschedule_exit", { vector });
     }
   }
 

@@ -1,0 +1,115 @@
+import type { CpuCode, Step } from "@smpcall/core";
+
+/** States of a {@link HandlerFrame}: handed out, not stepped yet; stepping its flush; finished. */
+const FRAME_FRESH = 0;
+const FRAME_RUNNING = 1;
+const FRAME_FINISHED = 2;
+
+/** The result of a frame that has finished (the machine reads only `done`). */
+const FRAME_DONE: IteratorReturnResult<void> = { done: true, value: undefined };
+
+/**
+ * What a handler does when its frame takes its first step: the work before the generic handler
+ * (the EOI, counting the vector), then the generic handler's flush to run to its end, or null
+ * when there is none.
+ */
+export type HandlerBegin = (cpu: number, line: number) => CpuCode<void> | null;
+
+/**
+ * One interrupt handler frame, stepped by hand: the first `next` runs the handler's own work
+ * (`begin`), later ones step the flush it returned. It behaves as the generator
+ * `*handleInterrupt(cpu, line) { work; yield* flush; }` did, at the same virtual times, without
+ * a generator object per interrupt.
+ */
+class HandlerFrame implements CpuCode<void> {
+  /** The CPU and line of the interrupt this frame handles (set when it is handed out). */
+  cpu = 0;
+  line = 0;
+  /** FRAME_FRESH, FRAME_RUNNING or FRAME_FINISHED. */
+  private state = FRAME_FRESH;
+  private inner: CpuCode<void> | null = null;
+
+  constructor(private readonly pool: HandlerFramePool) {}
+
+  [Symbol.iterator](): this {
+    return this;
+  }
+
+  next(): IteratorResult<Step, void> {
+    let inner = this.inner;
+    if (this.state !== FRAME_RUNNING) {
+      if (this.state === FRAME_FINISHED) return FRAME_DONE;
+      this.state = FRAME_RUNNING;
+      inner = this.inner = this.pool.begin(this.cpu, this.line);
+    }
+    if (inner === null) return this.finish();
+    const r = inner.next();
+    if (r.done === true) this.finish();
+    return r;
+  }
+
+  return(): IteratorReturnResult<void> {
+    const inner = this.inner;
+    this.inner = null;
+    this.state = FRAME_FINISHED;
+    if (inner !== null) inner.return();
+    return FRAME_DONE;
+  }
+
+  throw(e: unknown): never {
+    this.inner = null;
+    this.state = FRAME_FINISHED;
+    throw e;
+  }
+
+  [Symbol.dispose](): void {
+    this.return();
+  }
+
+  /** Hand it out again, for an interrupt of `line` on `cpu`. */
+  reset(cpu: number, line: number): this {
+    this.cpu = cpu;
+    this.line = line;
+    this.state = FRAME_FRESH;
+    return this;
+  }
+
+  /** Done: back to the pool, once (a finished frame stays finished until handed out again). */
+  private finish(): IteratorReturnResult<void> {
+    this.inner = null;
+    this.state = FRAME_FINISHED;
+    this.pool.release(this);
+    return FRAME_DONE;
+  }
+}
+
+/**
+ * Handler frames for one backend, reused: a frame goes back to the pool when it finishes and the
+ * next interrupt (on any CPU) takes the one freed last, still in cache. A big machine whose
+ * targets take their interrupts in random order used to allocate a generator per interrupt that
+ * stayed alive across thousands of other CPUs' events (copied by every young collection); the
+ * pool holds as many frames as interrupts were ever in flight at once, and allocates no more.
+ * A frame abandoned unfinished (its CPU stopped) is simply not returned. Whoever steps a frame
+ * must drop it once it is done, as the machine does: a finished frame is soon another interrupt's.
+ */
+export class HandlerFramePool {
+  private readonly free: HandlerFrame[] = [];
+
+  /** @param begin the handler's own work, run at the frame's first step. */
+  constructor(readonly begin: HandlerBegin) {}
+
+  /** A frame for an interrupt of `line` taken on `cpu`, not started. */
+  frame(cpu: number, line: number): CpuCode<void> {
+    return (this.free.pop() ?? new HandlerFrame(this)).reset(cpu, line);
+  }
+
+  /** Frames waiting to be reused. */
+  get idle(): number {
+    return this.free.length;
+  }
+
+  /** A finished frame, for reuse. */
+  release(f: HandlerFrame): void {
+    this.free.push(f);
+  }
+}

@@ -371,3 +371,102 @@ describe("csd_unlock of a csd that is not locked", () => {
     expect(csd.locked).toBe(false);
   });
 });
+
+describe("the statistics a report shows: calls issued, -EBUSY, IPIs per sender", () => {
+  it("every single, async and many call counts once, an async call on a busy csd counts as -EBUSY, and IPIs are counted on the CPU that sent them", () => {
+    const sys = testSystem(4);
+    const k = sys.kernel;
+    const csd = k.initCsd(() => undefined, null);
+    const rets: number[] = [];
+    program(sys, 0, function* () {
+      yield 100;
+      yield* k.smpCallFunctionSingle(1, () => undefined, null, true);
+      yield* k.smpCallFunctionSingle(2, () => undefined, null, false);
+      rets.push(yield* k.smpCallFunctionSingleAsync(3, csd));
+      rets.push(yield* k.smpCallFunctionSingleAsync(3, csd)); // still locked: -EBUSY
+      yield* k.smpCallFunctionMany(CpuMask.of(4, [1, 2, 3]), () => undefined, null, true);
+    });
+    expect(sys.run().status).toBe("completed");
+    expect(rets).toEqual([0, -16]);
+    expect([k.stats.callsIssued, k.stats.ebusy]).toEqual([5, 1]);
+    // Only CPU 0 sent: its count is every single IPI, the others' none.
+    expect(k.stats.ipisSingle).toBeGreaterThanOrEqual(3);
+    expect(Array.from(k.stats.ipisFrom)).toEqual([k.stats.ipisSingle, 0, 0, 0]);
+  });
+});
+
+describe("CPU ids that are integers but not CPUs of the machine", () => {
+  it("smp_call_function_single to -1 or nr_cpu_ids returns -ENXIO and sends nothing, as to an offline CPU", () => {
+    const sys = testSystem(4);
+    const k = sys.kernel;
+    k.cpuDown(3);
+    const rets: number[] = [];
+    program(sys, 0, function* () {
+      yield 100;
+      for (const cpu of [-1, 4, 3])
+        rets.push(yield* k.smpCallFunctionSingle(cpu, () => undefined, null, true));
+    });
+    expect(sys.run().status).toBe("completed");
+    expect(rets).toEqual([-6, -6, -6]);
+    expect([k.stats.ipisSingle, k.stats.callbacksRun]).toEqual([0, 0]);
+  });
+
+  it("smp_send_reschedule to -1, to nr_cpu_ids or to an offline CPU sends nothing and returns", () => {
+    const sys = testSystem(4);
+    const k = sys.kernel;
+    k.cpuDown(3);
+    program(sys, 0, function* () {
+      yield 100;
+      for (const cpu of [-1, 4, 3]) yield* k.smpSendReschedule(cpu);
+    });
+    expect(sys.run().status).toBe("completed");
+    expect([k.stats.rescheduleIpis, k.stats.ipisSingle, k.stats.ipisMask]).toEqual([0, 0, 0]);
+  });
+
+  it("irq_work_queue_on refuses -1 and nr_cpu_ids naming the range; an online target gives no warning, an offline one the kernel's", () => {
+    const sys = testSystem(4);
+    const k = sys.kernel;
+    const work = k.initIrqWork(() => undefined);
+    const other = k.initIrqWork(() => undefined);
+    const thrown: string[] = [];
+    k.cpuDown(3);
+    program(sys, 0, function* () {
+      yield 100;
+      for (const cpu of [-1, 4])
+        try {
+          yield* k.irqWorkQueueOn(work, cpu);
+        } catch (e) {
+          thrown.push((e as Error).message);
+        }
+      expect(yield* k.irqWorkQueueOn(work, 1)).toBe(true);
+      yield 10_000;
+      expect(k.warnings.records).toEqual([]);
+      expect(yield* k.irqWorkQueueOn(other, 3)).toBe(true);
+    });
+    sys.run();
+    expect(thrown).toEqual([
+      "irqWorkQueueOn: CPU -1 does not exist (0..3)",
+      "irqWorkQueueOn: CPU 4 does not exist (0..3)",
+    ]);
+    expect(k.warnings.records.map((w) => [w.site, w.message])).toEqual([
+      [
+        "irq_work_queue_on:offline",
+        "irq_work_queue_on to offline CPU 3: all work should have been flushed before it went offline",
+      ],
+    ]);
+  });
+
+  it("ttwu_queue_wakelist to -1 or nr_cpu_ids queues nothing and returns false (as for the caller or an offline CPU)", () => {
+    const sys = testSystem(4);
+    const k = sys.kernel;
+    const task = k.initTask("t");
+    const got: boolean[] = [];
+    program(sys, 0, function* () {
+      yield 100;
+      for (const cpu of [-1, 4, 0]) got.push(yield* k.ttwuQueueWakelist(cpu, task));
+    });
+    expect(sys.run().status).toBe("completed");
+    expect(got).toEqual([false, false, false]);
+    expect(task.wakeups).toBe(0);
+  });
+});

@@ -559,6 +559,20 @@ const CASES: readonly Case[] = [
     /^no arch backend attached to the kernel: build machines with createSmpSystem\(\), or call kernel\.attachArch\(backend, name\) first$/,
   ],
   [
+    "a backend attached by hand whose reschedule send is not a generator function",
+    () => {
+      const k = new SmpKernel(new Machine({ cpus: 2 }));
+      const send = (): unknown => 5;
+      k.attachArch(
+        bad({ sendCallFunctionSingleIpi: send, sendCallFunctionIpiMask: send, sendRescheduleIpi: send }),
+      );
+      k.machine.spawn(0, k.smpSendReschedule(1));
+      return k.machine.run({ maxEvents: 10_000 });
+    },
+    InvalidStepError,
+    /^the arch backend: sendRescheduleIpi returned 5, not a generator: write it as \*sendRescheduleIpi\(\.\.\.\) \{ \.\.\. \}$/,
+  ],
+  [
     "a backend attached by hand whose send is not a generator function",
     () => {
       const k = new SmpKernel(new Machine({ cpus: 2 }));

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "@jest/globals";
 import { CpuMask, type CpuCode, type TraceRecord } from "@smpcall/core";
+import { descriptor as x86 } from "@smpcall/arch-x86";
 import { irqsOffFor, program, testSystem } from "./helpers";
 
 /** The trace records named `name`, as `cpu name field=value ...` lines (easy to compare whole). */
@@ -468,5 +469,86 @@ describe("CPU ids that are integers but not CPUs of the machine", () => {
     expect(sys.run().status).toBe("completed");
     expect(got).toEqual([false, false, false]);
     expect(task.wakeups).toBe(0);
+  });
+});
+
+describe("what the user sees of warnings, call sites and latency", () => {
+  it("a call from a callback (hard IRQ) warns 'called from hard-IRQ context', naming the CPU", () => {
+    const sys = testSystem(3);
+    const k = sys.kernel;
+    program(sys, 0, function* () {
+      yield 100;
+      yield* k.smpCallFunctionSingle(
+        1,
+        function* nested(): CpuCode<void> {
+          yield* k.smpCallFunctionSingle(2, () => undefined, null, false);
+        },
+        null,
+        true,
+      );
+    });
+    expect(sys.run().status).toBe("completed");
+    const w = k.warnings.records.find((r) => r.site === "smp_call_function_single:not-in-task");
+    expect(w?.message).toBe("smp_call_function_single called from hard-IRQ context on CPU 1: can deadlock");
+  });
+
+  it("a preemptible many-call under lockdep says a CPU can go offline under it", () => {
+    const sys = testSystem(3, { lockdep: true });
+    program(sys, 0, function* () {
+      yield* sys.kernel.smpCallFunctionMany(sys.machine.onlineMask, () => undefined, null, true);
+    });
+    sys.run();
+    expect(sys.kernel.warnings.records.map((w) => w.message)).toEqual([
+      "smp_call_function_many_cond called with preemption enabled on CPU 0: a CPU can go offline under it",
+    ]);
+  });
+
+  it("csd_queue_cpu names the async call and the wake list as call sites (mainline tracepoints)", () => {
+    const sys = testSystem(3, { kernel: "mainline" });
+    const k = sys.kernel;
+    const csd = k.initCsd(function async_fn() {}, null);
+    const task = k.initTask("t");
+    program(sys, 0, function* () {
+      yield 100;
+      yield* k.smpCallFunctionSingleAsync(1, csd);
+      yield* k.ttwuQueueWakelist(2, task);
+      yield 10_000;
+    });
+    expect(sys.run().status).toBe("completed");
+    const sites = sys.machine.trace.records
+      .filter((r) => r.name === "csd_queue_cpu")
+      .map((r) => [r.fields.cpu, r.fields.callsite]);
+    expect(sites).toEqual([
+      [1, "smp_call_function_single_async"],
+      [2, "ttwu_queue_wakelist"],
+    ]);
+  });
+
+  it("a call queued at time 0 gets its latency sample like any other", () => {
+    const sys = testSystem(2);
+    const k = sys.kernel;
+    program(sys, 0, function* () {
+      yield* k.smpCallFunctionSingle(1, () => undefined, null, true);
+    });
+    expect(sys.run().status).toBe("completed");
+    expect(k.stats.latency.count).toBe(1);
+  });
+
+  it("x86's single-call vector warns 'IPI on offline CPU' like the call-function vector", () => {
+    const sys = testSystem(3, { arch: x86 });
+    program(sys, 2, function* () {
+      sys.machine.localIrqDisable();
+      yield 20_000;
+      sys.machine.localIrqEnable();
+      yield 10;
+    });
+    program(sys, 0, function* () {
+      yield 100;
+      yield* sys.kernel.smpCallFunctionSingle(2, function late_cb() {}, null, false);
+      sys.machine.cpus[2].online = false;
+      sys.machine.onlineMask.clear(2);
+    });
+    sys.run();
+    expect(sys.kernel.warnings.records.map((w) => w.message)).toContain("IPI on offline CPU 2");
   });
 });

@@ -218,6 +218,7 @@ export class SmpKernel implements SmpHandlers {
       (cpu) => this.archSendCallFunctionSingleIpi(cpu),
     );
     this.curCsd = this.csdWatchdog.curCsd;
+    // Stryker disable next-line ConditionalExpression,EqualityOperator: equivalent, the watchdog, which alone reads curCsd, runs only when its timeout is not 0
     this.trackCurCsd = this.csdWatchdog.timeoutNs > 0;
     const c = machine.cost;
     this.perTargetNs = c.csdLockNs + c.perTargetSetupNs + c.queueAddNs;
@@ -429,6 +430,7 @@ export class SmpKernel implements SmpHandlers {
     const c = m.cpus[m.current];
     const label = c.codeLabel;
     const depth = c.codeLabelDepth;
+    // Stryker disable next-line ConditionalExpression: equivalent, a barrier under sc does nothing
     if (this.weak) this.memory.beforeArchSend(c.id);
     const g = this.archIpi.sendCallFunctionSingleIpi(cpu);
     this.enterArch(c, g, "sendCallFunctionSingleIpi");
@@ -1473,6 +1475,7 @@ export class SmpKernel implements SmpHandlers {
     const c = m.cpus[cpu];
     c.codeLabel = "callback";
     c.codeCallback = func;
+    // Stryker disable next-line ConditionalExpression,LogicalOperator: equivalent, the watchdog, which alone reads curCsd, runs only when its timeout is not 0
     if (csd !== null && this.trackCurCsd) this.curCsd[cpu] = csd;
     c.codeLabelDepth = c.depth;
     return func(info, cpu);
@@ -1494,6 +1497,7 @@ export class SmpKernel implements SmpHandlers {
     const c = m.cpus[cpu];
     c.kernelCallbacks++;
     c.codeLabel = null;
+    // Stryker disable next-line ConditionalExpression: equivalent, the watchdog, which alone reads curCsd, runs only when its timeout is not 0
     if (this.trackCurCsd) this.curCsd[cpu] = null;
   }
 

@@ -552,3 +552,65 @@ describe("what the user sees of warnings, call sites and latency", () => {
     expect(sys.kernel.warnings.records.map((w) => w.message)).toContain("IPI on offline CPU 2");
   });
 });
+
+describe("what a warning and a stuck-csd report say", () => {
+  it("a splat names the task (PID 1000+cpu for a program, 0 for the idle task) and starts with the WARN text; the trace records it", () => {
+    const sys = testSystem(3);
+    const k = sys.kernel;
+    const anon = k.initCsd(
+      (
+        () => () =>
+          undefined
+      )(), // a function without a name
+      null,
+    );
+    program(sys, 2, function* () {
+      yield 100;
+      k.csdUnlock(anon);
+    });
+    expect(sys.run().status).toBe("completed");
+    const [w] = k.warnings.records;
+    expect(w.message).toBe(`csd_unlock of csd#${anon.id} (anonymous) that is not locked`);
+    expect(w.kernelText).toBe("WARNING: CPU: 2 PID: 1002 at kernel/smp.c:472 csd_unlock");
+    const rec = sys.machine.trace.records.find((r) => r.name === "smpcall_warning");
+    expect(rec?.cpu).toBe(2);
+    expect(rec?.fields).toEqual({ site: "csd_unlock:not-locked", message: w.message });
+  });
+
+  it("a WARN with a format prints its text on the line before the splat (IPI on offline CPU, from the idle task)", () => {
+    const sys = testSystem(3);
+    program(sys, 2, function* () {
+      sys.machine.localIrqDisable();
+      yield 20_000;
+      sys.machine.localIrqEnable();
+    });
+    program(sys, 0, function* () {
+      yield 100;
+      yield* sys.kernel.smpCallFunctionSingle(2, function late_cb() {}, null, false);
+      sys.machine.cpus[2].online = false;
+      sys.machine.onlineMask.clear(2);
+    });
+    sys.run();
+    const w = sys.kernel.warnings.records.find((r) => r.site === "flush:offline");
+    expect((w?.kernelText ?? "").split("\n")).toEqual([
+      "IPI on offline CPU 2",
+      expect.stringMatching(
+        /^WARNING: CPU: 2 PID: (0|1002) at kernel\/smp\.c:597 __flush_smp_call_function_queue$/,
+      ),
+    ]);
+  });
+
+  it("the stuck-csd problem says whether the target's interrupts are off and what it is doing", () => {
+    const sys = testSystem(2, { csdLockTimeoutMs: 1 });
+    irqsOffFor(sys, 1, 3_000_000);
+    program(sys, 0, function* () {
+      yield* sys.kernel.smpCallFunctionSingle(1, function blocked_cb() {}, null, true);
+    });
+    const out = sys.run();
+    expect(out.status).toBe("completed");
+    const p = out.problems.find((x) => x.kind === "stuck-csd");
+    expect(p?.message).toMatch(
+      /^csd: Detected non-responsive CSD lock \(#1\) on CPU#0, waiting \d+ ns for CPU#1 blocked_cb; target irqs off, unresponsive \((running|idle)\)$/,
+    );
+  });
+});

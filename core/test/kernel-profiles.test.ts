@@ -17,7 +17,7 @@ import {
   type KernelProfileName,
   type SmpSystem,
 } from "@smpcall/core";
-import { irqsOffFor, program, testSystem } from "./helpers";
+import { ipiAfterOffline, irqsOffFor, program, testSystem } from "./helpers";
 
 /** Rows of kernel-smp.md §9b, each checked under both profiles. */
 describe.each(KERNEL_PROFILE_NAMES.map((k) => [k]))("kernel profile %s (kernel-smp.md 9b)", (kernel) => {
@@ -385,21 +385,7 @@ describe("warning splats name the site as each release has it", () => {
         sys.kernel.csdUnlock(unqueued);
       });
     },
-    "flush:offline": (sys) => {
-      program(sys, 2, function* () {
-        sys.machine.localIrqDisable();
-        yield 20_000;
-        sys.machine.localIrqEnable();
-        yield 10;
-      });
-      program(sys, 0, function* () {
-        yield 100;
-        yield* sys.kernel.smpCallFunctionSingle(2, function late_cb() {}, null, false);
-        // CPU 2 leaves the online mask before it takes the IPI.
-        sys.machine.cpus[2].online = false;
-        sys.machine.onlineMask.clear(2);
-      });
-    },
+    "flush:offline": (sys) => ipiAfterOffline(sys),
     "smp_call_function_many_cond:preemptible": (sys) => {
       program(sys, 0, function* () {
         yield* sys.kernel.smpCallFunctionMany(sys.machine.onlineMask, () => undefined, null, true);

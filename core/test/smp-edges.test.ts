@@ -1,7 +1,7 @@
 import { describe, expect, it } from "@jest/globals";
 import { CpuMask, type CpuCode, type TraceRecord } from "@smpcall/core";
 import { descriptor as x86 } from "@smpcall/arch-x86";
-import { irqsOffFor, program, testSystem } from "./helpers";
+import { ipiAfterOffline, irqsOffFor, program, testSystem } from "./helpers";
 
 /** The trace records named `name`, as `cpu name field=value ...` lines (easy to compare whole). */
 function traced(records: readonly TraceRecord[], name: string): string[] {
@@ -536,18 +536,7 @@ describe("what the user sees of warnings, call sites and latency", () => {
 
   it("x86's single-call vector warns 'IPI on offline CPU' like the call-function vector", () => {
     const sys = testSystem(3, { arch: x86 });
-    program(sys, 2, function* () {
-      sys.machine.localIrqDisable();
-      yield 20_000;
-      sys.machine.localIrqEnable();
-      yield 10;
-    });
-    program(sys, 0, function* () {
-      yield 100;
-      yield* sys.kernel.smpCallFunctionSingle(2, function late_cb() {}, null, false);
-      sys.machine.cpus[2].online = false;
-      sys.machine.onlineMask.clear(2);
-    });
+    ipiAfterOffline(sys);
     sys.run();
     expect(sys.kernel.warnings.records.map((w) => w.message)).toContain("IPI on offline CPU 2");
   });
@@ -579,17 +568,7 @@ describe("what a warning and a stuck-csd report say", () => {
 
   it("a WARN with a format prints its text on the line before the splat (IPI on offline CPU, from the idle task)", () => {
     const sys = testSystem(3);
-    program(sys, 2, function* () {
-      sys.machine.localIrqDisable();
-      yield 20_000;
-      sys.machine.localIrqEnable();
-    });
-    program(sys, 0, function* () {
-      yield 100;
-      yield* sys.kernel.smpCallFunctionSingle(2, function late_cb() {}, null, false);
-      sys.machine.cpus[2].online = false;
-      sys.machine.onlineMask.clear(2);
-    });
+    ipiAfterOffline(sys);
     sys.run();
     const w = sys.kernel.warnings.records.find((r) => r.site === "flush:offline");
     expect((w?.kernelText ?? "").split("\n")).toEqual([

@@ -559,6 +559,20 @@ const CASES: readonly Case[] = [
     /^no arch backend attached to the kernel: build machines with createSmpSystem\(\), or call kernel\.attachArch\(backend, name\) first$/,
   ],
   [
+    "a backend attached by hand whose reschedule send is not a generator function",
+    () => {
+      const k = new SmpKernel(new Machine({ cpus: 2 }));
+      const send = (): unknown => 5;
+      k.attachArch(
+        bad({ sendCallFunctionSingleIpi: send, sendCallFunctionIpiMask: send, sendRescheduleIpi: send }),
+      );
+      k.machine.spawn(0, k.smpSendReschedule(1));
+      return k.machine.run({ maxEvents: 10_000 });
+    },
+    InvalidStepError,
+    /^the arch backend: sendRescheduleIpi returned 5, not a generator: write it as \*sendRescheduleIpi\(\.\.\.\) \{ \.\.\. \}$/,
+  ],
+  [
     "a backend attached by hand whose send is not a generator function",
     () => {
       const k = new SmpKernel(new Machine({ cpus: 2 }));
@@ -918,6 +932,72 @@ const CASES: readonly Case[] = [
     inProgram((s) => s.kernel.smpSendReschedule(1.5)),
     InvalidArgumentError,
     /^smpSendReschedule: cpu must be an integer CPU id, got 1\.5/,
+  ],
+  [
+    "initCsd with a func that is not a function",
+    () => sys().kernel.initCsd(bad("f"), null),
+    InvalidArgumentError,
+    /^initCsd: func must be a function, got "f"/,
+  ],
+  [
+    "initIrqWork with a func that is not a function",
+    () => sys().kernel.initIrqWork(bad(7)),
+    InvalidArgumentError,
+    /^initIrqWork: func must be a function, got 7/,
+  ],
+  [
+    "initTask with an onWake that is not a function",
+    () => sys().kernel.initTask("t", bad({})),
+    InvalidArgumentError,
+    /^initTask: onWake must be a function, got an object/,
+  ],
+  [
+    "ttwuQueueWakelist to CPU 1.5",
+    inProgram((s) => s.kernel.ttwuQueueWakelist(1.5, s.kernel.initTask("t"))),
+    InvalidArgumentError,
+    /^ttwuQueueWakelist: cpu must be an integer CPU id, got 1\.5/,
+  ],
+  [
+    "irqWorkQueueOn to CPU 1.5",
+    inProgram((s) => s.kernel.irqWorkQueueOn(s.kernel.initIrqWork(fn), 1.5)),
+    InvalidArgumentError,
+    /^irqWorkQueueOn: cpu must be an integer CPU id, got 1\.5/,
+  ],
+  [
+    "irqWorkQueueOn to CPU -1",
+    inProgram((s) => s.kernel.irqWorkQueueOn(s.kernel.initIrqWork(fn), -1)),
+    InvalidArgumentError,
+    /^irqWorkQueueOn: CPU -1 does not exist \(0\.\.3\)$/,
+  ],
+  [
+    "smpCallFunctionManyCond with a mask that is not one",
+    inProgram((s) => s.kernel.smpCallFunctionManyCond(bad([1]), fn, null, 1)),
+    InvalidArgumentError,
+    /^smpCallFunctionManyCond: mask must be a CpuMask/,
+  ],
+  [
+    "smpCallFunctionManyCond with a func that is not a function",
+    inProgram((s) => s.kernel.smpCallFunctionManyCond(CpuMask.of(4, [1]), bad(null), null, 1)),
+    InvalidArgumentError,
+    /^smpCallFunctionManyCond: func must be a function, got null/,
+  ],
+  [
+    "smpCallFunctionManyCond with a condFunc that is not a function",
+    inProgram((s) => s.kernel.smpCallFunctionManyCond(CpuMask.of(4, [1]), fn, null, 1, bad(true))),
+    InvalidArgumentError,
+    /^smpCallFunctionManyCond: condFunc must be a function or null, got true/,
+  ],
+  [
+    "smpCallFunctionManyCond with scfFlags 1.5",
+    inProgram((s) => s.kernel.smpCallFunctionManyCond(CpuMask.of(4, [1]), fn, null, 1.5)),
+    InvalidArgumentError,
+    /^smpCallFunctionManyCond: scfFlags must combine SCF_WAIT and SCF_RUN_LOCAL, got 1\.5$/,
+  ],
+  [
+    "onEachCpuCondMask with a mask of another size",
+    inProgram((s) => s.kernel.onEachCpuCondMask(null, fn, null, true, new CpuMask(8))),
+    InvalidArgumentError,
+    /^onEachCpuCondMask: mask has 8 CPU ids but the machine has 4/,
   ],
   [
     "a kernel call outside CPU code",

@@ -3,6 +3,7 @@ import { descriptor as generic } from "@smpcall/arch-generic";
 import { descriptor as sparc } from "@smpcall/arch-sparc";
 import {
   CallData2008,
+  CallLedger,
   CanonicalKeyer,
   CSD_FLAG_TYPE_MASK,
   FRAME_SLOTS,
@@ -31,7 +32,7 @@ function referenceKey(
   perm: Int32Array | null,
   permId: string,
 ): string {
-  const { system, runtime } = ctx;
+  const { system, runtime, ledger } = ctx;
   const m = system.machine;
   const n = m.nrCpus;
   const name = (c: number) => (perm === null || c < 0 ? c : perm[c]);
@@ -69,7 +70,7 @@ function referenceKey(
   const memory = system.kernel.memory.stateKey();
   // While the clock reads 0 the key says so (the idle loop's one decision on time).
   const t0 = system.machine.now === 0 ? ";t0" : "";
-  return `${cpus.join(";")};${queues.join(";")};${ev.sort().join(",")}${t0};${runtime.stateKey(perm)};${memory}`;
+  return `${cpus.join(";")};${queues.join(";")};${ev.sort().join(",")}${t0};${runtime.stateKey(perm)}#${ledger.stateKey(perm)};${memory}`;
 }
 
 function rotations(n: number): Int32Array[] {
@@ -155,4 +156,41 @@ describe("state keys: gathered once, assembled per renaming", () => {
       expect(checked).toBeGreaterThan(100);
     },
   );
+});
+
+describe("the ledger is part of the state key (the verdict depends on it)", () => {
+  /** A ledger with call 0.0 (CPU 0 to CPUs 1 and 2) whose callback ran on `ran`. */
+  function ledgerAfter(ran: number[], early = false): CallLedger {
+    const l = new CallLedger();
+    l.issue("0.0", [1, 2]);
+    const cb = l.callback("0.0");
+    for (const cpu of ran) cb(null, cpu);
+    if (early) l.returned("0.0");
+    return l;
+  }
+
+  it("a callback that ran, ran twice, or has not run yet, and an early return, give different keys", () => {
+    const keys = [
+      ledgerAfter([]),
+      ledgerAfter([1]),
+      ledgerAfter([1, 1]),
+      ledgerAfter([1, 2]),
+      ledgerAfter([1], true),
+    ].map((l) => l.stateKey(null));
+    expect(new Set(keys).size).toBe(keys.length);
+    // The order callbacks ran in is not part of the verdict.
+    expect(ledgerAfter([2, 1]).stateKey(null)).toBe(ledgerAfter([1, 2]).stateKey(null));
+  });
+
+  it("renames CPU ids and the issuing CPU of an id by the permutation, as the rest of the key", () => {
+    const rotate = Int32Array.from([1, 2, 0]); // CPU c plays CPU c+1's part
+    const a = new CallLedger();
+    a.issue("0.0", [1]);
+    a.callback("0.0")(null, 1);
+    const b = new CallLedger();
+    b.issue("1.0", [2]);
+    b.callback("1.0")(null, 2);
+    expect(a.stateKey(rotate)).toBe(b.stateKey(null));
+    expect(a.stateKey(null)).not.toBe(b.stateKey(null));
+  });
 });

@@ -4,6 +4,7 @@ import {
   getPolicy,
   getScenario,
   type ExploreConfig,
+  type SmpCallFunc,
   type SmpSystem,
   type SystemConfig,
 } from "@smpcall/core";
@@ -65,5 +66,20 @@ export function irqsOffFor(sys: SmpSystem, cpu: number, ns: number): void {
     yield ns;
     sys.machine.localIrqEnable();
     yield 10;
+  });
+}
+
+/**
+ * A call whose IPI reaches CPU 2 after it left the online mask: CPU 2 keeps interrupts off for
+ * 20 µs, CPU 0 sends it a no-wait single call of `callback` and then takes it out of the online
+ * mask by hand (the window before its dying step). The flush then warns "IPI on offline CPU 2".
+ */
+export function ipiAfterOffline(sys: SmpSystem, callback: SmpCallFunc = function late_cb() {}): void {
+  irqsOffFor(sys, 2, 20_000);
+  spawnProgram(sys, 0, function* () {
+    yield 100;
+    yield* sys.kernel.smpCallFunctionSingle(2, callback, null, false);
+    sys.machine.cpus[2].online = false;
+    sys.machine.onlineMask.clear(2);
   });
 }

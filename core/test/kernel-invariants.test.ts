@@ -1,6 +1,6 @@
 import { describe, expect, it } from "@jest/globals";
 import { CpuMask, ENXIO, EBUSY, SCF_WAIT, type CpuCode } from "@smpcall/core";
-import { program, recorder, testSystem, type Run, irqsOffFor } from "./helpers";
+import { ipiAfterOffline, irqsOffFor, program, recorder, testSystem, type Run } from "./helpers";
 
 describe("kernel/smp.c invariants (kernel-smp.md section 10)", () => {
   it("1-3: a many-call runs exactly once on each online target in the mask, never elsewhere, never on the caller", () => {
@@ -351,20 +351,7 @@ describe("kernel/smp.c invariants (kernel-smp.md section 10)", () => {
 
   it("22: a callback flushed on a CPU that has left the online mask warns 'IPI on offline CPU' naming the callback", () => {
     const sys = testSystem(3);
-    function late_cb(): void {}
-    program(sys, 2, function* () {
-      sys.machine.localIrqDisable();
-      yield 20_000;
-      sys.machine.localIrqEnable();
-      yield 10;
-    });
-    program(sys, 0, function* () {
-      yield 100;
-      yield* sys.kernel.smpCallFunctionSingle(2, late_cb, null, false);
-      // CPU 2 leaves the online mask before it takes the IPI (the window before its dying step).
-      sys.machine.cpus[2].online = false;
-      sys.machine.onlineMask.clear(2);
-    });
+    ipiAfterOffline(sys);
     sys.run();
     const msgs = sys.kernel.warnings.records.map((w) => w.message);
     expect(msgs).toContain("IPI on offline CPU 2");

@@ -15,8 +15,9 @@ import {
   toFtraceText,
   type CpuCode,
   type KernelProfileName,
+  type SmpSystem,
 } from "@smpcall/core";
-import { irqsOffFor, program, testSystem } from "./helpers";
+import { ipiAfterOffline, irqsOffFor, program, testSystem } from "./helpers";
 
 /** Rows of kernel-smp.md §9b, each checked under both profiles. */
 describe.each(KERNEL_PROFILE_NAMES.map((k) => [k]))("kernel profile %s (kernel-smp.md 9b)", (kernel) => {
@@ -356,4 +357,58 @@ describe("ftrace text as the kernel writes it", () => {
     );
     expect(text).toMatch(/^ {10}<idle>-0 {7}\[001\] d\.h1\. +\d+\.\d{6}: ipi_entry: \(.+\)$/m);
   });
+});
+
+describe("warning splats name the site as each release has it", () => {
+  /** Where each warning is in 6.1 (line numbers checked in Debian's linux-source-6.1) and in mainline (no line: it moves). */
+  const SITES: Record<KernelProfileName, Record<string, string>> = {
+    "6.1": {
+      "csd_unlock:not-locked": "kernel/smp.c:472 csd_unlock",
+      "flush:offline": "kernel/smp.c:597 __flush_smp_call_function_queue",
+      "smp_call_function_many_cond:preemptible": "kernel/smp.c:905 smp_call_function_many_cond",
+      "irq_work_queue_on:offline": "kernel/irq_work.c:134 irq_work_queue_on",
+    },
+    mainline: {
+      "csd_unlock:not-locked": "kernel/smp.c csd_unlock",
+      "flush:offline": "kernel/smp.c __flush_smp_call_function_queue",
+      "smp_call_function_many_cond:preemptible": "kernel/smp.c smp_call_function_many_cond",
+      "irq_work_queue_on:offline": "kernel/irq_work.c irq_work_queue_on",
+    },
+  };
+
+  /** One system per warning (a hotplug request and a hand-made offline window do not mix). */
+  const TRIGGERS: Record<string, (sys: SmpSystem) => void> = {
+    "csd_unlock:not-locked": (sys) => {
+      const unqueued = sys.kernel.initCsd(function never_queued() {}, null);
+      program(sys, 1, function* () {
+        yield 100;
+        sys.kernel.csdUnlock(unqueued);
+      });
+    },
+    "flush:offline": (sys) => ipiAfterOffline(sys),
+    "smp_call_function_many_cond:preemptible": (sys) => {
+      program(sys, 0, function* () {
+        yield* sys.kernel.smpCallFunctionMany(sys.machine.onlineMask, () => undefined, null, true);
+      });
+    },
+    "irq_work_queue_on:offline": (sys) => {
+      const work = sys.kernel.initIrqWork(() => undefined);
+      sys.kernel.cpuDown(2);
+      program(sys, 0, function* () {
+        yield 100;
+        yield* sys.kernel.irqWorkQueueOn(work, 2);
+      });
+    },
+  };
+
+  it.each(KERNEL_PROFILE_NAMES.flatMap((k) => Object.keys(TRIGGERS).map((site) => [k, site])))(
+    "%s: %s",
+    (kernel, site) => {
+      const sys = testSystem(3, { kernel: kernel as KernelProfileName, lockdep: true });
+      TRIGGERS[site](sys);
+      sys.run();
+      const text = sys.kernel.warnings.records.find((r) => r.site === site)?.kernelText ?? "(no warning)";
+      expect(text.slice(text.indexOf(" at ") + 4)).toBe(SITES[kernel as KernelProfileName][site]);
+    },
+  );
 });

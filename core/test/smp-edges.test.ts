@@ -1,6 +1,7 @@
 import { describe, expect, it } from "@jest/globals";
 import { CpuMask, type CpuCode, type TraceRecord } from "@smpcall/core";
-import { irqsOffFor, program, testSystem } from "./helpers";
+import { descriptor as x86 } from "@smpcall/arch-x86";
+import { ipiAfterOffline, irqsOffFor, program, testSystem } from "./helpers";
 
 /** The trace records named `name`, as `cpu name field=value ...` lines (easy to compare whole). */
 function traced(records: readonly TraceRecord[], name: string): string[] {
@@ -369,5 +370,226 @@ describe("csd_unlock of a csd that is not locked", () => {
       ["csd_unlock:not-locked", 1, `csd_unlock of csd#${csd.id} (never_queued) that is not locked`],
     ]);
     expect(csd.locked).toBe(false);
+  });
+});
+
+describe("the statistics a report shows: calls issued, -EBUSY, IPIs per sender", () => {
+  it("every single, async and many call counts once, an async call on a busy csd counts as -EBUSY, and IPIs are counted on the CPU that sent them", () => {
+    const sys = testSystem(4);
+    const k = sys.kernel;
+    const csd = k.initCsd(() => undefined, null);
+    const rets: number[] = [];
+    program(sys, 0, function* () {
+      yield 100;
+      yield* k.smpCallFunctionSingle(1, () => undefined, null, true);
+      yield* k.smpCallFunctionSingle(2, () => undefined, null, false);
+      rets.push(yield* k.smpCallFunctionSingleAsync(3, csd));
+      rets.push(yield* k.smpCallFunctionSingleAsync(3, csd)); // still locked: -EBUSY
+      yield* k.smpCallFunctionMany(CpuMask.of(4, [1, 2, 3]), () => undefined, null, true);
+    });
+    expect(sys.run().status).toBe("completed");
+    expect(rets).toEqual([0, -16]);
+    expect([k.stats.callsIssued, k.stats.ebusy]).toEqual([5, 1]);
+    // Only CPU 0 sent: its count is every single IPI, the others' none.
+    expect(k.stats.ipisSingle).toBeGreaterThanOrEqual(3);
+    expect(Array.from(k.stats.ipisFrom)).toEqual([k.stats.ipisSingle, 0, 0, 0]);
+  });
+});
+
+describe("CPU ids that are integers but not CPUs of the machine", () => {
+  it("smp_call_function_single to -1 or nr_cpu_ids returns -ENXIO and sends nothing, as to an offline CPU", () => {
+    const sys = testSystem(4);
+    const k = sys.kernel;
+    k.cpuDown(3);
+    const rets: number[] = [];
+    program(sys, 0, function* () {
+      yield 100;
+      for (const cpu of [-1, 4, 3])
+        rets.push(yield* k.smpCallFunctionSingle(cpu, () => undefined, null, true));
+    });
+    expect(sys.run().status).toBe("completed");
+    expect(rets).toEqual([-6, -6, -6]);
+    expect([k.stats.ipisSingle, k.stats.callbacksRun]).toEqual([0, 0]);
+  });
+
+  it("smp_send_reschedule to -1, to nr_cpu_ids or to an offline CPU sends nothing and returns", () => {
+    const sys = testSystem(4);
+    const k = sys.kernel;
+    k.cpuDown(3);
+    program(sys, 0, function* () {
+      yield 100;
+      for (const cpu of [-1, 4, 3]) yield* k.smpSendReschedule(cpu);
+    });
+    expect(sys.run().status).toBe("completed");
+    expect([k.stats.rescheduleIpis, k.stats.ipisSingle, k.stats.ipisMask]).toEqual([0, 0, 0]);
+  });
+
+  it("irq_work_queue_on refuses -1 and nr_cpu_ids naming the range; an online target gives no warning, an offline one the kernel's", () => {
+    const sys = testSystem(4);
+    const k = sys.kernel;
+    const work = k.initIrqWork(() => undefined);
+    const other = k.initIrqWork(() => undefined);
+    const thrown: string[] = [];
+    k.cpuDown(3);
+    program(sys, 0, function* () {
+      yield 100;
+      for (const cpu of [-1, 4])
+        try {
+          yield* k.irqWorkQueueOn(work, cpu);
+        } catch (e) {
+          thrown.push((e as Error).message);
+        }
+      expect(yield* k.irqWorkQueueOn(work, 1)).toBe(true);
+      yield 10_000;
+      expect(k.warnings.records).toEqual([]);
+      expect(yield* k.irqWorkQueueOn(other, 3)).toBe(true);
+    });
+    sys.run();
+    expect(thrown).toEqual([
+      "irqWorkQueueOn: CPU -1 does not exist (0..3)",
+      "irqWorkQueueOn: CPU 4 does not exist (0..3)",
+    ]);
+    expect(k.warnings.records.map((w) => [w.site, w.message])).toEqual([
+      [
+        "irq_work_queue_on:offline",
+        "irq_work_queue_on to offline CPU 3: all work should have been flushed before it went offline",
+      ],
+    ]);
+  });
+
+  it("ttwu_queue_wakelist to -1 or nr_cpu_ids queues nothing and returns false (as for the caller or an offline CPU)", () => {
+    const sys = testSystem(4);
+    const k = sys.kernel;
+    const task = k.initTask("t");
+    const got: boolean[] = [];
+    program(sys, 0, function* () {
+      yield 100;
+      for (const cpu of [-1, 4, 0]) got.push(yield* k.ttwuQueueWakelist(cpu, task));
+    });
+    expect(sys.run().status).toBe("completed");
+    expect(got).toEqual([false, false, false]);
+    expect(task.wakeups).toBe(0);
+  });
+});
+
+describe("what the user sees of warnings, call sites and latency", () => {
+  it("a call from a callback (hard IRQ) warns 'called from hard-IRQ context', naming the CPU", () => {
+    const sys = testSystem(3);
+    const k = sys.kernel;
+    program(sys, 0, function* () {
+      yield 100;
+      yield* k.smpCallFunctionSingle(
+        1,
+        function* nested(): CpuCode<void> {
+          yield* k.smpCallFunctionSingle(2, () => undefined, null, false);
+        },
+        null,
+        true,
+      );
+    });
+    expect(sys.run().status).toBe("completed");
+    const w = k.warnings.records.find((r) => r.site === "smp_call_function_single:not-in-task");
+    expect(w?.message).toBe("smp_call_function_single called from hard-IRQ context on CPU 1: can deadlock");
+  });
+
+  it("a preemptible many-call under lockdep says a CPU can go offline under it", () => {
+    const sys = testSystem(3, { lockdep: true });
+    program(sys, 0, function* () {
+      yield* sys.kernel.smpCallFunctionMany(sys.machine.onlineMask, () => undefined, null, true);
+    });
+    sys.run();
+    expect(sys.kernel.warnings.records.map((w) => w.message)).toEqual([
+      "smp_call_function_many_cond called with preemption enabled on CPU 0: a CPU can go offline under it",
+    ]);
+  });
+
+  it("csd_queue_cpu names the async call and the wake list as call sites (mainline tracepoints)", () => {
+    const sys = testSystem(3, { kernel: "mainline" });
+    const k = sys.kernel;
+    const csd = k.initCsd(function async_fn() {}, null);
+    const task = k.initTask("t");
+    program(sys, 0, function* () {
+      yield 100;
+      yield* k.smpCallFunctionSingleAsync(1, csd);
+      yield* k.ttwuQueueWakelist(2, task);
+      yield 10_000;
+    });
+    expect(sys.run().status).toBe("completed");
+    const sites = sys.machine.trace.records
+      .filter((r) => r.name === "csd_queue_cpu")
+      .map((r) => [r.fields.cpu, r.fields.callsite]);
+    expect(sites).toEqual([
+      [1, "smp_call_function_single_async"],
+      [2, "ttwu_queue_wakelist"],
+    ]);
+  });
+
+  it("a call queued at time 0 gets its latency sample like any other", () => {
+    const sys = testSystem(2);
+    const k = sys.kernel;
+    program(sys, 0, function* () {
+      yield* k.smpCallFunctionSingle(1, () => undefined, null, true);
+    });
+    expect(sys.run().status).toBe("completed");
+    expect(k.stats.latency.count).toBe(1);
+  });
+
+  it("x86's single-call vector warns 'IPI on offline CPU' like the call-function vector", () => {
+    const sys = testSystem(3, { arch: x86 });
+    ipiAfterOffline(sys);
+    sys.run();
+    expect(sys.kernel.warnings.records.map((w) => w.message)).toContain("IPI on offline CPU 2");
+  });
+});
+
+describe("what a warning and a stuck-csd report say", () => {
+  it("a splat names the task (PID 1000+cpu for a program, 0 for the idle task) and starts with the WARN text; the trace records it", () => {
+    const sys = testSystem(3);
+    const k = sys.kernel;
+    const anon = k.initCsd(
+      (
+        () => () =>
+          undefined
+      )(), // a function without a name
+      null,
+    );
+    program(sys, 2, function* () {
+      yield 100;
+      k.csdUnlock(anon);
+    });
+    expect(sys.run().status).toBe("completed");
+    const [w] = k.warnings.records;
+    expect(w.message).toBe(`csd_unlock of csd#${anon.id} (anonymous) that is not locked`);
+    expect(w.kernelText).toBe("WARNING: CPU: 2 PID: 1002 at kernel/smp.c:472 csd_unlock");
+    const rec = sys.machine.trace.records.find((r) => r.name === "smpcall_warning");
+    expect(rec?.cpu).toBe(2);
+    expect(rec?.fields).toEqual({ site: "csd_unlock:not-locked", message: w.message });
+  });
+
+  it("a WARN with a format prints its text on the line before the splat (IPI on offline CPU, from the idle task)", () => {
+    const sys = testSystem(3);
+    ipiAfterOffline(sys);
+    sys.run();
+    const w = sys.kernel.warnings.records.find((r) => r.site === "flush:offline");
+    expect((w?.kernelText ?? "").split("\n")).toEqual([
+      "IPI on offline CPU 2",
+      expect.stringMatching(
+        /^WARNING: CPU: 2 PID: (0|1002) at kernel\/smp\.c:597 __flush_smp_call_function_queue$/,
+      ),
+    ]);
+  });
+
+  it("the stuck-csd problem says whether the target's interrupts are off and what it is doing", () => {
+    const sys = testSystem(2, { csdLockTimeoutMs: 1 });
+    irqsOffFor(sys, 1, 3_000_000);
+    program(sys, 0, function* () {
+      yield* sys.kernel.smpCallFunctionSingle(1, function blocked_cb() {}, null, true);
+    });
+    const out = sys.run();
+    expect(out.status).toBe("completed");
+    const p = out.problems.find((x) => x.kind === "stuck-csd");
+    expect(p?.message).toMatch(
+      /^csd: Detected non-responsive CSD lock \(#1\) on CPU#0, waiting \d+ ns for CPU#1 blocked_cb; target irqs off, unresponsive \((running|idle)\)$/,
+    );
   });
 });

@@ -124,3 +124,12 @@ describe("npm start (the demo)", () => {
     expect(JSON.parse(r.stdout).config.cpus).toBe(4);
   });
 });
+
+describe("--kernel help", () => {
+  it("says what each profile is", async () => {
+    const r = await cli(["run", "--help"]);
+    const text = (r.stdout + r.stderr).replace(/\s+/g, " ");
+    expect(text).toContain("6.1 = Linux 6.1 LTS (kernel/smp.c as in Debian's linux-source-6.1)");
+    expect(text).toContain("mainline = recent mainline Linux");
+  });
+});

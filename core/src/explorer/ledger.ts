@@ -31,6 +31,31 @@ export class CallLedger {
     if ((this.finished.get(id) ?? 0) < want) this.earlyReturns.push(id);
   }
 
+  /**
+   * What the verdict still depends on, for the explorer's state key: per call, the CPUs it
+   * targets, the CPUs its callback ran on and how many runs finished, and the calls that returned
+   * early. Two runs can reach the same machine state with different ledgers (a callback lost in
+   * one, run in the other; one run twice): their verdicts differ, so a hashed search that pruned
+   * one on meeting the other's state would lose a violation. CPU ids are renamed by `perm` (old ->
+   * new, for symmetry), and so is the issuing CPU at the start of an id (`cpu.k`).
+   */
+  stateKey(perm: Int32Array | null): string {
+    const cpu = (c: number) => (perm === null ? c : perm[c]);
+    const id = (s: string) => (perm === null ? s : s.replace(/^\d+/, (c) => String(cpu(Number(c)))));
+    const cpus = (list: readonly number[] | undefined) =>
+      list === undefined
+        ? ""
+        : list
+            .map(cpu)
+            .sort((a, b) => a - b)
+            .join(".");
+    const parts: string[] = [];
+    for (const [k, want] of this.expected)
+      parts.push(`${id(k)}>${cpus(want)}:${cpus(this.ran.get(k))}:${this.finished.get(k) ?? 0}`);
+    for (const k of this.earlyReturns) parts.push(`!${id(k)}`);
+    return parts.sort().join(",");
+  }
+
   /** Calls issued. */
   get size(): number {
     return this.expected.size;

@@ -50,11 +50,15 @@ export const memSyncResult: Scenario = {
           else yield* policy.callMany!(runtime, CpuMask.of(cpus, others), cb, true);
           ledger.returned(id);
           for (const t of others)
-            if (mem.load(`result.${k}.${t}`) !== 1 && !staleResults.has(ctx))
+            if (mem.load(`result.${k}.${t}`) !== 1 && !staleResults.has(ctx)) {
               staleResults.set(
                 ctx,
                 `call ${id} returned, then CPU 0 read CPU ${t}'s result as 0: the callback's write was not visible to the waiter`,
               );
+              // The verdict must be in the explorer's state key (which holds the memory, not this
+              // map): a run that converges later with a clean one would otherwise be pruned.
+              mem.store("stale-result-seen", 1);
+            }
         }
       })(),
     );

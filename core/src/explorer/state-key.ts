@@ -264,7 +264,7 @@ export class StateKeyBuilder {
 
   /** The runtime's part of a piece list under `perm`, made now if it was not yet. */
   private fill(out: (string | null)[], k: number, perm: Int32Array | null): string {
-    return (out[k] ??= this.ctx!.runtime.stateKey(perm));
+    return (out[k] ??= `${this.ctx!.runtime.stateKey(perm)}#${this.ctx!.ledger.stateKey(perm)}`);
   }
 
   private join(out: (string | null)[], perm: Int32Array | null): string {

@@ -311,11 +311,16 @@ export class KernelMemory {
     this.atomicOp(cpu, this.idle(cpu), (f) => f | TIF_POLLING_NRFLAG);
   }
 
-  /** current_clr_polling_and_test before a halt: clear_bit, `smp_mb__after_atomic`, read need_resched. */
-  idleClrPollingAndTest(cpu: number): boolean {
+  /**
+   * current_clr_polling_and_test before a halt: clear_bit, `smp_mb__after_atomic`, read
+   * need_resched. The read is made (its drains and view are part of the run) but the idle loop
+   * decides on the CPU's own need_resched flag: the sender sets that flag in the same step as its
+   * RMW on this word, and the clear above is an RMW too, so by coherence the read returns the flag.
+   */
+  idleClrPollingAndTest(cpu: number): void {
     this.atomicOp(cpu, this.idle(cpu), (f) => f & ~TIF_POLLING_NRFLAG);
     this.fence(cpu, "current_clr_polling_and_test:smp_mb__after_atomic", "mb__after_atomic");
-    return (this.readAt(cpu, this.idle(cpu), "once") & TIF_NEED_RESCHED) !== 0;
+    this.readAt(cpu, this.idle(cpu), "once");
   }
 
   /** do_idle on its way out: __current_clr_polling, then `smp_mb__after_atomic` (the flush follows). */

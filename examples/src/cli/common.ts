@@ -8,6 +8,7 @@ import {
   MIN_CPUS,
   DEFAULT_KERNEL_PROFILE,
   KERNEL_PROFILE_NAMES,
+  kernelProfile,
   IDLE_MODES,
   MEMORY_MODELS,
   machineBarrierNames,
@@ -58,7 +59,7 @@ export function parseChoice<T extends string>(flag: string, text: string, choice
 /** The `--kernel 6.1|mainline` option (run, explore, replay, conform); `fallback` is its default, `help` its help text. */
 export function kernelOption(
   fallback: string | undefined = DEFAULT_KERNEL_PROFILE,
-  help = `kernel release to behave as where releases differ: ${KERNEL_PROFILE_NAMES.join(" or ")}`,
+  help = `kernel release to behave as where releases differ: ${KERNEL_PROFILE_NAMES.map((k) => `${k} = ${kernelProfile(k).description}`).join("; ")}`,
 ): Option {
   const o = new Option("--kernel <profile>", help).choices(KERNEL_PROFILE_NAMES);
   return fallback === undefined ? o : o.default(fallback);

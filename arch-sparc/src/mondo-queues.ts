@@ -1,23 +1,24 @@
-/** Byte offsets in a CPU's block: `cpu_mondo_counter` (float64), queue head, occupied entries (uint16 each), softint bits. */
+/** Byte offsets in a CPU's block: `cpu_mondo_counter` (float64), queue head, occupied entries (uint16 each). */
 const COUNTER_AT = 0;
 const HEAD_AT = 8;
 const QUEUED_AT = 10;
-const SOFTINT_AT = 12;
 /** Where the ring of queue entries starts in the block. */
-const RING_AT = 13;
+const RING_AT = 12;
 
 /**
- * Every CPU's cpu-mondo queue and the per-CPU words a mondo trap reads and writes, in one block per
- * CPU: `cpu_mondo_counter` (mondos taken), the queue's head and occupied entries, the pending
- * softint bits (SET_SOFTINT / CLEAR_SOFTINT, bit = softint line), then the ring of queued xcall
- * numbers (sun4u: the incoming dispatch register, depth 1).
+ * Every CPU's cpu-mondo queue and the per-CPU words a mondo trap reads and writes: one block per
+ * CPU holds `cpu_mondo_counter` (mondos taken), the queue's head and occupied entries, then the
+ * ring of queued xcall numbers (sun4u: the incoming dispatch register, depth 1); the pending
+ * softint bits (SET_SOFTINT / CLEAR_SOFTINT, bit = softint line) are a byte per CPU of their own.
  *
- * Why one block: on a big machine the targets of a cross-call take their traps in random order,
- * thousands of other CPUs' events apart, so each per-CPU array a trap touches is a cache miss of
- * its own (five arrays and the ring's line before). Blocks start 16-byte aligned and the words a
- * trap needs are their first 15 bytes (with the ring's first two entries), which never straddle
- * a 64-byte line. The head goes back to 0 whenever the queue empties (which slot an empty ring
- * fills next cannot be observed), so the entries in use are the ones right after the words.
+ * Why: on a big machine the targets of a cross-call take their traps in random order, thousands
+ * of other CPUs' events apart, so each per-CPU array a trap touches is a cache miss of its own
+ * (four arrays and the ring's line before). Blocks start 16-byte aligned and the words a trap
+ * needs are their first 16 bytes (with the ring's first four entries), which never straddle a
+ * 64-byte line. The head goes back to 0 whenever the queue empties (which slot an empty ring
+ * fills next cannot be observed), so the entries in use are the ones right after the words. The
+ * softint bits are read again by the softint handler, a step later: at one byte per CPU (8 KB
+ * at 8192 CPUs) they stay in cache, where the block's line would be another miss.
  */
 export class MondoQueues {
   /** Entries per queue. */
@@ -27,6 +28,8 @@ export class MondoQueues {
   private readonly bytes: Uint8Array;
   private readonly halves: Uint16Array;
   private readonly doubles: Float64Array;
+  /** Per CPU: pending softint bits. */
+  private readonly softints: Uint8Array;
 
   constructor(nrCpus: number, depth: number) {
     this.depth = depth;
@@ -35,6 +38,7 @@ export class MondoQueues {
     this.bytes = new Uint8Array(buffer);
     this.halves = new Uint16Array(buffer);
     this.doubles = new Float64Array(buffer);
+    this.softints = new Uint8Array(nrCpus);
   }
 
   /** Occupied entries of `cpu`'s queue. */
@@ -81,16 +85,15 @@ export class MondoQueues {
 
   /** Set softint `line` of `cpu`; returns false when it was already pending (the two coalesce). */
   setSoftint(cpu: number, line: number): boolean {
-    const at = cpu * this.stride + SOFTINT_AT;
-    const bits = this.bytes[at];
+    const bits = this.softints[cpu];
     const bit = 1 << line;
     if ((bits & bit) !== 0) return false;
-    this.bytes[at] = bits | bit;
+    this.softints[cpu] = bits | bit;
     return true;
   }
 
   /** Clear softint `line` of `cpu` (CLEAR_SOFTINT, as its handler starts). */
   clearSoftint(cpu: number, line: number): void {
-    this.bytes[cpu * this.stride + SOFTINT_AT] &= ~(1 << line);
+    this.softints[cpu] &= ~(1 << line);
   }
 }

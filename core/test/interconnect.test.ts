@@ -1,6 +1,13 @@
 import { describe, expect, it } from "@jest/globals";
 import { descriptor as generic } from "@smpcall/arch-generic";
-import { InvalidStepError, Machine, createSmpSystem, stateKey, type CpuCode } from "@smpcall/core";
+import {
+  CallLedger,
+  InvalidStepError,
+  Machine,
+  createSmpSystem,
+  stateKey,
+  type CpuCode,
+} from "@smpcall/core";
 
 /** A 4-CPU machine whose handler records `cpu:line` for every interrupt taken. */
 function machineWithLog(counting: number): { m: Machine; taken: string[] } {
@@ -165,7 +172,7 @@ describe("the explorer's state key and counting lines", () => {
       (function* (): CpuCode<void> {
         m.localIrqDisable();
         yield 5000;
-        key = stateKey({ system: sys, runtime: { stateKey: () => "" } } as never);
+        key = stateKey({ system: sys, runtime: { stateKey: () => "" }, ledger: new CallLedger() } as never);
         m.localIrqEnable();
         yield 10;
       })(),

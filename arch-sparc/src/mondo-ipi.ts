@@ -38,7 +38,7 @@ import {
   XCALL_NAMES,
   XCALL_RECEIVE_SIGNAL,
 } from "./hypervisor";
-import { HandlerFramePool } from "./handler-frames";
+import { HandlerFramePool } from "@smpcall/core";
 import { MondoQueues } from "./mondo-queues";
 
 /** sun4v (hypervisor) or sun4u (interrupt dispatch registers). */

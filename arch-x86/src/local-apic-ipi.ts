@@ -16,7 +16,7 @@ import {
   type TraceSink,
 } from "@smpcall/core";
 import { apicIdsOf } from "./apic-id";
-import { HandlerFramePool } from "./handler-frames";
+import { HandlerFramePool } from "@smpcall/core";
 import {
   isXapic,
   PV_IPI_WINDOW,

@@ -29,6 +29,7 @@ export * from "./arch/arch-ipi";
 export * from "./arch/interconnect";
 export * from "./arch/options";
 export * from "./arch/descriptor";
+export * from "./arch/handler-frames";
 export * from "./arch/tokens";
 export * from "./arch/loader";
 export * from "./system";

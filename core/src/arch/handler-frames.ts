@@ -1,4 +1,4 @@
-import type { CpuCode, Step } from "@smpcall/core";
+import type { CpuCode, Step } from "../machine/step";
 
 /** States of a {@link HandlerFrame}: handed out, not stepped yet; stepping its flush; finished. */
 const FRAME_FRESH = 0;
@@ -10,7 +10,7 @@ const FRAME_DONE: IteratorReturnResult<void> = { done: true, value: undefined };
 
 /**
  * What a handler does when its frame takes its first step: the work before the generic handler
- * (taking a queue entry, clearing a softint), then the generic handler's flush to run to its end,
+ * (an EOI, taking a queue entry, clearing a softint), then the generic handler's flush to run to its end,
  * or null when there is none.
  */
 export type HandlerBegin = (cpu: number, line: number) => CpuCode<void> | null;
@@ -21,7 +21,7 @@ export type HandlerBegin = (cpu: number, line: number) => CpuCode<void> | null;
  * `*handleInterrupt(cpu, line) { work; yield* flush; }` did, at the same virtual times, without
  * a generator object per interrupt.
  */
-class HandlerFrame implements CpuCode<void> {
+export class HandlerFrame implements CpuCode<void> {
   /** The CPU and line of the interrupt this frame handles (set when it is handed out). */
   cpu = 0;
   line = 0;

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "@jest/globals";
 import type { CpuCode } from "@smpcall/core";
-import { HandlerFramePool } from "../src/handler-frames";
+import { HandlerFramePool } from "@smpcall/core";
 
 /** A flush stand-in: yields its steps, then records that it finished. */
 function* steps(log: string[], name: string, costs: number[]): CpuCode<void> {

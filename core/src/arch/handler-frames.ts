@@ -31,10 +31,12 @@ export class HandlerFrame implements CpuCode<void> {
 
   constructor(private readonly pool: HandlerFramePool) {}
 
+  /** The frame is its own iterator. */
   [Symbol.iterator](): this {
     return this;
   }
 
+  /** One step: the handler's own work first, then the flush's steps. */
   next(): IteratorResult<Step, void> {
     let inner = this.inner;
     if (this.state !== FRAME_RUNNING) {
@@ -48,6 +50,7 @@ export class HandlerFrame implements CpuCode<void> {
     return r;
   }
 
+  /** Ends the frame (the machine unwinds a handler this way). */
   return(): IteratorReturnResult<void> {
     const inner = this.inner;
     this.inner = null;
@@ -56,12 +59,14 @@ export class HandlerFrame implements CpuCode<void> {
     return FRAME_DONE;
   }
 
+  /** Ends the frame and rethrows `e` (the generator protocol). */
   throw(e: unknown): never {
     this.inner = null;
     this.state = FRAME_FINISHED;
     throw e;
   }
 
+  /** Ends the frame, as `return`. */
   [Symbol.dispose](): void {
     this.return();
   }

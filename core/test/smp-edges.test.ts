@@ -593,3 +593,40 @@ describe("what a warning and a stuck-csd report say", () => {
     );
   });
 });
+
+describe("queue flushes are reused", () => {
+  it("a flush object goes back for reuse when it finishes: a second broadcast allocates none, and every CPU still runs each callback once", () => {
+    const sys = testSystem(8);
+    const ran: number[] = [];
+    const note = (_: unknown, cpu: number): void => void ran.push(cpu);
+    let afterFirst = -1;
+    program(sys, 0, function* () {
+      yield 100;
+      yield* sys.kernel.smpCallFunction(note, null, true);
+      afterFirst = sys.kernel.idleQueueFlushes;
+      // A callback written as code (its flush delegates to it) on every target, then a plain one again.
+      yield* sys.kernel.smpCallFunction(
+        function* (_: unknown, cpu: number): CpuCode<void> {
+          yield 50;
+          ran.push(cpu + 100);
+        },
+        null,
+        true,
+      );
+      yield* sys.kernel.smpCallFunction(note, null, true);
+    });
+    expect(sys.run().status).toBe("completed");
+    expect(afterFirst).toBeGreaterThanOrEqual(1);
+    expect(afterFirst).toBeLessThanOrEqual(7);
+    expect(sys.kernel.idleQueueFlushes).toBe(afterFirst);
+    const others = [1, 2, 3, 4, 5, 6, 7];
+    expect(ran.filter((c) => c < 100).sort()).toEqual([...others, ...others].sort());
+    expect(
+      ran
+        .filter((c) => c >= 100)
+        .map((c) => c - 100)
+        .sort(),
+    ).toEqual(others);
+    expect(sys.kernel.stats.flushesIrq).toBe(21);
+  });
+});

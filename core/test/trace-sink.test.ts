@@ -53,6 +53,14 @@ describe("TraceSink", () => {
     expect(() => new TraceSink(true, 5, () => undefined)).toThrow(/either streams .* or keeps the last/);
   });
 
+  it("keepOnly turns other events away uncounted in written, and counts them in leftOut", () => {
+    const s = new TraceSink(true, 3).keepOnly(new Set(["ipi_raise"]));
+    fill(s, 5);
+    for (let i = 0; i < 4; i++) s.emit(i, 0, STATE, "ipi_raise", { i });
+    expect(s.records.map((r) => r.fields.i)).toEqual([1, 2, 3]);
+    expect([s.written, s.dropped, s.leftOut]).toEqual([4, 1, 5]);
+  });
+
   it("a disabled sink records nothing", () => {
     const s = new TraceSink(false, 3);
     fill(s, 5);

@@ -220,8 +220,10 @@ describe("smpcall CLI", () => {
       .filter((l) => l !== "" && !l.startsWith("#"));
     const r = await cli([...args, "--trace", txt, "--trace-limit", "50"]);
     expect(r.code).toBe(0);
-    expect(r.stdout).toContain(
-      `trace: 50 records written to ${txt} (ftrace), ${lines.length - 50} older records overwritten (--trace-limit 50 keeps the last 50)`,
+    expect(r.stdout).toMatch(
+      new RegExp(
+        `trace: 50 records written to ${txt.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")} \\(ftrace\\); \\d+ events left out that kernel 6\\.1 has no tracepoint for on generic \\(--trace-format chrome keeps every event\\), ${lines.length - 50} older records overwritten \\(--trace-limit 50 keeps the last 50\\)`,
+      ),
     );
     const text = fs.readFileSync(txt, "utf8");
     expect(text).toContain(`# entries-in-buffer/entries-written: 50/${lines.length}   #P:8\n`);
@@ -234,6 +236,24 @@ describe("smpcall CLI", () => {
     const bad = await cli([...args, "--trace", json, "--trace-limit", "0"]);
     expect(bad.code).toBe(2);
     expect(bad.stderr).toMatch(/bad --trace-limit "0": expected an integer 1\.\.100000000/);
+  });
+
+  it("the trace line counts the records the file holds: an ftrace file under 6.1 says how many events it left out (all of them on sparc)", async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "smpcall-"));
+    const args = ["run", "--arch", "sparc", "--cpus", "8", "--workload", "broadcast", "--ops", "2"];
+    const json = path.join(dir, "all.json");
+    const all = await cli([...args, "--trace", json]);
+    const events = Number(/trace: (\d+) records written to \S+ \(chrome\)\n/.exec(all.stdout)![1]);
+    expect(events).toBeGreaterThan(50);
+    for (const limit of [[], ["--trace-limit", "5"]]) {
+      const txt = path.join(dir, `t${limit.length}.txt`);
+      const r = await cli([...args, ...limit, "--trace", txt]);
+      expect(r.code).toBe(0);
+      expect(r.stdout).toContain(
+        `trace: 0 records written to ${txt} (ftrace); ${events} events left out that kernel 6.1 has no tracepoint for on sparc (--trace-format chrome keeps every event)\n`,
+      );
+      expect(fs.readFileSync(txt, "utf8")).toContain("# entries-in-buffer/entries-written: 0/0   #P:8\n");
+    }
   });
 
   it("a run that finds a problem exits 1", async () => {

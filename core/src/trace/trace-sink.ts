@@ -54,6 +54,8 @@ export class TraceSink {
   readonly limit: number;
   /** Records emitted since the start (kept, overwritten or streamed): ftrace's entries-written. */
   written = 0;
+  /** Events {@link keepOnly} turned away (a kernel without those tracepoints): not in `written`. */
+  leftOut = 0;
   private ring: TraceRecord[] = [];
   /** Index of the oldest record in `ring` once it is full. */
   private head = 0;
@@ -109,7 +111,11 @@ export class TraceSink {
     fields: Record<string, TraceFieldValue>,
     flow = 0,
   ): void {
-    if (!this.enabled || (this.only !== null && !this.only.has(name))) return;
+    if (!this.enabled) return;
+    if (this.only !== null && !this.only.has(name)) {
+      this.leftOut++;
+      return;
+    }
     this.written++;
     const r: TraceRecord = {
       ts,

@@ -156,6 +156,16 @@ export class TraceFileWriter {
     }
   }
 
+  /** Records written to the file (after the ftrace export left out the events its kernel does not have). */
+  get recordsWritten(): number {
+    return this.added;
+  }
+
+  /** Records the ftrace export left out: events the kernel profile has no tracepoint for on this arch. */
+  get recordsLeftOut(): number {
+    return this.left;
+  }
+
   /** Remove a half-written file (the run failed). */
   abandon(): void {
     try {

@@ -72,7 +72,8 @@ export function traceFormatFor(file: string, format: string | undefined): TraceF
  * extension: .json = chrome). A sink that overwrote old records (a `limit`) says so: the ftrace
  * header's entries-in-buffer/entries-written, the Chrome metadata's `trace`. Under a kernel
  * profile (`meta.kernel`) an ftrace file holds only the events that kernel has on the arch
- * (`ftrace` says which the arch has, and whether the irq-flags events exist).
+ * (`ftrace` says which the arch has, and whether the irq-flags events exist). Returns the
+ * writer, whose counts say what the file holds.
  */
 export function writeTraceFile(
   file: string,
@@ -88,12 +89,34 @@ export function writeTraceFile(
   },
   io: CliIo,
   ftrace: Pick<FtraceMeta, "archTracepoints" | "irqFlagsTracepoints"> = {},
-): string {
+): TraceFileWriter {
   const fmt = traceFormatFor(file, format);
   const writer = new TraceFileWriter(file, fmt, meta, io.cwd, ftrace);
   for (const r of trace.records) writer.add(r);
   writer.end(withTraceCounts(meta, trace), trace.written);
-  return fmt;
+  return writer;
+}
+
+/**
+ * The line `run` prints about its trace file: the records the file holds (not the events the run
+ * emitted: an ftrace file under a kernel profile leaves out the events that kernel has no
+ * tracepoint for, and says how many), and what a ring buffer overwrote.
+ */
+export function traceNoteLine(
+  file: string,
+  writer: TraceFileWriter,
+  trace: TraceSink,
+  kernel: string,
+  arch: string,
+  limit: number | undefined,
+): string {
+  const left = writer.recordsLeftOut + trace.leftOut;
+  const dropped = trace.dropped;
+  return `trace: ${writer.recordsWritten} records written to ${file} (${writer.format})${
+    left > 0
+      ? `; ${left} events left out that kernel ${kernel} has no tracepoint for on ${arch} (--trace-format chrome keeps every event)`
+      : ""
+  }${dropped > 0 ? `, ${dropped} older records overwritten (--trace-limit ${limit} keeps the last ${limit})` : ""}\n`;
 }
 
 /** The Chrome metadata, with the ring buffer's counts when the sink has a limit. */
@@ -269,10 +292,10 @@ export function registerRunCommand(program: Command, io: CliIo): void {
       let traceNote = "";
       if (flags.trace !== undefined) {
         const meta = { ...head, report, deadlock: outcome.deadlock };
-        if (file === null) writeTraceFile(flags.trace, traceFormat!, trace, meta, io, ftraceFacts);
-        else file.end(meta, trace.written);
-        const kept = traceLimit === undefined ? trace.written : trace.records.length;
-        traceNote = `trace: ${kept} records written to ${flags.trace} (${traceFormat})${trace.dropped ? `, ${trace.dropped} older records overwritten (--trace-limit ${traceLimit} keeps the last ${traceLimit})` : ""}\n`;
+        let writer = file;
+        if (writer === null) writer = writeTraceFile(flags.trace, traceFormat!, trace, meta, io, ftraceFacts);
+        else writer.end(meta, trace.written);
+        traceNote = traceNoteLine(flags.trace, writer, trace, kernel, arch.name, traceLimit);
       }
       if (flags.html !== undefined) {
         writeHtmlFile(

@@ -375,6 +375,39 @@ describe("Machine", () => {
     expect(taken).toContain("1:0@1300"); // halted idle CPU 1: arrival 500 + halt exit 500 + entry 300
   });
 
+  it("a CPU's raise of its own line with no delay is pending at once (no event in a run); at another CPU it is still in flight", () => {
+    const m = new Machine({ cpus: 2, cost: { deliveryJitter: 0 } });
+    const taken: string[] = [];
+    m.setInterruptHandler(
+      function* (cpu, line) {
+        taken.push(`${cpu}:${line}@${m.now}`);
+        yield 0;
+      },
+      (l) => `line ${l}`,
+    );
+    const pending: boolean[] = [];
+    m.spawn(
+      0,
+      (function* () {
+        m.localIrqDisable();
+        m.raise(0, 3, 0);
+        m.raise(1, 3, 0);
+        pending.push(m.isPending(0, 3), m.isPending(1, 3));
+        yield 100;
+        pending.push(m.isPending(1, 3));
+        m.localIrqEnable();
+        yield 10;
+      })(),
+    );
+    const out = m.run();
+    expect(out.status).toBe("completed");
+    expect(pending).toEqual([true, false, true]);
+    // Taken at CPU 0's first step with interrupts on (t=110) after the entry cost (300), as a
+    // queued raise landing at t=0 was; CPU 1, halted, after its halt exit (500) and entry.
+    expect(taken).toEqual(["0:3@410", "1:3@800"]);
+    expect(m.cpus[0].raisesReceived).toBe(1);
+  });
+
   it("nests interrupts four frames deep: each frame keeps its kind, line, saved irqs and wait, and unwinds in order", () => {
     const m = new Machine({ cpus: 2, cost: { deliveryJitter: 0 } });
     const c0 = m.cpus[0];

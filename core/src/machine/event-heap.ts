@@ -127,6 +127,15 @@ export class EventHeap {
     return id;
   }
 
+  /**
+   * The next sequence number, for an event handled at once instead of queued (a CPU's raise of
+   * its own line with no delay): it gets its place in the (time, seq) order, and every queued
+   * event keeps its own.
+   */
+  takeSeq(): number {
+    return this.seqCounter++;
+  }
+
   /** Slot id of the earliest event, or -1. */
   peek(): number {
     return this.n > 0 ? this.heads[0] : -1;

@@ -355,7 +355,9 @@ export class Machine {
    * Raise interrupt `line` at `target` after `delayNs` (plus the cost model's jitter). A raise
    * of a line that is still pending merges with it: one interrupt is taken for both. Lines
    * are 0..31; a lower line is taken first. Raises to an offline CPU stay pending until it is
-   * brought back up. Returns the trace flow id of the raise.
+   * brought back up. A CPU's raise of its own line with no delay is pending before its next
+   * instruction (in a run it lands at once; the explorer still offers it as a choice). Returns
+   * the trace flow id of the raise.
    */
   raise(target: number, line: number, delayNs: number): number {
     if (!(typeof target === "number" && Number.isInteger(target) && target >= 0 && target < this.nrCpus))
@@ -370,8 +372,14 @@ export class Machine {
       );
     const j = this.cost.deliveryJitter;
     const delay = j > 0 ? delayNs * (1 + j * (this.random.next() * 2 - 1)) : delayNs;
-    const id = this.push(this.now + Math.max(0, Math.round(delay)), EV_IRQ_RAISE, target, line);
-    const flow = this.heap.seq(id) + 1;
+    const when = this.now + Math.max(0, Math.round(delay));
+    // A CPU that raises its own line with no delay (sparc's trap handler setting a softint): on
+    // the earliest-first path the queued raise would land before that CPU's next step whatever
+    // else is due at this instant, so it lands here instead, without an event (on a big machine,
+    // one visit to the CPU fewer). The explorer keeps the event, and with it the choice.
+    const now = when === this.now && target === this.current && this.fastForward;
+    const flow = (now ? this.heap.takeSeq() : this.heap.seq(this.push(when, EV_IRQ_RAISE, target, line))) + 1;
+    if (now) this.deliver(this.cpus[target], line, flow);
     if (this.trace.enabled) {
       const src = this.current >= 0 ? this.cpus[this.current] : null;
       this.trace.emit(

@@ -30,6 +30,24 @@ describe("CallSingleQueue (llist)", () => {
     expect(q.delAll(1)).toBeNull();
     expect(q.add(1, csd(4))).toBe(true);
   });
+
+  it("a list taken by delAll is the taker's: later adds start a new list; queues of different CPUs do not mix", () => {
+    const q = new CallSingleQueue(3);
+    const [a, b, c] = [csd(1), csd(2), csd(3)];
+    q.add(2, a);
+    q.add(2, b);
+    const taken = q.delAll(2);
+    expect(q.add(2, c)).toBe(true);
+    expect(q.add(0, csd(9))).toBe(true);
+    const ids: number[] = [];
+    for (let e = taken; e !== null; e = e.next) ids.push(e.id);
+    expect(ids).toEqual([1, 2]);
+    // An entry of the taken list queued again (once its owner unlocked it) joins the new list at its end.
+    expect(q.add(2, a)).toBe(false);
+    expect(q.entries(2).map((e) => e.id)).toEqual([1, 3]);
+    expect(q.entries(0).map((e) => e.id)).toEqual([9]);
+    expect(q.entries(1)).toEqual([]);
+  });
 });
 
 describe("backend options", () => {

@@ -3,11 +3,18 @@ import { typeIndex } from "./queue-entries";
 
 /**
  * The per-CPU `call_single_queue`: a lock-less singly linked list (llist) through `csd.next`.
- * `add` pushes at the head and reports whether the list was empty, which is what decides if an
- * IPI is sent. `delAll` takes the whole list and returns it oldest first.
+ * `add` queues an entry and reports whether the list was empty, which is what decides if an IPI
+ * is sent. `delAll` takes the whole list and returns it oldest first, as llist_del_all followed
+ * by llist_reverse_order does. The kernel pushes at the head and reverses when it takes the
+ * list; this queue keeps the list oldest first as it grows (a tail per CPU), so taking it is one
+ * store instead of a walk: on a big machine every entry of that walk was a cache miss in the
+ * target's interrupt, in a chain of misses that could not overlap. Same entries, same order.
  */
 export class CallSingleQueue {
+  /** Per CPU: the oldest entry (null: empty). */
   private readonly heads: (CallSingleData | null)[];
+  /** Per CPU: the newest entry, whose `next` the next add sets (null: empty). */
+  private readonly tails: (CallSingleData | null)[];
   /** Entries queued, by type (async, sync, irq_work, ttwu: see `ENTRY_TYPE_NAMES`). */
   readonly addedByType = new Float64Array(4);
   /** Of those, adds that found the queue non-empty (no IPI needed), by type. */
@@ -15,32 +22,29 @@ export class CallSingleQueue {
 
   constructor(nrCpus: number) {
     this.heads = new Array<CallSingleData | null>(nrCpus).fill(null);
+    this.tails = new Array<CallSingleData | null>(nrCpus).fill(null);
   }
 
-  /** llist_add: push `csd` on `cpu`'s queue; true when the queue was empty before. */
+  /** llist_add: queue `csd` on `cpu`'s queue; true when the queue was empty before. */
   add(cpu: number, csd: CallSingleData): boolean {
-    const first = this.heads[cpu];
-    csd.next = first;
-    this.heads[cpu] = csd;
+    const last = this.tails[cpu];
+    csd.next = null;
+    if (last === null) this.heads[cpu] = csd;
+    else last.next = csd;
+    this.tails[cpu] = csd;
     const t = typeIndex(csd.flags);
     this.addedByType[t]++;
-    if (first !== null) this.joinedByType[t]++;
-    return first === null;
+    if (last !== null) this.joinedByType[t]++;
+    return last === null;
   }
 
   /** llist_del_all + llist_reverse_order: take every entry, returned in FIFO order. */
   delAll(cpu: number): CallSingleData | null {
-    let node = this.heads[cpu];
-    if (node === null) return null;
+    const head = this.heads[cpu];
+    if (head === null) return null;
     this.heads[cpu] = null;
-    let prev: CallSingleData | null = null;
-    while (node !== null) {
-      const next: CallSingleData | null = node.next;
-      node.next = prev;
-      prev = node;
-      node = next;
-    }
-    return prev;
+    this.tails[cpu] = null;
+    return head;
   }
 
   /** llist_empty. */
@@ -48,10 +52,10 @@ export class CallSingleQueue {
     return this.heads[cpu] === null;
   }
 
-  /** Entries queued on `cpu`, newest first (walks the list: for reports and tests). */
+  /** Entries queued on `cpu`, newest first, as the kernel's list holds them (for reports and tests). */
   entries(cpu: number): CallSingleData[] {
     const out: CallSingleData[] = [];
     for (let n = this.heads[cpu]; n !== null; n = n.next) out.push(n);
-    return out;
+    return out.reverse();
   }
 }

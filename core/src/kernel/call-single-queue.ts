@@ -11,27 +11,28 @@ import { typeIndex } from "./queue-entries";
  * target's interrupt, in a chain of misses that could not overlap. Same entries, same order.
  */
 export class CallSingleQueue {
-  /** Per CPU: the oldest entry (null: empty). */
-  private readonly heads: (CallSingleData | null)[];
-  /** Per CPU: the newest entry, whose `next` the next add sets (null: empty). */
-  private readonly tails: (CallSingleData | null)[];
+  /**
+   * Per CPU, side by side (one cache line for both): at 2 * cpu the oldest entry, at 2 * cpu + 1
+   * the newest, whose `next` the next add sets (null, null: empty).
+   */
+  private readonly ends: (CallSingleData | null)[];
   /** Entries queued, by type (async, sync, irq_work, ttwu: see `ENTRY_TYPE_NAMES`). */
   readonly addedByType = new Float64Array(4);
   /** Of those, adds that found the queue non-empty (no IPI needed), by type. */
   readonly joinedByType = new Float64Array(4);
 
   constructor(nrCpus: number) {
-    this.heads = new Array<CallSingleData | null>(nrCpus).fill(null);
-    this.tails = new Array<CallSingleData | null>(nrCpus).fill(null);
+    this.ends = new Array<CallSingleData | null>(2 * nrCpus).fill(null);
   }
 
   /** llist_add: queue `csd` on `cpu`'s queue; true when the queue was empty before. */
   add(cpu: number, csd: CallSingleData): boolean {
-    const last = this.tails[cpu];
+    const ends = this.ends;
+    const last = ends[2 * cpu + 1];
     csd.next = null;
-    if (last === null) this.heads[cpu] = csd;
+    if (last === null) ends[2 * cpu] = csd;
     else last.next = csd;
-    this.tails[cpu] = csd;
+    ends[2 * cpu + 1] = csd;
     const t = typeIndex(csd.flags);
     this.addedByType[t]++;
     if (last !== null) this.joinedByType[t]++;
@@ -40,22 +41,23 @@ export class CallSingleQueue {
 
   /** llist_del_all + llist_reverse_order: take every entry, returned in FIFO order. */
   delAll(cpu: number): CallSingleData | null {
-    const head = this.heads[cpu];
+    const ends = this.ends;
+    const head = ends[2 * cpu];
     if (head === null) return null;
-    this.heads[cpu] = null;
-    this.tails[cpu] = null;
+    ends[2 * cpu] = null;
+    ends[2 * cpu + 1] = null;
     return head;
   }
 
   /** llist_empty. */
   isEmpty(cpu: number): boolean {
-    return this.heads[cpu] === null;
+    return this.ends[2 * cpu] === null;
   }
 
   /** Entries queued on `cpu`, newest first, as the kernel's list holds them (for reports and tests). */
   entries(cpu: number): CallSingleData[] {
     const out: CallSingleData[] = [];
-    for (let n = this.heads[cpu]; n !== null; n = n.next) out.push(n);
+    for (let n = this.ends[2 * cpu]; n !== null; n = n.next) out.push(n);
     return out.reverse();
   }
 }

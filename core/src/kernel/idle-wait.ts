@@ -3,9 +3,10 @@ import { WaitChannel } from "../machine/step";
 
 /**
  * What an idle CPU waits on (hlt, or a polling loop on need_resched): it ends on an interrupt,
- * when need_resched is set, or when a program is queued for the CPU.
+ * and, unless halted, when need_resched is set, or when a program is queued for the CPU. Its
+ * one implementation is the idle loop itself (`IdleLoop`), which knows whether it is halted.
  */
-export class IdleWait extends WaitChannel {
+export abstract class IdleWait extends WaitChannel {
   override get wakesOnInterrupt(): boolean {
     return true;
   }
@@ -15,9 +16,6 @@ export class IdleWait extends WaitChannel {
     readonly cpu: number,
   ) {
     super();
-  }
-  blocked(): boolean {
-    return !this.machine.cpus[this.cpu].needResched && !this.machine.hasQueuedProgram(this.cpu);
   }
   describe(): string {
     return `idle on CPU ${this.cpu}`;

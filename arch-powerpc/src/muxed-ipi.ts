@@ -29,6 +29,7 @@ import {
   PPC_MSG_RESCHEDULE,
   PPC_MSG_TICK_BROADCAST,
 } from "./messages";
+import { DemuxFrame, type DemuxHost } from "./demux-frame";
 import { CAUSE_IPI, MPIC_DEST_WIDTH, type CauseIpiRoute, type PpcPlatform } from "./platform";
 
 /**
@@ -76,6 +77,36 @@ export class MuxedIpi implements ArchIpi {
   private doorbellAcks = 0;
   private controllerEois = 0;
   private readonly handled = [0, 0, 0, 0];
+  /** Finished demux frames, reused by the next interrupt on any CPU (see {@link DemuxFrame}). */
+  private readonly freeFrames: DemuxFrame[] = [];
+  /** What a demux frame does at each of its steps: the receive path below. */
+  private readonly demux: DemuxHost = {
+    acknowledge: (_cpu, line) => {
+      this.interrupts++;
+      if (line === LINE_DOORBELL) this.doorbellAcks++;
+      else this.controllerEois++;
+    },
+    fetchAndClear: (cpu) => {
+      const all = this.words[cpu];
+      this.words[cpu] = 0;
+      this.demuxLoops++;
+      return all;
+    },
+    wordSet: (cpu) => this.words[cpu] !== 0,
+    handleMessage: (cpu, msg) => {
+      this.handled[msg]++;
+      if (this.trace.enabled)
+        this.trace.emit(this.machine.now, cpu, this.machine.cpus[cpu], "powerpc_ipi_message", {
+          msg: PPC_MSG_NAMES[msg],
+        });
+      if (msg === PPC_MSG_CALL_FUNCTION) return this.smp.genericSmpCallFunctionInterrupt();
+      if (msg === PPC_MSG_RESCHEDULE) this.smp.schedulerIpi();
+      return null;
+    },
+    release: (frame) => {
+      this.freeFrames.push(frame);
+    },
+  };
 
   constructor(
     @inject(MachineToken) private readonly machine: Machine,
@@ -241,35 +272,19 @@ export class MuxedIpi implements ArchIpi {
     yield this.messagePass(cpu, PPC_MSG_NMI_IPI);
   }
 
-  /** Acknowledge the source (msgclr; XIRR read + MFRR reset + EOI), then demux (or the 2008 channel). */
-  *handleInterrupt(cpu: number, line: number): CpuCode<void> {
-    this.interrupts++;
-    if (this.platform === "mpic-2008") {
-      this.controllerEois++;
-      yield* this.handle2008(cpu, line);
-      return;
-    }
-    if (line === LINE_DOORBELL) this.doorbellAcks++;
-    else this.controllerEois++;
-    // smp_ipi_demux: fetch-and-clear the word; handle what was set; again while it is non-zero.
-    do {
-      const all = this.words[cpu];
-      this.words[cpu] = 0;
-      this.demuxLoops++;
-      for (let msg = 0; msg < 4; msg++) {
-        if ((all & (1 << msg)) === 0) continue;
-        this.handled[msg]++;
-        if (this.trace.enabled)
-          this.trace.emit(this.machine.now, cpu, this.machine.cpus[cpu], "powerpc_ipi_message", {
-            msg: PPC_MSG_NAMES[msg],
-          });
-        if (msg === PPC_MSG_CALL_FUNCTION) yield* this.smp.genericSmpCallFunctionInterrupt();
-        else if (msg === PPC_MSG_RESCHEDULE) this.smp.schedulerIpi();
-      }
-    } while (this.words[cpu] !== 0);
+  /**
+   * Acknowledge the source (msgclr; XIRR read + MFRR reset + EOI), then smp_ipi_demux:
+   * fetch-and-clear the word, handle what was set, again while it is non-zero (a reused
+   * {@link DemuxFrame}); on the 2008 MPIC, the channel's one message.
+   */
+  handleInterrupt(cpu: number, line: number): CpuCode<void> {
+    if (this.platform === "mpic-2008") return this.handle2008(cpu, line);
+    return (this.freeFrames.pop() ?? new DemuxFrame(this.demux)).reset(cpu, line);
   }
 
   private *handle2008(cpu: number, channel: number): CpuCode<void> {
+    this.interrupts++;
+    this.controllerEois++;
     this.handled[channel === MSG_2008_RESCHEDULE ? PPC_MSG_RESCHEDULE : PPC_MSG_CALL_FUNCTION]++;
     if (this.trace.enabled)
       this.trace.emit(this.machine.now, cpu, this.machine.cpus[cpu], "powerpc_ipi_message", {

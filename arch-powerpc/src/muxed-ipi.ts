@@ -77,7 +77,7 @@ export class MuxedIpi implements ArchIpi {
   private doorbellAcks = 0;
   private controllerEois = 0;
   private readonly handled = [0, 0, 0, 0];
-  /** Finished demux frames, reused by the next interrupt on any CPU (see {@link DemuxFrame}). */
+  /** Finished demux frames, reused by the next interrupt on any CPU (see `DemuxFrame`). */
   private readonly freeFrames: DemuxFrame[] = [];
   /** What a demux frame does at each of its steps: the receive path below. */
   private readonly demux: DemuxHost = {
@@ -275,7 +275,7 @@ export class MuxedIpi implements ArchIpi {
   /**
    * Acknowledge the source (msgclr; XIRR read + MFRR reset + EOI), then smp_ipi_demux:
    * fetch-and-clear the word, handle what was set, again while it is non-zero (a reused
-   * {@link DemuxFrame}); on the 2008 MPIC, the channel's one message.
+   * `DemuxFrame`); on the 2008 MPIC, the channel's one message.
    */
   handleInterrupt(cpu: number, line: number): CpuCode<void> {
     if (this.platform === "mpic-2008") return this.handle2008(cpu, line);

@@ -355,9 +355,9 @@ export class Machine {
    * Raise interrupt `line` at `target` after `delayNs` (plus the cost model's jitter). A raise
    * of a line that is still pending merges with it: one interrupt is taken for both. Lines
    * are 0..31; a lower line is taken first. Raises to an offline CPU stay pending until it is
-   * brought back up. A CPU's raise of its own line with no delay is pending before its next
-   * instruction (in a run it lands at once; the explorer still offers it as a choice). Returns
-   * the trace flow id of the raise.
+   * brought back up. In a run, a CPU's raise of its own line with no delay lands at once (where
+   * a queued raise would have landed before that CPU's next step anyway); the explorer keeps it
+   * as an event whose landing is a choice. Returns the trace flow id of the raise.
    */
   raise(target: number, line: number, delayNs: number): number {
     if (!(typeof target === "number" && Number.isInteger(target) && target >= 0 && target < this.nrCpus))
@@ -377,9 +377,10 @@ export class Machine {
     // the earliest-first path the queued raise would land before that CPU's next step whatever
     // else is due at this instant, so it lands here instead, without an event (on a big machine,
     // one visit to the CPU fewer). The explorer keeps the event, and with it the choice.
-    const now = when === this.now && target === this.current && this.fastForward;
-    const flow = (now ? this.heap.takeSeq() : this.heap.seq(this.push(when, EV_IRQ_RAISE, target, line))) + 1;
-    if (now) this.deliver(this.cpus[target], line, flow);
+    const atOnce = when === this.now && target === this.current && this.fastForward;
+    const flow =
+      (atOnce ? this.heap.takeSeq() : this.heap.seq(this.push(when, EV_IRQ_RAISE, target, line))) + 1;
+    if (atOnce) this.deliver(this.cpus[target], line, flow);
     if (this.trace.enabled) {
       const src = this.current >= 0 ? this.cpus[this.current] : null;
       this.trace.emit(

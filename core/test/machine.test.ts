@@ -408,6 +408,47 @@ describe("Machine", () => {
     expect(m.cpus[0].raisesReceived).toBe(1);
   });
 
+  it("under a chooser that picks events itself (the explorer's kind), a CPU's own zero-delay raise stays an event: when it lands is a choice", () => {
+    const picked: number[] = [];
+    const chooser = {
+      name: "first-offered",
+      earliestFirst: false,
+      pickEvent: (heap: EventHeap) => {
+        picked.push(heap.size);
+        return 0;
+      },
+      chooseInt: () => 0,
+      chance: () => false,
+    };
+    const m = new Machine({ cpus: 2, cost: { deliveryJitter: 0 }, chooser });
+    const taken: string[] = [];
+    m.setInterruptHandler(
+      function* (cpu, line) {
+        taken.push(`${cpu}:${line}@${m.now}`);
+        yield 0;
+      },
+      (l) => `line ${l}`,
+    );
+    const pending: boolean[] = [];
+    m.spawn(
+      0,
+      (function* () {
+        m.localIrqDisable();
+        m.raise(0, 3, 0);
+        pending.push(m.isPending(0, 3));
+        yield 100;
+        pending.push(m.isPending(0, 3));
+        m.localIrqEnable();
+        yield 10;
+      })(),
+    );
+    expect(m.run().status).toBe("completed");
+    expect(pending).toEqual([false, true]);
+    expect(taken).toEqual(["0:3@410"]);
+    // When CPU 0 yielded 100, its resume and the raise were both pending: a choice was offered.
+    expect(Math.max(...picked)).toBeGreaterThanOrEqual(2);
+  });
+
   it("nests interrupts four frames deep: each frame keeps its kind, line, saved irqs and wait, and unwinds in order", () => {
     const m = new Machine({ cpus: 2, cost: { deliveryJitter: 0 } });
     const c0 = m.cpus[0];

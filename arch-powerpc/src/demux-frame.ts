@@ -1,16 +1,7 @@
-import type { CpuCode, Step } from "@smpcall/core";
-
-/** States of a {@link DemuxFrame}: not stepped yet; fetch the word; handle its messages; finished. */
-const DEMUX_FRESH = 0;
-const DEMUX_FETCH = 1;
-const DEMUX_MESSAGES = 2;
-const DEMUX_FINISHED = 3;
+import { SteppedFrame, type CpuCode } from "@smpcall/core";
 
 /** Message bits of the per-CPU word (PPC_MSG_* 0..3). */
 const MESSAGES = 4;
-
-/** The result of a frame that has finished (the machine reads only `done`). */
-const DEMUX_DONE: IteratorReturnResult<void> = { done: true, value: undefined };
 
 /** What a {@link DemuxFrame} asks of the backend whose interrupt it handles. */
 export interface DemuxHost {
@@ -27,104 +18,52 @@ export interface DemuxHost {
 }
 
 /**
- * The muxed IPI handler stepped by hand: acknowledge the source, then fetch-and-clear the
- * CPU's message word and handle every message set, in bit order, again while the word is
- * non-zero. The same steps at the same virtual times as the generator
+ * The muxed IPI handler as a reused hand-stepped frame (see `SteppedFrame`): acknowledge the
+ * source, then fetch-and-clear the CPU's message word and handle every message set, in bit
+ * order, again while the word is non-zero — the generator
  *
  *     acknowledge; do { all = fetchAndClear(); for msg of all: yield* handleMessage(msg) } while (wordSet())
  *
- * without a generator object per interrupt: on a big machine thousands of handlers are in
- * flight at once, and a generator each outlived young collections. Frames are reused through
- * the backend's free list; whoever steps one drops it once it is done, as the machine does.
+ * at the same virtual times, without a generator object per interrupt.
  */
-export class DemuxFrame implements CpuCode<void> {
-  /** The CPU and line of the interrupt this frame handles (set when it is handed out). */
-  cpu = 0;
-  line = 0;
-  private state = DEMUX_FINISHED;
-  /** The word as fetched in this pass, and the next message bit to look at. */
+export class DemuxFrame extends SteppedFrame {
+  /** The word as fetched in this pass, and the next message bit to look at (MESSAGES: pass done). */
   private all = 0;
-  private msg = 0;
-  private inner: CpuCode<void> | null = null;
+  private msg = MESSAGES;
 
-  constructor(private readonly host: DemuxHost) {}
-
-  /** Hand it out (again), for an interrupt of `line` on `cpu`, not started. */
-  reset(cpu: number, line: number): this {
-    this.cpu = cpu;
-    this.line = line;
-    this.state = DEMUX_FRESH;
-    this.inner = null;
-    return this;
+  constructor(private readonly host: DemuxHost) {
+    super();
   }
 
-  /** The frame is its own iterator. */
-  [Symbol.iterator](): this {
-    return this;
+  /** Acknowledge, then the first fetch and the messages up to the first that runs code. */
+  protected start(): CpuCode<void> | null {
+    this.host.acknowledge(this.cpu, this.line);
+    this.fetch();
+    return this.more();
   }
 
-  /** One step: the acknowledgement and the demux loop up to the next step a message handler takes. */
-  next(): IteratorResult<Step, void> {
+  /** The next message with code to run, fetching again while the word is set; null: done. */
+  protected more(): CpuCode<void> | null {
+    const host = this.host;
     for (;;) {
-      const inner = this.inner;
-      if (inner !== null) {
-        const r = inner.next();
-        if (r.done !== true) return r;
-        this.inner = null;
+      if (this.msg === MESSAGES) {
+        if (!host.wordSet(this.cpu)) return null;
+        this.fetch();
       }
-      switch (this.state) {
-        case DEMUX_FRESH:
-          this.host.acknowledge(this.cpu, this.line);
-          this.state = DEMUX_FETCH;
-          continue;
-        case DEMUX_FETCH:
-          this.all = this.host.fetchAndClear(this.cpu);
-          this.msg = 0;
-          this.state = DEMUX_MESSAGES;
-          continue;
-        case DEMUX_MESSAGES: {
-          if (this.msg === MESSAGES) {
-            if (this.host.wordSet(this.cpu)) {
-              this.state = DEMUX_FETCH;
-              continue;
-            }
-            return this.finish();
-          }
-          const msg = this.msg++;
-          if ((this.all & (1 << msg)) !== 0) this.inner = this.host.handleMessage(this.cpu, msg);
-          continue;
-        }
-        default:
-          return DEMUX_DONE;
-      }
+      const msg = this.msg++;
+      if ((this.all & (1 << msg)) === 0) continue;
+      const code = host.handleMessage(this.cpu, msg);
+      if (code !== null) return code;
     }
   }
 
-  /** Ends the frame (the machine unwinds a handler this way); not reused. */
-  return(): IteratorReturnResult<void> {
-    const inner = this.inner;
-    this.inner = null;
-    this.state = DEMUX_FINISHED;
-    if (inner !== null) inner.return();
-    return DEMUX_DONE;
-  }
-
-  /** Ends the frame and rethrows `e` (the generator protocol). */
-  throw(e: unknown): never {
-    this.inner = null;
-    this.state = DEMUX_FINISHED;
-    throw e;
-  }
-
-  /** Ends the frame, as `return`. */
-  [Symbol.dispose](): void {
-    this.return();
-  }
-
-  /** Done: back to the backend's free list, once. */
-  private finish(): IteratorReturnResult<void> {
-    this.state = DEMUX_FINISHED;
+  /** Back to the backend's free list. */
+  protected released(): void {
     this.host.release(this);
-    return DEMUX_DONE;
+  }
+
+  private fetch(): void {
+    this.all = this.host.fetchAndClear(this.cpu);
+    this.msg = 0;
   }
 }

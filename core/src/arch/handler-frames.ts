@@ -1,6 +1,6 @@
 import type { CpuCode, Step } from "../machine/step";
 
-/** States of a {@link HandlerFrame}: handed out, not stepped yet; stepping its flush; finished. */
+/** States of a {@link SteppedFrame}: handed out, not stepped yet; stepping; finished. */
 const FRAME_FRESH = 0;
 const FRAME_RUNNING = 1;
 const FRAME_FINISHED = 2;
@@ -16,41 +16,64 @@ const FRAME_DONE: IteratorReturnResult<void> = { done: true, value: undefined };
 export type HandlerBegin = (cpu: number, line: number) => CpuCode<void> | null;
 
 /**
- * One interrupt handler frame, stepped by hand: the first `next` runs the handler's own work
- * (`begin`), later ones step the flush it returned. It behaves as the generator
- * `*handleInterrupt(cpu, line) { work; yield* flush; }` did, at the same virtual times, without
- * a generator object per interrupt.
+ * An interrupt handler frame stepped by hand, reused from one interrupt to the next instead of
+ * a generator per interrupt (on a big machine thousands of handlers are in flight at once, and a
+ * generator each outlived young collections). Its first `next` runs {@link start} — the
+ * handler's own work up to the first code it delegates to (the generic handler's flush) — and
+ * steps that code; each time delegated code finishes, {@link more} gives the next, until it
+ * gives null and the frame is done: the generator `*handler() { work; yield* code; more work;
+ * yield* code; ... }` at the same virtual times. A finished frame calls {@link released} once
+ * (back to its pool); one unwound by `return()` is not reused. Whoever steps a frame must drop it
+ * once it is done, as the machine does.
  */
-export class HandlerFrame implements CpuCode<void> {
+export abstract class SteppedFrame implements CpuCode<void> {
   /** The CPU and line of the interrupt this frame handles (set when it is handed out). */
   cpu = 0;
   line = 0;
   /** FRAME_FRESH, FRAME_RUNNING or FRAME_FINISHED. */
-  private state = FRAME_FRESH;
+  private state = FRAME_FINISHED;
   private inner: CpuCode<void> | null = null;
 
-  constructor(private readonly pool: HandlerFramePool) {}
+  /** The handler's work at its first step; returns the first code to run to its end, or null. */
+  protected abstract start(): CpuCode<void> | null;
+
+  /** The handler's work after delegated code finished; returns the next code, or null: done. */
+  protected abstract more(): CpuCode<void> | null;
+
+  /** The frame finished: hand it back for reuse. */
+  protected abstract released(): void;
+
+  /** Hand it out (again), for an interrupt of `line` on `cpu`, not started. */
+  reset(cpu: number, line: number): this {
+    this.cpu = cpu;
+    this.line = line;
+    this.state = FRAME_FRESH;
+    this.inner = null;
+    return this;
+  }
 
   /** The frame is its own iterator. */
   [Symbol.iterator](): this {
     return this;
   }
 
-  /** One step: the handler's own work first, then the flush's steps. */
+  /** One step: the handler's own work where it is due, then the delegated code's steps. */
   next(): IteratorResult<Step, void> {
     let inner = this.inner;
     if (this.state !== FRAME_RUNNING) {
       if (this.state === FRAME_FINISHED) return FRAME_DONE;
       this.state = FRAME_RUNNING;
-      inner = this.inner = this.pool.begin(this.cpu, this.line);
+      inner = this.inner = this.start();
     }
-    if (inner === null) return this.finish();
-    const r = inner.next();
-    if (r.done === true) this.finish();
-    return r;
+    for (;;) {
+      if (inner === null) return this.finish();
+      const r = inner.next();
+      if (r.done !== true) return r;
+      inner = this.inner = this.more();
+    }
   }
 
-  /** Ends the frame (the machine unwinds a handler this way). */
+  /** Ends the frame (the machine unwinds a handler this way); not reused. */
   return(): IteratorReturnResult<void> {
     const inner = this.inner;
     this.inner = null;
@@ -71,20 +94,38 @@ export class HandlerFrame implements CpuCode<void> {
     this.return();
   }
 
-  /** Hand it out again, for an interrupt of `line` on `cpu`. */
-  reset(cpu: number, line: number): this {
-    this.cpu = cpu;
-    this.line = line;
-    this.state = FRAME_FRESH;
-    return this;
-  }
-
-  /** Done: back to the pool, once (a finished frame stays finished until handed out again). */
+  /** Done: released once (a finished frame stays finished until handed out again). */
   private finish(): IteratorReturnResult<void> {
     this.inner = null;
     this.state = FRAME_FINISHED;
-    this.pool.release(this);
+    this.released();
     return FRAME_DONE;
+  }
+}
+
+/**
+ * One interrupt handler frame of a {@link HandlerFramePool}: its first `next` runs the handler's
+ * own work (`begin`), later ones step the flush it returned. It behaves as the generator
+ * `*handleInterrupt(cpu, line) { work; yield* flush; }` did, at the same virtual times.
+ */
+export class HandlerFrame extends SteppedFrame {
+  constructor(private readonly pool: HandlerFramePool) {
+    super();
+  }
+
+  /** The handler's own work; the flush it returns. */
+  protected start(): CpuCode<void> | null {
+    return this.pool.begin(this.cpu, this.line);
+  }
+
+  /** Nothing after the flush. */
+  protected more(): null {
+    return null;
+  }
+
+  /** Back to the pool. */
+  protected released(): void {
+    this.pool.release(this);
   }
 }
 

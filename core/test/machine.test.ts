@@ -375,51 +375,11 @@ describe("Machine", () => {
     expect(taken).toContain("1:0@1300"); // halted idle CPU 1: arrival 500 + halt exit 500 + entry 300
   });
 
-  it("a CPU's raise of its own line with no delay is pending at once (no event in a run); at another CPU it is still in flight", () => {
-    const m = new Machine({ cpus: 2, cost: { deliveryJitter: 0 } });
-    const taken: string[] = [];
-    m.setInterruptHandler(
-      function* (cpu, line) {
-        taken.push(`${cpu}:${line}@${m.now}`);
-        yield 0;
-      },
-      (l) => `line ${l}`,
-    );
-    const pending: boolean[] = [];
-    m.spawn(
-      0,
-      (function* () {
-        m.localIrqDisable();
-        m.raise(0, 3, 0);
-        m.raise(1, 3, 0);
-        pending.push(m.isPending(0, 3), m.isPending(1, 3));
-        yield 100;
-        pending.push(m.isPending(1, 3));
-        m.localIrqEnable();
-        yield 10;
-      })(),
-    );
-    const out = m.run();
-    expect(out.status).toBe("completed");
-    expect(pending).toEqual([true, false, true]);
-    // Taken at CPU 0's first step with interrupts on (t=110) after the entry cost (300), as a
-    // queued raise landing at t=0 was; CPU 1, halted, after its halt exit (500) and entry.
-    expect(taken).toEqual(["0:3@410", "1:3@800"]);
-    expect(m.cpus[0].raisesReceived).toBe(1);
-  });
-
-  it("under a chooser that picks events itself (the explorer's kind), a CPU's own zero-delay raise stays an event: when it lands is a choice", () => {
-    const picked: number[] = [];
-    const chooser = {
-      name: "first-offered",
-      earliestFirst: false,
-      pickEvent: (heap: EventHeap) => {
-        picked.push(heap.size);
-        return 0;
-      },
-      chooseInt: () => 0,
-      chance: () => false,
-    };
+  /**
+   * CPU 0, interrupts off, raises line 3 at itself (and, with `alsoCpu1`, at CPU 1) with no delay,
+   * notes whether each is pending at once and after a step of 100, then turns interrupts on.
+   */
+  function selfRaise(chooser?: ConstructorParameters<typeof Machine>[0]["chooser"], alsoCpu1 = false) {
     const m = new Machine({ cpus: 2, cost: { deliveryJitter: 0 }, chooser });
     const taken: string[] = [];
     m.setInterruptHandler(
@@ -435,16 +395,42 @@ describe("Machine", () => {
       (function* () {
         m.localIrqDisable();
         m.raise(0, 3, 0);
-        pending.push(m.isPending(0, 3));
+        if (alsoCpu1) m.raise(1, 3, 0);
+        pending.push(m.isPending(0, 3), m.isPending(1, 3));
         yield 100;
-        pending.push(m.isPending(0, 3));
+        pending.push(m.isPending(0, 3), m.isPending(1, 3));
         m.localIrqEnable();
         yield 10;
       })(),
     );
-    expect(m.run().status).toBe("completed");
-    expect(pending).toEqual([false, true]);
-    expect(taken).toEqual(["0:3@410"]);
+    return { status: m.run().status, pending, taken, raisesReceived: m.cpus[0].raisesReceived };
+  }
+
+  it("a CPU's raise of its own line with no delay is pending at once (no event in a run); at another CPU it is still in flight", () => {
+    const r = selfRaise(undefined, true);
+    expect(r.status).toBe("completed");
+    expect(r.pending).toEqual([true, false, true, true]);
+    // Taken at CPU 0's first step with interrupts on (t=110) after the entry cost (300), as a
+    // queued raise landing at t=0 was; CPU 1, halted, after its halt exit (500) and entry.
+    expect(r.taken).toEqual(["0:3@410", "1:3@800"]);
+    expect(r.raisesReceived).toBe(1);
+  });
+
+  it("under a chooser that picks events itself (the explorer's kind), a CPU's own zero-delay raise stays an event: when it lands is a choice", () => {
+    const picked: number[] = [];
+    const r = selfRaise({
+      name: "first-offered",
+      earliestFirst: false,
+      pickEvent: (heap: EventHeap) => {
+        picked.push(heap.size);
+        return 0;
+      },
+      chooseInt: () => 0,
+      chance: () => false,
+    });
+    expect(r.status).toBe("completed");
+    expect(r.pending).toEqual([false, false, true, false]);
+    expect(r.taken).toEqual(["0:3@410"]);
     // When CPU 0 yielded 100, its resume and the raise were both pending: a choice was offered.
     expect(Math.max(...picked)).toBeGreaterThanOrEqual(2);
   });

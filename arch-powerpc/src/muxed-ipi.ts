@@ -206,7 +206,8 @@ export class MuxedIpi implements ArchIpi {
         writes++;
       }
       this.ipisCaused++;
-      this.wires.raise(cpu, msg, this.mpicSendNs + this.xicsLatencyNs);
+      // A group's CPUs are reached by its write, which comes after the writes of the groups before.
+      this.wires.raise(cpu, msg, writes * this.mpicSendNs + this.xicsLatencyNs);
     };
     if (Array.isArray(targets)) targets.forEach(each);
     else {
@@ -242,10 +243,12 @@ export class MuxedIpi implements ArchIpi {
         : this.mpicSend(MSG_2008_CALL_FUNCTION, mask);
       return;
     }
-    let ns = 0;
-    for (let cpu = mask.first(); cpu < mask.nrCpuIds; cpu = mask.next(cpu))
-      ns += this.messagePass(cpu, PPC_MSG_CALL_FUNCTION);
-    yield ns;
+    // One target after the other, as the kernel's loop: target k's message is set and its IPI
+    // caused once the sender has paid for the k targets before it (not all at the first instant).
+    for (let cpu = mask.first(); cpu < mask.nrCpuIds; cpu = mask.next(cpu)) {
+      const ns = this.messagePass(cpu, PPC_MSG_CALL_FUNCTION);
+      if (!m.spendInline(ns)) yield ns;
+    }
   }
 
   /** The call-function message (the single message was folded into it long ago). */

@@ -204,6 +204,69 @@ describe("arch-powerpc: muxed IPIs", () => {
     expect(messagesHandled(sys, 5)).toEqual(["call_function", "reschedule", "tick_broadcast", "nmi_ipi"]);
   });
 
+  it("a mask send is one target after the other: target k's message is set and its IPI caused once the sender has paid for the k before it", () => {
+    // POWER8, 4 threads a core: CPU 0's siblings 1-3 get doorbells (100 ns to send, 200 to
+    // arrive), CPUs 4-7 XICS MFRR writes (300 ns to send, 1500 to arrive).
+    const sys = ppc(8, { platform: "powernv-power8", threadsPerCore: "4" }, { cost: { deliveryJitter: 0 } });
+    const seen: number[][] = [];
+    spawnProgram(sys, 3, function* () {
+      // Another CPU looks at the targets' message words while the send is under way.
+      for (const t of [1050, 1150, 1450]) {
+        yield t - sys.machine.now;
+        seen.push([2, 5, 6].map((cpu) => muxed(sys).messageWord(cpu)));
+      }
+    });
+    spawnProgram(sys, 0, function* () {
+      yield 1000;
+      yield* sys.arch.sendCallFunctionIpiMask(CpuMask.of(8, [2, 5, 6]));
+    });
+    expect(sys.run().status).toBe("completed");
+    expect(seen).toEqual([
+      [1, 0, 0],
+      [1, 1, 0],
+      [1, 1, 1],
+    ]);
+    const raised = sys.trace.named("ipi_raise").map((r) => [r.ts, r.fields.target_cpus]);
+    expect(raised).toEqual([
+      [1000, 2],
+      [1100, 5],
+      [1400, 6],
+    ]);
+    // Arrival: send cost + latency after the target's own turn (not the first target's); each
+    // target is halted idle and takes the interrupt haltExitNs (500) after it arrives.
+    const entry = (cpu: number) => sys.trace.named("ipi_entry").find((r) => r.cpu === cpu)!.ts;
+    expect(entry(2)).toBe(1000 + 100 + 200 + 500);
+    expect(entry(5)).toBe(1100 + 300 + 1500 + 500);
+    expect(entry(6)).toBe(1400 + 300 + 1500 + 500);
+  });
+
+  it("a mask send can be interrupted between targets, as the kernel's loop runs with interrupts on", () => {
+    const sys = ppc(8, { platform: "powernv-power8", threadsPerCore: "4" }, { cost: { deliveryJitter: 0 } });
+    spawnProgram(sys, 1, function* () {
+      yield 1000;
+      yield* sys.arch.sendRescheduleIpi(0); // reaches CPU 0 at 1000 + 100 + 200
+    });
+    spawnProgram(sys, 0, function* () {
+      yield 1200;
+      yield* sys.arch.sendCallFunctionIpiMask(CpuMask.of(8, [4, 5, 6]));
+    });
+    expect(sys.run().status).toBe("completed");
+    const on0 = sys.trace.records.filter(
+      (r) => r.cpu === 0 && (r.name === "ipi_raise" || r.name === "ipi_entry"),
+    );
+    // CPU 4's turn at 1200 (an XICS write, 300 ns); the doorbell from CPU 1 lands at 1300, so CPU 0
+    // takes it when that write is done (1500), before CPU 5's turn; CPUs 5 and 6 after the handler.
+    expect(on0.map((r) => [r.name, r.fields.target_cpus])).toEqual([
+      ["ipi_raise", 4],
+      ["ipi_entry", undefined],
+      ["ipi_raise", 5],
+      ["ipi_raise", 6],
+    ]);
+    expect(on0[0].ts).toBe(1200);
+    expect(on0[1].ts).toBe(1500);
+    expect(on0[2].ts).toBeGreaterThan(1500);
+  });
+
   it("mpic-2008: the MSG_ALL_BUT_SELF path reaches every online CPU but the sender, one channel per message", () => {
     const sys = ppc(16, { platform: "mpic-2008" });
     const log: CallbackRun[] = [];
@@ -229,6 +292,17 @@ describe("arch-powerpc: muxed IPIs", () => {
     });
     sys.run();
     expect(sys.arch.statistics()).toMatchObject({ msgAllButSelf: 0, mpicWrites: 2 });
+  });
+
+  it("mpic-2008: the second destination word's CPUs are reached by the second write, one write later", () => {
+    const sys = ppc(64, { platform: "mpic-2008" }, { cost: { deliveryJitter: 0 } });
+    spawnProgram(sys, 0, function* () {
+      yield* sys.kernel.smpCallFunctionMany(CpuMask.of(64, [1, 40]), () => undefined, null, true);
+    });
+    sys.run();
+    const entry = (cpu: number) => sys.trace.named("ipi_entry").find((r) => r.cpu === cpu)!.ts;
+    // mpicSendNs (400) a write: CPU 40's word is written after CPU 1's.
+    expect(entry(40) - entry(1)).toBe(400);
   });
 
   it("every call runs exactly once on every platform", () => {

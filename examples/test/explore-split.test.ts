@@ -56,4 +56,43 @@ describe("explore --shard and explore merge", () => {
       expect(m.err).toMatch(msg);
     }
   });
+
+  it("refuses a shard file at odds with itself instead of printing a verdict from it (exit 2)", async () => {
+    const read = (f: string) =>
+      JSON.parse(fs.readFileSync(path.join(dir, f), "utf8")) as Record<string, unknown> & {
+        violation: Record<string, unknown> | null;
+      };
+    const write = (f: string, x: unknown) => fs.writeFileSync(path.join(dir, f), JSON.stringify(x));
+    const [s1, n0] = [read("s1.json"), read("n0.json")];
+    write("no-message.json", { ...n0, violation: { ...n0.violation, message: undefined } });
+    write("no-subtree.json", { ...n0, violation: { ...n0.violation, subtree: undefined } });
+    write("other-subtree.json", { ...n0, violation: { ...n0.violation, subtree: 1 } });
+    write("bad-schedule.json", { ...n0, violation: { ...n0.violation, schedule: "garbage" } });
+    write("complete-lie.json", { ...s1, subtreesDone: 0, schedules: 0 });
+    write("complete-violation.json", { ...s1, violation: { ...n0.violation, subtree: 1 } });
+    write("foreign-violation.json", { ...s1, complete: false, violation: { ...n0.violation, subtree: 1 } });
+    write("bad-run.json", { ...s1, run: "hello" });
+    const cases: [string[], RegExp][] = [
+      [["no-message.json", "n1.json"], /no-message.json: field violation has no kind or message/],
+      [["no-subtree.json", "n1.json"], /violation subtree undefined is not one of shard 0\/2's subtrees/],
+      [["other-subtree.json", "n1.json"], /violation subtree 1 is not one of shard 0\/2's subtrees/],
+      [
+        ["bad-schedule.json", "n1.json"],
+        /the violation's schedule is not valid: bad schedule at character 1/,
+      ],
+      [
+        ["s0.json", "complete-lie.json"],
+        /it says complete, but searched 0 of the \d+ subtree\(s\) of its share/,
+      ],
+      [["s0.json", "complete-violation.json"], /it says complete, but has a violation/],
+      [["s0.json", "foreign-violation.json"], /the violation's schedule is of another search/],
+      [["bad-run.json"], /field run is not the schedule string of a search/],
+    ];
+    for (const [files, msg] of cases) {
+      const m = await cli(["explore", "merge", ...files], dir);
+      expect({ files, code: m.code, out: m.out }).toEqual({ files, code: 2, out: "" });
+      expect(m.err).toMatch(msg);
+      expect(m.err.trimEnd().split("\n")).toHaveLength(1);
+    }
+  });
 });

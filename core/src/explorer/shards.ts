@@ -1,7 +1,8 @@
-import { SmpcallError, UsageError } from "../errors";
+import { SmpcallError, UsageError, describeValue } from "../errors";
 import { PruneRun, ReplayChooser } from "./choosers";
 import { DEFAULT_PREEMPTION_BOUND, DfsCache, dfsSubtree } from "./dfs";
 import { runScenario, scheduleString, type ExploreConfig, type Violation } from "./explorer";
+import { decodeSchedule, encodeSchedule } from "./schedule";
 
 /** Subtrees a split search is cut into (fixed, so the cut does not depend on how many shards or workers run it). */
 export const SUBTREE_TARGET = 256;
@@ -206,12 +207,31 @@ export interface MergedResult {
   readonly ms: number;
 }
 
-/** A shard file's content checked: throws UsageError naming `name` and what is wrong. */
+/** Subtrees of a search of `subtrees` that shard `shard` of `shards` searches (every `shards`-th, from `shard`). */
+function shareOf(shard: number, shards: number, subtrees: number): number {
+  return shard < subtrees ? Math.ceil((subtrees - shard) / shards) : 0;
+}
+
+/** A schedule string with its choices, count and checksum left out: what search it is of. */
+function searchOf(schedule: string): string {
+  const { choiceOffsets: _o, choicesEnd: _e, ...spec } = decodeSchedule(schedule);
+  return encodeSchedule({ ...spec, choices: [] });
+}
+
+/**
+ * A shard file's content checked: throws UsageError naming `name` and what is wrong. Beyond the
+ * types, the file must agree with itself, since merge prints a verdict from it: a complete shard
+ * searched every subtree of its share and found no violation; a violation lies in one of its
+ * subtrees, has a kind and a message, and its schedule is a valid schedule of the file's search.
+ */
 export function checkShardResult(x: unknown, name: string): ShardResult {
   const r = x as Partial<ShardResult> | null;
   const bad = (what: string): never => {
     throw new UsageError(`shard file ${name}: ${what}`);
   };
+  /** A file at odds with itself: the hint says what to do. */
+  const odd = (what: string): never =>
+    bad(`${what} (hand-edited or corrupt? write it again with explore --shard i/n --out FILE)`);
   if (typeof r !== "object" || r === null || r.format !== "smpcall-explore-shard")
     bad(
       'not an explore shard result (no "format": "smpcall-explore-shard"); write one with explore --shard i/n --out FILE',
@@ -226,14 +246,49 @@ export function checkShardResult(x: unknown, name: string): ShardResult {
     "distinctStates",
     "ms",
   ] as const)
-    if (!Number.isInteger(r![f]) || (r![f] as number) < 0) bad(`field ${f} is not a count`);
+    if (!Number.isSafeInteger(r![f]) || (r![f] as number) < 0) bad(`field ${f} is not a count`);
   if (typeof r!.run !== "string" || typeof r!.complete !== "boolean") bad("fields run/complete are missing");
   if (r!.shard! >= r!.shards!) bad(`shard ${r!.shard} is not below shards ${r!.shards}`);
-  if (
-    r!.violation !== null &&
-    (typeof r!.violation !== "object" || typeof r!.violation.schedule !== "string")
-  )
-    bad("field violation is neither null nor a violation with a schedule");
+  if (r!.shards! > SUBTREE_TARGET)
+    odd(`shards ${r!.shards} is above ${SUBTREE_TARGET}, the most a search is split into`);
+  let run = "";
+  try {
+    run = searchOf(r!.run!);
+  } catch (e) {
+    odd(`field run is not the schedule string of a search: ${(e as Error).message}`);
+  }
+  const share = shareOf(r!.shard!, r!.shards!, r!.subtrees!);
+  if (r!.subtreesDone! > share)
+    odd(
+      `subtreesDone ${r!.subtreesDone} is more than the ${share} subtree(s) of shard ${r!.shard}/${r!.shards}`,
+    );
+  const v = r!.violation;
+  if (v !== null && (typeof v !== "object" || Array.isArray(v) || typeof v.schedule !== "string"))
+    odd("field violation is neither null nor a violation with a schedule");
+  if (r!.complete && (v !== null || r!.subtreesDone !== share))
+    odd(
+      `it says complete, but ${v !== null ? "has a violation" : `searched ${r!.subtreesDone} of the ${share} subtree(s) of its share`}`,
+    );
+  if (v) {
+    if (typeof v.kind !== "string" || typeof v.message !== "string")
+      odd("field violation has no kind or message (strings)");
+    if (
+      !Number.isSafeInteger(v.subtree) ||
+      v.subtree < 0 ||
+      v.subtree >= r!.subtrees! ||
+      v.subtree % r!.shards! !== r!.shard
+    )
+      odd(
+        `violation subtree ${describeValue(v.subtree)} is not one of shard ${r!.shard}/${r!.shards}'s subtrees`,
+      );
+    let of = "";
+    try {
+      of = searchOf(v.schedule);
+    } catch (e) {
+      odd(`the violation's schedule is not valid: ${(e as Error).message}`);
+    }
+    if (of !== run) odd("the violation's schedule is of another search than the file's run");
+  }
   return r as ShardResult;
 }
 

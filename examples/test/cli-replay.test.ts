@@ -4,6 +4,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { main } from "../src/cli/main";
 import { memoryIo } from "../src/cli/io";
+import { decodeSchedule, encodeSchedule, type ScheduleSpec } from "@smpcall/core";
 
 const REPO = path.resolve(__dirname, "../..");
 const RISCV = path.join(REPO, "examples/ports/riscv-sbi.js");
@@ -219,6 +220,29 @@ describe("exact replay: the schedule carries everything the run needs", () => {
     for (const [bad, msg] of cases) {
       const r = await cli(["replay", "--schedule", bad]);
       expect(r.code).toBe(2);
+      expect(r.stderr).toMatch(msg);
+      oneLine(r.stderr);
+      expect(r.stdout).toBe("");
+    }
+  });
+
+  it("a schedule re-sealed with fields explore never writes (CPUs out of range, no calls, no steps) is refused, not a crash", async () => {
+    const v = await findViolation(["--scenario", "seed-2008", "--policy", "naive", "--cpus", "3"], REPO);
+    const { choiceOffsets: _o, choicesEnd: _e, ...spec } = decodeSchedule(v.schedule);
+    const cases: [Partial<ScheduleSpec>, RegExp][] = [
+      [{ cpus: 1 }, /bad schedule at character \d+: field "cpus" is "1", expected an integer 2..8192/],
+      [{ cpus: 0 }, /field "cpus" is "0", expected an integer 2..8192/],
+      [{ calls: 0 }, /field "calls" is "0", expected an integer 1..1000000/],
+      [{ maxSteps: 0 }, /field "max-steps" is "0", expected an integer 1..1000000000/],
+      [{ cpus: 9 }, /the schedule is for 9 CPUs, but scenario seed-2008 runs on 2..8 CPUs/],
+      [
+        { scenario: "seed-2008-mask", cpus: 2 },
+        /the schedule is for 2 CPUs, but scenario seed-2008-mask runs on 3..8 CPUs/,
+      ],
+    ];
+    for (const [change, msg] of cases) {
+      const r = await cli(["replay", "--schedule", encodeSchedule({ ...spec, ...change })]);
+      expect({ change, code: r.code }).toEqual({ change, code: 2 });
       expect(r.stderr).toMatch(msg);
       oneLine(r.stderr);
       expect(r.stdout).toBe("");

@@ -1,6 +1,7 @@
 import { UsageError, describeValue } from "../errors";
 import type { RawArchOptions } from "../arch/options";
 import { KERNEL_PROFILE_NAMES, type KernelProfileName } from "../kernel/profile";
+import { MAX_CPUS, MIN_CPUS } from "../machine/machine";
 
 /**
  * Everything a replay needs, as one record: which scenario, policy, backend (with its options)
@@ -236,10 +237,10 @@ export function decodeSchedule(input: string): DecodedSchedule {
   };
   const sum = one("sum");
   const body = text.slice(0, sumAt - 1);
-  const num = (k: string, max: number): number => {
+  const num = (k: string, max: number, min = 0): number => {
     const f = one(k);
-    if (!/^\d+$/.test(f.value) || Number(f.value) > max)
-      fail(f.at, `field "${k}" is "${f.value}", expected an integer 0..${max}`);
+    if (!/^\d+$/.test(f.value) || Number(f.value) > max || Number(f.value) < min)
+      fail(f.at, `field "${k}" is "${f.value}", expected an integer ${min}..${max}`);
     return Number(f.value);
   };
   const n = num("n", 1e9);
@@ -289,11 +290,12 @@ export function decodeSchedule(input: string): DecodedSchedule {
     policy: unesc("policy", one("policy")),
     arch: unesc("arch", one("arch")),
     archOptions,
-    cpus: num("cpus", 8192),
-    calls: num("calls", 1e6),
+    // The least a machine, a run and a step budget can be: explore never writes less.
+    cpus: num("cpus", MAX_CPUS, MIN_CPUS),
+    calls: num("calls", 1e6, 1),
     seed: num("seed", 4294967295),
     allocFailRate,
-    maxSteps: fields.has("max-steps") ? num("max-steps", 1e9) : DEFAULT_MAX_STEPS,
+    maxSteps: fields.has("max-steps") ? num("max-steps", 1e9, 1) : DEFAULT_MAX_STEPS,
     choices,
     choiceOffsets,
     choicesEnd: ch.at + ch.value.length,

@@ -4,6 +4,7 @@ import {
   DEFAULT_KERNEL_PROFILE,
   IDLE_MODES,
   MEMORY_MODELS,
+  MIN_CPUS,
   ScheduleMismatch,
   UsageError,
   decodeSchedule,
@@ -67,6 +68,13 @@ function scenarioFor(s: DecodedSchedule, override: string | undefined, io: CliIo
   if (scenario.name !== s.scenario)
     throw new UsageError(
       `the schedule is for scenario ${s.scenario}, but ${spec} is scenario ${scenario.name}`,
+    );
+  // Explore keeps a scenario's runs within its CPU range; a schedule outside it was not written by explore.
+  const min = scenario.minCpus ?? MIN_CPUS;
+  const max = scenario.maxCpus ?? 64;
+  if (s.cpus < min || s.cpus > max)
+    throw new UsageError(
+      `the schedule is for ${s.cpus} CPUs, but scenario ${scenario.name} runs on ${min}..${max} CPUs: explore writes no such schedule (altered by hand, or the scenario module changed); run smpcall explore again`,
     );
   return scenario;
 }

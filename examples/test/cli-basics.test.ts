@@ -63,6 +63,20 @@ describe("smpcall help, archs", () => {
     const byPath = await cli(["archs"], { SMPCALL_ARCH: RISCV });
     expect(byPath.stdout).toMatch(/\nriscv \(default, from \$SMPCALL_ARCH\)\n/);
   });
+
+  it("a $SMPCALL_ARCH that names no backend is refused (exit 2), not listed as the default", async () => {
+    for (const env of ["nosuch", "X86", "__proto__"]) {
+      for (const args of [["archs"], ["archs", "--json"]]) {
+        const r = await cli(args, { SMPCALL_ARCH: env });
+        expect({ env, args, code: r.code, stdout: r.stdout }).toEqual({ env, args, code: 2, stdout: "" });
+        expect(r.stderr).toMatch(
+          new RegExp(`^smpcall: .*"${env}".*\\(from \\$SMPCALL_ARCH: set it to one, or unset it\\)\\n$`),
+        );
+      }
+    }
+    // --arch names the backend to describe: $SMPCALL_ARCH is not used.
+    expect((await cli(["archs", "--arch", "x86"], { SMPCALL_ARCH: "nosuch" })).code).toBe(0);
+  });
 });
 
 describe("smpcall bench", () => {

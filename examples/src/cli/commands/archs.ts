@@ -1,5 +1,7 @@
 import {
   ARCH_ENV_VAR,
+  ArchLoadError,
+  UsageError,
   DEFAULT_ARCH,
   archIdleModes,
   capabilitiesFor,
@@ -45,6 +47,15 @@ export function registerArchsCommand(program: Command, io: CliIo): void {
           defaultName = archs[0].name;
       } else {
         archs = listArchs();
+        // A $SMPCALL_ARCH that names no backend is refused here, as every run would refuse it.
+        if (!isModulePath(spec) && !archs.some((a) => a.name === spec)) {
+          try {
+            loadArch(spec, io.cwd);
+          } catch (e) {
+            if (!(e instanceof UsageError)) throw e;
+            throw new ArchLoadError(`${e.message} (from $${ARCH_ENV_VAR}: set it to one, or unset it)`);
+          }
+        }
         if (isModulePath(spec)) {
           // $SMPCALL_ARCH names an out-of-tree module: it is the default, so list it too.
           const d = loadArch(spec, io.cwd);

@@ -129,6 +129,29 @@ describe("a module that loops without yielding cannot hang the CLI", () => {
     expect(r.status).toBe(0);
     expect(JSON.parse(r.stdout).config.arch).toBe("riscv");
   }, 60_000);
+
+  it("archs with a module whose loading never returns (by --arch or $SMPCALL_ARCH) stops too, exit 1", () => {
+    const LOOP = path.resolve(__dirname, "fixtures/load-loop.js");
+    for (const [args, env] of [
+      [["archs", "--arch", LOOP], {}],
+      [["archs"], { SMPCALL_ARCH: LOOP }],
+    ] as const) {
+      const r = spawnSync(process.execPath, [BIN, ...args], {
+        encoding: "utf8",
+        env: { ...process.env, ...env, SMPCALL_STALL_TIMEOUT_S: "2" },
+        timeout: 30_000,
+      });
+      expect({ args, status: r.status, stdout: r.stdout }).toEqual({ args, status: 1, stdout: "" });
+      expect(r.stderr).toMatch(/^smpcall: no progress for 2 s \(before any progress was reported\)/);
+    }
+    const ok = spawnSync(process.execPath, [BIN, "archs", "--arch", PORT, "--json"], {
+      encoding: "utf8",
+      env: { ...process.env, SMPCALL_STALL_TIMEOUT_S: "2" },
+      timeout: 30_000,
+    });
+    expect(ok.status).toBe(0);
+    expect(JSON.parse(ok.stdout).archs[0].name).toBe("riscv");
+  }, 90_000);
 });
 
 describe("$SMPCALL_STALL_TIMEOUT_S is checked, not silently replaced", () => {

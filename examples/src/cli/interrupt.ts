@@ -39,8 +39,11 @@ export function runsUserCode(argv: readonly string[], env: NodeJS.ProcessEnv): b
   return (arch !== undefined && isModulePath(arch)) || isModulePath(optionValue(argv, "--scenario") ?? "");
 }
 
-/** Commands that can run user modules and report progress while they run. */
-const WATCHED_COMMANDS: readonly string[] = ["run", "explore", "bench", "replay"];
+/**
+ * Commands that can run user modules and report progress while they run, and `archs`, which
+ * reports none but only loads and describes a module: quick, unless the module never returns.
+ */
+const WATCHED_COMMANDS: readonly string[] = ["run", "explore", "bench", "replay", "archs"];
 
 /** The longest stall limit: what a Node.js timer can wait (2^31 - 1 ms), in whole seconds. */
 const MAX_STALL_TIMEOUT_S = Math.floor((2 ** 31 - 1) / 1000);

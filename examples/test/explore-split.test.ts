@@ -1,4 +1,5 @@
 import { describe, expect, it } from "@jest/globals";
+import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
@@ -95,4 +96,28 @@ describe("explore --shard and explore merge", () => {
       expect(m.err.trimEnd().split("\n")).toHaveLength(1);
     }
   });
+
+  it("--out and --max-states without the flag they go with are refused, not ignored; a worker's usage error reads as the main thread's", async () => {
+    const cases: [string[], string][] = [
+      [["--out", "o.json"], "smpcall: --out goes with --shard i/n (a shard's result for explore merge)\n"],
+      [["--max-states", "5"], "smpcall: --max-states goes with --workers N\n"],
+      [
+        ["--shard", "0/2", "--out", "o.json", "--max-states", "5"],
+        "smpcall: --max-states goes with --workers N (a shard keeps its own table)\n",
+      ],
+    ];
+    for (const [extra, err] of cases) {
+      const r = await cli([...SEARCH, ...extra], dir);
+      expect({ extra, code: r.code, out: r.out, err: r.err }).toEqual({ extra, code: 2, out: "", err });
+    }
+    expect(fs.existsSync(path.join(dir, "o.json"))).toBe(false);
+    // A usage error in a worker thread (the built CLI's) reads as in the main thread.
+    const full = spawnSync(
+      process.execPath,
+      [path.resolve(__dirname, "../bin/smpcall.js"), ...SEARCH, "--workers", "2", "--max-states", "1"],
+      { cwd: dir, encoding: "utf8", timeout: 60_000 },
+    );
+    expect(full.status).toBe(2);
+    expect(full.stderr).toMatch(/^smpcall: state table full: .*; give --workers a larger --max-states\n$/);
+  }, 60_000);
 });

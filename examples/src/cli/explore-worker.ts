@@ -21,5 +21,7 @@ try {
   parentPort!.postMessage({ part });
 } catch (e) {
   stopSharedSearch(data.shared);
-  parentPort!.postMessage({ error: describeThrown(e), usage: e instanceof UsageError });
+  // A usage error's message is the line the user sees, as in the main thread (no "UsageError: ").
+  const usage = e instanceof UsageError;
+  parentPort!.postMessage({ error: usage ? e.message : describeThrown(e), usage });
 }

@@ -414,6 +414,10 @@ export function registerExploreCommand(program: Command, io: CliIo): void {
       const { scenario, cpus, calls, strategy } = base;
       if (flags.shard !== undefined || flags.workers !== undefined)
         return splitExplore(flags, io, { ...base, policy: policies[0] }, policies.length);
+      // Not ignored in silence: a user who gave them expects a shard file or a bigger table.
+      if (flags.out !== undefined)
+        throw new UsageError("--out goes with --shard i/n (a shard's result for explore merge)");
+      if (flags.maxStates !== undefined) throw new UsageError("--max-states goes with --workers N");
       const results: ExploreResult[] = [];
       for (const policy of policies) {
         let bar: SingleBar | null = null;
@@ -610,6 +614,8 @@ async function splitExplore(
   if (flags.shard !== undefined) {
     if (flags.out === undefined)
       throw new UsageError("--shard needs --out FILE: where to write the shard's result for explore merge");
+    if (flags.maxStates !== undefined)
+      throw new UsageError("--max-states goes with --workers N (a shard keeps its own table)");
     checkOutputFiles([{ flag: "--out", file: flags.out }], io.cwd);
     const { shard, shards } = parseShard(flags.shard);
     const r = exploreShard(

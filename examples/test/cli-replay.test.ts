@@ -248,4 +248,17 @@ describe("exact replay: the schedule carries everything the run needs", () => {
       expect(r.stdout).toBe("");
     }
   });
+
+  it("a schedule with policy=all (which explore takes, but no schedule holds) is refused naming only the policies", async () => {
+    const v = await findViolation(["--scenario", "seed-2008", "--policy", "naive", "--cpus", "3"], REPO);
+    const { choiceOffsets: _o, choicesEnd: _e, ...spec } = decodeSchedule(v.schedule);
+    for (const policy of ["all", "bogus"]) {
+      const r = await cli(["replay", "--schedule", encodeSchedule({ ...spec, policy })]);
+      expect({ policy, code: r.code }).toEqual({ policy, code: 2 });
+      expect(r.stderr).toBe(
+        `smpcall: bad policy field of the schedule "${policy}": choose one of naive, global-lock, target-mask, percpu-counters, mask-on-alloc-failure, poll-own-queue, modern\n`,
+      );
+      expect(r.stdout).toBe("");
+    }
+  });
 });

@@ -357,12 +357,12 @@ export const POLICIES: readonly CallPolicy[] = [
   modern,
 ];
 
-/** A policy by name; throws UsageError listing the choices. */
+/** A policy by name; throws UsageError listing the policies (only those: `all` is a CLI choice of `explore`). */
 export function getPolicy(name: string): CallPolicy {
   const p = POLICIES.find((x) => x.name === name);
   if (!p)
     throw new UsageError(
-      `unknown policy "${name}"; choose one of: ${POLICIES.map((x) => x.name).join(", ")}, or all`,
+      `unknown policy "${name}"; choose one of: ${POLICIES.map((x) => x.name).join(", ")}`,
     );
   return p;
 }

@@ -222,6 +222,10 @@ export function exploreBase(
   const pctDepth = parseIntOption("--pct-depth", flags.pctDepth, 1, 64);
   const preemptionBound = parsePreemptionBound(flags.preemptionBound);
   const allocFailRate = parseProbability("--alloc-fail", flags.allocFail);
+  if (flags.policy !== "all" && !POLICIES.some((p) => p.name === flags.policy))
+    throw new UsageError(
+      `unknown policy "${flags.policy}"; choose one of: ${POLICIES.map((p) => p.name).join(", ")}, or all`,
+    );
   const policies: CallPolicy[] = flags.policy === "all" ? [...POLICIES] : [getPolicy(flags.policy)];
   const archOptions = parseArchOptPairs(flags.archOpt);
   const kernel = parseKernel(flags.kernel);

@@ -5,6 +5,7 @@ import {
   IDLE_MODES,
   MEMORY_MODELS,
   MIN_CPUS,
+  POLICIES,
   ScheduleMismatch,
   UsageError,
   decodeSchedule,
@@ -167,6 +168,14 @@ export function registerReplayCommand(program: Command, io: CliIo): void {
           throw new UsageError(
             `bad --idle "${asked}": this schedule was explored with idle ${idle} and replays only with it (leave --idle out)`,
           );
+        // A policy by name: `all`, which explore takes, is no policy a schedule can hold.
+        const policy = getPolicy(
+          parseChoice(
+            "policy field of the schedule",
+            s.policy,
+            POLICIES.map((p) => p.name),
+          ),
+        );
         const scenario = scenarioFor(s, flags.scenario, io);
         const arch = archFor(s, flags.arch, io);
         const kernel = s.kernel ?? DEFAULT_KERNEL_PROFILE;
@@ -191,7 +200,7 @@ export function registerReplayCommand(program: Command, io: CliIo): void {
             {
               scenario,
               scenarioModule: s.scenarioModule,
-              policy: getPolicy(s.policy),
+              policy,
               arch,
               archModule: s.archModule,
               archOptions: s.archOptions,

@@ -152,6 +152,54 @@ describe("a module that loops without yielding cannot hang the CLI", () => {
     expect(ok.status).toBe(0);
     expect(JSON.parse(ok.stdout).archs[0].name).toBe("riscv");
   }, 90_000);
+
+  it("conform with a module whose loading never returns (by --arch or $SMPCALL_ARCH) stops after $SMPCALL_STALL_TIMEOUT_S, exit 1, one line", () => {
+    const LOOP = path.resolve(__dirname, "fixtures/load-loop.js");
+    for (const [args, env] of [
+      [["conform", "--arch", LOOP, "--check", "descriptor-valid"], {}],
+      [["conform", "--check", "descriptor-valid", "--check-timeout", "600"], { SMPCALL_ARCH: LOOP }],
+    ] as const) {
+      const t0 = Date.now();
+      const r = spawnSync(process.execPath, [BIN, ...args], {
+        encoding: "utf8",
+        env: { ...process.env, ...env, SMPCALL_STALL_TIMEOUT_S: "2" },
+        timeout: 30_000,
+      });
+      expect({ args, status: r.status, stdout: r.stdout }).toEqual({ args, status: 1, stdout: "" });
+      expect(Date.now() - t0).toBeLessThan(20_000);
+      expect(r.stderr).toBe(
+        `smpcall: backend module ${LOOP} did not finish loading within 2 s: its top-level code is running without returning, ` +
+          "e.g. an endless loop; stopped before any check ran (fix the module; SMPCALL_STALL_TIMEOUT_S sets the limit)\n",
+      );
+    }
+  }, 90_000);
+
+  it("conform: once the backend is loaded, a check is stopped by --check-timeout, not by the shorter stall limit", () => {
+    const r = spawnSync(
+      process.execPath,
+      [
+        BIN,
+        "conform",
+        "--arch",
+        SPIN,
+        "--cpus",
+        "3",
+        "--check",
+        "single-ipi-exact-target",
+        "--check-timeout",
+        "6",
+        "--json",
+      ],
+      { encoding: "utf8", env: { ...process.env, SMPCALL_STALL_TIMEOUT_S: "2" }, timeout: 60_000 },
+    );
+    expect(r.status).toBe(1);
+    expect(r.stderr).toBe("");
+    const out = JSON.parse(r.stdout) as { results: { name: string; status: string; message: string }[] };
+    expect(out.results.map((x) => [x.name, x.status])).toEqual([["single-ipi-exact-target", "fail"]]);
+    expect(out.results[0].message).toMatch(
+      /^no result after 6 s of wall time: the check's code did not return/,
+    );
+  }, 60_000);
 });
 
 describe("$SMPCALL_STALL_TIMEOUT_S is checked, not silently replaced", () => {

@@ -42,8 +42,28 @@ export function runsUserCode(argv: readonly string[], env: NodeJS.ProcessEnv): b
 /**
  * Commands that can run user modules and report progress while they run, and `archs`, which
  * reports none but only loads and describes a module: quick, unless the module never returns.
+ * `conform` is watched only while it loads the backend (see {@link LOAD_WATCHED_COMMANDS}).
  */
-const WATCHED_COMMANDS: readonly string[] = ["run", "explore", "bench", "replay", "archs"];
+const WATCHED_COMMANDS: readonly string[] = ["run", "explore", "bench", "replay", "archs", "conform"];
+
+/**
+ * Commands watched only until their modules are loaded (`io.loaded()`): `conform` runs each
+ * check in the kit's own watched worker, under `--check-timeout`, which may be longer than the
+ * stall limit; only the loading of the backend, before the kit starts, needs this watch.
+ */
+const LOAD_WATCHED_COMMANDS: readonly string[] = ["conform"];
+
+/**
+ * How {@link runInWorker} watches `argv`'s command: null when it runs no user code, else with
+ * the limit of {@link stallTimeoutS} (throws its UsageError), on the loading only for the
+ * commands of {@link LOAD_WATCHED_COMMANDS}.
+ */
+export function stallWatchFor(argv: readonly string[], env: NodeJS.ProcessEnv): StallWatch | null {
+  if (!runsUserCode(argv, env)) return null;
+  const timeoutMs = stallTimeoutS(env) * 1000;
+  if (!LOAD_WATCHED_COMMANDS.includes(argv[0] ?? "")) return { timeoutMs };
+  return { timeoutMs, loading: optionValue(argv, "--arch") ?? env.SMPCALL_ARCH ?? "" };
+}
 
 /** The longest stall limit: what a Node.js timer can wait (2^31 - 1 ms), in whole seconds. */
 const MAX_STALL_TIMEOUT_S = Math.floor((2 ** 31 - 1) / 1000);
@@ -65,7 +85,8 @@ export function stallTimeoutS(env: NodeJS.ProcessEnv): number {
 }
 
 /** A message from the worker running the command. */
-export type WorkerMessage = { kind: "progress"; summary: string } | { kind: "done"; code: number };
+export type WorkerMessage =
+  { kind: "progress"; summary: string } | { kind: "loaded" } | { kind: "done"; code: number };
 
 /** What the worker needs to run the command as the main thread would. */
 export interface WorkerInput {
@@ -81,6 +102,11 @@ export interface WorkerInput {
 /** How {@link runInWorker} watches the worker: stop it after this long without a message (null: never). */
 export interface StallWatch {
   readonly timeoutMs: number;
+  /**
+   * Watch only the loading of this backend module (`--arch` or $SMPCALL_ARCH): the watch ends
+   * when the command says its modules are loaded (`io.loaded()`), and progress does not renew it.
+   */
+  readonly loading?: string;
 }
 
 /**
@@ -127,26 +153,38 @@ export function runInWorker(argv: readonly string[], stall: StallWatch | null): 
   // A command running user code must show progress: a module looping in synchronous code (no
   // yield, so no event budget applies) would otherwise hang the process for ever.
   let stallTimer: NodeJS.Timeout | null = null;
+  let watching = stall !== null;
   const watch = (): void => {
-    if (stall === null) return;
+    if (stall === null || !watching) return;
     if (stallTimer !== null) clearTimeout(stallTimer);
     stallTimer = setTimeout(() => {
       interrupted = true;
       process.off("SIGINT", onSigint);
       void worker.terminate();
       process.stderr.write(
-        `${process.stderr.isTTY ? RESTORE_TERMINAL : ""}smpcall: no progress for ${stall.timeoutMs / 1000} s (${summary !== "" ? summary : "before any progress was reported"}): ` +
-          `code from your module (--arch or --scenario PATH, or the schedule's) is running without returning, ` +
-          `e.g. an endless loop that never yields; stopped (${STALL_TIMEOUT_ENV} sets the limit)\n`,
+        `${process.stderr.isTTY ? RESTORE_TERMINAL : ""}smpcall: ` +
+          (stall.loading !== undefined
+            ? `backend module ${stall.loading} did not finish loading within ${stall.timeoutMs / 1000} s: ` +
+              `its top-level code is running without returning, e.g. an endless loop; stopped before any check ran ` +
+              `(fix the module; ${STALL_TIMEOUT_ENV} sets the limit)\n`
+            : `no progress for ${stall.timeoutMs / 1000} s (${summary !== "" ? summary : "before any progress was reported"}): ` +
+              `code from your module (--arch or --scenario PATH, or the schedule's) is running without returning, ` +
+              `e.g. an endless loop that never yields; stopped (${STALL_TIMEOUT_ENV} sets the limit)\n`),
       );
       process.exitCode = 1;
     }, stall.timeoutMs);
   };
   watch();
   worker.on("message", (m: WorkerMessage) => {
-    watch();
+    if (stall?.loading === undefined) watch();
     if (m.kind === "progress") summary = m.summary;
-    else {
+    else if (m.kind === "loaded") {
+      // The command watches its modules' code itself from here (conform: --check-timeout).
+      if (stall?.loading === undefined) return;
+      if (stallTimer !== null) clearTimeout(stallTimer);
+      stallTimer = null;
+      watching = false;
+    } else {
       if (stallTimer !== null) clearTimeout(stallTimer);
       // The command has finished and written its output: a late Ctrl-C is no interruption.
       code = m.code;

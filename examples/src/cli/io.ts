@@ -16,6 +16,11 @@ export interface CliIo {
    * sparingly (at their progress ticks).
    */
   progress?(summary: string): void;
+  /**
+   * The command's user modules are loaded and it watches their code itself from here (conform:
+   * each check under --check-timeout): a watch on the loading (see {@link StallWatch}) ends.
+   */
+  loaded?(): void;
 }
 
 /** The real process's streams. A reader that goes away (`smpcall archs | head`) ends the CLI quietly, as Unix tools do. */

@@ -3,7 +3,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { Command, CommanderError } from "commander";
 import { processIo, type CliIo } from "./io";
-import { runInWorker, runsUserCode, stallTimeoutS, wantsWorker, type StallWatch } from "./interrupt";
+import { runInWorker, stallWatchFor, wantsWorker, type StallWatch } from "./interrupt";
 import { EXIT_INTERNAL, classifyFailure, resetUserModules } from "./failure";
 import { collect } from "./common";
 // commands
@@ -134,7 +134,7 @@ export function runCli(argv: readonly string[] = process.argv.slice(2)): void {
   if (wantsWorker(argv)) {
     let stall: StallWatch | null;
     try {
-      stall = runsUserCode(argv, process.env) ? { timeoutMs: stallTimeoutS(process.env) * 1000 } : null;
+      stall = stallWatchFor(argv, process.env);
     } catch (e) {
       const f = classifyFailure(e, process.env, process.cwd());
       process.stderr.write(f.text);

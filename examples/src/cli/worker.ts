@@ -51,5 +51,6 @@ const io: CliIo = {
   cwd: process.cwd(),
   setExitCode: () => {},
   progress: (summary) => port.postMessage({ kind: "progress", summary } satisfies WorkerMessage),
+  loaded: () => port.postMessage({ kind: "loaded" } satisfies WorkerMessage),
 };
 void main(input.argv, io).then((code) => port.postMessage({ kind: "done", code } satisfies WorkerMessage));

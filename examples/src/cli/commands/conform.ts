@@ -104,6 +104,8 @@ export function registerConformCommand(program: Command, io: CliIo): void {
           );
         const selected = names.filter((n) => flags.check === undefined || flags.check.includes(n));
         const done: ConformanceResult[] = [];
+        // The backend is loaded: from here the kit's worker watches each check (--check-timeout).
+        io.loaded?.();
         const results = await runKitInWorker(
           {
             archSpec: chooseArchSpec(flags.arch, io.env),

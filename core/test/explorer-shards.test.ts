@@ -1,6 +1,7 @@
 import { describe, expect, it } from "@jest/globals";
 import { descriptor as generic } from "@smpcall/arch-generic";
 import {
+  explore,
   exploreShard,
   getPolicy,
   getScenario,
@@ -72,5 +73,24 @@ describe("split dfs search (shards, workers)", () => {
         { name: "b", result: other },
       ]),
     ).toThrow(/another search/);
+  });
+
+  it("counts the states on its subtrees' roots: one shard meets the single search's states, merged shards bound them", () => {
+    for (const c of [cfg("global-lock", 2, 2), cfg("modern", 3, 1), cfg("global-lock", 3, Infinity)]) {
+      const single = explore(c).distinctStates!;
+      const subtrees = splitSearch(c);
+      const one = exploreShard(c, 0, 1, undefined, subtrees);
+      expect({ policy: c.policy.name, cpus: c.cpus, states: one.distinctStates }).toEqual({
+        policy: c.policy.name,
+        cpus: c.cpus,
+        states: single,
+      });
+      for (const n of [2, 3]) {
+        const m = split(c, n);
+        expect(m.distinctStatesAtLeast).toBeGreaterThan(0);
+        expect(m.distinctStatesAtLeast).toBeLessThanOrEqual(single);
+        expect(m.distinctStatesAtMost).toBeGreaterThanOrEqual(single);
+      }
+    }
   });
 });

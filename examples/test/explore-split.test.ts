@@ -30,6 +30,23 @@ describe("explore --shard and explore merge", () => {
     expect(m.out).toContain("no violation found: none exists within the bounds");
   });
 
+  it("prints true distinct-state counts: each shard's own (its subtrees' roots included), bounds for the merge", async () => {
+    const single = await cli(SEARCH, dir);
+    expect(single.out).toContain(", 31 distinct states,");
+    for (const i of [0, 1]) {
+      const r = await cli([...SEARCH, "--shard", `${i}/2`, "--out", `c${i}.json`], dir);
+      expect(r.out).toContain("121 schedule(s), 31 distinct states,");
+    }
+    const m = await cli(["explore", "merge", "c0.json", "c1.json"], dir);
+    expect(m.out).toContain(
+      "  242 schedule(s), 31 to 62 distinct states (shards keep their own states: at least the most one shard met, at most their sum, which counts a state met by k shards k times),",
+    );
+    await cli([...SEARCH, "--shard", "0/1", "--out", "c.json"], dir);
+    expect((await cli(["explore", "merge", "c.json"], dir)).out).toContain(
+      "  242 schedule(s), 31 distinct states,",
+    );
+  });
+
   it("exits 1 when a shard found a violation, with its schedule", async () => {
     const naive = [...SEARCH.slice(0, 4), "naive", "--cpus", "2"];
     for (const i of [0, 1]) await cli([...naive, "--shard", `${i}/2`, "--out", `n${i}.json`], dir);

@@ -1,5 +1,6 @@
 import { SmpcallError, UsageError, describeValue } from "../errors";
 import { PruneRun, ReplayChooser } from "./choosers";
+import type { ScenarioContext } from "./scenario";
 import { DEFAULT_PREEMPTION_BOUND, DfsCache, dfsSubtree } from "./dfs";
 import { runScenario, scheduleString, type ExploreConfig, type Violation } from "./explorer";
 import { decodeSchedule, encodeSchedule } from "./schedule";
@@ -10,7 +11,8 @@ export const SUBTREE_TARGET = 256;
 /** The result of one shard of a split dfs search (what `--shard i/n --out FILE` writes). */
 export interface ShardResult {
   readonly format: "smpcall-explore-shard";
-  readonly version: 1;
+  /** 2: `distinctStates` counts the states on the subtrees' root prefixes (version 1 left them out). */
+  readonly version: 2;
   /** What was searched: the schedule string of the empty schedule (scenario, policy, arch, CPUs, calls, ...). */
   readonly run: string;
   readonly preemptionBound: number | null;
@@ -23,7 +25,10 @@ export interface ShardResult {
   /** Subtrees this shard searched to the end. */
   readonly subtreesDone: number;
   readonly schedules: number;
-  /** Distinct states this shard met (shards do not share states: summed, they overcount). */
+  /**
+   * Distinct states this shard met, the states on the root prefixes of the subtrees it searched
+   * included (shards do not share states: a state several shards meet counts in each).
+   */
   readonly distinctStates: number;
   /** Every subtree of this shard was searched to the end without a violation. */
   readonly complete: boolean;
@@ -54,6 +59,42 @@ class PrefixProbe extends ReplayChooser {
     this.at = index;
     this.branches = n;
     throw new ProbeStop();
+  }
+}
+
+/**
+ * Replays a subtree's root prefix, storing the state at each of its choice points in the cache
+ * (never pruning), and stops where the prefix ends: so a shard counts the states on its
+ * subtrees' roots, which its dfs of the subtree replays but does not store.
+ */
+class RootStates extends ReplayChooser {
+  constructor(
+    private readonly root: readonly number[],
+    stateKey: () => string,
+    cache: DfsCache,
+    preemptionBound: number,
+  ) {
+    super(root, stateKey, cache.seen, preemptionBound, (cpu) => cache.keyer.perm[cpu], root.length);
+  }
+  protected override decide(n: number, index: number): number {
+    if (index >= this.root.length) throw new ProbeStop();
+    return super.decide(n, index);
+  }
+}
+
+/** Store in `cache` the states on the root prefix `root` of a subtree (see {@link RootStates}). */
+function storeRootStates(cfg: ExploreConfig, cache: DfsCache, root: readonly number[]): void {
+  let ctxRef: ScenarioContext | null = null;
+  const chooser = new RootStates(
+    root,
+    () => cache.keyer.key(ctxRef!),
+    cache,
+    cfg.preemptionBound ?? DEFAULT_PREEMPTION_BOUND,
+  );
+  try {
+    cache.run(cfg, chooser, (c) => (ctxRef = c));
+  } catch (e) {
+    if (!(e instanceof ProbeStop)) throw e;
   }
 }
 
@@ -131,11 +172,14 @@ export function exploreShard(
   let done = 0;
   let complete = true;
   let violation: ShardResult["violation"] = null;
+  /** Subtrees this shard entered (their root prefixes were run). */
+  const entered: number[] = [];
   for (let j = shard; j < subtrees.length; j += shards) {
     if (j > stopAbove()) {
       complete = false;
       break;
     }
+    entered.push(j);
     const fresh = cache.seen.size === 0;
     const before = schedules;
     const out = dfsSubtree(
@@ -172,10 +216,13 @@ export function exploreShard(
     }
     done++;
   }
+  // The states on the entered subtrees' root prefixes, which their dfs replays without storing,
+  // are stored now that the search is over: counted, they prune nothing.
+  for (const j of entered) storeRootStates(cfg, cache, subtrees[j]);
   const bound = cfg.preemptionBound ?? DEFAULT_PREEMPTION_BOUND;
   return {
     format: "smpcall-explore-shard",
-    version: 1,
+    version: 2,
     run: scheduleString(cfg, []),
     preemptionBound: Number.isFinite(bound) ? bound : null,
     symmetry: cfg.symmetry !== false,
@@ -197,8 +244,13 @@ export interface MergedResult {
   readonly preemptionBound: number | null;
   readonly shards: number;
   readonly schedules: number;
-  /** Sum over shards (shards do not share states, so states two shards met count twice). */
-  readonly distinctStates: number;
+  /**
+   * Bounds on the distinct states the shards met between them (shards do not share states, so
+   * the exact figure is not known): at least the most one shard met, at most the sum over
+   * shards (which counts a state k shards met k times).
+   */
+  readonly distinctStatesAtLeast: number;
+  readonly distinctStatesAtMost: number;
   /** Every shard complete. */
   readonly complete: boolean;
   /** The violation of the lowest subtree among the shards', or null. */
@@ -236,7 +288,10 @@ export function checkShardResult(x: unknown, name: string): ShardResult {
     bad(
       'not an explore shard result (no "format": "smpcall-explore-shard"); write one with explore --shard i/n --out FILE',
     );
-  if (r!.version !== 1) bad(`version ${String(r!.version)} is not 1: written by another smpcall version`);
+  if (r!.version !== 2)
+    bad(
+      `version ${String(r!.version)} is not 2: written by another smpcall version; write it again with this one (explore --shard i/n --out FILE)`,
+    );
   for (const f of [
     "shard",
     "shards",
@@ -327,7 +382,8 @@ export function mergeShards(results: readonly { name: string; result: ShardResul
     preemptionBound: first.result.preemptionBound,
     shards: n,
     schedules: results.reduce((a, x) => a + x.result.schedules, 0),
-    distinctStates: results.reduce((a, x) => a + x.result.distinctStates, 0),
+    distinctStatesAtLeast: Math.max(...results.map((x) => x.result.distinctStates)),
+    distinctStatesAtMost: results.reduce((a, x) => a + x.result.distinctStates, 0),
     complete: violation === null && missing.length === 0 && results.every((x) => x.result.complete),
     violation,
     ms: Math.max(...results.map((x) => x.result.ms)),

@@ -627,7 +627,7 @@ async function splitExplore(
         ...cfg,
         onProgress: (done, _limit, states) =>
           io.progress?.(
-            `explore shard ${shard}/${shards}: ${done} schedule(s) explored, ${states ?? 0} distinct states; no verdict`,
+            `explore shard ${shard}/${shards}: ${done} schedule(s) explored, at least ${states ?? 0} distinct states (those on its subtrees' roots are counted at its end); no verdict`,
           ),
       },
       shard,
@@ -690,6 +690,15 @@ async function splitExplore(
   io.setExitCode(r.violation ? 1 : 0);
 }
 
+/**
+ * The distinct states of a merged split search: exact only when the bounds meet (one shard);
+ * else both bounds, since shards keep their own tables and which states they share is not known.
+ */
+function mergedStates(m: MergedResult): string {
+  if (m.distinctStatesAtLeast === m.distinctStatesAtMost) return `${m.distinctStatesAtMost} distinct states`;
+  return `${m.distinctStatesAtLeast} to ${m.distinctStatesAtMost} distinct states (shards keep their own states: at least the most one shard met, at most their sum, which counts a state met by k shards k times)`;
+}
+
 /** A merged split search, printed as explore prints a search. */
 export function describeMerged(m: MergedResult, how: string): string {
   const L: string[] = [];
@@ -702,7 +711,7 @@ export function describeMerged(m: MergedResult, how: string): string {
     keyLeavesOut(arch, /(?:^|,)arch-module=/.test(m.run), /(?:^|,)scenario-module=/.test(m.run)),
   );
   L.push(
-    `  ${m.schedules} schedule(s), ${m.distinctStates} distinct states (summed over shards), ${m.ms} ms (longest shard)${m.violation ? ", stopped at the first violation" : m.complete ? `, search complete${hashed.complete}` : ", search NOT complete"}`,
+    `  ${m.schedules} schedule(s), ${mergedStates(m)}, ${m.ms} ms (longest shard)${m.violation ? ", stopped at the first violation" : m.complete ? `, search complete${hashed.complete}` : ", search NOT complete"}`,
   );
   if (!m.violation)
     L.push(`  no violation found${m.complete ? hashed.none : " (not every shard is complete)"}`);

@@ -289,6 +289,24 @@ class MuxedLateClear extends MuxedIpi {
   }
 }
 
+/** Muxed: any message word is also taken as a reschedule (every call-function IPI calls schedulerIpi). */
+class MuxedCallImpliesReschedule extends MuxedIpi {
+  protected override handled(word: number): number {
+    return word === 0 ? 0 : word | (1 << MSG_RESCHEDULE);
+  }
+}
+
+/** A reschedule also goes to the next CPU (an off-by-one in a two-CPU loop). */
+class RescheduleAlsoToNext extends GenericIpi {
+  override *sendRescheduleIpi(cpu: number): CpuCode<void> {
+    yield* super.sendRescheduleIpi(cpu);
+    const next = (cpu + 1) % this.machine.nrCpus;
+    if (next === this.machine.current) return;
+    this.wires.raise(next, LINE_RESCHEDULE, this.latencyNs);
+    this.rescheduleIpis++;
+  }
+}
+
 // ------------------------------------------------------------------ statistics
 
 /** The hardware-signal statistic counts mask sends and reschedules, not target CPUs signalled. */
@@ -489,7 +507,7 @@ const MUTANTS: [kind: string, bug: string, d: ArchDescriptor, message: RegExp][]
     "send",
     "sends a one-CPU mask on the reschedule line",
     variant("one-cpu-mask", OneCpuMaskAsReschedule),
-    /mask-send-any-mask: a direct mask send to the first CPU \[\d+\] from CPU \d+ on \d+ CPUs: \[\d+\] never took the IPI/,
+    /mask-send-any-mask: direct mask sends on \d+ CPUs: the receive path called schedulerIpi on CPU \d+ 1 time\(s\) .*but only 0 reschedule IPI\(s\) had been sent to it: a spurious reschedule/,
   ],
   [
     "send",
@@ -616,6 +634,18 @@ const MUTANTS: [kind: string, bug: string, d: ArchDescriptor, message: RegExp][]
     "muxed: reads the message word, clears it later",
     variant("muxed-late-clear", MuxedLateClear),
     /concurrent-senders-one-target: .*lost/,
+  ],
+  [
+    "messages",
+    "muxed: every call-function message is also taken as a reschedule",
+    variant("muxed-call-is-resched", MuxedCallImpliesReschedule),
+    /single-ipi-exact-target: single call 0 -> 7 on 8 CPUs: the receive path called schedulerIpi on CPU 7 1 time\(s\) .*but only 0 reschedule IPI\(s\) had been sent to it: a spurious reschedule/,
+  ],
+  [
+    "send",
+    "also sends each reschedule to the next CPU",
+    variant("resched-next", RescheduleAlsoToNext),
+    /reschedule-and-call-messages: a reschedule alone to idle CPU 3: the receive path called schedulerIpi on CPU 4 .*but only 0 reschedule IPI\(s\) had been sent to it/,
   ],
   [
     "statistics",

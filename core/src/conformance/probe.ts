@@ -47,10 +47,11 @@ export class ArchProbe {
   /** Per CPU: reschedule IPIs sent towards it. */
   readonly reschedulesSent: Uint32Array;
   /**
-   * Interrupt-context rules the backend broke, in the order seen (at most {@link MAX_VIOLATIONS}):
-   * a send or the receive path that returns with the caller's interrupt state changed, or a core
+   * Interface rules the backend broke, in the order seen (at most {@link MAX_VIOLATIONS}):
+   * a send or the receive path that returns with the caller's interrupt state changed, a core
    * call handler called with interrupts on or outside hard-IRQ context (callbacks must run with
-   * interrupts off, in the interrupt). Every guarded kit run fails on the first of them.
+   * interrupts off, in the interrupt), or schedulerIpi called on a CPU more often than
+   * reschedules were sent to it. Every guarded kit run fails on the first of them.
    */
   readonly contextViolations: string[] = [];
   /** Line raises by the backend, and hardware callbacks it scheduled. */
@@ -113,9 +114,15 @@ export class ArchProbe {
         return inner.genericSmpCallFunctionSingleInterrupt();
       },
       schedulerIpi: (): void => {
-        if (m.current >= 0) {
-          this.schedulerIpis[m.current]++;
-          this.schedulerIpiTimes[m.current].push(m.now);
+        const cpu = m.current;
+        if (cpu >= 0) {
+          this.schedulerIpis[cpu]++;
+          this.schedulerIpiTimes[cpu].push(m.now);
+          // Reschedules may merge (fewer calls than sends), never multiply.
+          if (this.schedulerIpis[cpu] > this.reschedulesSent[cpu])
+            this.violate(
+              `the receive path called schedulerIpi on CPU ${cpu} ${this.schedulerIpis[cpu]} time(s) by t=${fmt(m.now)} ns, but only ${this.reschedulesSent[cpu]} reschedule IPI(s) had been sent to it: a spurious reschedule (call schedulerIpi only for a reschedule message; is another message, e.g. call-function, taken as one, or a reschedule delivered to a wrong CPU?)`,
+            );
         }
         inner.schedulerIpi();
       },

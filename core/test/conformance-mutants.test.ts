@@ -105,6 +105,31 @@ class WindowOffByOne extends GenericIpi {
   }
 }
 
+/** Walks the caller's mask by clearing each bit it sends to (the mask is the caller's, read-only). */
+class ClearsCallersMask extends GenericIpi {
+  override *sendCallFunctionIpiMask(mask: CpuMask): CpuCode<void> {
+    for (let c = mask.first(); c < mask.nrCpuIds; c = mask.first()) {
+      mask.clear(c);
+      this.wires.raise(c, LINE_CALL_FUNCTION, this.latencyNs);
+      this.ipisRaised++;
+      yield this.sendCostNs;
+    }
+  }
+}
+
+/** Keeps the caller's mask and walks it later, from a hardware callback (a multicast engine reading it late). */
+class KeepsCallersMask extends GenericIpi {
+  override *sendCallFunctionIpiMask(mask: CpuMask): CpuCode<void> {
+    this.wires.schedule(300, () => {
+      for (let c = mask.first(); c < mask.nrCpuIds; c = mask.next(c)) {
+        this.wires.raise(c, LINE_CALL_FUNCTION, this.latencyNs);
+        this.ipisRaised++;
+      }
+    });
+    yield this.sendCostNs;
+  }
+}
+
 /** The last CPU of the machine is never reached by the mask path (an `< n - 1` bound). */
 class MissesLastCpu extends GenericIpi {
   override *sendCallFunctionIpiMask(mask: CpuMask): CpuCode<void> {
@@ -538,6 +563,18 @@ const MUTANTS: [kind: string, bug: string, d: ArchDescriptor, message: RegExp][]
     "never reaches the last CPU of the machine",
     variant("last-cpu", MissesLastCpu),
     /\[(32|64|128|8191)\] never took the IPI \(IPI lost\)/,
+  ],
+  [
+    "send",
+    "clears the caller's mask as it walks it",
+    variant("clears-mask", ClearsCallersMask),
+    /mask-ipi-exact: mask "2 CPUs" from CPU 1 on 3 CPUs: sendCallFunctionIpiMask on CPU 1 changed the caller's mask from 0,2 to \(empty\): the mask belongs to the caller/,
+  ],
+  [
+    "send",
+    "keeps the caller's mask and reads it after the send returned",
+    variant("keeps-mask", KeepsCallersMask),
+    /mask-send-any-mask: a direct mask send to the first CPU \[1\] from CPU 0 on 2 CPUs \(the kit empties the mask once the send returns, as the kernel reuses its own: a backend must not keep it\): \[1\] never took the IPI/,
   ],
   [
     "hotplug",

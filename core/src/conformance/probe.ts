@@ -50,8 +50,9 @@ export class ArchProbe {
    * Interface rules the backend broke, in the order seen (at most {@link MAX_VIOLATIONS}):
    * a send or the receive path that returns with the caller's interrupt state changed, a core
    * call handler called with interrupts on or outside hard-IRQ context (callbacks must run with
-   * interrupts off, in the interrupt), or schedulerIpi called on a CPU more often than
-   * reschedules were sent to it. Every guarded kit run fails on the first of them.
+   * interrupts off, in the interrupt), schedulerIpi called on a CPU more often than reschedules
+   * were sent to it, or a mask send that changed the caller's mask. Every guarded kit run fails
+   * on the first of them.
    */
   readonly contextViolations: string[] = [];
   /** Line raises by the backend, and hardware callbacks it scheduled. */
@@ -77,8 +78,11 @@ export class ArchProbe {
       sendCallFunctionIpiMask: (mask: CpuMask): CpuCode<void> => {
         const n = mask.nrCpuIds;
         for (let c = mask.first(); c < n; c = mask.next(c)) this.sendTimes[c]?.push(m.now);
-        return this.track(m.current, "sendCallFunctionIpiMask", mask.weight(), () =>
-          inner.sendCallFunctionIpiMask(mask),
+        return this.checkMaskUnchanged(
+          mask,
+          this.track(m.current, "sendCallFunctionIpiMask", mask.weight(), () =>
+            inner.sendCallFunctionIpiMask(mask),
+          ),
         );
       },
       sendCallFunctionSingleIpi: (cpu: number): CpuCode<void> => {
@@ -176,6 +180,17 @@ export class ArchProbe {
     if (this.contextViolations.length < MAX_VIOLATIONS) this.contextViolations.push(message);
   }
 
+  /** Run a mask send, then check it left the caller's mask as it was (the mask is the caller's, read-only). */
+  private *checkMaskUnchanged(mask: CpuMask, send: CpuCode<void>): CpuCode<void> {
+    const before = mask.clone();
+    const cpu = this.machine.current;
+    yield* send;
+    if (!mask.equals(before))
+      this.violate(
+        `sendCallFunctionIpiMask on CPU ${cpu} changed the caller's mask from ${maskText(before)} to ${maskText(mask)}: the mask belongs to the caller (the kernel's const struct cpumask *); copy it if the backend needs to change one`,
+      );
+  }
+
   private *track(cpu: number, method: string, arg: number, body: () => CpuCode<void>): CpuCode<void> {
     const stack = cpu >= 0 && cpu < this.active.length ? this.active[cpu] : null;
     stack?.push({ method, arg, sinceEvent: this.machine.eventsDispatched, sinceNs: this.machine.now });
@@ -219,6 +234,12 @@ export class ArchProbe {
     if (found.length > max) lines.push(`${found.length - max} more CPU(s) inside the backend`);
     return lines;
   }
+}
+
+/** A mask as a cpulist for a message, cut short: `0-3,5`, `(empty)`. */
+function maskText(mask: CpuMask): string {
+  const t = mask.toString();
+  return t === "" ? "(empty)" : t.length > 60 ? `${t.slice(0, 57)}...` : t;
 }
 
 function safeName(lineName: (line: number) => string, line: number): string {

@@ -406,6 +406,23 @@ class SharedAcrossMachines extends GenericIpi {
   }
 }
 
+/** Raises through the instance built last (a module-level singleton): with two systems alive, the wrong machine's lines. */
+let lastWires: { raise(target: number, line: number, delayNs: number): number } | null = null;
+class SingletonWires extends GenericIpi {
+  constructor(...args: ConstructorParameters<typeof GenericIpi>) {
+    super(...args);
+    lastWires = args[0];
+  }
+  override *sendCallFunctionSingleIpi(cpu: number): CpuCode<void> {
+    (lastWires ?? this.wires).raise(cpu, LINE_CALL_FUNCTION, this.latencyNs);
+    this.ipisRaised++;
+    yield this.sendCostNs;
+  }
+  override *sendCallFunctionIpiMask(mask: CpuMask): CpuCode<void> {
+    for (let c = mask.first(); c < mask.nrCpuIds; c = mask.next(c)) yield* this.sendCallFunctionSingleIpi(c);
+  }
+}
+
 // ------------------------------------------------------------------ timing
 
 /** Raises with no delay although the descriptor declares latencyNs. */
@@ -737,6 +754,12 @@ const MUTANTS: [kind: string, bug: string, d: ArchDescriptor, message: RegExp][]
     "keeps state shared by every machine",
     variant("shared-state", SharedAcrossMachines),
     /two runs with seed 21 differ/,
+  ],
+  [
+    "determinism",
+    "reaches its machine through the instance built last (a module-level singleton)",
+    variant("singleton", SingletonWires),
+    /same-seed-same-trace: two runs with seed 21 differ \(the second had another system built after its own, before it ran: a backend must reach only the machine it was built with, never one kept in module state\)/,
   ],
   [
     "timing",

@@ -195,6 +195,22 @@ class AcksTwice extends GenericIpi {
   }
 }
 
+/** Counts the acknowledgement of a call-function IPI when it is sent, not when it is taken. */
+class AcksAtSend extends GenericIpi {
+  override *sendCallFunctionIpiMask(mask: CpuMask): CpuCode<void> {
+    for (let c = mask.first(); c < mask.nrCpuIds; c = mask.next(c)) yield* this.sendCallFunctionSingleIpi(c);
+  }
+  override *sendCallFunctionSingleIpi(cpu: number): CpuCode<void> {
+    this.acks++;
+    yield* super.sendCallFunctionSingleIpi(cpu);
+  }
+  override *handleInterrupt(cpu: number, line: number): CpuCode<void> {
+    if (line !== LINE_CALL_FUNCTION) return yield* super.handleInterrupt(cpu, line);
+    this.interruptsTaken++;
+    yield* this.smp.genericSmpCallFunctionInterrupt();
+  }
+}
+
 /** Acknowledges at the end of the handler by clearing the line: a raise during the handler is lost. */
 class AcksLate extends GenericIpi {
   override *handleInterrupt(cpu: number, line: number): CpuCode<void> {
@@ -628,6 +644,12 @@ const MUTANTS: [kind: string, bug: string, d: ArchDescriptor, message: RegExp][]
     "acknowledges every fourth interrupt twice",
     variant("ack-twice", AcksTwice),
     /an acknowledgement without an interrupt/,
+  ],
+  [
+    "acknowledgement",
+    "counts a call-function acknowledgement per send, not per interrupt taken",
+    variant("ack-at-send", AcksAtSend),
+    /receive-acknowledges-once: calls, raw IPIs and reschedules from 4 CPUs to CPU 3 while it has interrupts off: acknowledgements \(acks = \d+\) must equal the interrupts that need one \(interrupts taken = \d+\): an acknowledgement without an interrupt/,
   ],
   [
     "receive",

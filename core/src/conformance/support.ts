@@ -1,4 +1,5 @@
 import type { RawArchOptions } from "../arch/options";
+import { CpuMask } from "../machine/cpumask";
 import type { RunOutcome } from "../machine/machine";
 import type { CpuCode } from "../machine/step";
 import { Prng } from "../machine/prng";
@@ -69,6 +70,73 @@ export function kitWorkload(
     idle: system.kernel.idleMode,
   });
   return { system, outcome, report };
+}
+
+/**
+ * The backend round trip (ns) the kit's time windows were drawn for: a backend whose calls and
+ * reschedules complete within it keeps them as they are (every built-in backend does).
+ */
+export const KIT_WINDOW_BASE_NS = 10_000;
+
+/** What the kit measured of the backend's speed ({@link kitTiming}). */
+export interface KitTiming {
+  /** How many times the kit's time windows are stretched (at least 1). */
+  readonly scale: number;
+  /** The longest of the round trips measured (ns; 0 if not measured). */
+  readonly roundTripNs: number;
+}
+
+const timings = new WeakMap<ConformanceContext, KitTiming>();
+
+/**
+ * How many times the kit's time windows (a round of sends, a task that keeps a target busy, a
+ * long callback) must be stretched for this backend: the longest of a waited single call, a
+ * waited two-CPU mask call and a reschedule's way to `schedulerIpi`, all to idle CPUs of an
+ * 8-CPU machine, over {@link KIT_WINDOW_BASE_NS}, rounded up, at least 1. A slow but correct
+ * backend (a 1 ms delivery latency, a 2 ms hypercall) then passes the checks that expect things
+ * within a window, which only a lost or late IPI should fail. Measured once per kit run; a
+ * backend too broken to measure gets 1 and fails the checks themselves.
+ */
+export function kitTimeScale(ctx: ConformanceContext): number {
+  return kitTiming(ctx).scale;
+}
+
+/** The kit's time scale for the backend, and the times it came from. */
+export function kitTiming(ctx: ConformanceContext): KitTiming {
+  const known = timings.get(ctx);
+  if (known !== undefined) return known;
+  const n = 8;
+  const sys = kitSystem(ctx, n, IPI_COUNTING);
+  const probe = kitProbe(sys);
+  let longest = 0;
+  const noop = (): void => undefined;
+  sys.spawn(
+    0,
+    (function* (): CpuCode<void> {
+      const m = sys.machine;
+      let t = m.now;
+      yield* sys.kernel.smpCallFunctionSingle(3, noop, null, true);
+      longest = Math.max(longest, m.now - t);
+      t = m.now;
+      yield* sys.kernel.smpCallFunctionMany(CpuMask.of(n, [3, 5]), noop, null, true);
+      longest = Math.max(longest, m.now - t);
+      t = m.now;
+      yield* sys.kernel.smpSendReschedule(4);
+      // Bounded: a reschedule that never arrives is for the checks to report.
+      for (let i = 0; i < 10_000 && probe.schedulerIpis[4] === 0; i++) yield 1_000;
+      if (probe.schedulerIpis[4] > 0) longest = Math.max(longest, m.now - t);
+    })(),
+  );
+  let timing: KitTiming = { scale: 1, roundTripNs: 0 };
+  try {
+    const out = ctx.guard.run(sys, "timing a call, a mask call and a reschedule (the kit's time scale)");
+    if (out.status === "completed")
+      timing = { scale: Math.max(1, Math.ceil(longest / KIT_WINDOW_BASE_NS)), roundTripNs: longest };
+  } catch {
+    // A backend that breaks here breaks the checks too, which say how.
+  }
+  timings.set(ctx, timing);
+  return timing;
 }
 
 /** Records which CPUs ran each call id. */

@@ -1,9 +1,18 @@
 import { ArchOptionError } from "../../errors";
 import { CpuMask } from "../../machine/cpumask";
-import { expectRanOn, kitProbe, kitSystem, KitSteps, listText, RunLog, IPI_COUNTING } from "../support";
+import {
+  expectRanOn,
+  kitProbe,
+  kitSystem,
+  KitSteps,
+  kitTimeScale,
+  listText,
+  RunLog,
+  IPI_COUNTING,
+} from "../support";
 import { expectThat, type ConformanceCheck, type ConformanceContext } from "../types";
 
-/** How long (in 1 us steps) the sender waits for its reschedule IPIs to be taken. */
+/** How long (in 1 us steps, times the kit's time scale) the sender waits for its reschedule IPIs to be taken. */
 const RESCHEDULE_WAIT_STEPS = 1_000;
 
 /** Machine sizes whose last CPU sits on a mask word boundary (32-, 64- and 128-bit words), and the largest machine. */
@@ -55,6 +64,7 @@ export const maskBoundariesCheck: ConformanceCheck = {
       : `the backend's options refuse every machine size of the check (${a.refused.join("; ")})`;
   },
   run(ctx) {
+    const stepNs = 1_000 * kitTimeScale(ctx);
     for (const n of acceptedSizes(ctx).sizes) {
       const last = n - 1;
       const sets = [
@@ -94,7 +104,7 @@ export const maskBoundariesCheck: ConformanceCheck = {
               i < RESCHEDULE_WAIT_STEPS && rescheduled.some((t) => probe.schedulerIpis[t] === 0);
               i++
             )
-              yield 1_000;
+              yield stepNs;
           })(),
         );
         steps.verify(what, ctx.guard.run(sys, what));
@@ -102,7 +112,7 @@ export const maskBoundariesCheck: ConformanceCheck = {
         expectThat(
           missed.length === 0,
           () =>
-            `${what}: a reschedule IPI to CPU(s) ${listText(missed)} never reached schedulerIpi (within ${RESCHEDULE_WAIT_STEPS} us)`,
+            `${what}: a reschedule IPI to CPU(s) ${listText(missed)} never reached schedulerIpi (within ${(RESCHEDULE_WAIT_STEPS * stepNs) / 1000} us)`,
         );
         for (const [i, set] of uniq.entries()) {
           const targets = set.filter((c) => c !== sender);

@@ -1,13 +1,16 @@
 import { CpuMask } from "../../machine/cpumask";
 import { Prng } from "../../machine/prng";
 import type { CpuCode } from "../../machine/step";
-import { expectClean, kitProbe, kitSystem, listText } from "../support";
+import { expectClean, kitProbe, kitSystem, kitTiming, listText } from "../support";
 import { expectThat, type ConformanceCheck } from "../types";
 
 const N = 8;
 const TARGET = 3;
 const ROUNDS = 320;
-/** Rounds start this far apart (ns): every send of a round has long been served by the next. */
+/**
+ * Rounds start this far apart (ns), times the kit's time scale for the backend: every send of a
+ * round has long been served by the next.
+ */
 const ROUND_NS = 60_000;
 /**
  * The two sends of a round start within this window (ns) of the round's start, at seeded
@@ -32,9 +35,9 @@ interface Send {
 /**
  * Two CPUs send to one CPU at nearly the same instant, round after round: single calls, mask
  * calls and reschedules, at seeded offsets, while the target runs a task (the first half of the
- * rounds) or is idle. A send path that updates per-target state (a message word, a queue) in two
- * steps with another sender in between, or a receive path that reads that state and clears it
- * later, loses a message here. Every call must run exactly once on each target within its round,
+ * rounds) or is idle. Rounds are stretched by the kit's time scale for a slow backend. A send path that updates
+ * per-target state (a message word, a queue) in two steps with another sender in between, or a
+ * receive path that reads that state and clears it later, loses a message here. Every call must run exactly once on each target within its round,
  * and every reschedule must be followed by a schedulerIpi call on the target within its round.
  */
 export const concurrentSendersCheck: ConformanceCheck = {
@@ -42,6 +45,11 @@ export const concurrentSendersCheck: ConformanceCheck = {
   description:
     "two CPUs send single calls, mask calls and reschedules to one CPU at nearly the same instant, round after round: every call runs once on each target within its round, every reschedule reaches schedulerIpi within its round",
   run(ctx) {
+    // A slow backend gets longer rounds (the same events, later). The spreads stay: both sends of
+    // a round meet the same latency, so their offset decides where the second lands in the first.
+    const { scale, roundTripNs } = kitTiming(ctx);
+    const roundNs = ROUND_NS * scale;
+    const stepNs = 1_000 * scale;
     const sys = kitSystem(ctx, N);
     const probe = kitProbe(sys);
     const rng = new Prng(1).fork("kit:concurrent-senders");
@@ -58,7 +66,7 @@ export const concurrentSendersCheck: ConformanceCheck = {
         plan.push({
           round,
           from,
-          at: round * ROUND_NS + rng.int(spread),
+          at: round * roundNs + rng.int(spread),
           kind,
           targets: kind === "single" ? [TARGET] : kind === "mask" ? [TARGET, other] : [],
         });
@@ -68,7 +76,20 @@ export const concurrentSendersCheck: ConformanceCheck = {
     sys.spawn(
       TARGET,
       (function* (): CpuCode<void> {
-        for (let i = 0; i < (ROUNDS / 2) * (ROUND_NS / 1_000); i++) yield 1_000;
+        // Busy in 1 us steps: interrupts are taken between steps, so two IPIs that land a few
+        // hundred ns apart are taken apart (a receive path that clears its state late loses one).
+        if (scale === 1) {
+          for (let i = 0; i < (ROUNDS / 2) * (ROUND_NS / 1_000); i++) yield 1_000;
+          return;
+        }
+        // A slow backend: 1 us steps while a round's IPIs can land, the rest of the round at once
+        // (the same events per round as a fast backend, give or take its round trip).
+        const landNs = Math.min(roundNs - 2_000, ROUND_NS + 2 * roundTripNs);
+        for (let r = 0; r < ROUNDS / 2; r++) {
+          const start = r * roundNs;
+          while (sys.machine.now < start + landNs) yield 1_000;
+          if (sys.machine.now < start + roundNs - 1_000) yield start + roundNs - 1_000 - sys.machine.now;
+        }
       })(),
     );
     for (const from of senders) {
@@ -78,7 +99,7 @@ export const concurrentSendersCheck: ConformanceCheck = {
         (function* (): CpuCode<void> {
           for (const p of mine) {
             // Wait in 1 us steps: interrupts are taken between steps, so a sender is a call target too.
-            while (p.at > sys.machine.now) yield Math.min(1_000, p.at - sys.machine.now);
+            while (p.at > sys.machine.now) yield Math.min(stepNs, p.at - sys.machine.now);
             const i = plan.indexOf(p);
             const record = (_info: unknown, cpu: number): void => {
               const list = ran.get(i) ?? [];
@@ -92,11 +113,11 @@ export const concurrentSendersCheck: ConformanceCheck = {
         })(),
       );
     }
-    const what = `two CPUs sending to CPU ${TARGET} at nearly the same instant, ${ROUNDS} rounds of ${ROUND_NS / 1000} us`;
+    const what = `two CPUs sending to CPU ${TARGET} at nearly the same instant, ${ROUNDS} rounds of ${roundNs / 1000} us`;
     const out = ctx.guard.run(sys, what);
     const ipis = probe.schedulerIpiTimes[TARGET];
     plan.forEach((p, i) => {
-      const end = (p.round + 1) * ROUND_NS;
+      const end = (p.round + 1) * roundNs;
       const other = plan[i % 2 === 0 ? i + 1 : i - 1];
       const sent = `round ${p.round}: CPU ${p.from}'s ${p.kind} at ${p.at} ns (CPU ${other.from} sent a ${other.kind} at ${other.at} ns)`;
       if (p.kind === "reschedule") {

@@ -1,6 +1,6 @@
 import { CpuMask } from "../../machine/cpumask";
 import { PredicateWait, type CpuCode } from "../../machine/step";
-import { expectClean, expectRanOn, kitProbe, kitSystem, RunLog } from "../support";
+import { expectClean, expectRanOn, kitProbe, kitSystem, kitTimeScale, RunLog } from "../support";
 import { expectThat, type ConformanceCheck } from "../types";
 
 /** A raise that lands while the target is inside its handler for that line is taken later, not lost. */
@@ -9,6 +9,9 @@ export const raiseDuringHandlerCheck: ConformanceCheck = {
   description:
     "a call sent to a CPU while it is inside its interrupt handler for the same kind of IPI (a long callback is running there) is not lost: it runs once, after the handler",
   run(ctx) {
+    // A slow backend gets a longer callback and task (the same steps, longer): its raise must
+    // still land while the first callback runs.
+    const stepNs = 1_000 * kitTimeScale(ctx);
     for (const path of ["single", "mask"] as const) {
       const n = 8;
       const sys = kitSystem(ctx, n);
@@ -22,7 +25,7 @@ export const raiseDuringHandlerCheck: ConformanceCheck = {
         log.fn("first")(null, 3);
         inside = true;
         sys.machine.wake(started);
-        yield 40_000;
+        yield 40 * stepNs;
       };
       const send = (
         id: string,
@@ -44,7 +47,7 @@ export const raiseDuringHandlerCheck: ConformanceCheck = {
       sys.spawn(
         3,
         (function* () {
-          for (let i = 0; i < 1000; i++) yield 1_000; // busy in 1 us steps: interrupts are taken between steps
+          for (let i = 0; i < 1000; i++) yield stepNs; // busy in 1 us steps (scaled): interrupts are taken between steps
           taskEnded = true;
         })(),
       );
@@ -70,7 +73,7 @@ export const raiseDuringHandlerCheck: ConformanceCheck = {
           );
         })(),
       );
-      const what = `${path} path: a call to CPU 3 while it runs a 40 us callback in its handler`;
+      const what = `${path} path: a call to CPU 3 while it runs a ${(40 * stepNs) / 1000} us callback in its handler`;
       const out = ctx.guard.run(sys, what);
       expectThat(
         sentInside,

@@ -1,6 +1,6 @@
 import { CpuMask } from "../../machine/cpumask";
 import type { CpuCode } from "../../machine/step";
-import { expectClean, expectRanOn, kitProbe, kitSystem, RunLog } from "../support";
+import { expectClean, expectRanOn, kitProbe, kitSystem, kitTimeScale, RunLog } from "../support";
 import { expectThat, type ConformanceCheck } from "../types";
 
 /** One scenario: who is kept busy with interrupts off, and what is sent. */
@@ -97,6 +97,8 @@ export const messagesCheck: ConformanceCheck = {
   description:
     "reschedule IPIs (smp_send_reschedule) alone, and merged into one interrupt with call-function IPIs: every target calls schedulerIpi, and every call still runs exactly once",
   run(ctx) {
+    // A slow backend's targets keep interrupts off and stay busy longer (the same steps, longer).
+    const stepNs = 1_000 * kitTimeScale(ctx);
     for (const sc of SCENARIOS) {
       const sys = kitSystem(ctx, N);
       const probe = kitProbe(sys);
@@ -110,10 +112,10 @@ export const messagesCheck: ConformanceCheck = {
           c,
           (function* () {
             sys.machine.localIrqDisable();
-            yield 60_000;
+            yield 60 * stepNs;
             sys.machine.localIrqEnable();
-            // Busy in 1 us steps: interrupts are taken between steps.
-            for (let i = 0; i < 400; i++) yield 1_000;
+            // Busy in 1 us steps (scaled): interrupts are taken between steps.
+            for (let i = 0; i < 400; i++) yield stepNs;
             taskEnded.add(c);
           })(),
         );
@@ -121,7 +123,7 @@ export const messagesCheck: ConformanceCheck = {
         sys.spawn(
           c,
           (function* () {
-            for (let i = 0; i < 400; i++) yield 1_000;
+            for (let i = 0; i < 400; i++) yield stepNs;
             taskEnded.add(c);
           })(),
         );

@@ -750,6 +750,22 @@ const MUTANTS: [kind: string, bug: string, d: ArchDescriptor, message: RegExp][]
     /reschedule-and-call-messages: a reschedule alone to idle CPU 3: the receive path called schedulerIpi on CPU 4 .*but only 0 reschedule IPI\(s\) had been sent to it/,
   ],
   [
+    "receive",
+    "muxed: reads the message word, clears it later, with a 3 us delivery latency",
+    withDefaults(variant("muxed-late-clear-3us", MuxedLateClear), "muxed-late-clear-3us", {
+      latencyNs: 3_000,
+    }),
+    /concurrent-senders-one-target: .*(lost|never called schedulerIpi)/,
+  ],
+  [
+    "receive",
+    "muxed: reads the message word, clears it later, with a 200 us delivery latency",
+    withDefaults(variant("muxed-late-clear-200us", MuxedLateClear), "muxed-late-clear-200us", {
+      latencyNs: 200_000,
+    }),
+    /concurrent-senders-one-target: .*(lost|never called schedulerIpi)/,
+  ],
+  [
     "statistics",
     "counts hardware signals per send, not per target",
     variant("signals-per-send", SignalsPerSend),

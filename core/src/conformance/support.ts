@@ -84,6 +84,8 @@ export interface KitTiming {
   readonly scale: number;
   /** The longest of the round trips measured (ns; 0 if not measured). */
   readonly roundTripNs: number;
+  /** From a single send to the target entering handleInterrupt, the target idle, no delivery jitter (ns; 0 if not measured). */
+  readonly deliveryNs: number;
 }
 
 const timings = new WeakMap<ConformanceContext, KitTiming>();
@@ -106,7 +108,7 @@ export function kitTiming(ctx: ConformanceContext): KitTiming {
   const known = timings.get(ctx);
   if (known !== undefined) return known;
   const n = 8;
-  const sys = kitSystem(ctx, n, IPI_COUNTING);
+  const sys = kitSystem(ctx, n, { ...IPI_COUNTING, cost: { deliveryJitter: 0 } });
   const probe = kitProbe(sys);
   let longest = 0;
   const noop = (): void => undefined;
@@ -127,11 +129,16 @@ export function kitTiming(ctx: ConformanceContext): KitTiming {
       if (probe.schedulerIpis[4] > 0) longest = Math.max(longest, m.now - t);
     })(),
   );
-  let timing: KitTiming = { scale: 1, roundTripNs: 0 };
+  let timing: KitTiming = { scale: 1, roundTripNs: 0, deliveryNs: 0 };
   try {
     const out = ctx.guard.run(sys, "timing a call, a mask call and a reschedule (the kit's time scale)");
+    const entry = probe.entryTimes[3][0];
     if (out.status === "completed")
-      timing = { scale: Math.max(1, Math.ceil(longest / KIT_WINDOW_BASE_NS)), roundTripNs: longest };
+      timing = {
+        scale: Math.max(1, Math.ceil(longest / KIT_WINDOW_BASE_NS)),
+        roundTripNs: longest,
+        deliveryNs: entry === undefined ? 0 : Math.max(0, entry - probe.sendTimes[3][0]),
+      };
   } catch {
     // A backend that breaks here breaks the checks too, which say how.
   }

@@ -15,9 +15,14 @@ const ROUND_NS = 60_000;
 /**
  * The two sends of a round start within this window (ns) of the round's start, at seeded
  * offsets: a narrow window puts the second send inside the first one's send path, a wide one
- * inside the target's receive path for the first.
+ * inside the target's receive path for the first (when the backend delivers within a few us).
+ * A third kind of round aims the second send at the first one's receive path, whatever the
+ * backend's delivery time: one measured delivery (send to handler entry) after the first send,
+ * give or take {@link AIM_NS}.
  */
 const SPREADS_NS = [300, 4_000];
+/** How far around the first send's receive path the aimed rounds put the second send (ns). */
+const AIM_NS = 1_500;
 
 type Kind = "single" | "mask" | "reschedule";
 const KINDS: readonly Kind[] = ["single", "mask", "reschedule"];
@@ -34,8 +39,9 @@ interface Send {
 
 /**
  * Two CPUs send to one CPU at nearly the same instant, round after round: single calls, mask
- * calls and reschedules, at seeded offsets, while the target runs a task (the first half of the
- * rounds) or is idle. Rounds are stretched by the kit's time scale for a slow backend. A send path that updates
+ * calls and reschedules, at seeded offsets (every third round a reschedule aimed at the first
+ * send's receive path), while the target runs a task (the first half of the rounds) or is idle.
+ * Rounds are stretched by the kit's time scale for a slow backend. A send path that updates
  * per-target state (a message word, a queue) in two steps with another sender in between, or a
  * receive path that reads that state and clears it later, loses a message here. Every call must run exactly once on each target within its round,
  * and every reschedule must be followed by a schedulerIpi call on the target within its round.
@@ -47,10 +53,11 @@ export const concurrentSendersCheck: ConformanceCheck = {
   run(ctx) {
     // A slow backend gets longer rounds (the same events, later). The spreads stay: both sends of
     // a round meet the same latency, so their offset decides where the second lands in the first.
-    const { scale, roundTripNs } = kitTiming(ctx);
+    const { scale, roundTripNs, deliveryNs } = kitTiming(ctx);
     const roundNs = ROUND_NS * scale;
     const stepNs = 1_000 * scale;
-    const sys = kitSystem(ctx, N);
+    // No delivery jitter: the aimed rounds must land where they aim, whatever the latency.
+    const sys = kitSystem(ctx, N, { cost: { deliveryJitter: 0 } });
     const probe = kitProbe(sys);
     const rng = new Prng(1).fork("kit:concurrent-senders");
     const plan: Send[] = [];
@@ -59,14 +66,28 @@ export const concurrentSendersCheck: ConformanceCheck = {
       const a = senders[rng.int(senders.length)];
       let b = senders[rng.int(senders.length - 1)];
       if (b === a) b = senders[senders.length - 1];
-      const spread = SPREADS_NS[round % SPREADS_NS.length];
+      // Rounds 0, 1 (mod 3): the two spreads; 2: the second send aimed at the first's receive path.
+      const aimed = round % 3 === 2;
+      const spread = aimed ? SPREADS_NS[0] : SPREADS_NS[round % 3];
+      // A seeded phase against the busy target's 1 us steps: whatever the backend's latency, the
+      // IPIs of some rounds land just after a step boundary, where the target takes them apart.
+      const phase = rng.int(1_000);
+      let firstAt = -1;
       for (const from of [a, b]) {
-        const kind = KINDS[rng.int(KINDS.length)];
+        const drawn = KINDS[rng.int(KINDS.length)];
+        // An aimed second send is a reschedule: the kernel sends it whatever is queued, where it
+        // skips a call's IPI while the target's queue still holds the first call.
+        const kind = aimed && firstAt >= 0 ? "reschedule" : drawn;
         const other = senders.filter((c) => c !== from)[rng.int(senders.length - 1)];
+        const at =
+          aimed && firstAt >= 0
+            ? firstAt + Math.max(0, deliveryNs - AIM_NS / 6 + rng.int(AIM_NS))
+            : round * roundNs + phase + rng.int(spread);
+        if (firstAt < 0) firstAt = at;
         plan.push({
           round,
           from,
-          at: round * roundNs + rng.int(spread),
+          at,
           kind,
           targets: kind === "single" ? [TARGET] : kind === "mask" ? [TARGET, other] : [],
         });

@@ -183,6 +183,22 @@ describe("exact replay: the schedule carries everything the run needs", () => {
     expect(none.stderr).toMatch(/give exactly one of --schedule STRING and --schedule-file FILE/);
   });
 
+  it("--kernel mainline is carried: the replay needs no --kernel, and --kernel only checks it", async () => {
+    const v = await findViolation(
+      ["--scenario", "seed-2008", "--policy", "naive", "--kernel", "mainline"],
+      REPO,
+    );
+    expect(v.schedule).toContain(",kernel=mainline,");
+    const r = await replayElsewhere(v.schedule);
+    expect(r.code).toBe(1);
+    expect(r.json.violation.message).toBe(v.message);
+    expect((await replayElsewhere(v.schedule, ["--kernel", "mainline"])).code).toBe(1);
+    const wrong = await replayElsewhere(v.schedule, ["--kernel", "6.1"]);
+    expect(wrong.code).toBe(2);
+    oneLine(wrong.stderr);
+    expect(wrong.stderr).toMatch(/bad --kernel "6\.1": this schedule was explored under kernel mainline/);
+  });
+
   it("a truncated, over-long or corrupt schedule is refused with one line naming the position (exit 2)", async () => {
     const v = await findViolation(["--scenario", "seed-2008", "--policy", "naive", "--cpus", "3"], REPO);
     const s = v.schedule;

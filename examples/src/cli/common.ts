@@ -56,13 +56,16 @@ export function parseChoice<T extends string>(flag: string, text: string, choice
   throw new UsageError(`bad ${flag} "${text}": choose one of ${choices.join(", ")}`);
 }
 
-/** The `--kernel 6.1|mainline` option (run, explore, replay, conform); `fallback` is its default, `help` its help text. */
+/**
+ * The `--kernel 6.1|mainline` option (run, explore, replay, conform); `fallback` is its default
+ * (null: none, the flag is undefined when not given), `help` its help text.
+ */
 export function kernelOption(
-  fallback: string | undefined = DEFAULT_KERNEL_PROFILE,
+  fallback: string | null = DEFAULT_KERNEL_PROFILE,
   help = `kernel release to behave as where releases differ: ${KERNEL_PROFILE_NAMES.map((k) => `${k} = ${kernelProfile(k).description}`).join("; ")}`,
 ): Option {
   const o = new Option("--kernel <profile>", help).choices(KERNEL_PROFILE_NAMES);
-  return fallback === undefined ? o : o.default(fallback);
+  return fallback === null ? o : o.default(fallback);
 }
 
 /** Parse `--kernel`; throws UsageError listing the profiles. */

@@ -117,7 +117,7 @@ export function registerReplayCommand(program: Command, io: CliIo): void {
     )
     .addOption(
       kernelOption(
-        undefined,
+        null,
         "the kernel profile the schedule was explored under (6.1 or mainline); it is carried in the schedule, so this only checks it",
       ),
     )

@@ -31,6 +31,13 @@ describe("smpcall litmus", () => {
     for (const r of rows) expect(Object.values(r.outcomes).reduce((a, b) => a + b, 0)).toBe(r.executions);
   });
 
+  it("keeps the columns under the header when every test name is shorter than 'test' (--test SB)", async () => {
+    const io = memoryIo();
+    expect(await main(["litmus", "--test", "SB", "--memory", "sc"], io)).toBe(0);
+    const [header, row] = io.stdout.trim().split("\n");
+    expect(row.indexOf("sc")).toBe(header.indexOf("model"));
+  });
+
   it("refuses an unknown model or test with one line and exit 2", async () => {
     const a = memoryIo();
     expect(await main(["litmus", "--memory", "arm"], a)).toBe(2);

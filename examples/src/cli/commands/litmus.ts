@@ -64,7 +64,7 @@ export function registerLitmusCommand(program: Command, io: CliIo): void {
         io.out(JSON.stringify({ rows }, null, 2) + "\n");
         return;
       }
-      const w = Math.max(...rows.map((r) => r.test.length));
+      const w = Math.max("test".length, ...rows.map((r) => r.test.length));
       io.out(`${"test".padEnd(w)}  model  executions  weak outcome  reached  §12 says\n`);
       for (const r of rows) {
         const note = r.weakReached === r.allowedBy12 ? "" : "  (differs: see docs/memory-model.md)";

@@ -137,4 +137,37 @@ describe("explore --shard and explore merge", () => {
     expect(full.status).toBe(2);
     expect(full.stderr).toMatch(/^smpcall: state table full: .*; give --workers a larger --max-states\n$/);
   }, 60_000);
+  it("--workers writes --save-schedule and --html as a plain explore does; --shard refuses them (its --out file holds the schedule)", async () => {
+    const NAIVE = ["explore", "--scenario", "seed-2008", "--policy", "naive"];
+    const plain = await cli([...NAIVE, "--save-schedule", "plain.json"], dir);
+    expect(plain.code).toBe(1);
+    const w = spawnSync(
+      process.execPath,
+      [
+        path.resolve(__dirname, "../bin/smpcall.js"),
+        ...NAIVE,
+        "--workers",
+        "2",
+        "--save-schedule",
+        "w.json",
+        "--html",
+        "w.html",
+      ],
+      { cwd: dir, encoding: "utf8", timeout: 60_000 },
+    );
+    expect({ status: w.status, stderr: w.stderr }).toEqual({ status: 1, stderr: "" });
+    const saved = JSON.parse(fs.readFileSync(path.join(dir, "w.json"), "utf8"));
+    expect(saved).toEqual(JSON.parse(fs.readFileSync(path.join(dir, "plain.json"), "utf8")));
+    expect(saved.kind).toBe("deadlock");
+    expect(fs.readFileSync(path.join(dir, "w.html"), "utf8")).toContain(saved.schedule);
+    for (const flag of ["--save-schedule", "--html"]) {
+      const r = await cli([...NAIVE, "--shard", "0/2", "--out", "sh.json", flag, "sh-extra"], dir);
+      expect({ flag, code: r.code, out: r.out }).toEqual({ flag, code: 2, out: "" });
+      expect(r.err).toBe(
+        `smpcall: ${flag} does not go with --shard: the shard's --out file holds its violation's schedule; replay it with smpcall replay --schedule-file FILE (--html FILE for its timeline), or merge the shards first\n`,
+      );
+    }
+    expect(fs.existsSync(path.join(dir, "sh.json"))).toBe(false);
+    expect(fs.existsSync(path.join(dir, "sh-extra"))).toBe(false);
+  }, 60_000);
 });

@@ -452,42 +452,7 @@ export function registerExploreCommand(program: Command, io: CliIo): void {
       }
       const found = results.some((r) => r.violation !== null);
       if (flags.saveSchedule !== undefined) saveSchedule(flags.saveSchedule, results, io);
-      if (flags.html !== undefined) {
-        const first = results.find((r) => r.violation !== null) ?? null;
-        const run = first
-          ? replay(
-              { ...base, policy: getPolicy(first.policy) },
-              decodeSchedule(first.violation!.schedule).choices,
-              true,
-            )
-          : null;
-        const timeline = run
-          ? buildTimeline(run.system.trace.records, cpus, run.outcome.deadlock)
-          : buildTimeline([], cpus);
-        const policiesData = results.map((r) => ({
-          policy: r.policy,
-          violation: r.violation
-            ? `${r.violation.kind} after ${r.violation.scheduleNumber} schedule(s)`
-            : null,
-          schedules: r.schedules,
-          complete: r.complete,
-          ipisPerCall: r.ipisPerCall,
-          serialisedNs: r.serialisedNs,
-        }));
-        writeHtmlFile(
-          flags.html,
-          renderHtmlReport({
-            title: `smpcall explore: ${scenario.name}, ${cpus} CPUs x ${calls}, ${strategy}${first ? `, counterexample under ${first.policy}` : ""}`,
-            timeline,
-            report: null,
-            violation: first
-              ? `${first.violation!.kind}: ${first.violation!.message}\nschedule: ${first.violation!.schedule}`
-              : null,
-            policies: policiesData,
-          }),
-          io,
-        );
-      }
+      if (flags.html !== undefined) writeExploreHtml(flags.html, results, base, io);
       if (flags.json) {
         io.out(
           JSON.stringify(
@@ -557,6 +522,48 @@ function saveSchedule(file: string, results: readonly ExploreResult[], io: CliIo
   );
 }
 
+/** `--html`: the first violation's timeline (replayed with a trace) and the policies' results. */
+function writeExploreHtml(
+  file: string,
+  results: readonly ExploreResult[],
+  base: Omit<ExploreConfig, "policy">,
+  io: CliIo,
+): void {
+  const { scenario, cpus, calls, strategy } = base;
+  const first = results.find((r) => r.violation !== null) ?? null;
+  const run = first
+    ? replay(
+        { ...base, policy: getPolicy(first.policy) },
+        decodeSchedule(first.violation!.schedule).choices,
+        true,
+      )
+    : null;
+  const timeline = run
+    ? buildTimeline(run.system.trace.records, cpus, run.outcome.deadlock)
+    : buildTimeline([], cpus);
+  const policiesData = results.map((r) => ({
+    policy: r.policy,
+    violation: r.violation ? `${r.violation.kind} after ${r.violation.scheduleNumber} schedule(s)` : null,
+    schedules: r.schedules,
+    complete: r.complete,
+    ipisPerCall: r.ipisPerCall,
+    serialisedNs: r.serialisedNs,
+  }));
+  writeHtmlFile(
+    file,
+    renderHtmlReport({
+      title: `smpcall explore: ${scenario.name}, ${cpus} CPUs x ${calls}, ${strategy}${first ? `, counterexample under ${first.policy}` : ""}`,
+      timeline,
+      report: null,
+      violation: first
+        ? `${first.violation!.kind}: ${first.violation!.message}\nschedule: ${first.violation!.schedule}`
+        : null,
+      policies: policiesData,
+    }),
+    io,
+  );
+}
+
 /**
  * The `--policy all` comparison table; `keyed`: the state key leaves out nothing of this search,
  * so a complete hashed search is a proof (see {@link keyLeavesOut}).
@@ -620,6 +627,15 @@ async function splitExplore(
       throw new UsageError("--shard needs --out FILE: where to write the shard's result for explore merge");
     if (flags.maxStates !== undefined)
       throw new UsageError("--max-states goes with --workers N (a shard keeps its own table)");
+    // Not ignored in silence: the shard's --out file holds its violation's schedule.
+    for (const [flag, given] of [
+      ["--save-schedule", flags.saveSchedule],
+      ["--html", flags.html],
+    ] as const)
+      if (given !== undefined)
+        throw new UsageError(
+          `${flag} does not go with --shard: the shard's --out file holds its violation's schedule; replay it with smpcall replay --schedule-file FILE (--html FILE for its timeline), or merge the shards first`,
+        );
     checkOutputFiles([{ flag: "--out", file: flags.out }], io.cwd);
     const { shard, shards } = parseShard(flags.shard);
     const r = exploreShard(
@@ -686,6 +702,8 @@ async function splitExplore(
     clearInterval(tick);
   }
   const r = finishSharedSearch(cfg, shared, parts, subtrees.length, performance.now() - t0);
+  if (flags.saveSchedule !== undefined) saveSchedule(flags.saveSchedule, [r], io);
+  if (flags.html !== undefined) writeExploreHtml(flags.html, [r], cfg, io);
   io.out(flags.json ? JSON.stringify(r) + "\n" : describeResult(r, leftOutOf(cfg), `${n} worker(s)`) + "\n");
   io.setExitCode(r.violation ? 1 : 0);
 }

@@ -684,7 +684,7 @@ const ROWS: readonly Row[] = [
       "smp2,scenario=seed-2008,policy=naive,arch=generic,cpus=2,calls=1,seed=1,alloc=1,steps=20000,sum=0",
     ],
     2,
-    'smpcall: bad schedule at character 73: "alloc=1" is not a field (expected one of scenario, scenario-module, policy, arch, arch-module, arch-opt, kernel, idle, memory, drop-barrier, cpus, calls, seed, alloc-fail, max-steps, n, choices, sum as key=value)',
+    'smpcall: bad schedule at character 73: "alloc=1" is not a field (expected one of scenario, scenario-module, policy, arch, arch-module, arch-opt, kernel, idle, memory, drop-barrier, cpus, calls, seed, alloc-fail, max-steps, end, n, choices, sum as key=value)',
   ],
   [
     ["replay", "--schedule-file", "missing.txt"],

@@ -140,6 +140,51 @@ describe("exact replay: the schedule carries everything the run needs", () => {
     expect(r.json.violation.message).toBe(v.message);
   });
 
+  it("a schedule whose run no longer ends as explore recorded it (a backend default changed) is refused, not run", async () => {
+    const { scheduleChecksum } = await import("@smpcall/core");
+    const reseal = (s: string, from: string, to: string) => {
+      const body = s.split(",sum=")[0].replace(from, to);
+      return `${body},sum=${scheduleChecksum(body)}`;
+    };
+    for (const strategy of ["dfs", "random"]) {
+      const v = await findViolation(
+        [
+          ...["--scenario", "seed-2008-mask", "--policy", "target-mask", "--cpus", "3"],
+          ...["--strategy", strategy, "--arch-opt", "latencyNs=3000"],
+        ],
+        REPO,
+      );
+      const end = /,end=(completed|deadlock)\.(\d+)\.[0-9a-z]+,/.exec(v.schedule);
+      expect(end).not.toBeNull();
+      expect((await replayElsewhere(v.schedule)).code).toBe(1);
+      // The same choices with the option gone: as if the backend's default latency had changed.
+      // They still fit the run, which ends elsewhere: refused, one line, instead of shown.
+      const moved = await replayElsewhere(reseal(v.schedule, ",arch-opt=latencyNs%3D3000", ""));
+      expect({ strategy, code: moved.code, stdout: moved.stdout }).toEqual({ strategy, code: 2, stdout: "" });
+      oneLine(moved.stderr);
+      expect(moved.stderr).toMatch(
+        new RegExp(
+          `^smpcall: the schedule's run ended ${end![1]} at ${end![2]} ns when explore recorded it, but replays to \\w+ at \\d+ ns.*: the backend \\(or its option defaults\\), the scenario or the kernel model changed since, so this is not the run explore reported; run smpcall explore again\n$`,
+        ),
+      );
+      // A schedule made before the field existed still replays (nothing to check it against).
+      const old = reseal(v.schedule, end![0], ",");
+      expect(old).not.toContain(",end=");
+      expect((await replayElsewhere(old)).code).toBe(1);
+    }
+    const bad = await replayElsewhere(
+      reseal(
+        "smp2,scenario=seed-2008,policy=naive,arch=generic,cpus=2,calls=1,seed=1,end=x,n=0,choices=",
+        "",
+        "",
+      ),
+    );
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toBe(
+      'smpcall: bad schedule at character 77: field "end" is "x", expected STATUS.TIME.DIGEST as explore writes it\n',
+    );
+  });
+
   it("the printed replay command reproduces the counterexample (text output)", async () => {
     const e = await cli([
       "explore",

@@ -17,6 +17,17 @@ export class ScheduleMismatch extends UsageError {
 }
 
 /**
+ * A schedule's choices fit the run, but the run ends otherwise than when explore recorded it
+ * (the schedule's `end` field): the backend, its option defaults, the scenario or the kernel
+ * model changed since, and the replay would show a different run than the one reported.
+ */
+export class ScheduleDiverged extends UsageError {
+  constructor(message: string) {
+    super(message, "SMPCALL_USAGE");
+  }
+}
+
+/**
  * Replays exactly the given choices: a run that needs a choice past their end, or an option
  * that does not exist, throws {@link ScheduleMismatch} instead of guessing; `unused` tells how
  * many were left over once the run ended.

@@ -14,7 +14,7 @@ import { createSmpSystem, type SmpSystem } from "../system";
 import { TraceSink } from "../trace/trace-sink";
 import { PctChooser, RandomWalkChooser } from "./choosers";
 import { DEFAULT_PREEMPTION_BOUND, DfsCache, dfsSubtree } from "./dfs";
-import { ExactReplayChooser, ScheduleMismatch } from "./exact-replay";
+import { ExactReplayChooser, ScheduleDiverged, ScheduleMismatch } from "./exact-replay";
 import { FrameTracker } from "./frame-tracker";
 import { CallLedger } from "./ledger";
 import { PolicyRuntime, type CallPolicy } from "./policies";
@@ -22,7 +22,7 @@ import { isScenario, type Scenario, type ScenarioContext } from "./scenario";
 import { InvalidArgumentError, describeValue } from "../errors";
 import { MIN_CPUS } from "../machine/machine";
 import { checkChoice, checkFunction, checkInteger, checkNumber, checkObject } from "../validate";
-import { archOptionStrings, encodeSchedule, type ScheduleSpec } from "./schedule";
+import { archOptionStrings, encodeSchedule, scheduleChecksum, type ScheduleSpec } from "./schedule";
 
 /** Search strategies. */
 export type ExploreStrategy = "random" | "pct" | "dfs";
@@ -317,7 +317,29 @@ function classify(scenario: Scenario, ctx: ScenarioContext, out: RunOutcome): Sc
   return null;
 }
 
-/** The replayable schedule of a run of `cfg` that made `choices` (see {@link encodeSchedule}). */
+/**
+ * How a run ended, as a schedule's `end` field: `STATUS.TIME.DIGEST` — the machine's status,
+ * the simulated ns it stopped at, and a checksum of the violation (kind and message, which name
+ * the CPUs and times). A replay that ends otherwise is not the run explore reported. (Not the
+ * options per choice: a dfs under a preemption bound records a forced choice with one option,
+ * where a replay sees them all.)
+ */
+export function runEnd(run: ScenarioRun): string {
+  const v = run.violation;
+  const digest = scheduleChecksum(v === null ? "" : `${v.kind}|${v.message}`);
+  return `${run.outcome.status}.${Math.round(run.outcome.timeNs)}.${digest}`;
+}
+
+/** Readable form of a {@link runEnd} value: "deadlock at 1140 ns". */
+function describeEnd(end: string): string {
+  const [status, time] = end.split(".");
+  return `${status} at ${time} ns`;
+}
+
+/**
+ * The replayable schedule of a run of `cfg` that made `choices` (see {@link encodeSchedule});
+ * `end`: how the run ended ({@link runEnd}), for replay to check.
+ */
 export function scheduleString(
   cfg: Pick<
     ExploreConfig,
@@ -338,6 +360,7 @@ export function scheduleString(
     | "maxSteps"
   >,
   choices: readonly number[],
+  end?: string,
 ): string {
   const spec: ScheduleSpec = {
     scenario: cfg.scenario.name,
@@ -358,6 +381,7 @@ export function scheduleString(
   if (cfg.memory !== undefined && cfg.memory !== "sc") spec.memory = cfg.memory;
   if (cfg.dropBarriers !== undefined && cfg.dropBarriers.length > 0)
     spec.dropBarriers = [...cfg.dropBarriers];
+  if (end !== undefined) spec.end = end;
   return encodeSchedule(spec);
 }
 
@@ -428,7 +452,11 @@ export function explore(cfg: ExploreConfig): ExploreResult {
     }
   };
   const found = (run: ScenarioRun, choices: readonly number[]) => {
-    violation = { ...run.violation!, schedule: scheduleString(cfg, choices), scheduleNumber: schedules };
+    violation = {
+      ...run.violation!,
+      schedule: scheduleString(cfg, choices, runEnd(run)),
+      scheduleNumber: schedules,
+    };
   };
   if (cfg.strategy === "dfs") {
     const cache = new DfsCache(cfg);
@@ -482,12 +510,14 @@ export function explore(cfg: ExploreConfig): ExploreResult {
 /**
  * Re-run exactly the schedule of a violation (optionally traced). Throws {@link ScheduleMismatch}
  * when the choices do not fit the run: too few (truncated), too many (over-long), or an option
- * that does not exist.
+ * that does not exist; and {@link ScheduleDiverged} when they fit but the run does not end as
+ * `end` (the schedule's recorded {@link runEnd}) says.
  */
 export function replay(
   cfg: Omit<ExploreConfig, "strategy" | "runs">,
   choices: readonly number[],
   trace = false,
+  end?: string,
 ): ScenarioRun {
   const chooser = new ExactReplayChooser(choices);
   const run = runScenario({ ...cfg, strategy: "dfs", runs: 1 }, chooser, trace);
@@ -496,5 +526,14 @@ export function replay(
       `over-long: the run ended after ${chooser.choices.length} choice(s), but the schedule has ${choices.length}`,
       chooser.choices.length,
     );
+  if (end !== undefined) {
+    const got = runEnd(run);
+    if (got !== end) {
+      const same = describeEnd(got) === describeEnd(end);
+      throw new ScheduleDiverged(
+        `the schedule's run ended ${describeEnd(end)} when explore recorded it, but replays to ${describeEnd(got)}${same ? " with another violation" : ""}: the backend (or its option defaults), the scenario or the kernel model changed since, so this is not the run explore reported; run smpcall explore again`,
+      );
+    }
+  }
   return run;
 }

@@ -36,6 +36,11 @@ export interface ScheduleSpec {
   allocFailRate: number;
   /** Events per run before it counts as a livelock. */
   maxSteps: number;
+  /**
+   * How the run ended when explore recorded it ({@link runEnd}): replay checks that it ends the
+   * same way. Absent in schedules made before it existed (replay then cannot tell a changed run).
+   */
+  end?: string;
   /** The choices, in order. */
   choices: number[];
 }
@@ -47,6 +52,9 @@ export interface DecodedSchedule extends ScheduleSpec {
   /** Character position (1-based) just past the last choice. */
   choicesEnd: number;
 }
+
+/** The `end` field's form: the run's status, its end time in ns and a base-36 digest ({@link runEnd}). */
+const RUN_END = /^[a-z-]+\.\d+\.[0-9a-z]+$/;
 
 /** Version tag the schedule string starts with. */
 export const SCHEDULE_VERSION = "smp2";
@@ -81,6 +89,7 @@ const KEYS = [
   "seed",
   "alloc-fail",
   "max-steps",
+  "end",
   "n",
   "choices",
   "sum",
@@ -119,7 +128,8 @@ export function scheduleChecksum(text: string): string {
  * The schedule string of `spec`: `smp2,scenario=…,policy=…,arch=…,cpus=…,calls=…,seed=…,n=…,
  * choices=…,sum=…`, with `scenario-module`, `arch-module`, `arch-opt` (one per option, sorted),
  * `kernel`, `idle` (when not `halt`), `memory` (when not `sc`), `drop-barrier` (one per dropped
- * barrier, in the order given), `alloc-fail` (when not 1) and `max-steps` (when not 20000) where they apply. Choices
+ * barrier, in the order given), `alloc-fail` (when not 1), `max-steps` (when not 20000) and `end` (how
+ * the recorded run ended) where they apply. Choices
  * are base 36, separated by dots; `n` counts them and `sum` is a checksum of everything before
  * it, so a truncated, over-long or altered string is refused. Values are percent-encoded where
  * needed, so the string is one shell word.
@@ -142,6 +152,7 @@ export function encodeSchedule(spec: ScheduleSpec): string {
   put("seed", spec.seed);
   if (spec.allocFailRate !== 1) put("alloc-fail", spec.allocFailRate);
   if (spec.maxSteps !== DEFAULT_MAX_STEPS) put("max-steps", spec.maxSteps);
+  if (spec.end !== undefined) put("end", spec.end);
   put("n", spec.choices.length);
   f.push(`choices=${spec.choices.map((c) => c.toString(36)).join(".")}`);
   const body = f.join(",");
@@ -317,6 +328,15 @@ export function decodeSchedule(input: string): DecodedSchedule {
   if (idle !== undefined) out.idle = idle;
   const memory = opt("memory");
   if (memory !== undefined) out.memory = memory;
+  const end = fields.get("end")?.[0];
+  if (end !== undefined) {
+    if (!RUN_END.test(end.value))
+      fail(
+        end.at,
+        `field "end" is "${end.value.slice(0, 40)}", expected STATUS.TIME.DIGEST as explore writes it`,
+      );
+    out.end = end.value;
+  }
   const drops = fields.get("drop-barrier");
   if (drops !== undefined) out.dropBarriers = drops.map((f) => unesc("drop-barrier", f));
   return out;

@@ -2,7 +2,7 @@ import { SmpcallError, UsageError, describeValue } from "../errors";
 import { PruneRun, ReplayChooser } from "./choosers";
 import type { ScenarioContext } from "./scenario";
 import { DEFAULT_PREEMPTION_BOUND, DfsCache, dfsSubtree } from "./dfs";
-import { runScenario, scheduleString, type ExploreConfig, type Violation } from "./explorer";
+import { runEnd, runScenario, scheduleString, type ExploreConfig, type Violation } from "./explorer";
 import { decodeSchedule, encodeSchedule } from "./schedule";
 
 /** Subtrees a split search is cut into (fixed, so the cut does not depend on how many shards or workers run it). */
@@ -203,7 +203,7 @@ export function exploreShard(
       }
       violation = {
         ...v.run.violation!,
-        schedule: scheduleString(cfg, v.choices),
+        schedule: scheduleString(cfg, v.choices, runEnd(v.run)),
         scheduleNumber: schedules,
         subtree: j,
       };
@@ -266,7 +266,7 @@ function shareOf(shard: number, shards: number, subtrees: number): number {
 
 /** A schedule string with its choices, count and checksum left out: what search it is of. */
 function searchOf(schedule: string): string {
-  const { choiceOffsets: _o, choicesEnd: _e, ...spec } = decodeSchedule(schedule);
+  const { choiceOffsets: _o, choicesEnd: _e, end: _end, ...spec } = decodeSchedule(schedule);
   return encodeSchedule({ ...spec, choices: [] });
 }
 

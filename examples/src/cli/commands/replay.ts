@@ -216,6 +216,7 @@ export function registerReplayCommand(program: Command, io: CliIo): void {
             },
             s.choices,
             flags.trace !== undefined || flags.html !== undefined,
+            s.end,
           );
         } catch (e) {
           if (e instanceof ScheduleMismatch) {

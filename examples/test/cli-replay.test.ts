@@ -228,6 +228,34 @@ describe("exact replay: the schedule carries everything the run needs", () => {
     expect(none.stderr).toMatch(/give exactly one of --schedule STRING and --schedule-file FILE/);
   });
 
+  it("a replay file from explore --policy all --json: its one violation replays; none or several is refused, naming them", async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "smpcall-all-"));
+    const e = await cli(["explore", "--scenario", "seed-2008", "--policy", "all", "--json"], dir);
+    const all = JSON.parse(e.stdout);
+    const naive = all.results.find((r: { policy: string }) => r.policy === "naive");
+    expect(all.results.filter((r: { violation: unknown }) => r.violation !== null)).toEqual([naive]);
+    fs.writeFileSync(path.join(dir, "all.json"), e.stdout);
+    const r = await cli(["replay", "--schedule-file", "all.json", "--json"], dir);
+    expect(r.code).toBe(1);
+    expect(JSON.parse(r.stdout).violation.message).toBe(naive.violation.message);
+    // The same file with the violation taken out, and with it copied to a second policy.
+    const clean = { ...all, results: all.results.map((x: object) => ({ ...x, violation: null })) };
+    fs.writeFileSync(path.join(dir, "none.json"), JSON.stringify(clean));
+    const none = await cli(["replay", "--schedule-file", "none.json"], dir);
+    expect({ code: none.code, stderr: none.stderr }).toEqual({
+      code: 2,
+      stderr:
+        "smpcall: replay file none.json is a comparison of policies (explore --policy all --json) in which no policy has a violation: nothing to replay\n",
+    });
+    const two = { ...all, results: [naive, { ...naive, policy: "modern" }] };
+    fs.writeFileSync(path.join(dir, "two.json"), JSON.stringify(two));
+    const both = await cli(["replay", "--schedule-file", "two.json"], dir);
+    expect(both.code).toBe(2);
+    expect(both.stderr).toMatch(
+      /with 2 violations \(naive, modern\): write the one to replay with explore --policy NAME --json/,
+    );
+  });
+
   it("--kernel mainline is carried: the replay needs no --kernel, and --kernel only checks it", async () => {
     const v = await findViolation(
       ["--scenario", "seed-2008", "--policy", "naive", "--kernel", "mainline"],

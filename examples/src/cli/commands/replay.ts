@@ -29,7 +29,8 @@ import { kernelOption, parseKernel } from "../common";
 
 /**
  * The schedule string in a replay file: a file holding the string itself, or JSON with a
- * `schedule` field (`explore --save-schedule`) or a `violation.schedule` (`explore --json`).
+ * `schedule` field (`explore --save-schedule`), a `violation.schedule` (`explore --json`), or
+ * `results[i].violation.schedule` (`explore --policy all --json`) when exactly one policy has one.
  */
 export function readReplayFile(file: string, io: CliIo): string {
   const full = path.resolve(io.cwd, file);
@@ -44,13 +45,27 @@ export function readReplayFile(file: string, io: CliIo): string {
   }
   const t = text.trim();
   if (!t.startsWith("{")) return t;
-  let j: { schedule?: unknown; violation?: { schedule?: unknown } | null };
+  type WithViolation = { violation?: { schedule?: unknown } | null };
+  let j: WithViolation & { schedule?: unknown; results?: unknown };
   try {
     j = JSON.parse(t) as typeof j;
   } catch (e) {
     throw new UsageError(`replay file ${file} is not valid JSON: ${(e as Error).message}`);
   }
-  const s = typeof j.schedule === "string" ? j.schedule : j.violation?.schedule;
+  let s = typeof j.schedule === "string" ? j.schedule : j.violation?.schedule;
+  if (s === undefined && Array.isArray(j.results)) {
+    // A comparison of policies: the one violation in it, or a clear refusal naming them.
+    const found = (j.results as (WithViolation & { policy?: unknown })[]).filter(
+      (r) => typeof r?.violation?.schedule === "string",
+    );
+    if (found.length !== 1)
+      throw new UsageError(
+        found.length === 0
+          ? `replay file ${file} is a comparison of policies (explore --policy all --json) in which no policy has a violation: nothing to replay`
+          : `replay file ${file} is a comparison of policies (explore --policy all --json) with ${found.length} violations (${found.map((r) => String(r.policy)).join(", ")}): write the one to replay with explore --policy NAME --json, or pass its schedule with --schedule`,
+      );
+    s = found[0].violation!.schedule;
+  }
   if (typeof s !== "string")
     throw new UsageError(
       `replay file ${file} holds no schedule: expected a "schedule" field (explore --save-schedule) or "violation.schedule" (explore --json)`,

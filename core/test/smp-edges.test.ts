@@ -185,6 +185,19 @@ describe("wake_up_all_idle_cpus", () => {
     expect(sys.kernel.stats.rescheduleIpis).toBe(0);
     expect(traced(sys.trace.records, "ipi_send_cpu")).toEqual([]);
   });
+
+  it("traces sched_wake_idle_without_ipi for a polling idle CPU, and does nothing where need_resched is already set (resched_curr)", () => {
+    const sys = testSystem(3, { idle: "poll" });
+    program(sys, 0, function* () {
+      yield 100;
+      yield* sys.kernel.wakeUpAllIdleCpus();
+      // need_resched is still set on CPUs 1 and 2: resched_curr returns at once for each.
+      yield* sys.kernel.wakeUpAllIdleCpus();
+    });
+    expect(sys.run().status).toBe("completed");
+    expect(traced(sys.trace.records, "sched_wake_idle_without_ipi")).toEqual(["0 cpu=1", "0 cpu=2"]);
+    expect(sys.kernel.stats.rescheduleIpis).toBe(0);
+  });
 });
 
 describe("entry checks name the function that was called", () => {

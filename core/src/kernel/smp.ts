@@ -1037,7 +1037,11 @@ export class SmpKernel implements SmpHandlers {
     return this.smpCallFunction(doNothing, null, true);
   }
 
-  /** wake_up_all_idle_cpus: send a reschedule kick to every other online idle CPU (none to polling ones). */
+  /**
+   * wake_up_all_idle_cpus: wake_up_if_idle on every other online CPU, whose resched_curr does
+   * nothing when need_resched is already set, sets it alone for a polling idle CPU (traced as
+   * `sched_wake_idle_without_ipi`) and sends a reschedule IPI otherwise.
+   */
   *wakeUpAllIdleCpus(): CpuCode<void> {
     const m = this.machine;
     const self = m.smpProcessorId();
@@ -1046,9 +1050,12 @@ export class SmpKernel implements SmpHandlers {
       // Stryker disable next-line ConditionalExpression: equivalent, the caller is running this, so never idle
       if (cpu === self) continue;
       const t = m.cpus[cpu];
-      if (!t.idle) continue;
+      if (!t.idle || t.needResched) continue;
       if (t.polling) {
         t.needResched = true;
+        // Stryker disable next-line ConditionalExpression: equivalent, emit() ignores a disabled trace (the test only saves building the record)
+        if (m.trace.enabled)
+          m.trace.emit(m.now, m.current, m.cpus[m.current], "sched_wake_idle_without_ipi", { cpu });
         m.wake(this.idleWaits[cpu]);
         continue;
       }

@@ -304,6 +304,39 @@ describe("idle as the kernel does it (kernel-smp.md section 3 item 3)", () => {
     }
   });
 
+  it("need_resched stays set while the idle task flushes its queue (do_idle clears it only in schedule_idle), so wake_up_all_idle_cpus sends nothing then", () => {
+    for (const memory of ["sc", "tso"] as const) {
+      const sys = testSystem(3, { idle: "poll", memory });
+      let started = false;
+      let seenInCallback = false;
+      program(sys, 0, function* () {
+        yield 100;
+        yield* sys.kernel.smpCallFunctionSingle(
+          1,
+          function slow(): CpuCode<void> {
+            return (function* () {
+              started = true;
+              seenInCallback = sys.machine.cpus[1].needResched;
+              yield 10_000;
+            })();
+          },
+          null,
+          false,
+        );
+        yield 50_000;
+      });
+      program(sys, 2, function* () {
+        while (!started) yield 50;
+        yield* sys.kernel.wakeUpAllIdleCpus();
+      });
+      expect(sys.run().status).toBe("completed");
+      expect(sys.kernel.stats.flushesIdle).toBe(1);
+      expect(seenInCallback).toBe(true);
+      expect(sys.kernel.stats.rescheduleIpis).toBe(0);
+      expect(sys.machine.cpus[1].needResched).toBe(false);
+    }
+  });
+
   it("rejects an unknown idle mode naming the accepted ones", () => {
     expect(() => testSystem(2, { idle: "deep" as never })).toThrow(/halt.*mwait.*poll/);
   });

@@ -154,9 +154,9 @@ export class IdleLoop extends IdleWait implements CpuCode<void> {
           continue;
         case IDLE_INNER:
           if (c.needResched || c.programsQueued > 0) {
-            // Left because need_resched is set: stop polling, flush the queue, "schedule".
+            // Left because need_resched is set: stop polling, flush the queue, "schedule" (need_resched
+            // stays set through the flush: schedule_idle clears it).
             c.polling = false;
-            c.needResched = false;
             mem?.idleExit(cpu);
             this.inner = this.config.flush();
             this.state = IDLE_FLUSH;
@@ -228,6 +228,7 @@ export class IdleLoop extends IdleWait implements CpuCode<void> {
           const r = this.inner!.next();
           if (r.done !== true) return r;
           this.inner = null;
+          c.needResched = false;
           mem?.idleClearNeedResched(cpu);
           this.state = IDLE_OUTER;
           continue;

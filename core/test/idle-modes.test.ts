@@ -337,6 +337,21 @@ describe("idle as the kernel does it (kernel-smp.md section 3 item 3)", () => {
     }
   });
 
+  it("wake_up_all_idle_cpus sets need_resched before the reschedule IPI, so a second call while the IPIs are in flight sends none (resched_curr)", () => {
+    const sys = testSystem(3, { idle: "halt", archOptions: { latencyNs: 5000 } });
+    let setBeforeArrival = false;
+    program(sys, 0, function* () {
+      yield 5000;
+      yield* sys.kernel.wakeUpAllIdleCpus();
+      setBeforeArrival = sys.machine.cpus[1].needResched && sys.machine.cpus[1].counters.irqsTaken === 0;
+      yield* sys.kernel.wakeUpAllIdleCpus();
+    });
+    expect(sys.run().status).toBe("completed");
+    expect(setBeforeArrival).toBe(true);
+    expect(sys.kernel.stats.rescheduleIpis).toBe(2);
+    for (const c of [1, 2]) expect(sys.machine.cpus[c].needResched).toBe(false);
+  });
+
   it("rejects an unknown idle mode naming the accepted ones", () => {
     expect(() => testSystem(2, { idle: "deep" as never })).toThrow(/halt.*mwait.*poll/);
   });

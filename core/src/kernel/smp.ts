@@ -1040,7 +1040,7 @@ export class SmpKernel implements SmpHandlers {
   /**
    * wake_up_all_idle_cpus: wake_up_if_idle on every other online CPU, whose resched_curr does
    * nothing when need_resched is already set, sets it alone for a polling idle CPU (traced as
-   * `sched_wake_idle_without_ipi`) and sends a reschedule IPI otherwise.
+   * `sched_wake_idle_without_ipi`) and otherwise sets it and then sends a reschedule IPI.
    */
   *wakeUpAllIdleCpus(): CpuCode<void> {
     const m = this.machine;
@@ -1059,6 +1059,8 @@ export class SmpKernel implements SmpHandlers {
         m.wake(this.idleWaits[cpu]);
         continue;
       }
+      // set_nr_and_not_polling sets need_resched before the IPI is sent (a halt does not see it).
+      t.needResched = true;
       m.preemptDisable(); // around each wake_up_if_idle, as 6.1 does
       yield* this.smpSendReschedule(cpu, "wake_up_if_idle");
       m.preemptEnable();

@@ -1072,6 +1072,10 @@ export class SmpKernel implements SmpHandlers {
    * scheduler does when it makes a task runnable on another CPU). The target's receive path
    * calls `schedulerIpi`. An offline or nonexistent CPU gets nothing (the scheduler never
    * targets one). Counted in `stats.rescheduleIpis`, traced as `ipi_send_cpu`.
+   *
+   * Differs from 6.1: there the sender (resched_curr) sets need_resched before the IPI and the
+   * IPI alone sets nothing; here a bare `smpSendReschedule` sets it on arrival (see
+   * {@link schedulerIpi}), so an idle target always leaves its loop and flushes its queue.
    */
   *smpSendReschedule(cpu: number, callsite = "smp_send_reschedule"): CpuCode<void> {
     const m = this.machine;
@@ -1117,7 +1121,13 @@ export class SmpKernel implements SmpHandlers {
     this.stats.perCpuDirty = true;
   }
 
-  /** scheduler_ipi: set need_resched on this CPU (the idle loop then leaves idle and flushes). */
+  /**
+   * scheduler_ipi: set need_resched on this CPU (the idle loop then leaves idle and flushes).
+   * 6.1's scheduler_ipi only folds a need_resched the sender already set into the preempt count:
+   * an IPI sent without it (a bare smp_send_reschedule) wakes a halted idle CPU, which then halts
+   * again without leaving the loop or flushing its call queue. `wakeUpAllIdleCpus` sets the flag
+   * first, as resched_curr does.
+   */
   schedulerIpi(): void {
     this.machine.currentCpu().needResched = true;
   }

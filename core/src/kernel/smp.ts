@@ -287,7 +287,11 @@ export class SmpKernel implements SmpHandlers {
     if (this.weak) this.memory.csdLock(this.machine.current, csd);
   }
 
-  /** csd_unlock: warn if it was not locked, then release (store 0) and wake the waiters. */
+  /**
+   * csd_unlock: warn if it was not locked, then release (store 0) and wake the waiters. 6.1's
+   * check is a WARN_ON, a splat at every hit; here, as for the WARN_ON_ONCE sites, the first hit
+   * is recorded and the later ones only counted (`WarningRecord.count`).
+   */
   csdUnlock(csd: CallSingleData): void {
     if (!csd.locked) {
       const c = this.machine.cpus[Math.max(0, this.machine.current)];

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "@jest/globals";
 import { descriptor as generic, GenericIpi } from "@smpcall/arch-generic";
+import { descriptor as sparc } from "@smpcall/arch-sparc";
 import { formatRunReport, runWorkload, type CpuCode } from "@smpcall/core";
 import { variant } from "./kit-mutants";
 
@@ -34,5 +35,25 @@ describe("the run report's status line", () => {
     expect(formatRunReport(clean).split("\n")[2]).toMatch(
       /^ {2}status: completed at [\d.]+ ms simulated, [\d,]+ events$/,
     );
+  });
+});
+
+describe("the per-CPU busy time", () => {
+  it("counts only time the clock reached when the run stops mid-step (step limit)", () => {
+    // sun4u with a CPU whose dispatch BUSY bit never clears: senders spend ~29 ms per stuck
+    // dispatch, so the step limit stops the run with a CPU inside such a step. Its busy time was
+    // counted when the step started (up to 29 ms past the end of the run).
+    const { report } = runWorkload({
+      cpus: 4,
+      seed: 1,
+      arch: sparc,
+      archOptions: { platform: "sun4u-cheetah", errorCpus: "1" },
+      workload: "mixed",
+      ops: 20,
+      maxEvents: 20_000,
+      csdLockTimeoutMs: 1,
+    });
+    expect(report.outcome.status).toBe("step-limit");
+    for (const row of report.perCpu) expect(row.busyNs).toBeLessThanOrEqual(report.outcome.simTimeNs);
   });
 });

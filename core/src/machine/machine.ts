@@ -443,6 +443,18 @@ export class Machine {
     return !(w !== null && w.wakesOnInterrupt && !c.polling);
   }
 
+  /**
+   * Ns of `cpu`'s current step still ahead of the clock. A step's cost is added to `busyNs` when
+   * the step starts, so a run stopped mid-step (step limit, panic) has counted busy time the clock
+   * never reached; a report subtracts this. 0 for a CPU waiting or between steps.
+   */
+  unelapsedStepNs(cpu: number): number {
+    if (!(typeof cpu === "number" && Number.isInteger(cpu) && cpu >= 0 && cpu < this.nrCpus))
+      this.refuse("asked unelapsedStepNs of CPU", cpu, `which does not exist (0..${this.nrCpus - 1})`);
+    const c = this.cpus[cpu];
+    return c.resumeEvent >= 0 && c.topWait === null && c.resumeAt > this.now ? c.resumeAt - this.now : 0;
+  }
+
   /** Lines `c` can take now: all pending with interrupts enabled, else pending trap lines outside a trap. */
   private takeableLines(c: Cpu): number {
     const pending = c.pendingLines;

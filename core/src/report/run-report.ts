@@ -106,7 +106,8 @@ export function buildRunReport(
     irqs: c.counters.irqsTaken,
     ipisSent: st.ipisFrom[c.id],
     raisesMerged: c.counters.raisesMerged,
-    busyNs: Math.round(c.counters.busyNs),
+    // A step's cost is counted when it starts: a run stopped mid-step counts only what elapsed.
+    busyNs: Math.round(c.counters.busyNs - m.unelapsedStepNs(c.id)),
     spinNs: Math.round(c.counters.spinNs),
   }));
   const lat = st.latency;

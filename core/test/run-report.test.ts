@@ -57,3 +57,28 @@ describe("the per-CPU busy time", () => {
     for (const row of report.perCpu) expect(row.busyNs).toBeLessThanOrEqual(report.outcome.simTimeNs);
   });
 });
+
+describe("the per-CPU spin time", () => {
+  it("counts the waits still spinning when a run ends in deadlock", () => {
+    // sun4v CPUs 3 and 5 in error state: calls to them are dropped and their callers spin until
+    // the end. A wait's time was added only when it ended, so the table left out each CPU's last
+    // wait (up to 20 s here) while the deadlock problem named it.
+    const { report } = runWorkload({
+      cpus: 16,
+      seed: 1,
+      arch: sparc,
+      archOptions: { errorCpus: "3,5" },
+      workload: "mixed",
+      ops: 60,
+    });
+    expect(report.outcome.status).toBe("deadlock");
+    const deadlock = report.problems.find((p) => p.kind === "deadlock")!;
+    const spinning = [...deadlock.message.matchAll(/^ {2}CPU (\d+) .* spins on .* for (\d+) ns$/gm)];
+    expect(spinning.length).toBeGreaterThan(0);
+    for (const [, cpu, ns] of spinning) {
+      const row = report.perCpu[Number(cpu)];
+      expect(row.spinNs).toBeGreaterThanOrEqual(Number(ns));
+      expect(row.spinNs).toBeLessThanOrEqual(report.outcome.simTimeNs);
+    }
+  });
+});

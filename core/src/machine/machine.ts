@@ -455,6 +455,25 @@ export class Machine {
     return c.resumeEvent >= 0 && c.topWait === null && c.resumeAt > this.now ? c.resumeAt - this.now : 0;
   }
 
+  /**
+   * Ns `cpu` has spun in waits that have not ended yet. `spinNs` grows when a wait ends, so a run
+   * that stops with CPUs still spinning (a deadlock, a step limit) has not counted their last
+   * waits; a report adds this. Frames waiting under an interrupt count as {@link endWait} counts them.
+   */
+  unendedSpinNs(cpu: number): number {
+    if (!(typeof cpu === "number" && Number.isInteger(cpu) && cpu >= 0 && cpu < this.nrCpus))
+      this.refuse("asked unendedSpinNs of CPU", cpu, `which does not exist (0..${this.nrCpus - 1})`);
+    const c = this.cpus[cpu];
+    let ns = 0;
+    for (let i = 0; i < c.depth; i++) {
+      const w = c.frameWait(i);
+      if (w === null) continue;
+      const halts = i === c.depth - 1 ? c.topWaitHalts : w.wakesOnInterrupt;
+      if (!halts) ns += this.now - c.frameWaitSince(i);
+    }
+    return ns;
+  }
+
   /** Lines `c` can take now: all pending with interrupts enabled, else pending trap lines outside a trap. */
   private takeableLines(c: Cpu): number {
     const pending = c.pendingLines;

@@ -108,7 +108,8 @@ export function buildRunReport(
     raisesMerged: c.counters.raisesMerged,
     // A step's cost is counted when it starts: a run stopped mid-step counts only what elapsed.
     busyNs: Math.round(c.counters.busyNs - m.unelapsedStepNs(c.id)),
-    spinNs: Math.round(c.counters.spinNs),
+    // ... and a wait is counted when it ends: a run stopped with CPUs spinning adds their last waits.
+    spinNs: Math.round(c.counters.spinNs + m.unendedSpinNs(c.id)),
   }));
   const lat = st.latency;
   const arch = archStatistics(system);

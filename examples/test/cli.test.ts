@@ -238,6 +238,23 @@ describe("smpcall CLI", () => {
     expect(bad.stderr).toMatch(/bad --trace-limit "0": expected an integer 1\.\.100000000/);
   });
 
+  it("--html beside a limited ftrace file changes neither the file nor its counts", async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "smpcall-"));
+    const plain = path.join(dir, "plain.txt");
+    const withHtml = path.join(dir, "with-html.txt");
+    const html = path.join(dir, "r.html");
+    const args = ["run", "--cpus", "16", "--ops", "60", "--trace-limit", "10", "--json"];
+    const a = await cli([...args, "--trace", plain]);
+    // The HTML timeline wants every event, the ftrace ring buffer only the kernel's: one buffer
+    // for both kept 4 ftrace records of the last 10 events and said 4/886 written, 882 dropped.
+    const b = await cli([...args, "--trace", withHtml, "--html", html]);
+    expect([a.code, b.code]).toEqual([0, 0]);
+    expect(fs.readFileSync(withHtml, "utf8")).toBe(fs.readFileSync(plain, "utf8"));
+    expect(fs.readFileSync(plain, "utf8")).toContain("# entries-in-buffer/entries-written: 10/212   #P:16\n");
+    expect(JSON.parse(b.stdout).trace).toEqual({ file: withHtml, dropped: 202 });
+    expect(JSON.parse(a.stdout).trace).toEqual({ file: plain, dropped: 202 });
+  });
+
   it("the trace line counts the records the file holds: an ftrace file under 6.1 says how many events it left out (all of them on sparc)", async () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "smpcall-"));
     const args = ["run", "--arch", "sparc", "--cpus", "8", "--workload", "broadcast", "--ops", "2"];

@@ -222,12 +222,29 @@ export function registerRunCommand(program: Command, io: CliIo): void {
       let file: TraceFileWriter | null = null;
       let timeline: TimelineBuilder | null = null;
       let trace: TraceSink;
+      // The sinks the trace file and the HTML timeline read: the run's own, except for a limited
+      // ftrace file beside --html (see below).
+      let fileTrace: TraceSink | null = null;
+      let htmlTrace: TraceSink | null = null;
       if (flags.trace === undefined && flags.html === undefined) trace = new TraceSink(false);
-      else if (traceLimit !== undefined) {
+      else if (traceLimit !== undefined && traceFormat === "ftrace" && flags.html !== undefined) {
+        // An ftrace ring buffer holds only the events the kernel has, the HTML report wants all:
+        // one ring buffer each, so --html does not change the file, its counts or the note.
+        const ftraceRing = new TraceSink(true, traceLimit).keepOnly(
+          ftraceEvents({ ...head, ...ftraceFacts }),
+        );
+        const htmlRing = new TraceSink(true, traceLimit);
+        fileTrace = ftraceRing;
+        htmlTrace = htmlRing;
+        trace = new TraceSink(true, Number.POSITIVE_INFINITY, (r) => {
+          const state = { irqsDisabled: r.irqsOff, hardirqDepth: r.hardirq, idle: r.idle };
+          ftraceRing.emit(r.ts, r.cpu, state, r.name, r.fields, r.flow);
+          htmlRing.emit(r.ts, r.cpu, state, r.name, r.fields, r.flow);
+        });
+      } else if (traceLimit !== undefined) {
         trace = new TraceSink(true, traceLimit);
-        // An ftrace ring buffer holds only the events the kernel has (the HTML report wants all).
-        if (traceFormat === "ftrace" && flags.html === undefined)
-          trace.keepOnly(ftraceEvents({ ...head, ...ftraceFacts }));
+        // An ftrace ring buffer holds only the events the kernel has.
+        if (traceFormat === "ftrace") trace.keepOnly(ftraceEvents({ ...head, ...ftraceFacts }));
       } else {
         if (flags.trace !== undefined)
           file = new TraceFileWriter(flags.trace, traceFormat!, head, io.cwd, ftraceFacts);
@@ -290,12 +307,15 @@ export function registerRunCommand(program: Command, io: CliIo): void {
       const { report, outcome } = run;
       if (bar !== null) (bar as SingleBar).stop();
       let traceNote = "";
+      const forFile = fileTrace ?? trace;
+      const forHtml = htmlTrace ?? trace;
       if (flags.trace !== undefined) {
         const meta = { ...head, report, deadlock: outcome.deadlock };
         let writer = file;
-        if (writer === null) writer = writeTraceFile(flags.trace, traceFormat!, trace, meta, io, ftraceFacts);
-        else writer.end(meta, trace.written);
-        traceNote = traceNoteLine(flags.trace, writer, trace, kernel, arch.name, traceLimit);
+        if (writer === null)
+          writer = writeTraceFile(flags.trace, traceFormat!, forFile, meta, io, ftraceFacts);
+        else writer.end(meta, forFile.written);
+        traceNote = traceNoteLine(flags.trace, writer, forFile, kernel, arch.name, traceLimit);
       }
       if (flags.html !== undefined) {
         writeHtmlFile(
@@ -305,14 +325,14 @@ export function registerRunCommand(program: Command, io: CliIo): void {
             timeline:
               timeline !== null
                 ? timeline.finish(outcome.deadlock)
-                : buildTimeline(trace.records, cpus, outcome.deadlock, trace.dropped > 0),
+                : buildTimeline(forHtml.records, cpus, outcome.deadlock, forHtml.dropped > 0),
             report,
           }),
           io,
         );
         traceNote += `html: report written to ${flags.html}\n`;
       }
-      printReport(io, report, flags.json === true, traceNote, flags.trace, trace.dropped);
+      printReport(io, report, flags.json === true, traceNote, flags.trace, forFile.dropped);
       io.setExitCode(report.problems.length > 0 ? 1 : 0);
     });
 }

@@ -458,7 +458,7 @@ export class Machine {
   /**
    * Ns `cpu` has spun in waits that have not ended yet. `spinNs` grows when a wait ends, so a run
    * that stops with CPUs still spinning (a deadlock, a step limit) has not counted their last
-   * waits; a report adds this. Frames waiting under an interrupt count as {@link endWait} counts them.
+   * waits; a report adds this. Frames waiting under an interrupt count as they will when their waits end.
    */
   unendedSpinNs(cpu: number): number {
     if (!(typeof cpu === "number" && Number.isInteger(cpu) && cpu >= 0 && cpu < this.nrCpus))

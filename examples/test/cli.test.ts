@@ -255,6 +255,21 @@ describe("smpcall CLI", () => {
     expect(JSON.parse(a.stdout).trace).toEqual({ file: plain, dropped: 202 });
   });
 
+  it("--html with --trace-limit says the timeline holds only the last N events (and nothing when it is whole)", async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "smpcall-"));
+    const html = path.join(dir, "r.html");
+    const args = ["run", "--cpus", "16", "--ops", "60", "--html", html];
+    // The run's events, counted by a whole Chrome trace of the same run.
+    const whole = await cli([...args, "--trace", path.join(dir, "all.json")]);
+    const events = Number(/trace: (\d+) records written to \S+ \(chrome\)\n/.exec(whole.stdout)![1]);
+    expect(whole.stdout).toContain(`html: report written to ${html}\n`);
+    const limited = await cli([...args, "--trace-limit", "10"]);
+    expect(limited.code).toBe(0);
+    expect(limited.stdout).toContain(
+      `html: report written to ${html} (its timeline holds the last 10 events: ${events - 10} older ones overwritten by --trace-limit 10)\n`,
+    );
+  });
+
   it("the trace line counts the records the file holds: an ftrace file under 6.1 says how many events it left out (all of them on sparc)", async () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "smpcall-"));
     const args = ["run", "--arch", "sparc", "--cpus", "8", "--workload", "broadcast", "--ops", "2"];

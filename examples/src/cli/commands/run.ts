@@ -330,7 +330,12 @@ export function registerRunCommand(program: Command, io: CliIo): void {
           }),
           io,
         );
-        traceNote += `html: report written to ${flags.html}\n`;
+        // A limited timeline says so, as the trace file's line does (the HTML itself marks it too).
+        traceNote += `html: report written to ${flags.html}${
+          timeline === null && forHtml.dropped > 0
+            ? ` (its timeline holds the last ${traceLimit} events: ${forHtml.dropped} older ones overwritten by --trace-limit ${traceLimit})`
+            : ""
+        }\n`;
       }
       printReport(io, report, flags.json === true, traceNote, flags.trace, forFile.dropped);
       io.setExitCode(report.problems.length > 0 ? 1 : 0);

@@ -468,8 +468,7 @@ export class Machine {
     for (let i = 0; i < c.depth; i++) {
       const w = c.frameWait(i);
       if (w === null) continue;
-      const halts = i === c.depth - 1 ? c.topWaitHalts : w.wakesOnInterrupt;
-      if (!halts) ns += this.now - c.frameWaitSince(i);
+      if (!this.frameWaitHalts(c, i, w)) ns += this.now - c.frameWaitSince(i);
     }
     return ns;
   }
@@ -1112,16 +1111,23 @@ export class Machine {
   }
 
   /** End the wait of frame `top`; `satisfied` is false when only the watchdog deadline ended it. */
+  /**
+   * Is frame `i`'s wait `w` a halt (an interrupt ends it; its time is not spin time)? The
+   * innermost frame's answer is kept on the CPU (`topWaitHalts`), a deeper one asks the wait.
+   */
+  private frameWaitHalts(c: Cpu, i: number, w: Wait): boolean {
+    return i === c.depth - 1 ? c.topWaitHalts : w.wakesOnInterrupt;
+  }
+
   private endWait(c: Cpu, top: number, satisfied: boolean): void {
     const w = c.frameWait(top)!;
     const since = c.frameWaitSince(top);
     c.setFrameWait(top, null, since);
-    let halts: boolean;
+    const halts = this.frameWaitHalts(c, top, w);
     if (top === c.depth - 1) {
-      halts = c.topWaitHalts;
       c.topWait = null;
       c.topWaitHalts = false;
-    } else halts = w.wakesOnInterrupt;
+    }
     if (!halts) {
       c.spinNs += this.now - since;
       if (this.trace.enabled && w.isCsdWait)

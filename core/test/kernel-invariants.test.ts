@@ -540,29 +540,90 @@ describe("callback latency (queue to callback entry)", () => {
 });
 
 describe("reschedules, many-calls without wait, _any and the per-CPU statistics", () => {
-  it("smp_send_reschedule sets need_resched on its target, CPU 0 included", () => {
+  it("a bare smp_send_reschedule sets nothing: an idle target halted again takes the IPI and stays in its loop (6.1's scheduler_ipi)", () => {
     const sys = testSystem(3);
-    let sawOn0 = false;
-    let sawOn2 = false;
-    program(sys, 0, function* () {
-      for (let i = 0; i < 40 && !sawOn0; i++) {
-        yield 500;
-        sawOn0 = sys.machine.cpus[0].needResched;
-      }
-    });
-    program(sys, 2, function* () {
-      for (let i = 0; i < 40 && !sawOn2; i++) {
-        yield 500;
-        sawOn2 = sys.machine.cpus[2].needResched;
-      }
-    });
+    const seen: boolean[] = [];
     program(sys, 1, function* () {
-      yield 1000;
+      yield 20_000; // CPUs 0 and 2 are halted by now (past their polling window)
       yield* sys.kernel.smpSendReschedule(0);
       yield* sys.kernel.smpSendReschedule(2);
+      for (let i = 0; i < 40; i++) {
+        yield 500;
+        seen.push(sys.machine.cpus[0].needResched, sys.machine.cpus[2].needResched);
+      }
     });
     expect(sys.run().status).toBe("completed");
-    expect([sawOn0, sawOn2]).toEqual([true, true]);
+    expect(sys.trace.named("ipi_entry").map((r) => r.cpu)).toEqual([0, 2]);
+    expect(seen.includes(true)).toBe(false);
+    expect(sys.kernel.stats.rescheduleIpis).toBe(2);
+  });
+
+  it("resched_curr sets need_resched before its IPI; the halted idle target leaves its loop, which clears it", () => {
+    const sys = testSystem(3);
+    let setAtSend = false;
+    let clearedAfter = false;
+    program(sys, 1, function* () {
+      yield 20_000;
+      yield* sys.kernel.reschedCurr(2);
+      setAtSend = sys.machine.cpus[2].needResched;
+      for (let i = 0; i < 40 && !clearedAfter; i++) {
+        yield 500;
+        clearedAfter = !sys.machine.cpus[2].needResched;
+      }
+      // Halted again: one more IPI, and a second call while the flag is set sends nothing.
+      yield 20_000;
+      yield* sys.kernel.reschedCurr(2);
+      yield* sys.kernel.reschedCurr(2);
+    });
+    expect(sys.run().status).toBe("completed");
+    expect([setAtSend, clearedAfter]).toEqual([true, true]);
+    expect(sys.kernel.stats.rescheduleIpis).toBe(2);
+    expect(sys.trace.count("sched_wake_idle_without_ipi")).toBe(0);
+    expect(sys.trace.named("ipi_send_cpu").map((r) => r.fields.callsite)).toEqual([
+      "resched_curr",
+      "resched_curr",
+    ]);
+  });
+
+  it("resched_curr to a polling idle CPU sends no IPI; to a busy CPU it sends one each time and leaves its flag alone", () => {
+    const sys = testSystem(3, { idle: "poll" });
+    const busyFlags: boolean[] = [];
+    program(sys, 2, function* () {
+      yield 30_000;
+    });
+    program(sys, 1, function* () {
+      yield 1_000;
+      yield* sys.kernel.reschedCurr(0);
+      yield 2_000;
+      yield* sys.kernel.reschedCurr(2);
+      busyFlags.push(sys.machine.cpus[2].needResched);
+      yield 2_000;
+      yield* sys.kernel.reschedCurr(2);
+      busyFlags.push(sys.machine.cpus[2].needResched);
+    });
+    expect(sys.run().status).toBe("completed");
+    expect(sys.trace.named("sched_wake_idle_without_ipi").map((r) => r.fields.cpu)).toEqual([0]);
+    expect(sys.trace.named("ipi_send_cpu").map((r) => r.fields.cpu)).toEqual([2, 2]);
+    expect(busyFlags).toEqual([false, false]);
+  });
+
+  it("resched_curr rejects a CPU id that is not an integer and ignores an offline one", () => {
+    const sys = testSystem(3);
+    let thrown: unknown = null;
+    program(sys, 1, function* () {
+      sys.kernel.cpuDown(2);
+      yield 50_000;
+      yield* sys.kernel.reschedCurr(2);
+      try {
+        yield* sys.kernel.reschedCurr(0.5);
+      } catch (e) {
+        thrown = e;
+      }
+    });
+    expect(sys.run().status).toBe("completed");
+    expect(sys.machine.cpus[2].online).toBe(false);
+    expect(sys.kernel.stats.rescheduleIpis).toBe(0);
+    expect(String(thrown)).toMatch(/reschedCurr/);
   });
 
   it("a many-call without wait returns before its callbacks run; with wait, after", () => {

@@ -172,6 +172,32 @@ describe("wake_up_all_idle_cpus", () => {
     expect(sys.kernel.stats.rescheduleIpis).toBe(2);
   });
 
+  it("sends each reschedule IPI with interrupts off (6.1's wake_up_if_idle holds the runqueue lock irqsave) and preemption off", () => {
+    const sys = testSystem(3);
+    const during: [boolean, number][] = [];
+    const send = sys.kernel.smpSendReschedule.bind(sys.kernel);
+    sys.kernel.smpSendReschedule = function (cpu, callsite) {
+      const c = sys.machine.cpus[sys.machine.current];
+      during.push([c.irqsDisabled, c.preemptCount]);
+      return send(cpu, callsite);
+    };
+    program(sys, 0, function* () {
+      yield 20_000;
+      yield* sys.kernel.wakeUpAllIdleCpus();
+      during.push([sys.machine.cpus[0].irqsDisabled, sys.machine.cpus[0].preemptCount]);
+    });
+    expect(sys.run().status).toBe("completed");
+    expect(during).toEqual([
+      [true, 1],
+      [true, 1],
+      [false, 0],
+    ]);
+    expect(sys.trace.named("irq_disable").map((r) => [r.fields.caller, r.fields.parent])).toContainEqual([
+      "wake_up_if_idle",
+      "wake_up_all_idle_cpus",
+    ]);
+  });
+
   it("a polling idle CPU is woken by its need_resched flag, without an IPI", () => {
     const sys = testSystem(3, { idle: "poll" });
     let sawResched = false;

@@ -326,9 +326,12 @@ export class Kernel2008 implements SmpHandlers {
     return this.handleIpi();
   }
 
-  /** scheduler_ipi, as the machine's kernel does it. */
+  /**
+   * The reschedule IPI's handler (2.6.25's smp_reschedule_interrupt: acknowledge and count),
+   * as the machine's kernel does it: it sets nothing, the sender set need_resched first.
+   */
   schedulerIpi(): void {
-    this.system.machine.currentCpu().needResched = true;
+    this.system.kernel.schedulerIpi();
   }
 
   /** Run what is there for this CPU: walk the global list, then drain the single queue. */

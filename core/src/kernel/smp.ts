@@ -1042,9 +1042,9 @@ export class SmpKernel implements SmpHandlers {
   }
 
   /**
-   * wake_up_all_idle_cpus: wake_up_if_idle on every other online CPU, whose resched_curr does
-   * nothing when need_resched is already set, sets it alone for a polling idle CPU (traced as
-   * `sched_wake_idle_without_ipi`) and otherwise sets it and then sends a reschedule IPI.
+   * wake_up_all_idle_cpus: for every other online CPU, with preemption off, wake_up_if_idle:
+   * if the CPU runs its idle task, `reschedCurr` on it with interrupts off (6.1 holds the target's
+   * runqueue lock with interrupts saved around resched_curr, so the IPI is sent with them off).
    */
   *wakeUpAllIdleCpus(): CpuCode<void> {
     const m = this.machine;
@@ -1052,34 +1052,58 @@ export class SmpKernel implements SmpHandlers {
     const n = m.nrCpus;
     for (let cpu = m.onlineMask.first(); cpu < n; cpu = m.onlineMask.next(cpu)) {
       // Stryker disable next-line ConditionalExpression: equivalent, the caller is running this, so never idle
-      if (cpu === self) continue;
-      const t = m.cpus[cpu];
-      if (!t.idle || t.needResched) continue;
-      if (t.polling) {
-        t.needResched = true;
-        // Stryker disable next-line ConditionalExpression: equivalent, emit() ignores a disabled trace (the test only saves building the record)
-        if (m.trace.enabled)
-          m.trace.emit(m.now, m.current, m.cpus[m.current], "sched_wake_idle_without_ipi", { cpu });
-        m.wake(this.idleWaits[cpu]);
-        continue;
-      }
-      // set_nr_and_not_polling sets need_resched before the IPI is sent (a halt does not see it).
-      t.needResched = true;
-      m.preemptDisable(); // around each wake_up_if_idle, as 6.1 does
-      yield* this.smpSendReschedule(cpu, "wake_up_if_idle");
+      if (cpu === self || !m.cpus[cpu].idle) continue;
+      m.preemptDisable();
+      const flags = m.localIrqSave("wake_up_if_idle", "wake_up_all_idle_cpus");
+      yield* this.reschedCurr(cpu, "wake_up_if_idle");
+      m.localIrqRestore(flags, "wake_up_if_idle", "wake_up_all_idle_cpus");
       m.preemptEnable();
     }
   }
 
   /**
-   * smp_send_reschedule: ask `cpu` to reschedule with the arch's reschedule IPI (what the
-   * scheduler does when it makes a task runnable on another CPU). The target's receive path
-   * calls `schedulerIpi`. An offline or nonexistent CPU gets nothing (the scheduler never
-   * targets one). Counted in `stats.rescheduleIpis`, traced as `ipi_send_cpu`.
+   * resched_curr: ask `cpu` to reschedule, as the scheduler does when it makes a task runnable
+   * there. For an idle CPU, as 6.1: nothing when its need_resched is already set; otherwise set it,
+   * then send a reschedule IPI (`smpSendReschedule`) unless the CPU was polling (in its polling
+   * window, or asleep on the flag), which sees the flag itself: no IPI, traced as
+   * `sched_wake_idle_without_ipi` (set_nr_and_not_polling). An offline or nonexistent CPU gets
+   * nothing.
    *
-   * Differs from 6.1: there the sender (resched_curr) sets need_resched before the IPI and the
-   * IPI alone sets nothing; here a bare `smpSendReschedule` sets it on arrival (see
-   * {@link schedulerIpi}), so an idle target always leaves its loop and flushes its queue.
+   * Differs from 6.1 for a CPU running a task program (the calling CPU included): the model has
+   * no scheduler, and need_resched matters only to the idle loop (which leaves and flushes its
+   * call queue when it sees it). There, the flag would be cleared by that CPU's next schedule();
+   * here nothing would clear it, and it would make the CPU skip its next idle period and every
+   * later reschedule's IPI. So `reschedCurr` leaves a busy CPU's flag alone and sends it the IPI
+   * (none to the calling CPU), as 6.1 does when the flag was clear.
+   */
+  *reschedCurr(cpu: number, callsite = "resched_curr"): CpuCode<void> {
+    const m = this.machine;
+    checkCpuId("reschedCurr", cpu);
+    if (cpu < 0 || cpu >= m.nrCpus || !m.cpus[cpu].online) return;
+    const t = m.cpus[cpu];
+    if (!t.idle) {
+      if (cpu !== m.smpProcessorId()) yield* this.smpSendReschedule(cpu, callsite);
+      return;
+    }
+    if (t.needResched) return;
+    t.needResched = true;
+    if (!t.polling) {
+      yield* this.smpSendReschedule(cpu, callsite);
+      return;
+    }
+    // Stryker disable next-line ConditionalExpression: equivalent, emit() ignores a disabled trace (the test only saves building the record)
+    if (m.trace.enabled)
+      m.trace.emit(m.now, m.current, m.cpus[m.current], "sched_wake_idle_without_ipi", { cpu });
+    m.wake(this.idleWaits[cpu]);
+  }
+
+  /**
+   * smp_send_reschedule: send `cpu` the arch's reschedule IPI, nothing else: the target's receive
+   * path calls `schedulerIpi`, which sets nothing, so an idle target woken from a halt by it halts
+   * again (its call queue untouched) unless need_resched was set first — `reschedCurr` is the
+   * scheduler's way (resched_curr), which sets it and then calls this. An offline or nonexistent
+   * CPU gets nothing (the scheduler never targets one). Counted in `stats.rescheduleIpis`, traced
+   * as `ipi_send_cpu`.
    */
   *smpSendReschedule(cpu: number, callsite = "smp_send_reschedule"): CpuCode<void> {
     const m = this.machine;
@@ -1126,15 +1150,12 @@ export class SmpKernel implements SmpHandlers {
   }
 
   /**
-   * scheduler_ipi: set need_resched on this CPU (the idle loop then leaves idle and flushes).
-   * 6.1's scheduler_ipi only folds a need_resched the sender already set into the preempt count:
-   * an IPI sent without it (a bare smp_send_reschedule) wakes a halted idle CPU, which then halts
-   * again without leaving the loop or flushing its call queue. `wakeUpAllIdleCpus` sets the flag
-   * first, as resched_curr does.
+   * scheduler_ipi: the reschedule IPI's handler. 6.1's folds a need_resched its sender already set
+   * (resched_curr sets it before sending) into the preempt count, which the model does not keep,
+   * so it sets nothing: an idle CPU leaves its loop only if the sender set the flag. Backends must
+   * still call it once per reschedule message taken (the conformance kit counts the calls).
    */
-  schedulerIpi(): void {
-    this.machine.currentCpu().needResched = true;
-  }
+  schedulerIpi(): void {}
 
   /** flush_smp_call_function_queue: from idle; returns at once when the queue is empty. */
   *flushSmpCallFunctionQueue(): CpuCode<void> {

@@ -12,10 +12,11 @@ const TASKS_PER_SENDER = 4;
 
 /**
  * What the scheduler sends besides cross-calls: remote wake-ups queued on the target's call queue
- * (`ttwu_queue_wakelist`, often a few in a row to one CPU), reschedule IPIs (`smp_send_reschedule`,
- * a vector of their own), irq_work queued on other CPUs, and async and sync single calls, all to
- * the same targets. Wake-ups and irq_work share the call queue with the calls, so an entry that
- * finds the queue non-empty needs no IPI; reschedules always cost one. Ops are spread over three
+ * (`ttwu_queue_wakelist`, often a few in a row to one CPU), reschedules (`resched_curr`: need_resched
+ * and a reschedule IPI, a vector of its own), irq_work queued on other CPUs, and async and sync
+ * single calls, all to the same targets. Wake-ups and irq_work share the call queue with the
+ * calls, so an entry that finds the queue non-empty needs no IPI; a reschedule costs one unless
+ * the target is idle and polling, or idle with need_resched already set. Ops are spread over three
  * quarters of the CPUs; the rest stay idle, so the idle polling mode shows too.
  */
 export const schedWakeupsWorkload: Workload = {
@@ -45,7 +46,7 @@ export const schedWakeupsWorkload: Workload = {
               for (let b = 0; b < burst; b++)
                 yield* k.ttwuQueueWakelist(target, tasks[rng.int(TASKS_PER_SENDER)]);
             } else if (dice < 60) {
-              yield* k.smpSendReschedule(target);
+              yield* k.reschedCurr(target);
             } else if (dice < 80) {
               yield* k.smpCallFunctionSingle(target, wakeup_async_fn, null, false);
             } else if (dice < 90) {

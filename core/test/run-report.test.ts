@@ -38,6 +38,25 @@ describe("the run report's status line", () => {
   });
 });
 
+describe("the per-CPU summary of a machine with more CPUs than rows", () => {
+  it("gives min, median and max of every CPU's counts, the median of an even count being the mean of the two middle values", () => {
+    const report = runWorkload({ cpus: 32, seed: 3, arch: generic, workload: "mixed", ops: 200 }).report;
+    const text = formatRunReport(report).split("\n");
+    for (const [label, key] of [
+      ["callbacks", "callbacks"],
+      ["irqs", "irqs"],
+      ["spin ns", "spinNs"],
+    ] as const) {
+      const vals = report.perCpu.map((x) => x[key]).sort((a, b) => a - b);
+      const median = (vals[15] + vals[16]) / 2;
+      const row = text.find((l) => l.startsWith(`  ${label.padEnd(10)} min `));
+      expect(row).toBe(
+        `  ${label.padEnd(10)} min ${vals[0].toLocaleString("en-US")}  median ${median.toLocaleString("en-US")}  max ${vals[31].toLocaleString("en-US")}`,
+      );
+    }
+  });
+});
+
 describe("the per-CPU busy time", () => {
   it("counts only time the clock reached when the run stops mid-step (step limit)", () => {
     // sun4u with a CPU whose dispatch BUSY bit never clears: senders spend ~29 ms per stuck

@@ -172,9 +172,12 @@ export function buildRunReport(
 
 const num = (n: number): string => n.toLocaleString("en-US");
 
+/** The usual median: the middle value, or the mean of the two middle ones for an even count. */
 function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
-  return s.length === 0 ? 0 : s[Math.floor((s.length - 1) / 2)];
+  if (s.length === 0) return 0;
+  const mid = s.length >> 1;
+  return s.length % 2 === 1 ? s[mid] : (s[mid - 1] + s[mid]) / 2;
 }
 
 /** Human-readable report. Shows every CPU up to `maxCpuRows`, else a summary plus the busiest CPUs. */

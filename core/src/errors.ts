@@ -113,6 +113,25 @@ export class UserCodeError extends SmpcallError {
   }
 }
 
+/**
+ * A user module (a backend or scenario loaded by path) that a worker thread loads anew did not
+ * finish loading within the limit: its top-level code ran without returning (an endless loop, or
+ * a wait that never ends), typically because it behaves differently once it was loaded before (a
+ * global, a file or an environment variable a previous load set). The CLI stops the command with
+ * the message (exit 1): a synchronous loop cannot be interrupted any other way.
+ */
+export class ModuleLoadTimeoutError extends SmpcallError {
+  constructor(
+    message: string,
+    /** The modules the worker was loading, as given (`--arch`, `$SMPCALL_ARCH`, `--scenario`). */
+    readonly modules: readonly string[],
+    /** The limit that ran out, in seconds. */
+    readonly limitS: number,
+  ) {
+    super("SMPCALL_MODULE_LOAD_TIMEOUT", message);
+  }
+}
+
 /** One line describing a thrown value: `TypeError: x is not a function`. */
 export function describeThrown(e: unknown): string {
   if (e instanceof Error) return `${e.name}: ${String(e.message).split("\n")[0]}`;

@@ -174,6 +174,85 @@ describe("a module that loops without yielding cannot hang the CLI", () => {
     }
   }, 90_000);
 
+  it("conform with a module that loads once but loops when its worker loads it again stops after $SMPCALL_STALL_TIMEOUT_S, exit 1, one line", () => {
+    const SECOND = path.resolve(__dirname, "fixtures/second-load-riscv.js");
+    const t0 = Date.now();
+    const r = spawnSync(
+      process.execPath,
+      [BIN, "conform", "--arch", SECOND, "--check", "descriptor-valid", "--check-timeout", "600"],
+      { encoding: "utf8", env: { ...process.env, SMPCALL_STALL_TIMEOUT_S: "2" }, timeout: 60_000 },
+    );
+    expect(r.status).toBe(1);
+    expect(Date.now() - t0).toBeLessThan(20_000);
+    // The command's own load returned (the header names the backend); the kit's worker's did not.
+    expect(r.stdout).toBe("conformance kit: arch riscv, kernel 6.1\n\n");
+    expect(r.stderr).toBe(
+      `smpcall: backend module ${SECOND} did not finish loading within 2 s in the conformance kit's worker thread, ` +
+        "which loads it anew (the command's own load of it returned): its top-level code is running without returning, " +
+        "e.g. an endless loop that depends on what an earlier load left behind (a global, a file, an environment variable); " +
+        "stopped before any check ran (make the module's top-level code do the same on every load; SMPCALL_STALL_TIMEOUT_S sets the limit)\n",
+    );
+  }, 60_000);
+
+  it("explore --workers with a module that loops when a worker loads it again stops after $SMPCALL_STALL_TIMEOUT_S, exit 1, one line; a working module still gets its verdict", () => {
+    const SECOND = path.resolve(__dirname, "fixtures/second-load-scenario.js");
+    const t0 = Date.now();
+    const r = spawnSync(
+      process.execPath,
+      [BIN, "explore", "--scenario", SECOND, "--policy", "modern", "--workers", "2"],
+      { encoding: "utf8", env: { ...process.env, SMPCALL_STALL_TIMEOUT_S: "2" }, timeout: 60_000 },
+    );
+    expect(r.status).toBe(1);
+    expect(Date.now() - t0).toBeLessThan(20_000);
+    expect(r.stdout).toBe("");
+    expect(r.stderr).toMatch(
+      new RegExp(
+        `^smpcall: scenario module ${SECOND.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")} did not finish loading within 2 s in explore worker [01], ` +
+          "which loads it anew \\(the command's own load returned\\): top-level code is running without returning, .*" +
+          "search stopped, no verdict \\(make the module's top-level code do the same on every load; SMPCALL_STALL_TIMEOUT_S sets the limit\\)\n$",
+      ),
+    );
+    const ok = spawnSync(
+      process.execPath,
+      [
+        BIN,
+        "explore",
+        "--scenario",
+        path.resolve(__dirname, "fixtures/pair-scenario.js"),
+        "--policy",
+        "modern",
+        "--workers",
+        "2",
+      ],
+      { encoding: "utf8", env: { ...process.env, SMPCALL_STALL_TIMEOUT_S: "2" }, timeout: 60_000 },
+    );
+    expect({ status: ok.status, stderr: ok.stderr }).toEqual({ status: 0, stderr: "" });
+    expect(ok.stdout).toMatch(/no violation found/);
+  }, 90_000);
+
+  it("explore --workers with a worker stuck in a module's code mid-search stops after $SMPCALL_STALL_TIMEOUT_S, exit 1 (the progress tick does not renew the watch when nothing moved)", () => {
+    // The limit is longer than the 2 s progress tick: a tick sent without change would renew it for ever.
+    const r = spawnSync(
+      process.execPath,
+      [
+        BIN,
+        "explore",
+        "--scenario",
+        path.resolve(__dirname, "fixtures/late-spin-scenario.js"),
+        "--policy",
+        "modern",
+        "--workers",
+        "2",
+      ],
+      { encoding: "utf8", env: { ...process.env, SMPCALL_STALL_TIMEOUT_S: "5" }, timeout: 60_000 },
+    );
+    expect(r.status).toBe(1);
+    expect(r.stdout).toBe("");
+    expect(r.stderr).toMatch(
+      /^smpcall: no progress for 5 s \(explore modern, 2 worker\(s\): \d+ schedule\(s\) explored, .*; no verdict\): code from your module/,
+    );
+  }, 60_000);
+
   it("conform: once the backend is loaded, a check is stopped by --check-timeout, not by the shorter stall limit", () => {
     const r = spawnSync(
       process.execPath,

@@ -3,6 +3,7 @@ import * as path from "node:path";
 import {
   InvalidArgumentError,
   InvalidStepError,
+  ModuleLoadTimeoutError,
   SimulationError,
   SmpcallError,
   UsageError,
@@ -54,6 +55,8 @@ export function classifyFailure(e: unknown, env: NodeJS.ProcessEnv, cwd: string)
     text: `smpcall: ${msg}\n${stack(shown)}`,
   });
   if (e instanceof UsageError) return line(EXIT_USAGE, e.message);
+  // The user's module never finished loading in a worker: its code is wrong, as for a load hang.
+  if (e instanceof ModuleLoadTimeoutError) return line(EXIT_PROBLEM, e.message);
   if (e instanceof SimulationError) {
     const blame =
       e instanceof InvalidStepError && !e.culprit.startsWith("backend") && userModules.length > 0

@@ -8,6 +8,8 @@ import type { KitWorkerInput, KitWorkerMessage } from "./kit-in-worker";
 const input = workerData as KitWorkerInput;
 const port = parentPort!;
 const descriptor = loadArch(input.archSpec, input.cwd);
+// The backend loaded in this thread too: the watch on its loading ends (see runKitInWorker).
+port.postMessage({ kind: "loaded" } satisfies KitWorkerMessage);
 runConformance(descriptor, {
   ...input.options,
   onCheckStart: (c) => port.postMessage({ kind: "start", name: c.name } satisfies KitWorkerMessage),

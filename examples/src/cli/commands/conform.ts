@@ -1,4 +1,11 @@
-import { UsageError, MAX_CPUS, MIN_CPUS, chooseArchSpec, parseArchOptions } from "@smpcall/core";
+import {
+  UsageError,
+  MAX_CPUS,
+  MIN_CPUS,
+  chooseArchSpec,
+  isModulePath,
+  parseArchOptions,
+} from "@smpcall/core";
 import {
   CONFORMANCE_CHECKS,
   DEFAULT_CONFORMANCE_SIZES,
@@ -17,6 +24,7 @@ import {
 } from "../common";
 import { wantsProgress, type CliIo } from "../io";
 import { runKitInWorker } from "../kit-in-worker";
+import { stallTimeoutS } from "../interrupt";
 
 /** Default of `--check-timeout`: wall seconds a check may go without a result before it is failed. */
 const DEFAULT_CHECK_TIMEOUT_S = 40;
@@ -104,16 +112,19 @@ export function registerConformCommand(program: Command, io: CliIo): void {
           );
         const selected = names.filter((n) => flags.check === undefined || flags.check.includes(n));
         const done: ConformanceResult[] = [];
+        const archSpec = chooseArchSpec(flags.arch, io.env);
+        // Each of the kit's workers loads a backend module anew, under the stall limit.
+        const loadLimitMs = isModulePath(archSpec) ? stallTimeoutS(io.env) * 1000 : null;
         // The backend is loaded: from here the kit's worker watches each check (--check-timeout).
         io.loaded?.();
         const results = await runKitInWorker(
           {
-            archSpec: chooseArchSpec(flags.arch, io.env),
+            archSpec,
             cwd: io.cwd,
             options: { options, kernel, idle, cpuSizes, schedules, only: flags.check },
           },
           selected,
-          hardLimitS * 1000,
+          { hardLimitMs: hardLimitS * 1000, loadLimitMs },
           (name) => {
             const passed = done.filter((r) => r.status === "pass").length;
             const failedSoFar = done.filter((r) => r.status === "fail").length;

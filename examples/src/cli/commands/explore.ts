@@ -12,6 +12,8 @@ import {
   describeThrown,
   describeValue,
   isModulePath,
+  ModuleLoadTimeoutError,
+  stopSharedSearch,
   explore,
   getPolicy,
   getScenario,
@@ -64,6 +66,7 @@ import { noteUserModule } from "../failure";
 import { buildTimeline, renderHtmlReport } from "../../html";
 import { writeHtmlFile } from "./report";
 import { checkOutputFiles } from "../output-path";
+import { STALL_TIMEOUT_ENV, stallTimeoutS } from "../interrupt";
 
 /** Is `spec` a scenario module path (has a `/` or ends in .js) rather than a built-in name? */
 export function isScenarioPath(spec: string): boolean {
@@ -669,13 +672,42 @@ async function splitExplore(
   const subtrees = splitSearch(cfg);
   const { Worker } = await import("node:worker_threads");
   const script = path.join(__dirname, "..", "explore-worker.js");
-  // What Ctrl-C prints (on a terminal): how far the workers have got.
+  // What Ctrl-C prints (on a terminal): how far the workers have got. Sent only when it changed:
+  // progress renews the stall watch, so a worker stuck in a module's code must not look busy.
+  let said = "";
   const tick = setInterval(() => {
     const p = sharedProgress(shared);
-    io.progress?.(
-      `explore ${cfg.policy.name}, ${n} worker(s): ${p.schedules} schedule(s) explored, ${p.states} distinct states, ${p.subtreesDone} of ${subtrees.length} subtrees done; no verdict`,
-    );
+    const summary = `explore ${cfg.policy.name}, ${n} worker(s): ${p.schedules} schedule(s) explored, ${p.states} distinct states, ${p.subtreesDone} of ${subtrees.length} subtrees done; no verdict`;
+    if (summary !== said) io.progress?.(summary);
+    said = summary;
   }, 2000);
+  // Each worker loads the user's modules anew: a load that never returns (a module that loops
+  // once it was loaded before) stops the search after the stall limit instead of hanging it.
+  const userModules = [
+    ...(cfg.archModule !== undefined ? [chooseArchSpec(flags.arch, io.env)] : []),
+    ...(flags.scenario !== undefined && isScenarioPath(flags.scenario) ? [flags.scenario] : []),
+  ];
+  const named = [
+    ...(cfg.archModule !== undefined ? [`backend module ${userModules[0]}`] : []),
+    ...(userModules.length > (cfg.archModule !== undefined ? 1 : 0)
+      ? [`scenario module ${flags.scenario}`]
+      : []),
+  ];
+  const loadLimitS = userModules.length > 0 ? stallTimeoutS(io.env) : null;
+  const workers: InstanceType<typeof Worker>[] = [];
+  // While workers load, that wait is bounded by their load watch: say so often enough that the
+  // command's own stall watch (same limit) does not stop the command before the clearer error.
+  let loaded = 0;
+  const loadTick =
+    loadLimitS === null
+      ? null
+      : setInterval(
+          () =>
+            io.progress?.(
+              `explore ${cfg.policy.name}, ${n} worker(s): ${loaded} of ${n} have loaded the modules; no verdict`,
+            ),
+          250,
+        );
   let parts: SharedPart[];
   try {
     parts = await Promise.all(
@@ -685,21 +717,48 @@ async function splitExplore(
           new Promise<SharedPart>((resolve, reject) => {
             const data: ExploreWorkerData = { flags, cwd: io.cwd, shared, subtrees };
             const w = new Worker(script, { workerData: data });
-            w.once("message", (m: { part?: SharedPart; error?: string; usage?: boolean }) =>
-              m.part
-                ? resolve(m.part)
-                : reject(
-                    m.usage === true
-                      ? new UsageError(m.error ?? "no result")
-                      : new Error(`explore worker ${i}: ${m.error ?? "no result"}`),
-                  ),
-            );
-            w.once("error", reject);
+            workers.push(w);
+            const loadTimer =
+              loadLimitS === null
+                ? null
+                : setTimeout(() => {
+                    stopSharedSearch(shared);
+                    for (const x of workers) void x.terminate();
+                    reject(
+                      new ModuleLoadTimeoutError(
+                        `${named.join(" or ")} did not finish loading within ${loadLimitS} s in explore worker ${i}, ` +
+                          `which loads ${userModules.length > 1 ? "them" : "it"} anew (the command's own load returned): top-level code is running without returning, ` +
+                          `e.g. an endless loop that depends on what an earlier load left behind (a global, a file, an environment variable); ` +
+                          `search stopped, no verdict (make the module's top-level code do the same on every load; ${STALL_TIMEOUT_ENV} sets the limit)`,
+                        userModules,
+                        loadLimitS,
+                      ),
+                    );
+                  }, loadLimitS * 1000);
+            w.on("message", (m: { loaded?: true; part?: SharedPart; error?: string; usage?: boolean }) => {
+              if (loadTimer !== null) clearTimeout(loadTimer);
+              if (m.loaded === true) {
+                if (++loaded === n && loadTick !== null) clearInterval(loadTick);
+                return;
+              }
+              if (m.part) resolve(m.part);
+              else
+                reject(
+                  m.usage === true
+                    ? new UsageError(m.error ?? "no result")
+                    : new Error(`explore worker ${i}: ${m.error ?? "no result"}`),
+                );
+            });
+            w.once("error", (e) => {
+              if (loadTimer !== null) clearTimeout(loadTimer);
+              reject(e);
+            });
           }),
       ),
     );
   } finally {
     clearInterval(tick);
+    if (loadTick !== null) clearInterval(loadTick);
   }
   const r = finishSharedSearch(cfg, shared, parts, subtrees.length, performance.now() - t0);
   if (flags.saveSchedule !== undefined) saveSchedule(flags.saveSchedule, [r], io);

@@ -130,7 +130,11 @@ export function createSmpSystem(config: SystemConfig): SmpSystem {
   const child = (config.container ?? rootContainer).createChildContainer();
   const interconnect: Interconnect = machine;
   const faults: FaultInjector = {
-    chance: (p, tag) => machine.chooser.chance(p, tag),
+    // A backend's fault goes to the chooser's fault() when it has one (the explorer bounds them).
+    chance: (p, tag) => {
+      const c = machine.chooser;
+      return c.fault !== undefined ? c.fault(p, tag) : c.chance(p, tag);
+    },
     chooseInt: (n, tag) => machine.chooser.chooseInt(n, tag),
   };
   child.register(MachineToken, { useValue: machine });

@@ -87,6 +87,41 @@ export abstract class RecordingChooser implements Chooser {
     return this.record(2, null, []) === 1;
   }
 
+  /**
+   * At most this many injected faults per run (see {@link RecordingChooser.fault}); default
+   * unbounded. Set before the run starts.
+   */
+  faultBound = Number.POSITIVE_INFINITY;
+  /** Injected faults this run has taken (a backend fault choice answered "fault"). */
+  faultsUsed = 0;
+  /** Backend fault choices this run met (p strictly between 0 and 1), forced ones included. */
+  faultChoices = 0;
+
+  /**
+   * A backend's injected fault (`FaultInjector.chance`): a choice between no fault (0) and the
+   * fault (1), as {@link RecordingChooser.chance}; but once the run has taken `faultBound`
+   * faults, "no fault" is forced: recorded with one option (the search never branches there,
+   * and a replay reads the 0 as it reads any choice). p <= 0 and p >= 1 are no choice: never,
+   * always (not counted).
+   */
+  fault(p: number): boolean {
+    if (p <= 0) return false;
+    if (p >= 1) return true;
+    this.faultChoices++;
+    if (this.faultsUsed >= this.faultBound) {
+      this.forcedNoFault(this.choices.length);
+      this.choices.push(0);
+      this.options.push(1);
+      return false;
+    }
+    const hit = this.record(2, null, []) === 1;
+    if (hit) this.faultsUsed++;
+    return hit;
+  }
+
+  /** Called before a forced "no fault" at choice `index` is recorded (a replay checks its schedule there). */
+  protected forcedNoFault(_index: number): void {}
+
   private record(n: number, heap: EventHeap | null, order: readonly number[]): number {
     const k = this.decide(n, this.choices.length, heap, order);
     this.choices.push(k);
@@ -208,8 +243,11 @@ export class ReplayChooser extends RecordingChooser {
      * pruned): a subtree's root, whose other branches other subtrees search.
      */
     private readonly storePrefix = 0,
+    /** At most this many injected faults per run ({@link RecordingChooser.faultBound}). */
+    faultBound = Number.POSITIVE_INFINITY,
   ) {
     super();
+    this.faultBound = faultBound;
   }
 
   /** Index in `order` of the last CPU's resume event (-1: none; `order` null = heap order). */
@@ -251,7 +289,13 @@ export class ReplayChooser extends RecordingChooser {
     if (!this.seen || !this.stateKey) return false;
     // Under a bound, switching away from the CPU that ran last is what costs a preemption.
     const bounded = Number.isFinite(this.preemptionBound);
-    const key = this.stateKey();
+    // Under a fault bound the faults left are part of what the state's futures can do: a state
+    // met after f faults is another state than the same one met after fewer (no dominance is
+    // kept, so it is explored again: sound, with less reduction).
+    const key =
+      this.faultsUsed > 0 && Number.isFinite(this.faultBound)
+        ? `${this.stateKey()}\u0001faults ${this.faultsUsed}`
+        : this.stateKey();
     const last = bounded && this.lastCpu >= 0 ? this.renameCpu(this.lastCpu) : -1;
     return this.seen.visit(key, last, bounded ? this.preemptions : 0);
   }

@@ -1,4 +1,4 @@
-import { PruneRun, ReplayChooser, StateCache } from "./choosers";
+import { PruneRun, ReplayChooser, StateCache, type RecordingChooser } from "./choosers";
 import type { ExploreConfig, ScenarioRun } from "./explorer";
 import { ScenarioRig, reusesSystem, runScenario } from "./explorer";
 import type { Chooser } from "../machine/chooser";
@@ -8,6 +8,18 @@ import { FingerprintTable } from "./fingerprint-table";
 
 /** Preemptions per schedule the dfs strategy allows by default. */
 export const DEFAULT_PREEMPTION_BOUND = 2;
+
+/**
+ * Injected faults (a backend's `FaultInjector.chance`, e.g. sparc's NACK and would-block) per
+ * schedule the dfs strategy allows by default; once a schedule has taken them, every further
+ * fault choice of that schedule is "no fault" (see docs/explorer.md, "Fault bounding").
+ */
+export const DEFAULT_FAULT_BOUND = 2;
+
+/** The fault bound a dfs of `cfg` runs under (Infinity: unbounded). */
+export function faultBoundOf(cfg: Pick<ExploreConfig, "faultBound">): number {
+  return cfg.faultBound ?? DEFAULT_FAULT_BOUND;
+}
 
 /** The explored states of a dfs search and how it keys them (shared by the subtrees one search covers). */
 export class DfsCache {
@@ -63,8 +75,18 @@ export function sharedStateTable(
 export interface SubtreeOutcome {
   /** Schedules run (pruned ones included). */
   schedules: number;
-  /** The first violating run and its choices, or null. */
-  violation: { run: ScenarioRun; choices: number[]; scheduleNumber: number } | null;
+  /**
+   * The first violating run and its choices, or null; `faultChoices`: the backend fault choices
+   * the run met (forced ones included: see {@link RecordingChooser.faultChoices}), `faultsUsed`:
+   * the faults it took.
+   */
+  violation: {
+    run: ScenarioRun;
+    choices: number[];
+    scheduleNumber: number;
+    faultChoices: number;
+    faultsUsed: number;
+  } | null;
   /** Every schedule of the subtree was covered (within the bounds). */
   complete: boolean;
 }
@@ -101,6 +123,7 @@ export function dfsSubtree(
       cfg.preemptionBound ?? DEFAULT_PREEMPTION_BOUND,
       (cpu) => keyer.perm[cpu],
       storeRoot && schedules === 1 ? root.length : 0,
+      faultBoundOf(cfg),
     );
     let run: ScenarioRun | null = null;
     try {
@@ -113,7 +136,13 @@ export function dfsSubtree(
       if (run.violation)
         return {
           schedules,
-          violation: { run, choices: [...chooser.choices], scheduleNumber: schedules },
+          violation: {
+            run,
+            choices: [...chooser.choices],
+            scheduleNumber: schedules,
+            faultChoices: chooser.faultChoices,
+            faultsUsed: chooser.faultsUsed,
+          },
           complete: false,
         };
     }

@@ -34,8 +34,18 @@ export class ScheduleDiverged extends UsageError {
  */
 export class ExactReplayChooser extends RecordingChooser {
   readonly name = "replay";
-  constructor(private readonly schedule: readonly number[]) {
+  constructor(
+    private readonly schedule: readonly number[],
+    /** The schedule's fault bound (its `fault-bound` field; absent: unbounded, as before the field existed). */
+    faultBound = Number.POSITIVE_INFINITY,
+  ) {
     super();
+    this.faultBound = faultBound;
+  }
+
+  /** A forced "no fault" reads the schedule's choice too: it must be there, and be 0. */
+  protected override forcedNoFault(index: number): void {
+    this.decide(1, index);
   }
 
   /** Choices the run did not consume (an over-long schedule when > 0 at the end). */
@@ -52,7 +62,9 @@ export class ExactReplayChooser extends RecordingChooser {
     const k = this.schedule[index];
     if (k >= n)
       throw new ScheduleMismatch(
-        `choice ${index + 1} is ${k} but only ${n} options exist there: the schedule does not match this scenario, policy, backend or CPU count`,
+        n === 1 && this.faultsUsed >= this.faultBound
+          ? `choice ${index + 1} is ${k}, an injected fault, but the run has taken the ${this.faultBound} its fault bound allows (the schedule's fault-bound field): the schedule does not match this run`
+          : `choice ${index + 1} is ${k} but only ${n} options exist there: the schedule does not match this scenario, policy, backend or CPU count`,
         index,
       );
     return k;

@@ -13,7 +13,7 @@ import { RcuModel } from "./rcu";
 import { createSmpSystem, type SmpSystem } from "../system";
 import { TraceSink } from "../trace/trace-sink";
 import { PctChooser, RandomWalkChooser } from "./choosers";
-import { DEFAULT_PREEMPTION_BOUND, DfsCache, dfsSubtree } from "./dfs";
+import { DEFAULT_PREEMPTION_BOUND, DfsCache, dfsSubtree, faultBoundOf } from "./dfs";
 import { ExactReplayChooser, ScheduleDiverged, ScheduleMismatch } from "./exact-replay";
 import { FrameTracker } from "./frame-tracker";
 import { CallLedger } from "./ledger";
@@ -56,8 +56,16 @@ export interface ExploreConfig {
   seed: number;
   /** PCT depth (bug depth it targets). */
   pctDepth?: number;
-  /** DFS: at most this many preemptions per schedule (default 3; Infinity = unbounded). */
+  /** DFS: at most this many preemptions per schedule (default 2; Infinity = unbounded). */
   preemptionBound?: number;
+  /**
+   * DFS: at most this many injected faults per schedule (a backend's `FaultInjector.chance`
+   * answered "fault", e.g. sparc's NACK or would-block); once a schedule has taken them its
+   * further fault choices are "no fault" (default {@link DEFAULT_FAULT_BOUND}; Infinity =
+   * unbounded). Random and pct ignore it. A replay ({@link replay}) takes the schedule's
+   * `fault-bound` field here (absent: unbounded, as schedules made before the bound existed).
+   */
+  faultBound?: number;
   /** Probability an allocation of call data fails (default 1, the thread's case). */
   allocFailRate?: number;
   /**
@@ -94,6 +102,11 @@ export interface Violation {
   readonly schedule: string;
   /** Which schedule of the search (1-based). */
   readonly scheduleNumber: number;
+  /**
+   * Injected faults the run took (backend fault choices answered "fault"), when it met any fault
+   * choice; absent when it met none (the violation owes nothing to injected faults).
+   */
+  readonly faults?: number;
   readonly deadlock?: DeadlockReport;
 }
 
@@ -112,6 +125,8 @@ export interface ExploreResult {
   readonly complete: boolean;
   /** The preemption bound of a dfs search (null otherwise or unbounded). */
   readonly preemptionBound: number | null;
+  /** The bound on injected faults per schedule of a dfs search (null otherwise or unbounded). */
+  readonly faultBound: number | null;
   readonly ms: number;
   readonly violation: Violation | null;
   /** Mean over completed runs: IPIs sent per call issued. */
@@ -220,6 +235,10 @@ class SwitchChooser implements Chooser {
   }
   chance(p: number, tag: string): boolean {
     return this.t.chance(p, tag);
+  }
+  fault(p: number, tag: string): boolean {
+    const t = this.t;
+    return t.fault !== undefined ? t.fault(p, tag) : t.chance(p, tag);
   }
 }
 
@@ -330,6 +349,19 @@ export function runEnd(run: ScenarioRun): string {
   return `${run.outcome.status}.${Math.round(run.outcome.timeNs)}.${digest}`;
 }
 
+/**
+ * The fault bound a schedule carries: a dfs search's finite bound, when its run met a backend
+ * fault choice (`faultChoices` > 0); else undefined, so a run without injected faults (every run
+ * on a backend that injects none) keeps the schedule string it had before the bound existed.
+ */
+export function scheduleFaultBound(
+  cfg: Pick<ExploreConfig, "strategy" | "faultBound">,
+  faultChoices: number,
+): number | undefined {
+  const bound = faultBoundOf(cfg);
+  return cfg.strategy === "dfs" && Number.isFinite(bound) && faultChoices > 0 ? bound : undefined;
+}
+
 /** Readable form of a {@link runEnd} value: "deadlock at 1140 ns". */
 function describeEnd(end: string): string {
   const [status, time] = end.split(".");
@@ -338,7 +370,8 @@ function describeEnd(end: string): string {
 
 /**
  * The replayable schedule of a run of `cfg` that made `choices` (see {@link encodeSchedule});
- * `end`: how the run ended ({@link runEnd}), for replay to check.
+ * `end`: how the run ended ({@link runEnd}), for replay to check; `faultBound`: the bound on
+ * injected faults the run was made under, when it applied (see {@link scheduleFaultBound}).
  */
 export function scheduleString(
   cfg: Pick<
@@ -361,6 +394,7 @@ export function scheduleString(
   >,
   choices: readonly number[],
   end?: string,
+  faultBound?: number,
 ): string {
   const spec: ScheduleSpec = {
     scenario: cfg.scenario.name,
@@ -381,6 +415,7 @@ export function scheduleString(
   if (cfg.memory !== undefined && cfg.memory !== "sc") spec.memory = cfg.memory;
   if (cfg.dropBarriers !== undefined && cfg.dropBarriers.length > 0)
     spec.dropBarriers = [...cfg.dropBarriers];
+  if (faultBound !== undefined && Number.isFinite(faultBound)) spec.faultBound = faultBound;
   if (end !== undefined) spec.end = end;
   return encodeSchedule(spec);
 }
@@ -417,6 +452,8 @@ export function checkExploreConfig(cfg: ExploreConfig): void {
   if (cfg.pctDepth !== undefined) checkInteger("pctDepth", cfg.pctDepth, 1, 1_000_000);
   if (cfg.preemptionBound !== undefined && cfg.preemptionBound !== Number.POSITIVE_INFINITY)
     checkInteger("preemptionBound", cfg.preemptionBound, 0, 1_000_000);
+  if (cfg.faultBound !== undefined && cfg.faultBound !== Number.POSITIVE_INFINITY)
+    checkInteger("faultBound", cfg.faultBound, 0, 1_000_000);
   if (cfg.allocFailRate !== undefined) checkNumber("allocFailRate", cfg.allocFailRate, 0, 1);
   if (cfg.onProgress !== undefined) checkFunction("onProgress", cfg.onProgress);
   if (cfg.symmetry !== undefined && typeof cfg.symmetry !== "boolean")
@@ -451,11 +488,16 @@ export function explore(cfg: ExploreConfig): ExploreResult {
       counted++;
     }
   };
-  const found = (run: ScenarioRun, choices: readonly number[]) => {
+  const found = (
+    run: ScenarioRun,
+    choices: readonly number[],
+    faults: { faultChoices: number; faultsUsed: number },
+  ) => {
     violation = {
       ...run.violation!,
-      schedule: scheduleString(cfg, choices, runEnd(run)),
+      schedule: scheduleString(cfg, choices, runEnd(run), scheduleFaultBound(cfg, faults.faultChoices)),
       scheduleNumber: schedules,
+      ...(faults.faultChoices > 0 ? { faults: faults.faultsUsed } : {}),
     };
   };
   if (cfg.strategy === "dfs") {
@@ -465,7 +507,7 @@ export function explore(cfg: ExploreConfig): ExploreResult {
       cfg.onProgress?.(n, cfg.runs, cache.seen.size);
     });
     schedules = out.schedules;
-    if (out.violation) found(out.violation.run, out.violation.choices);
+    if (out.violation) found(out.violation.run, out.violation.choices, out.violation);
     complete = out.complete;
     distinct = cache.seen.size;
   } else {
@@ -482,7 +524,7 @@ export function explore(cfg: ExploreConfig): ExploreResult {
       note(run);
       cfg.onProgress?.(schedules, cfg.runs, null);
       if (run.violation) {
-        found(run, chooser.choices);
+        found(run, chooser.choices, chooser);
         break;
       }
     }
@@ -500,6 +542,7 @@ export function explore(cfg: ExploreConfig): ExploreResult {
       cfg.strategy === "dfs" && Number.isFinite(cfg.preemptionBound ?? DEFAULT_PREEMPTION_BOUND)
         ? (cfg.preemptionBound ?? DEFAULT_PREEMPTION_BOUND)
         : null,
+    faultBound: cfg.strategy === "dfs" && Number.isFinite(faultBoundOf(cfg)) ? faultBoundOf(cfg) : null,
     ms: Math.round(performance.now() - t0),
     violation,
     ipisPerCall: counted ? Math.round((ipis / counted) * 100) / 100 : 0,
@@ -519,7 +562,8 @@ export function replay(
   trace = false,
   end?: string,
 ): ScenarioRun {
-  const chooser = new ExactReplayChooser(choices);
+  // The schedule's fault bound (absent: unbounded): a forced "no fault" is read as it was recorded.
+  const chooser = new ExactReplayChooser(choices, cfg.faultBound ?? Number.POSITIVE_INFINITY);
   const run = runScenario({ ...cfg, strategy: "dfs", runs: 1 }, chooser, trace);
   if (chooser.unused > 0)
     throw new ScheduleMismatch(

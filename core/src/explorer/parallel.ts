@@ -1,5 +1,5 @@
 import { UsageError } from "../errors";
-import { DEFAULT_PREEMPTION_BOUND, DfsCache, dfsSubtree, sharedStateTable } from "./dfs";
+import { DEFAULT_PREEMPTION_BOUND, DfsCache, dfsSubtree, faultBoundOf, sharedStateTable } from "./dfs";
 import { explore, type ExploreConfig, type ExploreResult } from "./explorer";
 import { FingerprintTable } from "./fingerprint-table";
 import { splitSearch } from "./shards";
@@ -164,6 +164,7 @@ export function finishSharedSearch(
     distinctStates: states,
     complete: Atomics.load(ctl, DONE) === subtrees,
     preemptionBound: Number.isFinite(bound) ? bound : null,
+    faultBound: Number.isFinite(faultBoundOf(cfg)) ? faultBoundOf(cfg) : null,
     ms: Math.round(ms),
     violation: null,
     ipisPerCall: counted ? Math.round((ipis / counted) * 100) / 100 : 0,

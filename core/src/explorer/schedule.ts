@@ -37,6 +37,12 @@ export interface ScheduleSpec {
   /** Events per run before it counts as a livelock. */
   maxSteps: number;
   /**
+   * The bound on injected faults per run the schedule was made under (`fault-bound`): a dfs
+   * search's bound, written when the run met a backend fault choice. Absent: unbounded (every
+   * schedule made before the field existed; a run without fault choices does not need it).
+   */
+  faultBound?: number;
+  /**
    * How the run ended when explore recorded it ({@link runEnd}): replay checks that it ends the
    * same way. Absent in schedules made before it existed (replay then cannot tell a changed run).
    */
@@ -89,6 +95,7 @@ const KEYS = [
   "seed",
   "alloc-fail",
   "max-steps",
+  "fault-bound",
   "end",
   "n",
   "choices",
@@ -128,8 +135,10 @@ export function scheduleChecksum(text: string): string {
  * The schedule string of `spec`: `smp2,scenario=…,policy=…,arch=…,cpus=…,calls=…,seed=…,n=…,
  * choices=…,sum=…`, with `scenario-module`, `arch-module`, `arch-opt` (one per option, sorted),
  * `kernel`, `idle` (when not `halt`), `memory` (when not `sc`), `drop-barrier` (one per dropped
- * barrier, in the order given), `alloc-fail` (when not 1), `max-steps` (when not 20000) and `end` (how
- * the recorded run ended) where they apply. Choices
+ * barrier, in the order given), `alloc-fail` (when not 1), `max-steps` (when not 20000), `fault-bound`
+ * (the bound on injected faults, when the run was made under one and met a fault choice) and `end`
+ * (how the recorded run ended) where they apply. A new optional field does not change the version
+ * tag: a string without it decodes as before. Choices
  * are base 36, separated by dots; `n` counts them and `sum` is a checksum of everything before
  * it, so a truncated, over-long or altered string is refused. Values are percent-encoded where
  * needed, so the string is one shell word.
@@ -152,6 +161,7 @@ export function encodeSchedule(spec: ScheduleSpec): string {
   put("seed", spec.seed);
   if (spec.allocFailRate !== 1) put("alloc-fail", spec.allocFailRate);
   if (spec.maxSteps !== DEFAULT_MAX_STEPS) put("max-steps", spec.maxSteps);
+  if (spec.faultBound !== undefined) put("fault-bound", spec.faultBound);
   if (spec.end !== undefined) put("end", spec.end);
   put("n", spec.choices.length);
   f.push(`choices=${spec.choices.map((c) => c.toString(36)).join(".")}`);
@@ -311,6 +321,7 @@ export function decodeSchedule(input: string): DecodedSchedule {
     choiceOffsets,
     choicesEnd: ch.at + ch.value.length,
   };
+  if (fields.has("fault-bound")) out.faultBound = num("fault-bound", 1_000_000);
   const sm = opt("scenario-module");
   if (sm !== undefined) out.scenarioModule = sm;
   const am = opt("arch-module");

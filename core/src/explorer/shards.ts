@@ -1,8 +1,15 @@
 import { SmpcallError, UsageError, describeValue } from "../errors";
 import { PruneRun, ReplayChooser } from "./choosers";
 import type { ScenarioContext } from "./scenario";
-import { DEFAULT_PREEMPTION_BOUND, DfsCache, dfsSubtree } from "./dfs";
-import { runEnd, runScenario, scheduleString, type ExploreConfig, type Violation } from "./explorer";
+import { DEFAULT_PREEMPTION_BOUND, DfsCache, dfsSubtree, faultBoundOf } from "./dfs";
+import {
+  runEnd,
+  runScenario,
+  scheduleFaultBound,
+  scheduleString,
+  type ExploreConfig,
+  type Violation,
+} from "./explorer";
 import { decodeSchedule, encodeSchedule } from "./schedule";
 
 /** Subtrees a split search is cut into (fixed, so the cut does not depend on how many shards or workers run it). */
@@ -11,11 +18,16 @@ export const SUBTREE_TARGET = 256;
 /** The result of one shard of a split dfs search (what `--shard i/n --out FILE` writes). */
 export interface ShardResult {
   readonly format: "smpcall-explore-shard";
-  /** 2: `distinctStates` counts the states on the subtrees' root prefixes (version 1 left them out). */
-  readonly version: 2;
+  /**
+   * 3: with `faultBound` (version 2 files come from searches without a fault bound; version 1
+   * left the states on the subtrees' root prefixes out of `distinctStates`).
+   */
+  readonly version: 3;
   /** What was searched: the schedule string of the empty schedule (scenario, policy, arch, CPUs, calls, ...). */
   readonly run: string;
   readonly preemptionBound: number | null;
+  /** Injected faults per schedule the search allowed (null: unbounded). */
+  readonly faultBound: number | null;
   readonly symmetry: boolean;
   /** This shard (0-based) and how many there are. */
   readonly shard: number;
@@ -51,8 +63,9 @@ class PrefixProbe extends ReplayChooser {
   constructor(
     private readonly fixed: readonly number[],
     preemptionBound: number,
+    faultBound: number,
   ) {
-    super(fixed, undefined, undefined, preemptionBound);
+    super(fixed, undefined, undefined, preemptionBound, undefined, 0, faultBound);
   }
   protected override decide(n: number, index: number): number {
     if (index < this.fixed.length) return super.decide(n, index);
@@ -73,8 +86,17 @@ class RootStates extends ReplayChooser {
     stateKey: () => string,
     cache: DfsCache,
     preemptionBound: number,
+    faultBound: number,
   ) {
-    super(root, stateKey, cache.seen, preemptionBound, (cpu) => cache.keyer.perm[cpu], root.length);
+    super(
+      root,
+      stateKey,
+      cache.seen,
+      preemptionBound,
+      (cpu) => cache.keyer.perm[cpu],
+      root.length,
+      faultBound,
+    );
   }
   protected override decide(n: number, index: number): number {
     if (index >= this.root.length) throw new ProbeStop();
@@ -90,6 +112,7 @@ function storeRootStates(cfg: ExploreConfig, cache: DfsCache, root: readonly num
     () => cache.keyer.key(ctxRef!),
     cache,
     cfg.preemptionBound ?? DEFAULT_PREEMPTION_BOUND,
+    faultBoundOf(cfg),
   );
   try {
     cache.run(cfg, chooser, (c) => (ctxRef = c));
@@ -118,7 +141,7 @@ export function splitSearch(cfg: ExploreConfig): number[][] {
         next.push(p);
         continue;
       }
-      const probe = new PrefixProbe(p, cfg.preemptionBound ?? DEFAULT_PREEMPTION_BOUND);
+      const probe = new PrefixProbe(p, cfg.preemptionBound ?? DEFAULT_PREEMPTION_BOUND, faultBoundOf(cfg));
       try {
         runScenario(cfg, probe);
       } catch (e) {
@@ -203,8 +226,9 @@ export function exploreShard(
       }
       violation = {
         ...v.run.violation!,
-        schedule: scheduleString(cfg, v.choices, runEnd(v.run)),
+        schedule: scheduleString(cfg, v.choices, runEnd(v.run), scheduleFaultBound(cfg, v.faultChoices)),
         scheduleNumber: schedules,
+        ...(v.faultChoices > 0 ? { faults: v.faultsUsed } : {}),
         subtree: j,
       };
       complete = false;
@@ -222,9 +246,10 @@ export function exploreShard(
   const bound = cfg.preemptionBound ?? DEFAULT_PREEMPTION_BOUND;
   return {
     format: "smpcall-explore-shard",
-    version: 2,
+    version: 3,
     run: scheduleString(cfg, []),
     preemptionBound: Number.isFinite(bound) ? bound : null,
+    faultBound: Number.isFinite(faultBoundOf(cfg)) ? faultBoundOf(cfg) : null,
     symmetry: cfg.symmetry !== false,
     shard,
     shards,
@@ -242,6 +267,8 @@ export function exploreShard(
 export interface MergedResult {
   readonly run: string;
   readonly preemptionBound: number | null;
+  /** Injected faults per schedule the search allowed (null: unbounded). */
+  readonly faultBound: number | null;
   readonly shards: number;
   readonly schedules: number;
   /**
@@ -264,9 +291,13 @@ function shareOf(shard: number, shards: number, subtrees: number): number {
   return shard < subtrees ? Math.ceil((subtrees - shard) / shards) : 0;
 }
 
-/** A schedule string with its choices, count and checksum left out: what search it is of. */
+/**
+ * A schedule string with its choices, count, checksum, end and fault bound left out: what search
+ * it is of (a violation's schedule carries the fault bound only when its run met a fault choice;
+ * the shard file has it as a field).
+ */
 function searchOf(schedule: string): string {
-  const { choiceOffsets: _o, choicesEnd: _e, end: _end, ...spec } = decodeSchedule(schedule);
+  const { choiceOffsets: _o, choicesEnd: _e, end: _end, faultBound: _f, ...spec } = decodeSchedule(schedule);
   return encodeSchedule({ ...spec, choices: [] });
 }
 
@@ -288,10 +319,12 @@ export function checkShardResult(x: unknown, name: string): ShardResult {
     bad(
       'not an explore shard result (no "format": "smpcall-explore-shard"); write one with explore --shard i/n --out FILE',
     );
-  if (r!.version !== 2)
+  if (r!.version !== 3)
     bad(
-      `version ${String(r!.version)} is not 2: written by another smpcall version; write it again with this one (explore --shard i/n --out FILE)`,
+      `version ${String(r!.version)} is not 3: written by another smpcall version${r!.version === 2 ? " (before the fault bound: its search had none)" : ""}; write it again with this one (explore --shard i/n --out FILE)`,
     );
+  if (r!.faultBound !== null && !(Number.isSafeInteger(r!.faultBound) && (r!.faultBound as number) >= 0))
+    bad("field faultBound is neither null nor a count");
   for (const f of [
     "shard",
     "shards",
@@ -343,6 +376,9 @@ export function checkShardResult(x: unknown, name: string): ShardResult {
       odd(`the violation's schedule is not valid: ${(e as Error).message}`);
     }
     if (of !== run) odd("the violation's schedule is of another search than the file's run");
+    const vb = decodeSchedule(v.schedule).faultBound;
+    if (vb !== undefined && vb !== r!.faultBound)
+      odd(`the violation's schedule has fault bound ${vb}, the file's search ${String(r!.faultBound)}`);
   }
   return r as ShardResult;
 }
@@ -357,7 +393,7 @@ export function mergeShards(results: readonly { name: string; result: ShardResul
   const first = results[0];
   const seen = new Map<number, string>();
   for (const { name, result: r } of results) {
-    for (const f of ["run", "shards", "preemptionBound", "symmetry", "subtrees"] as const)
+    for (const f of ["run", "shards", "preemptionBound", "faultBound", "symmetry", "subtrees"] as const)
       if (r[f] !== first.result[f])
         throw new UsageError(
           `shard file ${name} is of another search than ${first.name}: ${f} ${JSON.stringify(r[f])} vs ${JSON.stringify(first.result[f])}`,
@@ -380,6 +416,7 @@ export function mergeShards(results: readonly { name: string; result: ShardResul
   return {
     run: first.result.run,
     preemptionBound: first.result.preemptionBound,
+    faultBound: first.result.faultBound,
     shards: n,
     schedules: results.reduce((a, x) => a + x.result.schedules, 0),
     distinctStatesAtLeast: Math.max(...results.map((x) => x.result.distinctStates)),

@@ -24,6 +24,12 @@ export interface Chooser {
   chooseInt(n: number, tag: string): number;
   /** True with probability p; `tag` names the choice. */
   chance(p: number, tag: string): boolean;
+  /**
+   * An injected fault a backend asks for (its `FaultInjector.chance`): true = the fault happens,
+   * with probability p. Optional: without it the fault is a {@link Chooser.chance}. The schedule
+   * explorer's choosers implement it to bound the faults one schedule may inject.
+   */
+  fault?(p: number, tag: string): boolean;
 }
 
 /** Normal runs: events in (time, seq) order; random outcomes from a seeded PRNG. */

@@ -1,6 +1,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import {
+  DEFAULT_FAULT_BOUND,
   DEFAULT_PREEMPTION_BOUND,
   POLICIES,
   SCENARIOS,
@@ -26,6 +27,7 @@ import {
   type CallPolicy,
   type ExploreConfig,
   type ExploreResult,
+  type Violation,
   type MergedResult,
   checkShardResult,
   exploreShard,
@@ -181,6 +183,7 @@ export interface ExploreFlags {
   seed: string;
   pctDepth: string;
   preemptionBound: string;
+  faultBound: string;
   allocFail: string;
   kernel: string;
   idle?: string;
@@ -224,6 +227,7 @@ export function exploreBase(
   const seed = parseSeed(flags.seed);
   const pctDepth = parseIntOption("--pct-depth", flags.pctDepth, 1, 64);
   const preemptionBound = parsePreemptionBound(flags.preemptionBound);
+  const faultBound = parseFaultBound(flags.faultBound);
   const allocFailRate = parseProbability("--alloc-fail", flags.allocFail);
   if (flags.policy !== "all" && !POLICIES.some((p) => p.name === flags.policy))
     throw new UsageError(
@@ -254,6 +258,7 @@ export function exploreBase(
       seed,
       pctDepth,
       preemptionBound,
+      faultBound,
       allocFailRate,
       symmetry: flags.symmetry,
     },
@@ -267,6 +272,29 @@ function parsePreemptionBound(text: string): number {
   if (!/^\d+$/.test(text.trim()) || Number(text) > 1000)
     throw new UsageError(`bad --preemption-bound "${text}": expected an integer 0..1000, or none`);
   return Number(text);
+}
+
+/** `--fault-bound`: 0..1000, or `none` for no bound on injected faults. */
+function parseFaultBound(text: string): number {
+  if (text.trim() === "none") return Number.POSITIVE_INFINITY;
+  if (!/^\d+$/.test(text.trim()) || Number(text) > 1000)
+    throw new UsageError(`bad --fault-bound "${text}": expected an integer 0..1000, or none`);
+  return Number(text);
+}
+
+/** The bounds of a dfs search, as the header line says them: ", preemption bound 2, fault bound 2". */
+function boundsText(r: { preemptionBound: number | null; faultBound: number | null }): string {
+  return (
+    (r.preemptionBound !== null ? `, preemption bound ${r.preemptionBound}` : "") +
+    (r.faultBound !== null ? `, fault bound ${r.faultBound}` : "")
+  );
+}
+
+/** How many injected faults a violation's run took, when it met any fault choice: " (1 injected fault of the 2 the bound allows)". */
+function faultsText(v: Violation, faultBound: number | null): string {
+  if (v.faults === undefined) return "";
+  const of = faultBound !== null ? ` of the ${faultBound} the fault bound allows` : "";
+  return ` (${v.faults} injected fault(s)${of})`;
 }
 
 /**
@@ -303,7 +331,7 @@ function leftOutOf(cfg: Pick<ExploreConfig, "arch" | "archModule" | "scenarioMod
 function describeResult(r: ExploreResult, leftOut: string | null, how?: string): string {
   const L: string[] = [];
   const hashed = hashedVerdict(leftOut);
-  const bound = r.preemptionBound !== null ? `, preemption bound ${r.preemptionBound}` : "";
+  const bound = boundsText(r);
   L.push(
     `explore ${r.scenario} / policy ${r.policy} / ${r.cpus} CPUs x ${r.calls} call(s) / ${r.strategy}${bound}${how !== undefined ? ` / ${how}` : ""}`,
   );
@@ -317,7 +345,7 @@ function describeResult(r: ExploreResult, leftOut: string | null, how?: string):
     );
   } else {
     const v = r.violation;
-    L.push(`  VIOLATION (${v.kind}) on schedule ${v.scheduleNumber}:`);
+    L.push(`  VIOLATION (${v.kind}) on schedule ${v.scheduleNumber}${faultsText(v, r.faultBound)}:`);
     L.push(...v.message.split("\n").map((l) => `    ${l}`));
     L.push(`  schedule: ${v.schedule}`);
     L.push(`  replay:   npx smpcall replay --schedule ${v.schedule} --trace counterexample.json`);
@@ -361,6 +389,11 @@ export function registerExploreCommand(program: Command, io: CliIo): void {
       "--preemption-bound <k>",
       "dfs: preemptions per schedule, or none (every interleaving)",
       String(DEFAULT_PREEMPTION_BOUND),
+    )
+    .option(
+      "--fault-bound <n>",
+      "dfs: injected faults per schedule (a backend's fault choices, e.g. sparc nackRate/wouldBlockRate); after n, the schedule's further fault choices are 'no fault'. A violation found is then real; 'none' is proved only for schedules with at most n faults (docs/explorer.md, Fault bounding). none: unbounded (dfs may never finish)",
+      String(DEFAULT_FAULT_BOUND),
     )
     .option(
       "--no-symmetry",
@@ -534,13 +567,16 @@ function writeExploreHtml(
 ): void {
   const { scenario, cpus, calls, strategy } = base;
   const first = results.find((r) => r.violation !== null) ?? null;
-  const run = first
-    ? replay(
-        { ...base, policy: getPolicy(first.policy) },
-        decodeSchedule(first.violation!.schedule).choices,
-        true,
-      )
-    : null;
+  const decoded = first ? decodeSchedule(first.violation!.schedule) : null;
+  // The schedule's own fault bound (absent: none), not the search's: random and pct have none.
+  const run =
+    first && decoded
+      ? replay(
+          { ...base, policy: getPolicy(first.policy), faultBound: decoded.faultBound },
+          decoded.choices,
+          true,
+        )
+      : null;
   const timeline = run
     ? buildTimeline(run.system.trace.records, cpus, run.outcome.deadlock)
     : buildTimeline([], cpus);
@@ -574,7 +610,7 @@ function writeExploreHtml(
 export function policyTable(results: readonly ExploreResult[], keyed = false): string {
   const r0 = results[0];
   const L = [
-    `scenario ${r0.scenario}, ${r0.cpus} CPUs x ${r0.calls} call(s), strategy ${r0.strategy}${r0.preemptionBound !== null ? ` (preemption bound ${r0.preemptionBound})` : ""}`,
+    `scenario ${r0.scenario}, ${r0.cpus} CPUs x ${r0.calls} call(s), strategy ${r0.strategy}${boundsText(r0) !== "" ? ` (${boundsText(r0).slice(2)})` : ""}`,
     "",
   ];
   L.push(
@@ -779,8 +815,7 @@ function mergedStates(m: MergedResult): string {
 /** A merged split search, printed as explore prints a search. */
 export function describeMerged(m: MergedResult, how: string): string {
   const L: string[] = [];
-  const bound = m.preemptionBound !== null ? `, preemption bound ${m.preemptionBound}` : "";
-  L.push(`explore ${m.run} / dfs${bound} / ${m.shards} shard(s), ${how}`);
+  L.push(`explore ${m.run} / dfs${boundsText(m)} / ${m.shards} shard(s), ${how}`);
   // The run names the backend (`arch=NAME`, and `arch-module=PATH` for one loaded from a path)
   // and a scenario module (`scenario-module=PATH`).
   const arch = /(?:^|,)arch=([^,]*)/.exec(m.run)?.[1] ?? "?";
@@ -794,7 +829,7 @@ export function describeMerged(m: MergedResult, how: string): string {
     L.push(`  no violation found${m.complete ? hashed.none : " (not every shard is complete)"}`);
   else {
     const v = m.violation;
-    L.push(`  VIOLATION (${v.kind}) in subtree ${v.subtree}:`);
+    L.push(`  VIOLATION (${v.kind}) in subtree ${v.subtree}${faultsText(v, m.faultBound)}:`);
     L.push(...v.message.split("\n").map((l) => `    ${l}`));
     L.push(`  schedule: ${v.schedule}`);
     L.push(`  replay:   npx smpcall replay --schedule ${v.schedule} --trace counterexample.json`);

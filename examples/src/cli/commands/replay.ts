@@ -228,6 +228,7 @@ export function registerReplayCommand(program: Command, io: CliIo): void {
               seed: s.seed,
               allocFailRate: s.allocFailRate,
               maxSteps: s.maxSteps,
+              faultBound: s.faultBound,
             },
             s.choices,
             flags.trace !== undefined || flags.html !== undefined,

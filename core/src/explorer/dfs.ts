@@ -14,7 +14,7 @@ export const DEFAULT_PREEMPTION_BOUND = 2;
  * schedule the dfs strategy allows by default; once a schedule has taken them, every further
  * fault choice of that schedule is "no fault" (see docs/explorer.md, "Fault bounding").
  */
-export const DEFAULT_FAULT_BOUND = 2;
+export const DEFAULT_FAULT_BOUND = 3;
 
 /** The fault bound a dfs of `cfg` runs under (Infinity: unbounded). */
 export function faultBoundOf(cfg: Pick<ExploreConfig, "faultBound">): number {

@@ -171,3 +171,82 @@ describe("explore --shard and explore merge", () => {
     expect(fs.existsSync(path.join(dir, "sh-extra"))).toBe(false);
   }, 60_000);
 });
+
+describe("explore --fault-bound (injected backend faults under dfs)", () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "smpcall-faults-"));
+  const BIN = path.resolve(__dirname, "../bin/smpcall.js");
+  const SPARC = ["explore", "--scenario", "seed-2008", "--policy", "modern", "--arch", "sparc"];
+  const WOULD_BLOCK = [...SPARC, "--arch-opt", "wouldBlockRate=0.5"];
+  // retryLimit 1: three would-blocks in a row without progress are a mondo timeout (a panic).
+  const TIMEOUT = [...WOULD_BLOCK, "--arch-opt", "retryLimit=1"];
+
+  it("the would-block search ends with a verdict that says its bound (unbounded it reported an endless run of faults as a livelock)", async () => {
+    const r = await cli([...WOULD_BLOCK, "--max-steps", "500"], dir);
+    expect(r.code).toBe(0);
+    expect(r.out).toContain(
+      "explore seed-2008 / policy modern / 2 CPUs x 1 call(s) / dfs, preemption bound 2, fault bound 3\n",
+    );
+    expect(r.out).toContain(", search complete over hashed states");
+    expect(r.out).toContain("no violation found");
+    const none = await cli(
+      [...WOULD_BLOCK, "--max-steps", "500", "--fault-bound", "none", "--runs", "600"],
+      dir,
+    );
+    expect(none.code).toBe(1);
+    expect(none.out).toContain("/ dfs, preemption bound 2\n"); // no fault bound said
+    expect(none.out).toMatch(/VIOLATION \(livelock\) on schedule \d+ \(\d{3,} injected fault\(s\)\):/);
+    for (const bad of ["-1", "x", "1001"]) {
+      const b = await cli([...WOULD_BLOCK, "--fault-bound", bad], dir);
+      expect({ bad, code: b.code, err: b.err }).toEqual({
+        bad,
+        code: 2,
+        err: `smpcall: bad --fault-bound "${bad}": expected an integer 0..1000, or none\n`,
+      });
+    }
+  });
+
+  it("a panic that needs three faults: found within the bound, the schedule carries it and replays to its end; same verdict for 1 or 2 workers and for merged shards", async () => {
+    const r = await cli(TIMEOUT, dir);
+    expect(r.code).toBe(1);
+    expect(r.out).toContain(
+      "VIOLATION (panic) on schedule 22 (3 injected fault(s) of the 3 the fault bound allows):",
+    );
+    const schedule = /schedule: (\S+)/.exec(r.out)![1];
+    expect(schedule).toContain(",seed=1,fault-bound=3,end=panic.");
+    const again = await cli(["replay", "--schedule", schedule], dir);
+    expect(again.code).toBe(1);
+    expect(again.out).toMatch(/: panic at \d+ ns\n {2}VIOLATION \(panic\):/);
+    // Under a bound of 2 that panic is out of reach: the search says so in its header.
+    const two = await cli([...TIMEOUT, "--fault-bound", "2"], dir);
+    expect(two.code).toBe(0);
+    expect(two.out).toContain("/ dfs, preemption bound 2, fault bound 2\n");
+    for (const n of ["1", "2"]) {
+      const w = spawnSync(process.execPath, [BIN, ...TIMEOUT, "--workers", n], {
+        cwd: dir,
+        encoding: "utf8",
+        timeout: 120_000,
+      });
+      expect({ n, status: w.status, stderr: w.stderr }).toEqual({ n, status: 1, stderr: "" });
+      expect(w.stdout).toContain(`, fault bound 3 / ${n} worker(s)\n`);
+      expect(/schedule: (\S+)/.exec(w.stdout)![1]).toBe(schedule);
+    }
+    for (const i of [0, 1]) await cli([...TIMEOUT, "--shard", `${i}/2`, "--out", `f${i}.json`], dir);
+    const shard = JSON.parse(fs.readFileSync(path.join(dir, "f0.json"), "utf8")) as Record<string, unknown>;
+    expect([shard.version, shard.faultBound]).toEqual([3, 3]);
+    const m = await cli(["explore", "merge", "f0.json", "f1.json"], dir);
+    expect(m.code).toBe(1);
+    expect(m.out).toContain("/ dfs, preemption bound 2, fault bound 3 / 2 shard(s)");
+    expect(/schedule: (\S+)/.exec(m.out)![1]).toBe(schedule);
+    // Shards of searches under other fault bounds are not one search; a version 2 file predates the bound.
+    await cli([...TIMEOUT, "--fault-bound", "2", "--shard", "1/2", "--out", "g1.json"], dir);
+    const mixed = await cli(["explore", "merge", "f0.json", "g1.json"], dir);
+    expect(mixed.code).toBe(2);
+    expect(mixed.err).toMatch(/g1.json is of another search than f0.json: faultBound 2 vs 3/);
+    fs.writeFileSync(path.join(dir, "v2.json"), JSON.stringify({ ...shard, version: 2 }));
+    const old = await cli(["explore", "merge", "v2.json", "f1.json"], dir);
+    expect(old.code).toBe(2);
+    expect(old.err).toMatch(
+      /version 2 is not 3: written by another smpcall version \(before the fault bound: its search had none\)/,
+    );
+  }, 240_000);
+});

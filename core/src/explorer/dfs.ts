@@ -1,4 +1,4 @@
-import { PruneRun, ReplayChooser, StateCache, type RecordingChooser } from "./choosers";
+import { PruneRun, ReplayChooser, StateCache } from "./choosers";
 import type { ExploreConfig, ScenarioRun } from "./explorer";
 import { ScenarioRig, reusesSystem, runScenario } from "./explorer";
 import type { Chooser } from "../machine/chooser";
@@ -77,7 +77,7 @@ export interface SubtreeOutcome {
   schedules: number;
   /**
    * The first violating run and its choices, or null; `faultChoices`: the backend fault choices
-   * the run met (forced ones included: see {@link RecordingChooser.faultChoices}), `faultsUsed`:
+   * the run met (forced ones included: see `RecordingChooser.faultChoices`), `faultsUsed`:
    * the faults it took.
    */
   violation: {

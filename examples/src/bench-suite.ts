@@ -258,9 +258,12 @@ function perTargetCases(
 /**
  * Peak memory of `smpcall run --cpus N --workload broadcast --ops OPS --trace FILE.json` (the
  * trace streams to a scratch file, deleted afterwards), in a child process so its peak is its own.
+ * `archSpec`: the backend as `--arch` takes it (a name, or a module's absolute path: the child
+ * loads it again, and runs the command in a watched worker, so a module that hangs on that load
+ * cannot hang the bench).
  */
 function traceMemoryCase(
-  arch: ArchDescriptor,
+  archSpec: string,
   archOptions: RawArchOptions,
   cpus: number,
   ops: number,
@@ -270,7 +273,7 @@ function traceMemoryCase(
   const args = [
     "run",
     "--arch",
-    arch.name,
+    archSpec,
     "--cpus",
     String(cpus),
     "--workload",
@@ -348,12 +351,15 @@ export const BENCH_CASE_NAMES: readonly string[] = [
 /**
  * Run the benchmark suite. `scale` < 1 shrinks the op counts (for quick checks in tests);
  * `onCase` sees each case as soon as it is measured (what was done so far, if interrupted).
+ * `archSpec`: how the trace-memory case's child process names the backend: its module's
+ * absolute path for an out-of-tree backend (default `arch.name`, for a built-in one).
  */
 export function runBenchSuite(
   arch: ArchDescriptor,
   archOptions: RawArchOptions = {},
   scale = 1,
   onCase?: (done: readonly BenchCase[]) => void,
+  archSpec: string = arch.name,
 ): BenchResult {
   const s = (n: number) => Math.max(1, Math.round(n * scale));
   const reps = scale < 1 ? 1 : 5;
@@ -402,7 +408,7 @@ export function runBenchSuite(
   const vsFloor =
     Math.round((byName("broadcast/1024").callbacksPerSec / byName("floor/1024").callbacksPerSec) * 1000) /
     1000;
-  const traceMemory = traceMemoryCase(arch, archOptions, 8192, s(300));
+  const traceMemory = traceMemoryCase(archSpec, archOptions, 8192, s(300));
   onCase?.(cases);
   const targets = {
     broadcast1024CallbacksPerSec: 1_000_000,

@@ -551,6 +551,16 @@ const ROWS: readonly Row[] = [
     'smpcall: bad --preemption-bound "1001": expected an integer 0..1000, or none',
   ],
   [
+    ["explore", "--scenario", "seed-2008", "--fault-bound", "x"],
+    2,
+    'smpcall: bad --fault-bound "x": expected an integer 0..1000, or none',
+  ],
+  [
+    ["explore", "--scenario", "seed-2008", "--fault-bound", "1001"],
+    2,
+    'smpcall: bad --fault-bound "1001": expected an integer 0..1000, or none',
+  ],
+  [
     ["explore", "--scenario", "seed-2008", "--alloc-fail", "2"],
     2,
     'smpcall: bad --alloc-fail "2": expected a probability 0..1',
@@ -684,7 +694,7 @@ const ROWS: readonly Row[] = [
       "smp2,scenario=seed-2008,policy=naive,arch=generic,cpus=2,calls=1,seed=1,alloc=1,steps=20000,sum=0",
     ],
     2,
-    'smpcall: bad schedule at character 73: "alloc=1" is not a field (expected one of scenario, scenario-module, policy, arch, arch-module, arch-opt, kernel, idle, memory, drop-barrier, cpus, calls, seed, alloc-fail, max-steps, end, n, choices, sum as key=value)',
+    'smpcall: bad schedule at character 73: "alloc=1" is not a field (expected one of scenario, scenario-module, policy, arch, arch-module, arch-opt, kernel, idle, memory, drop-barrier, cpus, calls, seed, alloc-fail, max-steps, fault-bound, end, n, choices, sum as key=value)',
   ],
   [
     ["replay", "--schedule-file", "missing.txt"],

@@ -253,6 +253,31 @@ describe("a module that loops without yielding cannot hang the CLI", () => {
     );
   }, 60_000);
 
+  it("bench with a module path: the trace-memory child gets the module's path (it got the backend's name: exit 70), and a module that loops on that second load stops the bench, exit 1", () => {
+    const ok = spawnSync(process.execPath, [BIN, "bench", "--quick", "--arch", PORT], {
+      encoding: "utf8",
+      env: { ...process.env, SMPCALL_STALL_TIMEOUT_S: "30" },
+      timeout: 120_000,
+    });
+    // --quick figures are not comparable: a missed target (exit 1) is no failure here.
+    expect(ok.stderr).toMatch(/^(smpcall bench: target\(s\) missed: .*\n)?$/);
+    const result = JSON.parse(ok.stdout) as { traceMemory: { command: string; peakRssMb: number } };
+    expect(result.traceMemory.command).toContain(`run --arch ${PORT} --cpus 8192`);
+    expect(result.traceMemory.peakRssMb).toBeGreaterThan(0);
+    const t0 = Date.now();
+    const r = spawnSync(
+      process.execPath,
+      [BIN, "bench", "--quick", "--arch", path.resolve(__dirname, "fixtures/second-load-riscv.js")],
+      { encoding: "utf8", env: { ...process.env, SMPCALL_STALL_TIMEOUT_S: "5" }, timeout: 120_000 },
+    );
+    expect(r.status).toBe(1);
+    expect(Date.now() - t0).toBeLessThan(60_000);
+    expect(r.stdout).toBe("");
+    expect(r.stderr).toMatch(
+      /^smpcall: no progress for 5 s \(bench riscv: .*; no result\): code from your module/,
+    );
+  }, 240_000);
+
   it("conform: once the backend is loaded, a check is stopped by --check-timeout, not by the shorter stall limit", () => {
     const r = spawnSync(
       process.execPath,

@@ -128,9 +128,14 @@ export function wantsWorker(argv: readonly string[], env: NodeJS.ProcessEnv = pr
 /**
  * Run the CLI with `argv` in a worker thread; this thread stays free for SIGINT. On Ctrl-C the
  * worker is stopped, the terminal restored (cursor, line wrap), what was done so far printed
- * (the command's last progress summary) and the process exits 130.
+ * (the command's last progress summary) and the process exits 130. `onEnd` (optional) is called
+ * with the exit status once the worker has ended (the bench's child process reports it so).
  */
-export function runInWorker(argv: readonly string[], stall: StallWatch | null): void {
+export function runInWorker(
+  argv: readonly string[],
+  stall: StallWatch | null,
+  onEnd?: (code: number) => void,
+): void {
   const input: WorkerInput = {
     argv,
     isTTY: process.stdout.isTTY === true,
@@ -200,5 +205,6 @@ export function runInWorker(argv: readonly string[], stall: StallWatch | null): 
     process.off("SIGINT", onSigint);
     // Without a "done" message the worker ended itself (its reader went away: 0) or crashed.
     if (!interrupted) process.exitCode = code ?? workerExitCode;
+    onEnd?.(Number(process.exitCode ?? 0));
   });
 }

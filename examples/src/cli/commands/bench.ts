@@ -1,4 +1,6 @@
+import * as path from "node:path";
 import type { Command } from "commander";
+import { chooseArchSpec, isModulePath } from "@smpcall/core";
 import { BENCH_CASE_NAMES, missedTargets, runBenchSuite, type BenchCase } from "../../bench-suite";
 import { collect, parseArchOptPairs, resolveArchDescriptor } from "../common";
 import type { CliIo } from "../io";
@@ -22,11 +24,19 @@ export function registerBenchCommand(program: Command, io: CliIo): void {
         const next = BENCH_CASE_NAMES[done.length];
         const figures = done.map((c) => `${c.name} ${c.callbacksPerSec} callbacks/s`).join(", ");
         io.progress?.(
-          `bench ${arch.name}: ${done.length} of ${BENCH_CASE_NAMES.length} cases measured${figures ? ` (${figures})` : ""}${next ? `, ${next} running` : ""}; no result`,
+          `bench ${arch.name}: ${done.length} of ${BENCH_CASE_NAMES.length} cases measured${figures ? ` (${figures})` : ""}${next ? `, ${next} running` : ", trace-memory (a child process) running"}; no result`,
         );
       };
       progress([]);
-      const result = runBenchSuite(arch, parseArchOptPairs(flags.archOpt), flags.quick ? 0.02 : 1, progress);
+      // The trace-memory case runs in a child process: it loads a backend module by its path.
+      const spec = chooseArchSpec(flags.arch, io.env);
+      const result = runBenchSuite(
+        arch,
+        parseArchOptPairs(flags.archOpt),
+        flags.quick ? 0.02 : 1,
+        progress,
+        isModulePath(spec) ? path.resolve(io.cwd, spec) : arch.name,
+      );
       io.out(JSON.stringify(result, null, 2) + "\n");
       const missed = missedTargets(result);
       if (missed.length > 0) {

@@ -94,7 +94,9 @@ export const descriptor: ArchDescriptor = {
     multicast: true,
     transientFaults: false,
     permanentFaults: false,
-    offlineDelivery: "pending",
+    // An offline CPU's local APIC is soft-disabled (6.1 native_cpu_disable): an IPI sent to it is not
+    // latched; one already in flight is discarded when the CPU boots again (INIT/SIPI).
+    offlineDelivery: "dropped",
     ackStatistic: "eois",
     // One per target CPU an ICR write, the shorthand (offline CPUs too) or a PV hypercall reached.
     signalStatistic: "vectorsSent",

@@ -76,13 +76,8 @@ export class LocalApicIpi implements ArchIpi {
   /** CPUs of each cluster, ascending: `clusterCpus[clusterStart[k] .. clusterStart[k + 1])`. */
   private readonly clusterStart: Int32Array;
   private readonly clusterCpus: Int32Array;
-  /** Per cluster: the send that last wrote it (a send counter stamp, no clearing needed). */
-  private readonly clusterStamp: Int32Array;
-  private sendStamp = 0;
   /** The receive path's handler frames, reused (no generator per interrupt). */
   private readonly frames: HandlerFramePool;
-  /** Targets of the PV-IPI window being filled (at most 128, unique APIC IDs). */
-  private readonly windowCpus = new Int32Array(PV_IPI_WINDOW);
   // Counters.
   private icrWrites = 0;
   /** Vectors sent to a target CPU (one per CPU an ICR write, shorthand or hypercall reaches). */
@@ -92,6 +87,7 @@ export class LocalApicIpi implements ArchIpi {
   private hypercalls = 0;
   private eois = 0;
   private offlineShorthandHits = 0;
+  private offlineDropped = 0;
   private irrDiscardedAtBoot = 0;
   private interruptsCallFunction = 0;
   private interruptsCallFunctionSingle = 0;
@@ -115,7 +111,9 @@ export class LocalApicIpi implements ArchIpi {
       : isXapic(this.mode)
         ? (options.xapicWriteNs as number)
         : (options.x2apicWriteNs as number);
-    this.deliveryStatusNs = isXapic(this.mode) ? (options.deliveryStatusNs as number) : 0;
+    // KVM emulates an xAPIC ICR write at once and never leaves its delivery-status bit set
+    // (arch/x86/kvm/lapic.c), so a guest's wait for it ends at the first read.
+    this.deliveryStatusNs = isXapic(this.mode) && !this.pvIpi ? (options.deliveryStatusNs as number) : 0;
     this.hypercallNs = options.hypercallNs as number;
     this.isr = new Uint32Array(n * 8);
     this.icrBusyUntil = new Float64Array(n);
@@ -133,7 +131,6 @@ export class LocalApicIpi implements ArchIpi {
     this.clusterCpus = new Int32Array(n);
     const fill = this.clusterStart.slice(0, clusters);
     for (let cpu = 0; cpu < n; cpu++) this.clusterCpus[fill[this.clusterOf[cpu]]++] = cpu;
-    this.clusterStamp = new Int32Array(clusters);
     this.frames = new HandlerFramePool((cpu, line) => this.beginInterrupt(cpu, line));
     // INIT/SIPI at bring-up resets the local APIC: what a shorthand left in IRR is gone.
     wires.onCpuBoot((cpu) => {
@@ -192,10 +189,14 @@ export class LocalApicIpi implements ArchIpi {
     return true;
   }
 
-  /** Does `mask` (never holding the sender) cover every other online CPU? */
+  /**
+   * Is `mask` (never holding the sender) plus the sender exactly the online mask, as
+   * `native_send_call_func_ipi` asks (`cpumask_or_equal`)? Never when the sender itself is not
+   * online (a CPU on its way down, running its last callbacks): that mask goes target by target.
+   */
   private isAllButSelf(mask: CpuMask, self: number): boolean {
     const online = this.machine.onlineMask;
-    return mask.weight() === online.weight() - (online.test(self) ? 1 : 0) && mask.isSubsetOf(online);
+    return online.test(self) && mask.weight() === online.weight() - 1 && mask.isSubsetOf(online);
   }
 
   /**
@@ -214,97 +215,126 @@ export class LocalApicIpi implements ArchIpi {
     return t;
   }
 
-  /** Raise `vector` at `cpu`, sent by a write done at virtual time `t`. */
+  /**
+   * Raise `vector` at `cpu`, sent by a write done at virtual time `t` (now or later). A CPU that
+   * is not online has a software-disabled local APIC (6.1's `native_cpu_disable` soft-disables
+   * it when the CPU goes down; a never-booted one is still in its reset state), which does not
+   * latch a fixed IPI: the vector is dropped there (`offlineDropped`).
+   */
   private deliver(cpu: number, vector: number, t: number): void {
     this.vectorsSent++;
+    if (!this.machine.onlineMask.test(cpu)) {
+      this.offlineDropped++;
+      return;
+    }
     this.wires.raise(cpu, lineOfVector(vector), t - this.machine.now + this.latencyNs);
   }
 
-  /** The mask path (CALL_FUNCTION_VECTOR): shorthand, or the mode's own way of covering the mask. */
+  /**
+   * The mask path (CALL_FUNCTION_VECTOR): the shorthand, or the mode's own way of covering the
+   * mask. A send of one write is one step whose target is raised at the write's end plus the
+   * latency. A send of several writes is the kernel's loop, which runs with interrupts off: one
+   * step per write (busy-wait included), and the targets of a write are raised when it is done, so
+   * target k's IPI leaves after the k writes before it and only the delivery latency varies.
+   */
   *sendCallFunctionIpiMask(mask: CpuMask): CpuCode<void> {
     const m = this.machine;
     const self = m.current;
     const n = mask.nrCpuIds;
-    const start = m.now;
-    let t = start;
     if (this.shorthandEnabled() && this.isAllButSelf(mask, self)) {
-      // "All excluding self": one write; it reaches every present CPU, offline ones included.
-      // (A KVM guest uses it too instead of splitting the mask into hypercalls, Linux >= 5.4.)
-      // Offline CPUs are counted from the online mask: the send reads no CPU's own state.
-      t = this.icrWrite(self, t);
+      // "All excluding self": one write; it reaches every present CPU, offline ones included,
+      // whose disabled APICs drop it. (A KVM guest uses it too instead of splitting the mask into
+      // hypercalls, Linux >= 5.4.) Offline CPUs are counted from the online mask.
+      const start = m.now;
+      const t = this.icrWrite(self, start);
       this.shorthandSends++;
-      const online = m.onlineMask;
-      this.offlineShorthandHits += m.nrCpus - online.weight() - (online.test(self) ? 0 : 1);
+      this.offlineShorthandHits += m.nrCpus - m.onlineMask.weight();
       for (let cpu = 0; cpu < m.nrCpus; cpu++) if (cpu !== self) this.deliver(cpu, CALL_FUNCTION_VECTOR, t);
+      yield t - start;
     } else if (this.pvIpi) {
-      t = this.pvIpiSend(mask, t);
+      yield* this.pvIpiSend(mask);
     } else if (this.mode === "flat") {
       // One write whose logical destination is the OR of the targets' bits.
-      t = this.icrWrite(self, t);
+      const start = m.now;
+      const t = this.icrWrite(self, start);
       for (let cpu = mask.first(); cpu < n; cpu = mask.next(cpu)) this.deliver(cpu, CALL_FUNCTION_VECTOR, t);
+      yield t - start;
     } else if (this.mode === "x2apic-cluster") {
       // Take the lowest remaining target, OR the logical bits of every target in its cluster,
       // one write, drop that cluster from the rest; repeat. Clusters are APIC-ID ranges of 16,
-      // which are not CPU-number ranges.
-      const stamp = ++this.sendStamp;
+      // which are not CPU-number ranges. A target whose cluster holds a lower target was
+      // covered by that one's write.
+      const was = m.localIrqSave("__x2apic_send_IPI_mask", "x2apic_send_IPI_mask");
       for (let cpu = mask.first(); cpu < n; cpu = mask.next(cpu)) {
         const k = this.clusterOf[cpu];
-        if (this.clusterStamp[k] === stamp) continue;
-        this.clusterStamp[k] = stamp;
-        t = this.icrWrite(self, t);
-        for (let i = this.clusterStart[k]; i < this.clusterStart[k + 1]; i++) {
+        const end = this.clusterStart[k + 1];
+        let i = this.clusterStart[k];
+        while (!mask.test(this.clusterCpus[i])) i++;
+        if (this.clusterCpus[i] !== cpu) continue;
+        const ns = this.icrWrite(self, m.now) - m.now;
+        if (!m.spendInline(ns)) yield ns;
+        for (; i < end; i++) {
           const x = this.clusterCpus[i];
-          if (mask.test(x)) this.deliver(x, CALL_FUNCTION_VECTOR, t);
+          if (mask.test(x)) this.deliver(x, CALL_FUNCTION_VECTOR, m.now);
         }
       }
+      m.localIrqRestore(was, "__x2apic_send_IPI_mask", "x2apic_send_IPI_mask");
     } else {
       // physflat / x2apic-phys: one write per target.
+      const caller =
+        this.mode === "physflat" ? "default_send_IPI_mask_sequence_phys" : "__x2apic_send_IPI_mask";
+      const parent = this.mode === "physflat" ? "native_send_call_func_ipi" : "x2apic_send_IPI_mask";
+      const was = m.localIrqSave(caller, parent);
       for (let cpu = mask.first(); cpu < n; cpu = mask.next(cpu)) {
-        t = this.icrWrite(self, t);
-        this.deliver(cpu, CALL_FUNCTION_VECTOR, t);
+        const ns = this.icrWrite(self, m.now) - m.now;
+        if (!m.spendInline(ns)) yield ns;
+        this.deliver(cpu, CALL_FUNCTION_VECTOR, m.now);
       }
+      m.localIrqRestore(was, caller, parent);
     }
-    // The send runs with interrupts off in Linux: one atomic step of the total time.
-    yield t - start;
   }
 
   /**
-   * KVM_HC_SEND_IPI as the guest builds it: walking the mask in CPU order, a target joins the
-   * current 128-bit bitmap when its APIC ID fits in a 128-ID window with the ones already there
-   * (the base may move down), else the bitmap is sent and a new one starts at its APIC ID. One
-   * hypercall per bitmap; its targets are raised when it is done. Returns the time after the last.
+   * KVM_HC_SEND_IPI as the guest's `__send_ipi_mask` builds it, interrupts off: walking the mask
+   * in CPU order, a target joins the current 128-bit bitmap when its APIC ID fits in a 128-ID
+   * window with the ones already there (the base may move down), else the bitmap is sent and a
+   * new one starts at its APIC ID. One hypercall (one step) per bitmap; its targets, the run of
+   * the mask from the bitmap's first CPU up to the CPU that did not fit, are raised when it is done.
    */
-  private pvIpiSend(mask: CpuMask, t: number): number {
+  private *pvIpiSend(mask: CpuMask): CpuCode<void> {
+    const m = this.machine;
     const ids = this.apicIds;
-    const win = this.windowCpus;
-    let members = 0;
+    const n = mask.nrCpuIds;
+    if (mask.first() >= n) return;
+    const was = m.localIrqSave("__send_ipi_mask", "kvm_send_ipi_mask");
+    let first = -1;
     let min = 0;
     let max = 0;
-    for (let cpu = mask.first(); cpu < mask.nrCpuIds; cpu = mask.next(cpu)) {
+    for (let cpu = mask.first(); cpu < n; cpu = mask.next(cpu)) {
       const id = ids[cpu];
-      if (members === 0) {
+      if (first < 0) {
+        first = cpu;
         min = max = id;
       } else if (id < min && max - id < PV_IPI_WINDOW) {
         min = id;
       } else if (id > min && id < min + PV_IPI_WINDOW) {
         if (id > max) max = id;
       } else {
-        t = this.hypercall(t, members);
-        members = 0;
+        yield* this.hypercall(mask, first, cpu);
+        first = cpu;
         min = max = id;
       }
-      win[members++] = cpu;
     }
-    if (members > 0) t = this.hypercall(t, members);
-    return t;
+    if (first >= 0) yield* this.hypercall(mask, first, n);
+    m.localIrqRestore(was, "__send_ipi_mask", "kvm_send_ipi_mask");
   }
 
-  /** One PV IPI hypercall starting at `t` for the `members` targets in `windowCpus`. */
-  private hypercall(t: number, members: number): number {
+  /** One PV IPI hypercall for the CPUs of `mask` in [`from`, `to`): pay for it, then raise them. */
+  private *hypercall(mask: CpuMask, from: number, to: number): CpuCode<void> {
+    const m = this.machine;
     this.hypercalls++;
-    t += this.hypercallNs;
-    for (let i = 0; i < members; i++) this.deliver(this.windowCpus[i], CALL_FUNCTION_VECTOR, t);
-    return t;
+    if (!m.spendInline(this.hypercallNs)) yield this.hypercallNs;
+    for (let cpu = from; cpu < to; cpu = mask.next(cpu)) this.deliver(cpu, CALL_FUNCTION_VECTOR, m.now);
   }
 
   /** The single path (CALL_FUNCTION_SINGLE_VECTOR): one physical-destination write (a VM exit in a KVM guest). */
@@ -402,6 +432,7 @@ export class LocalApicIpi implements ArchIpi {
       interruptsReschedule: this.interruptsReschedule,
       eois: this.eois,
       offlineShorthandHits: this.offlineShorthandHits,
+      offlineDropped: this.offlineDropped,
       irrDiscardedAtBoot: this.irrDiscardedAtBoot,
     };
   }

@@ -190,34 +190,175 @@ describe("arch-x86: local APIC", () => {
     expect(apic(x86(16, { shorthand: "off" })).shorthandEnabled()).toBe(false);
   });
 
-  it("a shorthand reaching an offline CPU stays in its IRR while it is down and is discarded at bring-up (INIT/SIPI)", () => {
+  it("a shorthand reaching an offline CPU is dropped by its soft-disabled local APIC: nothing in IRR, nothing taken (6.1 native_cpu_disable)", () => {
     const sys = x86(16, { apic: "x2apic-cluster" });
     const log: CallbackRun[] = [];
     const fn = callbackRecorder(sys, log);
     expect(sys.kernel.cpuDown(5)).toBe(0);
-    let pendingWhileOffline = false;
-    let pendingAfterBoot = true;
+    let pendingWhileOffline = true;
     spawnProgram(sys, 0, function* () {
       yield 1000;
       yield* sys.kernel.smpCallFunction(fn, "bcast", true);
       yield 5000;
       pendingWhileOffline = apic(sys).irr(5, CALL_FUNCTION_VECTOR);
       expect(sys.kernel.cpuUp(5)).toBe(0);
-      pendingAfterBoot = apic(sys).irr(5, CALL_FUNCTION_VECTOR);
       yield 20_000;
     });
     expect(sys.run().status).toBe("completed");
     expect(sys.arch.statistics()).toMatchObject({
       shorthandSends: 1,
       offlineShorthandHits: 1,
-      irrDiscardedAtBoot: 1,
+      offlineDropped: 1,
+      irrDiscardedAtBoot: 0,
     });
-    expect(pendingWhileOffline).toBe(true);
-    expect(pendingAfterBoot).toBe(false);
+    expect(pendingWhileOffline).toBe(false);
     expect(log.filter((r) => r.cpu === 5)).toEqual([]);
     expect(sys.machine.cpus[5].counters.irqsTaken).toBe(0);
     expect(sys.kernel.warnings.records).toEqual([]);
     expect(sys.machine.problems).toEqual([]);
+  });
+
+  it("an IPI still in flight when its target goes down is discarded when the CPU comes back (INIT/SIPI resets the local APIC)", () => {
+    const sys = x86(8, { apic: "x2apic-phys", latencyNs: "50000" });
+    let pendingWhileOffline = false;
+    let pendingAfterBoot = true;
+    spawnProgram(sys, 0, function* () {
+      yield 1000;
+      yield* sys.arch.sendCallFunctionSingleIpi(5); // lands 50 us later, CPU 5 down by then
+      expect(sys.kernel.cpuDown(5)).toBe(0);
+      yield 0; // let stop_machine take this CPU too
+      yield 100_000;
+      pendingWhileOffline = apic(sys).irr(5, CALL_FUNCTION_SINGLE_VECTOR);
+      expect(sys.kernel.cpuUp(5)).toBe(0);
+      pendingAfterBoot = apic(sys).irr(5, CALL_FUNCTION_SINGLE_VECTOR);
+      yield 10_000;
+    });
+    expect(sys.run().status).toBe("completed");
+    expect(pendingWhileOffline).toBe(true);
+    expect(pendingAfterBoot).toBe(false);
+    expect(sys.arch.statistics()).toMatchObject({ offlineDropped: 0, irrDiscardedAtBoot: 1 });
+    expect(sys.machine.cpus[5].counters.irqsTaken).toBe(0);
+  });
+
+  it("a direct IPI to an offline CPU is dropped (its APIC is soft-disabled), not held for its return", () => {
+    const sys = x86(8, { apic: "physflat" });
+    spawnProgram(sys, 0, function* () {
+      expect(sys.kernel.cpuDown(3)).toBe(0);
+      yield 1000;
+      yield* sys.arch.sendCallFunctionSingleIpi(3);
+      yield* sys.arch.sendRescheduleIpi(3);
+      yield 5000;
+      expect(apic(sys).irr(3, CALL_FUNCTION_SINGLE_VECTOR)).toBe(false);
+      expect(sys.kernel.cpuUp(3)).toBe(0);
+      yield 5000;
+    });
+    expect(sys.run().status).toBe("completed");
+    expect(sys.arch.statistics()).toMatchObject({ icrWrites: 2, offlineDropped: 2, irrDiscardedAtBoot: 0 });
+    expect(sys.machine.cpus[3].counters.irqsTaken).toBe(0);
+  });
+
+  it("a mask send from a CPU that is itself going offline does not use the shorthand (6.1: mask plus sender is not the online mask)", () => {
+    // CPU 5's async call is still in flight (50 us latency) when CPU 5 goes down: its dying flush
+    // (take_cpu_down) runs the callback there, which sends to every online CPU.
+    const sys = x86(8, { apic: "x2apic-phys", latencyNs: "50000" });
+    const others = CpuMask.of(8, [0, 1, 2, 3, 4, 6, 7]);
+    let onlineWhenSending = true;
+    const fromDyingCpu = function* (): Generator<number, void, unknown> {
+      onlineWhenSending = sys.machine.cpus[5].online;
+      yield* sys.arch.sendCallFunctionIpiMask(others);
+    };
+    spawnProgram(sys, 0, function* () {
+      yield 1000;
+      yield* sys.kernel.smpCallFunctionSingle(5, fromDyingCpu, null, false);
+      expect(sys.kernel.cpuDown(5)).toBe(0);
+      yield 0; // let stop_machine take this CPU too
+      yield 200_000;
+    });
+    expect(sys.run().status).toBe("completed");
+    expect(onlineWhenSending).toBe(false);
+    // One write for the single call, then one per target: no shorthand.
+    expect(sys.arch.statistics()).toMatchObject({ shorthandSends: 0, icrWrites: 1 + 7 });
+  });
+
+  it("a physflat mask send is the kernel's loop: write k is done after the k before it, its target raised then; only the delivery latency varies", () => {
+    // Default delivery jitter (10%): target k's IPI can never land before its own write is done,
+    // and targets are reached in mask order (writes 700 ns apart, latency 1000 +- 100).
+    const sys = x86(64, { apic: "physflat", shorthand: "off" });
+    const mask = CpuMask.parse(64, "1-63");
+    spawnProgram(sys, 0, function* () {
+      yield 1000;
+      yield* sys.arch.sendCallFunctionIpiMask(mask);
+    });
+    // CPU 1 aims a reschedule at CPU 0 in the middle of the loop: the loop runs with interrupts
+    // off, so CPU 0 takes it only after its last write.
+    spawnProgram(sys, 1, function* () {
+      yield 5000;
+      yield* sys.arch.sendRescheduleIpi(0);
+    });
+    expect(sys.run().status).toBe("completed");
+    const raised = sys.trace
+      .named("ipi_raise")
+      .filter((r) => r.cpu === 0)
+      .map((r) => [r.ts, r.fields.target_cpus]);
+    // Write k (k = 0..62, to CPU k + 1) is done at 1000 + 300 + 700 k.
+    expect(raised).toEqual(Array.from({ length: 63 }, (_, k) => [1000 + 300 + 700 * k, k + 1]));
+    const entries = new Map<number, number>();
+    for (const r of sys.trace.named("ipi_entry")) if (!entries.has(r.cpu)) entries.set(r.cpu, r.ts);
+    for (let k = 0; k < 63; k++)
+      expect(entries.get(k + 1)!).toBeGreaterThanOrEqual(1000 + 300 + 700 * k + 900);
+    // (CPU 1 is busy in its program, not halted: it takes its IPI when that step ends.)
+    for (let cpu = 3; cpu < 64; cpu++) expect(entries.get(cpu)!).toBeGreaterThan(entries.get(cpu - 1)!);
+    expect(entries.get(0)!).toBeGreaterThanOrEqual(1000 + 300 + 700 * 62);
+  });
+
+  it("x2APIC cluster and KVM PV sends: each write's or hypercall's targets are raised when it is done", () => {
+    const cluster = x86(64, { apic: "x2apic-cluster", shorthand: "off" });
+    spawnProgram(cluster, 0, function* () {
+      yield 1000;
+      yield* cluster.arch.sendCallFunctionIpiMask(CpuMask.parse(64, "1-63"));
+    });
+    expect(cluster.run().status).toBe("completed");
+    const byTime = (sys: SmpSystem) => {
+      const groups = new Map<number, number[]>();
+      for (const r of sys.trace.named("ipi_raise").filter((x) => x.cpu === 0))
+        (groups.get(r.ts) ?? groups.set(r.ts, []).get(r.ts)!).push(r.fields.target_cpus as number);
+      return [...groups.entries()].map(([t, cpus]) => [t, CpuMask.of(64 * 5, cpus).toString()]);
+    };
+    // 200 ns a write.
+    expect(byTime(cluster)).toEqual([
+      [1200, "1-7,32-39"],
+      [1400, "8-15,40-47"],
+      [1600, "16-23,48-55"],
+      [1800, "24-31,56-63"],
+    ]);
+    const pv = x86(300, { pvIpi: "true", shorthand: "off", cpuNumbering: "siblings-adjacent" });
+    spawnProgram(pv, 0, function* () {
+      yield 1000;
+      yield* pv.arch.sendCallFunctionIpiMask(CpuMask.parse(300, "1-299"));
+    });
+    expect(pv.run().status).toBe("completed");
+    // 2000 ns a hypercall: APIC IDs 1-128, 129-256, 257-299.
+    expect(byTime(pv)).toEqual([
+      [3000, "1-128"],
+      [5000, "129-256"],
+      [7000, "257-299"],
+    ]);
+  });
+
+  it("KVM guest with an xAPIC: the emulated ICR never shows delivery pending, so a send never busy-waits", () => {
+    const sys = x86(4, { pvIpi: "true" }); // 4 CPUs: flat (xAPIC)
+    expect(apic(sys).mode).toBe("flat");
+    let ns = 0;
+    spawnProgram(sys, 0, function* () {
+      yield 1000;
+      const t0 = sys.machine.now;
+      yield* sys.arch.sendCallFunctionSingleIpi(1);
+      yield* sys.arch.sendCallFunctionSingleIpi(2);
+      ns = sys.machine.now - t0;
+    });
+    expect(sys.run().status).toBe("completed");
+    expect(ns).toBe(2 * 2000);
+    expect(sys.arch.statistics()).toMatchObject({ icrWrites: 2, busyWaitNs: 0 });
   });
 
   it("an x86 run traces x86's irq-vector events: call_function(_single)_entry/exit and reschedule_entry/exit, paired, with the vector", () => {

@@ -16,7 +16,11 @@ export const X2APIC_CLUSTER_SIZE = 16;
 /** KVM PV IPI: one hypercall carries a 128-bit bitmap of APIC IDs from a base. */
 export const PV_IPI_WINDOW = 128;
 
-/** Resolve `auto` like Linux does: flat up to 8 CPUs (no x2APIC needed), else x2APIC cluster. */
+/**
+ * Resolve `auto`: flat up to 8 CPUs, else x2APIC cluster. That is Linux's pick for a machine with
+ * no x2APIC up to 8 CPUs and with x2APIC and interrupt remapping above; Linux itself decides by the
+ * hardware (x2APIC without interrupt remapping: physical; no x2APIC above 8 CPUs: physflat).
+ */
 export function resolveApicMode(option: ApicOption, cpus: number): ApicMode {
   return option === "auto" ? (cpus <= FLAT_MAX_CPUS ? "flat" : "x2apic-cluster") : option;
 }

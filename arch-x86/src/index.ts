@@ -19,7 +19,8 @@ export const descriptor: ArchDescriptor = {
       type: "enum",
       choices: ["auto", "flat", "physflat", "x2apic-cluster", "x2apic-phys"],
       default: "auto",
-      description: "APIC addressing mode; auto = flat up to 8 CPUs, else x2apic-cluster (as Linux)",
+      description:
+        "APIC addressing mode; auto = flat up to 8 CPUs, else x2apic-cluster (Linux's pick for an xAPIC-only machine up to 8 CPUs and an x2APIC one with interrupt remapping above)",
     },
     shorthand: {
       type: "enum",

@@ -263,7 +263,10 @@ export class LocalApicIpi implements ArchIpi {
       // Take the lowest remaining target, OR the logical bits of every target in its cluster,
       // one write, drop that cluster from the rest; repeat. Clusters are APIC-ID ranges of 16,
       // which are not CPU-number ranges. A target whose cluster holds a lower target was
-      // covered by that one's write.
+      // covered by that one's write. 6.1's cluster masks hold only CPUs that are up (a CPU joins
+      // at boot, leaves when it is dead): an offline target is in no destination, and a cluster
+      // with no online target gets no write.
+      const online = m.onlineMask;
       const was = m.localIrqSave("__x2apic_send_IPI_mask", "x2apic_send_IPI_mask");
       for (let cpu = mask.first(); cpu < n; cpu = mask.next(cpu)) {
         const k = this.clusterOf[cpu];
@@ -271,11 +274,14 @@ export class LocalApicIpi implements ArchIpi {
         let i = this.clusterStart[k];
         while (!mask.test(this.clusterCpus[i])) i++;
         if (this.clusterCpus[i] !== cpu) continue;
+        let up = i;
+        while (up < end && !(mask.test(this.clusterCpus[up]) && online.test(this.clusterCpus[up]))) up++;
+        if (up === end) continue;
         const ns = this.icrWrite(self, m.now) - m.now;
         if (!m.spendInline(ns)) yield ns;
-        for (; i < end; i++) {
-          const x = this.clusterCpus[i];
-          if (mask.test(x)) this.deliver(x, CALL_FUNCTION_VECTOR, m.now);
+        for (; up < end; up++) {
+          const x = this.clusterCpus[up];
+          if (mask.test(x) && online.test(x)) this.deliver(x, CALL_FUNCTION_VECTOR, m.now);
         }
       }
       m.localIrqRestore(was, "__x2apic_send_IPI_mask", "x2apic_send_IPI_mask");

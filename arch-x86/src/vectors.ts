@@ -26,7 +26,11 @@ export function vectorOfLine(line: number): number {
   return 0xff - line;
 }
 
-/** /proc/interrupts-style name of a vector. */
+/**
+ * The name of a vector for traces and reports, in the style of /proc/interrupts. 6.1 counts both
+ * call vectors in one row ("Function call interrupts"); the "(single)" of 0xfb is smpcall's, so
+ * the two can be told apart.
+ */
 export function vectorName(vector: number): string {
   switch (vector) {
     case CALL_FUNCTION_VECTOR:

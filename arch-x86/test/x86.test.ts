@@ -257,6 +257,23 @@ describe("arch-x86: local APIC", () => {
     expect(sys.machine.cpus[3].counters.irqsTaken).toBe(0);
   });
 
+  it("x2APIC cluster mode: an offline target is in no cluster's destination; a cluster with no online target gets no write", () => {
+    // 64 CPUs: cluster 0 = CPUs 0-7,32-39, cluster 1 = CPUs 8-15,40-47.
+    const sys = x86(64, { apic: "x2apic-cluster" });
+    spawnProgram(sys, 0, function* () {
+      expect(sys.kernel.cpuDown(9)).toBe(0);
+      yield 1000;
+      yield* sys.arch.sendCallFunctionIpiMask(CpuMask.of(64, [1, 9])); // CPU 9 alone in cluster 1
+      yield 5000;
+      expect(sys.arch.statistics()).toMatchObject({ icrWrites: 1, vectorsSent: 1, offlineDropped: 0 });
+      yield* sys.arch.sendCallFunctionIpiMask(CpuMask.of(64, [9, 10])); // the write covers CPU 10 only
+      yield 5000;
+    });
+    expect(sys.run().status).toBe("completed");
+    expect(sys.arch.statistics()).toMatchObject({ icrWrites: 2, vectorsSent: 2, offlineDropped: 0 });
+    expect(sys.machine.cpus[10].counters.irqsTaken).toBe(1);
+  });
+
   it("a mask send from a CPU that is itself going offline does not use the shorthand (6.1: mask plus sender is not the online mask)", () => {
     // CPU 5's async call is still in flight (50 us latency) when CPU 5 goes down: its dying flush
     // (take_cpu_down) runs the callback there, which sends to every online CPU.

@@ -47,11 +47,15 @@ import {
  *   physical = 1 per target, x2APIC cluster = 1 per cluster of 16, the all-but-self shorthand = 1,
  *   KVM PV IPI = 1 hypercall per 128-APIC-ID window.
  * - KVM guest (`pvIpi`): as Linux since v5.4, the shorthand still wins for all-but-self; other
- *   masks go by hypercall; a single IPI is an ordinary ICR write, trapped (a VM exit).
+ *   masks go by hypercall; a single IPI is an ordinary ICR write, trapped (a VM exit), and never
+ *   busy-waits (KVM's emulated ICR is never busy).
  * - APIC IDs come from the topology (package/core/thread, see `apicIdsOf`), not from CPU numbers:
  *   x2APIC clusters (`apicid >> 4`) and PV-IPI windows are counted from them.
- * - A shorthand reaches offline CPUs too; the vector stays in their IRR while they are down and
- *   is discarded when they come back (INIT/SIPI resets the local APIC).
+ * - An offline CPU's local APIC is software-disabled and drops what reaches it (a shorthand
+ *   reaches offline CPUs too); an IPI latched before it went down, or still in flight then, is
+ *   discarded when it comes back (INIT/SIPI resets the local APIC).
+ * - A mask of several writes is the kernel's interrupts-off loop: one step per write (or
+ *   hypercall), each write's targets raised when it is done.
  */
 @injectable()
 export class LocalApicIpi implements ArchIpi {

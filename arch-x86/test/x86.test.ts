@@ -4,6 +4,7 @@ import {
   CpuMask,
   createSmpSystem,
   runWorkload,
+  type CpuCode,
   type SmpSystem,
   type SystemConfig,
 } from "@smpcall/core";
@@ -280,7 +281,7 @@ describe("arch-x86: local APIC", () => {
     const sys = x86(8, { apic: "x2apic-phys", latencyNs: "50000" });
     const others = CpuMask.of(8, [0, 1, 2, 3, 4, 6, 7]);
     let onlineWhenSending = true;
-    const fromDyingCpu = function* (): Generator<number, void, unknown> {
+    const fromDyingCpu = function* (): CpuCode<void> {
       onlineWhenSending = sys.machine.cpus[5].online;
       yield* sys.arch.sendCallFunctionIpiMask(others);
     };

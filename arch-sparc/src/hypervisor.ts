@@ -78,14 +78,17 @@ export class MondoRetryState {
   }
 }
 
-/** Machine lines: the cpu mondo trap (highest priority), then the two softints. */
+/**
+ * Machine lines (a lower line is taken first): the cpu mondo trap, then the softints in the order
+ * of their PILs, highest first, as the CPU takes the highest pending interrupt level above PIL.
+ */
 export const LINE_MONDO = 0;
 /** PIL_SMP_CALL_FUNC_SNGL (PIL 6). */
 export const LINE_SOFTINT_SINGLE = 1;
+/** Reschedule softint (PIL_SMP_RECEIVE_SIGNAL, PIL 2). */
+export const LINE_SOFTINT_RESCHED = 2;
 /** PIL_SMP_CALL_FUNC (PIL 1). */
-export const LINE_SOFTINT_CALL_FUNC = 2;
-/** Reschedule softint (PIL_SMP_RECEIVE_SIGNAL). */
-export const LINE_SOFTINT_RESCHED = 3;
+export const LINE_SOFTINT_CALL_FUNC = 3;
 
 /** What a mondo carries in word 0: which trap-level handler to run. */
 export const XCALL_CALL_FUNCTION = 0;

@@ -461,8 +461,8 @@ export class MondoIpi implements ArchIpi {
       [
         "cpu mondo",
         "softint PIL_SMP_CALL_FUNC_SNGL",
-        "softint PIL_SMP_CALL_FUNC",
         "softint PIL_SMP_RECEIVE_SIGNAL",
+        "softint PIL_SMP_CALL_FUNC",
       ][line] ?? `line ${line}`
     );
   }

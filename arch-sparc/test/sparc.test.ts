@@ -380,6 +380,37 @@ describe("arch-sparc: mondo cross-calls", () => {
     }
   });
 
+  it("pending softints run in PIL order: call-function-single (PIL 6), then receive-signal (PIL 2), then call-function (PIL 1)", () => {
+    // CPU 3 keeps interrupts off (PIL raised) while a call-function, a reschedule and a
+    // call-function-single mondo arrive: the traps set three softint bits; when PIL drops the CPU
+    // takes the highest pending level first, as sparc64's interrupt_level_n traps are ordered.
+    const sys = sparc(8);
+    spawnProgram(sys, 3, function* () {
+      sys.machine.localIrqDisable();
+      for (let i = 0; i < 100; i++) yield 100;
+      sys.machine.localIrqEnable();
+      yield 10;
+    });
+    spawnProgram(sys, 0, function* () {
+      yield 100;
+      // Two targets: the core sends one mask IPI (xcall_call_function).
+      yield* sys.kernel.smpCallFunctionMany(CpuMask.of(8, [3, 4]), () => undefined, null, false);
+      yield* sys.arch.sendRescheduleIpi(3);
+      yield* sys.arch.sendCallFunctionSingleIpi(3);
+    });
+    expect(sys.run().status).toBe("completed");
+    const reasons = sys.trace
+      .named("ipi_entry")
+      .filter((r) => r.cpu === 3)
+      .map((r) => r.fields.reason)
+      .filter((r) => String(r).startsWith("softint"));
+    expect(reasons).toEqual([
+      "softint PIL_SMP_CALL_FUNC_SNGL",
+      "softint PIL_SMP_RECEIVE_SIGNAL",
+      "softint PIL_SMP_CALL_FUNC",
+    ]);
+  });
+
   it("bad options are refused with the choices", () => {
     expect(() => sparc(8, { platform: "sun4d" })).toThrow(ArchOptionError);
     expect(() => sparc(8, { platform: "sun4d" })).toThrow(

@@ -7,6 +7,7 @@ import {
   SmpHandlersToken,
   TraceToken,
   cpulistOption,
+  WaitChannel,
   type ArchIpi,
   type ArchOptionValues,
   type ArchStatistics,
@@ -45,6 +46,46 @@ import { MondoQueues } from "./mondo-queues";
 export type SparcPlatform = "sun4v" | "sun4u-cheetah" | "sun4u-spitfire";
 
 /**
+ * A sender's `udelay` inside its cross-call: the kernel spins on the tick counter with PIL
+ * raised but PSTATE.IE set, so a mondo arriving meanwhile is taken at once (its trap only sets a
+ * softint) and the delay still ends at its deadline, whatever the trap cost. Modelled as a wait
+ * that a hardware event ends: scheduled early by the machine's spin-wake cost, so the CPU resumes
+ * exactly at the deadline; a CPU that comes back from a trap after the event goes on at once.
+ * The event, not the clock, ends it (the explorer fires events in any order).
+ */
+class UdelayWait extends WaitChannel {
+  /** The delay's event has fired. */
+  private done = true;
+  private readonly fire = (): void => {
+    this.done = true;
+    if (this.hasWaiters) this.machine.wake(this);
+  };
+
+  constructor(
+    private readonly machine: Machine,
+    private readonly wires: Interconnect,
+    private readonly cpu: number,
+  ) {
+    super();
+  }
+
+  /** Start a delay of `ns` (more than the machine's spin-wake cost); yield this wait next. */
+  start(ns: number): this {
+    this.done = false;
+    this.wires.schedule(ns - this.machine.cost.spinWakeNs, this.fire);
+    return this;
+  }
+
+  blocked(): boolean {
+    return !this.done;
+  }
+
+  describe(): string {
+    return `udelay in a cross-call on CPU ${this.cpu}`;
+  }
+}
+
+/**
  * sparc64 cross-calls. A cross-call carries data (the handler in word 0) in the sender's mondo
  * block plus a list of target CPUs.
  *
@@ -66,6 +107,9 @@ export type SparcPlatform = "sun4v" | "sun4u-cheetah" | "sun4u-spitfire";
  * NACKed ones after 2 µs × the slots of the batch, without limit; Spitfire dispatches one target
  * at a time and retries a NACK after 2 µs, forever. A dispatch whose BUSY never clears (a CPU of
  * `errorCpus`) is "mondo stuckage": reported, and the sender gives up on the rest.
+ *
+ * The sender takes mondo traps where the kernel's loop has PSTATE.IE set: after each hypercall,
+ * between sun4u dispatches, and during a retry's `udelay` (a wait ending at its deadline).
  */
 @injectable()
 export class MondoIpi implements ArchIpi {
@@ -97,6 +141,8 @@ export class MondoIpi implements ArchIpi {
   private readonly cpuLists: Int32Array[];
   /** CPUs already reported (reported once each). */
   private readonly reported: Uint8Array;
+  /** Each sender's udelay wait (created on its first retry delay, then reused). */
+  private readonly udelayWaits: UdelayWait[];
   /** The receive path's handler frames, reused (no generator per trap or softint). */
   private readonly frames: HandlerFramePool;
   // Counters.
@@ -146,6 +192,7 @@ export class MondoIpi implements ArchIpi {
     this.cpuLists = new Array<Int32Array>(n);
     this.retryStates = new Array<MondoRetryState>(n);
     this.reported = new Uint8Array(n);
+    this.udelayWaits = new Array<UdelayWait>(n);
     this.frames = new HandlerFramePool((cpu, line) => this.beginInterrupt(cpu, line));
     // The cpu-mondo trap is taken with interrupts "disabled" (PIL raised).
     wires.setTrapLines(1 << LINE_MONDO);
@@ -190,6 +237,21 @@ export class MondoIpi implements ArchIpi {
     if (this.reported[cpu] !== 0) return;
     this.reported[cpu] = 1;
     this.wires.reportProblem({ kind: "arch-error", time: this.machine.now, cpu, message });
+  }
+
+  /**
+   * `udelay(ns / 1000)` on the sending CPU inside its cross-call, where PSTATE.IE is set: mondo
+   * traps are taken during it (see the UdelayWait class). A delay no longer than the machine's
+   * spin-wake cost is one plain step.
+   */
+  private *udelay(ns: number): CpuCode<void> {
+    const m = this.machine;
+    if (ns <= m.cost.spinWakeNs) {
+      yield ns;
+      return;
+    }
+    const self = m.current;
+    yield (this.udelayWaits[self] ??= new UdelayWait(m, this.wires, self)).start(ns);
   }
 
   /**
@@ -258,7 +320,7 @@ export class MondoIpi implements ArchIpi {
     let noCpu = -1;
     for (;;) {
       this.hypercalls++;
-      let ns = this.hypercallNs;
+      const ns = this.hypercallNs;
       const status = this.cpuMondoSend(list, cnt, xcall);
       if (status === HV_EOK) {
         yield ns;
@@ -296,12 +358,13 @@ export class MondoIpi implements ArchIpi {
         return;
       }
       this.retries++;
+      // The hypercall takes no traps; after it the loop runs with PSTATE.IE set.
+      yield ns;
       if (next === "wait") {
         this.udelays++;
         this.retryNs += waitNs;
-        ns += waitNs;
+        yield* this.udelay(waitNs);
       }
-      yield ns;
     }
     if (errorCpu >= 0)
       this.reportOnce(
@@ -357,31 +420,32 @@ export class MondoIpi implements ArchIpi {
         return;
       }
       ns += this.busyPollNs;
+      // Dispatch and poll run with PSTATE.IE clear: one step; IE is back on after it.
+      yield ns;
       if (nacked > 0) {
-        // Interrupts (PSTATE.IE) back on during the delay: 2 µs per slot of the batch.
+        // The back-off with PSTATE.IE set: 2 µs per slot of the batch.
         const delay = 2000 * slots;
         this.nacks += nacked;
         this.retries++;
         this.udelays++;
         this.retryNs += delay;
-        ns += delay;
+        yield* this.udelay(delay);
       }
-      yield ns;
     }
   }
 
   /** sun4u Spitfire: one target per dispatch; a NACK is retried after 2 µs, forever. */
   private *spitfireXcallDeliver(list: Int32Array, cnt: number, xcall: number): CpuCode<void> {
-    let ns = 0;
+    // Each dispatch and its polling run with PSTATE.IE clear (one step); IE is set again
+    // between targets and during a NACK's udelay, where the sender takes mondo traps.
     for (let i = 0; i < cnt; i++) {
       const cpu = list[i];
       for (;;) {
         this.dispatches++;
         if (this.maxDispatchBatch < 1) this.maxDispatchBatch = 1;
-        ns += this.dispatchNs;
         if (this.errorCpus.test(cpu)) {
-          ns += this.busyPollNs * SUN4U_STUCK_POLLS;
           this.stuckage(cpu);
+          yield this.dispatchNs + this.busyPollNs * SUN4U_STUCK_POLLS;
           break; // on to the next target
         }
         if (this.full(cpu) || (this.nackRate > 0 && this.faults.chance(this.nackRate, "sparc.nack"))) {
@@ -389,16 +453,15 @@ export class MondoIpi implements ArchIpi {
           this.retries++;
           this.udelays++;
           this.retryNs += 2000;
-          yield ns + this.busyPollNs + 2000; // udelay(2) with interrupts enabled
-          ns = 0;
+          yield this.dispatchNs + this.busyPollNs;
+          yield* this.udelay(2000);
           continue;
         }
-        this.deliver(cpu, xcall, ns);
-        ns += this.busyPollNs;
+        this.deliver(cpu, xcall, this.dispatchNs);
+        yield this.dispatchNs + this.busyPollNs;
         break;
       }
     }
-    yield ns;
   }
 
   /** arch_send_call_function_ipi_mask: xcall_call_function to the mask. */

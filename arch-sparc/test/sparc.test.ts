@@ -411,6 +411,59 @@ describe("arch-sparc: mondo cross-calls", () => {
     ]);
   });
 
+  describe("the sender takes mondo traps where the kernel's loop lets it (PIL raised, PSTATE.IE set)", () => {
+    /** When CPU 0 took the mondo CPU 1 sent it at `sendAt` while CPU 0 was in its cross-call. */
+    function trapOfCpu0(sys: SmpSystem, sendAt: number): { sent: number; trap: number; end: number } {
+      let end = -1;
+      let sent = -1;
+      spawnProgram(sys, 0, function* () {
+        yield* sys.kernel.smpCallFunction(() => undefined, null, true);
+        end = sys.machine.now;
+      });
+      spawnProgram(sys, 1, function* () {
+        yield sendAt;
+        sent = sys.machine.now;
+        yield* sys.arch.sendRescheduleIpi(0);
+      });
+      expect(sys.run().status).toBe("completed");
+      const trap = sys.trace.named("sparc_mondo").find((r) => r.cpu === 0)!.ts;
+      return { sent, trap, end };
+    }
+
+    it("sun4v: during the retry udelay (only the hypercall itself takes no traps)", () => {
+      // CPU 5's one-entry queue is full while it takes no traps: every try after the first
+      // waits 100 us (63 initial targets).
+      const sys = sparc(64, { mondoQueueDepth: "1", trapStallCpus: "5", trapStallNs: "400000" });
+      spawnProgram(sys, 2, function* () {
+        yield* sys.arch.sendRescheduleIpi(5);
+      });
+      const { sent, trap, end } = trapOfCpu0(sys, 50_000);
+      expect(sys.arch.statistics().udelays).toBeGreaterThan(2);
+      // Hypercall 2 us + delivery 1 us (+ jitter): taken at once, not when the 100 us wait ends.
+      expect(trap - sent).toBeLessThan(4000);
+      expect(end).toBeGreaterThan(400_000);
+    });
+
+    it("sun4u-cheetah: during the NACK back-off (PSTATE.IE is back on)", () => {
+      const sys = sparc(64, { platform: "sun4u-cheetah", trapStallCpus: "5", trapStallNs: "300000" });
+      spawnProgram(sys, 2, function* () {
+        yield* sys.arch.sendRescheduleIpi(5);
+      });
+      // The first batch (32 slots) NACKs at CPU 5 and backs off 64 us; CPU 1's mondo lands in it.
+      const { sent, trap } = trapOfCpu0(sys, 20_000);
+      expect(sys.arch.statistics().nacks).toBeGreaterThan(0);
+      expect(trap - sent).toBeLessThan(2000);
+    });
+
+    it("sun4u-spitfire: between two targets of the loop (each dispatch restores PSTATE.IE)", () => {
+      const sys = sparc(64, { platform: "sun4u-spitfire" });
+      // 63 targets x (100 + 300 ns) = 25.2 us of dispatches from ~7 us on; CPU 1 sends at 12 us.
+      const { sent, trap, end } = trapOfCpu0(sys, 12_000);
+      expect(trap - sent).toBeLessThan(2000);
+      expect(end - trap).toBeGreaterThan(15_000);
+    });
+  });
+
   it("bad options are refused with the choices", () => {
     expect(() => sparc(8, { platform: "sun4d" })).toThrow(ArchOptionError);
     expect(() => sparc(8, { platform: "sun4d" })).toThrow(

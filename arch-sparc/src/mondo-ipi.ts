@@ -474,9 +474,19 @@ export class MondoIpi implements ArchIpi {
     return this.xcallDeliver(null, cpu, XCALL_CALL_FUNCTION_SINGLE);
   }
 
-  /** smp_send_reschedule: xcall_receive_signal. */
+  /**
+   * smp_send_reschedule: xcall_receive_signal to another CPU; to the sending CPU itself, no
+   * cross-call: it sets its own receive-signal softint, taken once PIL drops.
+   */
   sendRescheduleIpi(cpu: number): CpuCode<void> {
+    if (cpu === this.machine.current) return this.selfReschedule(cpu);
     return this.xcallDeliver(null, cpu, XCALL_RECEIVE_SIGNAL);
+  }
+
+  private *selfReschedule(cpu: number): CpuCode<void> {
+    if (this.queues.setSoftint(cpu, LINE_SOFTINT_RESCHED)) this.wires.raise(cpu, LINE_SOFTINT_RESCHED, 0);
+    else this.softintsCoalesced++;
+    yield 0;
   }
 
   /**

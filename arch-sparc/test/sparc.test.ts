@@ -11,6 +11,7 @@ import { callbackRecorder, spawnProgram, type CallbackRun } from "@smpcall/core/
 import {
   CHEETAH_MAX_TARGETS,
   descriptor,
+  LINE_SOFTINT_RESCHED,
   LINE_SOFTINT_SINGLE,
   MondoRetryState,
   type MondoIpi,
@@ -462,6 +463,42 @@ describe("arch-sparc: mondo cross-calls", () => {
       expect(trap - sent).toBeLessThan(2000);
       expect(end - trap).toBeGreaterThan(15_000);
     });
+  });
+
+  it("smp_send_reschedule to the sending CPU itself sets its receive-signal softint: no mondo, scheduler_ipi runs once PIL drops", () => {
+    for (const platform of ["sun4v", "sun4u-cheetah", "sun4u-spitfire"]) {
+      const sys = sparc(4, { platform });
+      let pendingWithIrqsOff = false;
+      let needReschedBeforeEnable = true;
+      let needReschedAfterEnable = false;
+      spawnProgram(sys, 2, function* () {
+        yield 1000;
+        sys.machine.localIrqDisable();
+        yield* sys.kernel.smpSendReschedule(2);
+        yield 100;
+        pendingWithIrqsOff = sys.machine.isPending(2, LINE_SOFTINT_RESCHED);
+        needReschedBeforeEnable = sys.machine.cpus[2].needResched;
+        sys.machine.localIrqEnable();
+        yield 100;
+        needReschedAfterEnable = sys.machine.cpus[2].needResched;
+      });
+      expect(sys.run().status).toBe("completed");
+      expect(pendingWithIrqsOff).toBe(true);
+      expect(needReschedBeforeEnable).toBe(false);
+      expect(needReschedAfterEnable).toBe(true);
+      expect(sys.arch.statistics()).toMatchObject({
+        hypercalls: 0,
+        dispatches: 0,
+        mondosDelivered: 0,
+        softints: 1,
+      });
+      expect(
+        sys.trace
+          .named("ipi_entry")
+          .filter((r) => r.cpu === 2)
+          .map((r) => r.fields.reason),
+      ).toEqual(["softint PIL_SMP_RECEIVE_SIGNAL"]);
+    }
   });
 
   it("bad options are refused with the choices", () => {

@@ -158,6 +158,7 @@ export class MondoIpi implements ArchIpi {
   private softints = 0;
   private softintsCoalesced = 0;
   private cpuErrors = 0;
+  private cpuStateCalls = 0;
   private noCpus = 0;
   private mondoTimeouts = 0;
   private mondoStuckages = 0;
@@ -320,21 +321,26 @@ export class MondoIpi implements ArchIpi {
     let noCpu = -1;
     for (;;) {
       this.hypercalls++;
-      const ns = this.hypercallNs;
+      let ns = this.hypercallNs;
       const status = this.cpuMondoSend(list, cnt, xcall);
       if (status === HV_EOK) {
         yield ns;
         break;
       }
       // Count what this try delivered, drop CPUs in error / not in the domain, repack the rest.
+      // On HV_ECPUERROR every CPU left is asked its state (sun4v_cpu_state, a hypercall each).
       let rem = 0;
       let nSent = 0;
       for (let i = 0; i < cnt; i++) {
         const cpu = list[i];
         if (cpu === CPU_LIST_DONE) nSent++;
-        else if (status === HV_ECPUERROR && this.errorCpus.test(cpu)) {
-          errorCpu = cpu;
-          this.cpuErrors++;
+        else if (status === HV_ECPUERROR) {
+          this.cpuStateCalls++;
+          ns += this.hypercallNs;
+          if (this.errorCpus.test(cpu)) {
+            errorCpu = cpu;
+            this.cpuErrors++;
+          } else list[rem++] = cpu;
         } else if (status === HV_ENOCPU && !m.onlineMask.test(cpu)) {
           noCpu = cpu;
           this.noCpus++;
@@ -551,6 +557,7 @@ export class MondoIpi implements ArchIpi {
       nacks: this.nacks,
       wouldBlocks: this.wouldBlocks,
       cpuErrors: this.cpuErrors,
+      cpuStateCalls: this.cpuStateCalls,
       noCpus: this.noCpus,
       mondoTimeouts: this.mondoTimeouts,
       mondoStuckages: this.mondoStuckages,

@@ -215,6 +215,30 @@ describe("arch-sparc: mondo cross-calls", () => {
     expect(out.timeNs).toBeLessThan(1_000_000);
   });
 
+  it("sun4v: on HV_ECPUERROR the sender asks cpu_state of every CPU left in the list, a hypercall each", () => {
+    const sendTime = (opts: Record<string, string>): { ns: number; st: Record<string, number> } => {
+      const sys = sparc(8, { mondoQueueDepth: "1", trapStallNs: "20000", ...opts }, { csdLockTimeoutMs: 0 });
+      let ns = -1;
+      spawnProgram(sys, 0, function* () {
+        if (opts.trapStallCpus !== undefined) yield* sys.arch.sendRescheduleIpi(5); // CPU 5's queue is full
+        const t0 = sys.machine.now;
+        yield* sys.arch.sendCallFunctionIpiMask(CpuMask.of(8, [1, 2, 5, 6]));
+        ns = sys.machine.now - t0;
+      });
+      sys.run();
+      return { ns, st: sys.arch.statistics() };
+    };
+    const clean = sendTime({});
+    expect(clean).toMatchObject({ ns: 2000, st: { hypercalls: 1, cpuStateCalls: 0 } });
+    // CPU 6 in error: the try returns HV_ECPUERROR with 6 left; cpu_state(6) finds it in error.
+    const error = sendTime({ errorCpus: "6" });
+    expect(error).toMatchObject({ ns: 4000, st: { hypercalls: 1, cpuStateCalls: 1, cpuErrors: 1 } });
+    // CPU 5 (queue full) is left too: cpu_state is asked of both, 5 stays and is retried.
+    const both = sendTime({ errorCpus: "6", trapStallCpus: "5" });
+    expect(both.st).toMatchObject({ cpuStateCalls: 2, cpuErrors: 1 });
+    expect(both.st.hypercalls).toBeGreaterThan(2);
+  });
+
   it("sun4v: HV_ENOCPU — a target that went offline during the retries is dropped and reported", () => {
     const sys = sparc(8, { mondoQueueDepth: "1", trapStallCpus: "5,6", trapStallNs: "300000" });
     spawnProgram(sys, 0, function* () {

@@ -493,23 +493,29 @@ describe("arch-sparc: mondo cross-calls", () => {
     for (const platform of ["sun4v", "sun4u-cheetah", "sun4u-spitfire"]) {
       const sys = sparc(4, { platform });
       let pendingWithIrqsOff = false;
-      let needReschedBeforeEnable = true;
-      let needReschedAfterEnable = false;
+      const schedulerIpisOn2: number[] = [];
+      const schedulerIpi = sys.kernel.schedulerIpi.bind(sys.kernel);
+      sys.kernel.schedulerIpi = () => {
+        schedulerIpisOn2.push(sys.machine.current);
+        schedulerIpi();
+      };
+      let beforeEnable = -1;
+      let afterEnable = -1;
       spawnProgram(sys, 2, function* () {
         yield 1000;
         sys.machine.localIrqDisable();
         yield* sys.kernel.smpSendReschedule(2);
         yield 100;
         pendingWithIrqsOff = sys.machine.isPending(2, LINE_SOFTINT_RESCHED);
-        needReschedBeforeEnable = sys.machine.cpus[2].needResched;
+        beforeEnable = schedulerIpisOn2.length;
         sys.machine.localIrqEnable();
         yield 100;
-        needReschedAfterEnable = sys.machine.cpus[2].needResched;
+        afterEnable = schedulerIpisOn2.length;
       });
       expect(sys.run().status).toBe("completed");
       expect(pendingWithIrqsOff).toBe(true);
-      expect(needReschedBeforeEnable).toBe(false);
-      expect(needReschedAfterEnable).toBe(true);
+      expect([beforeEnable, afterEnable]).toEqual([0, 1]);
+      expect(schedulerIpisOn2).toEqual([2]);
       expect(sys.arch.statistics()).toMatchObject({
         hypercalls: 0,
         dispatches: 0,

@@ -29,7 +29,13 @@ export const MSG_ALL = 0x8001;
 /** Every online CPU but the sender. */
 export const MSG_ALL_BUT_SELF = 0x8000;
 
-/** Machine line of the doorbell exception (msgsnd / msgsndp). */
-export const LINE_DOORBELL = 0;
-/** Machine line of the interrupt controller's IPI (XICS MFRR, XIVE, H_IPI). */
-export const LINE_CONTROLLER = 1;
+/**
+ * Machine line of the interrupt controller's IPI (XICS MFRR, XIVE, H_IPI): the external
+ * interrupt. It is the lower line, so the machine takes it before a pending doorbell, as 6.1 does:
+ * a soft-disabled CPU that got both replays the external interrupt before the doorbell
+ * (`__replay_soft_interrupts`; the doorbell that came in while the external one hard-disabled the
+ * CPU is taken only once MSR[EE] is set again, after the replay).
+ */
+export const LINE_CONTROLLER = 0;
+/** Machine line of the doorbell exception (msgsnd / msgsndp); taken after a pending controller IPI. */
+export const LINE_DOORBELL = 1;

@@ -267,6 +267,42 @@ describe("arch-powerpc: muxed IPIs", () => {
     expect(on0[2].ts).toBeGreaterThan(1500);
   });
 
+  it.each(["powernv-power8", "pseries-powervm-xics"])(
+    "%s: a controller IPI and a doorbell both pending when interrupts come back on: the controller's is taken first (6.1 replays EE before DBELL), the doorbell then finds an empty word",
+    (platform) => {
+      const sys = ppc(16, { platform, threadsPerCore: "8" }, { cost: { deliveryJitter: 0 } });
+      const log: CallbackRun[] = [];
+      spawnProgram(sys, 1, function* () {
+        sys.machine.localIrqDisable();
+        yield 20_000;
+        sys.machine.localIrqEnable();
+        yield 10;
+      });
+      // CPU 0 (a sibling of CPU 1) rings its doorbell first; CPU 9 (another core) then sends
+      // through the interrupt controller.
+      spawnProgram(sys, 0, function* () {
+        yield 100;
+        yield* sys.arch.sendRescheduleIpi(1);
+      });
+      spawnProgram(sys, 9, function* () {
+        yield 1000;
+        yield* sys.kernel.smpCallFunctionSingle(1, callbackRecorder(sys, log), "call", false);
+      });
+      expect(sys.run().status).toBe("completed");
+      const on1 = sys.trace.records
+        .filter((r) => r.cpu === 1 && (r.name === "ipi_entry" || r.name === "powerpc_ipi_message"))
+        .map((r) => (r.name === "ipi_entry" ? r.fields.reason : r.fields.msg));
+      expect(on1).toEqual(["IPI", "call_function", "reschedule", "Doorbell interrupts"]);
+      expect(log.map((r) => r.cpu)).toEqual([1]);
+      expect(sys.arch.statistics()).toMatchObject({
+        interrupts: 2,
+        demuxLoops: 2,
+        doorbellAcks: 1,
+        controllerEois: 1,
+      });
+    },
+  );
+
   it("mpic-2008: the MSG_ALL_BUT_SELF path reaches every online CPU but the sender, one channel per message", () => {
     const sys = ppc(16, { platform: "mpic-2008" });
     const log: CallbackRun[] = [];

@@ -76,6 +76,8 @@ export class MuxedIpi implements ArchIpi {
   private interrupts = 0;
   private doorbellAcks = 0;
   private controllerEois = 0;
+  /** powernv: IPIs an offline CPU cleared without handling them (counted when it comes back). */
+  private offlineIpisCleared = 0;
   private readonly handled = [0, 0, 0, 0];
   /** Finished demux frames, reused by the next interrupt on any CPU (see `DemuxFrame`). */
   private readonly freeFrames: DemuxFrame[] = [];
@@ -127,6 +129,19 @@ export class MuxedIpi implements ArchIpi {
     this.xiveSendNs = options.xiveSendNs as number;
     this.xiveLatencyNs = options.xiveLatencyNs as number;
     this.mpicSendNs = options.mpicSendNs as number;
+    if (this.platform === "powernv-power8" || this.platform === "powernv-power9") {
+      // 6.1 powernv (pnv_cpu_offline_self): an offline thread clears whatever IPI it had pending
+      // when it went down and every one that wakes it while it is offline (XIRR read, MFRR reset
+      // and EOI; msgclr for a doorbell) without running the demux, so it comes back with no
+      // interrupt pending; the message bytes stay set and ride on the next IPI.
+      wires.onCpuBoot((cpu) => {
+        for (const line of [LINE_CONTROLLER, LINE_DOORBELL])
+          if (wires.isPending(cpu, line)) {
+            wires.clearPending(cpu, line);
+            this.offlineIpisCleared++;
+          }
+      });
+    }
   }
 
   /** SMT threads per core (the machine topology's; cores are groups of consecutive CPU ids). */
@@ -320,6 +335,7 @@ export class MuxedIpi implements ArchIpi {
       interrupts: this.interrupts,
       doorbellAcks: this.doorbellAcks,
       controllerEois: this.controllerEois,
+      offlineIpisCleared: this.offlineIpisCleared,
       acks: this.doorbellAcks + this.controllerEois,
       callFunctionMessages: this.handled[PPC_MSG_CALL_FUNCTION],
       rescheduleMessages: this.handled[PPC_MSG_RESCHEDULE],

@@ -34,7 +34,7 @@ import { CAUSE_IPI, MPIC_DEST_WIDTH, type CauseIpiRoute, type PpcPlatform } from
 
 /**
  * PowerPC IPIs. On powernv/pseries one hardware IPI per CPU carries several messages in a
- * per-CPU word: send = set the message bit, full barrier, `cause_ipi`; receive = acknowledge the
+ * per-CPU word: send = full barrier, set the message bit, `cause_ipi`; receive = acknowledge the
  * source, then loop: fetch-and-clear the word, handle every message set in the kernel's order
  * (call function, reschedule, tick broadcast, NMI), again while the word is non-zero. A second
  * send of a message not yet demuxed is absorbed by the word. `cause_ipi` is the platform's, as
@@ -160,8 +160,8 @@ export class MuxedIpi implements ArchIpi {
   }
 
   /**
-   * smp_muxed_ipi_message_pass: set the message bit (absorbed if already set), barrier, cause
-   * the IPI. Returns the sender time it took.
+   * smp_muxed_ipi_message_pass: (full barrier,) set the message's byte (absorbed if already
+   * set), cause the IPI (its own `sync` first). Returns the sender time it took.
    */
   private messagePass(cpu: number, msg: number): number {
     const bit = 1 << msg;
@@ -291,9 +291,11 @@ export class MuxedIpi implements ArchIpi {
   }
 
   /**
-   * Acknowledge the source (msgclr; XIRR read + MFRR reset + EOI), then smp_ipi_demux:
-   * fetch-and-clear the word, handle what was set, again while it is non-zero (a reused
-   * `DemuxFrame`); on the 2008 MPIC, the channel's one message.
+   * Acknowledge the source (counted once per interrupt, at no cost: 6.1's doorbell handler issues
+   * only `msgsync` on POWER9 hypervisors; XICS reads XIRR and resets the MFRR before the demux and
+   * EOIs after it, by hypercalls on pseries), then smp_ipi_demux: fetch-and-clear the word,
+   * handle what was set, again while it is non-zero (a reused `DemuxFrame`); on the 2008 MPIC,
+   * the channel's one message.
    */
   handleInterrupt(cpu: number, line: number): CpuCode<void> {
     if (this.platform === "mpic-2008") return this.handle2008(cpu, line);

@@ -49,6 +49,8 @@ export class MuxedIpi implements ArchIpi {
   /** The platform in use. */
   readonly platform: PpcPlatform;
   private readonly route: CauseIpiRoute | null;
+  /** The controller line is an XICS presentation (MFRR) one: the handler resets it before the demux. */
+  private readonly xicsController: boolean;
   private readonly words: Uint8Array;
   private readonly doorbellSendNs: number;
   private readonly doorbellLatencyNs: number;
@@ -76,6 +78,8 @@ export class MuxedIpi implements ArchIpi {
   private interrupts = 0;
   private doorbellAcks = 0;
   private controllerEois = 0;
+  /** XICS: controller IPIs that arrived between an interrupt's entry and its MFRR reset, wiped by it. */
+  private mfrrResetWiped = 0;
   /** powernv: IPIs an offline CPU cleared without handling them (counted when it comes back). */
   private offlineIpisCleared = 0;
   private readonly handled = [0, 0, 0, 0];
@@ -83,10 +87,20 @@ export class MuxedIpi implements ArchIpi {
   private readonly freeFrames: DemuxFrame[] = [];
   /** What a demux frame does at each of its steps: the receive path below. */
   private readonly demux: DemuxHost = {
-    acknowledge: (_cpu, line) => {
+    acknowledge: (cpu, line) => {
       this.interrupts++;
       if (line === LINE_DOORBELL) this.doorbellAcks++;
-      else this.controllerEois++;
+      else {
+        this.controllerEois++;
+        // XICS (icp_native_ipi_action / icp_hv_ipi_action): the handler resets its own MFRR
+        // before the demux, wiping an IPI that arrived since the XIRR read; its message is in
+        // the word and the demux that follows handles it. (XIVE has no such reset: a trigger
+        // meanwhile fires again after the EOI, as a pending line does here.)
+        if (this.xicsController && this.wires.isPending(cpu, LINE_CONTROLLER)) {
+          this.wires.clearPending(cpu, LINE_CONTROLLER);
+          this.mfrrResetWiped++;
+        }
+      }
     },
     fetchAndClear: (cpu) => {
       const all = this.words[cpu];
@@ -119,6 +133,7 @@ export class MuxedIpi implements ArchIpi {
   ) {
     this.platform = options.platform as PpcPlatform;
     this.route = this.platform === "mpic-2008" ? null : CAUSE_IPI[this.platform];
+    this.xicsController = this.route?.remote === "xics-mfrr" || this.route?.remote === "h-ipi";
     this.words = new Uint8Array(machine.nrCpus);
     this.doorbellSendNs = options.doorbellSendNs as number;
     this.doorbellLatencyNs = options.doorbellLatencyNs as number;
@@ -338,6 +353,7 @@ export class MuxedIpi implements ArchIpi {
       doorbellAcks: this.doorbellAcks,
       controllerEois: this.controllerEois,
       offlineIpisCleared: this.offlineIpisCleared,
+      mfrrResetWiped: this.mfrrResetWiped,
       acks: this.doorbellAcks + this.controllerEois,
       callFunctionMessages: this.handled[PPC_MSG_CALL_FUNCTION],
       rescheduleMessages: this.handled[PPC_MSG_RESCHEDULE],

@@ -338,6 +338,39 @@ describe("arch-powerpc: muxed IPIs", () => {
     },
   );
 
+  it.each([
+    ["powernv-power8", 1, 1],
+    ["pseries-powervm-xics", 1, 1],
+    ["pseries-powervm-xive", 2, 0],
+  ] as const)(
+    "%s: a controller IPI landing between the interrupt's entry and the demux is %s interrupt(s): XICS resets the MFRR before the demux (the IPI is wiped, its message demuxed), XIVE's queued trigger fires again after the EOI",
+    (platform, interrupts, wiped) => {
+      const sys = ppc(32, { platform, threadsPerCore: "8" }, { cost: { deliveryJitter: 0 } });
+      // CPU 0 and CPU 17 are both in other cores than CPU 9: controller IPIs.
+      spawnProgram(sys, 0, function* () {
+        yield 1000;
+        yield* sys.kernel.smpCallFunctionSingle(9, () => undefined, null, false);
+      });
+      // Lands 100 ns after CPU 9 took the first one (arrival + haltExitNs 500), inside its
+      // irqEntryNs (300), whatever the platform's delivery time.
+      spawnProgram(sys, 17, function* () {
+        yield 1600;
+        yield* sys.arch.sendRescheduleIpi(9);
+      });
+      expect(sys.run().status).toBe("completed");
+      const entries = sys.trace.named("ipi_entry").filter((r) => r.cpu === 9);
+      const raises = sys.trace.named("ipi_raise").filter((r) => r.fields.target_cpus === 9);
+      expect(raises).toHaveLength(2);
+      expect(messagesHandled(sys, 9)).toEqual(["call_function", "reschedule"]);
+      expect(entries).toHaveLength(interrupts);
+      expect(sys.arch.statistics()).toMatchObject({
+        interrupts,
+        demuxLoops: interrupts,
+        mfrrResetWiped: wiped,
+      });
+    },
+  );
+
   it("mpic-2008: the MSG_ALL_BUT_SELF path reaches every online CPU but the sender, one channel per message", () => {
     const sys = ppc(16, { platform: "mpic-2008" });
     const log: CallbackRun[] = [];

@@ -1,8 +1,8 @@
 import "reflect-metadata";
-import { ArchIpiToken, type ArchDescriptor } from "@smpcall/core";
+import { ArchIpiToken, ArchOptionError, type ArchDescriptor } from "@smpcall/core";
 import { Lifecycle } from "tsyringe";
 import { MuxedIpi } from "./muxed-ipi";
-import { PPC_PLATFORMS, THREADS_PER_CORE } from "./platform";
+import { MPIC_MAX_CPUS, PPC_PLATFORMS, THREADS_PER_CORE } from "./platform";
 
 export * from "./messages";
 export * from "./platform";
@@ -113,6 +113,12 @@ export const descriptor: ArchDescriptor = {
         n("mpicSendNs") + n("xicsLatencyNs"),
       );
     },
+  },
+  validate(options, machine) {
+    if (options.platform === "mpic-2008" && machine.cpus > MPIC_MAX_CPUS)
+      throw new ArchOptionError(
+        `platform=mpic-2008: an MPIC addresses at most ${MPIC_MAX_CPUS} CPUs (a 32-bit IPI destination mask), this machine has ${machine.cpus}: use a powernv or pseries platform`,
+      );
   },
   topology(options) {
     return { threadsPerCore: Number(options.threadsPerCore), numbering: "siblings-adjacent" };

@@ -30,7 +30,7 @@ import {
   PPC_MSG_TICK_BROADCAST,
 } from "./messages";
 import { DemuxFrame, type DemuxHost } from "./demux-frame";
-import { CAUSE_IPI, MPIC_DEST_WIDTH, type CauseIpiRoute, type PpcPlatform } from "./platform";
+import { CAUSE_IPI, type CauseIpiRoute, type PpcPlatform } from "./platform";
 
 /**
  * PowerPC IPIs. On powernv/pseries one hardware IPI per CPU carries several messages in a
@@ -83,6 +83,8 @@ export class MuxedIpi implements ArchIpi {
   /** powernv: IPIs an offline CPU cleared without handling them (counted when it comes back). */
   private offlineIpisCleared = 0;
   private readonly handled = [0, 0, 0, 0];
+  /** A one-CPU target list for a 2008 message_pass, reused. */
+  private readonly oneTarget = [0];
   /** Finished demux frames, reused by the next interrupt on any CPU (see `DemuxFrame`). */
   private readonly freeFrames: DemuxFrame[] = [];
   /** What a demux frame does at each of its steps: the receive path below. */
@@ -225,27 +227,18 @@ export class MuxedIpi implements ArchIpi {
     }
   }
 
-  /** One MPIC IPI dispatch write naming the CPUs of `mask` on channel `msg` (2008). */
-  private mpicSend(msg: number, targets: readonly number[] | CpuMask): number {
-    let groups = -1;
-    let writes = 0;
-    const each = (cpu: number) => {
-      const g = Math.floor(cpu / MPIC_DEST_WIDTH);
-      if (g !== groups) {
-        groups = g;
-        writes++;
-      }
+  /**
+   * One MPIC IPI dispatch write on channel `msg` (2008) whose destination names `targets` (one
+   * CPU, or every online CPU but the sender for MSG_ALL_BUT_SELF: an MPIC has at most 32 CPUs,
+   * so one destination word holds them all). Returns the sender's cost.
+   */
+  private mpicSend(msg: number, targets: readonly number[]): number {
+    for (const cpu of targets) {
       this.ipisCaused++;
-      // A group's CPUs are reached by its write, which comes after the writes of the groups before.
-      this.wires.raise(cpu, msg, writes * this.mpicSendNs + this.xicsLatencyNs);
-    };
-    if (Array.isArray(targets)) targets.forEach(each);
-    else {
-      const m = targets as CpuMask;
-      for (let c = m.first(); c < m.nrCpuIds; c = m.next(c)) each(c);
+      this.wires.raise(cpu, msg, this.mpicSendNs + this.xicsLatencyNs);
     }
-    this.mpicWrites += writes;
-    return writes * this.mpicSendNs;
+    this.mpicWrites++;
+    return this.mpicSendNs;
   }
 
   /** 2008 `message_pass(target, msg)`: a CPU, or MSG_ALL_BUT_SELF. */
@@ -258,25 +251,31 @@ export class MuxedIpi implements ArchIpi {
         if (c !== m.current) all.push(c);
       return this.mpicSend(msg, all);
     }
-    return this.mpicSend(msg, [target]);
+    this.oneTarget[0] = target;
+    return this.mpicSend(msg, this.oneTarget);
   }
 
   /** No multicast: one message + one cause_ipi per target (2008 MPIC: MSG_ALL_BUT_SELF when it fits). */
   *sendCallFunctionIpiMask(mask: CpuMask): CpuCode<void> {
     const m = this.machine;
-    if (this.platform === "mpic-2008") {
+    const mpic = this.platform === "mpic-2008";
+    if (mpic) {
       const self = m.current;
       const allButSelf =
         mask.weight() === m.onlineMask.weight() - 1 && mask.isSubsetOf(m.onlineMask) && !mask.test(self);
-      yield allButSelf
-        ? this.messagePass2008(MSG_ALL_BUT_SELF, MSG_2008_CALL_FUNCTION)
-        : this.mpicSend(MSG_2008_CALL_FUNCTION, mask);
-      return;
+      if (allButSelf) {
+        yield this.messagePass2008(MSG_ALL_BUT_SELF, MSG_2008_CALL_FUNCTION);
+        return;
+      }
     }
     // One target after the other, as the kernel's loop: target k's message is set and its IPI
     // caused once the sender has paid for the k targets before it (not all at the first instant).
+    // 2008 MPIC: message_pass names one CPU (or MSG_ALL_BUT_SELF, above), so a partial mask is
+    // one dispatch write per target too.
     for (let cpu = mask.first(); cpu < mask.nrCpuIds; cpu = mask.next(cpu)) {
-      const ns = this.messagePass(cpu, PPC_MSG_CALL_FUNCTION);
+      const ns = mpic
+        ? this.messagePass2008(cpu, MSG_2008_CALL_FUNCTION)
+        : this.messagePass(cpu, PPC_MSG_CALL_FUNCTION);
       if (!m.spendInline(ns)) yield ns;
     }
   }

@@ -57,5 +57,8 @@ export const CAUSE_IPI: Readonly<Record<Exclude<PpcPlatform, "mpic-2008">, Cause
 /** SMT threads per core the backend models (cores are groups of consecutive CPU ids; the last may be partial). */
 export const THREADS_PER_CORE = ["1", "2", "4", "8"] as const;
 
-/** CPUs one MPIC IPI dispatch register write can name (a 32-bit destination mask). */
-export const MPIC_DEST_WIDTH = 32;
+/**
+ * The most CPUs an MPIC addresses: its IPI dispatch registers hold a 32-bit destination mask
+ * (6.1: `MPIC_MAX_CPUS`, checked at boot). `mpic-2008` refuses a larger machine.
+ */
+export const MPIC_MAX_CPUS = 32;

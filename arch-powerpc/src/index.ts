@@ -12,14 +12,14 @@ export { MuxedIpi } from "./muxed-ipi";
 export const descriptor: ArchDescriptor = {
   name: "powerpc",
   description:
-    "PowerPC: muxed IPI messages in a per-CPU word; cause_ipi as 6.1 picks it per platform (sibling doorbells + XICS on POWER8, global doorbells on POWER9+, msgsndp + XIVE/H_IPI under PowerVM, XIVE only in KVM); 2008 MPIC channels with MSG_ALL_BUT_SELF",
+    "PowerPC: muxed IPI messages in a per-CPU word; cause_ipi as 6.1 picks it per platform (sibling doorbells + XICS on POWER8, global doorbells on POWER9+, msgsndp + XIVE/H_IPI under PowerVM, XIVE only in KVM); 2008 MPIC channels with MSG_ALL_BUT_SELF (at most 32 CPUs)",
   options: {
     platform: {
       type: "enum",
       choices: PPC_PLATFORMS,
       default: "powernv-power9",
       description:
-        "powernv-power8 (bare metal POWER8 and earlier: sibling doorbell, else XICS), powernv-power9 (POWER9+: global doorbell to any thread), pseries-powervm-xive / pseries-powervm-xics (PowerVM guest: msgsndp to siblings, else XIVE trigger / H_IPI), pseries-kvm-xive (KVM guest: XIVE only, no doorbells), pseries-kvm-xics (KVM guest: msgsndp trapped by KVM, else H_IPI), mpic-2008 (v2.6.26: one MPIC channel per message)",
+        "powernv-power8 (bare metal POWER8 and earlier: sibling doorbell, else XICS), powernv-power9 (POWER9+: global doorbell to any thread), pseries-powervm-xive / pseries-powervm-xics (PowerVM guest: msgsndp to siblings, else XIVE trigger / H_IPI), pseries-kvm-xive (KVM guest: XIVE only, no doorbells), pseries-kvm-xics (KVM guest: msgsndp trapped by KVM, else H_IPI), mpic-2008 (v2.6.26, not 6.1: one MPIC channel per message, at most 32 CPUs)",
     },
     threadsPerCore: {
       type: "enum",

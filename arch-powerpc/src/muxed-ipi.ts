@@ -2,6 +2,7 @@ import { inject, injectable } from "tsyringe";
 import {
   ArchOptionsToken,
   InterconnectToken,
+  InvalidArgumentError,
   MachineToken,
   SmpHandlersToken,
   TraceToken,
@@ -294,14 +295,24 @@ export class MuxedIpi implements ArchIpi {
       : this.messagePass(cpu, PPC_MSG_RESCHEDULE);
   }
 
-  /** PPC_MSG_TICK_BROADCAST (muxed platforms): for tests and scenarios. */
+  /** PPC_MSG_TICK_BROADCAST (muxed platforms; mpic-2008 has no such message): for tests and scenarios. */
   *sendTickBroadcast(cpu: number): CpuCode<void> {
+    this.muxedOnly("sendTickBroadcast");
     yield this.messagePass(cpu, PPC_MSG_TICK_BROADCAST);
   }
 
-  /** PPC_MSG_NMI_IPI (muxed platforms): for tests and scenarios. */
+  /** PPC_MSG_NMI_IPI (muxed platforms; mpic-2008 has no such message): for tests and scenarios. */
   *sendNmiIpi(cpu: number): CpuCode<void> {
+    this.muxedOnly("sendNmiIpi");
     yield this.messagePass(cpu, PPC_MSG_NMI_IPI);
+  }
+
+  /** Refuse a muxed-only message on the 2008 MPIC, whose four channels carry other messages. */
+  private muxedOnly(what: string): void {
+    if (this.platform === "mpic-2008")
+      throw new InvalidArgumentError(
+        `${what}: platform mpic-2008 has no such message (its MPIC channels are call function, reschedule, call-function-single and debugger break)`,
+      );
   }
 
   /**

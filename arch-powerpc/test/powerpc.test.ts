@@ -2,6 +2,7 @@ import { describe, expect, it } from "@jest/globals";
 import {
   ArchOptionError,
   CpuMask,
+  InvalidArgumentError,
   createSmpSystem,
   runWorkload,
   type SmpSystem,
@@ -415,6 +416,14 @@ describe("arch-powerpc: muxed IPIs", () => {
     expect(() => ppc(33, { platform: "mpic-2008" })).toThrow(ArchOptionError);
     expect(() => ppc(64, { platform: "mpic-2008" })).toThrow(/mpic-2008.*at most 32 CPUs.*64/);
     expect(() => ppc(64, { platform: "powernv-power8" })).not.toThrow();
+  });
+
+  it("mpic-2008 has no tick-broadcast or NMI message: sending one is refused, not a crash", () => {
+    const sys = ppc(8, { platform: "mpic-2008" });
+    expect(() => muxed(sys).sendTickBroadcast(1).next()).toThrow(InvalidArgumentError);
+    expect(() => muxed(sys).sendNmiIpi(1).next()).toThrow(
+      /sendNmiIpi: platform mpic-2008 has no such message/,
+    );
   });
 
   it("every call runs exactly once on every platform", () => {

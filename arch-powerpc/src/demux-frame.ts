@@ -11,6 +11,8 @@ export interface DemuxHost {
   fetchAndClear(cpu: number): number;
   /** Is `cpu`'s message word non-zero again (the loop takes another pass)? */
   wordSet(cpu: number): boolean;
+  /** The demux loop found the word empty: the interrupt's EOI (the controller's, after the demux). */
+  eoi(cpu: number, line: number): void;
   /** Handle message `msg` on `cpu`: the code to run to its end (the generic handler's flush), or null. */
   handleMessage(cpu: number, msg: number): CpuCode<void> | null;
   /** A finished frame, for reuse. */
@@ -22,7 +24,7 @@ export interface DemuxHost {
  * source, then fetch-and-clear the CPU's message word and handle every message set, in bit
  * order, again while the word is non-zero — the generator
  *
- *     acknowledge; do { all = fetchAndClear(); for msg of all: yield* handleMessage(msg) } while (wordSet())
+ *     acknowledge; do { all = fetchAndClear(); for msg of all: yield* handleMessage(msg) } while (wordSet()); eoi
  *
  * at the same virtual times, without a generator object per interrupt.
  */
@@ -47,7 +49,10 @@ export class DemuxFrame extends SteppedFrame {
     const host = this.host;
     for (;;) {
       if (this.msg === MESSAGES) {
-        if (!host.wordSet(this.cpu)) return null;
+        if (!host.wordSet(this.cpu)) {
+          host.eoi(this.cpu, this.line);
+          return null;
+        }
         this.fetch();
       }
       const msg = this.msg++;

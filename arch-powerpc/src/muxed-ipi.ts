@@ -33,6 +33,11 @@ import {
 import { DemuxFrame, type DemuxHost } from "./demux-frame";
 import { CAUSE_IPI, type CauseIpiRoute, type PpcPlatform } from "./platform";
 
+/** XIVE IPI source (ESB) state: P, an event was sent and is not yet EOIed. */
+const ESB_P = 1;
+/** XIVE IPI source state: Q, a trigger came while P was set (the EOI re-triggers). */
+const ESB_Q = 2;
+
 /**
  * PowerPC IPIs. On powernv/pseries one hardware IPI per CPU carries several messages in a
  * per-CPU word: send = full barrier, set the message bit, `cause_ipi`; receive = acknowledge the
@@ -52,6 +57,8 @@ export class MuxedIpi implements ArchIpi {
   private readonly route: CauseIpiRoute | null;
   /** The controller line is an XICS presentation (MFRR) one: the handler resets it before the demux. */
   private readonly xicsController: boolean;
+  /** XIVE: each CPU's IPI source PQ bits (ESB_P, ESB_Q); null without XIVE. */
+  private readonly esb: Uint8Array | null;
   private readonly words: Uint8Array;
   private readonly doorbellSendNs: number;
   private readonly doorbellLatencyNs: number;
@@ -79,6 +86,10 @@ export class MuxedIpi implements ArchIpi {
   private interrupts = 0;
   private doorbellAcks = 0;
   private controllerEois = 0;
+  /** XIVE: triggers that found the IPI source's P bit set and only set Q. */
+  private xiveTriggersQueued = 0;
+  /** XIVE: re-triggers by an EOI that found Q set. */
+  private xiveRetriggers = 0;
   /** XICS: controller IPIs that arrived between an interrupt's entry and its MFRR reset, wiped by it. */
   private mfrrResetWiped = 0;
   /** powernv: IPIs an offline CPU cleared without handling them (counted when it comes back). */
@@ -112,6 +123,18 @@ export class MuxedIpi implements ArchIpi {
       return all;
     },
     wordSet: (cpu) => this.words[cpu] !== 0,
+    eoi: (cpu, line) => {
+      // XIVE (xive_ipi_eoi -> xive_do_source_eoi): the EOI sets the IPI source's PQ bits back to
+      // 00 and, if a trigger came while P was set (Q), triggers it again.
+      if (line !== LINE_CONTROLLER || this.esb === null) return;
+      const pq = this.esb[cpu];
+      this.esb[cpu] = 0;
+      if ((pq & ESB_Q) !== 0) {
+        this.xiveRetriggers++;
+        this.esb[cpu] = ESB_P;
+        this.wires.raise(cpu, LINE_CONTROLLER, this.xiveSendNs + this.xiveLatencyNs);
+      }
+    },
     handleMessage: (cpu, msg) => {
       this.handled[msg]++;
       if (this.trace.enabled)
@@ -137,6 +160,7 @@ export class MuxedIpi implements ArchIpi {
     this.platform = options.platform as PpcPlatform;
     this.route = this.platform === "mpic-2008" ? null : CAUSE_IPI[this.platform];
     this.xicsController = this.route?.remote === "xics-mfrr" || this.route?.remote === "h-ipi";
+    this.esb = this.route?.remote === "xive-esb" ? new Uint8Array(machine.nrCpus) : null;
     this.words = new Uint8Array(machine.nrCpus);
     this.doorbellSendNs = options.doorbellSendNs as number;
     this.doorbellLatencyNs = options.doorbellLatencyNs as number;
@@ -147,13 +171,18 @@ export class MuxedIpi implements ArchIpi {
     this.xiveSendNs = options.xiveSendNs as number;
     this.xiveLatencyNs = options.xiveLatencyNs as number;
     this.mpicSendNs = options.mpicSendNs as number;
-    if (this.platform === "powernv-power8" || this.platform === "powernv-power9") {
+    const powernv = this.platform === "powernv-power8" || this.platform === "powernv-power9";
+    if (powernv || this.esb !== null) {
       // 6.1 powernv (pnv_cpu_offline_self): an offline thread clears whatever IPI it had pending
       // when it went down and every one that wakes it while it is offline (XIRR read, MFRR reset
-      // and EOI; msgclr for a doorbell) without running the demux, so it comes back with no
-      // interrupt pending; the message bytes stay set and ride on the next IPI.
+      // and EOI; msgclr for a doorbell) without running the demux. XIVE (xive_teardown_cpu and
+      // xive_setup_cpu_ipi): the CPU's IPI source is masked when it goes down and set up afresh,
+      // PQ = 00, when it comes back. Either way it comes back with no IPI pending; the message
+      // bytes stay set and ride on the next IPI. (A pseries doorbell or XICS IPI is kept.)
+      const lines = powernv ? [LINE_CONTROLLER, LINE_DOORBELL] : [LINE_CONTROLLER];
       wires.onCpuBoot((cpu) => {
-        for (const line of [LINE_CONTROLLER, LINE_DOORBELL])
+        if (this.esb !== null) this.esb[cpu] = 0;
+        for (const line of lines)
           if (wires.isPending(cpu, line)) {
             wires.clearPending(cpu, line);
             this.offlineIpisCleared++;
@@ -217,10 +246,21 @@ export class MuxedIpi implements ArchIpi {
         this.xicsWrites++;
         this.wires.raise(cpu, LINE_CONTROLLER, this.xicsSendNs + this.xicsLatencyNs);
         return this.xicsSendNs;
-      case "xive-esb":
+      case "xive-esb": {
+        // The trigger store reaches the target's IPI source (ESB): with P clear it sets P and
+        // sends the event; with P set (an event not yet EOIed) it only sets Q, which the EOI
+        // turns into a new trigger (see `eoi` above).
         this.xiveTriggers++;
+        const esb = this.esb!;
+        if ((esb[cpu] & ESB_P) !== 0) {
+          esb[cpu] |= ESB_Q;
+          this.xiveTriggersQueued++;
+          return this.xiveSendNs;
+        }
+        esb[cpu] = ESB_P;
         this.wires.raise(cpu, LINE_CONTROLLER, this.xiveSendNs + this.xiveLatencyNs);
         return this.xiveSendNs;
+      }
       case "h-ipi":
         this.hIpiHcalls++;
         this.wires.raise(cpu, LINE_CONTROLLER, this.hcallNs + this.xicsLatencyNs);
@@ -364,6 +404,8 @@ export class MuxedIpi implements ArchIpi {
       controllerEois: this.controllerEois,
       offlineIpisCleared: this.offlineIpisCleared,
       mfrrResetWiped: this.mfrrResetWiped,
+      xiveTriggersQueued: this.xiveTriggersQueued,
+      xiveRetriggers: this.xiveRetriggers,
       acks: this.doorbellAcks + this.controllerEois,
       callFunctionMessages: this.handled[PPC_MSG_CALL_FUNCTION],
       rescheduleMessages: this.handled[PPC_MSG_RESCHEDULE],

@@ -23,6 +23,7 @@ function host(log: string[], passes: number[], released: DemuxFrame[]): DemuxHos
       return all;
     },
     wordSet: () => h.word !== 0,
+    eoi: (cpu: number, line: number) => void log.push(`eoi ${cpu}/${line}`),
     handleMessage: (cpu: number, msg: number) => {
       log.push(`msg ${msg}`);
       return msg === 0 ? steps(log, `flush ${cpu}`, [5, 7]) : null;
@@ -52,6 +53,7 @@ describe("DemuxFrame (powerpc's hand-stepped smp_ipi_demux)", () => {
       "msg 1",
       "fetch 8",
       "msg 3",
+      "eoi 2/1",
     ]);
     // Finished: released once, and stays finished.
     expect(released).toEqual([f]);

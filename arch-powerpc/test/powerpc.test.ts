@@ -308,6 +308,8 @@ describe("arch-powerpc: muxed IPIs", () => {
     ["powernv-power8", 9, "IPI", 0, 1],
     ["powernv-power9", 9, "Doorbell interrupts", 0, 1],
     ["pseries-powervm-xics", 9, "IPI", 1, 1],
+    ["pseries-powervm-xive", 9, "IPI", 0, 1],
+    ["pseries-kvm-xive", 1, "IPI", 0, 1],
   ] as const)(
     "%s: an IPI raised at an offline CPU (%d, %s) is taken %d time(s) once it is back; the message stays in the word for the next IPI",
     (platform, target, reason, takenWhenBack, absorbed) => {
@@ -371,6 +373,46 @@ describe("arch-powerpc: muxed IPIs", () => {
       });
     },
   );
+
+  it("XIVE: a second trigger before the EOI sets the IPI source's Q bit instead of an event; the EOI re-triggers it: two interrupts, the second finds the word empty", () => {
+    const sys = ppc(
+      16,
+      { platform: "pseries-kvm-xive", threadsPerCore: "8" },
+      { cost: { deliveryJitter: 0 } },
+    );
+    const log: CallbackRun[] = [];
+    spawnProgram(sys, 1, function* () {
+      sys.machine.localIrqDisable();
+      yield 20_000;
+      sys.machine.localIrqEnable();
+      yield 10;
+    });
+    spawnProgram(sys, 0, function* () {
+      yield 100;
+      yield* sys.arch.sendRescheduleIpi(1);
+      yield* sys.kernel.smpCallFunctionSingle(1, callbackRecorder(sys, log), "call", false);
+    });
+    expect(sys.run().status).toBe("completed");
+    const on1 = sys.trace.records
+      .filter((r) => r.cpu === 1 && (r.name === "ipi_entry" || r.name === "powerpc_ipi_message"))
+      .map((r) => (r.name === "ipi_entry" ? r.fields.reason : r.fields.msg));
+    expect(on1).toEqual(["IPI", "call_function", "reschedule", "IPI"]);
+    expect(log.map((r) => r.cpu)).toEqual([1]);
+    // The first trigger raised the interrupt; the second only set Q; CPU 1's own EOI re-triggered.
+    const raisers = sys.trace
+      .named("ipi_raise")
+      .filter((r) => r.fields.target_cpus === 1)
+      .map((r) => r.cpu);
+    expect(raisers).toEqual([0, 1]);
+    expect(sys.arch.statistics()).toMatchObject({
+      xiveTriggers: 2,
+      ipisCaused: 2,
+      xiveTriggersQueued: 1,
+      xiveRetriggers: 1,
+      interrupts: 2,
+      messagesAbsorbed: 0,
+    });
+  });
 
   it("mpic-2008: the MSG_ALL_BUT_SELF path reaches every online CPU but the sender, one channel per message", () => {
     const sys = ppc(16, { platform: "mpic-2008" });

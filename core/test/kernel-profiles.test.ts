@@ -228,7 +228,7 @@ describe.each(KERNEL_PROFILE_NAMES.map((k) => [k]))("kernel profile %s (kernel-s
     expect(text).toMatch(new RegExp(`^# smpcall: 4 CPUs, kernel ${kernel.replace(".", "\\.")}$`, "m"));
     if (!is61) {
       expect(text).toContain(
-        "ipi_send_cpumask: cpumask=00000000,0000000e callsite=smp_call_function_many_cond callback=generic_smp_call_function_single_interrupt\n",
+        "ipi_send_cpumask: cpumask=00000000,0000000e callsite=smp_call_function_many callback=generic_smp_call_function_single_interrupt\n",
       );
       expect(text).toMatch(/^ {7}smpcall\/0-1000 {4}\[000\] \.\.\.\.\. +\d+\.\d{6}: csd_queue_cpu: cpu=1 /m);
     }
@@ -256,6 +256,113 @@ describe.each(KERNEL_PROFILE_NAMES.map((k) => [k]))("kernel profile %s (kernel-s
     const sends = [...text.matchAll(/: ipi_send_cpu: (.*)$/gm)].map((m) => m[1]);
     expect(sends).toEqual(
       is61 ? [] : ["cpu=2 callsite=generic_exec_single callback=generic_smp_call_function_single_interrupt"],
+    );
+  });
+
+  it(`a many-call's csd_queue_cpu and ipi_send_* name ${is61 ? "smp_call_function_many_cond (smpcall's records; 6.1 has no such tracepoints)" : "the function that called _many_cond (its return address)"}`, () => {
+    const sys = testSystem(4, { kernel });
+    for (const cpu of [1, 2, 3])
+      program(sys, cpu, function* () {
+        yield 100_000;
+      });
+    program(sys, 0, function* () {
+      sys.machine.preemptDisable();
+      yield* sys.kernel.smpCallFunctionMany(CpuMask.of(4, [1, 2]), function many_fn() {}, null, true);
+      sys.machine.preemptEnable();
+      yield* sys.kernel.smpCallFunction(function all_fn() {}, null, true);
+      yield* sys.kernel.onEachCpuMask(CpuMask.of(4, [0, 3]), function mask_fn() {}, null, true);
+    });
+    expect(sys.run().status).toBe("completed");
+    const sites = (name: string) =>
+      sys.trace.records.filter((r) => r.name === name).map((r) => String(r.fields.callsite));
+    const [many, all, each] = is61
+      ? ["smp_call_function_many_cond", "smp_call_function_many_cond", "smp_call_function_many_cond"]
+      : ["smp_call_function_many", "smp_call_function", "on_each_cpu_cond_mask"];
+    expect(sites("csd_queue_cpu")).toEqual([many, many, all, all, all, each]);
+    // Two and three targets: mask sends; on_each_cpu_mask's one remote target: the single send.
+    expect(sites("ipi_send_cpumask")).toEqual([many, all]);
+    expect(sites("ipi_send_cpu")).toEqual([each]);
+  });
+
+  it(`a single call's csd_queue_cpu and ipi_send_cpu name ${is61 ? "the API and generic_exec_single (smpcall's records)" : "one callsite, the caller of __smp_call_single_queue"}`, () => {
+    const sys = testSystem(4, { kernel });
+    // Busy targets (not idle, so not polling) until after the last call: every call needs an IPI.
+    for (const cpu of [1, 2, 3])
+      program(sys, cpu, function* () {
+        yield 200_000;
+      });
+    const work = sys.kernel.initIrqWork(function work_fn() {});
+    const task = sys.kernel.initTask("wakee");
+    program(sys, 0, function* () {
+      yield* sys.kernel.smpCallFunctionSingle(1, function one_fn() {}, null, false);
+      yield* sys.kernel.irqWorkQueueOn(work, 2);
+      yield* sys.kernel.ttwuQueueWakelist(3, task);
+    });
+    expect(sys.run().status).toBe("completed");
+    const pairs = sys.trace.records
+      .filter((r) => r.name === "csd_queue_cpu" || r.name === "ipi_send_cpu")
+      .map((r) => `${r.name} ${String(r.fields.cpu)} ${String(r.fields.callsite)}`);
+    expect(pairs).toEqual(
+      is61
+        ? [
+            "csd_queue_cpu 1 smp_call_function_single",
+            "ipi_send_cpu 1 generic_exec_single",
+            "csd_queue_cpu 2 irq_work_queue_on",
+            "ipi_send_cpu 2 generic_exec_single",
+            "csd_queue_cpu 3 ttwu_queue_wakelist",
+            "ipi_send_cpu 3 generic_exec_single",
+          ]
+        : [
+            "csd_queue_cpu 1 generic_exec_single",
+            "ipi_send_cpu 1 generic_exec_single",
+            "csd_queue_cpu 2 irq_work_queue_on",
+            "ipi_send_cpu 2 irq_work_queue_on",
+            "csd_queue_cpu 3 __ttwu_queue_wakelist",
+            "ipi_send_cpu 3 __ttwu_queue_wakelist",
+          ],
+    );
+  });
+
+  it(`a call to the calling CPU itself is traced ${is61 ? "with its csd (smpcall's records)" : "with a NULL csd (csd_do_func(func, info, NULL))"}`, () => {
+    const sys = testSystem(2, { kernel });
+    let csdHex = "";
+    program(sys, 0, function* () {
+      yield* sys.kernel.smpCallFunctionSingle(0, function self_fn() {}, null, false);
+      csdHex = sys.trace.records.find((r) => r.name === "csd_function_entry")!.fields.csd as string;
+    });
+    expect(sys.run().status).toBe("completed");
+    const text = toFtraceText(sys.trace.records, { cpus: 2, kernel: "mainline", archTracepoints: [] });
+    if (is61) expect(csdHex).toMatch(/^[0-9a-f]{16}$/);
+    else expect(csdHex).toBe("local");
+    expect(text.includes(": csd_function_entry: func=self_fn, csd=0000000000000000\n")).toBe(!is61);
+    expect(text.includes(": csd_function_exit: func=self_fn, csd=0000000000000000\n")).toBe(!is61);
+  });
+
+  it(`the flush's wake-up batch is ${is61 ? "called bare (no csd_function_* records)" : "traced as csd_function_entry/exit of sched_ttwu_pending with the first entry"}`, () => {
+    const sys = testSystem(3, { kernel });
+    program(sys, 2, function* () {
+      yield 100_000;
+    });
+    const a = sys.kernel.initTask("a");
+    const b = sys.kernel.initTask("b");
+    program(sys, 0, function* () {
+      sys.machine.localIrqDisable();
+      yield* sys.kernel.ttwuQueueWakelist(2, a);
+      yield* sys.kernel.ttwuQueueWakelist(2, b);
+      sys.machine.localIrqEnable();
+    });
+    expect(sys.run().status).toBe("completed");
+    expect(sys.kernel.stats.ttwuBatches).toBe(1);
+    const fn = sys.trace.records
+      .filter((r) => r.name.startsWith("csd_function_"))
+      .map((r) => `${r.cpu} ${r.name} ${String(r.fields.func)} ${String(r.fields.csd)}`);
+    expect(fn).toEqual(
+      is61
+        ? []
+        : [
+            `2 csd_function_entry sched_ttwu_pending ${a.wakeEntry.hex}`,
+            `2 csd_function_exit sched_ttwu_pending ${a.wakeEntry.hex}`,
+          ],
     );
   });
 

@@ -542,7 +542,7 @@ describe("what the user sees of warnings, call sites and latency", () => {
     ]);
   });
 
-  it("csd_queue_cpu names the async call and the wake list as call sites (mainline tracepoints)", () => {
+  it("csd_queue_cpu names the callers of __smp_call_single_queue as call sites (mainline tracepoints: its return address)", () => {
     const sys = testSystem(3, { kernel: "mainline" });
     const k = sys.kernel;
     const csd = k.initCsd(function async_fn() {}, null);
@@ -558,8 +558,8 @@ describe("what the user sees of warnings, call sites and latency", () => {
       .filter((r) => r.name === "csd_queue_cpu")
       .map((r) => [r.fields.cpu, r.fields.callsite]);
     expect(sites).toEqual([
-      [1, "smp_call_function_single_async"],
-      [2, "ttwu_queue_wakelist"],
+      [1, "generic_exec_single"],
+      [2, "__ttwu_queue_wakelist"],
     ]);
   });
 

@@ -176,7 +176,7 @@ describe("smpcall CLI", () => {
     ])
       expect(mainEvents.has(e)).toBe(true);
     expect(main).toMatch(
-      /: ipi_send_cpumask: cpumask=00000000,0000000[0-9a-f] callsite=smp_call_function_many_cond callback=generic_smp_call_function_single_interrupt$/m,
+      /: ipi_send_cpumask: cpumask=00000000,0000000[0-9a-f] callsite=smp_call_function callback=generic_smp_call_function_single_interrupt$/m,
     );
     expect(main).not.toMatch(/: ipi_(raise|entry|exit): /);
   });

@@ -39,11 +39,21 @@ export interface KernelProfile {
   readonly name: KernelProfileName;
   /** Which kernel this is, for reports and trace headers. */
   readonly description: string;
-  /** `cond_func(this_cpu)` in `_many_cond` is evaluated after the remote IPIs were sent (6.1), not before the remote loop. */
+  /**
+   * `cond_func(this_cpu)` in `_many_cond` is evaluated after the remote IPIs were sent (6.1, and
+   * still 6.12), not before the remote loop (v6.14 on: commit 63a48181fbcd, "smp/scf: Evaluate
+   * local cond_func() before IPI side-effects").
+   */
   readonly condSelfAfterRemote: boolean;
   /** CPUs whose `cond_func` is false stay in `cfd->cpumask` and are waited on (6.1), rather than cleared. */
   readonly condFalseStaysInMask: boolean;
-  /** kernel/smp.c has the `csd_queue_cpu`, `csd_function_entry/exit` and `ipi_send_cpu/cpumask` tracepoints (v6.4+). */
+  /**
+   * kernel/smp.c has the `csd_queue_cpu`, `csd_function_entry/exit` and `ipi_send_cpu/cpumask`
+   * tracepoints (v6.4+). Then the kernel's records of them are the kernel's fields as well: each
+   * `callsite` is the traced function's return address (its caller), a local call's csd is NULL,
+   * the wake-up batch is traced as `sched_ttwu_pending`. Without them (6.1) smpcall's own records
+   * under those names keep their earlier fields.
+   */
   readonly smpTracepoints: boolean;
   /** The lock-wait watchdog repeats its report every timeout (6.1) or at a growing interval, the stack dumped once. */
   readonly watchdogInterval: "every-timeout" | "growing";
@@ -73,10 +83,15 @@ const PROFILE_6_1: KernelProfile = {
   },
 };
 
+/**
+ * Mainline: kernel/smp.c as in 6.12 (checked against Debian's linux-source-6.12), with v6.14's
+ * `cond_func(self)` before the remote loop. Warning lines are not given: they move between
+ * releases (6.12: smp.c:652, :661, :807, :815, :368, :496, :797; irq_work.c:144).
+ */
 const PROFILE_MAINLINE: KernelProfile = {
   name: "mainline",
   description:
-    "recent mainline Linux (kernel/smp.c of 2024-25: csd and ipi_send tracepoints, growing watchdog report interval)",
+    "mainline Linux (kernel/smp.c as in 6.12, checked against Debian's linux-source-6.12, with v6.14's cond_func(self) before the remote loop: csd and ipi_send tracepoints, growing watchdog report interval)",
   condSelfAfterRemote: false,
   condFalseStaysInMask: false,
   smpTracepoints: true,

@@ -513,7 +513,10 @@ export class SmpKernel implements SmpHandlers {
 
   /**
    * __smp_call_single_queue: queue `csd` on `cpu` and send an IPI only if the queue was empty.
-   * No checks: callers have validated `cpu`. (Exposed for tests of racy callers.)
+   * No checks: callers have validated `cpu`. (Exposed for tests of racy callers.) `callsite` names
+   * the caller in `csd_queue_cpu`; with the profile's smp.c tracepoints (mainline) the IPI's
+   * `ipi_send_cpu` names the same caller, as both take the one return address of
+   * `__smp_call_single_queue` (6.1's records keep `generic_exec_single` there).
    */
   *smpCallSingleQueue(cpu: number, csd: CallSingleData, callsite: string): CpuCode<void> {
     const m = this.machine;
@@ -530,7 +533,7 @@ export class SmpKernel implements SmpHandlers {
     if (this.onQueueAdd !== null) this.onQueueAdd(cpu);
     if (wasEmpty) {
       yield m.cost.queueAddNs;
-      yield* this.sendCallFunctionSingleIpi(cpu);
+      yield* this.sendCallFunctionSingleIpi(cpu, this.profile.smpTracepoints ? callsite : undefined);
     } else {
       this.stats.ipisSaved++;
       // Stryker disable next-line ConditionalExpression: equivalent, emit() ignores a disabled trace (the test only saves building the record)
@@ -554,7 +557,8 @@ export class SmpKernel implements SmpHandlers {
       const info = csd.info;
       this.csdUnlock(csd);
       const was = m.localIrqSave("generic_exec_single", callsite);
-      yield* this.csdDoFunc(func, info, csd, -1);
+      // csd_do_func(func, info, NULL) in mainline: its csd_function_entry/exit name no csd.
+      yield* this.csdDoFunc(func, info, csd, -1, this.profile.smpTracepoints ? null : csd);
       m.localIrqRestore(was, "generic_exec_single", callsite);
       return 0;
     }
@@ -563,7 +567,8 @@ export class SmpKernel implements SmpHandlers {
       this.stats.enxio++;
       return -ENXIO;
     }
-    yield* this.smpCallSingleQueue(cpu, csd, callsite);
+    // The caller of __smp_call_single_queue, as mainline's tracepoints name it; 6.1's records keep the API's name.
+    yield* this.smpCallSingleQueue(cpu, csd, this.profile.smpTracepoints ? "generic_exec_single" : callsite);
     return 0;
   }
 
@@ -644,12 +649,15 @@ export class SmpKernel implements SmpHandlers {
     scfFlags: number,
     condFunc?: SmpCondFunc<I> | null,
   ): CpuCode<void> {
-    return this.manyCond(mask, func, info, scfFlags, condFunc, false);
+    return this.manyCond(mask, func, info, scfFlags, condFunc, false, "smp_call_function_many_cond");
   }
 
   /**
    * `_many_cond` itself; with `preemptOff` it runs between preempt_disable and preempt_enable, as
-   * the kernel's wrappers do. A hand-driven iterator (see {@link SmpKernel.ManyCall}).
+   * the kernel's wrappers do. A hand-driven iterator (see {@link SmpKernel.ManyCall}). `caller` is
+   * the function that called `_many_cond` (`smp_call_function_many`, `smp_call_function`,
+   * `on_each_cpu_cond_mask`): mainline's `csd_queue_cpu` and `ipi_send_*` name it as their
+   * callsite, `_many_cond`'s return address (6.1's records name `smp_call_function_many_cond`).
    */
   private manyCond<I>(
     mask: CpuMask,
@@ -658,6 +666,7 @@ export class SmpKernel implements SmpHandlers {
     scfFlags: number,
     condFunc: SmpCondFunc<I> | null | undefined,
     preemptOff: boolean,
+    caller: string,
   ): CpuCode<void> {
     return new SmpKernel.ManyCall(
       this,
@@ -667,6 +676,7 @@ export class SmpKernel implements SmpHandlers {
       scfFlags,
       (condFunc ?? null) as SmpCondFunc | null,
       preemptOff,
+      this.profile.smpTracepoints ? caller : "smp_call_function_many_cond",
     );
   }
 
@@ -719,6 +729,8 @@ export class SmpKernel implements SmpHandlers {
       private readonly scfFlags: number,
       private readonly condFunc: SmpCondFunc | null,
       private readonly preemptOff: boolean,
+      /** What the call's tracepoints name as their callsite. */
+      private readonly callsite: string,
     ) {}
 
     [Symbol.iterator](): this {
@@ -813,7 +825,7 @@ export class SmpKernel implements SmpHandlers {
       if (this.tracing)
         m.trace.emit(m.now, self, this.c, "csd_queue_cpu", {
           cpu,
-          callsite: "smp_call_function_many_cond",
+          callsite: this.callsite,
           func: this.name,
           csd: csd.hex,
         });
@@ -843,9 +855,9 @@ export class SmpKernel implements SmpHandlers {
       const condFunc = this.condFunc;
       const self = this.self;
       const done = this.done;
-      if (this.nrCpus === 1) yield* k.sendCallFunctionSingleIpi(this.lastCpu, "smp_call_function_many_cond");
+      if (this.nrCpus === 1) yield* k.sendCallFunctionSingleIpi(this.lastCpu, this.callsite);
       // Stryker disable next-line EqualityOperator: equivalent, nrCpus === 1 was taken by the line above
-      else if (this.nrCpus > 1) yield* k.sendCallFunctionIpiMask(this.cfd.cpumaskIpi);
+      else if (this.nrCpus > 1) yield* k.sendCallFunctionIpiMask(this.cfd.cpumaskIpi, this.callsite);
       let runLocal = this.runLocal;
       if (runLocal && condFunc && k.profile.condSelfAfterRemote) runLocal = condFunc(self, this.info);
       if (runLocal) {
@@ -959,13 +971,21 @@ export class SmpKernel implements SmpHandlers {
   /** smp_call_function_many: `_many_cond` without cond; never runs on the caller. */
   smpCallFunctionMany<I>(mask: CpuMask, func: SmpCallFunc<I>, info: I, wait: boolean): CpuCode<void> {
     this.checkManyArgs("smpCallFunctionMany", mask, func, null, wait);
-    return this.smpCallFunctionManyCond(mask, func, info, wait ? SCF_WAIT : 0, null);
+    return this.manyCond(mask, func, info, wait ? SCF_WAIT : 0, null, false, "smp_call_function_many");
   }
 
   /** smp_call_function: run on every other online CPU. */
   smpCallFunction<I>(func: SmpCallFunc<I>, info: I, wait: boolean): CpuCode<void> {
     this.checkManyArgs("smpCallFunction", this.machine.onlineMask, func, null, wait);
-    return this.manyCond(this.machine.onlineMask, func, info, wait ? SCF_WAIT : 0, null, true);
+    return this.manyCond(
+      this.machine.onlineMask,
+      func,
+      info,
+      wait ? SCF_WAIT : 0,
+      null,
+      true,
+      "smp_call_function",
+    );
   }
 
   /**
@@ -1015,7 +1035,15 @@ export class SmpKernel implements SmpHandlers {
     mask: CpuMask,
   ): CpuCode<void> {
     this.checkManyArgs("onEachCpuCondMask", mask, func, condFunc, wait);
-    return this.manyCond(mask, func, info, SCF_RUN_LOCAL | (wait ? SCF_WAIT : 0), condFunc, true);
+    return this.manyCond(
+      mask,
+      func,
+      info,
+      SCF_RUN_LOCAL | (wait ? SCF_WAIT : 0),
+      condFunc,
+      true,
+      "on_each_cpu_cond_mask",
+    );
   }
 
   /** on_each_cpu: every online CPU including the caller. */
@@ -1432,6 +1460,14 @@ export class SmpKernel implements SmpHandlers {
   private *schedTtwuPending(ttwu: CallSingleData): CpuCode<void> {
     const m = this.machine;
     const cpu = m.current;
+    // Mainline runs the batch through csd_do_func(sched_ttwu_pending, list, first entry): the
+    // csd_function_entry/exit pair around it names the first wake-up entry (6.1 calls it bare).
+    const traced = this.profile.smpTracepoints && m.trace.enabled;
+    if (traced)
+      m.trace.emit(m.now, cpu, m.cpus[cpu], "csd_function_entry", {
+        func: "sched_ttwu_pending",
+        csd: ttwu.hex,
+      });
     let n = 0;
     for (let t: CallSingleData | null = ttwu; t !== null;) {
       const next: CallSingleData | null = t.next;
@@ -1448,6 +1484,11 @@ export class SmpKernel implements SmpHandlers {
     // resched_curr: the woken tasks preempt what runs here (the idle task leaves its loop).
     m.cpus[cpu].needResched = true;
     yield m.cost.flushSetupNs + n * m.cost.callbackNs;
+    if (traced)
+      m.trace.emit(m.now, cpu, m.cpus[cpu], "csd_function_exit", {
+        func: "sched_ttwu_pending",
+        csd: ttwu.hex,
+      });
   }
 
   /** init_irq_work: an irq_work running `func(info, cpu)` on the CPU it is queued on (`irqWorkQueueOn`). */
@@ -1524,7 +1565,12 @@ export class SmpKernel implements SmpHandlers {
     entry.src = self;
     entry.dst = cpu;
     const was = m.localIrqSave("try_to_wake_up", "ttwu_queue_wakelist");
-    yield* this.smpCallSingleQueue(cpu, entry, "ttwu_queue_wakelist");
+    // Mainline's tracepoints name the caller of __smp_call_single_queue.
+    yield* this.smpCallSingleQueue(
+      cpu,
+      entry,
+      this.profile.smpTracepoints ? "__ttwu_queue_wakelist" : "ttwu_queue_wakelist",
+    );
     m.localIrqRestore(was, "try_to_wake_up", "ttwu_queue_wakelist");
     return true;
   }
@@ -1539,6 +1585,7 @@ export class SmpKernel implements SmpHandlers {
     info: unknown,
     csd: CallSingleData | null,
     queuedAt: number,
+    traced: CallSingleData | null = csd,
   ): void | CpuCode<void> {
     const m = this.machine;
     const cpu = m.current;
@@ -1546,7 +1593,7 @@ export class SmpKernel implements SmpHandlers {
     if (m.trace.enabled)
       m.trace.emit(m.now, cpu, m.cpus[cpu], "csd_function_entry", {
         func: funcName(func),
-        csd: csd ? csd.hex : "local",
+        csd: traced ? traced.hex : "local",
       });
     if (queuedAt >= 0) this.stats.latency.record(m.now - queuedAt);
     else this.stats.callbacksLocal++;
@@ -1559,15 +1606,15 @@ export class SmpKernel implements SmpHandlers {
     return func(info, cpu);
   }
 
-  /** csd_do_func, second half: `csd_function_exit` and the counters. */
-  private callbackEnd(func: SmpCallFunc, csd: CallSingleData | null): void {
+  /** csd_do_func, second half: `csd_function_exit` (naming `traced`, as the entry did) and the counters. */
+  private callbackEnd(func: SmpCallFunc, traced: CallSingleData | null): void {
     const m = this.machine;
     const cpu = m.current;
     // Stryker disable next-line ConditionalExpression: equivalent, emit() ignores a disabled trace (the test only saves building the record)
     if (m.trace.enabled)
       m.trace.emit(m.now, cpu, m.cpus[cpu], "csd_function_exit", {
         func: funcName(func),
-        csd: csd ? csd.hex : "local",
+        csd: traced ? traced.hex : "local",
       });
     const stats = this.stats;
     stats.callbacksRun++;
@@ -1579,17 +1626,22 @@ export class SmpKernel implements SmpHandlers {
     if (this.trackCurCsd) this.curCsd[cpu] = null;
   }
 
-  /** csd_do_func as one generator, for the paths that are not hot (local calls). */
+  /**
+   * csd_do_func as one generator, for the paths that are not hot (local calls). `csd` is the one
+   * recorded as this CPU's `cur_csd`; `traced` the one its tracepoints name (null: none, as
+   * mainline's local calls pass NULL).
+   */
   private *csdDoFunc(
     func: SmpCallFunc,
     info: unknown,
     csd: CallSingleData | null,
     queuedAt: number,
+    traced: CallSingleData | null = csd,
   ): CpuCode<void> {
-    const r = this.callbackBegin(func, info, csd, queuedAt);
+    const r = this.callbackBegin(func, info, csd, queuedAt, traced);
     if (isCpuCode(r)) yield* r;
     else yield this.machine.cost.callbackNs;
-    this.callbackEnd(func, csd);
+    this.callbackEnd(func, traced);
   }
 
   // ------------------------------------------------------------------ idle and hotplug

@@ -95,18 +95,23 @@ function cpulist(text: string): number[] {
   return out;
 }
 
+/** A NULL pointer as the kernel's `%p` prints it (NULL is not hashed). */
+const NULL_POINTER = "0000000000000000";
+
 /**
  * Render a record's fields the way the kernel's tracepoint format prints them. With `nrCpus`
  * (the ftrace export), CPU sets are the kernel's hex bitmasks (`ipi_raise: target_mask=…
- * (reason)`, `ipi_send_cpumask: cpumask=…`) and a reschedule's `ipi_send_cpu` names no callback
- * (`0x0`); without it (Chrome trace text), CPU sets stay cpulists.
+ * (reason)`, `ipi_send_cpumask: cpumask=…`), a reschedule's `ipi_send_cpu` names no callback
+ * (`0x0`) and a local call's `csd_function_entry/exit` a NULL csd (`csd=0000000000000000`);
+ * without it (Chrome trace text), CPU sets stay cpulists and a local call's csd is `local`.
  */
 export function formatTraceFields(r: TraceRecord, nrCpus?: number): string {
   const f = r.fields;
   switch (r.name) {
     case "csd_function_entry":
     case "csd_function_exit":
-      return `func=${f.func}, csd=${f.csd}`;
+      // A local call's csd is NULL, which %p prints as zeros.
+      return `func=${f.func}, csd=${nrCpus !== undefined && f.csd === "local" ? NULL_POINTER : f.csd}`;
     case "ipi_entry":
     case "ipi_exit":
       return `(${f.reason})`;

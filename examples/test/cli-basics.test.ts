@@ -144,6 +144,8 @@ describe("--kernel help", () => {
     const r = await cli(["run", "--help"]);
     const text = (r.stdout + r.stderr).replace(/\s+/g, " ");
     expect(text).toContain("6.1 = Linux 6.1 LTS (kernel/smp.c as in Debian's linux-source-6.1)");
-    expect(text).toContain("mainline = recent mainline Linux");
+    expect(text).toContain(
+      "mainline = mainline Linux (kernel/smp.c as in 6.12, checked against Debian's linux-source-6.12",
+    );
   });
 });

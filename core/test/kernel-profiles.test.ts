@@ -317,8 +317,8 @@ describe.each(KERNEL_PROFILE_NAMES.map((k) => [k]))("kernel profile %s (kernel-s
             "ipi_send_cpu 1 generic_exec_single",
             "csd_queue_cpu 2 irq_work_queue_on",
             "ipi_send_cpu 2 irq_work_queue_on",
-            "csd_queue_cpu 3 __ttwu_queue_wakelist",
-            "ipi_send_cpu 3 __ttwu_queue_wakelist",
+            "csd_queue_cpu 3 ttwu_queue_wakelist",
+            "ipi_send_cpu 3 ttwu_queue_wakelist",
           ],
     );
   });

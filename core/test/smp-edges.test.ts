@@ -559,7 +559,7 @@ describe("what the user sees of warnings, call sites and latency", () => {
       .map((r) => [r.fields.cpu, r.fields.callsite]);
     expect(sites).toEqual([
       [1, "generic_exec_single"],
-      [2, "__ttwu_queue_wakelist"],
+      [2, "ttwu_queue_wakelist"],
     ]);
   });
 

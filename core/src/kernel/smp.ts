@@ -1565,12 +1565,9 @@ export class SmpKernel implements SmpHandlers {
     entry.src = self;
     entry.dst = cpu;
     const was = m.localIrqSave("try_to_wake_up", "ttwu_queue_wakelist");
-    // Mainline's tracepoints name the caller of __smp_call_single_queue.
-    yield* this.smpCallSingleQueue(
-      cpu,
-      entry,
-      this.profile.smpTracepoints ? "__ttwu_queue_wakelist" : "ttwu_queue_wakelist",
-    );
+    // Mainline's tracepoints name the caller of __smp_call_single_queue: __ttwu_queue_wakelist, a
+    // one-caller static function inlined into this one (real traces name ttwu_queue_wakelist).
+    yield* this.smpCallSingleQueue(cpu, entry, "ttwu_queue_wakelist");
     m.localIrqRestore(was, "try_to_wake_up", "ttwu_queue_wakelist");
     return true;
   }

@@ -7,8 +7,9 @@ export type KernelProfileName = "6.1" | "mainline";
 export const KERNEL_PROFILE_NAMES: readonly KernelProfileName[] = ["6.1", "mainline"];
 
 /**
- * The default profile: 6.1, the one kernel this project has been checked against (a live 6.1
- * kernel under QEMU with a probe module, and the Debian linux-source-6.1 package).
+ * The default profile: 6.1, the one kernel this project has been checked against live (a 6.1
+ * kernel under QEMU with a probe module) as well as in its sources (the Debian linux-source-6.1
+ * package); mainline has been checked against 6.12's sources only.
  */
 export const DEFAULT_KERNEL_PROFILE: KernelProfileName = "6.1";
 

@@ -5,7 +5,12 @@ import { IDLE_MODES, type IdleMode } from "../kernel/idle-loop";
 import { archLabel } from "../arch/loader";
 import { CONFORMANCE_CHECKS } from "./checks";
 import { DEFAULT_KIT_CHECK_WALL_MS, DEFAULT_KIT_EVENT_BUDGET, KitGuard } from "./guard";
-import type { ConformanceCheck, ConformanceContext, ConformanceResult } from "./types";
+import {
+  KitMachineRefused,
+  type ConformanceCheck,
+  type ConformanceContext,
+  type ConformanceResult,
+} from "./types";
 import { InvalidArgumentError, describeValue } from "../errors";
 import { MAX_CPUS, MIN_CPUS } from "../machine/machine";
 import { checkChoice, checkFunction, checkInteger, checkNumber, checkObject } from "../validate";
@@ -99,16 +104,31 @@ export function conformanceContext(
   };
 }
 
-/** Run one check: pass, fail (with the message) or skipped (with the capability reason). */
+/**
+ * Run one check: pass, fail (with the message) or skipped (with the reason: a capability the
+ * backend does not declare, or a machine size it refuses with the run's options).
+ */
 export function runConformanceCheck(check: ConformanceCheck, ctx: ConformanceContext): ConformanceResult {
   const skip = check.applies?.(ctx) ?? null;
-  if (skip !== null) return { name: check.name, status: "skipped", message: skip, ms: 0 };
+  if (skip !== null)
+    return { name: check.name, status: "skipped", message: skip, ms: 0, skipReason: "capability" };
+  const refused = check.refusedSize?.(ctx) ?? null;
+  if (refused !== null)
+    return { name: check.name, status: "skipped", message: refused, ms: 0, skipReason: "machine-size" };
   const t0 = performance.now();
   ctx.guard.begin(check.name);
   try {
     check.run(ctx);
     return { name: check.name, status: "pass", message: "", ms: Math.round(performance.now() - t0) };
   } catch (e) {
+    if (e instanceof KitMachineRefused)
+      return {
+        name: check.name,
+        status: "skipped",
+        message: e.explanation,
+        ms: Math.round(performance.now() - t0),
+        skipReason: "machine-size",
+      };
     return {
       name: check.name,
       status: "fail",
@@ -131,7 +151,7 @@ export function runConformance(
   const results: ConformanceResult[] = [];
   for (const c of CONFORMANCE_CHECKS) {
     if (opts.only && !opts.only.includes(c.name)) continue;
-    if (c.applies?.(ctx) == null) opts.onCheckStart?.(c);
+    if (c.applies?.(ctx) == null && c.refusedSize?.(ctx) == null) opts.onCheckStart?.(c);
     const r = runConformanceCheck(c, ctx);
     opts.onResult?.(r);
     results.push(r);

@@ -8,24 +8,34 @@ import { createSmpSystem, type SmpSystem, type SystemConfig } from "../system";
 import { getWorkload } from "../workloads";
 import { probedDescriptor, probeOf, type ArchProbe } from "./probe";
 import type { ConformanceContext } from "./types";
-import { expectThat } from "./types";
+import { expectThat, KitMachineRefused } from "./types";
+import { ArchOptionError } from "../errors";
 
-/** A system of the backend under test: idle CPUs as the kit was asked (default halting, so IPIs are needed), no watchdog. */
+/**
+ * A system of the backend under test: idle CPUs as the kit was asked (default halting, so IPIs
+ * are needed), no watchdog. A size the backend's options refuse throws KitMachineRefused.
+ */
 export function kitSystem(
   ctx: ConformanceContext,
   cpus: number,
   extra: Partial<SystemConfig> & { archOptions?: RawArchOptions } = {},
 ): SmpSystem {
-  return createSmpSystem({
-    cpus,
-    seed: 1,
-    idle: ctx.idle ?? "halt",
-    csdLockTimeoutMs: 0,
-    kernel: ctx.kernel,
-    ...extra,
-    arch: probedDescriptor(ctx.descriptor),
-    archOptions: { ...ctx.options, ...extra.archOptions },
-  });
+  try {
+    return createSmpSystem({
+      cpus,
+      seed: 1,
+      idle: ctx.idle ?? "halt",
+      csdLockTimeoutMs: 0,
+      kernel: ctx.kernel,
+      ...extra,
+      arch: probedDescriptor(ctx.descriptor),
+      archOptions: { ...ctx.options, ...extra.archOptions },
+    });
+  } catch (e) {
+    if (e instanceof ArchOptionError && !(e instanceof KitMachineRefused))
+      throw new KitMachineRefused(cpus, e.message);
+    throw e;
+  }
 }
 
 /**

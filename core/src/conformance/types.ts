@@ -3,6 +3,7 @@ import type { ArchDescriptor } from "../arch/descriptor";
 import type { RawArchOptions } from "../arch/options";
 import type { IdleMode } from "../kernel/idle-loop";
 import type { KitGuard } from "./guard";
+import { ArchOptionError } from "../errors";
 
 /** What every check gets: the backend under test and the machine sizes to use. */
 export interface ConformanceContext {
@@ -30,6 +31,12 @@ export interface ConformanceCheck {
   readonly name: string;
   readonly description: string;
   applies?(ctx: ConformanceContext): string | null;
+  /**
+   * For a check with sizes of its own: null when the backend accepts at least one of them with
+   * the run's options, else the refusal (the check is then skipped, `machine-size`, without
+   * starting; a check without this hook that meets a refused size stops there the same way).
+   */
+  refusedSize?(ctx: ConformanceContext): string | null;
   run(ctx: ConformanceContext): void;
 }
 
@@ -40,6 +47,34 @@ export interface ConformanceResult {
   /** Failure message, or the reason it was skipped. */
   readonly message: string;
   readonly ms: number;
+  /**
+   * Why a skipped check did not run: `capability`, the backend declares nothing it could check
+   * (it never started); `machine-size`, it needs a machine size the backend refuses with the
+   * run's options (e.g. x86 `apic=flat` above 8 CPUs), so it stopped when it asked for one.
+   */
+  readonly skipReason?: "capability" | "machine-size";
+}
+
+/**
+ * Thrown by the kit when the backend refuses (with an ArchOptionError from its option checks) a
+ * machine size a check asked for: the check is skipped (`machine-size`), not failed, since the
+ * backend said it cannot be such a machine. It is an ArchOptionError itself.
+ */
+export class KitMachineRefused extends ArchOptionError {
+  constructor(
+    /** The size the check asked for. */
+    readonly cpus: number,
+    /** The backend's refusal. */
+    readonly refusal: string,
+  ) {
+    super(refusal);
+    this.name = "KitMachineRefused";
+  }
+
+  /** Why the check did not run, as the kit reports it. */
+  get explanation(): string {
+    return `needs a ${this.cpus}-CPU machine, which the backend refuses with these options: ${this.refusal}`;
+  }
 }
 
 /** A check's failure: what was expected and what happened. */

@@ -1,4 +1,3 @@
-import { ArchOptionError } from "../../errors";
 import { CpuMask } from "../../machine/cpumask";
 import {
   expectRanOn,
@@ -10,7 +9,7 @@ import {
   RunLog,
   IPI_COUNTING,
 } from "../support";
-import { expectThat, type ConformanceCheck, type ConformanceContext } from "../types";
+import { expectThat, KitMachineRefused, type ConformanceCheck, type ConformanceContext } from "../types";
 
 /** How long (in 1 us steps, times the kit's time scale) the sender waits for its reschedule IPIs to be taken. */
 const RESCHEDULE_WAIT_STEPS = 1_000;
@@ -34,18 +33,18 @@ const TARGET_SETS: readonly (readonly number[])[] = [
 ];
 
 /** Sizes the backend accepts with the kit's options (a mode may be limited to a few CPUs). */
-const accepted = new WeakMap<ConformanceContext, { sizes: number[]; refused: string[] }>();
-function acceptedSizes(ctx: ConformanceContext): { sizes: number[]; refused: string[] } {
+const accepted = new WeakMap<ConformanceContext, { sizes: number[]; refusedFirst: string }>();
+function acceptedSizes(ctx: ConformanceContext): { sizes: number[]; refusedFirst: string } {
   let a = accepted.get(ctx);
   if (a) return a;
-  a = { sizes: [], refused: [] };
+  a = { sizes: [], refusedFirst: "" };
   for (const n of SIZES) {
     try {
       kitSystem(ctx, n);
       a.sizes.push(n);
     } catch (e) {
-      if (!(e instanceof ArchOptionError)) throw e;
-      a.refused.push(`${n} CPUs: ${e.message}`);
+      if (!(e instanceof KitMachineRefused)) throw e;
+      if (a.refusedFirst === "") a.refusedFirst = e.refusal;
     }
   }
   accepted.set(ctx, a);
@@ -57,11 +56,9 @@ export const maskBoundariesCheck: ConformanceCheck = {
   name: "mask-word-boundaries",
   description:
     "single and mask sends, and reschedules, to CPUs 0, 31/32/33, 63/64/65, 127/128 and the last CPU (machines of 33, 65, 129 and 8192 CPUs) reach exactly those CPUs",
-  applies(ctx) {
+  refusedSize(ctx) {
     const a = acceptedSizes(ctx);
-    return a.sizes.length > 0
-      ? null
-      : `the backend's options refuse every machine size of the check (${a.refused.join("; ")})`;
+    return a.sizes.length > 0 ? null : new KitMachineRefused(SIZES[0], a.refusedFirst).explanation;
   },
   run(ctx) {
     const stepNs = 1_000 * kitTimeScale(ctx);

@@ -44,7 +44,7 @@ export function registerConformCommand(program: Command, io: CliIo): void {
   program
     .command("conform")
     .description(
-      "run the conformance kit against a backend: one row per check (pass / fail / skipped because of a capability)",
+      "run the conformance kit against a backend: one row per check (pass / fail / skipped: a capability the backend does not declare, or a machine size it refuses)",
     )
     .option("--arch <name|path>", "backend (default $SMPCALL_ARCH, else generic)")
     .option("--arch-opt <name=value>", "backend option for every machine of the kit (repeatable)", collect)
@@ -135,17 +135,34 @@ export function registerConformCommand(program: Command, io: CliIo): void {
           },
           (r) => {
             done.push(r);
-            if (stream) io.out(`${live && r.status !== "skipped" ? "\r\x1b[2K" : ""}${row(r)}`);
+            // A check skipped for a capability never started; one that stopped at a machine size did.
+            if (stream) io.out(`${live && r.skipReason !== "capability" ? "\r\x1b[2K" : ""}${row(r)}`);
           },
         );
         const failed = results.filter((r) => r.status === "fail").length;
+        const notRun = results.filter((r) => r.skipReason === "machine-size").map((r) => r.name);
         if (flags.json) {
           io.out(
-            JSON.stringify({ arch: descriptor.name, options, kernel, passed: failed === 0, results }) + "\n",
+            JSON.stringify({
+              arch: descriptor.name,
+              options,
+              kernel,
+              passed: failed === 0,
+              notRun,
+              results,
+            }) + "\n",
           );
         } else {
           const count = (s: string) => results.filter((r) => r.status === s).length;
-          io.out(`\n${count("pass")} passed, ${failed} failed, ${count("skipped")} skipped (capability)\n`);
+          const capability = results.filter((r) => r.skipReason === "capability").length;
+          io.out(
+            `\n${count("pass")} passed, ${failed} failed, ${capability} skipped (capability)` +
+              (notRun.length > 0
+                ? `, ${notRun.length} not run (machine size the backend refuses with these options: ` +
+                  `they check nothing here; run them with options that allow their size, or --cpus for the mask checks)`
+                : "") +
+              "\n",
+          );
         }
         io.setExitCode(failed > 0 ? 1 : 0);
       },

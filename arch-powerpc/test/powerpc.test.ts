@@ -25,16 +25,21 @@ const messagesHandled = (sys: SmpSystem, cpu: number) =>
     .filter((r) => r.cpu === cpu)
     .map((r) => r.fields.msg);
 
+/** CPU `cpu` runs with interrupts off for `ns`, then on: IPIs sent meanwhile wait for it. */
+function holdIrqsOff(sys: SmpSystem, cpu: number, ns: number): void {
+  spawnProgram(sys, cpu, function* () {
+    sys.machine.localIrqDisable();
+    yield ns;
+    sys.machine.localIrqEnable();
+    yield 10;
+  });
+}
+
 describe("arch-powerpc: muxed IPIs", () => {
   it("a call-function and a reschedule sent before the target takes the interrupt arrive in one interrupt, handled in demux order", () => {
     const sys = ppc(16);
     const log: CallbackRun[] = [];
-    spawnProgram(sys, 9, function* () {
-      sys.machine.localIrqDisable();
-      yield 20_000;
-      sys.machine.localIrqEnable();
-      yield 10;
-    });
+    holdIrqsOff(sys, 9, 20_000);
     spawnProgram(sys, 0, function* () {
       yield 100;
       yield* sys.arch.sendRescheduleIpi(9);
@@ -48,12 +53,7 @@ describe("arch-powerpc: muxed IPIs", () => {
 
   it("a second identical message before the demux is absorbed by the word", () => {
     const sys = ppc(16);
-    spawnProgram(sys, 9, function* () {
-      sys.machine.localIrqDisable();
-      yield 20_000;
-      sys.machine.localIrqEnable();
-      yield 10;
-    });
+    holdIrqsOff(sys, 9, 20_000);
     spawnProgram(sys, 0, function* () {
       yield 100;
       yield* sys.arch.sendRescheduleIpi(9);
@@ -187,12 +187,7 @@ describe("arch-powerpc: muxed IPIs", () => {
 
   it("tick broadcast and NMI messages are demuxed after call function and reschedule", () => {
     const sys = ppc(8, { threadsPerCore: "4" });
-    spawnProgram(sys, 5, function* () {
-      sys.machine.localIrqDisable();
-      yield 20_000;
-      sys.machine.localIrqEnable();
-      yield 10;
-    });
+    holdIrqsOff(sys, 5, 20_000);
     spawnProgram(sys, 0, function* () {
       yield 100;
       const a = muxed(sys);
@@ -273,12 +268,7 @@ describe("arch-powerpc: muxed IPIs", () => {
     (platform) => {
       const sys = ppc(16, { platform, threadsPerCore: "8" }, { cost: { deliveryJitter: 0 } });
       const log: CallbackRun[] = [];
-      spawnProgram(sys, 1, function* () {
-        sys.machine.localIrqDisable();
-        yield 20_000;
-        sys.machine.localIrqEnable();
-        yield 10;
-      });
+      holdIrqsOff(sys, 1, 20_000);
       // CPU 0 (a sibling of CPU 1) rings its doorbell first; CPU 9 (another core) then sends
       // through the interrupt controller.
       spawnProgram(sys, 0, function* () {
@@ -381,12 +371,7 @@ describe("arch-powerpc: muxed IPIs", () => {
       { cost: { deliveryJitter: 0 } },
     );
     const log: CallbackRun[] = [];
-    spawnProgram(sys, 1, function* () {
-      sys.machine.localIrqDisable();
-      yield 20_000;
-      sys.machine.localIrqEnable();
-      yield 10;
-    });
+    holdIrqsOff(sys, 1, 20_000);
     spawnProgram(sys, 0, function* () {
       yield 100;
       yield* sys.arch.sendRescheduleIpi(1);

@@ -96,7 +96,9 @@ export const descriptor: ArchDescriptor = {
     multicast: false,
     transientFaults: false,
     permanentFaults: false,
-    offlineDelivery: "pending",
+    // powernv clears what an offline thread had when it comes back (pnv_cpu_offline_self); a
+    // pseries doorbell or XICS IPI and mpic-2008's stay pending (a pseries XIVE IPI is dropped).
+    offlineDelivery: (o) => ((o.platform as string).startsWith("powernv") ? "dropped" : "pending"),
     ackStatistic: "acks",
     // One per cause_ipi (doorbell, XICS/XIVE trigger, H_IPI) or MPIC channel delivery to a CPU.
     signalStatistic: "ipisCaused",

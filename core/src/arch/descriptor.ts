@@ -4,6 +4,9 @@ import type { IdleMode } from "../kernel/idle-loop";
 import type { Topology, TopologyOptions } from "../machine/topology";
 import type { ArchOptionsSchema, ArchOptionValues } from "./options";
 
+/** What becomes of an IPI raised at an offline CPU (see {@link ArchCapabilities.offlineDelivery}). */
+export type OfflineDelivery = "pending" | "dropped";
+
 /** What a backend's hardware can do or suffer: the conformance kit runs or skips checks by it. */
 export interface ArchCapabilities {
   /** One hardware operation can reach several CPUs (APIC logical/cluster mode, SBI masks, ...). */
@@ -12,8 +15,13 @@ export interface ArchCapabilities {
   readonly transientFaults: boolean;
   /** Deliveries can fail permanently (CPU in error) and the backend reports it. */
   readonly permanentFaults: boolean;
-  /** An IPI raised at an offline CPU: stays pending until it is back ("pending") or is dropped. */
-  readonly offlineDelivery: "pending" | "dropped";
+  /**
+   * An IPI raised at an offline CPU: stays pending until it is back and is taken then
+   * ("pending"), or is dropped (at once, or when the CPU comes back, without being handled). A
+   * function of the options where platforms differ. The conformance kit allows one IPI more after
+   * bring-up for "pending".
+   */
+  readonly offlineDelivery: OfflineDelivery | ((options: ArchOptionValues) => OfflineDelivery);
   /**
    * The statistics key counting hardware acknowledgements (EOI, msgclr, queue-head advance), and
    * the key counting the interrupts that need one (default: every interrupt the machine saw taken).
@@ -63,6 +71,12 @@ export function capabilityValue(
   options: ArchOptionValues,
 ): number | undefined {
   return typeof value === "function" ? value(options) : value;
+}
+
+/** `capabilities.offlineDelivery` for `options`. */
+export function offlineDeliveryFor(d: ArchDescriptor, options: ArchOptionValues): OfflineDelivery {
+  const v = d.capabilities.offlineDelivery;
+  return typeof v === "function" ? v(options) : v;
 }
 
 /** The capabilities as plain data for `options` (values that depend on options evaluated): for listings. */

@@ -1,5 +1,6 @@
 import { ArchOptionError } from "../../errors";
 import { describeAccepted, parseArchOptions, type ArchOptionSpec } from "../../arch/options";
+import { offlineDeliveryFor } from "../../arch/descriptor";
 import { kitSystem } from "../support";
 import { expectThat, type ConformanceCheck } from "../types";
 
@@ -37,9 +38,11 @@ export const descriptorCheck: ConformanceCheck = {
     for (const key of ["multicast", "transientFaults", "permanentFaults"] as const) {
       expectThat(typeof d.capabilities[key] === "boolean", () => `capabilities.${key} must be a boolean`);
     }
+    const offlineValue: unknown = offlineDeliveryFor(d, parseArchOptions(d.name, d.options, ctx.options));
     expectThat(
-      d.capabilities.offlineDelivery === "pending" || d.capabilities.offlineDelivery === "dropped",
-      () => `capabilities.offlineDelivery must be "pending" or "dropped"`,
+      offlineValue === "pending" || offlineValue === "dropped",
+      () =>
+        `capabilities.offlineDelivery must be "pending" or "dropped" (or a function of the options giving one), got ${String(offlineValue)}`,
     );
     try {
       parseArchOptions(d.name, d.options, {});

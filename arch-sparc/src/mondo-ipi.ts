@@ -139,6 +139,10 @@ export class MondoIpi implements ArchIpi {
   private readonly retryStates: MondoRetryState[];
   /** Each sender's CPU list (per CPU, as the kernel's trap block; grown on demand, then reused). */
   private readonly cpuLists: Int32Array[];
+  /** Each sender's targets of its running `cpu_mondo_send` (sun4v; as `cpuLists`). */
+  private readonly sentLists: Int32Array[];
+  /** How many targets the last `cpuMondoSend` claimed slots at. */
+  private sentCount = 0;
   /** CPUs already reported (reported once each). */
   private readonly reported: Uint8Array;
   /** Each sender's udelay wait (created on its first retry delay, then reused). */
@@ -191,6 +195,7 @@ export class MondoIpi implements ArchIpi {
       this.stallUntil[c] = options.trapStallNs as number;
     this.anyStall = stalled.weight() > 0;
     this.cpuLists = new Array<Int32Array>(n);
+    this.sentLists = new Array<Int32Array>(n);
     this.retryStates = new Array<MondoRetryState>(n);
     this.reported = new Uint8Array(n);
     this.udelayWaits = new Array<UdelayWait>(n);
@@ -219,10 +224,15 @@ export class MondoIpi implements ArchIpi {
     return this.queues.full(cpu);
   }
 
-  /** Put one mondo in `cpu`'s queue; its trap is raised after the latency (or when its stall ends). */
+  /** Put one mondo in `cpu`'s queue now; its trap is raised `afterNs` plus the latency later. */
   private deliver(cpu: number, xcall: number, afterNs: number): void {
     this.mondosDelivered++;
     this.queues.push(cpu, xcall);
+    this.signal(cpu, afterNs);
+  }
+
+  /** Raise `cpu`'s mondo trap `afterNs` plus the latency from now (or when its stall ends). */
+  private signal(cpu: number, afterNs: number): void {
     const stall = this.anyStall ? this.stallUntil[cpu] - this.machine.now : 0;
     if (stall <= 0) {
       this.wires.raise(cpu, LINE_MONDO, afterNs + this.latencyNs);
@@ -231,6 +241,20 @@ export class MondoIpi implements ArchIpi {
       this.wires.schedule(stall, () => {
         if (this.queues.queued(cpu) > 0) this.wires.raise(cpu, LINE_MONDO, 0);
       });
+    }
+  }
+
+  /**
+   * sun4v: the end of a `cpu_mondo_send` that delivered to `sent[0..n)`: the hypervisor has
+   * written their entries (claimed when the call began), which appear in their queues now, and
+   * their traps are raised after the latency.
+   */
+  private landMondos(sent: Int32Array, n: number, xcall: number): void {
+    for (let i = 0; i < n; i++) {
+      const cpu = sent[i];
+      this.mondosDelivered++;
+      this.queues.fill(cpu, xcall);
+      this.signal(cpu, 0);
     }
   }
 
@@ -283,9 +307,14 @@ export class MondoIpi implements ArchIpi {
     m.localIrqRestore(was);
   }
 
-  /** One `cpu_mondo_send`: delivers what it can, marks it done, returns the status. */
-  private cpuMondoSend(list: Int32Array, cnt: number, xcall: number): number {
+  /**
+   * One `cpu_mondo_send`, as it begins: claims a queue slot at every target it can deliver to
+   * (listed in `sent`, counted in `sentCount`; `landMondos` writes them when the call ends), marks
+   * those done in `list`, returns the status.
+   */
+  private cpuMondoSend(list: Int32Array, cnt: number, sent: Int32Array): number {
     const online = this.machine.onlineMask;
+    let n = 0;
     let error = false;
     let noCpu = false;
     let block = false;
@@ -303,30 +332,38 @@ export class MondoIpi implements ArchIpi {
         block = true;
         this.wouldBlocks++;
       } else {
-        this.deliver(cpu, xcall, this.hypercallNs);
+        this.queues.reserve(cpu);
+        sent[n++] = cpu;
         list[i] = CPU_LIST_DONE;
       }
     }
+    this.sentCount = n;
     return error ? HV_ECPUERROR : noCpu ? HV_ENOCPU : block ? HV_EWOULDBLOCK : HV_EOK;
   }
 
-  /** sun4v `hypervisor_xcall_deliver`. */
+  /**
+   * sun4v `hypervisor_xcall_deliver`. Each `cpu_mondo_send` is one step (no traps inside the
+   * hypercall): its targets' entries appear in their queues when it returns, `hypercallNs` after
+   * it began, and their traps are raised from there after the latency.
+   */
   private *hypervisorXcallDeliver(list: Int32Array, cnt: number, xcall: number): CpuCode<void> {
     const m = this.machine;
     const self = m.current;
     const total = cnt;
     const waitNs = mondoRetryDelayNs(cnt);
     const state = (this.retryStates[self] ??= new MondoRetryState(this.retryLimit)).reset();
+    let sent = this.sentLists[self];
+    if (sent === undefined || sent.length < cnt) sent = this.sentLists[self] = new Int32Array(list.length);
     let errorCpu = -1;
     let noCpu = -1;
     for (;;) {
       this.hypercalls++;
-      let ns = this.hypercallNs;
-      const status = this.cpuMondoSend(list, cnt, xcall);
-      if (status === HV_EOK) {
-        yield ns;
-        break;
-      }
+      const status = this.cpuMondoSend(list, cnt, sent);
+      const landing = this.sentCount;
+      yield this.hypercallNs;
+      this.landMondos(sent, landing, xcall);
+      if (status === HV_EOK) break;
+      let ns = 0;
       // Count what this try delivered, drop CPUs in error / not in the domain, repack the rest.
       // On HV_ECPUERROR every CPU left is asked its state (sun4v_cpu_state, a hypercall each).
       let rem = 0;
@@ -347,7 +384,7 @@ export class MondoIpi implements ArchIpi {
         } else list[rem++] = cpu;
       }
       if (rem === 0) {
-        yield ns;
+        if (ns > 0) yield ns; // the cpu_state calls
         break;
       }
       cnt = rem;
@@ -364,8 +401,8 @@ export class MondoIpi implements ArchIpi {
         return;
       }
       this.retries++;
-      // The hypercall takes no traps; after it the loop runs with PSTATE.IE set.
-      yield ns;
+      // Each hypercall takes no traps; between and after them the loop runs with PSTATE.IE set.
+      if (ns > 0) yield ns; // the cpu_state calls
       if (next === "wait") {
         this.udelays++;
         this.retryNs += waitNs;

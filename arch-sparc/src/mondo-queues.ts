@@ -1,20 +1,25 @@
-/** Byte offsets in a CPU's block: `cpu_mondo_counter` (float64), queue head, occupied entries (uint16 each). */
+/**
+ * Byte offsets in a CPU's block: `cpu_mondo_counter` (float64), queue head, occupied entries,
+ * entries reserved by a hypercall still running (uint16 each).
+ */
 const COUNTER_AT = 0;
 const HEAD_AT = 8;
 const QUEUED_AT = 10;
+const RESERVED_AT = 12;
 /** Where the ring of queue entries starts in the block. */
-const RING_AT = 12;
+const RING_AT = 14;
 
 /**
  * Every CPU's cpu-mondo queue and the per-CPU words a mondo trap reads and writes: one block per
  * CPU holds `cpu_mondo_counter` (mondos taken), the queue's head and occupied entries, then the
- * ring of queued xcall numbers (sun4u: the incoming dispatch register, depth 1); the pending
+ * ring of queued xcall numbers (sun4u: the incoming dispatch register, depth 1), and the slots
+ * a sun4v hypercall has claimed but not yet written (its entries appear when it ends); the pending
  * softint bits (SET_SOFTINT / CLEAR_SOFTINT, bit = softint line) are a byte per CPU of their own.
  *
  * Why: on a big machine the targets of a cross-call take their traps in random order, thousands
  * of other CPUs' events apart, so each per-CPU array a trap touches is a cache miss of its own
  * (four arrays and the ring's line before). Blocks start 16-byte aligned and the words a trap
- * needs are their first 16 bytes (with the ring's first four entries), which never straddle a
+ * needs are their first 16 bytes (with the ring's first two entries), which never straddle a
  * 64-byte line. The head goes back to 0 whenever the queue empties (which slot an empty ring
  * fills next cannot be observed), so the entries in use are the ones right after the words. The
  * softint bits are read again by the softint handler, a step later: at one byte per CPU (8 KB
@@ -46,9 +51,22 @@ export class MondoQueues {
     return this.halves[(cpu * this.stride + QUEUED_AT) >> 1];
   }
 
-  /** Is `cpu`'s queue full? */
+  /** Is `cpu`'s queue full (slots claimed by a running hypercall included)? */
   full(cpu: number): boolean {
-    return this.halves[(cpu * this.stride + QUEUED_AT) >> 1] >= this.depth;
+    const at = (cpu * this.stride) >> 1;
+    const h = this.halves;
+    return h[at + (QUEUED_AT >> 1)] + h[at + (RESERVED_AT >> 1)] >= this.depth;
+  }
+
+  /** Claim a slot of `cpu`'s (not full) queue for an entry written later (`fill`). */
+  reserve(cpu: number): void {
+    this.halves[(cpu * this.stride + RESERVED_AT) >> 1]++;
+  }
+
+  /** Write `xcall` into a slot claimed with `reserve`: it is queued from now on. */
+  fill(cpu: number, xcall: number): void {
+    this.halves[(cpu * this.stride + RESERVED_AT) >> 1]--;
+    this.push(cpu, xcall);
   }
 
   /** Mondos `cpu` has taken (`cpu_mondo_counter`). */

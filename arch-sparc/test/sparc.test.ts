@@ -75,6 +75,47 @@ describe("arch-sparc: mondo cross-calls", () => {
     expect(other.retries).toBe(2);
   });
 
+  it("sun4v: a mondo appears in its target's queue when the cpu_mondo_send hypercall returns, not when it starts; the delivery jitter varies only the latency after it", () => {
+    // The target is busy taking mondo traps from another sender while the hypercall runs: it must
+    // not find the new entry before the hypervisor has written it.
+    const seen: number[] = [];
+    const sys = sparc(4, {}, { cost: { deliveryJitter: 0 } });
+    const a = sys.arch as MondoIpi;
+    let start = -1;
+    spawnProgram(sys, 0, function* () {
+      yield 1000;
+      start = sys.machine.now;
+      yield* sys.arch.sendCallFunctionSingleIpi(3);
+    });
+    spawnProgram(sys, 1, function* () {
+      yield 1000;
+      for (let i = 0; i < 30; i++) {
+        seen.push(a.queueDepthOf(3) + a.mondoCounterOf(3));
+        yield 100;
+      }
+    });
+    expect(sys.run().status).toBe("completed");
+    // Samples at 1000 + 100 k: nothing before the hypercall's end (1000 + 2000), then the entry.
+    expect(seen.slice(0, 20)).toEqual(Array(20).fill(0));
+    expect(seen.slice(20).every((x) => x === 1)).toBe(true);
+    expect(start).toBe(1000);
+    // With the default jitter (±10%), the trap lands 2000 + 1000 ± 100 ns after the send began.
+    for (let seed = 1; seed <= 40; seed++) {
+      const j = createSmpSystem({ cpus: 4, seed, arch: descriptor, trace: true });
+      spawnProgram(j, 0, function* () {
+        yield 1000;
+        yield* j.arch.sendCallFunctionSingleIpi(3);
+      });
+      spawnProgram(j, 3, function* () {
+        for (let i = 0; i < 1000; i++) yield 10; // busy: the trap is taken at the next step boundary
+      });
+      expect(j.run().status).toBe("completed");
+      const entry = j.trace.named("ipi_entry").find((r) => r.cpu === 3)!;
+      expect(entry.ts).toBeGreaterThanOrEqual(1000 + 2000 + 900);
+      expect(entry.ts).toBeLessThanOrEqual(1000 + 2000 + 1100 + 10);
+    }
+  });
+
   it("interrupts off is a PIL raise: the target still takes the mondo trap, frees the slot and sets the softint; only the callback waits", () => {
     const sys = sparc(8, { mondoQueueDepth: "1" });
     const log: CallbackRun[] = [];

@@ -1,4 +1,6 @@
 import { describe, expect, it } from "@jest/globals";
+import * as fs from "node:fs";
+import * as os from "node:os";
 import * as path from "node:path";
 import { createSmpSystem, loadArch, type SmpSystem } from "@smpcall/core";
 import { spawnProgram } from "@smpcall/core/testing";
@@ -47,6 +49,74 @@ describe("the out-of-tree RISC-V port (examples/ports/riscv-sbi.js)", () => {
     });
     sys.run();
     expect(sys.arch.statistics()).toMatchObject({ messagesAbsorbed: 1, interrupts: 1 });
+  });
+
+  it("sbi: one step per ecall, interrupts on between them (6.1 __sbi_send_ipi_v02 loop); a window's harts are raised when its ecall is done", () => {
+    // 150 CPUs: windows 1-63 (CPU 0 sends), 64-127, 128-149; 1500 ns per ecall, no jitter.
+    const broadcastWith = (rescheduleAt: number): SmpSystem => {
+      const sys = createSmpSystem({
+        cpus: 150,
+        seed: 1,
+        arch: riscv,
+        trace: true,
+        cost: { deliveryJitter: 0 },
+      });
+      spawnProgram(sys, 0, function* () {
+        yield* sys.kernel.smpCallFunction(() => undefined, null, true);
+      });
+      if (rescheduleAt >= 0)
+        spawnProgram(sys, 1, function* () {
+          yield rescheduleAt;
+          yield* sys.arch.sendRescheduleIpi(0);
+        });
+      expect(sys.run().status).toBe("completed");
+      return sys;
+    };
+    // The first window's harts are raised when the first ecall ends.
+    const firstEcallEnd = broadcastWith(-1).trace.named("ipi_raise")[0].ts;
+    // CPU 1's reschedule (an ecall, then 1000 ns) reaches CPU 0 600 ns into the second ecall.
+    const sys = broadcastWith(firstEcallEnd + 600 - 1500 - 1000);
+    const entries = sys.trace.named("ipi_entry");
+    const at = (cpu: number): number => entries.find((r) => r.cpu === cpu)!.ts - firstEcallEnd;
+    // CPU 0 takes it once the second ecall is done (1500 after the first), not after the third (3000).
+    expect(at(0)).toBeGreaterThanOrEqual(1500);
+    expect(at(0)).toBeLessThan(3000);
+    // The third window's harts: after the interrupted sender's third ecall and the latency.
+    expect(at(140)).toBeGreaterThan(3000 + 1000);
+    expect(at(70)).toBeGreaterThanOrEqual(1500 + 1000);
+    expect(at(70)).toBeLessThan(at(140));
+  });
+
+  it("an IPI raised at an offline CPU is never taken: smp_callin clears SSIP; the message bit waits for the next IPI", () => {
+    const sys = createSmpSystem({ cpus: 4, seed: 1, arch: riscv });
+    const ran: number[] = [];
+    expect(sys.kernel.cpuDown(2)).toBe(0);
+    let takenWhenBack = -1;
+    spawnProgram(sys, 0, function* () {
+      yield 1000;
+      yield* sys.arch.sendCallFunctionSingleIpi(2); // as a stray IPI would
+      yield 50_000;
+      sys.kernel.cpuUp(2);
+      yield 50_000;
+      takenWhenBack = sys.machine.cpus[2].counters.irqsTaken;
+      yield* sys.kernel.smpCallFunctionSingle(2, () => void ran.push(sys.machine.current), null, true);
+    });
+    expect(sys.run().status).toBe("completed");
+    expect(takenWhenBack).toBe(0);
+    expect(ran).toEqual([2]);
+    // The call-function bit set while CPU 2 was down absorbed the new one.
+    expect(sys.arch.statistics()).toMatchObject({ bootClears: 1, messagesAbsorbed: 1, interrupts: 1 });
+  });
+
+  it("a 6.1 ftrace file holds no ipi_raise/ipi_entry/ipi_exit: RISC-V 6.1 has none of those tracepoints", async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "riscv-trace-"));
+    const file = path.join(dir, "t.txt");
+    const io = memoryIo();
+    expect(await main(["run", "--arch", PORT, "--cpus", "8", "--ops", "10", "--trace", file], io)).toBe(0);
+    const text = fs.readFileSync(file, "utf8");
+    fs.rmSync(dir, { recursive: true, force: true });
+    expect(text).toMatch(/kernel 6\.1/);
+    expect(text).not.toMatch(/ipi_(raise|entry|exit):/);
   });
 
   it("runs and passes the conformance kit from the CLI by path", async () => {

@@ -1,6 +1,7 @@
 import { describe, expect, it } from "@jest/globals";
 import * as path from "node:path";
-import { loadArch, type SmpSystem } from "@smpcall/core";
+import { createSmpSystem, loadArch, type SmpSystem } from "@smpcall/core";
+import { spawnProgram } from "@smpcall/core/testing";
 import { main } from "../src/cli/main";
 import { broadcastOnce } from "./port-helpers";
 import { memoryIo } from "../src/cli/io";
@@ -9,7 +10,8 @@ import { memoryIo } from "../src/cli/io";
 const PORT = path.resolve(__dirname, "../ports/arm64-gic.js");
 const arm64 = loadArch(PORT);
 
-const broadcast = (cpus: number, mode: string): SmpSystem => broadcastOnce(arm64, cpus, { mode });
+const broadcast = (cpus: number, mode: string, more: Record<string, string> = {}): SmpSystem =>
+  broadcastOnce(arm64, cpus, { mode, ...more });
 
 describe("the out-of-tree arm64 GICv3 port (examples/ports/arm64-gic.js)", () => {
   it("targeted: one ICC_SGI1R write per 16-CPU affinity cluster the mask touches", () => {
@@ -31,12 +33,63 @@ describe("the out-of-tree arm64 GICv3 port (examples/ports/arm64-gic.js)", () =>
     });
   });
 
-  it("acknowledges (IAR) and ends (EOIR) each taken interrupt once", () => {
-    const s = broadcast(64, "targeted");
+  it("the number of writes follows the MPIDR layout: aff0PerCluster=4, 1 (a Neoverse core per Aff1)", () => {
+    expect(broadcast(64, "targeted", { aff0PerCluster: "4" }).arch.statistics()).toMatchObject({
+      sgi1rWrites: 16,
+      sgisRaised: 63,
+    });
+    expect(broadcast(64, "targeted", { aff0PerCluster: "1" }).arch.statistics()).toMatchObject({
+      sgi1rWrites: 63,
+      sgisRaised: 63,
+    });
+  });
+
+  it("one step per SGI1R write, interrupts on between them (6.1 gic_ipi_send_mask); a cluster's SGIs leave when its write is done", () => {
+    // 64 CPUs: clusters 0-15 (CPU 0 sends), 16-31, 32-47, 48-63; 1000 ns per write, no jitter.
+    const broadcastWith = (rescheduleAt: number): SmpSystem => {
+      const sys = createSmpSystem({
+        cpus: 64,
+        seed: 1,
+        arch: arm64,
+        archOptions: { sysregNs: "1000" },
+        trace: true,
+        cost: { deliveryJitter: 0 },
+      });
+      spawnProgram(sys, 0, function* () {
+        yield* sys.kernel.smpCallFunction(() => undefined, null, true);
+      });
+      if (rescheduleAt >= 0)
+        spawnProgram(sys, 1, function* () {
+          yield rescheduleAt;
+          yield* sys.arch.sendRescheduleIpi(0);
+        });
+      expect(sys.run().status).toBe("completed");
+      return sys;
+    };
+    const raises = broadcastWith(-1).trace.named("ipi_raise");
+    const firstWriteEnd = raises[0].ts;
+    // The four clusters' SGIs leave one write apart.
+    expect(
+      [1, 20, 40, 60].map((c) => raises.find((r) => r.fields.target_cpus === c)!.ts - firstWriteEnd),
+    ).toEqual([0, 1000, 2000, 3000]);
+    // CPU 1's reschedule (dsb 20 + write 1000, then 400 ns) reaches CPU 0 500 ns into the second write.
+    const sys = broadcastWith(firstWriteEnd + 500 - 1020 - 400);
+    const taken = sys.trace.named("ipi_entry").find((r) => r.cpu === 0)!.ts - firstWriteEnd;
+    // Taken once the second write is done, not after the fourth and the isb.
+    expect(taken).toBeGreaterThanOrEqual(1000);
+    expect(taken).toBeLessThan(2000);
+  });
+
+  it.each([
+    ["split", 1, 1],
+    ["combined", 1, 0],
+  ])("eoi=%s: IAR read, EOIR write(s) %d and DIR write(s) %d per taken interrupt", (eoi, eoir, dir) => {
+    const s = broadcast(64, "targeted", { eoi });
     const st = s.arch.statistics();
     const taken = s.machine.cpus.reduce((n, c) => n + c.irqsTaken, 0);
     expect(st.iarReads).toBe(taken);
-    expect(st.eoiWrites).toBe(taken);
+    expect(st.eoiWrites).toBe(eoir * taken);
+    expect(st.dirWrites).toBe(dir * taken);
   });
 
   it("runs and passes the conformance kit from the CLI by path, in both modes; a bad mode is a usage error", async () => {

@@ -2,7 +2,7 @@
 // arm64 cross-calls over GICv3 SGIs, an out-of-tree smpcall backend written from PORTING.md and
 // checked against Linux 6.1 (arch/arm64/kernel/smp.c, drivers/irqchip/irq-gic-v3.c).
 //
-// Hardware model (see docs/arch-ipi.md, arm64):
+// Hardware model (what it leaves out: examples/README.md):
 // - Send (6.1 gic_ipi_send_mask): a dsb, then one write of ICC_SGI1R_EL1 per run of mask CPUs in
 //   one affinity cluster (the same MPIDR but for Aff0's low 4 bits): the write names the SGI
 //   INTID, the cluster (Aff3.Aff2.Aff1, range selector) and a 16-bit target list of Aff0 values;

@@ -31,7 +31,7 @@ describe("smpcall help, archs", () => {
     const r = await cli(["archs", "--arch", RISCV]);
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/^backend \.\/examples\/ports\/riscv-sbi\.js:\n\nriscv\n/);
-    expect(r.stdout).toMatch(/capabilities: multicast=true .*offlineDelivery=pending/);
+    expect(r.stdout).toMatch(/capabilities: multicast=true .*offlineDelivery=dropped/);
     expect(r.stdout).toMatch(/ipi = sbi \| aclint \| imsic \(default sbi\)/);
     const json = JSON.parse((await cli(["archs", "--arch", RISCV, "--json"])).stdout);
     expect(json.archs.map((a: { name: string }) => a.name)).toEqual(["riscv"]);

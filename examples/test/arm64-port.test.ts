@@ -1,7 +1,6 @@
 import { describe, expect, it } from "@jest/globals";
 import * as path from "node:path";
-import { createSmpSystem, loadArch, type SmpSystem } from "@smpcall/core";
-import { spawnProgram } from "@smpcall/core/testing";
+import { loadArch, type SmpSystem } from "@smpcall/core";
 import { main } from "../src/cli/main";
 import { broadcastOnce } from "./port-helpers";
 import { memoryIo } from "../src/cli/io";
@@ -46,26 +45,8 @@ describe("the out-of-tree arm64 GICv3 port (examples/ports/arm64-gic.js)", () =>
 
   it("one step per SGI1R write, interrupts on between them (6.1 gic_ipi_send_mask); a cluster's SGIs leave when its write is done", () => {
     // 64 CPUs: clusters 0-15 (CPU 0 sends), 16-31, 32-47, 48-63; 1000 ns per write, no jitter.
-    const broadcastWith = (rescheduleAt: number): SmpSystem => {
-      const sys = createSmpSystem({
-        cpus: 64,
-        seed: 1,
-        arch: arm64,
-        archOptions: { sysregNs: "1000" },
-        trace: true,
-        cost: { deliveryJitter: 0 },
-      });
-      spawnProgram(sys, 0, function* () {
-        yield* sys.kernel.smpCallFunction(() => undefined, null, true);
-      });
-      if (rescheduleAt >= 0)
-        spawnProgram(sys, 1, function* () {
-          yield rescheduleAt;
-          yield* sys.arch.sendRescheduleIpi(0);
-        });
-      expect(sys.run().status).toBe("completed");
-      return sys;
-    };
+    const broadcastWith = (rescheduleAt: number): SmpSystem =>
+      broadcastOnce(arm64, 64, { sysregNs: "1000" }, rescheduleAt, true);
     const raises = broadcastWith(-1).trace.named("ipi_raise");
     const firstWriteEnd = raises[0].ts;
     // The four clusters' SGIs leave one write apart.

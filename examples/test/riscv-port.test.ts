@@ -53,25 +53,8 @@ describe("the out-of-tree RISC-V port (examples/ports/riscv-sbi.js)", () => {
 
   it("sbi: one step per ecall, interrupts on between them (6.1 __sbi_send_ipi_v02 loop); a window's harts are raised when its ecall is done", () => {
     // 150 CPUs: windows 1-63 (CPU 0 sends), 64-127, 128-149; 1500 ns per ecall, no jitter.
-    const broadcastWith = (rescheduleAt: number): SmpSystem => {
-      const sys = createSmpSystem({
-        cpus: 150,
-        seed: 1,
-        arch: riscv,
-        trace: true,
-        cost: { deliveryJitter: 0 },
-      });
-      spawnProgram(sys, 0, function* () {
-        yield* sys.kernel.smpCallFunction(() => undefined, null, true);
-      });
-      if (rescheduleAt >= 0)
-        spawnProgram(sys, 1, function* () {
-          yield rescheduleAt;
-          yield* sys.arch.sendRescheduleIpi(0);
-        });
-      expect(sys.run().status).toBe("completed");
-      return sys;
-    };
+    const broadcastWith = (rescheduleAt: number): SmpSystem =>
+      broadcastOnce(riscv, 150, {}, rescheduleAt, true);
     // The first window's harts are raised when the first ecall ends.
     const firstEcallEnd = broadcastWith(-1).trace.named("ipi_raise")[0].ts;
     // CPU 1's reschedule (an ecall, then 1000 ns) reaches CPU 0 600 ns into the second ecall.

@@ -139,6 +139,8 @@ export class MondoIpi implements ArchIpi {
   private readonly retryStates: MondoRetryState[];
   /** Each sender's CPU list (per CPU, as the kernel's trap block; grown on demand, then reused). */
   private readonly cpuLists: Int32Array[];
+  /** sun4u: per CPU, the xcall in its incoming dispatch register (while its slot is claimed). */
+  private readonly incoming: Uint8Array;
   /** Each sender's targets of its running `cpu_mondo_send` (sun4v; as `cpuLists`). */
   private readonly sentLists: Int32Array[];
   /** How many targets the last `cpuMondoSend` claimed slots at. */
@@ -196,6 +198,7 @@ export class MondoIpi implements ArchIpi {
     this.anyStall = stalled.weight() > 0;
     this.cpuLists = new Array<Int32Array>(n);
     this.sentLists = new Array<Int32Array>(n);
+    this.incoming = new Uint8Array(n);
     this.retryStates = new Array<MondoRetryState>(n);
     this.reported = new Uint8Array(n);
     this.udelayWaits = new Array<UdelayWait>(n);
@@ -224,10 +227,15 @@ export class MondoIpi implements ArchIpi {
     return this.queues.full(cpu);
   }
 
-  /** Put one mondo in `cpu`'s queue now; its trap is raised `afterNs` plus the latency later. */
+  /**
+   * sun4u: dispatch one mondo to `cpu`: its incoming register is busy from now on (a later
+   * dispatch is NACKed), the data is in it when the vector arrives, `afterNs` plus the latency
+   * from now, with its trap (the trap writes it: `mondoTrap`).
+   */
   private deliver(cpu: number, xcall: number, afterNs: number): void {
     this.mondosDelivered++;
-    this.queues.push(cpu, xcall);
+    this.queues.reserve(cpu);
+    this.incoming[cpu] = xcall;
     this.signal(cpu, afterNs);
   }
 
@@ -239,7 +247,7 @@ export class MondoIpi implements ArchIpi {
     } else if (this.stallTrapScheduled[cpu] === 0) {
       this.stallTrapScheduled[cpu] = 1;
       this.wires.schedule(stall, () => {
-        if (this.queues.queued(cpu) > 0) this.wires.raise(cpu, LINE_MONDO, 0);
+        if (this.queues.queued(cpu) + this.queues.reserved(cpu) > 0) this.wires.raise(cpu, LINE_MONDO, 0);
       });
     }
   }
@@ -559,7 +567,12 @@ export class MondoIpi implements ArchIpi {
   /** The cpu-mondo trap: take one queue entry, set its softint, trap again while entries remain. */
   private mondoTrap(cpu: number): void {
     const q = this.queues;
-    if (q.queued(cpu) === 0) return;
+    if (q.queued(cpu) === 0) {
+      // sun4u: the dispatched vector arrives with its trap (sun4v's entries appear when the
+      // hypercall returns, so a claimed slot there is not yet anything to take).
+      if (this.platform === "sun4v" || q.reserved(cpu) === 0) return;
+      q.fill(cpu, this.incoming[cpu]);
+    }
     this.mondoTraps++;
     const x = q.take(cpu);
     if (this.trace.enabled) {

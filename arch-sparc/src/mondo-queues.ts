@@ -58,6 +58,11 @@ export class MondoQueues {
     return h[at + (QUEUED_AT >> 1)] + h[at + (RESERVED_AT >> 1)] >= this.depth;
   }
 
+  /** Slots of `cpu`'s queue claimed (`reserve`) and not yet written. */
+  reserved(cpu: number): number {
+    return this.halves[(cpu * this.stride + RESERVED_AT) >> 1];
+  }
+
   /** Claim a slot of `cpu`'s (not full) queue for an entry written later (`fill`). */
   reserve(cpu: number): void {
     this.halves[(cpu * this.stride + RESERVED_AT) >> 1]++;

@@ -116,6 +116,31 @@ describe("arch-sparc: mondo cross-calls", () => {
     }
   });
 
+  it("sun4u: a dispatched mondo's data is in the target's incoming register when the vector arrives, not from the dispatch on", () => {
+    for (const platform of ["sun4u-cheetah", "sun4u-spitfire"]) {
+      const sys = sparc(4, { platform }, { cost: { deliveryJitter: 0 } });
+      const a = sys.arch as MondoIpi;
+      const seen: [number, number][] = [];
+      spawnProgram(sys, 0, function* () {
+        yield 1000;
+        yield* sys.arch.sendCallFunctionSingleIpi(3);
+      });
+      spawnProgram(sys, 1, function* () {
+        yield 1050;
+        for (let i = 0; i < 30; i++) {
+          seen.push([a.queueDepthOf(3), a.mondoCounterOf(3)]);
+          yield 100;
+        }
+      });
+      expect(sys.run().status).toBe("completed");
+      // Nothing readable in the register until the vector arrives (dispatch + latency), then taken.
+      expect(seen.every(([q]) => q === 0)).toBe(true);
+      const arrived = seen.findIndex(([, n]) => n === 1);
+      expect(arrived).toBeGreaterThan(9); // not within the first microsecond after the dispatch
+      expect(seen.slice(arrived).every(([, n]) => n === 1)).toBe(true);
+    }
+  });
+
   it("interrupts off is a PIL raise: the target still takes the mondo trap, frees the slot and sets the softint; only the callback waits", () => {
     const sys = sparc(8, { mondoQueueDepth: "1" });
     const log: CallbackRun[] = [];

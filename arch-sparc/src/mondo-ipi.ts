@@ -243,7 +243,7 @@ export class MondoIpi implements ArchIpi {
   private signal(cpu: number, afterNs: number): void {
     const stall = this.anyStall ? this.stallUntil[cpu] - this.machine.now : 0;
     if (stall <= 0) {
-      this.wires.raise(cpu, LINE_MONDO, afterNs + this.latencyNs);
+      this.wires.raise(cpu, LINE_MONDO, this.latencyNs, afterNs);
     } else if (this.stallTrapScheduled[cpu] === 0) {
       this.stallTrapScheduled[cpu] = 1;
       this.wires.schedule(stall, () => {

@@ -699,6 +699,12 @@ const CASES: readonly Case[] = [
     /raised an interrupt with delay -1/,
   ],
   [
+    "raise sent after -5 ns",
+    () => sys().machine.raise(1, 0, 10, -5),
+    InvalidStepError,
+    /raised an interrupt sent after -5 ns: the time before the signal leaves must be a number of ns 0\.\./,
+  ],
+  [
     "schedule with delay Infinity",
     () => sys().machine.schedule(Infinity, fn),
     InvalidStepError,

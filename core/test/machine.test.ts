@@ -327,6 +327,40 @@ describe("Machine", () => {
     }
   });
 
+  it("a raise's sentAfterNs is exact and only its delay is jittered", () => {
+    const arrivals: number[] = [];
+    for (let seed = 1; seed <= 30; seed++) {
+      const m = new Machine({ cpus: 2, seed, cost: { deliveryJitter: 0.1 } });
+      m.setInterruptHandler(
+        function* () {
+          arrivals.push(m.now);
+          yield 0;
+        },
+        (l) => `line ${l}`,
+      );
+      m.spawn(
+        0,
+        (function* () {
+          yield 1;
+          m.raise(1, 0, 1000, 5000);
+          yield 10_000;
+        })(),
+      );
+      m.spawn(
+        1,
+        (function* () {
+          for (let i = 0; i < 2000; i++) yield 10;
+        })(),
+      );
+      m.run();
+    }
+    // Sent at 1 + 5000, then 1000 ns ± 10%; taken at the next 10-ns step boundary, the handler
+    // running after the 300-ns interrupt entry.
+    expect(Math.min(...arrivals)).toBeGreaterThanOrEqual(1 + 5000 + 900 + 300);
+    expect(Math.max(...arrivals)).toBeLessThanOrEqual(1 + 5000 + 1100 + 10 + 300);
+    expect(new Set(arrivals).size).toBeGreaterThan(5); // the latency does vary
+  });
+
   it("trap lines are taken with interrupts disabled, never nested in a trap; other lines wait; a raise in flight is not pending", () => {
     const m = new Machine({ cpus: 2, cost: { deliveryJitter: 0 } });
     m.setTrapLines(1 << 0);

@@ -7,8 +7,12 @@ import type { RunProblem } from "../machine/problems";
  * Lower lines are taken first.
  */
 export interface Interconnect {
-  /** Raise `line` at `target` after `delayNs`; returns the trace flow id of the raise. */
-  raise(target: number, line: number, delayNs: number): number;
+  /**
+   * Raise `line` at `target` after `sentAfterNs` (default 0: the sender's own time before the
+   * signal leaves, e.g. its slot in a batch written in one step; exact) plus `delayNs` (the
+   * delivery latency, varied by the cost model's jitter); returns the trace flow id of the raise.
+   */
+  raise(target: number, line: number, delayNs: number, sentAfterNs?: number): number;
   /**
    * Is `line` pending at `cpu`: raised, arrived and not yet taken? A raise still in flight (its
    * `delayNs` not yet elapsed) is not pending; a CPU's `pendingLines` is the same set as bits.

@@ -352,14 +352,15 @@ export class Machine {
   // ---------------------------------------------------------------- interconnect
 
   /**
-   * Raise interrupt `line` at `target` after `delayNs` (plus the cost model's jitter). A raise
-   * of a line that is still pending merges with it: one interrupt is taken for both. Lines
-   * are 0..31; a lower line is taken first. Raises to an offline CPU stay pending until it is
+   * Raise interrupt `line` at `target` after `sentAfterNs` (the sender's own hardware time before
+   * the signal leaves, e.g. its slot in a dispatch batch: exact) plus `delayNs` (the delivery
+   * latency, which the cost model's jitter varies). A raise of a line that is still pending
+   * merges with it: one interrupt is taken for both. Lines are 0..31; a lower line is taken first. Raises to an offline CPU stay pending until it is
    * brought back up. In a run, a CPU's raise of its own line with no delay lands at once (where
    * a queued raise would have landed before that CPU's next step anyway); the explorer keeps it
    * as an event whose landing is a choice. Returns the trace flow id of the raise.
    */
-  raise(target: number, line: number, delayNs: number): number {
+  raise(target: number, line: number, delayNs: number, sentAfterNs = 0): number {
     if (!(typeof target === "number" && Number.isInteger(target) && target >= 0 && target < this.nrCpus))
       this.refuse("raised an interrupt at CPU", target, `which does not exist (0..${this.nrCpus - 1})`);
     if (!(typeof line === "number" && Number.isInteger(line) && line >= 0 && line < 32))
@@ -370,9 +371,15 @@ export class Machine {
         delayNs,
         `: a delay must be a number of ns 0..${MAX_STEP_NS}`,
       );
+    if (!(typeof sentAfterNs === "number" && sentAfterNs >= 0 && sentAfterNs + delayNs <= MAX_STEP_NS))
+      this.refuse(
+        "raised an interrupt sent after",
+        sentAfterNs,
+        `ns: the time before the signal leaves must be a number of ns 0..${MAX_STEP_NS} with the delay`,
+      );
     const j = this.cost.deliveryJitter;
     const delay = j > 0 ? delayNs * (1 + j * (this.random.next() * 2 - 1)) : delayNs;
-    const when = this.now + Math.max(0, Math.round(delay));
+    const when = this.now + Math.max(0, Math.round(sentAfterNs + delay));
     // A CPU that raises its own line with no delay (sparc's trap handler setting a softint): on
     // the earliest-first path the queued raise would land before that CPU's next step whatever
     // else is due at this instant, so it lands here instead, without an event (on a big machine,

@@ -427,12 +427,8 @@ export class SmpKernel implements SmpHandlers {
         ? !t.dead && this.memory.setNrIfPolling(m.current, cpu)
         : t.idle && t.polling && !t.dead
     ) {
-      t.needResched = true;
       this.stats.idlePollKicks++;
-      // Stryker disable next-line ConditionalExpression: equivalent, emit() ignores a disabled trace (the test only saves building the record)
-      if (m.trace.enabled)
-        m.trace.emit(m.now, m.current, m.cpus[m.current], "sched_wake_idle_without_ipi", { cpu });
-      m.wake(this.idleWaits[cpu]);
+      this.wakeIdleWithoutIpi(cpu);
       return;
     }
     this.stats.ipisSingle++;
@@ -1114,11 +1110,21 @@ export class SmpKernel implements SmpHandlers {
       return;
     }
     if (t.needResched) return;
-    t.needResched = true;
-    if (!t.polling) {
-      yield* this.smpSendReschedule(cpu, callsite);
+    if (t.polling) {
+      this.wakeIdleWithoutIpi(cpu);
       return;
     }
+    t.needResched = true;
+    yield* this.smpSendReschedule(cpu, callsite);
+  }
+
+  /**
+   * An idle CPU that polls need_resched is told to reschedule without an IPI: set the flag, trace
+   * `sched_wake_idle_without_ipi`, wake its idle wait (it then leaves idle and flushes its queue).
+   */
+  private wakeIdleWithoutIpi(cpu: number): void {
+    const m = this.machine;
+    m.cpus[cpu].needResched = true;
     // Stryker disable next-line ConditionalExpression: equivalent, emit() ignores a disabled trace (the test only saves building the record)
     if (m.trace.enabled)
       m.trace.emit(m.now, m.current, m.cpus[m.current], "sched_wake_idle_without_ipi", { cpu });

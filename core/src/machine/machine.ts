@@ -371,7 +371,10 @@ export class Machine {
         delayNs,
         `: a delay must be a number of ns 0..${MAX_STEP_NS}`,
       );
-    if (!(typeof sentAfterNs === "number" && sentAfterNs >= 0 && sentAfterNs + delayNs <= MAX_STEP_NS))
+    if (
+      sentAfterNs !== 0 &&
+      !(typeof sentAfterNs === "number" && sentAfterNs >= 0 && sentAfterNs + delayNs <= MAX_STEP_NS)
+    )
       this.refuse(
         "raised an interrupt sent after",
         sentAfterNs,

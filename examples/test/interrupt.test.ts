@@ -5,6 +5,20 @@ import { RESTORE_TERMINAL, stallTimeoutS } from "../src/cli/interrupt";
 
 const BIN = path.resolve(__dirname, "../bin/smpcall.js");
 
+/** Run the CLI in a child process under `$SMPCALL_STALL_TIMEOUT_S` = `stall` (plus `env`), killed after `timeoutMs`. */
+function smpcall(
+  args: readonly string[],
+  stall: string,
+  timeoutMs: number,
+  env: Record<string, string> = {},
+) {
+  return spawnSync(process.execPath, [BIN, ...args], {
+    encoding: "utf8",
+    env: { ...process.env, ...env, SMPCALL_STALL_TIMEOUT_S: stall },
+    timeout: timeoutMs,
+  });
+}
+
 /**
  * Run `smpcall ARGS` on a real terminal (a pseudo-terminal from util-linux `script`), press
  * Ctrl-C once the output matches `ready` (or after `ready` ms, for commands that print nothing
@@ -102,11 +116,7 @@ describe("a module that loops without yielding cannot hang the CLI", () => {
 
   it("run with such a backend stops after $SMPCALL_STALL_TIMEOUT_S without progress, exit 1, one line naming the cause", () => {
     const t0 = Date.now();
-    const r = spawnSync(process.execPath, [BIN, "run", "--arch", SPIN, "--cpus", "4", "--ops", "20"], {
-      encoding: "utf8",
-      env: { ...process.env, SMPCALL_STALL_TIMEOUT_S: "3" },
-      timeout: 60_000,
-    });
+    const r = smpcall(["run", "--arch", SPIN, "--cpus", "4", "--ops", "20"], "3", 60_000);
     expect(r.status).toBe(1);
     expect(Date.now() - t0).toBeLessThan(30_000);
     expect(r.stderr).toMatch(
@@ -117,15 +127,7 @@ describe("a module that loops without yielding cannot hang the CLI", () => {
   }, 60_000);
 
   it("the same command with a working module by path runs in the watched worker and prints its report", () => {
-    const r = spawnSync(
-      process.execPath,
-      [BIN, "run", "--arch", PORT, "--cpus", "4", "--ops", "20", "--json"],
-      {
-        encoding: "utf8",
-        env: { ...process.env, SMPCALL_STALL_TIMEOUT_S: "3" },
-        timeout: 60_000,
-      },
-    );
+    const r = smpcall(["run", "--arch", PORT, "--cpus", "4", "--ops", "20", "--json"], "3", 60_000);
     expect(r.status).toBe(0);
     expect(JSON.parse(r.stdout).config.arch).toBe("riscv");
   }, 60_000);
@@ -136,19 +138,11 @@ describe("a module that loops without yielding cannot hang the CLI", () => {
       [["archs", "--arch", LOOP], {}],
       [["archs"], { SMPCALL_ARCH: LOOP }],
     ] as const) {
-      const r = spawnSync(process.execPath, [BIN, ...args], {
-        encoding: "utf8",
-        env: { ...process.env, ...env, SMPCALL_STALL_TIMEOUT_S: "2" },
-        timeout: 30_000,
-      });
+      const r = smpcall(args, "2", 30_000, env);
       expect({ args, status: r.status, stdout: r.stdout }).toEqual({ args, status: 1, stdout: "" });
       expect(r.stderr).toMatch(/^smpcall: no progress for 2 s \(before any progress was reported\)/);
     }
-    const ok = spawnSync(process.execPath, [BIN, "archs", "--arch", PORT, "--json"], {
-      encoding: "utf8",
-      env: { ...process.env, SMPCALL_STALL_TIMEOUT_S: "2" },
-      timeout: 30_000,
-    });
+    const ok = smpcall(["archs", "--arch", PORT, "--json"], "2", 30_000);
     expect(ok.status).toBe(0);
     expect(JSON.parse(ok.stdout).archs[0].name).toBe("riscv");
   }, 90_000);
@@ -160,11 +154,7 @@ describe("a module that loops without yielding cannot hang the CLI", () => {
       [["conform", "--check", "descriptor-valid", "--check-timeout", "600"], { SMPCALL_ARCH: LOOP }],
     ] as const) {
       const t0 = Date.now();
-      const r = spawnSync(process.execPath, [BIN, ...args], {
-        encoding: "utf8",
-        env: { ...process.env, ...env, SMPCALL_STALL_TIMEOUT_S: "2" },
-        timeout: 30_000,
-      });
+      const r = smpcall(args, "2", 30_000, env);
       expect({ args, status: r.status, stdout: r.stdout }).toEqual({ args, status: 1, stdout: "" });
       expect(Date.now() - t0).toBeLessThan(20_000);
       expect(r.stderr).toBe(
@@ -177,10 +167,10 @@ describe("a module that loops without yielding cannot hang the CLI", () => {
   it("conform with a module that loads once but loops when its worker loads it again stops after $SMPCALL_STALL_TIMEOUT_S, exit 1, one line", () => {
     const SECOND = path.resolve(__dirname, "fixtures/second-load-riscv.js");
     const t0 = Date.now();
-    const r = spawnSync(
-      process.execPath,
-      [BIN, "conform", "--arch", SECOND, "--check", "descriptor-valid", "--check-timeout", "600"],
-      { encoding: "utf8", env: { ...process.env, SMPCALL_STALL_TIMEOUT_S: "2" }, timeout: 60_000 },
+    const r = smpcall(
+      ["conform", "--arch", SECOND, "--check", "descriptor-valid", "--check-timeout", "600"],
+      "2",
+      60_000,
     );
     expect(r.status).toBe(1);
     expect(Date.now() - t0).toBeLessThan(20_000);
@@ -199,11 +189,7 @@ describe("a module that loops without yielding cannot hang the CLI", () => {
     // 5 s, not 2: the command's own set-up before its workers start (its load, the split of the
     // search) reports no progress, and on a loaded machine 2 s may not cover it.
     const t0 = Date.now();
-    const r = spawnSync(
-      process.execPath,
-      [BIN, "explore", "--scenario", SECOND, "--policy", "modern", "--workers", "2"],
-      { encoding: "utf8", env: { ...process.env, SMPCALL_STALL_TIMEOUT_S: "5" }, timeout: 60_000 },
-    );
+    const r = smpcall(["explore", "--scenario", SECOND, "--policy", "modern", "--workers", "2"], "5", 60_000);
     expect(r.status).toBe(1);
     expect(Date.now() - t0).toBeLessThan(20_000);
     expect(r.stdout).toBe("");
@@ -214,10 +200,8 @@ describe("a module that loops without yielding cannot hang the CLI", () => {
           "search stopped, no verdict \\(make the module's top-level code do the same on every load; SMPCALL_STALL_TIMEOUT_S sets the limit\\)\n$",
       ),
     );
-    const ok = spawnSync(
-      process.execPath,
+    const ok = smpcall(
       [
-        BIN,
         "explore",
         "--scenario",
         path.resolve(__dirname, "fixtures/pair-scenario.js"),
@@ -226,7 +210,8 @@ describe("a module that loops without yielding cannot hang the CLI", () => {
         "--workers",
         "2",
       ],
-      { encoding: "utf8", env: { ...process.env, SMPCALL_STALL_TIMEOUT_S: "30" }, timeout: 60_000 },
+      "30",
+      60_000,
     );
     expect({ status: ok.status, stderr: ok.stderr }).toEqual({ status: 0, stderr: "" });
     expect(ok.stdout).toMatch(/no violation found/);
@@ -234,10 +219,8 @@ describe("a module that loops without yielding cannot hang the CLI", () => {
 
   it("explore --workers with a worker stuck in a module's code mid-search stops after $SMPCALL_STALL_TIMEOUT_S, exit 1 (the progress tick does not renew the watch when nothing moved)", () => {
     // The limit is longer than the 2 s progress tick: a tick sent without change would renew it for ever.
-    const r = spawnSync(
-      process.execPath,
+    const r = smpcall(
       [
-        BIN,
         "explore",
         "--scenario",
         path.resolve(__dirname, "fixtures/late-spin-scenario.js"),
@@ -246,7 +229,8 @@ describe("a module that loops without yielding cannot hang the CLI", () => {
         "--workers",
         "2",
       ],
-      { encoding: "utf8", env: { ...process.env, SMPCALL_STALL_TIMEOUT_S: "5" }, timeout: 60_000 },
+      "5",
+      60_000,
     );
     expect(r.status).toBe(1);
     expect(r.stdout).toBe("");
@@ -256,21 +240,17 @@ describe("a module that loops without yielding cannot hang the CLI", () => {
   }, 60_000);
 
   it("bench with a module path: the trace-memory child gets the module's path (it got the backend's name: exit 70), and a module that loops on that second load stops the bench, exit 1", () => {
-    const ok = spawnSync(process.execPath, [BIN, "bench", "--quick", "--arch", PORT], {
-      encoding: "utf8",
-      env: { ...process.env, SMPCALL_STALL_TIMEOUT_S: "30" },
-      timeout: 120_000,
-    });
+    const ok = smpcall(["bench", "--quick", "--arch", PORT], "30", 120_000);
     // --quick figures are not comparable: a missed target (exit 1) is no failure here.
     expect(ok.stderr).toMatch(/^(smpcall bench: target\(s\) missed: .*\n)?$/);
     const result = JSON.parse(ok.stdout) as { traceMemory: { command: string; peakRssMb: number } };
     expect(result.traceMemory.command).toContain(`run --arch ${PORT} --cpus 8192`);
     expect(result.traceMemory.peakRssMb).toBeGreaterThan(0);
     const t0 = Date.now();
-    const r = spawnSync(
-      process.execPath,
-      [BIN, "bench", "--quick", "--arch", path.resolve(__dirname, "fixtures/second-load-riscv.js")],
-      { encoding: "utf8", env: { ...process.env, SMPCALL_STALL_TIMEOUT_S: "5" }, timeout: 120_000 },
+    const r = smpcall(
+      ["bench", "--quick", "--arch", path.resolve(__dirname, "fixtures/second-load-riscv.js")],
+      "5",
+      120_000,
     );
     expect(r.status).toBe(1);
     expect(Date.now() - t0).toBeLessThan(60_000);
@@ -281,10 +261,8 @@ describe("a module that loops without yielding cannot hang the CLI", () => {
   }, 240_000);
 
   it("conform: once the backend is loaded, a check is stopped by --check-timeout, not by the shorter stall limit", () => {
-    const r = spawnSync(
-      process.execPath,
+    const r = smpcall(
       [
-        BIN,
         "conform",
         "--arch",
         SPIN,
@@ -296,7 +274,8 @@ describe("a module that loops without yielding cannot hang the CLI", () => {
         "6",
         "--json",
       ],
-      { encoding: "utf8", env: { ...process.env, SMPCALL_STALL_TIMEOUT_S: "2" }, timeout: 60_000 },
+      "2",
+      60_000,
     );
     expect(r.status).toBe(1);
     expect(r.stderr).toBe("");
@@ -320,11 +299,7 @@ describe("$SMPCALL_STALL_TIMEOUT_S is checked, not silently replaced", () => {
     "%j: exit 2 before anything runs, one line naming the variable and the range",
     (value) => {
       const port = path.resolve(__dirname, "../ports/riscv-sbi.js");
-      const r = spawnSync(process.execPath, [BIN, "run", "--arch", port, "--cpus", "2", "--ops", "2"], {
-        encoding: "utf8",
-        env: { ...process.env, SMPCALL_STALL_TIMEOUT_S: value },
-        timeout: 30_000,
-      });
+      const r = smpcall(["run", "--arch", port, "--cpus", "2", "--ops", "2"], value, 30_000);
       expect(r.status).toBe(2);
       expect(r.stdout).toBe("");
       expect(r.stderr).toBe(

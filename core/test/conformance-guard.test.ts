@@ -11,6 +11,8 @@ import {
   type CpuCode,
 } from "@smpcall/core";
 import { CONFORMANCE_CHECKS, runConformance, type ConformanceResult } from "@smpcall/core/conformance";
+import { createSmpSystem } from "@smpcall/core";
+import { probedDescriptor } from "../src/conformance/probe";
 
 function variant(name: string, impl: typeof GenericIpi): ArchDescriptor {
   return {
@@ -100,5 +102,34 @@ describe("the kit never hangs", () => {
     expect(
       runConformance(generic, { cpuSizes: [2, 64], eventBudget: 200_000 }).filter((r) => r.status === "fail"),
     ).toEqual([]);
+  });
+});
+
+describe("the kit's probe is transparent", () => {
+  it("passes raise's sentAfterNs on: a raise under the kit lands when it lands in a run", () => {
+    // A backend whose send raises its target with a sender-side offset (as a sun4u Cheetah slot
+    // does): the probed run must time it as the plain one.
+    class OffsetIpi extends GenericIpi {
+      override *sendCallFunctionSingleIpi(cpu: number): CpuCode<void> {
+        this.wires.raise(cpu, 0, 1000, 700);
+        yield 100;
+      }
+    }
+    const offset = variant("offset", OffsetIpi);
+    const entryAt = (arch: ArchDescriptor): number => {
+      const sys = createSmpSystem({ cpus: 2, seed: 1, arch, cost: { deliveryJitter: 0 }, trace: true });
+      sys.spawn(
+        0,
+        (function* () {
+          yield 1000;
+          yield* sys.arch.sendCallFunctionSingleIpi(1);
+        })(),
+      );
+      sys.run();
+      return sys.trace.named("ipi_entry").find((r) => r.cpu === 1)!.ts;
+    };
+    const plain = entryAt(offset);
+    expect(plain).toBeGreaterThanOrEqual(1000 + 700 + 1000);
+    expect(entryAt(probedDescriptor(offset))).toBe(plain);
   });
 });

@@ -139,12 +139,13 @@ export class ArchProbe {
    */
   wrapInterconnect(inner: Interconnect): Interconnect {
     const m = this.machine;
-    const raise = (target: number, line: number, delayNs: number): number => {
+    const raise = (target: number, line: number, delayNs: number, sentAfterNs?: number): number => {
       this.raises++;
       const stack = target >= 0 && target < this.active.length ? this.active[target] : undefined;
       if (m.current === target && stack !== undefined && stack.some((a) => a.method === "handleInterrupt"))
-        this.selfRaiseTimes[target].push(m.now + Math.max(0, delayNs));
-      return inner.raise(target, line, delayNs);
+        this.selfRaiseTimes[target].push(m.now + Math.max(0, delayNs) + Math.max(0, sentAfterNs ?? 0));
+      // sentAfterNs passed on as given (undefined = the default): the probed run times as the real one.
+      return inner.raise(target, line, delayNs, sentAfterNs);
     };
     const schedule = (delayNs: number, fn: () => void): void => {
       this.hardwareCallbacks++;

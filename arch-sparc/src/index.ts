@@ -77,6 +77,14 @@ export const descriptor: ArchDescriptor = {
       default: 2000,
       description: "cpu_mondo_send hypercall, ns (1-3 us)",
     },
+    hvTargetNs: {
+      type: "integer",
+      min: 0,
+      max: 100_000,
+      default: 100,
+      description:
+        "sun4v: the hypervisor's time per CPU-list entry in cpu_mondo_send (mailbox, 64-byte copy, membar, vector), ns (estimate)",
+    },
     dispatchNs: {
       type: "integer",
       min: 0,

@@ -86,6 +86,47 @@ class UdelayWait extends WaitChannel {
 }
 
 /**
+ * A sender inside `cpu_mondo_send` while the hypervisor walks its CPU list (hardware acting on
+ * its own, one machine callback per entry): the sender is busy in the hypercall, not spinning,
+ * and the wait ends when the walk has visited every entry. One per sender, reused.
+ */
+class MondoSendCall extends WaitChannel {
+  /** The walk has visited every entry. */
+  done = true;
+  list: Int32Array = new Int32Array(0);
+  cnt = 0;
+  xcall = 0;
+  /** Index in `list` of the next entry to visit. */
+  next = 0;
+  error = false;
+  noCpu = false;
+  block = false;
+  /** Visits the next entry (set by the backend, allocated once per sender). */
+  step: () => void = () => {};
+
+  constructor(readonly cpu: number) {
+    super();
+  }
+
+  override get countsAsBusy(): boolean {
+    return true;
+  }
+
+  blocked(): boolean {
+    return !this.done;
+  }
+
+  describe(): string {
+    return `the cpu_mondo_send hypercall on CPU ${this.cpu} (the hypervisor walking its CPU list)`;
+  }
+
+  /** The hypercall's status from what the walk met (HV_EOK when every entry was delivered). */
+  status(): number {
+    return this.error ? HV_ECPUERROR : this.noCpu ? HV_ENOCPU : this.block ? HV_EWOULDBLOCK : HV_EOK;
+  }
+}
+
+/**
  * sparc64 cross-calls. A cross-call carries data (the handler in word 0) in the sender's mondo
  * block plus a list of target CPUs.
  *
@@ -97,8 +138,10 @@ class UdelayWait extends WaitChannel {
  * stuck in the hypervisor for `trapStallNs` from the start: it takes no trap, so its queue (or
  * sun4u incoming register) stays full and senders see would-block / NACK.
  *
- * sun4v `hypervisor_xcall_deliver`: one `cpu_mondo_send` per try for the whole list; delivered
- * entries are marked done and the list repacked; CPUs in error (HV_ECPUERROR) and offline CPUs
+ * sun4v `hypervisor_xcall_deliver`: one `cpu_mondo_send` per try for the whole list (the
+ * hypervisor walks the list with traps off, `hvTargetNs` per entry, and delivers each entry as it
+ * reaches it, as the OpenSPARC hypervisor's loop does); delivered entries are marked done and the
+ * list repacked; CPUs in error (HV_ECPUERROR) and offline CPUs
  * (HV_ENOCPU) are dropped and the last one reported; the wait (2 µs per initial target, 2..100
  * µs) is spent only after a try that delivered no more than the one before; a busy first target
  * counts as progress; no progress past the retry limit is a mondo timeout: the kernel panics.
@@ -121,6 +164,7 @@ export class MondoIpi implements ArchIpi {
   private readonly retryLimit: number;
   private readonly errorCpus: CpuMask;
   private readonly hypercallNs: number;
+  private readonly hvTargetNs: number;
   private readonly dispatchNs: number;
   private readonly busyPollNs: number;
   private readonly latencyNs: number;
@@ -141,10 +185,8 @@ export class MondoIpi implements ArchIpi {
   private readonly cpuLists: Int32Array[];
   /** sun4u: per CPU, the xcall in its incoming dispatch register (while its slot is claimed). */
   private readonly incoming: Uint8Array;
-  /** Each sender's targets of its running `cpu_mondo_send` (sun4v; as `cpuLists`). */
-  private readonly sentLists: Int32Array[];
-  /** How many targets the last `cpuMondoSend` claimed slots at. */
-  private sentCount = 0;
+  /** Each sender's `cpu_mondo_send` in progress (created on its first sun4v cross-call, then reused). */
+  private readonly sendCalls: MondoSendCall[];
   /** CPUs already reported (reported once each). */
   private readonly reported: Uint8Array;
   /** Each sender's udelay wait (created on its first retry delay, then reused). */
@@ -186,6 +228,7 @@ export class MondoIpi implements ArchIpi {
     this.retryLimit = options.retryLimit as number;
     this.errorCpus = cpulistOption("sparc", "errorCpus", options.errorCpus as string, n);
     this.hypercallNs = options.hypercallNs as number;
+    this.hvTargetNs = options.hvTargetNs as number;
     this.dispatchNs = options.dispatchNs as number;
     this.busyPollNs = options.busyPollNs as number;
     this.latencyNs = options.latencyNs as number;
@@ -197,9 +240,9 @@ export class MondoIpi implements ArchIpi {
       this.stallUntil[c] = options.trapStallNs as number;
     this.anyStall = stalled.weight() > 0;
     this.cpuLists = new Array<Int32Array>(n);
-    this.sentLists = new Array<Int32Array>(n);
     this.incoming = new Uint8Array(n);
     this.retryStates = new Array<MondoRetryState>(n);
+    this.sendCalls = new Array<MondoSendCall>(n);
     this.reported = new Uint8Array(n);
     this.udelayWaits = new Array<UdelayWait>(n);
     this.frames = new HandlerFramePool((cpu, line) => this.beginInterrupt(cpu, line));
@@ -249,20 +292,6 @@ export class MondoIpi implements ArchIpi {
       this.wires.schedule(stall, () => {
         if (this.queues.queued(cpu) + this.queues.reserved(cpu) > 0) this.wires.raise(cpu, LINE_MONDO, 0);
       });
-    }
-  }
-
-  /**
-   * sun4v: the end of a `cpu_mondo_send` that delivered to `sent[0..n)`: the hypervisor has
-   * written their entries (claimed when the call began), which appear in their queues now, and
-   * their traps are raised after the latency.
-   */
-  private landMondos(sent: Int32Array, n: number, xcall: number): void {
-    for (let i = 0; i < n; i++) {
-      const cpu = sent[i];
-      this.mondosDelivered++;
-      this.queues.fill(cpu, xcall);
-      this.signal(cpu, 0);
     }
   }
 
@@ -316,43 +345,86 @@ export class MondoIpi implements ArchIpi {
   }
 
   /**
-   * One `cpu_mondo_send`, as it begins: claims a queue slot at every target it can deliver to
-   * (listed in `sent`, counted in `sentCount`; `landMondos` writes them when the call ends), marks
-   * those done in `list`, returns the status.
+   * One `cpu_mondo_send`, with traps held: the hypercall's fixed part (`hypercallNs`: the trap
+   * into the hypervisor, its checks of the list and the mondo block), then the hypervisor's walk
+   * of the CPU list, `hvTargetNs` per entry not yet done: entry k (counting those) is visited
+   * `hypercallNs + (k + 1) hvTargetNs` after the call began, by a machine callback (hardware acting
+   * on its own), while the sender waits in the call (busy); the call returns when the walk ends
+   * (plus the machine's spin-wake cost, as any wait). With `hvTargetNs` 0 every entry is visited at
+   * `hypercallNs`, in the sender's own step. Returns the status.
    */
-  private cpuMondoSend(list: Int32Array, cnt: number, sent: Int32Array): number {
-    const online = this.machine.onlineMask;
-    let n = 0;
-    let error = false;
-    let noCpu = false;
-    let block = false;
-    for (let i = 0; i < cnt; i++) {
-      const cpu = list[i];
-      if (cpu === CPU_LIST_DONE) continue;
-      if (this.errorCpus.test(cpu)) {
-        error = true;
-      } else if (!online.test(cpu)) {
-        noCpu = true; // a stopped CPU is not in the domain's running set
-      } else if (
-        this.full(cpu) ||
-        (this.wouldBlockRate > 0 && this.faults.chance(this.wouldBlockRate, "sparc.wouldblock"))
-      ) {
-        block = true;
-        this.wouldBlocks++;
-      } else {
-        this.queues.reserve(cpu);
-        sent[n++] = cpu;
-        list[i] = CPU_LIST_DONE;
-      }
+  private *cpuMondoSend(list: Int32Array, cnt: number, xcall: number): CpuCode<number> {
+    const self = this.machine.current;
+    let call = this.sendCalls[self];
+    if (call === undefined) {
+      const c = (call = this.sendCalls[self] = new MondoSendCall(self));
+      c.step = () => this.walkStep(c);
     }
-    this.sentCount = n;
-    return error ? HV_ECPUERROR : noCpu ? HV_ENOCPU : block ? HV_EWOULDBLOCK : HV_EOK;
+    call.list = list;
+    call.cnt = cnt;
+    call.xcall = xcall;
+    call.next = 0;
+    call.error = call.noCpu = call.block = false;
+    this.wires.holdTraps(true);
+    if (this.hvTargetNs === 0) {
+      yield this.hypercallNs;
+      while (call.next < cnt) this.visitEntry(call);
+    } else {
+      call.done = false;
+      this.wires.schedule(this.hypercallNs + this.hvTargetNs, call.step);
+      yield call;
+    }
+    this.wires.holdTraps(false);
+    return call.status();
+  }
+
+  /** The hypervisor's walk reaches the next entry of `call`'s list: visit it; then the next one, or the end. */
+  private walkStep(call: MondoSendCall): void {
+    this.visitEntry(call);
+    while (call.next < call.cnt && call.list[call.next] === CPU_LIST_DONE) call.next++;
+    if (call.next < call.cnt) {
+      this.wires.schedule(this.hvTargetNs, call.step);
+      return;
+    }
+    call.done = true;
+    this.machine.wake(call);
   }
 
   /**
-   * sun4v `hypervisor_xcall_deliver`. Each `cpu_mondo_send` is one step (no traps inside the
-   * hypercall): its targets' entries appear in their queues when it returns, `hypercallNs` after
-   * it began, and their traps are raised from there after the latency.
+   * Visit the first entry of `call`'s list at or after `call.next` not yet done: a CPU in error, a
+   * CPU not in the domain (offline) or a full queue is skipped (the status says which);
+   * otherwise the mondo is written to the target's queue now, the entry marked done, and the
+   * target's trap raised after the latency.
+   */
+  private visitEntry(call: MondoSendCall): void {
+    const list = call.list;
+    let i = call.next;
+    while (i < call.cnt && list[i] === CPU_LIST_DONE) i++;
+    call.next = i + 1;
+    if (i >= call.cnt) return;
+    const cpu = list[i];
+    if (this.errorCpus.test(cpu)) {
+      call.error = true;
+    } else if (!this.machine.onlineMask.test(cpu)) {
+      call.noCpu = true; // a stopped CPU is not in the domain's running set
+    } else if (
+      this.full(cpu) ||
+      (this.wouldBlockRate > 0 && this.faults.chance(this.wouldBlockRate, "sparc.wouldblock"))
+    ) {
+      call.block = true;
+      this.wouldBlocks++;
+    } else {
+      this.mondosDelivered++;
+      this.queues.reserve(cpu);
+      this.queues.fill(cpu, call.xcall);
+      list[i] = CPU_LIST_DONE;
+      this.signal(cpu, 0);
+    }
+  }
+
+  /**
+   * sun4v `hypervisor_xcall_deliver`: `cpu_mondo_send` for the list until every entry is done,
+   * dropping CPUs in error or not in the domain, with the kernel's retry and delay rules.
    */
   private *hypervisorXcallDeliver(list: Int32Array, cnt: number, xcall: number): CpuCode<void> {
     const m = this.machine;
@@ -360,16 +432,11 @@ export class MondoIpi implements ArchIpi {
     const total = cnt;
     const waitNs = mondoRetryDelayNs(cnt);
     const state = (this.retryStates[self] ??= new MondoRetryState(this.retryLimit)).reset();
-    let sent = this.sentLists[self];
-    if (sent === undefined || sent.length < cnt) sent = this.sentLists[self] = new Int32Array(list.length);
     let errorCpu = -1;
     let noCpu = -1;
     for (;;) {
       this.hypercalls++;
-      const status = this.cpuMondoSend(list, cnt, sent);
-      const landing = this.sentCount;
-      yield this.hypercallNs;
-      this.landMondos(sent, landing, xcall);
+      const status = yield* this.cpuMondoSend(list, cnt, xcall);
       if (status === HV_EOK) break;
       let ns = 0;
       // Count what this try delivered, drop CPUs in error / not in the domain, repack the rest.
@@ -568,8 +635,8 @@ export class MondoIpi implements ArchIpi {
   private mondoTrap(cpu: number): void {
     const q = this.queues;
     if (q.queued(cpu) === 0) {
-      // sun4u: the dispatched vector arrives with its trap (sun4v's entries appear when the
-      // hypercall returns, so a claimed slot there is not yet anything to take).
+      // sun4u: the dispatched vector arrives with its trap (sun4v's entries are written when the
+      // hypervisor's walk of the CPU list reaches them, so there a trap finds them written).
       if (this.platform === "sun4v" || q.reserved(cpu) === 0) return;
       q.fill(cpu, this.incoming[cpu]);
     }

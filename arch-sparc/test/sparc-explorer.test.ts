@@ -98,23 +98,23 @@ describe("the explorer's fault bound (sparc would-block under dfs)", () => {
     const r = explore(faulty({ wouldBlockRate: "0.5" }, { faultBound: Infinity, runs: 2000 }));
     expect(r.faultBound).toBeNull();
     expect(r.violation?.kind).toBe("livelock");
-    // Nearly every choice is "fault" (1): 165 would-blocks in 180 choices, until the step limit.
+    // Nearly every choice is "fault" (1): 124 would-blocks in 143 choices, until the step limit.
     const choices = decodeSchedule(r.violation!.schedule).choices;
-    expect(choices.filter((c) => c === 1).length).toBeGreaterThan(150);
-    expect(choices.filter((c) => c === 1).length).toBeGreaterThan(0.9 * choices.length);
+    expect(choices.filter((c) => c === 1).length).toBeGreaterThan(120);
+    expect(choices.filter((c) => c === 1).length).toBeGreaterThan(0.85 * choices.length);
     expect(r.violation!.schedule).not.toContain("fault-bound=");
   });
 
   it("with the default bound the same search finishes: complete, no violation, the bound in the result", () => {
     const r = explore(faulty({ wouldBlockRate: "0.5" }));
     expect(DEFAULT_FAULT_BOUND).toBe(3);
-    expect(r).toMatchObject({ faultBound: 3, complete: true, violation: null, distinctStates: 1311 });
+    expect(r).toMatchObject({ faultBound: 3, complete: true, violation: null, distinctStates: 3137 });
     // Each unit of bound adds the schedules with one more fault.
     const states = [0, 1, 2].map((b) => explore(faulty({ wouldBlockRate: "0.5" }, { faultBound: b })));
     expect(states.map((x) => [x.complete, x.distinctStates])).toEqual([
-      [true, 163],
-      [true, 415],
-      [true, 805],
+      [true, 298],
+      [true, 913],
+      [true, 1861],
     ]);
   });
 

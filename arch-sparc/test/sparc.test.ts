@@ -75,31 +75,58 @@ describe("arch-sparc: mondo cross-calls", () => {
     expect(other.retries).toBe(2);
   });
 
-  it("sun4v: a mondo appears in its target's queue when the cpu_mondo_send hypercall returns, not when it starts; the delivery jitter varies only the latency after it", () => {
-    // The target is busy taking mondo traps from another sender while the hypercall runs: it must
-    // not find the new entry before the hypervisor has written it.
+  it("sun4v: the hypervisor delivers each entry as its walk of the CPU list reaches it (hypercallNs, then hvTargetNs per entry), not when the call starts; the delivery jitter varies only the latency after it", () => {
+    // CPU 1 samples CPU 3's queue while CPU 0's hypercall runs: it must not find the entry
+    // before the hypervisor has written it (1000 + 2000 + 100 = 3100).
     const seen: number[] = [];
     const sys = sparc(4, {}, { cost: { deliveryJitter: 0 } });
     const a = sys.arch as MondoIpi;
     let start = -1;
+    let end = -1;
     spawnProgram(sys, 0, function* () {
       yield 1000;
       start = sys.machine.now;
       yield* sys.arch.sendCallFunctionSingleIpi(3);
+      end = sys.machine.now;
     });
     spawnProgram(sys, 1, function* () {
-      yield 1000;
+      yield 1050;
       for (let i = 0; i < 30; i++) {
         seen.push(a.queueDepthOf(3) + a.mondoCounterOf(3));
         yield 100;
       }
     });
     expect(sys.run().status).toBe("completed");
-    // Samples at 1000 + 100 k: nothing before the hypercall's end (1000 + 2000), then the entry.
-    expect(seen.slice(0, 20)).toEqual(Array(20).fill(0));
-    expect(seen.slice(20).every((x) => x === 1)).toBe(true);
-    expect(start).toBe(1000);
-    // With the default jitter (±10%), the trap lands 2000 + 1000 ± 100 ns after the send began.
+    // Samples at 1050 + 100 k: nothing up to 3050, then the entry.
+    expect(seen.slice(0, 21)).toEqual(Array(21).fill(0));
+    expect(seen.slice(21).every((x) => x === 1)).toBe(true);
+    // The call returns when the walk ends, plus the machine's spin-wake cost (60 ns) as any wait.
+    expect([start, end]).toEqual([1000, 3160]);
+    // A list of four: entry k is written at 1000 + 2000 + 100 (k + 1); the call returns after the last.
+    const four = sparc(8, { hvTargetNs: "500" }, { cost: { deliveryJitter: 0 } });
+    const f = four.arch as MondoIpi;
+    const written: number[][] = [];
+    spawnProgram(four, 0, function* () {
+      yield 1000;
+      yield* four.arch.sendCallFunctionIpiMask(CpuMask.of(8, [2, 4, 5, 7]));
+      written.push([four.machine.now]);
+    });
+    spawnProgram(four, 1, function* () {
+      yield 3250;
+      for (let i = 0; i < 4; i++) {
+        written.push([2, 4, 5, 7].map((c) => f.queueDepthOf(c) + f.mondoCounterOf(c)));
+        yield 500;
+      }
+    });
+    expect(four.run().status).toBe("completed");
+    expect(written).toEqual([
+      [0, 0, 0, 0], // 3250
+      [1, 0, 0, 0], // 3750: CPU 2's entry at 3500
+      [1, 1, 0, 0], // 4250
+      [1, 1, 1, 0], // 4750
+      [5060], // the call returns with the last entry (+ the spin-wake cost)
+    ]);
+    // With the default jitter (±10%), the trap lands 2000 + 100 + 1000 ± 100 ns after the send began.
     for (let seed = 1; seed <= 40; seed++) {
       const j = createSmpSystem({ cpus: 4, seed, arch: descriptor, trace: true });
       spawnProgram(j, 0, function* () {
@@ -111,9 +138,35 @@ describe("arch-sparc: mondo cross-calls", () => {
       });
       expect(j.run().status).toBe("completed");
       const entry = j.trace.named("ipi_entry").find((r) => r.cpu === 3)!;
-      expect(entry.ts).toBeGreaterThanOrEqual(1000 + 2000 + 900);
-      expect(entry.ts).toBeLessThanOrEqual(1000 + 2000 + 1100 + 10);
+      expect(entry.ts).toBeGreaterThanOrEqual(1000 + 2100 + 900);
+      expect(entry.ts).toBeLessThanOrEqual(1000 + 2100 + 1100 + 10);
     }
+  });
+
+  it("sun4v: the sender takes no trap during its cpu_mondo_send (traps held while the hypervisor walks the list); one that arrives meanwhile is taken when it returns", () => {
+    // CPU 0 broadcasts to 15 CPUs at 1 us per entry: its hypercall runs 1000..18060. CPU 15's
+    // single IPI to CPU 0 lands at 1000 + 2000 + 1000 + 1000 = 5000, inside it.
+    const sys = sparc(16, { hvTargetNs: "1000" }, { cost: { deliveryJitter: 0 }, trace: true });
+    let end = -1;
+    spawnProgram(sys, 0, function* () {
+      yield 1000;
+      yield* sys.arch.sendCallFunctionIpiMask(
+        CpuMask.of(
+          16,
+          Array.from({ length: 15 }, (_, i) => i + 1),
+        ),
+      );
+      end = sys.machine.now;
+    });
+    spawnProgram(sys, 15, function* () {
+      yield 1000;
+      yield* sys.arch.sendCallFunctionSingleIpi(0);
+    });
+    expect(sys.run().status).toBe("completed");
+    expect(end).toBe(18_060);
+    const trap = sys.trace.named("ipi_entry").find((r) => r.cpu === 0)!;
+    expect(trap.ts).toBeGreaterThanOrEqual(18_060);
+    expect(sys.machine.cpus[0].trapsHeld).toBe(false);
   });
 
   it("sun4u: a dispatched mondo's data is in the target's incoming register when the vector arrives, not from the dispatch on", () => {
@@ -329,10 +382,11 @@ describe("arch-sparc: mondo cross-calls", () => {
       return { ns, st: sys.arch.statistics() };
     };
     const clean = sendTime({});
-    expect(clean).toMatchObject({ ns: 2000, st: { hypercalls: 1, cpuStateCalls: 0 } });
+    // The hypercall (2000) walks four entries (100 each), then the sender wakes (60).
+    expect(clean).toMatchObject({ ns: 2460, st: { hypercalls: 1, cpuStateCalls: 0 } });
     // CPU 6 in error: the try returns HV_ECPUERROR with 6 left; cpu_state(6) finds it in error.
     const error = sendTime({ errorCpus: "6" });
-    expect(error).toMatchObject({ ns: 4000, st: { hypercalls: 1, cpuStateCalls: 1, cpuErrors: 1 } });
+    expect(error).toMatchObject({ ns: 4460, st: { hypercalls: 1, cpuStateCalls: 1, cpuErrors: 1 } });
     // CPU 5 (queue full) is left too: cpu_state is asked of both, 5 stays and is retried.
     const both = sendTime({ errorCpus: "6", trapStallCpus: "5" });
     expect(both.st).toMatchObject({ cpuStateCalls: 2, cpuErrors: 1 });
@@ -352,8 +406,8 @@ describe("arch-sparc: mondo cross-calls", () => {
       yield* sys.arch.sendRescheduleIpi(5);
     });
     spawnProgram(sys, 2, function* () {
-      yield 2000;
-      // A mask send to 5 and 6, then 6 goes offline while it retries.
+      yield 10_000;
+      // A mask send to 5 and 6 (both queues full by now), then 6 goes offline while it retries.
       yield* sys.arch.sendCallFunctionIpiMask(CpuMask.of(8, [5, 6]));
     });
     spawnProgram(sys, 3, function* () {

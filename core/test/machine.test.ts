@@ -409,6 +409,73 @@ describe("Machine", () => {
     expect(taken).toContain("1:0@1300"); // halted idle CPU 1: arrival 500 + halt exit 500 + entry 300
   });
 
+  it("holdTraps: a held CPU takes no trap line until released; it needs interrupts disabled and a boolean", () => {
+    const m = new Machine({ cpus: 2, cost: { deliveryJitter: 0 } });
+    m.setTrapLines(1 << 0);
+    const taken: number[] = [];
+    m.setInterruptHandler(
+      function* () {
+        taken.push(m.now);
+        yield 0;
+      },
+      (l) => `line ${l}`,
+    );
+    const refused: string[] = [];
+    m.spawn(
+      0,
+      (function* () {
+        try {
+          m.holdTraps(true); // interrupts still enabled
+        } catch (e) {
+          refused.push((e as Error).message);
+        }
+        try {
+          m.holdTraps(1 as unknown as boolean);
+        } catch (e) {
+          refused.push((e as Error).message);
+        }
+        m.localIrqDisable();
+        m.holdTraps(true);
+        m.raise(0, 0, 100);
+        for (let i = 0; i < 10; i++) yield 100; // the trap arrives at 100: held
+        expect(m.cpus[0].trapsHeld).toBe(true);
+        m.holdTraps(false);
+        yield 10; // taken at this step boundary, interrupts still disabled
+        m.localIrqEnable();
+      })(),
+    );
+    expect(m.run().status).toBe("completed");
+    // Released at 1000: taken after that step (1010), the handler after the entry cost (300).
+    expect(taken).toEqual([1310]);
+    expect(refused[0]).toMatch(/holdTraps\(true\) with interrupts "enabled"; disable them first/);
+    expect(refused[1]).toMatch(/called holdTraps with 1; pass true or false/);
+  });
+
+  it("a wait that countsAsBusy is busy time, not spin time", () => {
+    class Hardware extends PredicateWait {
+      override get countsAsBusy(): boolean {
+        return true;
+      }
+    }
+    const m = new Machine({ cpus: 2, cost: { deliveryJitter: 0 } });
+    let done = false;
+    const w = new Hardware(() => done, "hardware");
+    m.schedule(5000, () => {
+      done = true;
+      m.wake(w);
+    });
+    m.spawn(
+      0,
+      (function* () {
+        yield 100;
+        yield w;
+      })(),
+    );
+    expect(m.run().status).toBe("completed");
+    expect(m.cpus[0].spinNs).toBe(0);
+    expect(m.cpus[0].busyNs).toBe(100 + 4900 + m.cost.spinWakeNs);
+  });
+
   /**
    * CPU 0, interrupts off, raises line 3 at itself (and, with `alsoCpu1`, at CPU 1) with no delay,
    * notes whether each is pending at once and after a step of 100, then turns interrupts on.

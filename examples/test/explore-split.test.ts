@@ -209,7 +209,7 @@ describe("explore --fault-bound (injected backend faults under dfs)", () => {
     const r = await cli(TIMEOUT, dir);
     expect(r.code).toBe(1);
     expect(r.out).toContain(
-      "VIOLATION (panic) on schedule 10 (3 injected fault(s) of the 3 the fault bound allows):",
+      "VIOLATION (panic) on schedule 20 (3 injected fault(s) of the 3 the fault bound allows):",
     );
     const schedule = /schedule: (\S+)/.exec(r.out)![1];
     expect(schedule).toContain(",seed=1,fault-bound=3,end=panic.");

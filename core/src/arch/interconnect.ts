@@ -50,6 +50,14 @@ export interface Interconnect {
    */
   setTrapLines(mask: number): void;
   /**
+   * `held` true: the running CPU takes no interrupt, trap lines included, until called again with
+   * false; raises that arrive meanwhile stay pending and are taken after the release. For a send
+   * path made of several steps that runs with traps off (sparc64's cpu_mondo_send: the hypervisor
+   * takes no trap while it walks the CPU list). Only with interrupts disabled (refused otherwise);
+   * release it before the send path returns.
+   */
+  holdTraps(held: boolean): void;
+  /**
    * The kernel panics (e.g. a sparc64 mondo timeout): the problem is recorded with kind "panic"
    * and the run ends with status "panic" at the next event, after the end-of-run checks report
    * the calls left queued. Call it from CPU code, then yield.

@@ -22,7 +22,8 @@ function isGeneratorObject(x: unknown): x is CpuCode<unknown> {
  * steps stand in for it, and unlike the CPU's busy time they do not mix in what interrupt
  * handlers cost, nor miss steps of cost 0; a finished interrupt handler leaves no trace (its
  * effects are in the shared state). Waits are not counted: where a frame waits is in the key
- * itself, and a spin loop that yields its wait again has not moved. Installed on a system before its programs are spawned; it wraps each program and each
+ * itself, and a spin loop that yields its wait again has not moved. A busy wait
+ * (`Wait.countsAsBusy`: a hypercall whose length hardware decides) is counted as a step. Installed on a system before its programs are spawned; it wraps each program and each
  * interrupt handler in a generator that counts.
  */
 export class FrameTracker {
@@ -63,6 +64,9 @@ export class FrameTracker {
         if (typeof v === "number") {
           p.steps++;
           p.ns += v;
+        } else if (v.countsAsBusy === true) {
+          // A busy wait is a step whose length hardware decides (a hypercall): the code moved.
+          p.steps++;
         }
         yield v;
       }

@@ -34,6 +34,7 @@ const CPU_IDLE = 1 << 8;
 const CPU_ONLINE = 1 << 9;
 const CPU_BOOTED_ONCE = 1 << 10;
 const CPU_PROGRAM_RUNNING = 1 << 11;
+const CPU_TRAPS_HELD = 1 << 12;
 
 /** Slots per frame in {@link Cpu.stack} (and in the CPU's array of frames past the second). */
 export const FRAME_SLOTS = 6;
@@ -239,6 +240,18 @@ export class Cpu implements CpuCounters {
   /** Set or clear `bootedOnce` (a bit of the flags word). */
   set bootedOnce(v: boolean) {
     this.flags = v ? this.flags | CPU_BOOTED_ONCE : this.flags & ~CPU_BOOTED_ONCE;
+  }
+  /**
+   * Takes no interrupt, trap lines included, while interrupts are disabled (a backend's
+   * multi-step operation with traps off: sparc's PSTATE.IE clear in a hypercall); see
+   * `Interconnect.holdTraps`.
+   */
+  get trapsHeld(): boolean {
+    return (this.flags & CPU_TRAPS_HELD) !== 0;
+  }
+  /** Set or clear `trapsHeld` (a bit of the flags word). */
+  set trapsHeld(v: boolean) {
+    this.flags = v ? this.flags | CPU_TRAPS_HELD : this.flags & ~CPU_TRAPS_HELD;
   }
   /** The task program has not finished yet. */
   get programRunning(): boolean {

@@ -415,6 +415,19 @@ export class Machine {
     this.trapLines = checkLineMask("setTrapLines", mask);
   }
 
+  /** See {@link Interconnect.holdTraps}. */
+  holdTraps(held: boolean): void {
+    if (typeof held !== "boolean") this.refuse("called holdTraps with", held, "; pass true or false");
+    const c = this.currentCpu();
+    if (held && !c.irqsDisabled)
+      this.refuse(
+        "called holdTraps(true) with interrupts",
+        "enabled",
+        "; disable them first (localIrqSave), as a hypercall runs with interrupts off",
+      );
+    c.trapsHeld = held;
+  }
+
   /**
    * Make the lines of `mask` (bit n = line n) counting lines: every raise that arrives is kept
    * and taken as an interrupt of its own (N raises, N interrupts), instead of merging with a
@@ -478,7 +491,7 @@ export class Machine {
     for (let i = 0; i < c.depth; i++) {
       const w = c.frameWait(i);
       if (w === null) continue;
-      if (!this.frameWaitHalts(c, i, w)) ns += this.now - c.frameWaitSince(i);
+      if (!this.frameWaitHalts(c, i, w) && w.countsAsBusy !== true) ns += this.now - c.frameWaitSince(i);
     }
     return ns;
   }
@@ -487,6 +500,7 @@ export class Machine {
   private takeableLines(c: Cpu): number {
     const pending = c.pendingLines;
     if (!c.irqsDisabled) return pending;
+    if (c.trapsHeld) return 0;
     const traps = pending & this.trapLines;
     if (traps === 0) return 0;
     const top = c.depth - 1;
@@ -1137,6 +1151,11 @@ export class Machine {
     if (top === c.depth - 1) {
       c.topWait = null;
       c.topWaitHalts = false;
+    }
+    // A busy wait is a step whose length hardware decides: its end is no more progress than a step's.
+    if (w.countsAsBusy === true) {
+      c.busyNs += this.now - since;
+      return;
     }
     if (!halts) {
       c.spinNs += this.now - since;

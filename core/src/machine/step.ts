@@ -27,6 +27,12 @@ export interface Wait {
   readonly wakesOnInterrupt: boolean;
   /** A CSD lock wait: watched by the lock-wait watchdog and named in stuck-CSD reports. */
   readonly isCsdWait: boolean;
+  /**
+   * The waiting CPU is busy, not spinning: its code is running while hardware does the work it
+   * waits for (a hypercall that walks a CPU list). Its time counts in `busyNs`, not `spinNs`.
+   * Default false.
+   */
+  readonly countsAsBusy?: boolean;
 }
 
 /**
@@ -43,6 +49,9 @@ export abstract class WaitChannel implements Wait {
     return false;
   }
   get isCsdWait(): boolean {
+    return false;
+  }
+  get countsAsBusy(): boolean {
     return false;
   }
   abstract blocked(cpu: number): boolean;

@@ -133,3 +133,34 @@ describe("the kit's probe is transparent", () => {
     expect(entryAt(probedDescriptor(offset))).toBe(plain);
   });
 });
+
+describe("a send path that leaves traps held", () => {
+  /** Holds traps for its send (interrupts off first) and forgets to release them. */
+  class LeavesTrapsHeld extends GenericIpi {
+    override *sendCallFunctionSingleIpi(cpu: number): CpuCode<void> {
+      this.machine.localIrqSave();
+      this.wires.holdTraps(true);
+      yield* super.sendCallFunctionSingleIpi(cpu);
+    }
+  }
+  const held = variant("held", LeavesTrapsHeld);
+
+  it("stops the run at its return, naming the backend and what to do", () => {
+    const sys = createSmpSystem({ cpus: 2, seed: 1, arch: held });
+    sys.spawn(
+      0,
+      (function* () {
+        yield* sys.kernel.smpCallFunctionSingle(1, () => {}, null, true);
+      })(),
+    );
+    expect(() => sys.run()).toThrow(
+      /^backend held: sendCallFunctionSingleIpi returned with traps held on CPU 0 \(holdTraps\(true\) without holdTraps\(false\)\): release them before the send path returns/,
+    );
+  });
+
+  it("fails the kit's checks that send a single IPI", () => {
+    const failed = runConformance(held, { cpuSizes: [2, 8] }).filter((r) => r.status === "fail");
+    expect(failed.length).toBeGreaterThan(0);
+    expect(failed.some((r) => /traps held/.test(r.message))).toBe(true);
+  });
+});

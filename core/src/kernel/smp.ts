@@ -448,8 +448,7 @@ export class SmpKernel implements SmpHandlers {
     const g = this.archIpi.sendCallFunctionSingleIpi(cpu);
     this.enterArch(c, g, "sendCallFunctionSingleIpi");
     yield* g;
-    c.codeLabel = label;
-    c.codeLabelDepth = depth;
+    this.leaveArch(c, label, depth, "sendCallFunctionSingleIpi");
   }
 
   /**
@@ -463,8 +462,7 @@ export class SmpKernel implements SmpHandlers {
     const g = this.archIpi.sendCallFunctionSingleIpi(cpu);
     this.enterArch(c, g, "sendCallFunctionSingleIpi");
     yield* g;
-    c.codeLabel = label;
-    c.codeLabelDepth = depth;
+    this.leaveArch(c, label, depth, "sendCallFunctionSingleIpi");
   }
 
   /** send_call_function_ipi_mask: `ipi_send_cpumask` and the arch mask send. */
@@ -487,8 +485,7 @@ export class SmpKernel implements SmpHandlers {
     const g = this.archIpi.sendCallFunctionIpiMask(mask);
     this.enterArch(c, g, "sendCallFunctionIpiMask");
     yield* g;
-    c.codeLabel = label;
-    c.codeLabelDepth = depth;
+    this.leaveArch(c, label, depth, "sendCallFunctionIpiMask");
   }
 
   /**
@@ -505,6 +502,22 @@ export class SmpKernel implements SmpHandlers {
       );
     c.codeLabel = `${this.archName} in ${method}`;
     c.codeLabelDepth = c.depth;
+  }
+
+  /**
+   * The backend's send `method` has returned: give the CPU's running code its name back; a send
+   * path that left traps held (`Interconnect.holdTraps`) is refused, naming the backend.
+   */
+  private leaveArch(c: Cpu, label: string | null, depth: number, method: string): void {
+    c.codeLabel = label;
+    c.codeLabelDepth = depth;
+    if (c.trapsHeld)
+      throw new InvalidStepError(
+        `${this.archName}: ${method} returned with traps held on CPU ${c.id} (holdTraps(true) without holdTraps(false)): release them before the send path returns`,
+        c.id,
+        method,
+        this.archName,
+      );
   }
 
   /**
@@ -1157,8 +1170,7 @@ export class SmpKernel implements SmpHandlers {
     const g = this.archIpi.sendRescheduleIpi(cpu);
     this.enterArch(c, g, "sendRescheduleIpi");
     yield* g;
-    c.codeLabel = label;
-    c.codeLabelDepth = depth;
+    this.leaveArch(c, label, depth, "sendRescheduleIpi");
   }
 
   // ------------------------------------------------------------------ receive path

@@ -96,9 +96,15 @@ export const descriptor: ArchDescriptor = {
     multicast: false,
     transientFaults: false,
     permanentFaults: false,
-    // powernv clears what an offline thread had when it comes back (pnv_cpu_offline_self); a
-    // pseries doorbell or XICS IPI and mpic-2008's stay pending (a pseries XIVE IPI is dropped).
-    offlineDelivery: (o) => ((o.platform as string).startsWith("powernv") ? "dropped" : "pending"),
+    // powernv clears what an offline thread had when it comes back (pnv_cpu_offline_self), and a
+    // KVM guest with XIVE, whose every IPI is a XIVE one, has its IPI source set up afresh
+    // (xive_setup_cpu_ipi): dropped. A pseries doorbell or XICS IPI and mpic-2008's stay pending.
+    // PowerVM with XIVE is both: a doorbell to an SMT sibling stays pending (declared), an IPI to
+    // another core goes through XIVE and is dropped (README, "Offline CPUs").
+    offlineDelivery: (o) =>
+      (o.platform as string).startsWith("powernv") || o.platform === "pseries-kvm-xive"
+        ? "dropped"
+        : "pending",
     ackStatistic: "acks",
     // One per cause_ipi (doorbell, XICS/XIVE trigger, H_IPI) or MPIC channel delivery to a CPU.
     signalStatistic: "ipisCaused",

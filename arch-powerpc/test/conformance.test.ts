@@ -39,9 +39,16 @@ describe("the kit's offline check on powernv, which declares offline IPIs droppe
     const r = offlineCheck(keepsOfflineIpis, "powernv-power9");
     expect(r.status).toBe("fail");
     expect(r.message).toMatch(
-      /the CPU back online took 2 IPIs; expected at most 1 \(offlineDelivery=dropped\)/,
+      /a raw call-function IPI sent to CPU 5 while it was offline ran the core handler 1 time\(s\) once CPU 5 was back, expected 0: the backend declares offlineDelivery "dropped"/,
     );
     expect(offlineCheck(descriptor, "powernv-power9").status).toBe("pass");
+  });
+
+  it("declares pseries-kvm-xive dropped (its XIVE IPI source is set up afresh when the CPU is back), and fails it if the IPI is kept", () => {
+    expect(offlineCheck(descriptor, "pseries-kvm-xive").status).toBe("pass");
+    const r = offlineCheck(keepsOfflineIpis, "pseries-kvm-xive");
+    expect(r.status).toBe("fail");
+    expect(r.message).toMatch(/declares offlineDelivery "dropped" \(dropped\), but it was taken/);
   });
 
   it("allows it on pseries XICS, where 6.1 keeps such an IPI pending", () => {

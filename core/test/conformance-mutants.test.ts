@@ -571,6 +571,148 @@ class OneCpuMaskAsReschedule extends GenericIpi {
   }
 }
 
+// ------------------------------------------------------------------ sixth round (2026-12-02)
+
+/** Per-CPU counters, summed over the online CPUs only: the totals go down when a CPU goes offline. */
+class StatisticsOverOnlineCpus extends GenericIpi {
+  private readonly taken: Uint32Array;
+  private readonly acked: Uint32Array;
+  constructor(...args: ConstructorParameters<typeof GenericIpi>) {
+    super(...args);
+    this.taken = new Uint32Array(this.machine.nrCpus);
+    this.acked = new Uint32Array(this.machine.nrCpus);
+  }
+  override *handleInterrupt(cpu: number, line: number): CpuCode<void> {
+    this.taken[cpu]++;
+    this.acked[cpu]++;
+    if (line === LINE_CALL_FUNCTION) yield* this.smp.genericSmpCallFunctionInterrupt();
+    else if (line === LINE_RESCHEDULE) this.smp.schedulerIpi();
+  }
+  override statistics(): ArchStatistics {
+    let taken = 0;
+    let acked = 0;
+    const online = this.machine.onlineMask;
+    for (let c = online.first(); c < online.nrCpuIds; c = online.next(c)) {
+      taken += this.taken[c];
+      acked += this.acked[c];
+    }
+    return { ...super.statistics(), interruptsTaken: taken, acks: acked };
+  }
+}
+
+/** Counts every delivery attempt as a raise, the NACKed ones too. */
+class CountsNackedAttemptsAsRaises extends QueueIpi {
+  protected override busy(cpu: number): boolean {
+    const busy = super.busy(cpu);
+    if (busy) this.ipisRaised++;
+    return busy;
+  }
+}
+
+/** A statistics key added on first use: `cpuBoots` appears once a CPU has come back. */
+class KeyAddedOnFirstBoot extends GenericIpi {
+  private boots = 0;
+  constructor(...args: ConstructorParameters<typeof GenericIpi>) {
+    super(...args);
+    args[0].onCpuBoot(() => void this.boots++);
+  }
+  override statistics(): ArchStatistics {
+    const s = super.statistics();
+    return this.boots === 0 ? s : { ...s, cpuBoots: this.boots };
+  }
+}
+
+/** Message words cached per machine size in module state: two machines of one size share them. */
+const wordsBySize = new Map<number, Uint8Array>();
+class WordsSharedBySize extends MuxedIpi {
+  constructor(...args: ConstructorParameters<typeof GenericIpi>) {
+    super(...args);
+    let words = wordsBySize.get(this.machine.nrCpus);
+    if (words === undefined)
+      wordsBySize.set(this.machine.nrCpus, (words = new Uint8Array(this.machine.nrCpus)));
+    (this as { words: Uint8Array }).words = words;
+  }
+}
+
+/** The boot hook resets every CPU's message word, not only the booting CPU's. */
+class BootResetsEveryWord extends MuxedIpi {
+  constructor(...args: ConstructorParameters<typeof GenericIpi>) {
+    super(...args);
+    args[0].onCpuBoot(() => this.words.fill(0));
+  }
+}
+
+/** Drops IPIs to the CPU after a CPU in error, without a report (an off-by-one in the error test). */
+class ErrorMaskOffByOne extends QueueIpi {
+  protected override *deliver(cpu: number, line: number): CpuCode<void> {
+    if (cpu > 0 && this.errorCpus.test(cpu - 1)) {
+      yield this.sendCostNs;
+      return;
+    }
+    yield* super.deliver(cpu, line);
+  }
+}
+
+/** A NACK from one target restarts the whole mask: targets already reached are sent it again. */
+class RetriesWholeMask extends QueueIpi {
+  override *sendCallFunctionIpiMask(mask: CpuMask): CpuCode<void> {
+    const targets = mask.toArray();
+    for (const c of targets) if (this.errorCpus.test(c)) yield* this.deliver(c, LINE_CALL_FUNCTION);
+    for (let attempt = 0; attempt < 50; attempt++) {
+      let nacked = false;
+      for (const c of targets) {
+        if (this.errorCpus.test(c)) continue;
+        if (this.busy(c)) {
+          nacked = true;
+          this.retries++;
+          continue;
+        }
+        this.queued[c]++;
+        this.wires.raise(c, LINE_CALL_FUNCTION, this.latencyNs);
+        this.ipisRaised++;
+        yield this.sendCostNs;
+      }
+      if (!nacked) return;
+      yield 500;
+    }
+  }
+}
+
+/** Declares offlineDelivery "pending" but its boot hook drops what was raised while the CPU was offline. */
+class PendingDeclaredButDropped extends GenericIpi {
+  constructor(...args: ConstructorParameters<typeof GenericIpi>) {
+    super(...args);
+    const wires = args[0];
+    wires.onCpuBoot((cpu) => {
+      wires.clearPending(cpu, LINE_CALL_FUNCTION);
+      wires.clearPending(cpu, LINE_RESCHEDULE);
+    });
+  }
+}
+
+/** The call-function line is a trap line: taken, and callbacks run, inside local_irq_disable sections. */
+class CallLineIsATrap extends GenericIpi {
+  constructor(...args: ConstructorParameters<typeof GenericIpi>) {
+    super(...args);
+    args[0].setTrapLines(1 << LINE_CALL_FUNCTION);
+  }
+}
+
+/** The reschedule handler also runs the call-function handler. */
+class RescheduleAlsoFlushes extends GenericIpi {
+  override *handleInterrupt(cpu: number, line: number): CpuCode<void> {
+    yield* super.handleInterrupt(cpu, line);
+    if (line === LINE_RESCHEDULE) yield* this.smp.genericSmpCallFunctionInterrupt();
+  }
+}
+
+/** Muxed: every reschedule message is also taken as a call-function message. */
+class MuxedReschedImpliesCall extends MuxedIpi {
+  protected override handled(word: number): number {
+    return word & (1 << MSG_RESCHEDULE) ? word | (1 << MSG_CALL) : word;
+  }
+}
+
 /** Every bug with the kind of code it is in, the backend, and the message the kit must give. */
 const MUTANTS: [kind: string, bug: string, d: ArchDescriptor, message: RegExp][] = [
   ["send", "drops one IPI in five", variant("drops", DropsOneInFive), /never took the IPI \(IPI lost\)/],
@@ -860,6 +1002,81 @@ const MUTANTS: [kind: string, bug: string, d: ArchDescriptor, message: RegExp][]
     "drops IPIs to a CPU in error without a report",
     variant("silent-error", SilentOnError, queueCaps, queueOptions),
     /CPU 5 was failed with errorCpus=5 but no arch-error was reported/,
+  ],
+  [
+    "statistics",
+    "per-CPU counters summed over the online CPUs only (they go down when a CPU goes offline)",
+    variant("online-sum", StatisticsOverOnlineCpus),
+    /targets-after-hotplug-holes: .*statistic (interruptsTaken|acks) decreased from \d+ before any CPU went offline \(t=\d+ ns\) to \d+ once they were offline/,
+  ],
+  [
+    "statistics",
+    "counts NACKed delivery attempts as raises (wrong only under transient faults)",
+    variant("nack-raises", CountsNackedAttemptsAsRaises, queueCaps, queueOptions),
+    /transient-faults-retried: with transient faults, statistic ipisRaised = \d+ but the trace has \d+ ipi_raise events/,
+  ],
+  [
+    "statistics",
+    "adds a statistics key once a CPU has come back",
+    variant("boot-key", KeyAddedOnFirstBoot),
+    /the backend's statistics keys changed during the run, from \(ipisRaised, interruptsTaken, acks, rescheduleIpis, raises, cpus\) to \(ipisRaised, interruptsTaken, acks, rescheduleIpis, raises, cpus, cpuBoots\)/,
+  ],
+  [
+    "determinism",
+    "muxed: message words cached per machine size in module state",
+    variant("words-by-size", WordsSharedBySize),
+    /same-seed-same-trace: two runs with seed 21 differ \(the second ran interleaved with a run of seed 25 on another machine of the same size/,
+  ],
+  [
+    "hotplug",
+    "muxed: bringing a CPU up resets every CPU's message word",
+    variant("boot-resets-all", BootResetsEveryWord),
+    /offline-delivery-safe: a call to CPU 3, pending \(interrupts off\) while CPU 5 was brought up, (never ran on CPU 3|ran on CPU 3 only when it went idle)/,
+  ],
+  [
+    "hotplug",
+    "declares offlineDelivery pending but drops what was raised while the CPU was offline",
+    variant("pending-dropped", PendingDeclaredButDropped),
+    /offline-delivery-safe: a raw call-function IPI sent to CPU 5 while it was offline ran the core handler 0 time\(s\) once CPU 5 was back, expected 1: the backend declares offlineDelivery "pending"/,
+  ],
+  [
+    "receive",
+    "takes the call-function line as a trap (with interrupts off)",
+    variant("call-trap", CallLineIsATrap),
+    /genericSmpCallFunctionInterrupt on CPU \d+ at t=[\d,]+ ns in an interrupt \(line 0\) taken while the interrupted code had interrupts disabled/,
+  ],
+  [
+    "messages",
+    "the reschedule handler also runs the call-function handler",
+    variant("resched-flushes", RescheduleAlsoFlushes),
+    /reschedule-and-call-messages: a reschedule alone to idle CPU 3: the receive path called genericSmpCallFunctionInterrupt on CPU 3 1 time\(s\) .*but only 0 call-function IPI\(s\) had been sent to it: a spurious call-function message/,
+  ],
+  [
+    "messages",
+    "muxed: every reschedule message is also taken as a call-function message",
+    variant("muxed-resched-is-call", MuxedReschedImpliesCall),
+    /reschedule-and-call-messages: a reschedule alone to idle CPU 3: the receive path called genericSmpCallFunctionInterrupt on CPU 3 1 time\(s\) .*a spurious call-function message/,
+  ],
+  [
+    "faults",
+    "drops IPIs to the CPU after a CPU in error, without a report",
+    variant("error-off-by-one", ErrorMaskOffByOne, queueCaps, queueOptions),
+    /permanent-faults-reported: a broadcast from CPU 0 with only CPU 5 failed \(errorCpus=5\) never ran on healthy CPU\(s\) \[6\]/,
+  ],
+  [
+    "faults",
+    "a NACK restarts the whole mask (targets already reached get it again)",
+    variant("retry-whole-mask", RetriesWholeMask, queueCaps, queueOptions),
+    /transient-faults-retried: .*the receive path called genericSmpCallFunctionInterrupt on CPU \d+ 2 time\(s\) .*a spurious call-function message/,
+  ],
+  [
+    "faults",
+    "declares transient faults whose options inject nothing, and no retry statistic",
+    variant("lying-transient", GenericIpi, {
+      transientFaults: true,
+      transientFaultOptions: { latencyNs: 1000 },
+    }),
+    /transient-faults-retried: the backend declares transient faults but no retryStatistic/,
   ],
 ];
 

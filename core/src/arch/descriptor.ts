@@ -18,8 +18,9 @@ export interface ArchCapabilities {
   /**
    * An IPI raised at an offline CPU: stays pending until it is back and is taken then
    * ("pending"), or is dropped (at once, or when the CPU comes back, without being handled). A
-   * function of the options where platforms differ. The conformance kit allows one IPI more after
-   * bring-up for "pending".
+   * function of the options where platforms differ. The conformance kit sends a raw IPI to an
+   * offline CPU and checks it is taken once when the CPU is back for "pending", never for
+   * "dropped".
    */
   readonly offlineDelivery: OfflineDelivery | ((options: ArchOptionValues) => OfflineDelivery);
   /**

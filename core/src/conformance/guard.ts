@@ -38,10 +38,24 @@ export class KitGuard {
     readonly wallMs: number = DEFAULT_KIT_CHECK_WALL_MS,
   ) {}
 
+  /** Rules a run of the running check broke that fail it only if it finds nothing else (see {@link end}). */
+  private later: string[] = [];
+
   /** A check starts: its wall-clock limit starts now. */
   begin(check: string): void {
     this.check = check;
     this.deadline = performance.now() + this.wallMs;
+    this.later = [];
+  }
+
+  /**
+   * The running check found nothing: fail it with the first rule one of its runs broke that the
+   * probe keeps for last (a spurious call-function message), if any.
+   */
+  end(): void {
+    const first = this.later[0];
+    this.later = [];
+    if (first !== undefined) throw new ConformanceFailure(first);
   }
 
   /** Has the running check used up its wall-clock time? */
@@ -74,13 +88,21 @@ export class KitGuard {
 
   /** Run `sys` under the budget; a step-limit outcome becomes a {@link KitBudgetExceeded}. */
   run(sys: SmpSystem, what: string): RunOutcome {
+    probeOf(sys.machine)?.statisticsBefore(sys.arch);
     return this.settle(sys, what, sys.run(this.runOptions(sys, what)));
   }
 
   /** Turn a step-limit outcome of a guarded run into a failure; other outcomes pass through. */
   settle(sys: SmpSystem, what: string, out: RunOutcome): RunOutcome {
     if (out.status === "step-limit") throw this.exceeded(sys, what, "events");
-    const broken = probeOf(sys.machine)?.contextViolations ?? [];
+    const probe = probeOf(sys.machine);
+    probe?.statisticsAfter(sys.arch);
+    const later = probe?.laterViolations ?? [];
+    if (later.length > 0 && this.later.length === 0)
+      this.later.push(
+        `${what}: ${later[0]}${later.length > 1 ? ` (and ${later.length - 1} more such violation(s))` : ""}`,
+      );
+    const broken = probe?.contextViolations ?? [];
     if (broken.length > 0)
       throw new ConformanceFailure(
         `${what}: ${broken[0]}${broken.length > 1 ? ` (and ${broken.length - 1} more such violation(s))` : ""}`,

@@ -17,7 +17,10 @@ export function runConformanceSuite(descriptor: ArchDescriptor, opts: Conformanc
       if (check.applies?.(ctx) != null || check.refusedSize?.(ctx) != null) continue;
       it(`${check.name}: ${check.description}`, () => {
         ctx.guard.begin(check.name);
-        expect(() => check.run(ctx)).not.toThrow();
+        expect(() => {
+          check.run(ctx);
+          ctx.guard.end();
+        }).not.toThrow();
       }, 60_000);
     }
   });

@@ -5,6 +5,7 @@ import { ArchIpiToken, InterconnectToken, MachineToken, SmpHandlersToken } from 
 import type { CpuMask } from "../machine/cpumask";
 import type { Machine } from "../machine/machine";
 import type { CpuCode } from "../machine/step";
+import { FRAME_IRQ } from "../machine/cpu";
 
 /** Most interrupt-context violations a probe keeps (the first is what a check reports). */
 const MAX_VIOLATIONS = 20;
@@ -46,6 +47,8 @@ export class ArchProbe {
   readonly schedulerIpiTimes: number[][];
   /** Per CPU: reschedule IPIs sent towards it. */
   readonly reschedulesSent: Uint32Array;
+  /** Per CPU: call-function IPIs sent towards it (single sends, and mask sends with it in the mask). */
+  readonly callsSent: Uint32Array;
   /**
    * Interface rules the backend broke, in the order seen (at most {@link MAX_VIOLATIONS}):
    * a send or the receive path that returns with the caller's interrupt state changed, a core
@@ -55,6 +58,14 @@ export class ArchProbe {
    * on the first of them.
    */
   readonly contextViolations: string[] = [];
+  /**
+   * Rules broken that a check's own findings explain better when it has any (a call handler called
+   * on a CPU more often than call-function IPIs were sent to it: also what an IPI sent to a wrong
+   * CPU looks like): the kit reports the first of them when the check found nothing else.
+   */
+  readonly laterViolations: string[] = [];
+  /** The backend's statistics before its first guarded run (a copy), for {@link statisticsAfter}. */
+  private statsAtStart: Record<string, number> | null = null;
   /** Line raises by the backend, and hardware callbacks it scheduled. */
   raises = 0;
   hardwareCallbacks = 0;
@@ -69,6 +80,7 @@ export class ArchProbe {
     this.schedulerIpis = new Uint32Array(n);
     this.schedulerIpiTimes = Array.from({ length: n }, () => []);
     this.reschedulesSent = new Uint32Array(n);
+    this.callsSent = new Uint32Array(n);
   }
 
   /** The backend's ArchIpi seen through the probe. */
@@ -77,7 +89,10 @@ export class ArchProbe {
     return {
       sendCallFunctionIpiMask: (mask: CpuMask): CpuCode<void> => {
         const n = mask.nrCpuIds;
-        for (let c = mask.first(); c < n; c = mask.next(c)) this.sendTimes[c]?.push(m.now);
+        for (let c = mask.first(); c < n; c = mask.next(c)) {
+          this.sendTimes[c]?.push(m.now);
+          if (c < this.callsSent.length) this.callsSent[c]++;
+        }
         return this.checkMaskUnchanged(
           mask,
           this.track(m.current, "sendCallFunctionIpiMask", mask.weight(), () =>
@@ -87,6 +102,7 @@ export class ArchProbe {
       },
       sendCallFunctionSingleIpi: (cpu: number): CpuCode<void> => {
         this.sendTimes[cpu]?.push(m.now);
+        if (cpu >= 0 && cpu < this.callsSent.length) this.callsSent[cpu]++;
         return this.track(m.current, "sendCallFunctionSingleIpi", cpu, () =>
           inner.sendCallFunctionSingleIpi(cpu),
         );
@@ -120,6 +136,7 @@ export class ArchProbe {
       schedulerIpi: (): void => {
         const cpu = m.current;
         if (cpu >= 0) {
+          this.checkTrapContext("schedulerIpi", cpu);
           this.schedulerIpis[cpu]++;
           this.schedulerIpiTimes[cpu].push(m.now);
           // Reschedules may merge (fewer calls than sends), never multiply.
@@ -165,6 +182,35 @@ export class ArchProbe {
     });
   }
 
+  /** Before a guarded run: keep a copy of the statistics the first time (the backend is fresh then). */
+  statisticsBefore(arch: ArchIpi): void {
+    if (this.statsAtStart === null) this.statsAtStart = { ...arch.statistics() };
+  }
+
+  /**
+   * After a guarded run: the statistics have the keys they had before the system's first run,
+   * and no counter is below its value then (keys are stable and counters only grow, whatever the
+   * run did: hotplug, faults, a send to an offline CPU).
+   */
+  statisticsAfter(arch: ArchIpi): void {
+    const start = this.statsAtStart;
+    if (start === null) return;
+    const now = arch.statistics();
+    const was = Object.keys(start).join(", ");
+    const is = Object.keys(now).join(", ");
+    if (was !== is) {
+      this.violate(
+        `the backend's statistics keys changed during the run, from (${was}) to (${is}): statistics() must give the same keys from the start (a key added on first use, e.g. after a CPU came back or a fault, or one dropped)`,
+      );
+      return;
+    }
+    for (const [k, v] of Object.entries(now))
+      if (!(v >= start[k]))
+        this.violate(
+          `statistic ${k} went from ${start[k]} before the run to ${v} after it: counters must only grow (a read-to-clear counter, or one summed over the online CPUs only?)`,
+        );
+  }
+
   /** A core call handler is being called on the current CPU: count it, check the context. */
   private checkHandlerContext(handler: string): void {
     const cpu = this.machine.current;
@@ -175,6 +221,31 @@ export class ArchProbe {
       this.violate(
         `the receive path called ${handler} on CPU ${cpu} ${c.hardirqDepth === 0 ? "outside hard-IRQ context" : "with interrupts enabled"}: callbacks must run with interrupts off, in the interrupt handler`,
       );
+    else this.checkTrapContext(handler, cpu);
+    // Call-function IPIs may merge (fewer handler calls than sends), never multiply.
+    if (this.callHandlerCalls[cpu] > this.callsSent[cpu] && this.laterViolations.length < MAX_VIOLATIONS)
+      this.laterViolations.push(
+        `the receive path called ${handler} on CPU ${cpu} ${this.callHandlerCalls[cpu]} time(s) by t=${fmt(this.machine.now)} ns, but only ${this.callsSent[cpu]} call-function IPI(s) had been sent to it: a spurious call-function message (call the call handlers only for a call-function message; is a reschedule, e.g., taken as one, or a call handler called twice for one message?)`,
+      );
+  }
+
+  /**
+   * A core handler runs in the interrupt the current CPU is handling: that interrupt must have
+   * been taken with interrupts enabled. One taken while the interrupted code had them off (a trap
+   * line, `Interconnect.setTrapLines`) would run callbacks and `scheduler_ipi` inside a
+   * `local_irq_disable` section; the kernel runs both from maskable interrupts (sparc64: the
+   * softint the mondo trap raises, masked by the raised PIL).
+   */
+  private checkTrapContext(handler: string, cpu: number): void {
+    const c = this.machine.cpus[cpu];
+    for (let i = c.depth - 1; i >= 0; i--) {
+      if (c.frameKind(i) !== FRAME_IRQ) continue;
+      if (c.frameSavedIrqs(i))
+        this.violate(
+          `the receive path called ${handler} on CPU ${cpu} at t=${fmt(this.machine.now)} ns in an interrupt (line ${c.frameLine(i)}) taken while the interrupted code had interrupts disabled: a trap line (setTrapLines) must not call the core handlers, or callbacks run inside local_irq_disable sections; raise a maskable line from the trap and call them from its handler (sparc64's softint)`,
+        );
+      return;
+    }
   }
 
   private violate(message: string): void {

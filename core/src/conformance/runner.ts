@@ -119,6 +119,7 @@ export function runConformanceCheck(check: ConformanceCheck, ctx: ConformanceCon
   ctx.guard.begin(check.name);
   try {
     check.run(ctx);
+    ctx.guard.end();
     return { name: check.name, status: "pass", message: "", ms: Math.round(performance.now() - t0) };
   } catch (e) {
     if (e instanceof KitMachineRefused)

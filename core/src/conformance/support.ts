@@ -156,6 +156,49 @@ export function kitTiming(ctx: ConformanceContext): KitTiming {
   return timing;
 }
 
+/**
+ * The backend's statistics read at named points of a run (around hotplug, faults): `verify`
+ * fails when a key appeared or went away, a value is not a finite number >= 0, or a counter went
+ * down between two points (a counter kept per CPU and summed over the online CPUs only, reset
+ * when a CPU boots, read-to-clear).
+ */
+export class StatisticsWatch {
+  private readonly samples: { at: string; t: number; stats: Record<string, number> }[] = [];
+
+  constructor(private readonly sys: SmpSystem) {}
+
+  /** Read the statistics now (a copy), as the point `at`. */
+  sample(at: string): void {
+    this.samples.push({ at, t: this.sys.machine.now, stats: { ...this.sys.arch.statistics() } });
+  }
+
+  /** Check the points read so far, in order. */
+  verify(what: string): void {
+    for (let i = 1; i < this.samples.length; i++) {
+      const a = this.samples[i - 1];
+      const b = this.samples[i];
+      const ka = Object.keys(a.stats).join(", ");
+      const kb = Object.keys(b.stats).join(", ");
+      expectThat(
+        ka === kb,
+        () =>
+          `${what}: the statistics keys changed from (${ka}) ${a.at} to (${kb}) ${b.at}: statistics() must keep the same keys`,
+      );
+      for (const [k, v] of Object.entries(b.stats)) {
+        expectThat(
+          Number.isFinite(v) && v >= 0,
+          () => `${what}: statistic ${k} = ${v} ${b.at}: statistics must be finite numbers >= 0`,
+        );
+        expectThat(
+          v >= a.stats[k],
+          () =>
+            `${what}: statistic ${k} decreased from ${a.stats[k]} ${a.at} (t=${a.t} ns) to ${v} ${b.at} (t=${b.t} ns): counters must only grow, whatever CPUs go offline or come back (a counter kept per CPU and summed over the online CPUs only, or reset when a CPU boots?)`,
+        );
+      }
+    }
+  }
+}
+
 /** Records which CPUs ran each call id. */
 export class RunLog {
   private readonly runs = new Map<string, number[]>();

@@ -7,6 +7,8 @@ import {
   expectHandlerCalls,
   expectRanOn,
   kitProbe,
+  kitTimeScale,
+  StatisticsWatch,
   kitSystem,
   KitSteps,
   listText,
@@ -94,23 +96,72 @@ export const maskIpiCheck: ConformanceCheck = {
 export const offlineCheck: ConformanceCheck = {
   name: "offline-delivery-safe",
   description:
-    "calls to an offline CPU return -ENXIO; a raw IPI to it runs nothing while it is offline and (if held) is taken harmlessly when it is back",
+    "calls to an offline CPU return -ENXIO; a raw IPI to it runs nothing while it is offline, and is taken once when it is back if the backend declares offlineDelivery pending, never if dropped; a call and a reschedule pending at another CPU (interrupts off) while it is brought up are still taken; the statistics never go down",
   run(ctx) {
     const sys = kitSystem(ctx, 8);
+    const probe = kitProbe(sys);
+    const stats = new StatisticsWatch(sys);
     const log = new RunLog();
+    const stepNs = 1_000 * kitTimeScale(ctx);
+    stats.sample("before CPU 5 went offline");
     expectThat(sys.kernel.cpuDown(5) === 0, () => "cpuDown(5) failed");
     let ret = 0;
     let handledWhileOffline = -1;
+    let handledWhenBack = -1;
+    let up = false;
+    let held3TaskEnded = false;
+    let heldRanLate = false;
+    // CPU 3 keeps interrupts off while CPU 5 is brought up, with a call and a reschedule pending:
+    // a boot hook that resets every CPU's state (not only the booting one's) loses them.
+    sys.spawn(
+      3,
+      (function* () {
+        sys.machine.localIrqDisable();
+        while (!up) yield stepNs;
+        yield stepNs;
+        sys.machine.localIrqEnable();
+        // Busy in steps (interrupts are taken between them): a lost message is not rescued by the
+        // idle loop's queue flush before the kit looks.
+        for (let i = 0; i < 400; i++) yield stepNs;
+        held3TaskEnded = true;
+      })(),
+    );
+    const heldFn = log.fn("held");
     const out = runProgram(ctx, "calls to an offline CPU", sys, 0, function* () {
       yield 1000;
       ret = yield* sys.kernel.smpCallFunctionSingle(5, log.fn("offline"), null, true);
       yield* sys.arch.sendCallFunctionSingleIpi(5);
-      yield 200_000;
+      yield* sys.kernel.smpCallFunctionSingleAsync(
+        3,
+        sys.kernel.initCsd((info: unknown, cpu: number) => {
+          if (held3TaskEnded) heldRanLate = true;
+          heldFn(info, cpu);
+        }, null),
+      );
+      yield* sys.kernel.smpSendReschedule(3);
+      yield 200 * stepNs;
       handledWhileOffline = sys.kernel.stats.handlerCallsOn[5];
+      stats.sample("while CPU 5 was offline");
       sys.kernel.cpuUp(5);
-      yield 200_000;
+      up = true;
+      yield 200 * stepNs;
+      stats.sample("once CPU 5 was back");
+      handledWhenBack = sys.kernel.stats.handlerCallsOn[5];
       yield* sys.kernel.smpCallFunctionSingle(5, log.fn("back"), null, true);
+      yield 500 * stepNs;
+      stats.sample("after a call to CPU 5 once it was back");
     });
+    expectThat(
+      log.cpus("held").includes(3) && !heldRanLate,
+      () =>
+        `a call to CPU 3, pending (interrupts off) while CPU 5 was brought up, ${heldRanLate ? "ran on CPU 3 only when it went idle (the idle loop's queue flush found it), not in the interrupt" : "never ran on CPU 3"}: bringing CPU 5 up lost CPU 3's call-function IPI (a boot hook, onCpuBoot, must reset only the booting CPU's state)`,
+    );
+    expectRanOn("a call to CPU 3 pending while CPU 5 was brought up", log, "held", [3]);
+    expectThat(
+      probe.schedulerIpis[3] > 0,
+      () =>
+        "a reschedule to CPU 3, pending (interrupts off) while CPU 5 was brought up, never reached schedulerIpi: bringing CPU 5 up lost CPU 3's reschedule IPI (a boot hook, onCpuBoot, must reset only the booting CPU's state)",
+    );
     expectRanOn("a call to CPU 5 after it came back online", log, "back", [5]);
     expectClean("offline CPU", out);
     expectThat(ret === -ENXIO, () => `a call to an offline CPU returned ${ret}, expected -ENXIO (${-ENXIO})`);
@@ -120,15 +171,22 @@ export const offlineCheck: ConformanceCheck = {
     );
     expectRanOn("offline CPU", log, "offline", []);
     expectRanOn("CPU back online", log, "back", [5]);
-    const calls = sys.kernel.stats.handlerCallsOn[5];
     const d = ctx.descriptor;
     const offline = offlineDeliveryFor(d, parseArchOptions(d.name, d.options, ctx.options));
+    const held = offline === "pending" ? 1 : 0;
+    expectThat(
+      handledWhenBack === held,
+      () =>
+        `a raw call-function IPI sent to CPU 5 while it was offline ran the core handler ${handledWhenBack} time(s) once CPU 5 was back, expected ${held}: the backend declares offlineDelivery "${offline}"${offline === "pending" ? ' (the IPI stays pending and is taken when the CPU is back), but it was dropped: declare "dropped" if the hardware or the boot drops it' : ' (dropped), but it was taken: declare "pending" if the hardware keeps it'}`,
+    );
+    const calls = sys.kernel.stats.handlerCallsOn[5];
     const allowed = offline === "pending" ? 2 : 1;
     expectThat(
       calls <= allowed,
       () =>
         `the CPU back online took ${calls} IPIs; expected at most ${allowed} (offlineDelivery=${offline})`,
     );
+    stats.verify("CPU 5 offline and back");
     expectThat(
       sys.kernel.warnings.records.length === 0,
       () => `warnings: ${sys.kernel.warnings.records.map((w) => w.message).join("; ")}`,

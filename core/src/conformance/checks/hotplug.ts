@@ -1,13 +1,22 @@
 import { CpuMask } from "../../machine/cpumask";
 import { Prng } from "../../machine/prng";
-import { expectRanOn, kitProbe, kitSystem, KitSteps, listText, RunLog, IPI_COUNTING } from "../support";
+import {
+  expectRanOn,
+  kitProbe,
+  kitSystem,
+  KitSteps,
+  listText,
+  RunLog,
+  IPI_COUNTING,
+  StatisticsWatch,
+} from "../support";
 import { expectThat, type ConformanceCheck } from "../types";
 
 /** After CPUs go offline and some come back (holes in the online mask), sends reach CPUs by id. */
 export const hotplugHolesCheck: ConformanceCheck = {
   name: "targets-after-hotplug-holes",
   description:
-    "CPUs go offline and some come back in seeded random patterns; then a single send to every online CPU and mask sends reach exactly those CPUs, by id (never the n-th online CPU)",
+    "CPUs go offline and some come back in seeded random patterns; then a single send to every online CPU and mask sends reach exactly those CPUs, by id (never the n-th online CPU), and the statistics keep their keys and never go down",
   run(ctx) {
     const n = 24;
     for (let pattern = 1; pattern <= 5; pattern++) {
@@ -25,20 +34,29 @@ export const hotplugHolesCheck: ConformanceCheck = {
         (c) => !down.includes(c) || back.includes(c),
       );
       const targets = online.filter((c) => c !== sender);
+      const others = Array.from({ length: n }, (_, c) => c).filter((c) => c !== sender);
       const during = Array.from({ length: n }, (_, c) => c).filter((c) => c !== sender && !down.includes(c));
       const subset = new CpuMask(n);
       for (let c = 0; c < n; c++) if (rng.chance(0.5)) subset.set(c);
       const subsetTargets = subset.toArray().filter((c) => online.includes(c) && c !== sender);
       const sys = kitSystem(ctx, n, IPI_COUNTING);
       const steps = new KitSteps(kitProbe(sys));
+      const stats = new StatisticsWatch(sys);
       const log = new RunLog();
       const what = `pattern ${pattern} (CPUs ${listText(down)} went offline, ${listText(back)} came back; sender CPU ${sender})`;
       sys.spawn(
         sender,
         (function* () {
+          // Round 0: every CPU takes an interrupt before any goes offline (so per-CPU counters
+          // of CPUs that go offline are not 0).
+          yield* steps.step(`${what}: before any CPU went offline, a mask of every CPU`, others, sender, () =>
+            sys.kernel.smpCallFunctionMany(new CpuMask(n).setAll(), log.fn("before"), null, true),
+          );
+          stats.sample("before any CPU went offline");
           for (const c of down)
             expectThat(sys.kernel.cpuDown(c) === 0, () => `${what}: cpuDown(${c}) failed`);
           yield 100_000;
+          stats.sample("once they were offline");
           // Round 1, with every hole open.
           for (const t of during)
             yield* steps.step(`${what}: while they were offline, single call to CPU ${t}`, [t], sender, () =>
@@ -47,9 +65,11 @@ export const hotplugHolesCheck: ConformanceCheck = {
           yield* steps.step(`${what}: while they were offline, a mask of every CPU`, during, sender, () =>
             sys.kernel.smpCallFunctionMany(new CpuMask(n).setAll(), log.fn("during-all"), null, true),
           );
+          stats.sample("after the sends while they were offline");
           // Round 2, after some came back.
           for (const c of back) expectThat(sys.kernel.cpuUp(c) === 0, () => `${what}: cpuUp(${c}) failed`);
           yield 100_000;
+          stats.sample("once some came back");
           for (const t of targets)
             yield* steps.step(`${what}: single call to CPU ${t}`, [t], sender, () =>
               sys.kernel.smpCallFunctionSingle(t, log.fn(`single${t}`), null, true),
@@ -61,9 +81,12 @@ export const hotplugHolesCheck: ConformanceCheck = {
           yield* steps.step(`${what}: a mask of ${listText(subset.toArray())}`, subsetTargets, sender, () =>
             sys.kernel.smpCallFunctionMany(subset, log.fn("subset"), null, true),
           );
+          stats.sample("after the sends once some came back");
         })(),
       );
       steps.verify(what, ctx.guard.run(sys, what));
+      stats.verify(what);
+      expectRanOn(`${what}, before any CPU went offline: mask of every CPU`, log, "before", others);
       for (const t of during)
         expectRanOn(`${what}, while offline: single call to CPU ${t}`, log, `during${t}`, [t]);
       expectRanOn(`${what}, while offline: mask of every CPU`, log, "during-all", during);

@@ -713,6 +713,44 @@ class MuxedReschedImpliesCall extends MuxedIpi {
   }
 }
 
+/** An all-but-self shorthand whenever the mask is every online CPU but the sender, raised at every CPU but the sender: offline ones too. */
+class ShorthandReachesOfflineCpus extends GenericIpi {
+  override *sendCallFunctionIpiMask(mask: CpuMask): CpuCode<void> {
+    const m = this.machine;
+    if (mask.weight() > 1 && mask.weight() === m.onlineMask.weight() - 1) {
+      for (let c = 0; c < m.nrCpus; c++)
+        if (c !== m.current) {
+          this.wires.raise(c, LINE_CALL_FUNCTION, this.latencyNs);
+          this.ipisRaised++;
+        }
+      yield this.sendCostNs;
+      return;
+    }
+    yield* super.sendCallFunctionIpiMask(mask);
+  }
+}
+
+/** Forgets every third acknowledgement, and declares the acknowledgements as the interrupts that need one. */
+class ForgetsAckDeclaredAsNeeded extends GenericIpi {
+  override *handleInterrupt(cpu: number, line: number): CpuCode<void> {
+    const before = this.acks;
+    yield* super.handleInterrupt(cpu, line);
+    if (this.interruptsTaken % 3 === 0) this.acks = before;
+  }
+}
+
+/** The single send busy-waits 500 ns with interrupts on (restored before it returns). */
+class SendOpensInterrupts extends GenericIpi {
+  override *sendCallFunctionSingleIpi(cpu: number): CpuCode<void> {
+    const m = this.machine;
+    const off = m.cpus[m.current].irqsDisabled;
+    if (off) m.localIrqEnable();
+    yield 500;
+    if (off) m.localIrqDisable();
+    yield* super.sendCallFunctionSingleIpi(cpu);
+  }
+}
+
 /** Every bug with the kind of code it is in, the backend, and the message the kit must give. */
 const MUTANTS: [kind: string, bug: string, d: ArchDescriptor, message: RegExp][] = [
   ["send", "drops one IPI in five", variant("drops", DropsOneInFive), /never took the IPI \(IPI lost\)/],
@@ -1077,6 +1115,24 @@ const MUTANTS: [kind: string, bug: string, d: ArchDescriptor, message: RegExp][]
       transientFaultOptions: { latencyNs: 1000 },
     }),
     /transient-faults-retried: the backend declares transient faults but no retryStatistic/,
+  ],
+  [
+    "hotplug",
+    "an all-but-self shorthand that also reaches the offline CPUs",
+    variant("shorthand-offline", ShorthandReachesOfflineCpus),
+    /targets-after-hotplug-holes: .*the receive path called genericSmpCallFunctionInterrupt on CPU \d+ \d+ time\(s\) .*a spurious call-function message/,
+  ],
+  [
+    "acknowledgement",
+    "forgets every third acknowledgement, and names the acknowledgements as the interrupts that need one",
+    variant("ack-alias", ForgetsAckDeclaredAsNeeded, { ackedInterruptStatistic: "acks" }),
+    /receive-acknowledges-once: capabilities.ackedInterruptStatistic and ackStatistic both name "acks"/,
+  ],
+  [
+    "send",
+    "busy-waits with interrupts on inside a send called with them off",
+    variant("send-opens-irqs", SendOpensInterrupts),
+    /interrupt-state-kept: .*a call CPU 1 sent to CPU 0 ran on CPU 0 while CPU 0 had interrupts disabled, inside its sends/,
   ],
 ];
 

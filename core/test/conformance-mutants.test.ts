@@ -5,7 +5,13 @@ import {
   LINE_CALL_FUNCTION,
   LINE_RESCHEDULE,
 } from "@smpcall/arch-generic";
-import type { ArchDescriptor, ArchStatistics, CpuCode, CpuMask } from "@smpcall/core";
+import {
+  ArchOptionError,
+  type ArchDescriptor,
+  type ArchStatistics,
+  type CpuCode,
+  type CpuMask,
+} from "@smpcall/core";
 import { runConformance, type ConformanceResult } from "@smpcall/core/conformance";
 import {
   MSG_CALL,
@@ -366,7 +372,7 @@ class SignalsPerSend extends GenericIpi {
 class WrongStatistics extends GenericIpi {
   override statistics(): ArchStatistics {
     const s = super.statistics();
-    return { ...s, ipisRaised: s.ipisRaised * 2 };
+    return { ...s, raises: s.raises * 2 };
   }
 }
 
@@ -1134,6 +1140,23 @@ const MUTANTS: [kind: string, bug: string, d: ArchDescriptor, message: RegExp][]
     variant("send-opens-irqs", SendOpensInterrupts),
     /interrupt-state-kept: .*a call CPU 1 sent to CPU 0 ran on CPU 0 while CPU 0 had interrupts disabled, inside its sends/,
   ],
+  [
+    "descriptor",
+    "validate refuses every machine (an inverted size test): every check would be skipped for machine size",
+    {
+      ...variant("refuses-all", GenericIpi),
+      validate() {
+        throw new ArchOptionError("this platform needs more CPUs than the machine has");
+      },
+    },
+    /descriptor-valid: the backend refuses a 2-CPU machine with these options \(this platform needs more CPUs than the machine has\): a backend must accept machines of 2, 3, 4, 8 CPUs/,
+  ],
+  [
+    "statistics",
+    "a raise statistic that leaves out the reschedule raises",
+    variant("raises-no-resched", GenericIpi, { raiseStatistic: "ipisRaised" }),
+    /statistics-consistent: statistic ipisRaised = \d+ but the trace has \d+ ipi_raise events: the backend's statistics are wrong/,
+  ],
 ];
 
 function failures(d: ArchDescriptor): ConformanceResult[] {
@@ -1154,6 +1177,7 @@ describe("the conformance kit's mutation suite: every broken backend fails with 
         "timing",
         "faults",
         "messages",
+        "descriptor",
       ]),
     );
   });

@@ -2,7 +2,10 @@ import { ArchOptionError } from "../../errors";
 import { describeAccepted, parseArchOptions, type ArchOptionSpec } from "../../arch/options";
 import { offlineDeliveryFor } from "../../arch/descriptor";
 import { kitSystem } from "../support";
-import { expectThat, type ConformanceCheck } from "../types";
+import { ConformanceFailure, expectThat, KitMachineRefused, type ConformanceCheck } from "../types";
+
+/** Machine sizes every backend must accept: the kit's fixed-size checks run on 8 CPUs, the mask checks from 2. */
+const SMALL_MACHINES = [2, 3, 4, 8] as const;
 
 function badValue(spec: ArchOptionSpec): string {
   switch (spec.type) {
@@ -23,7 +26,7 @@ function badValue(spec: ArchOptionSpec): string {
 export const descriptorCheck: ConformanceCheck = {
   name: "descriptor-valid",
   description:
-    "name, description, options schema with valid defaults; bad and unknown options rejected with ArchOptionError; declared statistics exist",
+    "name, description, options schema with valid defaults; bad and unknown options rejected with ArchOptionError; machines of 2, 3, 4 and 8 CPUs accepted; declared statistics exist",
   run(ctx) {
     const d = ctx.descriptor;
     expectThat(
@@ -73,6 +76,17 @@ export const descriptorCheck: ConformanceCheck = {
       unknown = e;
     }
     expectThat(unknown instanceof ArchOptionError, () => "an unknown option was accepted");
+    // Every IPI check needs a machine of at most 8 CPUs: a backend that refuses one (an inverted
+    // size test in validate) would have every check skipped for machine size, and the kit pass it.
+    for (const n of SMALL_MACHINES)
+      try {
+        kitSystem(ctx, n);
+      } catch (e) {
+        if (!(e instanceof KitMachineRefused)) throw e;
+        throw new ConformanceFailure(
+          `the backend refuses a ${n}-CPU machine with these options (${e.refusal}): a backend must accept machines of ${SMALL_MACHINES.join(", ")} CPUs, which every IPI check of the kit needs (refused sizes are skipped, so the kit would check nothing)`,
+        );
+      }
     const stats = kitSystem(ctx, 4).arch.statistics();
     for (const v of Object.values(stats))
       expectThat(

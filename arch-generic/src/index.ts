@@ -37,7 +37,8 @@ export const descriptor: ArchDescriptor = {
     permanentFaults: false,
     offlineDelivery: "pending",
     ackStatistic: "acks",
-    raiseStatistic: "ipisRaised",
+    // Every raise, reschedules included (ipisRaised counts the call-function ones only).
+    raiseStatistic: "raises",
     signalStatistic: "raises",
     minDeliveryLatencyNs: (o) => o.latencyNs as number,
   },

@@ -1057,7 +1057,7 @@ const MUTANTS: [kind: string, bug: string, d: ArchDescriptor, message: RegExp][]
     "statistics",
     "counts NACKed delivery attempts as raises (wrong only under transient faults)",
     variant("nack-raises", CountsNackedAttemptsAsRaises, queueCaps, queueOptions),
-    /transient-faults-retried: with transient faults, statistic ipisRaised = \d+ but the trace has \d+ ipi_raise events/,
+    /transient-faults-retried: with transient faults, statistic raises = \d+ but the trace has \d+ ipi_raise events/,
   ],
   [
     "statistics",
@@ -1156,6 +1156,12 @@ const MUTANTS: [kind: string, bug: string, d: ArchDescriptor, message: RegExp][]
     "a raise statistic that leaves out the reschedule raises",
     variant("raises-no-resched", GenericIpi, { raiseStatistic: "ipisRaised" }),
     /statistics-consistent: statistic ipisRaised = \d+ but the trace has \d+ ipi_raise events: the backend's statistics are wrong/,
+  ],
+  [
+    "descriptor",
+    "declares a misspelt tracepoint (a kernel profile's ftrace export would drop the event)",
+    { ...variant("tracepoint-typo", GenericIpi), tracepoints: ["ipi_raise", "ipi_entyr", "ipi_exit"] },
+    /statistics-consistent: the descriptor's tracepoints name "ipi_entyr", which no event of a mixed workload, a broadcast, a single call and a reschedule recorded/,
   ],
 ];
 

@@ -6,7 +6,7 @@ import { expectThat, type ConformanceCheck } from "../types";
 export const statisticsCheck: ConformanceCheck = {
   name: "statistics-consistent",
   description:
-    "statistics are finite, never decrease, keep their keys, and match the trace (ipi_raise events = the declared raise statistic; ipi_entry events = interrupts taken)",
+    "statistics are finite, never decrease, keep their keys, and match the trace (ipi_raise events = the declared raise statistic; ipi_entry events = interrupts taken); every declared tracepoint is recorded",
   run(ctx) {
     const caps = ctx.descriptor.capabilities;
     const samples: [number, Record<string, number>][] = [];
@@ -32,9 +32,14 @@ export const statisticsCheck: ConformanceCheck = {
     const first = snapshot(system);
     system.spawn(
       0,
-      system.kernel.smpCallFunction(() => undefined, null, true),
+      (function* () {
+        yield* system.kernel.smpCallFunction(() => undefined, null, true);
+        yield* system.kernel.smpCallFunctionSingle(1, () => undefined, null, true);
+        yield* system.kernel.smpSendReschedule(1);
+        yield 100_000;
+      })(),
     );
-    ctx.guard.run(system, "a broadcast after the workload");
+    ctx.guard.run(system, "a broadcast, a single call and a reschedule after the workload");
     const second = snapshot(system);
     expectThat(
       Object.keys(first).join() === Object.keys(second).join(),
@@ -70,6 +75,15 @@ export const statisticsCheck: ConformanceCheck = {
           `statistic ${key} = ${second[key]} but the trace has ${raises} ipi_raise events: the backend's statistics are wrong`,
       );
     }
+    // Every tracepoint the descriptor says the arch's kernel has must be one the run records: a
+    // misspelt name makes a kernel profile's ftrace export drop the arch's events without a word.
+    const recorded = new Set(trace.records.map((r) => r.name));
+    const unknown = (ctx.descriptor.tracepoints ?? []).filter((t) => !recorded.has(t));
+    expectThat(
+      unknown.length === 0,
+      () =>
+        `the descriptor's tracepoints name ${unknown.map((t) => `"${t}"`).join(", ")}, which no event of a mixed workload, a broadcast, a single call and a reschedule recorded (recorded: ${[...recorded].sort().join(", ")}): a misspelt name, or an event the backend never emits (a kernel profile's ftrace export keeps only the declared ones)`,
+    );
     expectThat(
       report.problems.length === 0,
       () => `the run reported problems: ${report.problems.map((p) => p.message.split("\n")[0]).join("; ")}`,

@@ -757,6 +757,24 @@ class SendOpensInterrupts extends GenericIpi {
   }
 }
 
+/** Adds 20 ns to a send offset (sentAfterNs) at every single send and never resets it: delivery grows with the traffic. */
+class SendOffsetNeverReset extends GenericIpi {
+  private offsetNs = 0;
+  override *sendCallFunctionSingleIpi(cpu: number): CpuCode<void> {
+    this.offsetNs += 20;
+    this.wires.raise(cpu, LINE_CALL_FUNCTION, this.latencyNs, this.offsetNs);
+    this.ipisRaised++;
+    yield this.sendCostNs;
+  }
+}
+
+/** Both lines named as the call-function line. */
+class OneNameForBothLines extends GenericIpi {
+  override lineName(): string {
+    return "Function call interrupts";
+  }
+}
+
 /** Every bug with the kind of code it is in, the backend, and the message the kit must give. */
 const MUTANTS: [kind: string, bug: string, d: ArchDescriptor, message: RegExp][] = [
   ["send", "drops one IPI in five", variant("drops", DropsOneInFive), /never took the IPI \(IPI lost\)/],
@@ -1163,6 +1181,18 @@ const MUTANTS: [kind: string, bug: string, d: ArchDescriptor, message: RegExp][]
     { ...variant("tracepoint-typo", GenericIpi), tracepoints: ["ipi_raise", "ipi_entyr", "ipi_exit"] },
     /statistics-consistent: the descriptor's tracepoints name "ipi_entyr", which no event of a mixed workload, a broadcast, a single call and a reschedule recorded/,
   ],
+  [
+    "timing",
+    "adds to a send offset (sentAfterNs) at every send and never resets it",
+    variant("offset-grows", SendOffsetNeverReset),
+    /sustained-traffic-never-loses: after 24000 calls, a raw IPI from CPU 0 to idle CPU 5 was taken [\d,]+ ns after its send, where a fresh machine takes one [\d,]+ ns after it: the backend's delivery time grew with the traffic/,
+  ],
+  [
+    "messages",
+    "names the reschedule line as the call-function line",
+    variant("one-line-name", OneNameForBothLines),
+    /reschedule-and-call-messages: line 0 carried only call-function messages and line 1 only reschedules, but lineName gives both "Function call interrupts"/,
+  ],
 ];
 
 function failures(d: ArchDescriptor): ConformanceResult[] {
@@ -1205,6 +1235,32 @@ describe("the conformance kit's mutation suite: every broken backend fails with 
     expect(failures(muxed)).toEqual([]);
     expect(failures(queued)).toEqual([]);
   }, 120_000);
+
+  it("runs a backend as it runs outside the kit: the probe passes a raise's sentAfterNs through", () => {
+    /** Raises 50 us after the send (sentAfterNs) plus the latency, and declares that as its least latency. */
+    class SentLate extends GenericIpi {
+      override *sendCallFunctionIpiMask(mask: CpuMask): CpuCode<void> {
+        for (let c = mask.first(); c < mask.nrCpuIds; c = mask.next(c))
+          yield* this.sendCallFunctionSingleIpi(c);
+      }
+      override *sendCallFunctionSingleIpi(cpu: number): CpuCode<void> {
+        this.wires.raise(cpu, LINE_CALL_FUNCTION, this.latencyNs, 50_000);
+        this.ipisRaised++;
+        yield this.sendCostNs;
+      }
+      override *sendRescheduleIpi(cpu: number): CpuCode<void> {
+        this.wires.raise(cpu, LINE_RESCHEDULE, this.latencyNs, 50_000);
+        this.rescheduleIpis++;
+        yield this.sendCostNs;
+      }
+    }
+    const d = variant("sent-late", SentLate, {
+      minDeliveryLatencyNs: (o) => 50_000 + (o.latencyNs as number),
+    });
+    expect(runConformance(d, { only: ["causality-and-latency"] }).map((r) => [r.status, r.message])).toEqual([
+      ["pass", ""],
+    ]);
+  });
 
   it("passes a slow but correct backend (generic at 1 ms delivery and 1 ms per raise): the kit stretches its time windows", () => {
     expect(failures(slowGeneric)).toEqual([]);

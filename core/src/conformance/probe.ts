@@ -64,6 +64,12 @@ export class ArchProbe {
    * CPU looks like): the kit reports the first of them when the check found nothing else.
    */
   readonly laterViolations: string[] = [];
+  /**
+   * Per interrupt line: which core handlers its interrupts called (bit 0: a call handler, bit 1:
+   * schedulerIpi), for the line names (a line that carries only reschedules is not named as the
+   * call-function one).
+   */
+  readonly lineHandlers = new Map<number, number>();
   /** The backend's statistics before its first guarded run (a copy), for {@link statisticsAfter}. */
   private statsAtStart: Record<string, number> | null = null;
   /** Line raises by the backend, and hardware callbacks it scheduled. */
@@ -137,6 +143,7 @@ export class ArchProbe {
         const cpu = m.current;
         if (cpu >= 0) {
           this.checkTrapContext("schedulerIpi", cpu);
+          this.noteLine(cpu, 2);
           this.schedulerIpis[cpu]++;
           this.schedulerIpiTimes[cpu].push(m.now);
           // Reschedules may merge (fewer calls than sends), never multiply.
@@ -156,12 +163,13 @@ export class ArchProbe {
    */
   wrapInterconnect(inner: Interconnect): Interconnect {
     const m = this.machine;
+    // Every argument passes through (a raise's sentAfterNs too: dropping it made the kit run a
+    // backend that times a batch with it, sparc's Cheetah, earlier than it runs anywhere else).
     const raise = (target: number, line: number, delayNs: number, sentAfterNs?: number): number => {
       this.raises++;
       const stack = target >= 0 && target < this.active.length ? this.active[target] : undefined;
       if (m.current === target && stack !== undefined && stack.some((a) => a.method === "handleInterrupt"))
         this.selfRaiseTimes[target].push(m.now + Math.max(0, delayNs) + Math.max(0, sentAfterNs ?? 0));
-      // sentAfterNs passed on as given (undefined = the default): the probed run times as the real one.
       return inner.raise(target, line, delayNs, sentAfterNs);
     };
     const schedule = (delayNs: number, fn: () => void): void => {
@@ -180,6 +188,17 @@ export class ArchProbe {
         return b;
       },
     });
+  }
+
+  /** A core handler (`kind`: 1 call, 2 reschedule) was called in the interrupt `cpu` is handling. */
+  private noteLine(cpu: number, kind: number): void {
+    const stack = this.active[cpu];
+    for (let i = stack.length - 1; i >= 0; i--)
+      if (stack[i].method === "handleInterrupt") {
+        const line = stack[i].arg;
+        this.lineHandlers.set(line, (this.lineHandlers.get(line) ?? 0) | kind);
+        return;
+      }
   }
 
   /** Before a guarded run: keep a copy of the statistics the first time (the backend is fresh then). */
@@ -216,6 +235,7 @@ export class ArchProbe {
     const cpu = this.machine.current;
     if (cpu < 0) return;
     this.callHandlerCalls[cpu]++;
+    this.noteLine(cpu, 1);
     const c = this.machine.cpus[cpu];
     if (!c.irqsDisabled || c.hardirqDepth === 0)
       this.violate(

@@ -1,5 +1,7 @@
 import { CpuMask } from "../../machine/cpumask";
-import { expectClean, expectRanOn, kitSystem, RunLog } from "../support";
+import type { CpuCode } from "../../machine/step";
+import { fmt } from "../probe";
+import { expectClean, expectRanOn, kitProbe, kitSystem, kitTimeScale, kitTiming, RunLog } from "../support";
 import { expectThat, type ConformanceCheck } from "../types";
 
 /** Repeated sends before the target takes the interrupt never lose a call. */
@@ -47,7 +49,7 @@ const SUSTAINED_CALLS = 3000;
  */
 export const sustainedTrafficCheck: ConformanceCheck = {
   name: "sustained-traffic-never-loses",
-  description: `8 CPUs each make ${SUSTAINED_CALLS} single calls (one in four waiting) to the others in turn, and a mask call every 100: every callback runs exactly once where it was sent and no sender is left waiting`,
+  description: `8 CPUs each make ${SUSTAINED_CALLS} single calls (one in four waiting) to the others in turn, and a mask call every 100: every callback runs exactly once where it was sent and no sender is left waiting; afterwards an IPI to an idle CPU is delivered about as fast as on a fresh machine`,
   run(ctx) {
     const n = 8;
     const sys = kitSystem(ctx, n);
@@ -74,6 +76,30 @@ export const sustainedTrafficCheck: ConformanceCheck = {
     }
     const out = ctx.guard.run(sys, `${n} CPUs x ${SUSTAINED_CALLS} calls`);
     expectClean(`${n} CPUs x ${SUSTAINED_CALLS} calls`, out);
+    // Once the traffic is over, an IPI to an idle CPU takes as long as on a fresh machine: a
+    // backend whose delivery time grows with the sends made (an offset or a "busy until" time
+    // that is added to and never reset) delivers ever later, which no other check bounds.
+    const probe = kitProbe(sys);
+    const target = 5;
+    let sentAt = -1;
+    sys.spawn(
+      0,
+      (function* (): CpuCode<void> {
+        yield 200_000;
+        sentAt = sys.machine.now;
+        yield* sys.arch.sendCallFunctionSingleIpi(target);
+        yield 100_000 * kitTimeScale(ctx);
+      })(),
+    );
+    ctx.guard.run(sys, `a raw IPI to idle CPU ${target} after the traffic`);
+    const entry = probe.entryTimes[target].find((t) => t >= sentAt);
+    const base = kitTiming(ctx).deliveryNs;
+    const took = entry === undefined ? Number.POSITIVE_INFINITY : entry - sentAt;
+    expectThat(
+      base === 0 || took <= 2 * base + 2_000,
+      () =>
+        `after ${n * SUSTAINED_CALLS} calls, a raw IPI from CPU 0 to idle CPU ${target} was taken ${entry === undefined ? "never" : `${fmt(took)} ns after its send`}, where a fresh machine takes one ${fmt(base)} ns after it: the backend's delivery time grew with the traffic (a send offset or busy-until time added to and never reset?)`,
+    );
     const wrong: string[] = [];
     for (let s = 0; s < n; s++)
       for (let t = 0; t < n; t++)

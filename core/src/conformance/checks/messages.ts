@@ -95,10 +95,12 @@ const SCENARIOS: readonly Scenario[] = [
 export const messagesCheck: ConformanceCheck = {
   name: "reschedule-and-call-messages",
   description:
-    "reschedule IPIs (smp_send_reschedule) alone, and merged into one interrupt with call-function IPIs: every target calls schedulerIpi, and every call still runs exactly once",
+    "reschedule IPIs (smp_send_reschedule) alone, and merged into one interrupt with call-function IPIs: every target calls schedulerIpi, and every call still runs exactly once; a line carrying only reschedules is not named as one carrying only calls",
   run(ctx) {
     // A slow backend's targets keep interrupts off and stay busy longer (the same steps, longer).
     const stepNs = 1_000 * kitTimeScale(ctx);
+    // Per line: the core handlers its interrupts called (1 call, 2 reschedule), and its name.
+    const lines = new Map<number, { kinds: number; name: string }>();
     for (const sc of SCENARIOS) {
       const sys = kitSystem(ctx, N);
       const probe = kitProbe(sys);
@@ -171,6 +173,17 @@ export const messagesCheck: ConformanceCheck = {
         expectRanOn(sc.what, log, id, cpus);
       }
       expectClean(sc.what, out);
+      for (const [line, kinds] of probe.lineHandlers)
+        lines.set(line, { kinds: (lines.get(line)?.kinds ?? 0) | kinds, name: sys.arch.lineName(line) });
     }
+    // A line that only ever carried reschedules and one that only carried calls are two kinds of
+    // interrupt: the trace names them by lineName (ipi_entry's reason), so they must differ.
+    for (const [lc, c] of lines)
+      for (const [lr, r] of lines)
+        expectThat(
+          !(c.kinds === 1 && r.kinds === 2 && c.name === r.name),
+          () =>
+            `line ${lc} carried only call-function messages and line ${lr} only reschedules, but lineName gives both "${c.name}": the trace's ipi_entry and ipi_exit would name a reschedule as a call (or the other way round)`,
+        );
   },
 };

@@ -775,6 +775,16 @@ class OneNameForBothLines extends GenericIpi {
   }
 }
 
+/** The boot hook resets the message word of the CPU before the booting one (an off-by-one). */
+class BootResetsPreviousWord extends MuxedIpi {
+  constructor(...args: ConstructorParameters<typeof GenericIpi>) {
+    super(...args);
+    args[0].onCpuBoot((cpu) => {
+      if (cpu > 0) this.words[cpu - 1] = 0;
+    });
+  }
+}
+
 /** Every bug with the kind of code it is in, the backend, and the message the kit must give. */
 const MUTANTS: [kind: string, bug: string, d: ArchDescriptor, message: RegExp][] = [
   ["send", "drops one IPI in five", variant("drops", DropsOneInFive), /never took the IPI \(IPI lost\)/],
@@ -1093,7 +1103,7 @@ const MUTANTS: [kind: string, bug: string, d: ArchDescriptor, message: RegExp][]
     "hotplug",
     "muxed: bringing a CPU up resets every CPU's message word",
     variant("boot-resets-all", BootResetsEveryWord),
-    /offline-delivery-safe: a call to CPU 3, pending \(interrupts off\) while CPU 5 was brought up, (never ran on CPU 3|ran on CPU 3 only when it went idle)/,
+    /offline-delivery-safe: a call to CPU 1, pending \(interrupts off\) while CPU 5 was brought up, (never ran on CPU 1|ran on CPU 1 only when it went idle)/,
   ],
   [
     "hotplug",
@@ -1192,6 +1202,12 @@ const MUTANTS: [kind: string, bug: string, d: ArchDescriptor, message: RegExp][]
     "names the reschedule line as the call-function line",
     variant("one-line-name", OneNameForBothLines),
     /reschedule-and-call-messages: line 0 carried only call-function messages and line 1 only reschedules, but lineName gives both "Function call interrupts"/,
+  ],
+  [
+    "hotplug",
+    "muxed: bringing a CPU up resets the previous CPU's message word",
+    variant("boot-resets-previous", BootResetsPreviousWord),
+    /offline-delivery-safe: a call to CPU 4, pending \(interrupts off\) while CPU 5 was brought up, (never ran on CPU 4|ran on CPU 4 only when it went idle)/,
   ],
 ];
 

@@ -2,8 +2,29 @@ import { toFtraceText } from "../../trace/ftrace";
 import { Prng } from "../../machine/prng";
 import { getWorkload } from "../../workloads";
 import type { SmpSystem } from "../../system";
+import { parseArchOptions, type RawArchOptions } from "../../arch/options";
 import { kitSystem, kitWorkload } from "../support";
-import { expectThat, type ConformanceCheck } from "../types";
+import { expectThat, type ConformanceCheck, type ConformanceContext } from "../types";
+
+/**
+ * Each option of the backend at another legal value than the run's (an enum's next choice, a
+ * number's min or max, a boolean flipped; cpulists are left alone), one option per entry.
+ */
+function otherOptionValues(ctx: ConformanceContext): RawArchOptions[] {
+  const d = ctx.descriptor;
+  const values = parseArchOptions(d.name, d.options, ctx.options);
+  const out: RawArchOptions[] = [];
+  for (const [name, spec] of Object.entries(d.options)) {
+    const v = values[name];
+    if (spec.type === "enum") {
+      const other = spec.choices.find((c) => c !== v);
+      if (other !== undefined) out.push({ [name]: other });
+    } else if (spec.type === "integer" || spec.type === "number") {
+      if (spec.max !== spec.min) out.push({ [name]: v !== spec.max ? spec.max : spec.min });
+    } else if (spec.type === "boolean") out.push({ [name]: !v });
+  }
+  return out;
+}
 
 /**
  * The same seed gives the same trace, whatever ran before it in the same process: other runs of
@@ -15,7 +36,7 @@ import { expectThat, type ConformanceCheck } from "../types";
 export const determinismCheck: ConformanceCheck = {
   name: "same-seed-same-trace",
   description:
-    "runs with the same seed give byte-identical ftrace text and reports, with runs of other seeds and lengths between them, with another system built during the run's setup, and run interleaved with another machine of the same size; another seed differs",
+    "runs with the same seed give byte-identical ftrace text and reports, with runs of other seeds and lengths between them, with other systems (the run's options, and each option at another value) built during the run's setup, and run interleaved with another machine of the same size; another seed differs",
   run(ctx) {
     const once = (seed: number, ops = 150, beforeRun?: () => void) => {
       const { system, report } = kitWorkload(ctx, `a mixed workload, seed ${seed}, ${ops} ops`, {
@@ -45,9 +66,21 @@ export const determinismCheck: ConformanceCheck = {
     sameAsFirst(once(21), "a run with seed 23 and 7 ops ran between them");
     // Another system built (not run) after this one: a backend that reaches its machine through
     // the last instance built (a module-level singleton) drives the wrong one.
+    // Then systems with each option at another legal value: a backend that keeps what its
+    // constructor read from the options in module state runs with the last one's.
+    const others = otherOptionValues(ctx);
     sameAsFirst(
-      once(21, 150, () => void kitSystem(ctx, 8)),
-      "the second had another system built after its own, before it ran: a backend must reach only the machine it was built with, never one kept in module state",
+      once(21, 150, () => {
+        kitSystem(ctx, 8);
+        // Each option alone, then all of them at once (built last: it differs in every option).
+        for (const archOptions of [...others, Object.assign({}, ...others) as RawArchOptions])
+          try {
+            kitSystem(ctx, 8, { archOptions });
+          } catch {
+            // A value the backend refuses on this machine builds nothing.
+          }
+      }),
+      `the second had other systems built after its own, before it ran, one with the run's options${others.length > 0 ? `, one for each of ${others.map((o) => Object.entries(o).map(([k, v]) => `${k}=${String(v)}`)).join(", ")} and one with all of these` : ""}: a backend must reach only the machine it was built with, and keep what it read from its options, never in module state`,
     );
     // Two machines of the same size run interleaved, a slice of events each in turn (as the
     // explorer and a program driving two systems do): a backend that keeps per-CPU state outside

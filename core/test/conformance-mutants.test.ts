@@ -799,6 +799,19 @@ class LatencyInModuleState extends GenericIpi {
   }
 }
 
+/** Single sends and reschedules to CPUs 256 up to the one before the last wrap at 8 bits (an xAPIC-style byte-wide destination). */
+class SingleWrapsAt256 extends GenericIpi {
+  private destination(cpu: number): number {
+    return cpu >= 256 && cpu < this.machine.nrCpus - 1 ? cpu & 255 : cpu;
+  }
+  override *sendCallFunctionSingleIpi(cpu: number): CpuCode<void> {
+    yield* super.sendCallFunctionSingleIpi(this.destination(cpu));
+  }
+  override *sendRescheduleIpi(cpu: number): CpuCode<void> {
+    yield* super.sendRescheduleIpi(this.destination(cpu));
+  }
+}
+
 /** Every bug with the kind of code it is in, the backend, and the message the kit must give. */
 const MUTANTS: [kind: string, bug: string, d: ArchDescriptor, message: RegExp][] = [
   ["send", "drops one IPI in five", variant("drops", DropsOneInFive), /never took the IPI \(IPI lost\)/],
@@ -1228,6 +1241,12 @@ const MUTANTS: [kind: string, bug: string, d: ArchDescriptor, message: RegExp][]
     "keeps the latency its constructor read from the options in module state (the last machine built wins)",
     variant("latency-in-module", LatencyInModuleState),
     /same-seed-same-trace: two runs with seed 21 differ \(the second had other systems built after its own, before it ran, one with the run's options, one for each of latencyNs=1000000, sendCostNs=1000000 and one with all of these/,
+  ],
+  [
+    "send",
+    "single sends and reschedules to CPUs 256 .. last-1 wrap at 8 bits",
+    variant("single-wrap-256", SingleWrapsAt256),
+    /mask-word-boundaries: 8192 CPUs, sender CPU 0: single call to CPU 256 \(never finished: run status deadlock\): IPIs went to the wrong CPU: \[256\] never took one, \[0\] took one without being targets/,
   ],
 ];
 

@@ -30,6 +30,18 @@ const TARGET_SETS: readonly (readonly number[])[] = [
   [128],
   [127, 128],
   [31, 32, 63, 64, 127, 128],
+  // 8-bit ids (xAPIC physical destinations, a byte-wide table) and larger powers of two: only the
+  // 8192-CPU machine has them.
+  [255],
+  [256],
+  [257],
+  [255, 256, 257],
+  [511],
+  [512],
+  [1023],
+  [1024],
+  [4095],
+  [4096],
 ];
 
 /** Sizes the backend accepts with the kit's options (a mode may be limited to a few CPUs). */
@@ -55,7 +67,7 @@ function acceptedSizes(ctx: ConformanceContext): { sizes: number[]; refusedFirst
 export const maskBoundariesCheck: ConformanceCheck = {
   name: "mask-word-boundaries",
   description:
-    "single and mask sends, and reschedules, to CPUs 0, 31/32/33, 63/64/65, 127/128 and the last CPU (machines of 33, 65, 129 and 8192 CPUs) reach exactly those CPUs",
+    "single and mask sends, and reschedules, to CPUs 0, 31/32/33, 63/64/65, 127/128, 255/256/257, 511/512, 1023/1024, 4095/4096, the last CPU and the one before it (machines of 33, 65, 129 and 8192 CPUs) reach exactly those CPUs",
   refusedSize(ctx) {
     const a = acceptedSizes(ctx);
     return a.sizes.length > 0 ? null : new KitMachineRefused(SIZES[0], a.refusedFirst).explanation;
@@ -67,6 +79,7 @@ export const maskBoundariesCheck: ConformanceCheck = {
       const sets = [
         ...TARGET_SETS.map((s) => s.filter((c) => c < n)).filter((s) => s.length > 0),
         [last],
+        [last - 1],
         [0, 1, last],
       ];
       const seen = new Set<string>();

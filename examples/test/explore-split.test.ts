@@ -47,6 +47,24 @@ describe("explore --shard and explore merge", () => {
     );
   });
 
+  it("explore merge --json prints one JSON object, wherever --json stands on the line", async () => {
+    for (const i of [0, 1]) await cli([...SEARCH, "--shard", `${i}/2`, "--out", `j${i}.json`], dir);
+    for (const args of [
+      ["explore", "merge", "--json", "j0.json", "j1.json"],
+      ["explore", "merge", "j0.json", "j1.json", "--json"],
+      ["explore", "--json", "merge", "j0.json", "j1.json"],
+    ]) {
+      const m = await cli(args, dir);
+      expect(m.code).toBe(0);
+      const j = JSON.parse(m.out) as { complete: boolean; violation: unknown; shards: number };
+      expect({ complete: j.complete, violation: j.violation, shards: j.shards }).toEqual({
+        complete: true,
+        violation: null,
+        shards: 2,
+      });
+    }
+  });
+
   it("exits 1 when a shard found a violation, with its schedule", async () => {
     const naive = [...SEARCH.slice(0, 4), "naive", "--cpus", "2"];
     for (const i of [0, 1]) await cli([...naive, "--shard", `${i}/2`, "--out", `n${i}.json`], dir);

@@ -514,7 +514,11 @@ export function registerExploreCommand(program: Command, io: CliIo): void {
       "after",
       "\nExit status: 0 no violation, 1 some shard found a violation, 2 bad or mismatched files.",
     )
-    .action((files: string[], opts: { json?: boolean }) => mergeCommand(files, opts.json === true, io));
+    // The parent `explore` has a --json too, and commander gives it every --json on the line
+    // (before or after `merge`): read both, or `explore merge --json` would print text.
+    .action((files: string[], _opts: unknown, cmd: Command) =>
+      mergeCommand(files, cmd.optsWithGlobals<{ json?: boolean }>().json === true, io),
+    );
 }
 
 /** `explore --barriers`: every barrier of the kernel model, and the backend's send fence. */

@@ -20,6 +20,35 @@ const CHECK_NAMES = CONFORMANCE_CHECKS.map((c) => c.name).join(", ");
  */
 type Row = readonly [args: readonly string[], code: 1 | 2, firstLine: string, env?: Record<string, string>];
 
+/** Inputs that are a device, not a file (rows on systems with /dev/zero). */
+const DEVICE_ROWS: readonly Row[] = [
+  [
+    ["replay", "--schedule-file", "/dev/zero"],
+    2,
+    "smpcall: cannot read replay file /dev/zero: it is a character device, not a file",
+  ],
+  [
+    ["report", "--trace", "/dev/zero", "--out", "o.html"],
+    2,
+    "smpcall: cannot read trace /dev/zero: it is a character device, not a file",
+  ],
+  [
+    ["explore", "merge", "/dev/zero"],
+    2,
+    "smpcall: shard file /dev/zero could not be read: it is a character device, not a file",
+  ],
+  [
+    ["run", "--ops", "10", "--arch", "/dev/zero"],
+    2,
+    "smpcall: arch module /dev/zero is a character device, not a file; give the path of a .js file that exports an ArchDescriptor",
+  ],
+  [
+    ["explore", "--scenario", "/dev/zero"],
+    2,
+    "smpcall: scenario module /dev/zero is a character device, not a file; give the path of a .js file that exports a Scenario",
+  ],
+];
+
 const ROWS: readonly Row[] = [
   [
     ["run", "--ops", "10", "--trace-limit", "5"],
@@ -987,6 +1016,9 @@ const ROWS: readonly Row[] = [
     "smpcall: help: unknown command 'bogus'; commands: archs, run, bench, conform, explore, replay, report, litmus, new-arch (see --help)",
   ],
   [["--bogus"], 2, "smpcall: unknown option '--bogus' (see --help)"],
+  // A device as an input: Node would read /dev/zero for ever (the process grew by ~50 MB/s and
+  // no stall watch could stop a worker inside the read); refused before any read.
+  ...(fs.existsSync("/dev/zero") ? DEVICE_ROWS : []),
   [
     ["explore", "--scenario", "seed-2008", "--kernel", "4.4"],
     2,

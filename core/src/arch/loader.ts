@@ -55,9 +55,15 @@ export function loadArch(spec: string, cwd: string = process.cwd()): ArchDescrip
       throw new ArchLoadError(
         `arch module ${spec} not found (looked for ${file}); give a path to a .js file that exports an ArchDescriptor`,
       );
-    if (fs.statSync(file).isDirectory())
+    const st = fs.statSync(file);
+    if (st.isDirectory())
       throw new ArchLoadError(
         `arch module ${spec} is a directory; give the path of a .js file that exports an ArchDescriptor`,
+      );
+    // Node would read a device such as /dev/zero for ever (and fail on a pipe with an error of its own).
+    if (!st.isFile())
+      throw new ArchLoadError(
+        `arch module ${spec} is ${st.isCharacterDevice() ? "a character device" : st.isBlockDevice() ? "a block device" : st.isSocket() ? "a socket" : st.isFIFO() ? "a pipe" : "not a regular file"}, not a file; give the path of a .js file that exports an ArchDescriptor`,
       );
     let mod: unknown;
     try {

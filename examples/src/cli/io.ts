@@ -1,3 +1,5 @@
+import * as fs from "node:fs";
+
 /** Where a command writes and what it can see of its environment; tests pass their own. */
 export interface CliIo {
   /** Write to standard output (no newline added). */
@@ -77,4 +79,29 @@ export function memoryIo(
 /** Progress bars only on a terminal, never in CI. */
 export function wantsProgress(io: CliIo, json: boolean): boolean {
   return io.isTTY && !json && !io.env.CI;
+}
+
+/** What a path that is neither a file, a folder nor a pipe is, for messages (`a character device`). */
+export function fileKind(st: fs.Stats): string {
+  if (st.isCharacterDevice()) return "a character device";
+  if (st.isBlockDevice()) return "a block device";
+  if (st.isSocket()) return "a socket";
+  if (st.isFIFO()) return "a pipe";
+  return "not a regular file";
+}
+
+/**
+ * Read a text input (a replay file, a trace, a shard file) that must be a file: a device such
+ * as /dev/zero would be read for ever, filling memory. Pipes are read (`--schedule-file
+ * /dev/stdin`). Throws Node's error for a missing file or a folder (`ENOENT`, `EISDIR`), or an
+ * error with code `ENOTFILE` whose message says what the path is instead.
+ */
+export function readInputFile(file: string): string {
+  const st = fs.statSync(file);
+  if (!st.isFile() && !st.isFIFO() && !st.isDirectory()) {
+    const e: NodeJS.ErrnoException = new Error(`it is ${fileKind(st)}, not a file`);
+    e.code = "ENOTFILE";
+    throw e;
+  }
+  return fs.readFileSync(file, "utf8");
 }

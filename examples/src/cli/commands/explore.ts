@@ -63,7 +63,7 @@ import {
   parseSeed,
   resolveArchDescriptor,
 } from "../common";
-import { wantsProgress, type CliIo } from "../io";
+import { fileKind, readInputFile, wantsProgress, type CliIo } from "../io";
 import { noteUserModule } from "../failure";
 import { buildTimeline, renderHtmlReport } from "../../html";
 import { writeHtmlFile } from "./report";
@@ -83,9 +83,15 @@ export function resolveScenario(spec: string, io: CliIo): Scenario {
     throw new UsageError(
       `scenario module ${spec} could not be loaded: no such file (looked for ${file}); give the path of a .js file`,
     );
-  if (fs.statSync(file).isDirectory())
+  const st = fs.statSync(file);
+  if (st.isDirectory())
     throw new UsageError(
       `scenario module ${spec} is a folder; give the path of a .js file that exports a Scenario`,
+    );
+  // Node would read a device such as /dev/zero for ever (and fail on a pipe with an error of its own).
+  if (!st.isFile())
+    throw new UsageError(
+      `scenario module ${spec} is ${fileKind(st)}, not a file; give the path of a .js file that exports a Scenario`,
     );
   let mod: Record<string, unknown> | null;
   try {
@@ -846,7 +852,7 @@ export function mergeCommand(files: readonly string[], json: boolean, io: CliIo)
   const results = files.map((f) => {
     let text: string;
     try {
-      text = fs.readFileSync(path.resolve(io.cwd, f), "utf8");
+      text = readInputFile(path.resolve(io.cwd, f));
     } catch (e) {
       throw new UsageError(`shard file ${f} could not be read: ${(e as Error).message}`);
     }

@@ -18,7 +18,7 @@ import {
   type Scenario,
 } from "@smpcall/core";
 import type { Command } from "commander";
-import type { CliIo } from "../io";
+import { readInputFile, type CliIo } from "../io";
 import { parseChoice, parseDropBarriers, parseIdle, parseMemory } from "../common";
 import { writeTraceFile } from "./run";
 import { writeHtmlFile } from "./report";
@@ -36,11 +36,11 @@ export function readReplayFile(file: string, io: CliIo): string {
   const full = path.resolve(io.cwd, file);
   let text: string;
   try {
-    text = fs.readFileSync(full, "utf8");
+    text = readInputFile(full);
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
     throw new UsageError(
-      `cannot read replay file ${file}: ${code === "ENOENT" ? "no such file" : code === "EISDIR" ? "it is a folder" : (code ?? "error")}`,
+      `cannot read replay file ${file}: ${code === "ENOENT" ? "no such file" : code === "EISDIR" ? "it is a folder" : code === "ENOTFILE" ? (e as Error).message : (code ?? "error")}`,
     );
   }
   const t = text.trim();

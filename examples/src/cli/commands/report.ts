@@ -3,7 +3,7 @@ import * as path from "node:path";
 import { MAX_CPUS, UsageError, describeValue, type ChromeTrace } from "@smpcall/core";
 import type { Command } from "commander";
 import { htmlDataFromChrome, renderHtmlReport } from "../../html";
-import type { CliIo } from "../io";
+import { readInputFile, type CliIo } from "../io";
 import { checkOutputFiles } from "../output-path";
 
 /** Write `html` to `file` (relative to io.cwd), as a usage error when it cannot be written. */
@@ -71,7 +71,7 @@ export function registerReportCommand(program: Command, io: CliIo): void {
       ]);
       let text: string;
       try {
-        text = fs.readFileSync(path.resolve(io.cwd, flags.trace), "utf8");
+        text = readInputFile(path.resolve(io.cwd, flags.trace));
       } catch (e) {
         const code = (e as NodeJS.ErrnoException).code;
         throw new UsageError(

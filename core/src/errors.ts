@@ -134,11 +134,14 @@ export class ModuleLoadTimeoutError extends SmpcallError {
 
 /** One line describing a thrown value: `TypeError: x is not a function`. */
 export function describeThrown(e: unknown): string {
-  if (e instanceof Error) return `${e.name}: ${String(e.message).split("\n")[0]}`;
+  // The user's value may throw as it is read: a name or message getter, a Proxy, a toString.
+  let isError = false;
   try {
+    isError = e instanceof Error;
+    if (isError) return `${String((e as Error).name)}: ${String((e as Error).message).split("\n")[0]}`;
     return `${typeof e} ${String(e)}`;
   } catch {
-    return typeof e;
+    return isError ? "an Error whose name or message cannot be read" : typeof e;
   }
 }
 

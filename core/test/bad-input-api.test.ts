@@ -13,6 +13,7 @@ import {
   Topology,
   UsageError,
   UserCodeError,
+  describeThrown,
   createSharedMemory,
   createSmpSystem,
   toChromeTrace,
@@ -1403,5 +1404,57 @@ describe("bad input to the public API: a typed error at the call, with a clear f
     const first = String((thrown as Error).message).split("\n")[0];
     expect(first).toMatch(firstLine);
     expect(first).not.toMatch(/Cannot read properties|is not a function|undefined is not/);
+  });
+});
+
+describe("describeThrown names whatever user code threw, even a value that throws as it is read", () => {
+  const getterThrows = (field: "message" | "name") => {
+    const e = new Error("x");
+    Object.defineProperty(e, field, {
+      get() {
+        throw new Error(`${field} getter`);
+      },
+    });
+    return e;
+  };
+  it.each([
+    ["an Error", new RangeError("too far\nsecond line"), "RangeError: too far"],
+    ["a string", "boom", "string boom"],
+    [
+      "an Error whose message getter throws",
+      getterThrows("message"),
+      "an Error whose name or message cannot be read",
+    ],
+    [
+      "an Error whose name getter throws",
+      getterThrows("name"),
+      "an Error whose name or message cannot be read",
+    ],
+    [
+      "an object whose toString throws",
+      {
+        toString: () => {
+          throw new Error("no");
+        },
+      },
+      "object",
+    ],
+    [
+      "a Proxy that throws on every read",
+      new Proxy(
+        {},
+        {
+          get: () => {
+            throw new Error("trap");
+          },
+          getPrototypeOf: () => {
+            throw new Error("trap");
+          },
+        },
+      ),
+      "object",
+    ],
+  ])("%s", (_name, value, expected) => {
+    expect(describeThrown(value)).toBe(expected);
   });
 });

@@ -1016,6 +1016,11 @@ const ROWS: readonly Row[] = [
     "smpcall: help: unknown command 'bogus'; commands: archs, run, bench, conform, explore, replay, report, litmus, new-arch (see --help)",
   ],
   [["--bogus"], 2, "smpcall: unknown option '--bogus' (see --help)"],
+  [
+    ["run", "--ops", "20", "--arch", "./arch-send-bad-stack.js"],
+    1,
+    "smpcall: backend broken (./arch-send-bad-stack.js) in sendCallFunctionSingleIpi on CPU 0 threw Error: no stack for you (t=616 ns)",
+  ],
   // A device as an input: Node would read /dev/zero for ever (the process grew by ~50 MB/s and
   // no stall watch could stop a worker inside the read); refused before any read.
   ...(fs.existsSync("/dev/zero") ? DEVICE_ROWS : []),

@@ -81,6 +81,19 @@ sendCallFunctionIpiMask(mask) { return 5; }`,
     `*sendCallFunctionSingleIpi(cpu) { this.wires.raise(cpu, 40, 100); yield 1; }
 *sendCallFunctionIpiMask(mask) { this.wires.raise(9999, 0, 100); yield 1; }`,
   ),
+  // An Error whose stack getter throws: naming the module must not crash the CLI (it was 70).
+  "arch-send-bad-stack.js": GENERIC_SUBCLASS(
+    `*sendCallFunctionSingleIpi() { throw badStack(); }
+*sendCallFunctionIpiMask() { throw badStack(); }`,
+  ).replace(
+    "class Broken",
+    `function badStack() {
+  const e = new Error("no stack for you");
+  Object.defineProperty(e, "stack", { get() { throw new Error("stack getter"); } });
+  return e;
+}
+class Broken`,
+  ),
   "arch-stats-throws.js": GENERIC_SUBCLASS(`statistics() { throw new Error("stats unavailable"); }`),
   "arch-stats-string.js": GENERIC_SUBCLASS(`statistics() { return "lots"; }`),
   "arch-validate-throws-error.js": GENERIC_SUBCLASS(

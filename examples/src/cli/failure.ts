@@ -49,7 +49,7 @@ export interface Failure {
 export function classifyFailure(e: unknown, env: NodeJS.ProcessEnv, cwd: string): Failure {
   const debug = env.SMPCALL_DEBUG === "1";
   const stack = (x: unknown): string =>
-    debug && x instanceof Error && x.stack ? `${x.stack.split("\n").slice(1).join("\n")}\n` : "";
+    debug && x instanceof Error && stackOf(x) ? `${stackOf(x).split("\n").slice(1).join("\n")}\n` : "";
   const line = (code: number, msg: string, shown: unknown = e): Failure => ({
     code,
     text: `smpcall: ${msg}\n${stack(shown)}`,
@@ -105,8 +105,21 @@ export function classifyFailure(e: unknown, env: NodeJS.ProcessEnv, cwd: string)
   return internal(e, describeThrown(e));
 }
 
+/**
+ * An error's stack as text ("" when it has none): user code can throw an Error whose `stack` is
+ * not a string, or a getter that throws, and naming it must not crash the CLI.
+ */
+function stackOf(e: Error): string {
+  try {
+    const s: unknown = e.stack;
+    return typeof s === "string" ? s : "";
+  } catch {
+    return "";
+  }
+}
+
 function internal(e: unknown, msg: string): Failure {
-  const st = e instanceof Error && e.stack ? e.stack : msg;
+  const st = e instanceof Error && stackOf(e) ? stackOf(e) : msg;
   return {
     code: EXIT_INTERNAL,
     text: `smpcall: internal error (a bug in smpcall, please report it): ${st}\n`,
@@ -116,9 +129,7 @@ function internal(e: unknown, msg: string): Failure {
 /** The files of a stack trace, innermost first (node's own frames left out). */
 function stackFiles(e: Error): { file: string; line: string }[] {
   const out: { file: string; line: string }[] = [];
-  for (const l of String(e.stack ?? "")
-    .split("\n")
-    .slice(1)) {
+  for (const l of stackOf(e).split("\n").slice(1)) {
     const m = /(?:\(|^at )((?:\/|[A-Za-z]:\\)[^()]*?):(\d+):(\d+)\)?$/.exec(l.trim());
     if (m) out.push({ file: m[1], line: `${m[2]}:${m[3]}` });
   }
@@ -135,7 +146,7 @@ function firstFrameIsOwn(e: Error): boolean {
  * SyntaxError's stack (the file is not among the frames).
  */
 function syntaxErrorAt(e: SyntaxError, cwd: string): { file: string; text: string } | null {
-  const m = /^((?:\/|[A-Za-z]:\\)[^\n]*?):(\d+)$/.exec(String(e.stack ?? "").split("\n")[0]);
+  const m = /^((?:\/|[A-Za-z]:\\)[^\n]*?):(\d+)$/.exec(stackOf(e).split("\n")[0]);
   if (!m) return null;
   const file = relativeToCwd(m[1], cwd);
   return { file, text: `${file}:${m[2]}` };

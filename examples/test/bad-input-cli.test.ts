@@ -1017,6 +1017,11 @@ const ROWS: readonly Row[] = [
   ],
   [["--bogus"], 2, "smpcall: unknown option '--bogus' (see --help)"],
   [
+    ["run", "--ops", "20", "--arch", "./arch-send-async.js"],
+    1,
+    "smpcall: backend broken (./arch-send-async.js): sendCallFunctionSingleIpi returned an async generator, not a generator: write it as *sendCallFunctionSingleIpi(...) { ... } (not async: the machine runs a step at a time, synchronously)",
+  ],
+  [
     ["run", "--ops", "20", "--arch", "./arch-send-bad-stack.js"],
     1,
     "smpcall: backend broken (./arch-send-bad-stack.js) in sendCallFunctionSingleIpi on CPU 0 threw Error: no stack for you (t=616 ns)",

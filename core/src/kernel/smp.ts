@@ -37,6 +37,7 @@ import { kernelProfile, type KernelProfile, type KernelProfileName, type WarnSit
 import { CsdLockWatchdog, type StuckCsdReport } from "./csd-watchdog";
 import { KernelStats } from "./stats";
 import { WarningLog, warnSplat } from "./warnings";
+import { isGenerator } from "../validate";
 
 /** `smp_call_function_many_cond` flag: wait until every callback has returned. */
 export const SCF_WAIT = 1 << 0;
@@ -493,9 +494,10 @@ export class SmpKernel implements SmpHandlers {
    * code after it, so a bad step or an exception in it names the backend.
    */
   private enterArch(c: Cpu, g: unknown, method: string): void {
-    if (g === null || typeof g !== "object" || typeof (g as Generator).next !== "function")
+    // An async generator has next() too, but `yield*` cannot drive it: it has no Symbol.iterator.
+    if (!isGenerator(g))
       throw new InvalidStepError(
-        `${this.archName}: ${method} returned ${describeValue(g)}, not a generator: write it as *${method}(...) { ... }`,
+        `${this.archName}: ${method} returned ${isAsyncIterable(g) ? "an async generator" : describeValue(g)}, not a generator: write it as *${method}(...) { ... }${isAsyncIterable(g) ? " (not async: the machine runs a step at a time, synchronously)" : ""}`,
         c.id,
         g,
         this.archName,
@@ -1743,4 +1745,13 @@ export class SmpKernel implements SmpHandlers {
     }
     return out;
   }
+}
+
+/** Is `x` an async iterable (an async generator object, `async *method()`)? */
+function isAsyncIterable(x: unknown): boolean {
+  return (
+    typeof x === "object" &&
+    x !== null &&
+    typeof (x as AsyncIterable<unknown>)[Symbol.asyncIterator] === "function"
+  );
 }

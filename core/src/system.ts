@@ -110,18 +110,30 @@ export function createSmpSystem(config: SystemConfig): SmpSystem {
   const label = archLabel(desc);
   if (config.archOptions !== undefined) checkObject("archOptions", config.archOptions);
   const archOptions = parseArchOptions(desc.name, desc.options, config.archOptions);
+  const archTopology = foreignSync(label, "topology()", () => desc.topology?.(archOptions));
+  if (archTopology !== undefined && archTopology !== null)
+    checkArchTopology(label, config.cpus, archTopology);
   const topology = {
-    ...foreign(label, "topology()", () => desc.topology?.(archOptions)),
+    ...archTopology,
     ...config.topology,
   };
   const machineTopology = new Topology(config.cpus, topology);
-  foreign(label, "validate()", () =>
+  const verdict = foreignSync(label, "validate()", () =>
     desc.validate?.(archOptions, { cpus: config.cpus, topology: machineTopology }),
   );
+  // A refusal returned instead of thrown would be accepted without a word.
+  if (verdict !== undefined)
+    throw new ArchLoadError(
+      `${label}: validate() returned ${describeValue(verdict)}: it accepts by returning nothing and refuses by throwing an ArchOptionError`,
+    );
   if (config.idle !== undefined) checkArchIdleMode(desc, label, config.idle);
   const trace = config.trace instanceof TraceSink ? config.trace : new TraceSink(config.trace === true);
   const machine = new Machine({ ...config, topology, trace });
-  const fence = foreign(label, "ipiSendFence()", () => desc.ipiSendFence?.(archOptions, config.cpus) ?? null);
+  const fence = foreignSync(
+    label,
+    "ipiSendFence()",
+    () => desc.ipiSendFence?.(archOptions, config.cpus) ?? null,
+  );
   if (fence !== null && (typeof fence !== "string" || !/^[\w.:-]+$/.test(fence)))
     throw new ArchLoadError(
       `${label}: ipiSendFence() returned ${describeValue(fence)}, not a barrier name (letters, digits, _ . : -) or null`,
@@ -143,7 +155,7 @@ export function createSmpSystem(config: SystemConfig): SmpSystem {
   child.register(TraceToken, { useValue: trace });
   child.register(FaultInjectorToken, { useValue: faults });
   child.register(ArchOptionsToken, { useValue: archOptions });
-  foreign(label, "register()", () => desc.register(child, archOptions));
+  foreignSync(label, "register()", () => desc.register(child, archOptions));
   if (!child.isRegistered(ArchIpiToken, false))
     throw new ArchLoadError(`arch ${desc.name} did not register ArchIpiToken in register()`);
   const arch = foreign(label, "resolving ArchIpiToken", () => child.resolve(ArchIpiToken));
@@ -257,6 +269,36 @@ export function checkSystemConfig(config: SystemConfig): void {
 }
 
 /** Run a backend's own code outside the run loop; what it throws (but our typed errors) names it. */
+/**
+ * {@link foreign} for a descriptor hook that must return at once: a Promise (an `async` hook)
+ * would do its work, or throw, after the system is built; it is refused (its rejection handled).
+ */
+function foreignSync<T>(label: string, what: string, fn: () => T): T {
+  const out = foreign(label, what, fn);
+  if (typeof (out as { then?: unknown } | null)?.then === "function") {
+    (out as unknown as Promise<unknown>).then(undefined, () => undefined);
+    throw new ArchLoadError(
+      `${label}: ${what} returned a Promise: descriptor hooks run synchronously while the system is built (remove async)`,
+    );
+  }
+  return out;
+}
+
+/** The topology a backend's `topology()` returned: an object the machine's {@link Topology} takes. */
+function checkArchTopology(label: string, cpus: number, t: unknown): void {
+  if (typeof t !== "object" || t === null || Array.isArray(t))
+    throw new ArchLoadError(
+      `${label}: topology() returned ${describeValue(t)}, not an object of topology settings (threadsPerCore, coresPerPackage, packagesPerNode, numbering)`,
+    );
+  try {
+    new Topology(cpus, t);
+  } catch (e) {
+    if (e instanceof InvalidArgumentError)
+      throw new ArchLoadError(`${label}: topology() returned a bad topology: ${e.message}`);
+    throw e;
+  }
+}
+
 function foreign<T>(label: string, what: string, fn: () => T): T {
   try {
     return fn();

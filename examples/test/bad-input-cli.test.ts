@@ -1017,6 +1017,26 @@ const ROWS: readonly Row[] = [
   ],
   [["--bogus"], 2, "smpcall: unknown option '--bogus' (see --help)"],
   [
+    ["run", "--ops", "20", "--arch", "./arch-register-async.js"],
+    2,
+    "smpcall: backend broken (./arch-register-async.js): register() returned a Promise: descriptor hooks run synchronously while the system is built (remove async)",
+  ],
+  [
+    ["run", "--ops", "20", "--arch", "./arch-topology-junk.js"],
+    2,
+    "smpcall: backend broken (./arch-topology-junk.js): topology() returned 5, not an object of topology settings (threadsPerCore, coresPerPackage, packagesPerNode, numbering)",
+  ],
+  [
+    ["run", "--ops", "20", "--arch", "./arch-topology-bad.js"],
+    2,
+    "smpcall: backend broken (./arch-topology-bad.js): topology() returned a bad topology: topology threadsPerCore must be a positive integer, got 0",
+  ],
+  [
+    ["run", "--ops", "20", "--arch", "./arch-validate-returns.js"],
+    2,
+    'smpcall: backend broken (./arch-validate-returns.js): validate() returned "too many CPUs": it accepts by returning nothing and refuses by throwing an ArchOptionError',
+  ],
+  [
     ["run", "--ops", "20", "--arch", "./arch-send-async.js"],
     1,
     "smpcall: backend broken (./arch-send-async.js): sendCallFunctionSingleIpi returned an async generator, not a generator: write it as *sendCallFunctionSingleIpi(...) { ... } (not async: the machine runs a step at a time, synchronously)",

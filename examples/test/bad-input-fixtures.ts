@@ -105,6 +105,12 @@ class Broken`,
     "",
     `validate() { throw new Error("this machine is too small"); },`,
   ),
+  // Descriptor hooks that return what the machine cannot use (an async register() was an
+  // unhandled rejection and an internal error, 70; a bad topology() 70; junk was ignored).
+  "arch-register-async.js": GENERIC_SUBCLASS("", `async register() { throw new Error("too late"); },`),
+  "arch-topology-junk.js": GENERIC_SUBCLASS("", `topology() { return 5; },`),
+  "arch-topology-bad.js": GENERIC_SUBCLASS("", `topology() { return { threadsPerCore: 0 }; },`),
+  "arch-validate-returns.js": GENERIC_SUBCLASS("", `validate() { return "too many CPUs"; },`),
   "arch-bad-name.js": `module.exports.descriptor = { name: "", description: "x", options: {}, capabilities: {}, register() {} };\n`,
   "arch-bad-option-default.js": `module.exports.descriptor = { name: "x", description: "x", capabilities: {}, register() {}, options: { n: { type: "integer", min: 0, max: 5, default: 9, description: "n" } } };\n`,
   "scenario-load-throws.js": `throw new TypeError("scenario module broke");\n`,

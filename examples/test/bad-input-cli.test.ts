@@ -1178,6 +1178,26 @@ describe("bad input to the CLI: exit 1 or 2 with one clear line", () => {
       /^smpcall: internal error/,
     ],
     [
+      // Node refuses the module from inside smpcall's require(): the module is wrong, not smpcall.
+      "a module load that Node refuses (top-level await, ERR_REQUIRE_ASYNC_MODULE)",
+      new UserCodeError(
+        "arch module ./tla.mjs failed to load: Error: require() cannot be used on an ESM graph with top-level await.",
+        -1,
+        "arch module ./tla.mjs",
+        {
+          cause: Object.assign(
+            thrownAt(
+              path.resolve(__dirname, "../../core/src/arch/loader.ts"),
+              "require() cannot be used on an ESM graph with top-level await.",
+            ),
+            { code: "ERR_REQUIRE_ASYNC_MODULE" },
+          ),
+        },
+      ),
+      1,
+      /^smpcall: arch module \.\/tla\.mjs failed to load: Error: require\(\) cannot be used on an ESM graph with top-level await\.$/,
+    ],
+    [
       "a string thrown by nobody's module",
       "boom",
       70,

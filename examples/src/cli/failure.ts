@@ -66,10 +66,13 @@ export function classifyFailure(e: unknown, env: NodeJS.ProcessEnv, cwd: string)
   }
   if (e instanceof UserCodeError) {
     const cause = e.cause;
+    // Node's own errors (a `code` such as ERR_REQUIRE_ASYNC_MODULE for a module with top-level
+    // await) are about the user's module or input even when smpcall's require() is the frame.
     const own =
       cause instanceof Error &&
       !(cause instanceof SmpcallError) &&
       !(cause instanceof SyntaxError) &&
+      typeof (cause as NodeJS.ErrnoException).code !== "string" &&
       firstFrameIsOwn(cause);
     if (own) return internal(cause, e.message);
     const where =

@@ -126,6 +126,45 @@ describe("a module that loops without yielding cannot hang the CLI", () => {
     expect(r.stdout).toBe("");
   }, 60_000);
 
+  it("a module that calls process.exit(0) ends the command with exit 1 and one line, never a clean status", () => {
+    const EXIT = path.resolve(__dirname, "fixtures/exit-riscv.js");
+    const line =
+      "smpcall: the command ended without a result: code it ran called process.exit(0) " +
+      "(a backend or scenario module? it must return or throw, never exit the process); no verdict\n";
+    for (const args of [
+      ["run", "--arch", EXIT, "--cpus", "4", "--ops", "20", "--json"],
+      ["explore", "--scenario", "seed-2008", "--cpus", "3", "--arch", EXIT, "--json"],
+      ["explore", "--scenario", "seed-2008", "--cpus", "3", "--arch", EXIT, "--workers", "2", "--json"],
+    ]) {
+      const r = smpcall(args, "10", 60_000);
+      expect({ args, status: r.status, stdout: r.stdout, stderr: r.stderr }).toEqual({
+        args,
+        status: 1,
+        stdout: "",
+        stderr: line,
+      });
+    }
+  }, 120_000);
+
+  it("a trace written to a pipe whose reader went away is an output error (exit 2), not an internal error", () => {
+    // A shell pipe, as `smpcall run --trace /dev/stdout | head -c 10` makes it: the trace is
+    // larger than the pipe's buffer, so the copy of its lines meets the closed pipe (EPIPE).
+    const r = spawnSync(
+      "bash",
+      [
+        "-c",
+        '"$0" "$1" run --ops 2000 --trace /dev/stdout | head -c 10 > /dev/null; exit "${PIPESTATUS[0]}"',
+        process.execPath,
+        BIN,
+      ],
+      { encoding: "utf8", timeout: 60_000 },
+    );
+    expect({ status: r.status, stderr: r.stderr }).toEqual({
+      status: 2,
+      stderr: "smpcall: cannot write trace file /dev/stdout: EPIPE: broken pipe, write\n",
+    });
+  }, 60_000);
+
   it("the same command with a working module by path runs in the watched worker and prints its report", () => {
     const r = smpcall(["run", "--arch", PORT, "--cpus", "4", "--ops", "20", "--json"], "3", 60_000);
     expect(r.status).toBe(0);

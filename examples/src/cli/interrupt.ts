@@ -8,6 +8,13 @@ export const INTERRUPTIBLE_COMMANDS: readonly string[] = ["run", "explore", "con
 /** Exit status after Ctrl-C: 128 + SIGINT, as shells report it. */
 export const EXIT_INTERRUPTED = 130;
 
+/**
+ * The status the command's worker thread exits with when the reader of its output went away
+ * (`smpcall run | head`): the CLI then ends quietly with 0, as Unix tools do. Any other exit
+ * without a result is code it ran calling `process.exit` (a backend or scenario module).
+ */
+export const WORKER_READER_GONE = 141;
+
 /** Show the cursor again and turn line wrap back on (progress bars hide one and turn off the other). */
 export const RESTORE_TERMINAL = "\x1b[?25h\x1b[?7h";
 
@@ -203,8 +210,19 @@ export function runInWorker(
   worker.on("exit", (workerExitCode) => {
     if (stallTimer !== null) clearTimeout(stallTimer);
     process.off("SIGINT", onSigint);
-    // Without a "done" message the worker ended itself (its reader went away: 0) or crashed.
-    if (!interrupted) process.exitCode = code ?? workerExitCode;
+    // Without a "done" message the worker ended itself: its reader went away (quietly 0), or
+    // code it ran called process.exit (a module's process.exit(0) must not read as a clean run).
+    if (!interrupted) {
+      if (code !== null) process.exitCode = code;
+      else if (workerExitCode === WORKER_READER_GONE) process.exitCode = 0;
+      else {
+        process.stderr.write(
+          `smpcall: the command ended without a result: code it ran called process.exit(${workerExitCode}) ` +
+            `(a backend or scenario module? it must return or throw, never exit the process); no verdict\n`,
+        );
+        process.exitCode = 1;
+      }
+    }
     onEnd?.(Number(process.exitCode ?? 0));
   });
 }

@@ -145,7 +145,12 @@ export class TraceFileWriter {
         for (;;) {
           const n = fs.readSync(inFd, buf, 0, CHUNK, null);
           if (n === 0) break;
-          fs.writeSync(out.fd, buf, 0, n);
+          try {
+            for (let off = 0; off < n;) off += fs.writeSync(out.fd, buf, off, n - off);
+          } catch (e) {
+            // A full disk, or a pipe whose reader went away (--trace /dev/stdout | head).
+            throw new UsageError(`cannot write trace file ${this.name}: ${(e as Error).message}`);
+          }
         }
       } finally {
         fs.closeSync(inFd);

@@ -3,7 +3,7 @@ import "reflect-metadata";
 import * as fs from "node:fs";
 import { parentPort, workerData } from "node:worker_threads";
 import type { CliIo } from "./io";
-import type { WorkerInput, WorkerMessage } from "./interrupt";
+import { WORKER_READER_GONE, type WorkerInput, type WorkerMessage } from "./interrupt";
 import { main } from "./main";
 
 const input = workerData as WorkerInput;
@@ -17,7 +17,7 @@ function writeAll(fd: number, text: string): void {
       buf = buf.subarray(fs.writeSync(fd, buf));
     } catch (e) {
       // A reader that went away (`smpcall run | head`): end quietly, as the main thread does.
-      if ((e as NodeJS.ErrnoException).code === "EPIPE") process.exit(0);
+      if ((e as NodeJS.ErrnoException).code === "EPIPE") process.exit(WORKER_READER_GONE);
       if ((e as NodeJS.ErrnoException).code !== "EAGAIN") throw e;
       Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 5);
     }

@@ -1049,6 +1049,21 @@ const ROWS: readonly Row[] = [
   // A device as an input: Node would read /dev/zero for ever (the process grew by ~50 MB/s and
   // no stall watch could stop a worker inside the read); refused before any read.
   ...(fs.existsSync("/dev/zero") ? DEVICE_ROWS : []),
+  // Node's recursive mkdir retried for ever where the file system answers ENOENT (procfs).
+  ...(fs.existsSync("/proc/self")
+    ? [
+        [
+          ["new-arch", "ok", "--dir", "/proc/x"],
+          2,
+          "smpcall: cannot create folder /proc/x: ENOENT: no such file or directory, mkdir '/proc/x'",
+        ] as const,
+      ]
+    : []),
+  [
+    ["new-arch", "ok", "--dir", "notrace.json/x"],
+    2,
+    "smpcall: cannot create folder notrace.json/x: <DIR>/notrace.json is not a folder",
+  ],
   [
     ["explore", "--scenario", "seed-2008", "--kernel", "4.4"],
     2,

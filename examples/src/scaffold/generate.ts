@@ -41,11 +41,41 @@ export function writeScaffold(name: string, dir: string | undefined, cwd: string
         `folder ${dir ?? `arch-${name}`} exists and is not empty: choose another --dir, or empty it first`,
       );
   }
+  const shown = dir ?? `arch-${name}`;
   const files = scaffoldFiles({ name, ...scaffoldVersions() });
   for (const [rel, text] of Object.entries(files)) {
     const file = path.join(target, rel);
-    fs.mkdirSync(path.dirname(file), { recursive: true });
-    fs.writeFileSync(file, text);
+    makeFolders(path.dirname(file), shown);
+    try {
+      fs.writeFileSync(file, text);
+    } catch (e) {
+      throw new UsageError(`cannot write ${path.join(shown, rel)}: ${(e as Error).message}`);
+    }
   }
   return { dir: target, files: Object.keys(files) };
+}
+
+/**
+ * Create `folder` and its missing parents one level at a time. Not `mkdirSync(recursive)`: in a
+ * file system that refuses new entries with ENOENT (`--dir /proc/x`), Node's recursive mkdir
+ * retries for ever; here any refusal is a UsageError naming `shown` (the --dir given).
+ */
+function makeFolders(folder: string, shown: string): void {
+  const missing: string[] = [];
+  let at = folder;
+  while (!fs.existsSync(at)) {
+    missing.unshift(at);
+    const up = path.dirname(at);
+    if (up === at) break;
+    at = up;
+  }
+  if (fs.existsSync(at) && !fs.statSync(at).isDirectory())
+    throw new UsageError(`cannot create folder ${shown}: ${at} is not a folder`);
+  for (const m of missing) {
+    try {
+      fs.mkdirSync(m);
+    } catch (e) {
+      throw new UsageError(`cannot create folder ${shown}: ${(e as Error).message}`);
+    }
+  }
 }

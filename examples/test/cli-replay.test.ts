@@ -156,7 +156,11 @@ describe("exact replay: the schedule carries everything the run needs", () => {
       );
       const end = /,end=(completed|deadlock)\.(\d+)\.[0-9a-z]+,/.exec(v.schedule);
       expect(end).not.toBeNull();
-      expect((await replayElsewhere(v.schedule)).code).toBe(1);
+      const checked = await replayElsewhere(v.schedule);
+      expect({ code: checked.code, endChecked: checked.json.endChecked }).toEqual({
+        code: 1,
+        endChecked: true,
+      });
       // The same choices with the option gone: as if the backend's default latency had changed.
       // They still fit the run, which ends elsewhere: refused, one line, instead of shown.
       const moved = await replayElsewhere(reseal(v.schedule, ",arch-opt=latencyNs%3D3000", ""));
@@ -167,10 +171,21 @@ describe("exact replay: the schedule carries everything the run needs", () => {
           `^smpcall: the schedule's run ended ${end![1]} at ${end![2]} ns when explore recorded it, but replays to \\w+ at \\d+ ns.*: the backend \\(or its option defaults\\), the scenario or the kernel model changed since, so this is not the run explore reported; run smpcall explore again\n$`,
         ),
       );
-      // A schedule made before the field existed still replays (nothing to check it against).
+      // A schedule made before the field existed still replays (nothing to check it against),
+      // and says so: it must not pass for a replay checked against the recorded run.
       const old = reseal(v.schedule, end![0], ",");
       expect(old).not.toContain(",end=");
-      expect((await replayElsewhere(old)).code).toBe(1);
+      const unchecked = await replayElsewhere(old);
+      expect({ code: unchecked.code, endChecked: unchecked.json.endChecked }).toEqual({
+        code: 1,
+        endChecked: false,
+      });
+      const text = await cli(["replay", "--schedule", old]);
+      expect(text.code).toBe(1);
+      expect(text.stdout).toContain(
+        '  not checked against the run explore recorded: the schedule has no "end" field (made before smpcall wrote it, or cut out)',
+      );
+      expect((await cli(["replay", "--schedule", v.schedule])).stdout).not.toContain("not checked");
     }
     const bad = await replayElsewhere(
       reseal(

@@ -261,6 +261,11 @@ export function registerReplayCommand(program: Command, io: CliIo): void {
             io,
           );
         const v = run.violation;
+        // Without an `end` field (a schedule made before it existed, or one whose field was cut
+        // out) nothing says how the recorded run ended: the replay must not pass as checked.
+        const endChecked = s.end !== undefined;
+        const unchecked =
+          'not checked against the run explore recorded: the schedule has no "end" field (made before smpcall wrote it, or cut out), so a changed backend, scenario or kernel model would go unnoticed; run smpcall explore again for a schedule replay can check';
         if (flags.json) {
           io.out(
             JSON.stringify({
@@ -268,6 +273,7 @@ export function registerReplayCommand(program: Command, io: CliIo): void {
               status: run.outcome.status,
               violation: v,
               timeNs: run.outcome.timeNs,
+              endChecked,
             }) + "\n",
           );
         } else {
@@ -282,6 +288,7 @@ export function registerReplayCommand(program: Command, io: CliIo): void {
                   .join("\n")}\n`
               : "  no violation\n",
           );
+          if (!endChecked) io.out(`  ${unchecked}\n`);
           if (flags.trace) io.out(`  trace written to ${flags.trace}\n`);
         }
         io.setExitCode(v ? 1 : 0);

@@ -429,7 +429,7 @@ export function registerExploreCommand(program: Command, io: CliIo): void {
     .option("--out <file>", "with --shard: write the shard's result (JSON) for smpcall explore merge")
     .option(
       "--workers <n>",
-      "dfs: split the search over n worker threads (the verdict and the counterexample do not depend on n)",
+      "dfs: split the search over n worker threads (the verdict, the counterexample and a complete search's distinct states depend neither on n nor on the threads' timing; the count of schedules run does, and after a violation the distinct states too)",
     )
     .option(
       "--max-states <n>",

@@ -111,6 +111,22 @@ describe("schedule strings", () => {
   });
 });
 
+describe("an arch-opt field is kept as written, or refused", () => {
+  const seal = (body: string) => `${body},sum=${scheduleChecksum(body)}`;
+  const base = "smp2,scenario=seed-2008,policy=naive,arch=generic,ARCH,cpus=2,calls=1,seed=1,n=0,choices=";
+
+  it("an option named twice is refused, not replaced by its last value", () => {
+    const twice = seal(base.replace("ARCH", "arch-opt=latencyNs%3D1000,arch-opt=latencyNs%3D5"));
+    expect(refusal(twice).message).toMatch(/field "arch-opt" names option latencyNs twice/);
+  });
+
+  it("an option named __proto__ stays an option (for the backend to refuse), not a prototype", () => {
+    const d = decodeSchedule(seal(base.replace("ARCH", "arch-opt=__proto__%3D1")));
+    expect(Object.keys(d.archOptions)).toEqual(["__proto__"]);
+    expect(d.archOptions["__proto__"]).toBe("1");
+  });
+});
+
 describe("replay checks the schedule against the run", () => {
   it("too few choices: truncated, naming the first missing choice; too many: over-long", () => {
     const c = cfg("naive", 3, 2);

@@ -295,12 +295,18 @@ export function decodeSchedule(input: string): DecodedSchedule {
   const allocFailRate = alloc === undefined ? 1 : Number(alloc.value);
   if (alloc !== undefined && !(/^[0-9.e-]+$/.test(alloc.value) && allocFailRate >= 0 && allocFailRate <= 1))
     fail(alloc.at, `field "alloc-fail" is "${alloc.value}", expected a probability 0..1`);
-  const archOptions: Record<string, string> = {};
+  // No prototype: an option named __proto__ is kept as a name (and refused as unknown by the
+  // backend's options), not swallowed by the assignment.
+  const archOptions: Record<string, string> = Object.create(null) as Record<string, string>;
   for (const f of fields.get("arch-opt") ?? []) {
     const v = unesc("arch-opt", f);
     const eq = v.indexOf("=");
     if (eq <= 0) fail(f.at, `field "arch-opt" is "${v}", expected NAME=VALUE`);
-    archOptions[v.slice(0, eq)] = v.slice(eq + 1);
+    const name = v.slice(0, eq);
+    // Explore writes each option once: a second value would silently replace the first.
+    if (Object.prototype.hasOwnProperty.call(archOptions, name))
+      fail(f.at, `field "arch-opt" names option ${name} twice`);
+    archOptions[name] = v.slice(eq + 1);
   }
   const opt = (k: string) => {
     const f = fields.get(k)?.[0];

@@ -1016,6 +1016,22 @@ const ROWS: readonly Row[] = [
     "smpcall: help: unknown command 'bogus'; commands: archs, run, bench, conform, explore, replay, report, litmus, new-arch (see --help)",
   ],
   [["--bogus"], 2, "smpcall: unknown option '--bogus' (see --help)"],
+  // An option where a value belongs: commander took "--json" as the trace's file name.
+  [
+    ["run", "--ops", "10", "--trace", "--json"],
+    2,
+    "smpcall: --trace needs a value, but the next word is the option --json: give --trace its value (a value that starts with - is written --trace=VALUE)",
+  ],
+  [
+    ["explore", "--scenario", "--json"],
+    2,
+    "smpcall: --scenario needs a value, but the next word is the option --json: give --scenario its value (a value that starts with - is written --scenario=VALUE)",
+  ],
+  [
+    ["replay", "--schedule", "-h"],
+    2,
+    "smpcall: --schedule needs a value, but the next word is the option -h: give --schedule its value (a value that starts with - is written --schedule=VALUE)",
+  ],
   [
     ["run", "--ops", "20", "--arch", "./arch-register-async.js"],
     2,
@@ -1130,7 +1146,7 @@ describe("bad input to the CLI: exit 1 or 2 with one clear line", () => {
   );
 
   it("the output files were checked before anything ran: none of them exists", () => {
-    for (const f of ["missing", "same.json", "e.html", "o.html"])
+    for (const f of ["missing", "same.json", "e.html", "o.html", "--json"])
       expect(fs.existsSync(path.join(dir, f))).toBe(false);
   });
 

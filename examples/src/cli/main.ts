@@ -6,6 +6,7 @@ import { processIo, type CliIo } from "./io";
 import { runInWorker, stallWatchFor, wantsWorker, type StallWatch } from "./interrupt";
 import { EXIT_INTERNAL, classifyFailure, resetUserModules } from "./failure";
 import { collect } from "./common";
+import { UsageError } from "@smpcall/core";
 // commands
 import { registerArchsCommand } from "./commands/archs";
 import { registerRunCommand } from "./commands/run";
@@ -84,6 +85,30 @@ function refuseRepeatedOptions(cmd: Command): void {
 }
 
 /**
+ * An option that takes a value followed by another of the command's options (`run --trace
+ * --json`) is a usage error: commander would take `--json` as the file name, write the trace
+ * there and print no JSON. A value that only looks like an option is given with `=`
+ * (`--trace=--json`), which this leaves alone.
+ */
+function refuseOptionAsValue(program: Command, argv: readonly string[]): void {
+  const cmd = program.commands.find((c) => c.name() === argv[0]);
+  if (cmd === undefined) return;
+  const isFlag = (w: string): boolean =>
+    w === "--help" || w === "-h" || cmd.options.some((o) => o.long === w || o.short === w);
+  for (let i = 1; i < argv.length; i++) {
+    if (argv[i] === "--") return;
+    const o = cmd.options.find((x) => x.long === argv[i] || x.short === argv[i]);
+    if (o === undefined || !(o.required || o.optional)) continue;
+    const next = argv[i + 1];
+    if (next !== undefined && isFlag(next))
+      throw new UsageError(
+        `${o.long} needs a value, but the next word is the option ${next}: give ${o.long} its value (a value that starts with - is written ${o.long}=VALUE)`,
+      );
+    i++;
+  }
+}
+
+/**
  * Run the CLI with `argv` (without node and script). Returns the exit status: 0 ok, 1 a run
  * found a problem or user code is wrong, 2 usage error (one line on stderr, no stack), 70 a bug
  * in smpcall (see failure.ts and docs/errors.md).
@@ -110,6 +135,7 @@ export async function main(argv: readonly string[], io: CliIo & { exitCode?: num
     return 2;
   }
   try {
+    refuseOptionAsValue(program, argv);
     await program.parseAsync([...argv], { from: "user" });
     return code;
   } catch (e) {

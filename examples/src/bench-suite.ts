@@ -5,7 +5,13 @@ import * as os from "node:os";
 import * as path from "node:path";
 import * as v8 from "node:v8";
 import * as vm from "node:vm";
-import { createSmpSystem, runWorkload, type ArchDescriptor, type RawArchOptions } from "@smpcall/core";
+import {
+  SimulationError,
+  createSmpSystem,
+  runWorkload,
+  type ArchDescriptor,
+  type RawArchOptions,
+} from "@smpcall/core";
 import { runFloor } from "./bench-floor";
 
 /** One benchmark measurement. */
@@ -80,7 +86,9 @@ function timed(
   const r = run();
   const ns = Number(process.hrtime.bigint() - t0);
   if (r.problems.length > 0)
-    throw new Error(`bench ${name}: the run reported problems: ${r.problems.join("; ")}`);
+    throw new SimulationError(
+      `bench ${name}: the run reported problems, so there is nothing to measure: ${r.problems.map(firstLine).join("; ")}`,
+    );
   return { ns, callbacks: r.callbacks };
 }
 
@@ -229,7 +237,9 @@ function perTargetRun(
     );
     const out = sys.run();
     if (out.problems.length > 0)
-      throw new Error(`bench per-target/${cpus}: ${out.problems.map((p) => p.message).join("; ")}`);
+      throw new SimulationError(
+        `bench per-target/${cpus}: the run reported problems, so there is nothing to measure: ${out.problems.map((p) => firstLine(p.message)).join("; ")}`,
+      );
     return {
       ns: Number(t1 - t0),
       callbacks: k.stats.callbacksRun - before,
@@ -298,7 +308,9 @@ function traceMemoryCase(
       );
     const res = JSON.parse(out) as { code: number; maxRssKb: number; stderr: string };
     if (res.code !== 0)
-      throw new Error(`bench trace-memory: smpcall ${args.join(" ")} exited ${res.code}: ${res.stderr}`);
+      throw new SimulationError(
+        `bench trace-memory: smpcall ${args.join(" ")} exited ${res.code}: ${firstLine(res.stderr.replace(/^smpcall: /, ""))}`,
+      );
     return {
       command: `smpcall ${args.slice(0, -2).join(" ")} --trace big.json`,
       peakRssMb: Math.round(res.maxRssKb / 102.4) / 10,
@@ -436,4 +448,9 @@ export function runBenchSuite(
       traceMemory: traceMemory.peakRssMb <= targets.tracePeakRssMbMax,
     },
   };
+}
+
+/** The first line of a problem's description (a deadlock's has one line per CPU below it). */
+function firstLine(text: string): string {
+  return text.split("\n")[0];
 }

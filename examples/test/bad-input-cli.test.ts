@@ -1016,6 +1016,11 @@ const ROWS: readonly Row[] = [
     "smpcall: help: unknown command 'bogus'; commands: archs, run, bench, conform, explore, replay, report, litmus, new-arch (see --help)",
   ],
   [["--bogus"], 2, "smpcall: unknown option '--bogus' (see --help)"],
+  [
+    ["bench", "--quick", "--arch", "./arch-send-nothing.js"],
+    1,
+    "smpcall: bench broadcast/1024: the run reported problems, so there is nothing to measure: deadlock: no CPU can make progress since t=68346 ns; wait-for cycle: CPU 0 -> CPU 1 -> CPU 0",
+  ],
   // An option where a value belongs: commander took "--json" as the trace's file name.
   [
     ["run", "--ops", "10", "--trace", "--json"],

@@ -78,6 +78,11 @@ sendCallFunctionIpiMask(mask) { return 5; }`,
     `async *sendCallFunctionSingleIpi(cpu) { yield 1; }
 async *sendCallFunctionIpiMask(mask) { yield 1; }`,
   ),
+  // Sends nothing: every waiting call deadlocks (bench had nothing to measure: internal error, 70).
+  "arch-send-nothing.js": GENERIC_SUBCLASS(
+    `*sendCallFunctionSingleIpi() { yield 1; }
+*sendCallFunctionIpiMask() { yield 1; }`,
+  ),
   "arch-yields-nan.js": GENERIC_SUBCLASS(
     `*sendCallFunctionSingleIpi(cpu) { this.wires.raise(cpu, 0, 100); yield NaN; }
 *sendCallFunctionIpiMask(mask) { yield -5; }`,

@@ -1017,6 +1017,11 @@ const ROWS: readonly Row[] = [
   ],
   [["--bogus"], 2, "smpcall: unknown option '--bogus' (see --help)"],
   [
+    ["run", "--ops", "20", "--arch", "./arch-writes-cpus.js"],
+    1,
+    "smpcall: backend broken (./arch-writes-cpus.js) in sendCallFunctionSingleIpi on CPU 0 threw TypeError: Cannot assign to read only property 'length' of object '[object Array]' (t=616 ns) (at ./arch-writes-cpus.js:6:60)",
+  ],
+  [
     ["bench", "--quick", "--arch", "./arch-send-nothing.js"],
     1,
     "smpcall: bench broadcast/1024: the run reported problems, so there is nothing to measure: deadlock: no CPU can make progress since t=68346 ns; wait-for cycle: CPU 0 -> CPU 1 -> CPU 0",

@@ -98,7 +98,7 @@ export interface RunOptions {
 export class Machine {
   readonly nrCpus: number;
   readonly seed: number;
-  readonly cpus: Cpu[];
+  readonly cpus: readonly Cpu[];
   /** `cpu_online_mask`. */
   readonly onlineMask: CpuMask;
   /** `cpu_present_mask`: every CPU of the machine. */
@@ -204,7 +204,9 @@ export class Machine {
     this.trace = config.trace ?? new TraceSink(false);
     this.topology = new Topology(n, config.topology);
     this.cost = makeCostModel(config.cost);
-    this.cpus = Array.from({ length: n }, (_, i) => new Cpu(i));
+    // Frozen: a backend that writes the array (documented read-only, PORTING.md) gets a TypeError
+    // in its own code, named as its fault, instead of a machine that breaks later.
+    this.cpus = Object.freeze(Array.from({ length: n }, (_, i) => new Cpu(i)));
     this.onlineMask = new CpuMask(n).setAll();
     this.presentMask = new CpuMask(n).setAll();
     this.watchdogFiredEpoch = new Int32Array(n).fill(-1);

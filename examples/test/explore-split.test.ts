@@ -108,6 +108,10 @@ describe("explore --shard and explore merge", () => {
     write("complete-violation.json", { ...s1, violation: { ...n0.violation, subtree: 1 } });
     write("foreign-violation.json", { ...s1, complete: false, violation: { ...n0.violation, subtree: 1 } });
     write("bad-run.json", { ...s1, run: "hello" });
+    // A proof from nothing: no subtrees, or subtrees searched without a schedule or a state.
+    write("no-subtrees.json", { ...s1, shard: 0, shards: 1, subtrees: 0, subtreesDone: 0, schedules: 0 });
+    write("no-schedules.json", { ...s1, schedules: 0 });
+    write("no-states.json", { ...s1, distinctStates: 0 });
     const cases: [string[], RegExp][] = [
       [["no-message.json", "n1.json"], /no-message.json: field violation has no kind or message/],
       [["no-subtree.json", "n1.json"], /violation subtree undefined is not one of shard 0\/2's subtrees/],
@@ -123,6 +127,12 @@ describe("explore --shard and explore merge", () => {
       [["s0.json", "complete-violation.json"], /it says complete, but has a violation/],
       [["s0.json", "foreign-violation.json"], /the violation's schedule is of another search/],
       [["bad-run.json"], /field run is not the schedule string of a search/],
+      [["no-subtrees.json"], /subtrees is 0: every search is cut into at least one subtree/],
+      [["s0.json", "no-schedules.json"], /it searched \d+ subtree\(s\) to the end with 0 schedule\(s\)/],
+      [
+        ["s0.json", "no-states.json"],
+        /it searched \d+ subtree\(s\) to the end with \d+ schedule\(s\) and 0 distinct/,
+      ],
     ];
     for (const [files, msg] of cases) {
       const m = await cli(["explore", "merge", ...files], dir);

@@ -345,6 +345,13 @@ export function checkShardResult(x: unknown, name: string): ShardResult {
   } catch (e) {
     odd(`field run is not the schedule string of a search: ${(e as Error).message}`);
   }
+  // Every search has at least one subtree (the empty prefix), and a subtree searched to the end
+  // ran a schedule and stored a state: a file without them would prove "no violation" from nothing.
+  if (r!.subtrees! < 1) odd("subtrees is 0: every search is cut into at least one subtree");
+  if (r!.subtreesDone! > 0 && (r!.schedules! < 1 || r!.distinctStates! < 1))
+    odd(
+      `it searched ${r!.subtreesDone} subtree(s) to the end with ${r!.schedules} schedule(s) and ${r!.distinctStates} distinct state(s)`,
+    );
   const share = shareOf(r!.shard!, r!.shards!, r!.subtrees!);
   if (r!.subtreesDone! > share)
     odd(

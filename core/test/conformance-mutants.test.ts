@@ -636,7 +636,7 @@ class WordsSharedBySize extends MuxedIpi {
     let words = wordsBySize.get(this.machine.nrCpus);
     if (words === undefined)
       wordsBySize.set(this.machine.nrCpus, (words = new Uint8Array(this.machine.nrCpus)));
-    (this as { words: Uint8Array }).words = words;
+    (this as unknown as { words: Uint8Array }).words = words;
   }
 }
 

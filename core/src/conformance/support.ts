@@ -1,4 +1,4 @@
-import type { RawArchOptions } from "../arch/options";
+import { parseArchOptions, type RawArchOptions } from "../arch/options";
 import { CpuMask } from "../machine/cpumask";
 import type { RunOutcome } from "../machine/machine";
 import type { CpuCode } from "../machine/step";
@@ -372,5 +372,58 @@ export class KitSteps {
         open.sender,
       );
     expectClean(what, out);
+  }
+}
+
+/**
+ * Each option of the backend at another legal value than the run's (an enum's next choice, a
+ * number's min or max, a boolean flipped; cpulists are left alone), one option per entry.
+ */
+export function otherOptionValues(ctx: ConformanceContext): RawArchOptions[] {
+  const d = ctx.descriptor;
+  const values = parseArchOptions(d.name, d.options, ctx.options);
+  const out: RawArchOptions[] = [];
+  for (const [name, spec] of Object.entries(d.options)) {
+    const v = values[name];
+    if (spec.type === "enum") {
+      const other = spec.choices.find((c) => c !== v);
+      if (other !== undefined) out.push({ [name]: other });
+    } else if (spec.type === "integer" || spec.type === "number") {
+      if (spec.max !== spec.min) out.push({ [name]: v !== spec.max ? spec.max : spec.min });
+    } else if (spec.type === "boolean") out.push({ [name]: !v });
+  }
+  return out;
+}
+
+/**
+ * Run `body` with the run's options, then once with each option at another legal value
+ * ({@link otherOptionValues}): for checks of capabilities a backend may declare as a function of
+ * its options (`offlineDelivery`, `minDeliveryLatencyNs`), which must hold for every value, not
+ * only the one the kit runs with. Options that inject faults (named in `transientFaultOptions`,
+ * `busyTargetOptions` or `permanentFaultOption`: a NACK rate of 1 never delivers) keep the run's
+ * value; a set of options that refuses the machine the body builds is left out; a failure under
+ * another value names it.
+ */
+export function forEachOptionValue(ctx: ConformanceContext, body: (ctx: ConformanceContext) => void): void {
+  body(ctx);
+  const caps = ctx.descriptor.capabilities;
+  const faulty = new Set([
+    ...Object.keys(caps.transientFaultOptions ?? {}),
+    ...Object.keys(caps.busyTargetOptions ?? {}),
+    ...(caps.permanentFaultOption === undefined ? [] : [caps.permanentFaultOption]),
+  ]);
+  for (const other of otherOptionValues(ctx)) {
+    if (Object.keys(other).some((k) => faulty.has(k))) continue;
+    const sub: ConformanceContext = { ...ctx, options: { ...ctx.options, ...other } };
+    try {
+      body(sub);
+    } catch (e) {
+      if (e instanceof KitMachineRefused) continue;
+      const opts = Object.entries(other)
+        .map(([k, v]) => `${k}=${String(v)}`)
+        .join(" ");
+      if (e instanceof Error) e.message = `with --arch-opt ${opts}: ${e.message}`;
+      throw e;
+    }
   }
 }

@@ -3,6 +3,7 @@ import { parseArchOptions } from "../../arch/options";
 import { ENXIO } from "../../errors";
 import { CpuMask } from "../../machine/cpumask";
 import {
+  forEachOptionValue,
   expectClean,
   expectHandlerCalls,
   expectRanOn,
@@ -16,7 +17,7 @@ import {
   runProgram,
   IPI_COUNTING,
 } from "../support";
-import { expectThat, type ConformanceCheck } from "../types";
+import { expectThat, type ConformanceCheck, type ConformanceContext } from "../types";
 
 /** A single IPI reaches exactly its target. */
 export const singleIpiCheck: ConformanceCheck = {
@@ -96,111 +97,116 @@ export const maskIpiCheck: ConformanceCheck = {
 export const offlineCheck: ConformanceCheck = {
   name: "offline-delivery-safe",
   description:
-    "calls to an offline CPU return -ENXIO; a raw IPI to it runs nothing while it is offline, and is taken once when it is back if the backend declares offlineDelivery pending, never if dropped; a call and a reschedule pending at every other CPU but the sender (interrupts off) while it is brought up are still taken; the statistics never go down",
+    "calls to an offline CPU return -ENXIO; a raw IPI to it runs nothing while it is offline, and is taken once when it is back if the backend declares offlineDelivery pending, never if dropped; a call and a reschedule pending at every other CPU but the sender (interrupts off) while it is brought up are still taken; the statistics never go down; with the run's options and with each option at another legal value",
   run(ctx) {
-    const sys = kitSystem(ctx, 8);
-    const probe = kitProbe(sys);
-    const stats = new StatisticsWatch(sys);
-    const log = new RunLog();
-    const stepNs = 1_000 * kitTimeScale(ctx);
-    stats.sample("before CPU 5 went offline");
-    expectThat(sys.kernel.cpuDown(5) === 0, () => "cpuDown(5) failed");
-    let ret = 0;
-    let handledWhileOffline = -1;
-    let handledWhenBack = -1;
-    let up = false;
-    // Every other CPU but the sender keeps interrupts off while CPU 5 is brought up, with a call
-    // and a reschedule pending: a boot hook that resets other CPUs' state (every CPU's, or a
-    // neighbour's by an off-by-one) loses theirs.
-    const holders = [1, 2, 3, 4, 6, 7];
-    const taskEnded = new Set<number>();
-    const ranLate = new Set<number>();
-    for (const c of holders)
-      sys.spawn(
-        c,
-        (function* () {
-          sys.machine.localIrqDisable();
-          while (!up) yield stepNs;
-          yield stepNs;
-          sys.machine.localIrqEnable();
-          // Busy in steps (interrupts are taken between them): a lost message is not rescued by
-          // the idle loop's queue flush before the kit looks.
-          for (let i = 0; i < 400; i++) yield stepNs;
-          taskEnded.add(c);
-        })(),
-      );
-    const heldFn = log.fn("held");
-    const out = runProgram(ctx, "calls to an offline CPU", sys, 0, function* () {
-      yield 1000;
-      ret = yield* sys.kernel.smpCallFunctionSingle(5, log.fn("offline"), null, true);
-      yield* sys.arch.sendCallFunctionSingleIpi(5);
-      for (const c of holders) {
-        yield* sys.kernel.smpCallFunctionSingleAsync(
-          c,
-          sys.kernel.initCsd((info: unknown, cpu: number) => {
-            if (taskEnded.has(cpu)) ranLate.add(cpu);
-            heldFn(info, cpu);
-          }, null),
-        );
-        yield* sys.kernel.smpSendReschedule(c);
-      }
-      yield 200 * stepNs;
-      handledWhileOffline = sys.kernel.stats.handlerCallsOn[5];
-      stats.sample("while CPU 5 was offline");
-      sys.kernel.cpuUp(5);
-      up = true;
-      yield 200 * stepNs;
-      stats.sample("once CPU 5 was back");
-      handledWhenBack = sys.kernel.stats.handlerCallsOn[5];
-      yield* sys.kernel.smpCallFunctionSingle(5, log.fn("back"), null, true);
-      yield 500 * stepNs;
-      stats.sample("after a call to CPU 5 once it was back");
-    });
-    const heldRan = log.cpus("held");
-    for (const c of holders) {
-      expectThat(
-        heldRan.includes(c) && !ranLate.has(c),
-        () =>
-          `a call to CPU ${c}, pending (interrupts off) while CPU 5 was brought up, ${ranLate.has(c) ? `ran on CPU ${c} only when it went idle (the idle loop's queue flush found it), not in the interrupt` : `never ran on CPU ${c}`}: bringing CPU 5 up lost CPU ${c}'s call-function IPI (a boot hook, onCpuBoot, must reset only the booting CPU's state)`,
-      );
-      expectThat(
-        probe.schedulerIpis[c] > 0,
-        () =>
-          `a reschedule to CPU ${c}, pending (interrupts off) while CPU 5 was brought up, never reached schedulerIpi: bringing CPU 5 up lost CPU ${c}'s reschedule IPI (a boot hook, onCpuBoot, must reset only the booting CPU's state)`,
-      );
-    }
-    expectRanOn("calls to CPUs pending while CPU 5 was brought up", log, "held", holders);
-    expectRanOn("a call to CPU 5 after it came back online", log, "back", [5]);
-    expectClean("offline CPU", out);
-    expectThat(ret === -ENXIO, () => `a call to an offline CPU returned ${ret}, expected -ENXIO (${-ENXIO})`);
-    expectThat(
-      handledWhileOffline === 0,
-      () => `an offline CPU ran the core handler ${handledWhileOffline} time(s) while offline`,
-    );
-    expectRanOn("offline CPU", log, "offline", []);
-    expectRanOn("CPU back online", log, "back", [5]);
-    const d = ctx.descriptor;
-    const offline = offlineDeliveryFor(d, parseArchOptions(d.name, d.options, ctx.options));
-    const held = offline === "pending" ? 1 : 0;
-    expectThat(
-      handledWhenBack === held,
-      () =>
-        `a raw call-function IPI sent to CPU 5 while it was offline ran the core handler ${handledWhenBack} time(s) once CPU 5 was back, expected ${held}: the backend declares offlineDelivery "${offline}"${offline === "pending" ? ' (the IPI stays pending and is taken when the CPU is back), but it was dropped: declare "dropped" if the hardware or the boot drops it' : ' (dropped), but it was taken: declare "pending" if the hardware keeps it'}`,
-    );
-    const calls = sys.kernel.stats.handlerCallsOn[5];
-    const allowed = offline === "pending" ? 2 : 1;
-    expectThat(
-      calls <= allowed,
-      () =>
-        `the CPU back online took ${calls} IPIs; expected at most ${allowed} (offlineDelivery=${offline})`,
-    );
-    stats.verify("CPU 5 offline and back");
-    expectThat(
-      sys.kernel.warnings.records.length === 0,
-      () => `warnings: ${sys.kernel.warnings.records.map((w) => w.message).join("; ")}`,
-    );
+    // offlineDelivery may be a function of the options: it must hold at every value.
+    forEachOptionValue(ctx, offlineAt);
   },
 };
+
+/** The offline check with the options of `ctx`. */
+function offlineAt(ctx: ConformanceContext): void {
+  const sys = kitSystem(ctx, 8);
+  const probe = kitProbe(sys);
+  const stats = new StatisticsWatch(sys);
+  const log = new RunLog();
+  const stepNs = 1_000 * kitTimeScale(ctx);
+  stats.sample("before CPU 5 went offline");
+  expectThat(sys.kernel.cpuDown(5) === 0, () => "cpuDown(5) failed");
+  let ret = 0;
+  let handledWhileOffline = -1;
+  let handledWhenBack = -1;
+  let up = false;
+  // Every other CPU but the sender keeps interrupts off while CPU 5 is brought up, with a call
+  // and a reschedule pending: a boot hook that resets other CPUs' state (every CPU's, or a
+  // neighbour's by an off-by-one) loses theirs.
+  const holders = [1, 2, 3, 4, 6, 7];
+  const taskEnded = new Set<number>();
+  const ranLate = new Set<number>();
+  for (const c of holders)
+    sys.spawn(
+      c,
+      (function* () {
+        sys.machine.localIrqDisable();
+        while (!up) yield stepNs;
+        yield stepNs;
+        sys.machine.localIrqEnable();
+        // Busy in steps (interrupts are taken between them): a lost message is not rescued by
+        // the idle loop's queue flush before the kit looks.
+        for (let i = 0; i < 400; i++) yield stepNs;
+        taskEnded.add(c);
+      })(),
+    );
+  const heldFn = log.fn("held");
+  const out = runProgram(ctx, "calls to an offline CPU", sys, 0, function* () {
+    yield 1000;
+    ret = yield* sys.kernel.smpCallFunctionSingle(5, log.fn("offline"), null, true);
+    yield* sys.arch.sendCallFunctionSingleIpi(5);
+    for (const c of holders) {
+      yield* sys.kernel.smpCallFunctionSingleAsync(
+        c,
+        sys.kernel.initCsd((info: unknown, cpu: number) => {
+          if (taskEnded.has(cpu)) ranLate.add(cpu);
+          heldFn(info, cpu);
+        }, null),
+      );
+      yield* sys.kernel.smpSendReschedule(c);
+    }
+    yield 200 * stepNs;
+    handledWhileOffline = sys.kernel.stats.handlerCallsOn[5];
+    stats.sample("while CPU 5 was offline");
+    sys.kernel.cpuUp(5);
+    up = true;
+    yield 200 * stepNs;
+    stats.sample("once CPU 5 was back");
+    handledWhenBack = sys.kernel.stats.handlerCallsOn[5];
+    yield* sys.kernel.smpCallFunctionSingle(5, log.fn("back"), null, true);
+    yield 500 * stepNs;
+    stats.sample("after a call to CPU 5 once it was back");
+  });
+  const heldRan = log.cpus("held");
+  for (const c of holders) {
+    expectThat(
+      heldRan.includes(c) && !ranLate.has(c),
+      () =>
+        `a call to CPU ${c}, pending (interrupts off) while CPU 5 was brought up, ${ranLate.has(c) ? `ran on CPU ${c} only when it went idle (the idle loop's queue flush found it), not in the interrupt` : `never ran on CPU ${c}`}: bringing CPU 5 up lost CPU ${c}'s call-function IPI (a boot hook, onCpuBoot, must reset only the booting CPU's state)`,
+    );
+    expectThat(
+      probe.schedulerIpis[c] > 0,
+      () =>
+        `a reschedule to CPU ${c}, pending (interrupts off) while CPU 5 was brought up, never reached schedulerIpi: bringing CPU 5 up lost CPU ${c}'s reschedule IPI (a boot hook, onCpuBoot, must reset only the booting CPU's state)`,
+    );
+  }
+  expectRanOn("calls to CPUs pending while CPU 5 was brought up", log, "held", holders);
+  expectRanOn("a call to CPU 5 after it came back online", log, "back", [5]);
+  expectClean("offline CPU", out);
+  expectThat(ret === -ENXIO, () => `a call to an offline CPU returned ${ret}, expected -ENXIO (${-ENXIO})`);
+  expectThat(
+    handledWhileOffline === 0,
+    () => `an offline CPU ran the core handler ${handledWhileOffline} time(s) while offline`,
+  );
+  expectRanOn("offline CPU", log, "offline", []);
+  expectRanOn("CPU back online", log, "back", [5]);
+  const d = ctx.descriptor;
+  const offline = offlineDeliveryFor(d, parseArchOptions(d.name, d.options, ctx.options));
+  const held = offline === "pending" ? 1 : 0;
+  expectThat(
+    handledWhenBack === held,
+    () =>
+      `a raw call-function IPI sent to CPU 5 while it was offline ran the core handler ${handledWhenBack} time(s) once CPU 5 was back, expected ${held}: the backend declares offlineDelivery "${offline}"${offline === "pending" ? ' (the IPI stays pending and is taken when the CPU is back), but it was dropped: declare "dropped" if the hardware or the boot drops it' : ' (dropped), but it was taken: declare "pending" if the hardware keeps it'}`,
+  );
+  const calls = sys.kernel.stats.handlerCallsOn[5];
+  const allowed = offline === "pending" ? 2 : 1;
+  expectThat(
+    calls <= allowed,
+    () => `the CPU back online took ${calls} IPIs; expected at most ${allowed} (offlineDelivery=${offline})`,
+  );
+  stats.verify("CPU 5 offline and back");
+  expectThat(
+    sys.kernel.warnings.records.length === 0,
+    () => `warnings: ${sys.kernel.warnings.records.map((w) => w.message).join("; ")}`,
+  );
+}
 
 /** How long the kit lets a direct mask send's interrupts land (a sun4u cross-call retries NACKs). */
 const SETTLE_NS = 20_000_000;

@@ -2,29 +2,9 @@ import { toFtraceText } from "../../trace/ftrace";
 import { Prng } from "../../machine/prng";
 import { getWorkload } from "../../workloads";
 import type { SmpSystem } from "../../system";
-import { parseArchOptions, type RawArchOptions } from "../../arch/options";
-import { kitSystem, kitWorkload } from "../support";
+import type { RawArchOptions } from "../../arch/options";
+import { kitSystem, kitWorkload, otherOptionValues } from "../support";
 import { expectThat, type ConformanceCheck, type ConformanceContext } from "../types";
-
-/**
- * Each option of the backend at another legal value than the run's (an enum's next choice, a
- * number's min or max, a boolean flipped; cpulists are left alone), one option per entry.
- */
-function otherOptionValues(ctx: ConformanceContext): RawArchOptions[] {
-  const d = ctx.descriptor;
-  const values = parseArchOptions(d.name, d.options, ctx.options);
-  const out: RawArchOptions[] = [];
-  for (const [name, spec] of Object.entries(d.options)) {
-    const v = values[name];
-    if (spec.type === "enum") {
-      const other = spec.choices.find((c) => c !== v);
-      if (other !== undefined) out.push({ [name]: other });
-    } else if (spec.type === "integer" || spec.type === "number") {
-      if (spec.max !== spec.min) out.push({ [name]: v !== spec.max ? spec.max : spec.min });
-    } else if (spec.type === "boolean") out.push({ [name]: !v });
-  }
-  return out;
-}
 
 /**
  * The same seed gives the same trace, whatever ran before it in the same process: other runs of

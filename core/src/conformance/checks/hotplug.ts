@@ -1,3 +1,4 @@
+import type { CpuCode } from "../../machine/step";
 import { CpuMask } from "../../machine/cpumask";
 import { Prng } from "../../machine/prng";
 import {
@@ -8,16 +9,83 @@ import {
   listText,
   RunLog,
   IPI_COUNTING,
+  kitTimeScale,
   StatisticsWatch,
 } from "../support";
-import { expectThat, type ConformanceCheck } from "../types";
+import { expectThat, type ConformanceCheck, type ConformanceContext } from "../types";
+
+/** How many times each cycled CPU of {@link hotplugCycles} goes offline and comes back. */
+const CYCLES = 3;
+
+/**
+ * CPUs 0, 3 and 7 of an 8-CPU machine (sender CPU 5) go offline and come back three times; after
+ * each return a single call, a mask call of the cycled CPUs and a reschedule reach each of them.
+ * A backend whose boot hook toggles a per-CPU enable bit, or counts boots and gives up on a CPU
+ * booted more than once, passes a single return and fails here.
+ */
+function hotplugCycles(ctx: ConformanceContext): void {
+  const n = 8;
+  const sender = 5;
+  const cycled = [0, 3, 7];
+  const sys = kitSystem(ctx, n, IPI_COUNTING);
+  const probe = kitProbe(sys);
+  const steps = new KitSteps(probe);
+  const stats = new StatisticsWatch(sys);
+  const log = new RunLog();
+  const scale = kitTimeScale(ctx);
+  /** 100 us (times the kit's time scale) in 10 us steps. */
+  const settle = function* (): CpuCode<void> {
+    for (let i = 0; i < 10 * scale; i++) yield 10_000;
+  };
+  const what = `CPUs ${listText(cycled)} going offline and coming back ${CYCLES} times (sender CPU ${sender})`;
+  sys.spawn(
+    sender,
+    (function* () {
+      for (let round = 1; round <= CYCLES; round++) {
+        for (const c of cycled)
+          expectThat(sys.kernel.cpuDown(c) === 0, () => `${what}: cpuDown(${c}) in round ${round} failed`);
+        yield* settle(); // each stop_machine waits for this task's next step: short steps
+        for (const c of cycled)
+          expectThat(sys.kernel.cpuUp(c) === 0, () => `${what}: cpuUp(${c}) in round ${round} failed`);
+        yield* settle();
+        stats.sample(`after return ${round}`);
+        for (const c of cycled)
+          yield* steps.step(`${what}: return ${round}: single call to CPU ${c}`, [c], sender, () =>
+            sys.kernel.smpCallFunctionSingle(c, log.fn(`single${round}:${c}`), null, true),
+          );
+        const mask = new CpuMask(n);
+        for (const c of cycled) mask.set(c);
+        yield* steps.step(`${what}: return ${round}: a mask of ${listText(cycled)}`, cycled, sender, () =>
+          sys.kernel.smpCallFunctionMany(mask, log.fn(`mask${round}`), null, true),
+        );
+        for (const c of cycled) yield* sys.kernel.smpSendReschedule(c);
+        yield* settle(); // the reschedules are taken before the CPUs go offline again
+      }
+    })(),
+  );
+  steps.verify(what, ctx.guard.run(sys, what));
+  stats.verify(what);
+  for (let round = 1; round <= CYCLES; round++) {
+    for (const c of cycled)
+      expectRanOn(`${what}, return ${round}: single call to CPU ${c}`, log, `single${round}:${c}`, [c]);
+    expectRanOn(`${what}, return ${round}: mask of ${listText(cycled)}`, log, `mask${round}`, cycled);
+  }
+  // The run ends once every IPI raised was taken: each reschedule must have reached its CPU.
+  for (const c of cycled)
+    expectThat(
+      probe.schedulerIpis[c] === probe.reschedulesSent[c],
+      () =>
+        `${what}: CPU ${c} was sent ${probe.reschedulesSent[c]} reschedule(s) after coming back, but the receive path called schedulerIpi ${probe.schedulerIpis[c]} time(s): a CPU that came back more than once lost its reschedule IPIs (a boot hook that toggles a CPU's state, or gives up on a CPU booted more than once?)`,
+    );
+}
 
 /** After CPUs go offline and some come back (holes in the online mask), sends reach CPUs by id. */
 export const hotplugHolesCheck: ConformanceCheck = {
   name: "targets-after-hotplug-holes",
   description:
-    "CPUs go offline and some come back in seeded random patterns; then a single send to every online CPU and mask sends reach exactly those CPUs, by id (never the n-th online CPU), and the statistics keep their keys and never go down",
+    "CPUs go offline and some come back in seeded random patterns; then a single send to every online CPU and mask sends reach exactly those CPUs, by id (never the n-th online CPU), and the statistics keep their keys and never go down; CPUs that go offline and come back three times in a row (CPU 0 and the last CPU among them) take a single call, a mask call and a reschedule after each return",
   run(ctx) {
+    hotplugCycles(ctx);
     const n = 24;
     for (let pattern = 1; pattern <= 5; pattern++) {
       const rng = new Prng(pattern).fork("kit:hotplug");

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "@jest/globals";
 import { instanceCachingFactory } from "tsyringe";
-import { descriptor as generic, GenericIpi } from "@smpcall/arch-generic";
+import { descriptor as generic, GenericIpi, LINE_RESCHEDULE } from "@smpcall/arch-generic";
 import {
   ArchIpiToken,
   ArchOptionsToken,
@@ -162,5 +162,33 @@ describe("a send path that leaves traps held", () => {
     const failed = runConformance(held, { cpuSizes: [2, 8] }).filter((r) => r.status === "fail");
     expect(failed.length).toBeGreaterThan(0);
     expect(failed.some((r) => /traps held/.test(r.message))).toBe(true);
+  });
+});
+
+describe("a receive path that returns with traps held", () => {
+  /** Holds traps in its reschedule receive path and returns early without releasing them. */
+  class ReceiveLeavesTrapsHeld extends GenericIpi {
+    override *handleInterrupt(cpu: number, line: number): CpuCode<void> {
+      if (line !== LINE_RESCHEDULE) return yield* super.handleInterrupt(cpu, line);
+      this.wires.holdTraps(true);
+      this.interruptsTaken++;
+      this.acks++;
+      this.smp.schedulerIpi(); // early return: holdTraps(false) forgotten
+    }
+  }
+  const held = variant("rx-held", ReceiveLeavesTrapsHeld);
+
+  it("stops the run at the handler's return, naming the backend and the receive path (it blamed the CPU's next send)", () => {
+    const sys = createSmpSystem({ cpus: 2, seed: 1, arch: held });
+    sys.spawn(
+      0,
+      (function* () {
+        yield* sys.kernel.smpSendReschedule(1);
+        yield 10_000;
+      })(),
+    );
+    expect(() => sys.run()).toThrow(
+      /^backend rx-held: handleInterrupt\(1, 1\) returned with traps held \(holdTraps\(true\) without holdTraps\(false\), t=[\d,]+ ns\): release them before the receive path returns/,
+    );
   });
 });

@@ -1177,6 +1177,13 @@ export class Machine {
     switch (kind) {
       case FRAME_IRQ:
         if (this.trace.enabled) this.emit(c, "ipi_exit", { reason: this.lineNamer(line) });
+        if (c.trapsHeld)
+          throw new InvalidStepError(
+            `${this.handlerOwner}: handleInterrupt(${c.id}, ${line}) returned with traps held (holdTraps(true) without holdTraps(false), t=${this.now} ns): release them before the receive path returns (the CPU would never take a trap line again)`,
+            c.id,
+            line,
+            `${this.handlerOwner} (interrupt handler, line ${line})`,
+          );
         c.hardirqDepth--;
         c.irqsDisabled = saved;
         if (!saved && c.hardirqDepth === 0 && this.onQuiescent !== null) this.onQuiescent(c.id);

@@ -4,7 +4,7 @@ import { getWorkload } from "../../workloads";
 import type { SmpSystem } from "../../system";
 import type { RawArchOptions } from "../../arch/options";
 import { kitSystem, kitWorkload, otherOptionValues } from "../support";
-import { expectThat, type ConformanceCheck, type ConformanceContext } from "../types";
+import { expectThat, type ConformanceCheck } from "../types";
 
 /**
  * The same seed gives the same trace, whatever ran before it in the same process: other runs of

@@ -813,6 +813,42 @@ class SingleWrapsAt256 extends GenericIpi {
 }
 
 /** Every bug with the kind of code it is in, the backend, and the message the kit must give. */
+// ------------------------------------------------------------------ seventh round (2026-12-02, kit2)
+
+/** Counts each CPU's boots and treats one booted a second time as broken: sends to it are dropped. */
+class GivesUpOnRebootedCpu extends GenericIpi {
+  private readonly boots = new Map<number, number>();
+  constructor(...args: ConstructorParameters<typeof GenericIpi>) {
+    super(...args);
+    this.wires.onCpuBoot((c) => this.boots.set(c, (this.boots.get(c) ?? 0) + 1));
+  }
+  private gone(cpu: number): boolean {
+    return (this.boots.get(cpu) ?? 0) >= 2;
+  }
+  override *sendCallFunctionIpiMask(mask: CpuMask): CpuCode<void> {
+    for (let c = mask.first(); c < mask.nrCpuIds; c = mask.next(c)) yield* this.sendCallFunctionSingleIpi(c);
+  }
+  override *sendCallFunctionSingleIpi(cpu: number): CpuCode<void> {
+    if (!this.gone(cpu)) yield* super.sendCallFunctionSingleIpi(cpu);
+    else yield this.sendCostNs;
+  }
+  override *sendRescheduleIpi(cpu: number): CpuCode<void> {
+    if (!this.gone(cpu)) yield* super.sendRescheduleIpi(cpu);
+    else yield this.sendCostNs;
+  }
+}
+
+/** Holds traps in its reschedule receive path and returns early without releasing them. */
+class ReceiveReturnsTrapsHeld extends GenericIpi {
+  override *handleInterrupt(cpu: number, line: number): CpuCode<void> {
+    if (line !== LINE_RESCHEDULE) return yield* super.handleInterrupt(cpu, line);
+    this.wires.holdTraps(true);
+    this.interruptsTaken++;
+    this.acks++;
+    this.smp.schedulerIpi(); // early return: holdTraps(false) forgotten
+  }
+}
+
 const MUTANTS: [kind: string, bug: string, d: ArchDescriptor, message: RegExp][] = [
   ["send", "drops one IPI in five", variant("drops", DropsOneInFive), /never took the IPI \(IPI lost\)/],
   [
@@ -1247,6 +1283,34 @@ const MUTANTS: [kind: string, bug: string, d: ArchDescriptor, message: RegExp][]
     "single sends and reschedules to CPUs 256 .. last-1 wrap at 8 bits",
     variant("single-wrap-256", SingleWrapsAt256),
     /mask-word-boundaries: 8192 CPUs, sender CPU 0: single call to CPU 256 \(never finished: run status deadlock\): IPIs went to the wrong CPU: \[256\] never took one, \[0\] took one without being targets/,
+  ],
+  [
+    "hotplug",
+    "gives up on a CPU booted a second time (counts boots)",
+    variant("second-boot", GivesUpOnRebootedCpu),
+    /targets-after-hotplug-holes: CPUs \[0, 3, 7\] going offline and coming back 3 times \(sender CPU 5\): return 2: single call to CPU 0 \(never finished: run status deadlock\): \[0\] never took the IPI \(IPI lost\)/,
+  ],
+  [
+    "timing",
+    "declares a minimum latency 500 ns above what it delivers when sendCostNs is not the default",
+    variant("latency-lie-option", GenericIpi, {
+      minDeliveryLatencyNs: (o) => (o.latencyNs as number) + (o.sendCostNs === 100 ? 0 : 500),
+    }),
+    /causality-and-latency: with --arch-opt sendCostNs=1000000: mixed workload on 16 CPUs: CPU \d+ took an interrupt at t=[\d,]+ ns, only 1,000 ns after the send at t=[\d,]+ ns: earlier than the declared minimum delivery latency of 1,500 ns/,
+  ],
+  [
+    "hotplug",
+    "declares offlineDelivery dropped for one latencyNs value, but keeps offline IPIs pending at every value",
+    variant("offline-lie-option", GenericIpi, {
+      offlineDelivery: (o) => (o.latencyNs === 1000 ? "pending" : "dropped"),
+    }),
+    /offline-delivery-safe: with --arch-opt latencyNs=1000000: a raw call-function IPI sent to CPU 5 while it was offline ran the core handler 1 time\(s\) once CPU 5 was back, expected 0: the backend declares offlineDelivery "dropped"/,
+  ],
+  [
+    "receive",
+    "returns from the reschedule receive path with traps held (an early return skips holdTraps(false))",
+    variant("rx-traps-held", ReceiveReturnsTrapsHeld),
+    /backend rx-traps-held: handleInterrupt\(\d+, 1\) returned with traps held \(holdTraps\(true\) without holdTraps\(false\), t=[\d,]+ ns\): release them before the receive path returns/,
   ],
 ];
 

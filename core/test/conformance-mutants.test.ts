@@ -849,6 +849,19 @@ class ReceiveReturnsTrapsHeld extends GenericIpi {
   }
 }
 
+/** statistics() throws once a CPU has been brought up (a per-CPU table not resized on hotplug). */
+class StatisticsThrowAfterBoot extends GenericIpi {
+  private booted = false;
+  constructor(...args: ConstructorParameters<typeof GenericIpi>) {
+    super(...args);
+    this.wires.onCpuBoot(() => (this.booted = true));
+  }
+  override statistics(): ArchStatistics {
+    if (this.booted) throw new Error("stale per-CPU table");
+    return super.statistics();
+  }
+}
+
 const MUTANTS: [kind: string, bug: string, d: ArchDescriptor, message: RegExp][] = [
   ["send", "drops one IPI in five", variant("drops", DropsOneInFive), /never took the IPI \(IPI lost\)/],
   [
@@ -1311,6 +1324,12 @@ const MUTANTS: [kind: string, bug: string, d: ArchDescriptor, message: RegExp][]
     "returns from the reschedule receive path with traps held (an early return skips holdTraps(false))",
     variant("rx-traps-held", ReceiveReturnsTrapsHeld),
     /backend rx-traps-held: handleInterrupt\(\d+, 1\) returned with traps held \(holdTraps\(true\) without holdTraps\(false\), t=[\d,]+ ns\): release them before the receive path returns/,
+  ],
+  [
+    "statistics",
+    "statistics() throws once a CPU has come back",
+    variant("stats-throw", StatisticsThrowAfterBoot),
+    /offline-delivery-safe: the program on CPU 0 threw ConformanceFailure: the backend's statistics\(\) threw Error: stale per-CPU table at t=[\d,]+ ns \(8 of 8 CPUs online\): statistics\(\) must always return its counters/,
   ],
 ];
 

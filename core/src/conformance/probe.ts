@@ -6,6 +6,8 @@ import type { CpuMask } from "../machine/cpumask";
 import type { Machine } from "../machine/machine";
 import type { CpuCode } from "../machine/step";
 import { FRAME_IRQ } from "../machine/cpu";
+import { describeThrown } from "../errors";
+import { ConformanceFailure } from "./types";
 
 /** Most interrupt-context violations a probe keeps (the first is what a check reports). */
 const MAX_VIOLATIONS = 20;
@@ -123,7 +125,16 @@ export class ArchProbe {
         return this.track(cpu, "handleInterrupt", line, () => inner.handleInterrupt(cpu, line));
       },
       lineName: (line: number) => inner.lineName(line),
-      statistics: () => inner.statistics(),
+      statistics: () => {
+        try {
+          return inner.statistics();
+        } catch (e) {
+          const back = m.cpus.filter((c) => c.online).length;
+          throw new ConformanceFailure(
+            `the backend's statistics() threw ${describeThrown(e)} at t=${fmt(m.now)} ns (${back} of ${m.nrCpus} CPUs online): statistics() must always return its counters, also after CPUs went offline and came back`,
+          );
+        }
+      },
     };
   }
 

@@ -1331,6 +1331,25 @@ const MUTANTS: [kind: string, bug: string, d: ArchDescriptor, message: RegExp][]
     variant("stats-throw", StatisticsThrowAfterBoot),
     /offline-delivery-safe: the program on CPU 0 threw ConformanceFailure: the backend's statistics\(\) threw Error: stale per-CPU table at t=[\d,]+ ns \(8 of 8 CPUs online\): statistics\(\) must always return its counters/,
   ],
+  [
+    "hotplug",
+    "declares offlineDelivery dropped at the third choice of an enum option only (the kit tried only the first other choice)",
+    variant(
+      "offline-lie-enum",
+      GenericIpi,
+      { offlineDelivery: (o) => (o.controller === "gic-v4" ? "dropped" : "pending") },
+      {
+        ...generic.options,
+        controller: {
+          type: "enum",
+          choices: ["gic-v2", "gic-v3", "gic-v4"],
+          default: "gic-v2",
+          description: "interrupt controller (no effect on delivery)",
+        },
+      },
+    ),
+    /offline-delivery-safe: with --arch-opt controller=gic-v4: a raw call-function IPI sent to CPU 5 while it was offline ran the core handler 1 time\(s\) once CPU 5 was back, expected 0/,
+  ],
 ];
 
 function failures(d: ArchDescriptor): ConformanceResult[] {

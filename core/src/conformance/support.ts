@@ -376,18 +376,19 @@ export class KitSteps {
 }
 
 /**
- * Each option of the backend at another legal value than the run's (an enum's next choice, a
- * number's min or max, a boolean flipped; cpulists are left alone), one option per entry.
+ * Each option of the backend at another legal value than the run's (an enum's first other
+ * choice, or with `everyChoice` each of them; a number's max, or its min when the run's value is
+ * the max; a boolean flipped; cpulists are left alone), one option per entry.
  */
-export function otherOptionValues(ctx: ConformanceContext): RawArchOptions[] {
+export function otherOptionValues(ctx: ConformanceContext, everyChoice = false): RawArchOptions[] {
   const d = ctx.descriptor;
   const values = parseArchOptions(d.name, d.options, ctx.options);
   const out: RawArchOptions[] = [];
   for (const [name, spec] of Object.entries(d.options)) {
     const v = values[name];
     if (spec.type === "enum") {
-      const other = spec.choices.find((c) => c !== v);
-      if (other !== undefined) out.push({ [name]: other });
+      const others = spec.choices.filter((c) => c !== v);
+      for (const other of everyChoice ? others : others.slice(0, 1)) out.push({ [name]: other });
     } else if (spec.type === "integer" || spec.type === "number") {
       if (spec.max !== spec.min) out.push({ [name]: v !== spec.max ? spec.max : spec.min });
     } else if (spec.type === "boolean") out.push({ [name]: !v });
@@ -397,7 +398,7 @@ export function otherOptionValues(ctx: ConformanceContext): RawArchOptions[] {
 
 /**
  * Run `body` with the run's options, then once with each option at another legal value
- * ({@link otherOptionValues}): for checks of capabilities a backend may declare as a function of
+ * ({@link otherOptionValues}, every choice of an enum): for checks of capabilities a backend may declare as a function of
  * its options (`offlineDelivery`, `minDeliveryLatencyNs`), which must hold for every value, not
  * only the one the kit runs with. Options that inject faults (named in `transientFaultOptions`,
  * `busyTargetOptions` or `permanentFaultOption`: a NACK rate of 1 never delivers) keep the run's
@@ -412,7 +413,7 @@ export function forEachOptionValue(ctx: ConformanceContext, body: (ctx: Conforma
     ...Object.keys(caps.busyTargetOptions ?? {}),
     ...(caps.permanentFaultOption === undefined ? [] : [caps.permanentFaultOption]),
   ]);
-  for (const other of otherOptionValues(ctx)) {
+  for (const other of otherOptionValues(ctx, true)) {
     if (Object.keys(other).some((k) => faulty.has(k))) continue;
     const sub: ConformanceContext = { ...ctx, options: { ...ctx.options, ...other } };
     try {

@@ -458,13 +458,16 @@ export class Kernel2008 implements SmpHandlers {
     return out;
   }
 
-  /** The state the explorer keys on (CPU ids renamed by `perm`): queues, list, RCU callbacks. */
+  /** The state the explorer keys on (CPU ids renamed by `perm`): queues, list, RCU callbacks, and whether a stale read of call data was seen. */
   stateKey(perm: Int32Array | null = null): string {
     const n = this.callSingleQueue.length;
     const queues: string[] = new Array<string>(n);
     for (let cpu = 0; cpu < n; cpu++)
       queues[perm === null ? cpu : perm[cpu]] = this.callSingleQueue[cpu].map((d) => d.key(perm)).join(",");
     const list = this.callFunctionList.map((d) => d.key(perm)).join(",");
-    return `${queues.join(";")}|${list}|${this.rcu.stateKey(perm)}`;
+    // A stale read of call data found mid-run (see touch) is reported only at the end of the
+    // run: it is part of the state, or a run that made one and then converged with a clean run
+    // would be pruned unchecked.
+    return `${queues.join(";")}|${list}|${this.rcu.stateKey(perm)}${this.problems.length > 0 ? "|stale" : ""}`;
   }
 }

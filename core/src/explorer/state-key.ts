@@ -95,6 +95,8 @@ export class StateKeyBuilder {
   private memory = "";
   /** The clock still reads 0 (the only machine time CPU code decides on: see {@link gather}). */
   private clockZero = false;
+  /** A problem that makes the run a violation was reported already (see {@link gather}). */
+  private problemSeen = false;
   /** Scratch, reused per key. */
   private readonly evOut: string[] = [];
   /** Per renaming tried: the key's pieces. */
@@ -160,6 +162,18 @@ export class StateKeyBuilder {
     // skips its first polling window); nothing else in an explorer run decides on a time value
     // (docs/explorer.md, "What decides on time"), so this bit is all of time the key needs.
     this.clockZero = m.now === 0;
+    // A problem reported during the run (the memory layer's stale reads, a backend's report, a
+    // scenario's reportProblem) makes the run a violation whatever follows: it is part of the
+    // state, or a run that reported one and then converged with a clean run's state would be
+    // pruned there, unchecked (the same hole the call ledger closed). The stuck-csd reports of
+    // the CSD lock watchdog are not violations (and the watchdog is off in the explorer).
+    let seen = false;
+    for (const p of m.problems)
+      if (p.kind !== "stuck-csd") {
+        seen = true;
+        break;
+      }
+    this.problemSeen = seen;
   }
 
   /**
@@ -259,7 +273,7 @@ export class StateKeyBuilder {
       if (k > 0) out.push(",");
       out.push(evs[k]);
     }
-    out.push(this.clockZero ? ";t0;" : ";", null, ";", this.memory);
+    out.push(this.clockZero ? ";t0;" : ";", this.problemSeen ? "P;" : "", null, ";", this.memory);
   }
 
   /** The runtime's part of a piece list under `perm`, made now if it was not yet. */

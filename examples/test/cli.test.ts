@@ -358,9 +358,41 @@ describe("smpcall explore / replay", () => {
     expect(x86.code).toBe(0);
     expect(x86.stdout).toContain("the state key leaves out the x86 backend's own state: not a proof");
     expect(x86.stdout).toContain("no violation found: none in the states the hashed search met");
+    // The table and --json say it too (they said "none: complete (hashed)" and "complete": true
+    // with nothing on what the key leaves out).
+    const x86All = await cli(["explore", "--scenario", "seed-2008", "--policy", "all", "--arch", "x86"]);
+    expect(x86All.stdout).toMatch(/modern +none found +none: complete \(hashed\)/);
+    expect(x86All.stdout).toContain(
+      "none: complete (hashed): no violation in the states the hashed search met; the state key leaves out the x86 backend's own state: not a proof",
+    );
+    const x86Json = await cli([
+      "explore",
+      "--scenario",
+      "seed-2008",
+      "--policy",
+      "poll-own-queue",
+      "--arch",
+      "x86",
+      "--json",
+    ]);
+    expect(JSON.parse(x86Json.stdout)).toMatchObject({
+      complete: true,
+      violation: null,
+      stateKeyLeavesOut: "the x86 backend's own state",
+    });
+    const genericJson = await cli([
+      "explore",
+      "--scenario",
+      "seed-2008",
+      "--policy",
+      "poll-own-queue",
+      "--json",
+    ]);
+    expect(JSON.parse(genericJson.stdout)).toMatchObject({ complete: true, stateKeyLeavesOut: null });
     const all = await cli(["explore", "--scenario", "seed-2008", "--policy", "all"]);
     expect(all.code).toBe(1);
     expect(all.stdout).toMatch(/global-lock +none found +none: search complete/);
+    expect(all.stdout).not.toContain("not a proof");
     for (const p of [
       "naive",
       "global-lock",

@@ -316,6 +316,17 @@ function keyLeavesOut(arch: string, archModule: boolean, scenarioModule: boolean
   return scenarioModule ? "what the scenario module keeps in its own variables" : null;
 }
 
+/**
+ * A result as `--json` prints it: with `stateKeyLeavesOut`, what the state key leaves out (null:
+ * nothing, so a complete hashed search is a proof within its bounds; else a complete one is not).
+ */
+function withLeftOut<T extends object>(
+  r: T,
+  leftOut: string | null,
+): T & { stateKeyLeavesOut: string | null } {
+  return { ...r, stateKeyLeavesOut: leftOut };
+}
+
 /** What a complete search that pruned states by their key says, given what the key leaves out. */
 function hashedVerdict(leftOut: string | null): { complete: string; none: string } {
   return leftOut === null
@@ -498,13 +509,22 @@ export function registerExploreCommand(program: Command, io: CliIo): void {
       if (flags.json) {
         io.out(
           JSON.stringify(
-            policies.length === 1 ? results[0] : { scenario: scenario.name, cpus, calls, strategy, results },
+            policies.length === 1
+              ? withLeftOut(results[0], leftOutOf(base))
+              : {
+                  scenario: scenario.name,
+                  cpus,
+                  calls,
+                  strategy,
+                  stateKeyLeavesOut: leftOutOf(base),
+                  results,
+                },
           ) + "\n",
         );
       } else if (policies.length === 1) {
         io.out(describeResult(results[0], leftOutOf(base)) + "\n");
       } else {
-        io.out(policyTable(results, leftOutOf(base) === null) + "\n");
+        io.out(policyTable(results, leftOutOf(base) === null, leftOutOf(base) ?? undefined) + "\n");
       }
       io.setExitCode(found ? 1 : 0);
     });
@@ -615,9 +635,10 @@ function writeExploreHtml(
 
 /**
  * The `--policy all` comparison table; `keyed`: the state key leaves out nothing of this search,
- * so a complete hashed search is a proof (see {@link keyLeavesOut}).
+ * so a complete hashed search is a proof (see {@link keyLeavesOut}); else `leftOut` names what
+ * it leaves out, said under the table when a verdict is `none: complete (hashed)`.
  */
-export function policyTable(results: readonly ExploreResult[], keyed = false): string {
+export function policyTable(results: readonly ExploreResult[], keyed = false, leftOut?: string): string {
   const r0 = results[0];
   const L = [
     `scenario ${r0.scenario}, ${r0.cpus} CPUs x ${r0.calls} call(s), strategy ${r0.strategy}${boundsText(r0) !== "" ? ` (${boundsText(r0).slice(2)})` : ""}`,
@@ -644,6 +665,14 @@ export function policyTable(results: readonly ExploreResult[], keyed = false): s
       `${r.policy.padEnd(22)} ${v.padEnd(34)} ${verdict.padEnd(22)} ${String(r.ipisPerCall).padStart(9)} ${String(r.serialisedNs).padStart(14)} ${String(r.schedules).padStart(10)} ${String(r.ms).padStart(7)}`,
     );
   }
+  if (
+    !keyed &&
+    results.some((r) => r.strategy === "dfs" && r.complete && !r.violation && r.distinctStates !== null)
+  )
+    L.push(
+      "",
+      `none: complete (hashed): no violation in the states the hashed search met; the state key leaves out ${leftOut ?? "state of this search"}: not a proof (docs/explorer.md)`,
+    );
   return L.join("\n");
 }
 
@@ -809,7 +838,11 @@ async function splitExplore(
   const r = finishSharedSearch(cfg, shared, parts, subtrees.length, performance.now() - t0);
   if (flags.saveSchedule !== undefined) saveSchedule(flags.saveSchedule, [r], io);
   if (flags.html !== undefined) writeExploreHtml(flags.html, [r], cfg, io);
-  io.out(flags.json ? JSON.stringify(r) + "\n" : describeResult(r, leftOutOf(cfg), `${n} worker(s)`) + "\n");
+  io.out(
+    flags.json
+      ? JSON.stringify(withLeftOut(r, leftOutOf(cfg))) + "\n"
+      : describeResult(r, leftOutOf(cfg), `${n} worker(s)`) + "\n",
+  );
   io.setExitCode(r.violation ? 1 : 0);
 }
 
@@ -822,16 +855,19 @@ function mergedStates(m: MergedResult): string {
   return `${m.distinctStatesAtLeast} to ${m.distinctStatesAtMost} distinct states (shards keep their own states: at least the most one shard met, at most their sum, which counts a state met by k shards k times)`;
 }
 
+/** What the state key leaves out for the search a shard's `run` names (see {@link keyLeavesOut}). */
+function leftOutOfRun(run: string): string | null {
+  // The run names the backend (`arch=NAME`, and `arch-module=PATH` for one loaded from a path)
+  // and a scenario module (`scenario-module=PATH`).
+  const arch = /(?:^|,)arch=([^,]*)/.exec(run)?.[1] ?? "?";
+  return keyLeavesOut(arch, /(?:^|,)arch-module=/.test(run), /(?:^|,)scenario-module=/.test(run));
+}
+
 /** A merged split search, printed as explore prints a search. */
 export function describeMerged(m: MergedResult, how: string): string {
   const L: string[] = [];
   L.push(`explore ${m.run} / dfs${boundsText(m)} / ${m.shards} shard(s), ${how}`);
-  // The run names the backend (`arch=NAME`, and `arch-module=PATH` for one loaded from a path)
-  // and a scenario module (`scenario-module=PATH`).
-  const arch = /(?:^|,)arch=([^,]*)/.exec(m.run)?.[1] ?? "?";
-  const hashed = hashedVerdict(
-    keyLeavesOut(arch, /(?:^|,)arch-module=/.test(m.run), /(?:^|,)scenario-module=/.test(m.run)),
-  );
+  const hashed = hashedVerdict(leftOutOfRun(m.run));
   L.push(
     `  ${m.schedules} schedule(s), ${mergedStates(m)}, ${m.ms} ms (longest shard)${m.violation ? ", stopped at the first violation" : m.complete ? `, search complete${hashed.complete}` : ", search NOT complete"}`,
   );
@@ -865,6 +901,10 @@ export function mergeCommand(files: readonly string[], json: boolean, io: CliIo)
     return { name: f, result: checkShardResult(x, f) };
   });
   const m = mergeShards(results);
-  io.out(json ? JSON.stringify(m) + "\n" : describeMerged(m, `merged from ${files.length} file(s)`) + "\n");
+  io.out(
+    json
+      ? JSON.stringify(withLeftOut(m, leftOutOfRun(m.run))) + "\n"
+      : describeMerged(m, `merged from ${files.length} file(s)`) + "\n",
+  );
   io.setExitCode(m.violation ? 1 : 0);
 }

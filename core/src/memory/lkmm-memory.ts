@@ -148,7 +148,7 @@ export class LkmmMemory implements SharedMemory {
     const v = (x: View | null) => (x === null ? "-" : x.join("."));
     const locs = this.history.map((h, i) => `${h.join(".")}/${this.carried[i].map(v).join("/")}`);
     const cpus = this.cpus.map((c) => `${v(c.view)}/${v(c.readPending)}/${v(c.wmbView)}`);
-    return `${locs.join(",")}|${cpus.join(",")}|${v(this.global)}`;
+    return `${this.table.key()}#${locs.join(",")}|${cpus.join(",")}|${v(this.global)}`;
   }
 
   private fullBarrier(c: CpuViews): void {

@@ -17,6 +17,24 @@ export class LocationTable {
     return this.names.length - 1;
   }
 
+  /** {@link key}'s text, and how many locations it names. */
+  private keyText = "";
+  private keyCount = 0;
+
+  /**
+   * The names of the locations in the order they were added, for a memory model's state key.
+   * Locations are added as a run first meets them (a csd's words, a CPU's polling flag), so
+   * location n is not the same word in every run: a key that lists values by location number
+   * must say which word each number is, or two states whose values differ would get one key.
+   */
+  key(): string {
+    if (this.keyCount !== this.names.length) {
+      this.keyText = this.names.map((n) => `${n.length}:${n}`).join("");
+      this.keyCount = this.names.length;
+    }
+    return this.keyText;
+  }
+
   /** Checks `loc` was handed out by {@link add}. */
   check(loc: Location): void {
     if (!(loc >= 0 && loc < this.names.length && Number.isInteger(loc))) {

@@ -42,6 +42,7 @@ export class ScMemory implements SharedMemory {
     return this.values[loc];
   }
   stateKey(): string {
-    return this.values.join(",");
+    // Empty while no location exists (symmetry reduction needs an empty memory key).
+    return this.values.length === 0 ? "" : `${this.table.key()}#${this.values.join(",")}`;
   }
 }

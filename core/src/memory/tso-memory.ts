@@ -81,7 +81,7 @@ export class TsoMemory implements SharedMemory {
     return this.values[loc];
   }
   stateKey(): string {
-    return `${this.values.join(",")}|${this.buffers.map((b) => b.join(",")).join("|")}`;
+    return `${this.table.key()}#${this.values.join(",")}|${this.buffers.map((b) => b.join(",")).join("|")}`;
   }
   private drainAll(cpu: number): void {
     while (this.buffers[cpu].length > 0) this.drainOne(cpu);

@@ -34,12 +34,12 @@ function conflicts(memory: "tso" | "lkmm", limit: number): number {
       protected override decide(
         nOpt: number,
         index: number,
-        heap: Parameters<ReplayChooser["pickEvent"]>[0] | null,
-        order: readonly number[],
+        heap: Parameters<ReplayChooser["pickEvent"]>[0] | null = null,
+        order: readonly number[] = [],
       ): number {
         const key = keyer.key(ctx!);
         note(key);
-        const k = super.decide(nOpt, index, heap, order);
+        const k = super.decide(nOpt, index);
         const id = heap === null ? -1 : heap.idAt(order[k]);
         pending = `${key} --${heap === null ? `int${k}` : `${heap.kind(id)}:${heap.cpu(id)}:${heap.arg(id)}`}`;
         return k;

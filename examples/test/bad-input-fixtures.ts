@@ -84,7 +84,7 @@ async *sendCallFunctionIpiMask(mask) { yield 1; }`,
 *sendCallFunctionIpiMask() { yield 1; }`,
   ),
   // Writes the machine's CPU array (read-only, PORTING.md): it broke the machine later, an
-  // internal error (70) blamed on smpcall; the array is frozen, the write fails in the module.
+  // internal error (70) blamed on smpcall; the run now stops naming the changed array (exit 1).
   "arch-writes-cpus.js": GENERIC_SUBCLASS(
     `*sendCallFunctionSingleIpi(cpu) { this.machine.cpus.length = 1; yield 1; }
 *sendCallFunctionIpiMask(mask) { this.machine.cpus.length = 1; yield 1; }`,

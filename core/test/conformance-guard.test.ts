@@ -1,6 +1,6 @@
 import { describe, expect, it } from "@jest/globals";
 import { instanceCachingFactory } from "tsyringe";
-import { descriptor as generic, GenericIpi, LINE_RESCHEDULE } from "@smpcall/arch-generic";
+import { descriptor as generic, GenericIpi } from "@smpcall/arch-generic";
 import {
   ArchIpiToken,
   ArchOptionsToken,
@@ -13,6 +13,7 @@ import {
 import { CONFORMANCE_CHECKS, runConformance, type ConformanceResult } from "@smpcall/core/conformance";
 import { createSmpSystem } from "@smpcall/core";
 import { probedDescriptor } from "../src/conformance/probe";
+import { ReceiveReturnsTrapsHeld } from "./kit-mutants";
 
 function variant(name: string, impl: typeof GenericIpi): ArchDescriptor {
   return {
@@ -166,17 +167,7 @@ describe("a send path that leaves traps held", () => {
 });
 
 describe("a receive path that returns with traps held", () => {
-  /** Holds traps in its reschedule receive path and returns early without releasing them. */
-  class ReceiveLeavesTrapsHeld extends GenericIpi {
-    override *handleInterrupt(cpu: number, line: number): CpuCode<void> {
-      if (line !== LINE_RESCHEDULE) return yield* super.handleInterrupt(cpu, line);
-      this.wires.holdTraps(true);
-      this.interruptsTaken++;
-      this.acks++;
-      this.smp.schedulerIpi(); // early return: holdTraps(false) forgotten
-    }
-  }
-  const held = variant("rx-held", ReceiveLeavesTrapsHeld);
+  const held = variant("rx-held", ReceiveReturnsTrapsHeld);
 
   it("stops the run at the handler's return, naming the backend and the receive path (it blamed the CPU's next send)", () => {
     const sys = createSmpSystem({ cpus: 2, seed: 1, arch: held });

@@ -23,6 +23,7 @@ import {
   queueOptions,
   QueueIpi,
   variant,
+  ReceiveReturnsTrapsHeld,
 } from "./kit-mutants";
 
 // ------------------------------------------------------------------ send
@@ -835,17 +836,6 @@ class GivesUpOnRebootedCpu extends GenericIpi {
   override *sendRescheduleIpi(cpu: number): CpuCode<void> {
     if (!this.gone(cpu)) yield* super.sendRescheduleIpi(cpu);
     else yield this.sendCostNs;
-  }
-}
-
-/** Holds traps in its reschedule receive path and returns early without releasing them. */
-class ReceiveReturnsTrapsHeld extends GenericIpi {
-  override *handleInterrupt(cpu: number, line: number): CpuCode<void> {
-    if (line !== LINE_RESCHEDULE) return yield* super.handleInterrupt(cpu, line);
-    this.wires.holdTraps(true);
-    this.interruptsTaken++;
-    this.acks++;
-    this.smp.schedulerIpi(); // early return: holdTraps(false) forgotten
   }
 }
 

@@ -206,3 +206,14 @@ export const queueCaps: Partial<ArchDescriptor["capabilities"]> = {
 };
 
 export const queued = variant("queued", QueueIpi, queueCaps, queueOptions);
+
+/** Holds traps in its reschedule receive path and returns early without releasing them. */
+export class ReceiveReturnsTrapsHeld extends GenericIpi {
+  override *handleInterrupt(cpu: number, line: number): CpuCode<void> {
+    if (line !== LINE_RESCHEDULE) return yield* super.handleInterrupt(cpu, line);
+    this.wires.holdTraps(true);
+    this.interruptsTaken++;
+    this.acks++;
+    this.smp.schedulerIpi(); // early return: holdTraps(false) forgotten
+  }
+}

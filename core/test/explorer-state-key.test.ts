@@ -47,7 +47,7 @@ function referenceKey(
   for (let cpu = 0; cpu < n; cpu++) {
     const c = m.cpus[cpu];
     let key = ctx.frames === undefined ? `${c.busyNs}|${c.irqsTaken}` : ctx.frames.key(c.id);
-    key += `|${c.irqsDisabled ? 1 : 0}|${c.hardirqDepth}|${c.pendingLines}|${c.needResched ? 1 : 0}${c.polling ? 1 : 0}${c.pollingEndsOnWake ? 1 : 0}${c.trapsHeld ? 1 : 0}`;
+    key += `|${c.irqsDisabled ? 1 : 0}|${c.hardirqDepth}|${c.pendingLines}|${c.needResched ? 1 : 0}${c.polling ? 1 : 0}${c.pollingEndsOnWake ? 1 : 0}${c.trapsHeld ? 1 : 0}${c.online ? 1 : 0}${c.dead ? 1 : 0}`;
     for (let i = 0; i < c.depth; i++)
       key += `|${c.frameKind(i)}.${c.stack[i * FRAME_SLOTS + F_LINE] as number}.${waitKey(c.frameWait(i))}`;
     for (let pend = c.pendingLines, line = 0; pend !== 0; pend >>>= 1, line++)

@@ -118,7 +118,7 @@ export class StateKeyBuilder {
       const c = m.cpus[cpu];
       this.head[cpu] =
         (frames === undefined ? `${c.busyNs}|${c.irqsTaken}` : frames.key(c.id)) +
-        `|${c.irqsDisabled ? 1 : 0}|${c.hardirqDepth}|${c.pendingLines}|${c.needResched ? 1 : 0}${c.polling ? 1 : 0}${c.pollingEndsOnWake ? 1 : 0}${c.trapsHeld ? 1 : 0}`;
+        `|${c.irqsDisabled ? 1 : 0}|${c.hardirqDepth}|${c.pendingLines}|${c.needResched ? 1 : 0}${c.polling ? 1 : 0}${c.pollingEndsOnWake ? 1 : 0}${c.trapsHeld ? 1 : 0}${c.online ? 1 : 0}${c.dead ? 1 : 0}`;
       const ft = (this.frameText[cpu] ??= []);
       const wk = (this.waitKind[cpu] ??= []);
       const ws = (this.waits[cpu] ??= []);

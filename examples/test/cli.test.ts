@@ -346,15 +346,8 @@ describe("smpcall explore / replay", () => {
     expect(ok.stdout).toMatch(/search complete over hashed states \(equal keys, equal futures/);
     expect(ok.stdout).toContain("no violation found: none exists within the bounds");
     // A backend with state of its own, which the key leaves out: no proof claimed.
-    const x86 = await cli([
-      "explore",
-      "--scenario",
-      "seed-2008",
-      "--policy",
-      "poll-own-queue",
-      "--arch",
-      "x86",
-    ]);
+    const x86Args = ["explore", "--scenario", "seed-2008", "--policy", "poll-own-queue", "--arch", "x86"];
+    const x86 = await cli(x86Args);
     expect(x86.code).toBe(0);
     expect(x86.stdout).toContain("the state key leaves out the x86 backend's own state: not a proof");
     expect(x86.stdout).toContain("no violation found: none in the states the hashed search met");
@@ -365,16 +358,7 @@ describe("smpcall explore / replay", () => {
     expect(x86All.stdout).toContain(
       "none: complete (hashed): no violation in the states the hashed search met; the state key leaves out the x86 backend's own state: not a proof",
     );
-    const x86Json = await cli([
-      "explore",
-      "--scenario",
-      "seed-2008",
-      "--policy",
-      "poll-own-queue",
-      "--arch",
-      "x86",
-      "--json",
-    ]);
+    const x86Json = await cli([...x86Args, "--json"]);
     expect(JSON.parse(x86Json.stdout)).toMatchObject({
       complete: true,
       violation: null,

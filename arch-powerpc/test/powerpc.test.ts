@@ -332,6 +332,36 @@ describe("arch-powerpc: muxed IPIs", () => {
   );
 
   it.each([
+    ["powernv-power9", 0, 1],
+    ["pseries-powervm-xics", 1, 0],
+  ] as const)(
+    "%s: smp_send_reschedule to an offline CPU is passed to the arch, which sends the message as to any CPU (6.1 checks nothing): taken %d time(s) once it is back",
+    (platform, takenWhenBack, cleared) => {
+      const sys = ppc(16, { platform, threadsPerCore: "8" }, { cost: { deliveryJitter: 0 } });
+      expect(sys.kernel.cpuDown(9)).toBe(0);
+      let word = -1;
+      spawnProgram(sys, 0, function* () {
+        yield 1000;
+        yield* sys.kernel.smpSendReschedule(9);
+        word = muxed(sys).messageWord(9);
+        yield 50_000;
+        sys.kernel.cpuUp(9);
+        yield 50_000;
+      });
+      expect(sys.run().status).toBe("completed");
+      expect(word).toBe(0b10); // PPC_MSG_RESCHEDULE's byte set at the offline CPU
+      expect(sys.kernel.stats.rescheduleIpis).toBe(1);
+      expect(sys.arch.statistics()).toMatchObject({
+        messagesSent: 1,
+        offlineIpisCleared: cleared,
+        rescheduleMessages: takenWhenBack,
+      });
+      expect(messagesHandled(sys, 9)).toEqual(takenWhenBack === 1 ? ["reschedule"] : []);
+      expect(sys.kernel.warnings.records).toEqual([]);
+    },
+  );
+
+  it.each([
     ["powernv-power8", 1, 1],
     ["pseries-powervm-xics", 1, 1],
     ["pseries-powervm-xive", 2, 0],

@@ -685,6 +685,32 @@ describe("arch-sparc: mondo cross-calls", () => {
     }
   });
 
+  it.each(["sun4v", "sun4u-cheetah", "sun4u-spitfire"])(
+    "%s: smp_send_reschedule to an offline CPU reaches the arch, whose xcall_deliver leaves it out of the CPU list: nothing sent, no warning",
+    (platform) => {
+      const sys = sparc(4, { platform });
+      expect(sys.kernel.cpuDown(3)).toBe(0);
+      spawnProgram(sys, 0, function* () {
+        yield 1000;
+        yield* sys.kernel.smpSendReschedule(3);
+        yield 10_000;
+        sys.kernel.cpuUp(3);
+        yield 10_000;
+      });
+      expect(sys.run().status).toBe("completed");
+      expect(sys.kernel.stats.rescheduleIpis).toBe(1);
+      expect(sys.trace.named("ipi_send_cpu").map((r) => r.fields.cpu)).toEqual([3]);
+      expect(sys.arch.statistics()).toMatchObject({
+        hypercalls: 0,
+        dispatches: 0,
+        mondosDelivered: 0,
+        softints: 0,
+      });
+      expect(sys.machine.cpus[3].counters.irqsTaken).toBe(0);
+      expect(sys.kernel.warnings.records).toEqual([]);
+    },
+  );
+
   it("bad options are refused with the choices", () => {
     expect(() => sparc(8, { platform: "sun4d" })).toThrow(ArchOptionError);
     expect(() => sparc(8, { platform: "sun4d" })).toThrow(

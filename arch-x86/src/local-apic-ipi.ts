@@ -1,6 +1,7 @@
 import { inject, injectable } from "tsyringe";
 import {
   ArchOptionsToken,
+  ArchWarningsToken,
   InterconnectToken,
   MachineToken,
   SmpHandlersToken,
@@ -8,6 +9,7 @@ import {
   type ArchIpi,
   type ArchOptionValues,
   type ArchStatistics,
+  type ArchWarnings,
   type CpuCode,
   type CpuMask,
   type Interconnect,
@@ -92,6 +94,7 @@ export class LocalApicIpi implements ArchIpi {
   private eois = 0;
   private offlineShorthandHits = 0;
   private offlineDropped = 0;
+  private offlineReschedules = 0;
   private irrDiscardedAtBoot = 0;
   private interruptsCallFunction = 0;
   private interruptsCallFunctionSingle = 0;
@@ -103,6 +106,7 @@ export class LocalApicIpi implements ArchIpi {
     @inject(SmpHandlersToken) private readonly smp: SmpHandlers,
     @inject(TraceToken) private readonly trace: TraceSink,
     @inject(ArchOptionsToken) options: ArchOptionValues,
+    @inject(ArchWarningsToken) private readonly warnings: ArchWarnings,
   ) {
     const n = machine.nrCpus;
     this.mode = resolveApicMode(options.apic as ApicOption, n);
@@ -352,8 +356,24 @@ export class LocalApicIpi implements ArchIpi {
     yield* this.sendOne(cpu, CALL_FUNCTION_SINGLE_VECTOR);
   }
 
-  /** RESCHEDULE_VECTOR to one CPU. */
+  /**
+   * native_smp_send_reschedule: RESCHEDULE_VECTOR to one CPU. To an offline CPU, as 6.1 (and
+   * 6.12): a WARN ("sched: Unexpected reschedule of offline CPU#n!", every time: it is not a
+   * WARN_ON_ONCE) and nothing is sent, no ICR write (`offlineReschedules`).
+   */
   *sendRescheduleIpi(cpu: number): CpuCode<void> {
+    if (!this.machine.cpus[cpu].online) {
+      this.offlineReschedules++;
+      this.warnings.archWarn({
+        site: "x86:reschedule-offline",
+        message: `reschedule IPI to offline CPU ${cpu}: not sent`,
+        file: "arch/x86/kernel/apic/ipi.c",
+        line: 68,
+        function: "native_smp_send_reschedule",
+        formatted: `sched: Unexpected reschedule of offline CPU#${cpu}!`,
+      });
+      return;
+    }
     yield* this.sendOne(cpu, RESCHEDULE_VECTOR);
   }
 
@@ -443,6 +463,7 @@ export class LocalApicIpi implements ArchIpi {
       eois: this.eois,
       offlineShorthandHits: this.offlineShorthandHits,
       offlineDropped: this.offlineDropped,
+      offlineReschedules: this.offlineReschedules,
       irrDiscardedAtBoot: this.irrDiscardedAtBoot,
     };
   }

@@ -254,9 +254,59 @@ describe("arch-x86: local APIC", () => {
       yield 5000;
     });
     expect(sys.run().status).toBe("completed");
-    expect(sys.arch.statistics()).toMatchObject({ icrWrites: 2, offlineDropped: 2, irrDiscardedAtBoot: 0 });
+    // The reschedule is native_smp_send_reschedule's: a WARN, no ICR write (next test).
+    expect(sys.arch.statistics()).toMatchObject({
+      icrWrites: 1,
+      offlineDropped: 1,
+      offlineReschedules: 1,
+      irrDiscardedAtBoot: 0,
+    });
     expect(sys.machine.cpus[3].counters.irqsTaken).toBe(0);
   });
+
+  it.each([
+    ["6.1", "arch/x86/kernel/apic/ipi.c:68"],
+    ["mainline", "arch/x86/kernel/apic/ipi.c"],
+  ] as const)(
+    "--kernel %s: smp_send_reschedule to an offline CPU reaches native_smp_send_reschedule, which WARNs each time and sends nothing",
+    (kernel, location) => {
+      const sys = x86(8, { apic: "physflat" }, { kernel });
+      spawnProgram(sys, 0, function* () {
+        expect(sys.kernel.cpuDown(3)).toBe(0);
+        yield 1000;
+        yield* sys.kernel.smpSendReschedule(3);
+        yield* sys.kernel.smpSendReschedule(3);
+        yield* sys.kernel.smpSendReschedule(4); // online: one ICR write, taken
+        yield 5000;
+        expect(sys.kernel.cpuUp(3)).toBe(0);
+        yield 5000;
+      });
+      expect(sys.run().status).toBe("completed");
+      expect(sys.arch.statistics()).toMatchObject({
+        icrWrites: 1,
+        vectorsSent: 1,
+        offlineDropped: 0,
+        offlineReschedules: 2,
+      });
+      expect(sys.kernel.stats.rescheduleIpis).toBe(3); // requests, as ipi_send_cpu traces them
+      expect(sys.trace.named("ipi_send_cpu").map((r) => r.fields.cpu)).toEqual([3, 3, 4]);
+      expect(sys.machine.cpus[3].counters.irqsTaken).toBe(0);
+      expect(sys.machine.cpus[4].counters.irqsTaken).toBe(1);
+      // WARN(1, ...), not WARN_ON_ONCE: every hit counted; the splat is the sending CPU's.
+      expect(sys.kernel.warnings.records).toEqual([
+        {
+          site: "x86:reschedule-offline:reschedule IPI to offline CPU 3: not sent",
+          cpu: 0,
+          time: expect.any(Number),
+          message: "reschedule IPI to offline CPU 3: not sent",
+          location,
+          kernelText: `sched: Unexpected reschedule of offline CPU#3!\nWARNING: CPU: 0 PID: 1000 at ${location} native_smp_send_reschedule`,
+          count: 2,
+        },
+      ]);
+      expect(sys.trace.named("smpcall_warning")).toHaveLength(1);
+    },
+  );
 
   it("x2APIC cluster mode: an offline target is in no cluster's destination; a cluster with no online target gets no write", () => {
     // 64 CPUs: cluster 0 = CPUs 0-7,32-39, cluster 1 = CPUs 8-15,40-47.

@@ -8,6 +8,7 @@ import { parseArchOptions, type ArchOptionValues, type RawArchOptions } from "./
 import {
   ArchIpiToken,
   ArchOptionsToken,
+  ArchWarningsToken,
   FaultInjectorToken,
   InterconnectToken,
   MachineToken,
@@ -152,6 +153,7 @@ export function createSmpSystem(config: SystemConfig): SmpSystem {
   child.register(MachineToken, { useValue: machine });
   child.register(InterconnectToken, { useValue: interconnect });
   child.register(SmpHandlersToken, { useValue: kernel });
+  child.register(ArchWarningsToken, { useValue: kernel });
   child.register(TraceToken, { useValue: trace });
   child.register(FaultInjectorToken, { useValue: faults });
   child.register(ArchOptionsToken, { useValue: archOptions });

@@ -451,16 +451,23 @@ describe("CPU ids that are integers but not CPUs of the machine", () => {
     expect([k.stats.ipisSingle, k.stats.callbacksRun]).toEqual([0, 0]);
   });
 
-  it("smp_send_reschedule to -1, to nr_cpu_ids or to an offline CPU sends nothing and returns", () => {
+  it("smp_send_reschedule to -1 or to nr_cpu_ids sends nothing and returns; to an offline CPU it is the arch's (6.1's generic code does not filter it)", () => {
     const sys = testSystem(4);
     const k = sys.kernel;
     k.cpuDown(3);
+    const sent: number[] = [];
+    const send = sys.arch.sendRescheduleIpi.bind(sys.arch);
+    sys.arch.sendRescheduleIpi = (cpu: number) => {
+      sent.push(cpu);
+      return send(cpu);
+    };
     program(sys, 0, function* () {
       yield 100;
       for (const cpu of [-1, 4, 3]) yield* k.smpSendReschedule(cpu);
     });
     expect(sys.run().status).toBe("completed");
-    expect([k.stats.rescheduleIpis, k.stats.ipisSingle, k.stats.ipisMask]).toEqual([0, 0, 0]);
+    expect(sent).toEqual([3]);
+    expect([k.stats.rescheduleIpis, k.stats.ipisSingle, k.stats.ipisMask]).toEqual([1, 0, 0]);
   });
 
   it("irq_work_queue_on refuses -1 and nr_cpu_ids naming the range; an online target gives no warning, an offline one the kernel's", () => {

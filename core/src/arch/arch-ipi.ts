@@ -14,6 +14,9 @@ export type ArchStatistics = Record<string, number>;
  *   mask. The mask belongs to the caller and is reused: do not keep it past the call.
  * - `sendCallFunctionSingleIpi` = `arch_send_call_function_single_ipi`.
  * - `sendRescheduleIpi` = `smp_send_reschedule`: the target must call `SmpHandlers.schedulerIpi`.
+ *   Unlike the call-function sends, it is also called for an offline CPU, as the kernel's is
+ *   (generic code does not filter it): the backend does what its arch does (x86 WARNs and sends
+ *   nothing, sparc64 skips offline CPUs, powerpc sends the message).
  *
  * Receive side: the machine calls `handleInterrupt(cpu, line)` in hard-IRQ context (interrupts
  * off) when `cpu` takes interrupt `line`. The backend acknowledges its hardware exactly once per
@@ -45,6 +48,34 @@ export interface SmpHandlers {
   genericSmpCallFunctionSingleInterrupt(): CpuCode<void>;
   /** scheduler_ipi: a reschedule IPI arrived; sets need_resched on this CPU. */
   schedulerIpi(): void;
+}
+
+/** A kernel-style warning raised by arch code (a WARN or WARN_ON_ONCE in the arch's send path). */
+export interface ArchWarning {
+  /** Stable id of the warning site, e.g. `x86:reschedule-offline`. */
+  readonly site: string;
+  /** What happened, in smpcall's words. */
+  readonly message: string;
+  /** The kernel source file of the WARN, e.g. `arch/x86/kernel/apic/ipi.c`. */
+  readonly file: string;
+  /** Its line in 6.1 (the `--kernel 6.1` splat names it; the mainline profile names the file alone). */
+  readonly line: number;
+  /** The function the splat names. */
+  readonly function: string;
+  /** The WARN's own formatted line, if it has one (printed before the `WARNING:` line). */
+  readonly formatted?: string;
+  /** WARN_ON_ONCE: only the first hit is reported. Otherwise (WARN) every hit is, distinct messages once each with repeats counted. */
+  readonly once?: boolean;
+}
+
+/**
+ * What the core offers backends for kernel-style warnings: they go to the kernel's warning log
+ * (`SmpKernel.warnings`), are traced as `smpcall_warning` and reported with the run's warnings,
+ * never swallowed.
+ */
+export interface ArchWarnings {
+  /** Record `warning` as raised now on the running CPU. */
+  archWarn(warning: ArchWarning): void;
 }
 
 /**

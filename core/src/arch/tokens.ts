@@ -1,7 +1,7 @@
 import type { InjectionToken } from "tsyringe";
 import type { Machine } from "../machine/machine";
 import type { TraceSink } from "../trace/trace-sink";
-import type { ArchIpi, FaultInjector, SmpHandlers } from "./arch-ipi";
+import type { ArchIpi, ArchWarnings, FaultInjector, SmpHandlers } from "./arch-ipi";
 import type { ArchOptionValues } from "./options";
 import type { Interconnect } from "./interconnect";
 
@@ -15,6 +15,8 @@ export const MachineToken: InjectionToken<Machine> = Symbol.for("smpcall.Machine
 export const InterconnectToken: InjectionToken<Interconnect> = Symbol.for("smpcall.Interconnect");
 /** The core's generic handlers, for the receive side. */
 export const SmpHandlersToken: InjectionToken<SmpHandlers> = Symbol.for("smpcall.SmpHandlers");
+/** Kernel-style warnings from arch code (WARN in a send path), into the kernel's warning log. */
+export const ArchWarningsToken: InjectionToken<ArchWarnings> = Symbol.for("smpcall.ArchWarnings");
 /** The trace sink, for arch tracepoints (check `enabled` first). */
 export const TraceToken: InjectionToken<TraceSink> = Symbol.for("smpcall.Trace");
 /** Seeded fault decisions. */

@@ -1,4 +1,4 @@
-import type { ArchIpi, SmpHandlers } from "../arch/arch-ipi";
+import type { ArchIpi, ArchWarning, ArchWarnings, SmpHandlers } from "../arch/arch-ipi";
 import {
   EINVAL,
   ENXIO,
@@ -134,7 +134,7 @@ const FLUSH_AFTER_ASYNC = 2;
  * driven with `yield*` from CPU code; the calling CPU is `machine.smpProcessorId()`, as in the
  * kernel. Return values are 0 or a negated errno (-ENXIO, -EBUSY).
  */
-export class SmpKernel implements SmpHandlers {
+export class SmpKernel implements SmpHandlers, ArchWarnings {
   readonly stats: KernelStats;
   readonly warnings: WarningLog;
   /** The kernel release this kernel behaves as. */
@@ -369,6 +369,20 @@ export class SmpKernel implements SmpHandlers {
       c,
       warnSplat(ws.location, ws.function, c.id, c.idle, formatted),
     );
+  }
+
+  /**
+   * A WARN in arch code (see {@link ArchWarnings}) on the running CPU, into this kernel's warning
+   * log: the splat names `file:line` under 6.1, the file alone under mainline (as the generic
+   * sites do).
+   */
+  archWarn(warning: ArchWarning): void {
+    const m = this.machine;
+    const c = m.cpus[m.current];
+    const location = this.profile.name === "6.1" ? `${warning.file}:${warning.line}` : warning.file;
+    const splat = warnSplat(location, warning.function, c.id, c.idle, warning.formatted);
+    if (warning.once === true) this.warnings.warnOnce(warning.site, c.id, m.now, warning.message, c, splat);
+    else this.warnings.warn(warning.site, c.id, m.now, warning.message, c, splat);
   }
 
   /**
@@ -1150,14 +1164,19 @@ export class SmpKernel implements SmpHandlers {
    * smp_send_reschedule: send `cpu` the arch's reschedule IPI, nothing else: the target's receive
    * path calls `schedulerIpi`, which sets nothing, so an idle target woken from a halt by it halts
    * again (its call queue untouched) unless need_resched was set first — `reschedCurr` is the
-   * scheduler's way (resched_curr), which sets it and then calls this. An offline or nonexistent
-   * CPU gets nothing (the scheduler never targets one). Counted in `stats.rescheduleIpis`, traced
-   * as `ipi_send_cpu`.
+   * scheduler's way (resched_curr), which sets it and then calls this. An offline CPU is passed to
+   * the backend as 6.1's generic code passes it to the arch (nothing between the scheduler and the
+   * arch's `smp_send_reschedule` checks): the backend does what its arch does (x86 WARNs
+   * "Unexpected reschedule of offline CPU" and sends nothing, sparc64 skips it, powerpc sends the
+   * message, which waits or is lost as the platform's offline CPUs do). A nonexistent CPU gets
+   * nothing. Counted in `stats.rescheduleIpis` (requests, an offline target's included), traced
+   * as `ipi_send_cpu` before the backend is called (mainline's `smp_send_reschedule` traces it
+   * before calling the arch, offline target or not).
    */
   *smpSendReschedule(cpu: number, callsite = "smp_send_reschedule"): CpuCode<void> {
     const m = this.machine;
     checkCpuId("smpSendReschedule", cpu);
-    if (cpu < 0 || cpu >= m.nrCpus || !m.cpus[cpu].online) return;
+    if (cpu < 0 || cpu >= m.nrCpus) return;
     this.stats.rescheduleIpis++;
     // Stryker disable next-line ConditionalExpression: equivalent, emit() ignores a disabled trace (the test only saves building the record)
     if (m.trace.enabled)

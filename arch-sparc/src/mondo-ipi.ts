@@ -391,10 +391,12 @@ export class MondoIpi implements ArchIpi {
   }
 
   /**
-   * Visit the first entry of `call`'s list at or after `call.next` not yet done: a CPU in error, a
-   * CPU not in the domain (offline) or a full queue is skipped (the status says which);
-   * otherwise the mondo is written to the target's queue now, the entry marked done, and the
-   * target's trap raised after the latency.
+   * Visit the first entry of `call`'s list at or after `call.next` not yet done. A CPU in error or
+   * not in the domain (offline) ends the walk there, as the OpenSPARC hypervisor's
+   * `cpu_mondo_send` returns at once with that status, the entries after it not visited (the
+   * kernel's retry sends them); a full queue is noted (would-block, returned at the walk's end if
+   * nothing worse is met) and the walk goes on; otherwise the mondo is written to the target's
+   * queue now, the entry marked done, and the target's trap raised after the latency.
    */
   private visitEntry(call: MondoSendCall): void {
     const list = call.list;
@@ -405,8 +407,10 @@ export class MondoIpi implements ArchIpi {
     const cpu = list[i];
     if (this.errorCpus.test(cpu)) {
       call.error = true;
+      call.next = call.cnt; // the hypervisor returns HV_ECPUERROR here
     } else if (!this.machine.onlineMask.test(cpu)) {
       call.noCpu = true; // a stopped CPU is not in the domain's running set
+      call.next = call.cnt; // the hypervisor returns HV_ENOCPU here
     } else if (
       this.full(cpu) ||
       (this.wouldBlockRate > 0 && this.faults.chance(this.wouldBlockRate, "sparc.wouldblock"))

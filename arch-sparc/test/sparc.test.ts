@@ -393,6 +393,37 @@ describe("arch-sparc: mondo cross-calls", () => {
     expect(both.st.hypercalls).toBeGreaterThan(2);
   });
 
+  it("sun4v: cpu_mondo_send returns at the first CPU in error, the entries after it not visited; the kernel asks cpu_state of all of them and its retry delivers them", () => {
+    const sys = sparc(8, { errorCpus: "1" }, { csdLockTimeoutMs: 0, cost: { deliveryJitter: 0 } });
+    let ns = -1;
+    const queuedAt: number[] = [];
+    spawnProgram(sys, 0, function* () {
+      const t0 = sys.machine.now;
+      yield* sys.arch.sendCallFunctionIpiMask(CpuMask.of(8, [1, 2, 5, 6]));
+      ns = sys.machine.now - t0;
+    });
+    for (const c of [2, 5, 6])
+      spawnProgram(sys, c, function* () {
+        while (sys.machine.cpus[c].counters.irqsTaken === 0) yield 100;
+        queuedAt.push(sys.machine.now);
+      });
+    sys.run();
+    // Try 1: the call's fixed part (2000) and entry 0 (100): CPU 1 in error, the call returns
+    // (+60 spin-wake). cpu_state of the four entries left (4 x 2000); CPU 1 dropped. Nothing was
+    // delivered: udelay(2 us x 4 initial targets). Try 2: 2000 + 3 x 100 + 60, every entry done.
+    expect(ns).toBe(2160 + 8000 + 8000 + 2360);
+    expect(sys.arch.statistics()).toMatchObject({
+      hypercalls: 2,
+      cpuStateCalls: 4,
+      cpuErrors: 1,
+      retries: 1,
+      udelays: 1,
+      mondosDelivered: 3,
+    });
+    // No target got its mondo before the second try.
+    expect(Math.min(...queuedAt)).toBeGreaterThan(2160 + 16_000);
+  });
+
   it("sun4v: HV_ENOCPU — a target that went offline during the retries is dropped and reported", () => {
     const sys = sparc(8, { mondoQueueDepth: "1", trapStallCpus: "5,6", trapStallNs: "300000" });
     spawnProgram(sys, 0, function* () {

@@ -27,7 +27,8 @@
 // Not modelled (see examples/README.md): GICv2 (GICD_SGIR, 8-bit CPU list, at most 8 CPUs),
 // pseudo-NMIs, the isb costs inside the receive path, the kernel's other IPIs; 6.1 records one
 // ipi_raise per smp_cross_call naming the whole mask before the dsb, smpcall one per target CPU
-// at its raise. Costs are estimates and overridable as options.
+// at its raise (the same one line for a reschedule or a single call; N lines for a mask of N).
+// Costs are estimates and overridable as options.
 require("reflect-metadata"); // tsyringe needs it; the CLI loads it, a plain require() does not
 const {
   ArchIpiToken,

@@ -1,4 +1,5 @@
 import { describe, expect, it } from "@jest/globals";
+import { descriptor as generic } from "@smpcall/arch-generic";
 import { CpuMask, ENXIO, EBUSY, SCF_WAIT, type CpuCode } from "@smpcall/core";
 import { ipiAfterOffline, irqsOffFor, program, recorder, testSystem, type Run } from "./helpers";
 
@@ -607,13 +608,10 @@ describe("reschedules, many-calls without wait, _any and the per-CPU statistics"
     expect(busyFlags).toEqual([false, false]);
   });
 
-  it("resched_curr rejects a CPU id that is not an integer and ignores an offline one", () => {
+  it("resched_curr rejects a CPU id that is not an integer", () => {
     const sys = testSystem(3);
     let thrown: unknown = null;
     program(sys, 1, function* () {
-      sys.kernel.cpuDown(2);
-      yield 50_000;
-      yield* sys.kernel.reschedCurr(2);
       try {
         yield* sys.kernel.reschedCurr(0.5);
       } catch (e) {
@@ -621,10 +619,48 @@ describe("reschedules, many-calls without wait, _any and the per-CPU statistics"
       }
     });
     expect(sys.run().status).toBe("completed");
-    expect(sys.machine.cpus[2].online).toBe(false);
-    expect(sys.kernel.stats.rescheduleIpis).toBe(0);
     expect(String(thrown)).toMatch(/reschedCurr/);
   });
+
+  it.each([true, false])(
+    "resched_curr to an offline (dead, idle) CPU, arch with TIF_POLLING_NRFLAG %s: need_resched set, the IPI only without the flag (6.1: the idle task died with its polling flag set where the arch has one); the CPU back leaves idle and clears it",
+    (idlePollingFlag) => {
+      const sys = testSystem(3, { arch: { ...generic, idlePollingFlag } });
+      const flags: boolean[] = [];
+      let schedulerIpisWhileOffline = -1;
+      let schedulerIpis = 0;
+      const schedulerIpi = sys.kernel.schedulerIpi.bind(sys.kernel);
+      sys.kernel.schedulerIpi = () => {
+        schedulerIpis++;
+        schedulerIpi();
+      };
+      program(sys, 1, function* () {
+        sys.kernel.cpuDown(2);
+        yield 50_000;
+        flags.push(sys.machine.cpus[2].idle, sys.machine.cpus[2].needResched);
+        yield* sys.kernel.reschedCurr(2);
+        yield* sys.kernel.reschedCurr(2); // the flag is set: nothing
+        flags.push(sys.machine.cpus[2].needResched);
+        yield 50_000;
+        schedulerIpisWhileOffline = schedulerIpis;
+        sys.kernel.cpuUp(2);
+        yield 50_000;
+        flags.push(sys.machine.cpus[2].needResched);
+      });
+      expect(sys.run().status).toBe("completed");
+      expect(flags).toEqual([true, false, true, false]);
+      expect(schedulerIpisWhileOffline).toBe(0);
+      expect(sys.trace.named("sched_wake_idle_without_ipi").map((r) => r.fields.cpu)).toEqual(
+        idlePollingFlag ? [2] : [],
+      );
+      expect(sys.kernel.stats.rescheduleIpis).toBe(idlePollingFlag ? 0 : 1);
+      expect(sys.trace.named("ipi_send_cpu").map((r) => r.fields.callsite)).toEqual(
+        idlePollingFlag ? [] : ["resched_curr"],
+      );
+      // The generic backend keeps the IPI pending at the offline CPU: taken once it is back.
+      expect(schedulerIpis).toBe(idlePollingFlag ? 0 : 1);
+    },
+  );
 
   it("a many-call without wait returns before its callbacks run; with wait, after", () => {
     for (const wait of [false, true]) {

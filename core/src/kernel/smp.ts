@@ -1119,8 +1119,13 @@ export class SmpKernel implements SmpHandlers, ArchWarnings {
    * there. For an idle CPU, as 6.1: nothing when its need_resched is already set; otherwise set it,
    * then send a reschedule IPI (`smpSendReschedule`) unless the CPU was polling (in its polling
    * window, or asleep on the flag), which sees the flag itself: no IPI, traced as
-   * `sched_wake_idle_without_ipi` (set_nr_and_not_polling). An offline or nonexistent CPU gets
-   * nothing.
+   * `sched_wake_idle_without_ipi` (set_nr_and_not_polling). A nonexistent CPU gets nothing. An
+   * offline CPU is as 6.1's dead CPU (`resched_curr` checks nothing): its current task is its idle
+   * task, which died inside the idle loop with TIF_POLLING_NRFLAG still set, so where the arch has
+   * the flag its need_resched is set and no IPI sent (traced `sched_wake_idle_without_ipi`), and
+   * the CPU leaves its idle loop at once when it is back (a fresh `do_idle` skips its loop while the
+   * flag is set); without the flag (6.1's arm64, RISC-V) the flag is set and the reschedule IPI sent
+   * (`smpSendReschedule`: the backend does what its arch does with an offline target).
    *
    * Differs from 6.1 for a CPU running a task program (the calling CPU included): the model has
    * no scheduler, and need_resched matters only to the idle loop (which leaves and flushes its
@@ -1132,8 +1137,12 @@ export class SmpKernel implements SmpHandlers, ArchWarnings {
   *reschedCurr(cpu: number, callsite = "resched_curr"): CpuCode<void> {
     const m = this.machine;
     checkCpuId("reschedCurr", cpu);
-    if (cpu < 0 || cpu >= m.nrCpus || !m.cpus[cpu].online) return;
+    if (cpu < 0 || cpu >= m.nrCpus) return;
     const t = m.cpus[cpu];
+    if (!t.online) {
+      yield* this.reschedOffline(cpu, callsite);
+      return;
+    }
     if (!t.idle) {
       if (cpu !== m.smpProcessorId()) yield* this.smpSendReschedule(cpu, callsite);
       return;
@@ -1144,6 +1153,26 @@ export class SmpKernel implements SmpHandlers, ArchWarnings {
       return;
     }
     t.needResched = true;
+    yield* this.smpSendReschedule(cpu, callsite);
+  }
+
+  /**
+   * resched_curr on an offline CPU (see `reschedCurr`). A CPU whose task program was running when
+   * it went down keeps it (the model does not migrate tasks; 6.1 would have moved it away, its
+   * current task being the idle one): its flag is left alone, as for a busy CPU, since nothing
+   * would clear it before the program ends.
+   */
+  private *reschedOffline(cpu: number, callsite: string): CpuCode<void> {
+    const m = this.machine;
+    const t = m.cpus[cpu];
+    if (t.needResched) return;
+    if (t.idle) t.needResched = true;
+    if (this.idlePollingFlag) {
+      // Stryker disable next-line ConditionalExpression: equivalent, emit() ignores a disabled trace (the test only saves building the record)
+      if (m.trace.enabled)
+        m.trace.emit(m.now, m.current, m.cpus[m.current], "sched_wake_idle_without_ipi", { cpu });
+      return;
+    }
     yield* this.smpSendReschedule(cpu, callsite);
   }
 

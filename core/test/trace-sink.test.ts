@@ -1,6 +1,7 @@
 import { describe, expect, it } from "@jest/globals";
 import { descriptor as generic } from "@smpcall/arch-generic";
 import {
+  ARCH_IPI_RAISE,
   ChromeTraceWriter,
   runWorkload,
   toChromeTrace,
@@ -140,5 +141,26 @@ describe("trace exporters", () => {
     const text = toFtraceText(ring.records, { cpus: 8 }, ring.written);
     expect(text).toContain(`# entries-in-buffer/entries-written: 100/${trace.written}   #P:8\n`);
     expect(text.split("\n").filter((l) => !l.startsWith("#") && l !== "")).toHaveLength(100);
+  });
+});
+
+describe("ftrace export of an arch's own ipi_raise (ARCH_IPI_RAISE)", () => {
+  const sink = new TraceSink(true);
+  sink.emit(1000, 0, STATE, ARCH_IPI_RAISE, { target_cpus: "1-3,65", reason: "Function call interrupts" });
+  sink.emit(2000, 0, STATE, "ipi_raise", { target_cpus: 1, reason: "Function call interrupts" });
+
+  it("a kernel profile's export prints it as ipi_raise with the whole mask, and keeps only what the arch declares", () => {
+    const text = toFtraceText(sink.records, { cpus: 72, kernel: "6.1", archTracepoints: [ARCH_IPI_RAISE] });
+    const lines = text.split("\n").filter((l) => l !== "" && !l.startsWith("#"));
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatch(
+      /: ipi_raise: target_mask=00000000,00000002,00000000,0000000e \(Function call interrupts\)$/,
+    );
+  });
+
+  it("without a profile both records stay under their own names", () => {
+    const text = toFtraceText(sink.records, { cpus: 72 });
+    expect(text).toMatch(/: arch_ipi_raise: target_mask=.*,0000000e \(Function call interrupts\)\n/);
+    expect(text).toMatch(/: ipi_raise: target_mask=.*,00000002 \(Function call interrupts\)\n/);
   });
 });

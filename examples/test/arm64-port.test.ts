@@ -1,6 +1,6 @@
 import { describe, expect, it } from "@jest/globals";
 import * as path from "node:path";
-import { loadArch, type SmpSystem } from "@smpcall/core";
+import { loadArch, toFtraceText, type SmpSystem } from "@smpcall/core";
 import { main } from "../src/cli/main";
 import { broadcastOnce } from "./port-helpers";
 import { memoryIo } from "../src/cli/io";
@@ -59,6 +59,29 @@ describe("the out-of-tree arm64 GICv3 port (examples/ports/arm64-gic.js)", () =>
     // Taken once the second write is done, not after the fourth and the isb.
     expect(taken).toBeGreaterThanOrEqual(1000);
     expect(taken).toBeLessThan(2000);
+  });
+
+  it("a kernel profile's ftrace export has 6.1's ipi_raise: one per smp_cross_call naming the whole mask, before the dsb (not one per target)", () => {
+    // 40 CPUs: clusters 0-15, 16-31, 32-39: three writes for the broadcast from CPU 0.
+    const sys = broadcastOnce(arm64, 40, { sysregNs: "1000", barrierNs: "20" }, 30_000, true);
+    const text = toFtraceText(sys.trace.records, {
+      cpus: 40,
+      kernel: "6.1",
+      archTracepoints: arm64.tracepoints,
+    });
+    const raises = text.split("\n").filter((l) => l.includes(": ipi_raise: "));
+    expect(raises.map((l) => l.replace(/^.*ipi_raise: /, ""))).toEqual([
+      "target_mask=000000ff,fffffffe (Function call interrupts)",
+      "target_mask=00000000,00000001 (Rescheduling interrupts)",
+    ]);
+    // The broadcast's line is CPU 0's, at the send's start: the dsb and the first write follow it.
+    const first = sys.trace.named("arch_ipi_raise")[0];
+    const firstSgi = sys.trace.named("ipi_raise")[0];
+    expect(first.cpu).toBe(0);
+    expect(firstSgi.ts - first.ts).toBe(20 + 1000);
+    // Without a profile every record stays, the machine's per-target ones included.
+    expect(sys.trace.named("ipi_raise")).toHaveLength(40);
+    expect(toFtraceText(sys.trace.records, { cpus: 40 })).toContain(": arch_ipi_raise: ");
   });
 
   it.each([

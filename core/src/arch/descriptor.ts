@@ -112,7 +112,9 @@ export interface ArchDescriptor {
    * The tracepoints this architecture's kernel code has, among the events smpcall records (x86:
    * its irq_vectors events such as `call_function_single_entry`; arm and arm64: `ipi_raise`,
    * `ipi_entry`, `ipi_exit`). A kernel profile's ftrace export keeps only these and the generic
-   * kernel's own. Undefined: `ipi_raise`, `ipi_entry` and `ipi_exit`.
+   * kernel's own. Undefined: `ipi_raise`, `ipi_entry` and `ipi_exit`. The machine's `ipi_raise` is
+   * one record per target; an arch whose kernel traces one per send with the whole mask lists
+   * `arch_ipi_raise` (`ARCH_IPI_RAISE`, which its backend emits) instead.
    */
   readonly tracepoints?: readonly string[];
   /**

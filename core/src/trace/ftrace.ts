@@ -32,6 +32,16 @@ const SMP_TRACEPOINTS = [
   "ipi_send_cpu",
   "ipi_send_cpumask",
 ];
+/**
+ * An arch's own `ipi_raise` record, for backends whose kernel traces `ipi_raise` once per send
+ * naming the whole target mask (6.1's arm and arm64 `smp_cross_call`, before the first write):
+ * fields `target_cpus` (a cpulist) and `reason`. The machine records its own `ipi_raise` per
+ * target CPU as it is raised; a backend that emits this record and lists it (not `ipi_raise`) in
+ * its descriptor's `tracepoints` gets the kernel's lines in a kernel profile's ftrace export,
+ * where it is printed as `ipi_raise`.
+ */
+export const ARCH_IPI_RAISE = "arch_ipi_raise";
+
 /** What an arch that does not say has: the generic IPI events of include/trace/events/ipi.h. */
 const DEFAULT_ARCH_TRACEPOINTS = ["ipi_raise", "ipi_entry", "ipi_exit"];
 
@@ -116,8 +126,9 @@ export function formatTraceFields(r: TraceRecord, nrCpus?: number): string {
     case "ipi_exit":
       return `(${f.reason})`;
     case "ipi_raise":
+    case ARCH_IPI_RAISE:
       if (nrCpus !== undefined)
-        return `target_mask=${ftraceBitmask([Number(f.target_cpus)], nrCpus)} (${f.reason})`;
+        return `target_mask=${ftraceBitmask(cpulist(String(f.target_cpus)), nrCpus)} (${f.reason})`;
       break;
     case "ipi_send_cpumask":
       if (nrCpus !== undefined)
@@ -159,10 +170,11 @@ export function ftraceHeader(meta: FtraceMeta, inBuffer: number, written: number
 
 /**
  * One record as an ftrace line (with its newline): task-pid, [CPU], flags, timestamp, event,
- * fields in the kernel's text. `nrCpus` sizes the CPU bitmasks (default: enough for the record).
+ * fields in the kernel's text. `nrCpus` sizes the CPU bitmasks (default: enough for the record);
+ * `name` is the event name printed (default: the record's).
  */
-export function ftraceLine(r: TraceRecord, nrCpus = 64): string {
-  return `${task(r)} [${String(r.cpu).padStart(3, "0")}] ${flags(r)} ${seconds(r.ts).padStart(12)}: ${r.name}: ${formatTraceFields(r, nrCpus)}\n`;
+export function ftraceLine(r: TraceRecord, nrCpus = 64, name = r.name): string {
+  return `${task(r)} [${String(r.cpu).padStart(3, "0")}] ${flags(r)} ${seconds(r.ts).padStart(12)}: ${name}: ${formatTraceFields(r, nrCpus)}\n`;
 }
 
 /**
@@ -181,9 +193,10 @@ export class FtraceExport {
     return this.events === null || this.events.has(r.name);
   }
 
-  /** `r` as a line of this export. */
+  /** `r` as a line of this export (with a kernel profile, an {@link ARCH_IPI_RAISE} record is the kernel's `ipi_raise`). */
   line(r: TraceRecord): string {
-    return ftraceLine(r, this.meta.cpus);
+    const kernelName = this.meta.kernel !== undefined && r.name === ARCH_IPI_RAISE ? "ipi_raise" : r.name;
+    return ftraceLine(r, this.meta.cpus, kernelName);
   }
 }
 

@@ -2,6 +2,7 @@ import type { RunOutcome } from "../machine/machine";
 import type { SmpSystem } from "../system";
 import { fmt, probeOf } from "./probe";
 import { ConformanceFailure } from "./types";
+import { wallNow } from "./nondeterminism";
 
 /** Events one machine run of a check may dispatch before the check fails (default). */
 export const DEFAULT_KIT_EVENT_BUDGET = 2_000_000;
@@ -44,7 +45,7 @@ export class KitGuard {
   /** A check starts: its wall-clock limit starts now. */
   begin(check: string): void {
     this.check = check;
-    this.deadline = performance.now() + this.wallMs;
+    this.deadline = wallNow() + this.wallMs;
     this.later = [];
   }
 
@@ -60,7 +61,7 @@ export class KitGuard {
 
   /** Has the running check used up its wall-clock time? */
   get overTime(): boolean {
-    return performance.now() > this.deadline;
+    return wallNow() > this.deadline;
   }
 
   /**

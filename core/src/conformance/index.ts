@@ -8,3 +8,4 @@ export * from "./checks";
 export * from "./runner";
 export * from "./guard";
 export * from "./probe";
+export * from "./nondeterminism";

@@ -1,6 +1,7 @@
 import { describe, expect, it } from "@jest/globals";
 import type { ArchDescriptor } from "../arch/descriptor";
 import { CONFORMANCE_CHECKS } from "./checks";
+import { underTripwire } from "./nondeterminism";
 import { conformanceContext, type ConformanceOptions } from "./runner";
 
 /**
@@ -18,8 +19,10 @@ export function runConformanceSuite(descriptor: ArchDescriptor, opts: Conformanc
       it(`${check.name}: ${check.description}`, () => {
         ctx.guard.begin(check.name);
         expect(() => {
-          check.run(ctx);
-          ctx.guard.end();
+          underTripwire(() => {
+            check.run(ctx);
+            ctx.guard.end();
+          });
         }).not.toThrow();
       }, 60_000);
     }

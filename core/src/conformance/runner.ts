@@ -4,6 +4,7 @@ import type { RawArchOptions } from "../arch/options";
 import { IDLE_MODES, type IdleMode } from "../kernel/idle-loop";
 import { archLabel } from "../arch/loader";
 import { CONFORMANCE_CHECKS } from "./checks";
+import { underTripwire } from "./nondeterminism";
 import { DEFAULT_KIT_CHECK_WALL_MS, DEFAULT_KIT_EVENT_BUDGET, KitGuard } from "./guard";
 import {
   KitMachineRefused,
@@ -118,8 +119,10 @@ export function runConformanceCheck(check: ConformanceCheck, ctx: ConformanceCon
   const t0 = performance.now();
   ctx.guard.begin(check.name);
   try {
-    check.run(ctx);
-    ctx.guard.end();
+    underTripwire(() => {
+      check.run(ctx);
+      ctx.guard.end();
+    });
     return { name: check.name, status: "pass", message: "", ms: Math.round(performance.now() - t0) };
   } catch (e) {
     if (e instanceof KitMachineRefused)

@@ -10,9 +10,11 @@ import { expectThat, type ConformanceCheck, type ConformanceContext } from "../t
  * Every interrupt a CPU takes must be paid for by an earlier send towards it that arrived no
  * sooner than the declared minimum latency, or by a line its own handler raised (a second stage,
  * like sparc's softint after the mondo trap). Sends may merge (fewer interrupts than sends); what
- * is impossible is more interrupts by some time than such causes by that time.
+ * is impossible is more interrupts by some time than such causes by that time. For a system
+ * built without delivery jitter (the machine's jitter may shorten a latency); `minNs` is the
+ * declared {@link declaredMinLatency}.
  */
-function expectCausal(what: string, sys: SmpSystem, minNs: number, declared: boolean): void {
+export function expectCausal(what: string, sys: SmpSystem, minNs: number, declared: boolean): void {
   const probe = kitProbe(sys);
   for (let cpu = 0; cpu < sys.machine.nrCpus; cpu++) {
     const entries = probe.entryTimes[cpu];
@@ -51,8 +53,11 @@ export const causalityCheck: ConformanceCheck = {
   },
 };
 
-/** The causality check with the options of `ctx`. */
-function causalAt(ctx: ConformanceContext): void {
+/**
+ * The backend's declared minimum delivery latency with the options of `ctx` (`declared` false and
+ * 0 when it declares none); a value that is not a finite number >= 0 fails.
+ */
+export function declaredMinLatency(ctx: ConformanceContext): { minNs: number; declared: boolean } {
   const d = ctx.descriptor;
   const declaredValue = capabilityValue(
     d.capabilities.minDeliveryLatencyNs,
@@ -62,8 +67,12 @@ function causalAt(ctx: ConformanceContext): void {
     declaredValue === undefined || (Number.isFinite(declaredValue) && declaredValue >= 0),
     () => `capabilities.minDeliveryLatencyNs is ${declaredValue}: it must be a finite number of ns >= 0`,
   );
-  const declared = declaredValue !== undefined;
-  const minNs = declaredValue ?? 0;
+  return { minNs: declaredValue ?? 0, declared: declaredValue !== undefined };
+}
+
+/** The causality check with the options of `ctx`. */
+function causalAt(ctx: ConformanceContext): void {
+  const { minNs, declared } = declaredMinLatency(ctx);
   // Without the machine's delivery jitter the backend's own latencies are what the kit sees.
   const cost = { deliveryJitter: 0 };
   const { system } = kitWorkload(ctx, "a mixed workload on 16 CPUs", {

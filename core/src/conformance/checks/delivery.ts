@@ -93,11 +93,14 @@ export const maskIpiCheck: ConformanceCheck = {
   },
 };
 
+/** How many times `offline-delivery-safe` takes CPU 5 offline, sends it a raw IPI and brings it back. */
+const OFFLINE_CYCLES = 3;
+
 /** IPIs towards offline CPUs: refused by the kernel; a raw send is dropped or held safely. */
 export const offlineCheck: ConformanceCheck = {
   name: "offline-delivery-safe",
   description:
-    "calls to an offline CPU return -ENXIO; a raw IPI to it runs nothing while it is offline, and is taken once when it is back if the backend declares offlineDelivery pending, never if dropped; a call and a reschedule pending at every other CPU but the sender (interrupts off) while it is brought up are still taken; the statistics never go down; with the run's options and with each option at another legal value",
+    "calls to an offline CPU return -ENXIO; a raw IPI to it runs nothing while it is offline, and is taken once when it is back if the backend declares offlineDelivery pending, never if dropped, at each of three offline cycles; a call and a reschedule pending at every other CPU but the sender (interrupts off) while it is brought up are still taken; the statistics never go down; with the run's options and with each option at another legal value",
   run(ctx) {
     // offlineDelivery may be a function of the options: it must hold at every value.
     forEachOptionValue(ctx, offlineAt);
@@ -117,6 +120,8 @@ function offlineAt(ctx: ConformanceContext): void {
   let handledWhileOffline = -1;
   let handledWhenBack = -1;
   let up = false;
+  let firstCycleCalls = -1;
+  const laterCycles: { cycle: number; offlineRan: number; backRan: number }[] = [];
   // Every other CPU but the sender keeps interrupts off while CPU 5 is brought up, with a call
   // and a reschedule pending: a boot hook that resets other CPUs' state (every CPU's, or a
   // neighbour's by an off-by-one) loses theirs.
@@ -163,6 +168,27 @@ function offlineAt(ctx: ConformanceContext): void {
     yield* sys.kernel.smpCallFunctionSingle(5, log.fn("back"), null, true);
     yield 500 * stepNs;
     stats.sample("after a call to CPU 5 once it was back");
+    firstCycleCalls = sys.kernel.stats.handlerCallsOn[5];
+    // Again, twice: a boot hook that clears (or keeps) what was raised while the CPU was offline
+    // only at a CPU's first boot, or from its second on, is wrong at one of them.
+    for (let cycle = 2; cycle <= OFFLINE_CYCLES; cycle++) {
+      expectThat(sys.kernel.cpuDown(5) === 0, () => `cpuDown(5) for offline cycle ${cycle} failed`);
+      yield 200 * stepNs;
+      const before = sys.kernel.stats.handlerCallsOn[5];
+      yield* sys.arch.sendCallFunctionSingleIpi(5);
+      yield 200 * stepNs;
+      const offlineRan = sys.kernel.stats.handlerCallsOn[5] - before;
+      sys.kernel.cpuUp(5);
+      yield 200 * stepNs;
+      laterCycles.push({
+        cycle,
+        offlineRan,
+        backRan: sys.kernel.stats.handlerCallsOn[5] - before - offlineRan,
+      });
+      stats.sample(`once CPU 5 was back from offline cycle ${cycle}`);
+      yield* sys.kernel.smpCallFunctionSingle(5, log.fn(`back${cycle}`), null, true);
+      yield 100 * stepNs;
+    }
   });
   const heldRan = log.cpus("held");
   for (const c of holders) {
@@ -195,12 +221,29 @@ function offlineAt(ctx: ConformanceContext): void {
     () =>
       `a raw call-function IPI sent to CPU 5 while it was offline ran the core handler ${handledWhenBack} time(s) once CPU 5 was back, expected ${held}: the backend declares offlineDelivery "${offline}"${offline === "pending" ? ' (the IPI stays pending and is taken when the CPU is back), but it was dropped: declare "dropped" if the hardware or the boot drops it' : ' (dropped), but it was taken: declare "pending" if the hardware keeps it'}`,
   );
-  const calls = sys.kernel.stats.handlerCallsOn[5];
   const allowed = offline === "pending" ? 2 : 1;
   expectThat(
-    calls <= allowed,
-    () => `the CPU back online took ${calls} IPIs; expected at most ${allowed} (offlineDelivery=${offline})`,
+    firstCycleCalls <= allowed,
+    () =>
+      `the CPU back online took ${firstCycleCalls} IPIs; expected at most ${allowed} (offlineDelivery=${offline})`,
   );
+  expectThat(
+    laterCycles.length === OFFLINE_CYCLES - 1,
+    () => `CPU 5 went offline and came back ${laterCycles.length + 1} time(s), expected ${OFFLINE_CYCLES}`,
+  );
+  for (const c of laterCycles) {
+    expectThat(
+      c.offlineRan === 0,
+      () =>
+        `offline cycle ${c.cycle} of CPU 5: it ran the core handler ${c.offlineRan} time(s) while offline`,
+    );
+    expectThat(
+      c.backRan === held,
+      () =>
+        `offline cycle ${c.cycle} of CPU 5: a raw call-function IPI sent to it while it was offline ran the core handler ${c.backRan} time(s) once it was back, expected ${held} (as after its first return: ${handledWhenBack}): the backend declares offlineDelivery "${offline}", which must hold every time a CPU comes back (a boot hook that ${offline === "pending" ? "drops what was raised while the CPU was offline from its second boot on" : "drops what was raised while the CPU was offline only at its first boot"}?)`,
+    );
+    expectRanOn(`a call to CPU 5 after offline cycle ${c.cycle}`, log, `back${c.cycle}`, [5]);
+  }
   stats.verify("CPU 5 offline and back");
   expectThat(
     sys.kernel.warnings.records.length === 0,

@@ -7,6 +7,31 @@ import { kitSystem, kitWorkload, otherOptionValues } from "../support";
 import { expectThat, type ConformanceCheck } from "../types";
 
 /**
+ * Beside the mixed workload of every run the check compares: CPU 7 (idle in the workload) sends
+ * reschedules, takes CPU 6 offline and brings it back twice. Backend paths that only reschedules
+ * and hotplug take (a boot hook) then run in the compared runs too: state they keep outside the
+ * machine (a module-level count of boots) makes two runs of one seed differ.
+ */
+function hotplugAndReschedules(system: SmpSystem): void {
+  const k = system.kernel;
+  system.spawn(
+    7,
+    (function* () {
+      for (let round = 0; round < 2; round++) {
+        yield 3_000;
+        for (const t of [2, 5, 6]) yield* k.smpSendReschedule(t);
+        yield 5_000;
+        k.cpuDown(6);
+        yield 20_000;
+        k.cpuUp(6);
+        yield 20_000;
+        yield* k.smpSendReschedule(6);
+      }
+    })(),
+  );
+}
+
+/**
  * The same seed gives the same trace, whatever ran before it in the same process: other runs of
  * other lengths come between the runs compared, so state a backend keeps outside its machine (a
  * module-level counter, a cache) shows up even when one run happens to leave it as it found it;
@@ -16,7 +41,7 @@ import { expectThat, type ConformanceCheck } from "../types";
 export const determinismCheck: ConformanceCheck = {
   name: "same-seed-same-trace",
   description:
-    "runs with the same seed give byte-identical ftrace text and reports, with runs of other seeds and lengths between them, with other systems (the run's options, and each option at another value) built during the run's setup, and run interleaved with another machine of the same size; another seed differs",
+    "runs with the same seed (a mixed workload, reschedules, a CPU going offline and coming back twice) give byte-identical ftrace text and reports, with runs of other seeds and lengths between them, with other systems (the run's options, and each option at another value) built during the run's setup, and run interleaved with another machine of the same size; another seed differs",
   run(ctx) {
     const once = (seed: number, ops = 150, beforeRun?: () => void) => {
       const { system, report } = kitWorkload(ctx, `a mixed workload, seed ${seed}, ${ops} ops`, {
@@ -25,7 +50,10 @@ export const determinismCheck: ConformanceCheck = {
         workload: "mixed",
         ops,
         trace: true,
-        beforeRun,
+        beforeRun: (system) => {
+          hotplugAndReschedules(system);
+          beforeRun?.();
+        },
       });
       lastTrace = toFtraceText(system.trace.records, { cpus: 8 });
       return lastTrace + JSON.stringify(report);
@@ -72,6 +100,7 @@ export const determinismCheck: ConformanceCheck = {
         ops: 150,
         rng: new Prng(system.machine.seed).fork("workload:mixed"),
       });
+      hotplugAndReschedules(system);
       return system;
     };
     const x = build(21);

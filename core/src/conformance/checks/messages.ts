@@ -95,7 +95,7 @@ const SCENARIOS: readonly Scenario[] = [
 export const messagesCheck: ConformanceCheck = {
   name: "reschedule-and-call-messages",
   description:
-    "reschedule IPIs (smp_send_reschedule) alone, and merged into one interrupt with call-function IPIs: every target calls schedulerIpi, and every call still runs exactly once; a line carrying only reschedules is not named as one carrying only calls",
+    'reschedule IPIs (smp_send_reschedule) alone, and merged into one interrupt with call-function IPIs: every target calls schedulerIpi, and every call still runs exactly once; a line carrying only reschedules is not named as one carrying only calls, nor given a call-function name ("call" or "func" without "sched"), and a line carrying only calls has no reschedule name',
   run(ctx) {
     // A slow backend's targets keep interrupts off and stay busy longer (the same steps, longer).
     const stepNs = 1_000 * kitTimeScale(ctx);
@@ -175,6 +175,23 @@ export const messagesCheck: ConformanceCheck = {
       expectClean(sc.what, out);
       for (const [line, kinds] of probe.lineHandlers)
         lines.set(line, { kinds: (lines.get(line)?.kinds ?? 0) | kinds, name: sys.arch.lineName(line) });
+    }
+    // The name is the reason the trace gives (ipi_entry, ipi_exit) and the /proc/interrupts label:
+    // a line that only carried reschedules must not be named as a call-function line, nor one that
+    // only carried calls as a reschedule line (names swapped between two lines pass the test below).
+    for (const [line, l] of lines) {
+      const callName = /call|func/i.test(l.name);
+      const reschedName = /sched/i.test(l.name);
+      expectThat(
+        !(l.kinds === 2 && callName && !reschedName),
+        () =>
+          `line ${line} carried only reschedules (schedulerIpi), but lineName calls it "${l.name}", a call-function name: the trace's ipi_entry and ipi_exit would name every reschedule as a call (are two lines' names swapped?)`,
+      );
+      expectThat(
+        !(l.kinds === 1 && reschedName),
+        () =>
+          `line ${line} carried only call-function messages, but lineName calls it "${l.name}", a reschedule name: the trace's ipi_entry and ipi_exit would name every call as a reschedule (are two lines' names swapped?)`,
+      );
     }
     // A line that only ever carried reschedules and one that only carried calls are two kinds of
     // interrupt: the trace names them by lineName (ipi_entry's reason), so they must differ.

@@ -852,6 +852,165 @@ class StatisticsThrowAfterBoot extends GenericIpi {
   }
 }
 
+// ------------------------------------------------------------------ eighth round (2026-12-02, kit3)
+
+/** Jitters reschedules only with Math.random (the compared runs of same-seed-same-trace sent none). */
+class RandomOnReschedule extends GenericIpi {
+  override *sendRescheduleIpi(cpu: number): CpuCode<void> {
+    this.wires.raise(cpu, LINE_RESCHEDULE, this.latencyNs + Math.floor(Math.random() * 50));
+    this.rescheduleIpis++;
+    yield this.sendCostNs;
+  }
+}
+
+/** Draws a per-CPU latency offset with Math.random when the CPU boots (a boot hook). */
+class RandomOnBoot extends GenericIpi {
+  private readonly extra: Uint16Array;
+  constructor(...args: ConstructorParameters<typeof GenericIpi>) {
+    super(...args);
+    this.extra = new Uint16Array(this.machine.nrCpus);
+    this.wires.onCpuBoot((cpu) => (this.extra[cpu] = Math.floor(Math.random() * 50)));
+  }
+  override *sendCallFunctionSingleIpi(cpu: number): CpuCode<void> {
+    this.wires.raise(cpu, LINE_CALL_FUNCTION, this.latencyNs + this.extra[cpu]);
+    this.ipisRaised++;
+    yield this.sendCostNs;
+  }
+}
+
+/** Jitters single sends with Math.random on machines of more than 16 CPUs only. */
+class RandomOnBigMachines extends GenericIpi {
+  override *sendCallFunctionSingleIpi(cpu: number): CpuCode<void> {
+    const jitter = this.machine.nrCpus > 16 ? Math.floor(Math.random() * 50) : 0;
+    this.wires.raise(cpu, LINE_CALL_FUNCTION, this.latencyNs + jitter);
+    this.ipisRaised++;
+    yield this.sendCostNs;
+  }
+}
+
+/** Counts boots in module state, and single sends take longer by that count modulo 3 (x 10 ns). */
+let bootsInModule = 0;
+class BootCountInModuleState extends GenericIpi {
+  constructor(...args: ConstructorParameters<typeof GenericIpi>) {
+    super(...args);
+    this.wires.onCpuBoot(() => bootsInModule++);
+  }
+  override *sendCallFunctionSingleIpi(cpu: number): CpuCode<void> {
+    this.wires.raise(cpu, LINE_CALL_FUNCTION, this.latencyNs + (bootsInModule % 3) * 10);
+    this.ipisRaised++;
+    yield this.sendCostNs;
+  }
+}
+
+/** Declares offlineDelivery dropped; its boot hook clears the pending lines at a CPU's first boot only. */
+class DropsOfflineOnFirstBootOnly extends GenericIpi {
+  private readonly booted = new Set<number>();
+  constructor(...args: ConstructorParameters<typeof GenericIpi>) {
+    super(...args);
+    this.wires.onCpuBoot((cpu) => {
+      if (this.booted.has(cpu)) return;
+      this.booted.add(cpu);
+      this.wires.clearPending(cpu, LINE_CALL_FUNCTION);
+      this.wires.clearPending(cpu, LINE_RESCHEDULE);
+    });
+  }
+}
+
+/** Declares offlineDelivery pending; its boot hook clears the pending lines from a CPU's second boot on. */
+class DropsOfflineFromSecondBoot extends GenericIpi {
+  private readonly booted = new Set<number>();
+  constructor(...args: ConstructorParameters<typeof GenericIpi>) {
+    super(...args);
+    this.wires.onCpuBoot((cpu) => {
+      if (!this.booted.has(cpu)) {
+        this.booted.add(cpu);
+        return;
+      }
+      this.wires.clearPending(cpu, LINE_CALL_FUNCTION);
+      this.wires.clearPending(cpu, LINE_RESCHEDULE);
+    });
+  }
+}
+
+/** The two lines' names swapped: reschedules traced as function calls and the other way round. */
+class SwappedLineNames extends GenericIpi {
+  override lineName(line: number): string {
+    const other =
+      line === LINE_CALL_FUNCTION ? LINE_RESCHEDULE : line === LINE_RESCHEDULE ? LINE_CALL_FUNCTION : line;
+    return super.lineName(other);
+  }
+}
+
+/**
+ * A RISC-V-style 64-bit hart window based at the first target, moved on only when a target is
+ * more than 64 above the base (it should be 64 or more): target base+64 lands on bit 64, which
+ * the 64-bit shift wraps to bit 0, the base itself.
+ */
+class HartWindowOffByOne extends GenericIpi {
+  override *sendCallFunctionIpiMask(mask: CpuMask): CpuCode<void> {
+    let base = -1;
+    let bits = new Set<number>();
+    const flush = (): void => {
+      for (const b of bits) {
+        this.wires.raise(base + b, LINE_CALL_FUNCTION, this.latencyNs);
+        this.ipisRaised++;
+      }
+      bits = new Set();
+    };
+    for (let c = mask.first(); c < mask.nrCpuIds; c = mask.next(c)) {
+      if (base >= 0 && c - base > 64) flush();
+      if (bits.size === 0) base = c;
+      bits.add((c - base) % 64);
+    }
+    flush();
+    yield this.sendCostNs;
+  }
+}
+
+/** Sends a mask in batches of 256 targets; the target that found a batch full is lost when it is flushed. */
+class Batch256LosesOverflow extends GenericIpi {
+  override *sendCallFunctionIpiMask(mask: CpuMask): CpuCode<void> {
+    let batch: number[] = [];
+    const flush = (): void => {
+      for (const t of batch) this.wires.raise(t, LINE_CALL_FUNCTION, this.latencyNs);
+      this.ipisRaised += batch.length;
+      batch = [];
+    };
+    for (let c = mask.first(); c < mask.nrCpuIds; c = mask.next(c)) {
+      if (batch.length === 256) {
+        flush(); // c is dropped
+        yield this.sendCostNs;
+      } else batch.push(c);
+    }
+    flush();
+    yield this.sendCostNs;
+  }
+}
+
+/** Delivers to CPUs 64 and up in half the latency it declares as its minimum (a "near node" table gone wrong). */
+class FasterFarCpus extends GenericIpi {
+  private lat(cpu: number): number {
+    return cpu >= 64 ? this.latencyNs >> 1 : this.latencyNs;
+  }
+  override *sendCallFunctionIpiMask(mask: CpuMask): CpuCode<void> {
+    for (let c = mask.first(); c < mask.nrCpuIds; c = mask.next(c)) {
+      this.wires.raise(c, LINE_CALL_FUNCTION, this.lat(c));
+      this.ipisRaised++;
+      yield this.sendCostNs;
+    }
+  }
+  override *sendCallFunctionSingleIpi(cpu: number): CpuCode<void> {
+    this.wires.raise(cpu, LINE_CALL_FUNCTION, this.lat(cpu));
+    this.ipisRaised++;
+    yield this.sendCostNs;
+  }
+  override *sendRescheduleIpi(cpu: number): CpuCode<void> {
+    this.wires.raise(cpu, LINE_RESCHEDULE, this.lat(cpu));
+    this.rescheduleIpis++;
+    yield this.sendCostNs;
+  }
+}
+
 const MUTANTS: [kind: string, bug: string, d: ArchDescriptor, message: RegExp][] = [
   ["send", "drops one IPI in five", variant("drops", DropsOneInFive), /never took the IPI \(IPI lost\)/],
   [
@@ -1340,6 +1499,66 @@ const MUTANTS: [kind: string, bug: string, d: ArchDescriptor, message: RegExp][]
     ),
     /offline-delivery-safe: with --arch-opt controller=gic-v4: a raw call-function IPI sent to CPU 5 while it was offline ran the core handler 1 time\(s\) once CPU 5 was back, expected 0/,
   ],
+  [
+    "determinism",
+    "jitters reschedules only with Math.random",
+    variant("random-resched", RandomOnReschedule),
+    /mask-word-boundaries: Math\.random\(\) called \d+ time\(s\) while the check ran \(the first: Math\.random\(\) from .*sendRescheduleIpi/,
+  ],
+  [
+    "determinism",
+    "draws a CPU's latency offset with Math.random when it boots",
+    variant("random-boot", RandomOnBoot),
+    /targets-after-hotplug-holes: Math\.random\(\) called \d+ time\(s\) while the check ran/,
+  ],
+  [
+    "determinism",
+    "jitters with Math.random on machines of more than 16 CPUs only",
+    variant("random-big", RandomOnBigMachines),
+    /mask-word-boundaries: Math\.random\(\) called \d+ time\(s\) while the check ran/,
+  ],
+  [
+    "determinism",
+    "counts boots in module state and adds that count modulo 3 to its latency",
+    variant("boots-in-module", BootCountInModuleState),
+    /same-seed-same-trace: two runs with seed 21 differ \(nothing ran between them\)/,
+  ],
+  [
+    "hotplug",
+    "declares offlineDelivery dropped, but its boot hook drops offline IPIs at a CPU's first boot only",
+    variant("offline-first-boot", DropsOfflineOnFirstBootOnly, { offlineDelivery: "dropped" }),
+    /offline-delivery-safe: offline cycle 2 of CPU 5: a raw call-function IPI sent to it while it was offline ran the core handler 1 time\(s\) once it was back, expected 0/,
+  ],
+  [
+    "hotplug",
+    "declares offlineDelivery pending, but its boot hook drops offline IPIs from a CPU's second boot on",
+    variant("offline-second-boot", DropsOfflineFromSecondBoot),
+    /offline-delivery-safe: offline cycle 2 of CPU 5: a raw call-function IPI sent to it while it was offline ran the core handler 0 time\(s\) once it was back, expected 1/,
+  ],
+  [
+    "messages",
+    "swaps the names of the call-function and reschedule lines",
+    variant("swapped-names", SwappedLineNames),
+    /reschedule-and-call-messages: line 1 carried only reschedules \(schedulerIpi\), but lineName calls it "Function call interrupts", a call-function name/,
+  ],
+  [
+    "send",
+    "a 64-CPU hart window moved on only past base+64: target base+64 wraps to the base (caught before only at 1024 CPUs and up)",
+    variant("hart-window", HartWindowOffByOne),
+    /mask-word-boundaries: 129 CPUs, sender CPU 0: mask \[0, 1, 2, 3, .*\[65\] never took the IPI \(IPI lost\)/,
+  ],
+  [
+    "send",
+    "mask sends in batches of 256 targets lose the target that overflows a batch (caught before only at 1024 CPUs and up)",
+    variant("batch-256", Batch256LosesOverflow),
+    /mask-word-boundaries: 8192 CPUs, sender CPU 0: mask \[0, 3, 6, 9, .*\[771\] never took the IPI \(IPI lost\)/,
+  ],
+  [
+    "timing",
+    "delivers to CPUs 64 and up in half its declared minimum latency",
+    variant("faster-far", FasterFarCpus),
+    /mask-word-boundaries: 65 CPUs, sender CPU 0: CPU 64 took an interrupt at t=[\d,]+ ns, only 500 ns after the send at t=[\d,]+ ns: earlier than the declared minimum delivery latency of 1,000 ns/,
+  ],
 ];
 
 function failures(d: ArchDescriptor): ConformanceResult[] {
@@ -1407,6 +1626,16 @@ describe("the conformance kit's mutation suite: every broken backend fails with 
     expect(runConformance(d, { only: ["causality-and-latency"] }).map((r) => [r.status, r.message])).toEqual([
       ["pass", ""],
     ]);
+  });
+
+  it("puts back Math.random, Date, performance.now and process.hrtime after each check, also one that failed", () => {
+    const before = [Math.random, Date, Date.now, performance.now, process.hrtime];
+    const rs = runConformance(variant("random-resched-2", RandomOnReschedule), {
+      only: ["reschedule-and-call-messages", "single-ipi-exact-target"],
+    });
+    expect(rs.map((r) => r.status)).toEqual(["pass", "fail"]);
+    expect([Math.random, Date, Date.now, performance.now, process.hrtime]).toEqual(before);
+    expect(rs[1].message).toMatch(/^Math\.random\(\) called \d+ time\(s\) while the check ran/);
   });
 
   it("passes a slow but correct backend (generic at 1 ms delivery and 1 ms per raise): the kit stretches its time windows", () => {

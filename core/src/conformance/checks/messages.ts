@@ -176,9 +176,18 @@ export const messagesCheck: ConformanceCheck = {
       for (const [line, kinds] of probe.lineHandlers)
         lines.set(line, { kinds: (lines.get(line)?.kinds ?? 0) | kinds, name: sys.arch.lineName(line) });
     }
+    // A line that only ever carried reschedules and one that only carried calls are two kinds of
+    // interrupt: the trace names them by lineName (ipi_entry's reason), so they must differ.
+    for (const [lc, c] of lines)
+      for (const [lr, r] of lines)
+        expectThat(
+          !(c.kinds === 1 && r.kinds === 2 && c.name === r.name),
+          () =>
+            `line ${lc} carried only call-function messages and line ${lr} only reschedules, but lineName gives both "${c.name}": the trace's ipi_entry and ipi_exit would name a reschedule as a call (or the other way round)`,
+        );
     // The name is the reason the trace gives (ipi_entry, ipi_exit) and the /proc/interrupts label:
     // a line that only carried reschedules must not be named as a call-function line, nor one that
-    // only carried calls as a reschedule line (names swapped between two lines pass the test below).
+    // only carried calls as a reschedule line (names swapped between two lines pass the test above).
     for (const [line, l] of lines) {
       const callName = /call|func/i.test(l.name);
       const reschedName = /sched/i.test(l.name);
@@ -193,14 +202,5 @@ export const messagesCheck: ConformanceCheck = {
           `line ${line} carried only call-function messages, but lineName calls it "${l.name}", a reschedule name: the trace's ipi_entry and ipi_exit would name every call as a reschedule (are two lines' names swapped?)`,
       );
     }
-    // A line that only ever carried reschedules and one that only carried calls are two kinds of
-    // interrupt: the trace names them by lineName (ipi_entry's reason), so they must differ.
-    for (const [lc, c] of lines)
-      for (const [lr, r] of lines)
-        expectThat(
-          !(c.kinds === 1 && r.kinds === 2 && c.name === r.name),
-          () =>
-            `line ${lc} carried only call-function messages and line ${lr} only reschedules, but lineName gives both "${c.name}": the trace's ipi_entry and ipi_exit would name a reschedule as a call (or the other way round)`,
-        );
   },
 };

@@ -1011,6 +1011,28 @@ class FasterFarCpus extends GenericIpi {
   }
 }
 
+/** Declares offlineDelivery pending; its boot hook clears the reschedule line (the call-function line is kept). */
+class BootClearsRescheduleLine extends GenericIpi {
+  constructor(...args: ConstructorParameters<typeof GenericIpi>) {
+    super(...args);
+    this.wires.onCpuBoot((cpu) => this.wires.clearPending(cpu, LINE_RESCHEDULE));
+  }
+}
+
+/** Counts a mask send's raises in a byte before adding them up: wrong from 256 targets on. */
+class MaskRaisesCountedInAByte extends GenericIpi {
+  private readonly count = new Uint8Array(1);
+  override *sendCallFunctionIpiMask(mask: CpuMask): CpuCode<void> {
+    this.count[0] = 0;
+    for (let c = mask.first(); c < mask.nrCpuIds; c = mask.next(c)) {
+      this.wires.raise(c, LINE_CALL_FUNCTION, this.latencyNs);
+      this.count[0]++;
+    }
+    this.ipisRaised += this.count[0];
+    yield this.sendCostNs;
+  }
+}
+
 const MUTANTS: [kind: string, bug: string, d: ArchDescriptor, message: RegExp][] = [
   ["send", "drops one IPI in five", variant("drops", DropsOneInFive), /never took the IPI \(IPI lost\)/],
   [
@@ -1558,6 +1580,18 @@ const MUTANTS: [kind: string, bug: string, d: ArchDescriptor, message: RegExp][]
     "delivers to CPUs 64 and up in half its declared minimum latency",
     variant("faster-far", FasterFarCpus),
     /mask-word-boundaries: 65 CPUs, sender CPU 0: CPU 64 took an interrupt at t=[\d,]+ ns, only 500 ns after the send at t=[\d,]+ ns: earlier than the declared minimum delivery latency of 1,000 ns/,
+  ],
+  [
+    "hotplug",
+    "declares offlineDelivery pending, but its boot hook clears the reschedule line",
+    variant("boot-clears-resched", BootClearsRescheduleLine),
+    /offline-delivery-safe: a raw reschedule IPI sent to CPU 5 while it was offline reached schedulerIpi 0 time\(s\) once it was back, expected 1/,
+  ],
+  [
+    "statistics",
+    "counts a mask send's raises in a byte (wrong from 256 targets on)",
+    variant("count-in-byte", MaskRaisesCountedInAByte),
+    /statistics-consistent: a broadcast and a reschedule on 300 CPUs: statistic raises grew by 44 but the trace has 300 ipi_raise events[\s\S]*signal-statistic-per-target: mask sends from CPU 0 to idle CPUs of a 300-CPU machine, 50 us apart: a mask call to every CPU but the sender \(299 targets\) added 43 to statistic raises, expected 299/,
   ],
 ];
 

@@ -100,7 +100,7 @@ const OFFLINE_CYCLES = 3;
 export const offlineCheck: ConformanceCheck = {
   name: "offline-delivery-safe",
   description:
-    "calls to an offline CPU return -ENXIO; a raw IPI to it runs nothing while it is offline, and is taken once when it is back if the backend declares offlineDelivery pending, never if dropped, at each of three offline cycles; a call and a reschedule pending at every other CPU but the sender (interrupts off) while it is brought up are still taken; the statistics never go down; with the run's options and with each option at another legal value",
+    "calls to an offline CPU return -ENXIO; a raw IPI to it runs nothing while it is offline, and is taken once when it is back if the backend declares offlineDelivery pending, never if dropped, a raw reschedule likewise, at each of three offline cycles; a call and a reschedule pending at every other CPU but the sender (interrupts off) while it is brought up are still taken; the statistics never go down; with the run's options and with each option at another legal value",
   run(ctx) {
     // offlineDelivery may be a function of the options: it must hold at every value.
     forEachOptionValue(ctx, offlineAt);
@@ -119,9 +119,17 @@ function offlineAt(ctx: ConformanceContext): void {
   let ret = 0;
   let handledWhileOffline = -1;
   let handledWhenBack = -1;
+  let reschedWhileOffline = -1;
+  let reschedWhenBack = -1;
   let up = false;
   let firstCycleCalls = -1;
-  const laterCycles: { cycle: number; offlineRan: number; backRan: number }[] = [];
+  const laterCycles: {
+    cycle: number;
+    offlineRan: number;
+    backRan: number;
+    offlineResched: number;
+    backResched: number;
+  }[] = [];
   // Every other CPU but the sender keeps interrupts off while CPU 5 is brought up, with a call
   // and a reschedule pending: a boot hook that resets other CPUs' state (every CPU's, or a
   // neighbour's by an off-by-one) loses theirs.
@@ -147,6 +155,7 @@ function offlineAt(ctx: ConformanceContext): void {
     yield 1000;
     ret = yield* sys.kernel.smpCallFunctionSingle(5, log.fn("offline"), null, true);
     yield* sys.arch.sendCallFunctionSingleIpi(5);
+    yield* sys.arch.sendRescheduleIpi(5);
     for (const c of holders) {
       yield* sys.kernel.smpCallFunctionSingleAsync(
         c,
@@ -159,12 +168,14 @@ function offlineAt(ctx: ConformanceContext): void {
     }
     yield 200 * stepNs;
     handledWhileOffline = sys.kernel.stats.handlerCallsOn[5];
+    reschedWhileOffline = probe.schedulerIpis[5];
     stats.sample("while CPU 5 was offline");
     sys.kernel.cpuUp(5);
     up = true;
     yield 200 * stepNs;
     stats.sample("once CPU 5 was back");
     handledWhenBack = sys.kernel.stats.handlerCallsOn[5];
+    reschedWhenBack = probe.schedulerIpis[5];
     yield* sys.kernel.smpCallFunctionSingle(5, log.fn("back"), null, true);
     yield 500 * stepNs;
     stats.sample("after a call to CPU 5 once it was back");
@@ -175,15 +186,20 @@ function offlineAt(ctx: ConformanceContext): void {
       expectThat(sys.kernel.cpuDown(5) === 0, () => `cpuDown(5) for offline cycle ${cycle} failed`);
       yield 200 * stepNs;
       const before = sys.kernel.stats.handlerCallsOn[5];
+      const reschedBefore = probe.schedulerIpis[5];
       yield* sys.arch.sendCallFunctionSingleIpi(5);
+      yield* sys.arch.sendRescheduleIpi(5);
       yield 200 * stepNs;
       const offlineRan = sys.kernel.stats.handlerCallsOn[5] - before;
+      const offlineResched = probe.schedulerIpis[5] - reschedBefore;
       sys.kernel.cpuUp(5);
       yield 200 * stepNs;
       laterCycles.push({
         cycle,
         offlineRan,
         backRan: sys.kernel.stats.handlerCallsOn[5] - before - offlineRan,
+        offlineResched,
+        backResched: probe.schedulerIpis[5] - reschedBefore - offlineResched,
       });
       stats.sample(`once CPU 5 was back from offline cycle ${cycle}`);
       yield* sys.kernel.smpCallFunctionSingle(5, log.fn(`back${cycle}`), null, true);
@@ -212,6 +228,10 @@ function offlineAt(ctx: ConformanceContext): void {
     () => `an offline CPU ran the core handler ${handledWhileOffline} time(s) while offline`,
   );
   expectRanOn("offline CPU", log, "offline", []);
+  expectThat(
+    reschedWhileOffline === 0,
+    () => `an offline CPU called schedulerIpi ${reschedWhileOffline} time(s) while offline`,
+  );
   expectRanOn("CPU back online", log, "back", [5]);
   const d = ctx.descriptor;
   const offline = offlineDeliveryFor(d, parseArchOptions(d.name, d.options, ctx.options));
@@ -221,6 +241,9 @@ function offlineAt(ctx: ConformanceContext): void {
     () =>
       `a raw call-function IPI sent to CPU 5 while it was offline ran the core handler ${handledWhenBack} time(s) once CPU 5 was back, expected ${held}: the backend declares offlineDelivery "${offline}"${offline === "pending" ? ' (the IPI stays pending and is taken when the CPU is back), but it was dropped: declare "dropped" if the hardware or the boot drops it' : ' (dropped), but it was taken: declare "pending" if the hardware keeps it'}`,
   );
+  const reschedMessage = (n: number, when: string): string =>
+    `a raw reschedule IPI sent to CPU 5 while it was offline reached schedulerIpi ${n} time(s) once it was back${when}, expected ${held}: the backend declares offlineDelivery "${offline}", which must hold for reschedules too (${offline === "pending" ? "a reschedule line cleared at boot?" : "a reschedule line kept while the call-function line is dropped?"})`;
+  expectThat(reschedWhenBack === held, () => reschedMessage(reschedWhenBack, ""));
   const allowed = offline === "pending" ? 2 : 1;
   expectThat(
     firstCycleCalls <= allowed,
@@ -242,6 +265,12 @@ function offlineAt(ctx: ConformanceContext): void {
       () =>
         `offline cycle ${c.cycle} of CPU 5: a raw call-function IPI sent to it while it was offline ran the core handler ${c.backRan} time(s) once it was back, expected ${held} (as after its first return: ${handledWhenBack}): the backend declares offlineDelivery "${offline}", which must hold every time a CPU comes back (a boot hook that ${offline === "pending" ? "drops what was raised while the CPU was offline from its second boot on" : "drops what was raised while the CPU was offline only at its first boot"}?)`,
     );
+    expectThat(
+      c.offlineResched === 0,
+      () =>
+        `offline cycle ${c.cycle} of CPU 5: it called schedulerIpi ${c.offlineResched} time(s) while offline`,
+    );
+    expectThat(c.backResched === held, () => reschedMessage(c.backResched, ` from offline cycle ${c.cycle}`));
     expectRanOn(`a call to CPU 5 after offline cycle ${c.cycle}`, log, `back${c.cycle}`, [5]);
   }
   stats.verify("CPU 5 offline and back");

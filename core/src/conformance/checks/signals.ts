@@ -1,7 +1,7 @@
 import { CpuMask } from "../../machine/cpumask";
 import type { CpuCode } from "../../machine/step";
 import { expectClean, IPI_COUNTING, kitSystem, listText } from "../support";
-import { expectThat, type ConformanceCheck } from "../types";
+import { expectThat, KitMachineRefused, type ConformanceCheck, type ConformanceContext } from "../types";
 
 const N = 8;
 /** Quiet time after each send (ns): the send has long been delivered and handled. */
@@ -34,7 +34,7 @@ const CASES: readonly SignalCase[] = [
 export const signalStatisticCheck: ConformanceCheck = {
   name: "signal-statistic-per-target",
   description:
-    "the declared signalStatistic grows by exactly the number of targets of each send (single, mask of 1, 2, half and all-but-self, reschedule) to idle CPUs with nothing pending",
+    "the declared signalStatistic grows by exactly the number of targets of each send (single, mask of 1, 2, half and all-but-self, reschedule) to idle CPUs with nothing pending, and of masks of 299 and 99 targets on a 300-CPU machine",
   applies(ctx) {
     return ctx.descriptor.capabilities.signalStatistic === undefined
       ? "the backend declares no signalStatistic (the run report then shows no hardware-signal count)"
@@ -71,5 +71,53 @@ export const signalStatisticCheck: ConformanceCheck = {
           `${what}: ${c.what} (targets ${listText(c.targets)}) added ${deltas[i]} to statistic ${key}, expected ${c.targets.length}: signalStatistic must count one hardware signal per target CPU signalled`,
       ),
     );
+    bigMasks(ctx, key);
   },
 };
+
+/** The size of {@link bigMasks}' machine: masks of more than 256 targets. */
+const BIG_SIGNAL_CPUS = 300;
+
+/**
+ * Mask sends of more than 256 targets (every CPU but the sender, and every third CPU) on a
+ * 300-CPU machine, when the backend accepts one with the run's options: a count kept in a byte,
+ * or one per batch of targets, is right on 8 CPUs and wrong here.
+ */
+function bigMasks(ctx: ConformanceContext, key: string): void {
+  let sys;
+  try {
+    sys = kitSystem(ctx, BIG_SIGNAL_CPUS, IPI_COUNTING);
+  } catch (e) {
+    if (e instanceof KitMachineRefused) return;
+    throw e;
+  }
+  const n = BIG_SIGNAL_CPUS;
+  const big = sys;
+  const cases: [string, number[]][] = [
+    ["every CPU but the sender", Array.from({ length: n - 1 }, (_, i) => i + 1)],
+    ["every third CPU", Array.from({ length: (n - 1) / 3 }, (_, i) => 3 * (i + 1))],
+  ];
+  const deltas: number[] = [];
+  const signals = (): number => big.arch.statistics()[key];
+  big.spawn(
+    0,
+    (function* (): CpuCode<void> {
+      for (const [, targets] of cases) {
+        yield GAP_NS;
+        const before = signals();
+        yield* big.kernel.smpCallFunctionMany(CpuMask.of(n, targets), () => undefined, null, true);
+        yield GAP_NS;
+        deltas.push(signals() - before);
+      }
+    })(),
+  );
+  const what = `mask sends from CPU 0 to idle CPUs of a ${n}-CPU machine, ${GAP_NS / 1000} us apart`;
+  expectClean(what, ctx.guard.run(big, what));
+  cases.forEach(([label, targets], i) =>
+    expectThat(
+      deltas[i] === targets.length,
+      () =>
+        `${what}: a mask call to ${label} (${targets.length} targets) added ${deltas[i]} to statistic ${key}, expected ${targets.length}: signalStatistic must count one hardware signal per target CPU signalled, however many targets a send has (a count kept in a byte, or one per batch?)`,
+    ),
+  );
+}

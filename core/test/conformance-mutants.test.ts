@@ -1033,6 +1033,46 @@ class MaskRaisesCountedInAByte extends GenericIpi {
   }
 }
 
+/** Acknowledgements kept per CPU in 8-bit counters, summed by statistics(): wrong from a CPU's 256th interrupt on. */
+class AcksPerCpuInBytes extends GenericIpi {
+  private readonly perCpu: Uint8Array;
+  constructor(...args: ConstructorParameters<typeof GenericIpi>) {
+    super(...args);
+    this.perCpu = new Uint8Array(this.machine.nrCpus);
+  }
+  override *handleInterrupt(cpu: number, line: number): CpuCode<void> {
+    yield* super.handleInterrupt(cpu, line);
+    this.perCpu[cpu]++;
+  }
+  override statistics(): ArchStatistics {
+    return { ...super.statistics(), acks: this.perCpu.reduce((a, b) => a + b, 0) };
+  }
+}
+
+/** Raises kept per target CPU in 8-bit counters, summed by statistics(): wrong from a CPU's 256th raise on. */
+class RaisesPerTargetInBytes extends GenericIpi {
+  private readonly perCpu: Uint8Array;
+  constructor(...args: ConstructorParameters<typeof GenericIpi>) {
+    super(...args);
+    this.perCpu = new Uint8Array(this.machine.nrCpus);
+  }
+  override *sendCallFunctionIpiMask(mask: CpuMask): CpuCode<void> {
+    for (let c = mask.first(); c < mask.nrCpuIds; c = mask.next(c)) this.perCpu[c]++;
+    yield* super.sendCallFunctionIpiMask(mask);
+  }
+  override *sendCallFunctionSingleIpi(cpu: number): CpuCode<void> {
+    this.perCpu[cpu]++;
+    yield* super.sendCallFunctionSingleIpi(cpu);
+  }
+  override *sendRescheduleIpi(cpu: number): CpuCode<void> {
+    this.perCpu[cpu]++;
+    yield* super.sendRescheduleIpi(cpu);
+  }
+  override statistics(): ArchStatistics {
+    return { ...super.statistics(), raises: this.perCpu.reduce((a, b) => a + b, 0) };
+  }
+}
+
 const MUTANTS: [kind: string, bug: string, d: ArchDescriptor, message: RegExp][] = [
   ["send", "drops one IPI in five", variant("drops", DropsOneInFive), /never took the IPI \(IPI lost\)/],
   [
@@ -1592,6 +1632,18 @@ const MUTANTS: [kind: string, bug: string, d: ArchDescriptor, message: RegExp][]
     "counts a mask send's raises in a byte (wrong from 256 targets on)",
     variant("count-in-byte", MaskRaisesCountedInAByte),
     /statistics-consistent: a broadcast and a reschedule on 300 CPUs: statistic raises grew by 44 but the trace has 300 ipi_raise events[\s\S]*signal-statistic-per-target: mask sends from CPU 0 to idle CPUs of a 300-CPU machine, 50 us apart: a mask call to every CPU but the sender \(299 targets\) added 43 to statistic raises, expected 299/,
+  ],
+  [
+    "acknowledgement",
+    "keeps acknowledgements per CPU in 8-bit counters (wrong from a CPU's 256th interrupt on)",
+    variant("acks-in-bytes", AcksPerCpuInBytes),
+    /sustained-traffic-never-loses: after 24000 calls: acknowledgements \(acks = \d+\) must equal the interrupts that need one \(interrupts taken = \d+\): an interrupt was not acknowledged/,
+  ],
+  [
+    "statistics",
+    "keeps raises per target CPU in 8-bit counters (wrong from a CPU's 256th raise on)",
+    variant("raises-in-bytes", RaisesPerTargetInBytes),
+    /sustained-traffic-never-loses: after 24000 calls: statistic raises = \d+ but the trace has [\d,]+ ipi_raise events: a counter that wraps/,
   ],
 ];
 

@@ -5,9 +5,17 @@ import {
   LINE_CALL_FUNCTION,
   LINE_RESCHEDULE,
 } from "@smpcall/arch-generic";
+import { instanceCachingFactory } from "tsyringe";
 import {
+  ArchIpiToken,
   ArchOptionError,
+  ArchOptionsToken,
+  ArchWarningsToken,
+  InterconnectToken,
+  MachineToken,
+  SmpHandlersToken,
   type ArchDescriptor,
+  type ArchWarnings,
   type ArchStatistics,
   type CpuCode,
   type CpuMask,
@@ -1019,6 +1027,47 @@ class BootClearsRescheduleLine extends GenericIpi {
   }
 }
 
+/**
+ * WARNs on every reschedule it sends, online target or not (x86's offline-CPU WARN without its
+ * test): the kit allows a WARN from a raw reschedule of an offline CPU, not from the others.
+ */
+class WarnsOnEveryReschedule extends GenericIpi {
+  constructor(
+    private readonly archWarnings: ArchWarnings,
+    ...args: ConstructorParameters<typeof GenericIpi>
+  ) {
+    super(...args);
+  }
+  override *sendRescheduleIpi(cpu: number): CpuCode<void> {
+    this.archWarnings.archWarn({
+      site: "mutant:reschedule",
+      message: `reschedule IPI to CPU ${cpu}`,
+      file: "arch/mutant/smp.c",
+      line: 1,
+      function: "smp_send_reschedule",
+    });
+    yield* super.sendRescheduleIpi(cpu);
+  }
+}
+
+const warnsOnReschedule: ArchDescriptor = {
+  ...variant("warns-on-reschedule", GenericIpi),
+  register(container) {
+    container.register(ArchIpiToken, {
+      useFactory: instanceCachingFactory(
+        (c) =>
+          new WarnsOnEveryReschedule(
+            c.resolve(ArchWarningsToken),
+            c.resolve(InterconnectToken),
+            c.resolve(SmpHandlersToken),
+            c.resolve(MachineToken),
+            c.resolve(ArchOptionsToken),
+          ),
+      ),
+    });
+  },
+};
+
 /** Counts a mask send's raises in a byte before adding them up: wrong from 256 targets on. */
 class MaskRaisesCountedInAByte extends GenericIpi {
   private readonly count = new Uint8Array(1);
@@ -1626,6 +1675,12 @@ const MUTANTS: [kind: string, bug: string, d: ArchDescriptor, message: RegExp][]
     "declares offlineDelivery pending, but its boot hook clears the reschedule line",
     variant("boot-clears-resched", BootClearsRescheduleLine),
     /offline-delivery-safe: a raw reschedule IPI sent to CPU 5 while it was offline reached schedulerIpi 0 time\(s\) once it was back, expected 1/,
+  ],
+  [
+    "send",
+    "WARNs on every reschedule it sends, not only on one to an offline CPU",
+    warnsOnReschedule,
+    /offline-delivery-safe: warnings: reschedule IPI to CPU [0-46-9]/,
   ],
   [
     "statistics",

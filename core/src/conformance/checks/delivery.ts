@@ -2,6 +2,7 @@ import { offlineDeliveryFor } from "../../arch/descriptor";
 import { parseArchOptions } from "../../arch/options";
 import { ENXIO } from "../../errors";
 import { CpuMask } from "../../machine/cpumask";
+import type { CpuCode } from "../../machine/step";
 import {
   forEachOptionValue,
   expectClean,
@@ -151,11 +152,21 @@ function offlineAt(ctx: ConformanceContext): void {
       })(),
     );
   const heldFn = log.fn("held");
+  // A reschedule of an offline CPU is one the kernel's generic code does pass to the arch, and
+  // some arches WARN about it (x86's native_smp_send_reschedule): warnings raised inside these
+  // raw sends, on the sending CPU, are the backend's correct answer; any other warning fails the check.
+  const warnedByReschedule = new Set<unknown>();
+  const rawRescheduleOfOffline = function* (): CpuCode<void> {
+    const before = sys.kernel.warnings.records.length;
+    const self = sys.machine.current;
+    yield* sys.arch.sendRescheduleIpi(5);
+    for (const w of sys.kernel.warnings.records.slice(before)) if (w.cpu === self) warnedByReschedule.add(w);
+  };
   const out = runProgram(ctx, "calls to an offline CPU", sys, 0, function* () {
     yield 1000;
     ret = yield* sys.kernel.smpCallFunctionSingle(5, log.fn("offline"), null, true);
     yield* sys.arch.sendCallFunctionSingleIpi(5);
-    yield* sys.arch.sendRescheduleIpi(5);
+    yield* rawRescheduleOfOffline();
     for (const c of holders) {
       yield* sys.kernel.smpCallFunctionSingleAsync(
         c,
@@ -188,7 +199,7 @@ function offlineAt(ctx: ConformanceContext): void {
       const before = sys.kernel.stats.handlerCallsOn[5];
       const reschedBefore = probe.schedulerIpis[5];
       yield* sys.arch.sendCallFunctionSingleIpi(5);
-      yield* sys.arch.sendRescheduleIpi(5);
+      yield* rawRescheduleOfOffline();
       yield 200 * stepNs;
       const offlineRan = sys.kernel.stats.handlerCallsOn[5] - before;
       const offlineResched = probe.schedulerIpis[5] - reschedBefore;
@@ -274,10 +285,8 @@ function offlineAt(ctx: ConformanceContext): void {
     expectRanOn(`a call to CPU 5 after offline cycle ${c.cycle}`, log, `back${c.cycle}`, [5]);
   }
   stats.verify("CPU 5 offline and back");
-  expectThat(
-    sys.kernel.warnings.records.length === 0,
-    () => `warnings: ${sys.kernel.warnings.records.map((w) => w.message).join("; ")}`,
-  );
+  const warned = sys.kernel.warnings.records.filter((w) => !warnedByReschedule.has(w));
+  expectThat(warned.length === 0, () => `warnings: ${warned.map((w) => w.message).join("; ")}`);
 }
 
 /** How long the kit lets a direct mask send's interrupts land (a sun4u cross-call retries NACKs). */

@@ -93,6 +93,8 @@ export class StateKeyBuilder {
   /** Pending events (kind, CPU, argument), flat. */
   private readonly events: number[] = [];
   private memory = "";
+  /** The stop_machine requests running and waiting (`Machine.stopStateKey`; "" when none). */
+  private stop = "";
   /** The clock still reads 0 (the only machine time CPU code decides on: see {@link gather}). */
   private clockZero = false;
   /** A problem that makes the run a violation was reported already (see {@link gather}). */
@@ -158,6 +160,10 @@ export class StateKeyBuilder {
       if (h.kind(id) !== 0) ev.push(h.kind(id), h.cpu(id), h.arg(id));
     }
     this.memory = system.kernel.memory.stateKey();
+    // stop_machine's requests (a CPU taken down, one brought back after them): a request is
+    // seen in the CPUs' frames only once a stopper has taken one over, and a waiting one not at
+    // all, so without this two states that differ only in a pending hotplug were one.
+    this.stop = m.stopStateKey();
     // The idle loop decides on the clock (a CPU that goes idle at t = 0 is asleep already and
     // skips its first polling window); nothing else in an explorer run decides on a time value
     // (docs/explorer.md, "What decides on time"), so this bit is all of time the key needs.
@@ -179,8 +185,9 @@ export class StateKeyBuilder {
   /**
    * The key of the gathered state with CPU ids renamed by `perm` (old -> new; null = as they
    * are): per CPU (at its new position) its part (see the class comment); each call queue's
-   * entries; the pending events (and `t0` while the clock reads 0); the policy's lock, mask, counters and 2008 data structures;
-   * the memory layer. `permId` names `perm` for the description memo.
+   * entries; the pending events (and `t0` while the clock reads 0); whether a problem was
+   * reported; stop_machine's running and waiting requests; the policy's lock, mask, counters
+   * and 2008 data structures; the memory layer. `permId` names `perm` for the description memo.
    */
   key(perm: Int32Array | null, permId: string): string {
     const out = this.scratch(0);
@@ -273,7 +280,14 @@ export class StateKeyBuilder {
       if (k > 0) out.push(",");
       out.push(evs[k]);
     }
-    out.push(this.clockZero ? ";t0;" : ";", this.problemSeen ? "P;" : "", null, ";", this.memory);
+    out.push(
+      this.clockZero ? ";t0;" : ";",
+      this.problemSeen ? "P;" : "",
+      this.stop === "" ? "" : `S${this.words.id(this.stop, perm, permId)};`,
+      null,
+      ";",
+      this.memory,
+    );
   }
 
   /** The runtime's part of a piece list under `perm`, made now if it was not yet. */

@@ -1769,7 +1769,7 @@ export class SmpKernel implements SmpHandlers, ArchWarnings {
     const will = this.hotplugTarget();
     if (!Number.isInteger(cpu) || cpu < 0 || cpu >= m.nrCpus || will[cpu]) return -EINVAL;
     will[cpu] = 1;
-    m.afterStops(() => m.bringUp(cpu));
+    m.afterStops(() => m.bringUp(cpu), `bring_up of CPU ${cpu}`);
     return 0;
   }
 

@@ -177,7 +177,7 @@ export class Machine {
   /** The stop_machine request running now, or null. */
   private stopActive: StopMachineRequest | null = null;
   /** stop_machine requests (and `afterStops` calls) waiting for the running one, in order. */
-  private readonly stopQueue: (StopMachineRequest | (() => void))[] = [];
+  private readonly stopQueue: (StopMachineRequest | AfterStops)[] = [];
 
   constructor(config: MachineConfig) {
     checkObject("the machine config", config);
@@ -620,16 +620,43 @@ export class Machine {
    * disabled or in an interrupt handler is stopped only when it leaves that region. Requests run
    * one at a time, in order; `then` entries (no work) run when every request before them is done.
    * Before the machine has started, nothing runs yet: `work` must then be done by the caller.
+   * `what` names the request in messages and in the explorer's state key, which cannot look into
+   * `work`: two requests on one CPU with the same `what` must do the same work.
    */
   stopMachine(cpu: number, work: () => CpuCode<void>, what: string): void {
     this.stopQueue.push(new StopMachineRequest(cpu, work, what, this.nrCpus));
     if (this.stopActive === null) this.nextStop();
   }
 
-  /** Run `fn` once every stop_machine request made before it is done (now, if none is pending). */
-  afterStops(fn: () => void): void {
+  /**
+   * Run `fn` once every stop_machine request made before it is done (now, if none is pending).
+   * `what` names it in the explorer's state key (`bring_up of CPU 2`), which cannot look into
+   * `fn`: two waiting calls with the same `what` must do the same thing.
+   */
+  afterStops(fn: () => void, what: string): void {
     if (this.stopActive === null && this.stopQueue.length === 0) fn();
-    else this.stopQueue.push(fn);
+    else this.stopQueue.push({ fn, what });
+  }
+
+  /**
+   * The stop_machine requests running and waiting, as text for the explorer's state key: ""
+   * when there are none; otherwise the running request (its `what`, the CPU its work runs on,
+   * its members, the CPUs whose stoppers have arrived, how many have disabled interrupts and
+   * left, whether its work is done) and each waiting request or `afterStops` call by its
+   * `what`, in order. CPU ids are written as `CPU n` / `CPUs a,b` so that a renaming of CPUs
+   * (symmetry reduction) can rename them.
+   */
+  stopStateKey(): string {
+    const r = this.stopActive;
+    if (r === null && this.stopQueue.length === 0) return "";
+    let s = "";
+    if (r !== null) {
+      const arrived = r.members.filter((c) => r.arrivedAt[c] !== 0);
+      s += `active ${r.what} on CPU ${r.cpu}, members ${cpuList(r.members)}, arrived ${cpuList(arrived)}, irqs off ${r.irqsOff}, left ${r.left}${r.done ? ", done" : ""}`;
+    }
+    for (const q of this.stopQueue)
+      s += q instanceof StopMachineRequest ? `; waiting ${q.what} on CPU ${q.cpu}` : `; then ${q.what}`;
+    return s;
   }
 
   /** Has the machine started running (its first `run`)? */
@@ -647,8 +674,8 @@ export class Machine {
     for (;;) {
       const next = this.stopQueue.shift();
       if (next === undefined) return;
-      if (typeof next === "function") {
-        next();
+      if (!(next instanceof StopMachineRequest)) {
+        next.fn();
         continue;
       }
       for (const c of this.cpus) if (c.online && !c.dead) next.members.push(c.id);
@@ -1347,4 +1374,15 @@ export class HaltWaitBase implements Wait {
   holderCpu(): number {
     return -1;
   }
+}
+
+/** A call waiting in the stop_machine queue (see `Machine.afterStops`). */
+interface AfterStops {
+  readonly fn: () => void;
+  readonly what: string;
+}
+
+/** `CPUs 0,2` (`CPUs none` when empty), as a state key writes a CPU list. */
+function cpuList(cpus: readonly number[]): string {
+  return cpus.length === 0 ? "CPUs none" : `CPUs ${[...cpus].sort((a, b) => a - b).join(",")}`;
 }

@@ -56,6 +56,27 @@ describe("state fingerprints and the fingerprint table", () => {
     expect(t.visit(b, 0, 300)).toBe(false);
   });
 
+  it("keeps the events fired on reaching a state: met with more, it is explored again", () => {
+    for (const shared of [false, true]) {
+      const t = new FingerprintTable(shared ? FingerprintTable.allocate(3, 4, true) : { budgetSlots: 3 });
+      const a = fp("a");
+      expect(t.visit(a, 1, 1, 100)).toBe(false); // new
+      expect(t.visit(a, 1, 1, 100)).toBe(true);
+      expect(t.visit(a, 1, 1, 60)).toBe(true); // fewer events fired: more of the limit left, covered
+      expect(t.visit(a, 1, 2, 60)).toBe(true);
+      expect(t.visit(a, 1, 1, 101)).toBe(false); // more fired: less of the limit left (or a cycle)
+      expect(t.visit(a, 1, 1, 101)).toBe(true);
+      expect(t.visit(a, 1, 0, 50)).toBe(false); // fewer preemptions: explored again
+      expect(t.visit(a, 1, 0, 50)).toBe(true);
+      // Past 2^24 - 2 events nothing is stored: explored again (sound).
+      const c = fp("c");
+      expect(t.visit(c, 0, 0, 2 ** 24)).toBe(false);
+      expect(t.visit(c, 0, 0, 2 ** 24)).toBe(false);
+      expect(t.visit(c, 0, 0, 2 ** 24 - 2)).toBe(false);
+      expect(t.visit(c, 0, 0, 2 ** 24 - 2)).toBe(true);
+    }
+  });
+
   it("grows, keeping every state, and a shared table refuses states past its room", () => {
     const t = new FingerprintTable({ budgetSlots: 1, log2Slots: 4 });
     for (let i = 0; i < 5_000; i++) expect(t.visit(fp(`s${i}`), 0, 0)).toBe(false);

@@ -29,6 +29,11 @@ export abstract class RecordingChooser implements Chooser {
   readonly options: number[] = [];
   /** Heap positions of the current candidates, canonically ordered (reused). */
   private readonly order: number[] = [];
+  /**
+   * Events picked so far this run, the one being picked or fired included: what the run has
+   * used of its step limit (the machine checks the limit before each pick).
+   */
+  events = 0;
 
   /** Decide among `n` options at choice `index` (the events are in canonical order). */
   protected abstract decide(
@@ -39,6 +44,7 @@ export abstract class RecordingChooser implements Chooser {
   ): number;
 
   pickEvent(heap: EventHeap): number {
+    this.events++;
     const order = this.order;
     order.length = heap.size;
     // Insertion sort by (time, seq): a handful of events, no comparator closure.
@@ -206,13 +212,15 @@ export class StateCache {
   }
 
   /**
-   * True if the state `key` was explored before with at least this much budget left for every
-   * future: the same CPU last to run and no more than `used` preemptions. Otherwise records this
-   * visit and returns false. An unbounded search passes lastCpu -1 and used 0.
+   * True if the state `key` was explored before with at least this much preemption budget left
+   * for every future (the same CPU last to run and no more than `used` preemptions) and no more
+   * of the step limit left (no fewer than `steps` events fired: see
+   * {@link FingerprintTable.visit}). Otherwise records this visit and returns false. An
+   * unbounded search passes lastCpu -1 and used 0.
    */
-  visit(key: string, lastCpu: number, used: number): boolean {
+  visit(key: string, lastCpu: number, used: number, steps = 0): boolean {
     fingerprint128(key, this.fp);
-    return this.table.visit(this.fp, lastCpu + 1, used);
+    return this.table.visit(this.fp, lastCpu + 1, used, steps);
   }
 }
 
@@ -297,6 +305,10 @@ export class ReplayChooser extends RecordingChooser {
         ? `${this.stateKey()}\u0001faults ${this.faultsUsed}`
         : this.stateKey();
     const last = bounded && this.lastCpu >= 0 ? this.renameCpu(this.lastCpu) : -1;
-    return this.seen.visit(key, last, bounded ? this.preemptions : 0);
+    // The step limit: a state met with more events fired than when it was explored has less of
+    // the limit left, and a future that fit then may not fit now (or the run went round a cycle
+    // back to it: a livelock); it is explored again. Met with fewer fired, it is covered: any run
+    // from it that would pass the limit now passed it then, and was reported.
+    return this.seen.visit(key, last, bounded ? this.preemptions : 0, this.events);
   }
 }

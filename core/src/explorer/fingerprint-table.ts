@@ -120,19 +120,22 @@ const EMPTY = 0;
 const BUSY = 2;
 /** Header words: [0] states stored, [1] log2 of the slots, [2] words per slot, [3] budget slots per state. */
 const HEADER = 4;
+/** Events fired on reaching a state that a budget word can hold (24 bits, one value spare). */
+const MAX_STEPS = 0xffffff;
 /** A shared table refuses new states above this fill (linear probing slows down near full). */
 const SHARED_MAX_FILL = 0.75;
 
 /**
  * The dfs search's explored states, as 128-bit fingerprints ({@link fingerprint128}) in an
  * open-addressing table (linear probing) of 32-bit words: per slot the fingerprint (4 words)
- * and, per "CPU last to run" (−1 for an unbounded search), one byte: the fewest preemptions used
- * on reaching the state that way, plus 1 (0: not reached that way). About 20-30 bytes a state
- * instead of a key string of a few hundred and its map entry.
+ * and, per "CPU last to run" (−1 for an unbounded search), one word: the low byte the
+ * preemptions used on reaching the state that way, plus 1 (0: not reached that way), the upper
+ * 24 bits the events fired by then (see {@link FingerprintTable.visit}). About 20-40 bytes a
+ * state instead of a key string of a few hundred and its map entry.
  *
  * On an `ArrayBuffer` the table grows (doubling at half full). On a `SharedArrayBuffer` several
  * worker threads share it (`--workers N`): a new state claims its slot with
- * `Atomics.compareExchange`, writes its fingerprint and then publishes it, and the budget bytes
+ * `Atomics.compareExchange`, writes its fingerprint and then publishes it, and the budget words
  * change by compare-and-swap; such a table cannot grow, and refuses new states above 3/4 full
  * with a {@link UsageError} that says how to make it larger.
  */
@@ -163,7 +166,7 @@ export class FingerprintTable {
       throw new UsageError(`state table: ${budgetSlots} budget slots per state (expected 1-256)`);
     if (!Number.isInteger(log2Slots) || log2Slots < 4 || log2Slots > 28)
       throw new UsageError(`state table: 2^${log2Slots} slots (expected 2^4 to 2^28)`);
-    const slotWords = 4 + ((budgetSlots + 3) >>> 2);
+    const slotWords = 4 + budgetSlots;
     const bytes = (HEADER + slotWords * 2 ** log2Slots) * 4;
     const buffer = shared ? new SharedArrayBuffer(bytes) : new ArrayBuffer(bytes);
     const t = new Int32Array(buffer);
@@ -197,11 +200,13 @@ export class FingerprintTable {
 
   /**
    * True if the state of fingerprint `fp` was stored with budget slot `way` (the CPU last to
-   * run + 1; 0 unbounded) at no more than `used` preemptions; otherwise stores this visit and
-   * returns false. A count of preemptions past 254 is not stored (the state is explored again:
-   * sound, only slower).
+   * run + 1; 0 unbounded) at no more than `used` preemptions and no fewer than `steps` events
+   * fired (a visit then had no more preemptions left and no more events left before the step
+   * limit than this one: see docs/explorer.md, "the step limit"); otherwise stores this visit
+   * (in place of the one stored that way) and returns false. A count of preemptions past 254 or
+   * of events past 2^24 - 2 is not stored (the state is explored again: sound, only slower).
    */
-  visit(fp: Int32Array, way: number, used: number): boolean {
+  visit(fp: Int32Array, way: number, used: number, steps = 0): boolean {
     const t = this.t;
     if (way < 0 || way >= t[3])
       throw new UsageError(`state table: budget slot ${way} out of range (table made for ${t[3]})`);
@@ -210,9 +215,8 @@ export class FingerprintTable {
       h2 = fp[2],
       h3 = fp[3];
     const sw = this.slotWords;
-    const byteWord = 4 + (way >>> 2);
-    const shift = (way & 3) << 3;
-    const stored = used < 255 ? used + 1 : 0;
+    const budgetWord = 4 + way;
+    const stored = used < 255 && steps < MAX_STEPS ? ((steps << 8) | (used + 1)) >>> 0 : 0;
     for (let i = h1 & this.mask; ; i = (i + 1) & this.mask) {
       const b = HEADER + i * sw;
       let w0 = this.shared ? Atomics.load(t, b) : t[b];
@@ -221,7 +225,7 @@ export class FingerprintTable {
           t[b + 1] = h1;
           t[b + 2] = h2;
           t[b + 3] = h3;
-          t[b + byteWord] = stored << shift;
+          t[b + budgetWord] = stored | 0;
           t[b] = h0;
           if (++t[0] * 2 > this.mask + 1) this.grow();
           return false;
@@ -237,7 +241,7 @@ export class FingerprintTable {
           t[b + 1] = h1;
           t[b + 2] = h2;
           t[b + 3] = h3;
-          t[b + byteWord] = stored << shift;
+          t[b + budgetWord] = stored | 0;
           Atomics.add(t, 0, 1);
           Atomics.store(t, b, h0);
           return false;
@@ -246,18 +250,17 @@ export class FingerprintTable {
       }
       while (w0 === BUSY) w0 = Atomics.load(t, b);
       if (w0 !== h0 || t[b + 1] !== h1 || t[b + 2] !== h2 || t[b + 3] !== h3) continue;
-      const at = b + byteWord;
+      const at = b + budgetWord;
       for (;;) {
         const cur = this.shared ? Atomics.load(t, at) : t[at];
-        const before = (cur >>> shift) & 255;
-        if (before !== 0 && before - 1 <= used) return true;
+        const before = cur & 255;
+        if (before !== 0 && before - 1 <= used && cur >>> 8 >= steps) return true;
         if (stored === 0) return false;
-        const next = (cur & ~(255 << shift)) | (stored << shift);
         if (!this.shared) {
-          t[at] = next;
+          t[at] = stored | 0;
           return false;
         }
-        if (Atomics.compareExchange(t, at, cur, next) === cur) return false;
+        if (Atomics.compareExchange(t, at, cur, stored | 0) === cur) return false;
       }
     }
   }

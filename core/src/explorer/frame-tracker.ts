@@ -9,6 +9,23 @@ export interface FrameProgress {
   steps: number;
   /** The sum of their costs (ns): the frame's own busy time. */
   ns: number;
+  /**
+   * A 64-bit hash (two 32-bit halves) of the frame's step costs in order: two paths through
+   * the code that took steps of the same count and sum in another order are at different
+   * places.
+   */
+  h1: number;
+  h2: number;
+}
+
+/** `p`'s order hash with `x` (a step's cost) mixed in. */
+function mix(p: FrameProgress, x: number): void {
+  const lo = x | 0;
+  const hi = Math.floor(x / 4294967296) | 0;
+  p.h1 = Math.imul(p.h1 ^ lo, 0x9e3779b1) ^ hi;
+  p.h1 ^= p.h1 >>> 15;
+  p.h2 = Math.imul(p.h2 ^ lo, 0x85ebca77) + Math.imul(hi, 0xc2b2ae3d);
+  p.h2 ^= p.h2 >>> 13;
 }
 
 function isGeneratorObject(x: unknown): x is CpuCode<unknown> {
@@ -17,14 +34,18 @@ function isGeneratorObject(x: unknown): x is CpuCode<unknown> {
 
 /**
  * Where each CPU's code is, for the explorer's state key: per CPU, for each task program and
- * interrupt handler frame still running (innermost last), the cost steps its code has taken
- * and their sum (the frame's own busy time). A generator's position cannot be read; its own
- * steps stand in for it, and unlike the CPU's busy time they do not mix in what interrupt
- * handlers cost, nor miss steps of cost 0; a finished interrupt handler leaves no trace (its
- * effects are in the shared state). Waits are not counted: where a frame waits is in the key
- * itself, and a spin loop that yields its wait again has not moved. A busy wait
- * (`Wait.countsAsBusy`: a hypercall whose length hardware decides) is counted as a step. Installed on a system before its programs are spawned; it wraps each program and each
- * interrupt handler in a generator that counts.
+ * interrupt handler frame still running (innermost last), the cost steps its code has taken,
+ * their sum (the frame's own busy time) and a hash of their costs in order. A generator's
+ * position cannot be read; its own steps stand in for it, and unlike the CPU's busy time they
+ * do not mix in what interrupt handlers cost, nor miss steps of cost 0; a finished interrupt
+ * handler leaves no trace (its effects are in the shared state). Count and sum alone are not
+ * enough: a program that took steps of 40, 100 and 40 ns and one that took 40, 40 and 100 can
+ * be at different places (docs/explorer.md, "where a program is"). Waits are not counted:
+ * where a frame waits is in the key itself, and a spin loop that yields its wait again has not
+ * moved (where a wait was passed between two steps is not keyed either: see the same
+ * section). A busy wait (`Wait.countsAsBusy`: a hypercall whose length hardware decides) is
+ * counted as a step. Installed on a system before its programs are spawned; it wraps each
+ * program and each interrupt handler in a generator that counts.
  */
 export class FrameTracker {
   /** Per CPU: the running tracked frames, innermost last. */
@@ -50,7 +71,7 @@ export class FrameTracker {
   /** `code`, counted as a frame of `cpu`. */
   private *track<T>(cpu: number, code: CpuCode<T>, kind: "t" | "i"): CpuCode<T> {
     const stack = this.frames[cpu];
-    const p: FrameProgress = { kind, steps: 0, ns: 0 };
+    const p: FrameProgress = { kind, steps: 0, ns: 0, h1: 0, h2: 0 };
     let pushed = false;
     try {
       for (;;) {
@@ -64,6 +85,7 @@ export class FrameTracker {
         if (typeof v === "number") {
           p.steps++;
           p.ns += v;
+          mix(p, v);
         } else if (v.countsAsBusy === true) {
           // A busy wait is a step whose length hardware decides (a hypercall): the code moved.
           p.steps++;
@@ -82,7 +104,8 @@ export class FrameTracker {
    */
   key(cpu: number): string {
     let s = "";
-    for (const p of this.frames[cpu]) s += `${p.kind}${p.steps}.${p.ns}/`;
+    for (const p of this.frames[cpu])
+      s += `${p.kind}${p.steps}.${p.ns}.${(p.h1 >>> 0).toString(36)}.${(p.h2 >>> 0).toString(36)}/`;
     return s;
   }
 }

@@ -38,7 +38,7 @@ function permutations(n: number): Int32Array[] {
  * group (for permutations of more than 4 CPUs, over the renamings that sort the CPUs by their
  * own parts, ties tried up to 24 ways). Equal canonical keys mean states that are renamings of
  * each other; {@link perm} is the renaming the last key used, so the search renames what it
- * stores with the state (the CPU last to run, the sleep set) the same way.
+ * stores with the state (the CPU last to run) the same way (there are no sleep sets).
  */
 export class CanonicalKeyer {
   /** The renaming (old -> new) of the last {@link key}; identity for no symmetry. */

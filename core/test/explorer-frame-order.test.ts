@@ -19,7 +19,7 @@ const swapped: Scenario = {
       0,
       (function* () {
         yield 10;
-        const first = m.chooser.chance(0.5);
+        const first = m.chooser.chance(0.5, "scenario choice");
         if (first) {
           yield 10;
           yield 20;

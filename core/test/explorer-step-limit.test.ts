@@ -19,7 +19,7 @@ const cycle: Scenario = {
       0,
       (function* () {
         yield 10;
-        if (m.chooser.chance(0.5)) {
+        if (m.chooser.chance(0.5, "scenario choice")) {
           tick();
           tick();
         }
@@ -52,7 +52,8 @@ const later: Scenario = {
       0,
       (function* () {
         yield 10;
-        if (m.chooser.chance(0.5)) m.schedule(1, () => m.schedule(1, () => m.schedule(1, () => {})));
+        if (m.chooser.chance(0.5, "scenario choice"))
+          m.schedule(1, () => m.schedule(1, () => m.schedule(1, () => {})));
         for (let i = 0; i < 3; i++) yield 10;
       })(),
     );

@@ -21,7 +21,7 @@ const hiddenStop: Scenario = {
       (function* () {
         m.cpus[0].irqsDisabled = true;
         yield 10;
-        if (m.cpus[1].irqsDisabled && m.chooser.chance(0.5)) kernel.cpuDown(1);
+        if (m.cpus[1].irqsDisabled && m.chooser.chance(0.5, "scenario choice")) kernel.cpuDown(1);
         yield 10;
         yield 10;
         m.cpus[0].irqsDisabled = false;

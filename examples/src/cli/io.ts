@@ -1,4 +1,5 @@
 import * as fs from "node:fs";
+import { STALL_TIMEOUT_ENV, stallTimeoutS } from "./interrupt";
 
 /** Where a command writes and what it can see of its environment; tests pass their own. */
 export interface CliIo {
@@ -90,18 +91,138 @@ export function fileKind(st: fs.Stats): string {
   return "not a regular file";
 }
 
+/** The most bytes smpcall reads from a replay file (`replay --schedule-file`) or a shard file (`explore merge`): 64 MiB. */
+export const MAX_SCHEDULE_INPUT_BYTES = 64 * 1024 * 1024;
+
 /**
- * Read a text input (a replay file, a trace, a shard file) that must be a file: a device such
- * as /dev/zero would be read for ever, filling memory. Pipes are read (`--schedule-file
- * /dev/stdin`). Throws Node's error for a missing file or a folder (`ENOENT`, `EISDIR`), or an
- * error with code `ENOTFILE` whose message says what the path is instead.
+ * The most bytes `report --trace` reads: 500 MiB, below the longest string Node.js can hold
+ * (512 MiB less 24 characters), which a larger trace could not be parsed as anyway.
  */
-export function readInputFile(file: string): string {
+export const MAX_TRACE_INPUT_BYTES = 500 * 1024 * 1024;
+
+/** How {@link readInputFile} bounds one input. */
+export interface InputBound {
+  /** The most bytes it reads: a larger file is refused before it is read, a pipe when it passes this. */
+  readonly maxBytes: number;
+  /** What to do about an input over {@link InputBound.maxBytes}, for the message. */
+  readonly tooLargeHint: string;
+}
+
+/** Bytes read at a time. */
+const READ_CHUNK = 1 << 16;
+
+/** `n` bytes for messages: `64 MiB` when whole mebibytes, else the number. */
+function bytesText(n: number): string {
+  return n % (1024 * 1024) === 0 ? `${n / (1024 * 1024)} MiB` : `${n.toLocaleString("en-US")} bytes`;
+}
+
+function inputError(code: string, message: string): NodeJS.ErrnoException {
+  const e: NodeJS.ErrnoException = new Error(message);
+  e.code = code;
+  return e;
+}
+
+/** Sleep this thread for `ms` (the read loop is synchronous, as the commands that call it are). */
+function sleepMs(ms: number): void {
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+}
+
+/**
+ * Read a text input (a replay file, a trace, a shard file) that must be a file or a pipe, at
+ * most `bound.maxBytes` of it: a device such as /dev/zero would be read for ever, and so would a
+ * pipe from `yes`, filling memory. A regular file larger than the bound is refused by its size,
+ * before it is read; a pipe (`--schedule-file /dev/stdin`, `<(cmd)`, a FIFO) is read in pieces
+ * and refused when it passes the bound, holding no more than that. A pipe that gives no data for
+ * $SMPCALL_STALL_TIMEOUT_S seconds (60 unset), e.g. a FIFO no program opened for writing, is
+ * refused rather than waited on for ever; while it waits, `io.progress` says so (which also
+ * keeps a watched command's stall watch from taking it for a module that loops).
+ *
+ * Throws Node's error for a missing file or a folder (`ENOENT`, `EISDIR`), or an error whose
+ * message says what was wrong with code `ENOTFILE` (a device or socket), `EFBIG` (over the
+ * bound) or `ETIMEDOUT` (a pipe without data); {@link describeInputError} words any of them.
+ */
+export function readInputFile(file: string, io: Pick<CliIo, "env" | "progress">, bound: InputBound): string {
   const st = fs.statSync(file);
-  if (!st.isFile() && !st.isFIFO() && !st.isDirectory()) {
-    const e: NodeJS.ErrnoException = new Error(`it is ${fileKind(st)}, not a file`);
-    e.code = "ENOTFILE";
-    throw e;
+  if (st.isDirectory()) throw inputError("EISDIR", "it is a folder");
+  // Refused before it is opened: opening some devices does something (a watchdog starts).
+  if (!st.isFile() && !st.isFIFO()) throw inputError("ENOTFILE", `it is ${fileKind(st)}, not a file`);
+  const tooLarge = (what: string): never => {
+    throw inputError(
+      "EFBIG",
+      `${what} the ${bytesText(bound.maxBytes)} smpcall reads from it; ${bound.tooLargeHint}`,
+    );
+  };
+  if (st.isFile() && st.size > bound.maxBytes)
+    tooLarge(`it is ${st.size.toLocaleString("en-US")} bytes, more than`);
+  // Non-blocking: opening a FIFO that no program has open for writing would block for ever.
+  const fd = fs.openSync(file, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK);
+  try {
+    const now = fs.fstatSync(fd);
+    if (!now.isFile() && !now.isFIFO()) throw inputError("ENOTFILE", `it is ${fileKind(now)}, not a file`);
+    const pipe = now.isFIFO();
+    const waitMs = pipe ? stallTimeoutS(io.env) * 1000 : 0;
+    const pieces: Buffer[] = [];
+    let total = 0;
+    let lastData = Date.now();
+    let lastProgress = 0;
+    let idle = 0;
+    for (;;) {
+      const buf = Buffer.allocUnsafe(Math.min(READ_CHUNK, bound.maxBytes + 1 - total));
+      let n: number;
+      try {
+        n = fs.readSync(fd, buf, 0, buf.length, null);
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code !== "EAGAIN") throw e;
+        n = -1; // a writer, but no data yet
+      }
+      if (n > 0) {
+        pieces.push(buf.subarray(0, n));
+        total += n;
+        if (total > bound.maxBytes)
+          tooLarge(pipe ? "it is a pipe that gave more than" : "it grew while read to more than");
+        lastData = Date.now();
+        idle = 0;
+        continue;
+      }
+      // A regular file ends at 0; so does a pipe whose writer has closed it, once it gave data.
+      // Before any data, 0 from a pipe means no program has it open for writing yet: wait.
+      if (!pipe || (n === 0 && total > 0)) break;
+      const waited = Date.now() - lastData;
+      if (waited >= waitMs)
+        throw inputError(
+          "ETIMEDOUT",
+          `it is a pipe that gave ${total === 0 ? "no data" : "no more data"} for ${waitMs / 1000} s (is a program writing to it? ` +
+            `$${STALL_TIMEOUT_ENV} sets the wait)`,
+        );
+      if (Date.now() - lastProgress >= 1000) {
+        lastProgress = Date.now();
+        io.progress?.(`waiting for data from the pipe ${file} (${total.toLocaleString("en-US")} bytes read)`);
+      }
+      sleepMs(Math.min(50, 1 << idle));
+      idle = Math.min(idle + 1, 6);
+    }
+    return Buffer.concat(pieces, total).toString("utf8");
+  } finally {
+    fs.closeSync(fd);
   }
-  return fs.readFileSync(file, "utf8");
+}
+
+/**
+ * Why {@link readInputFile} could not read `file`, in words for a message: `no such file`, `it
+ * is a folder`, the message of its own errors, else Node's first line.
+ */
+export function describeInputError(e: unknown, file: string): string {
+  const err = e as NodeJS.ErrnoException;
+  switch (err?.code) {
+    case "ENOENT":
+      return file === "-"
+        ? "no such file (smpcall takes - as a file name; for standard input give /dev/stdin)"
+        : "no such file";
+    case "EISDIR":
+      return "it is a folder";
+    case "EACCES":
+      return "permission denied";
+    default:
+      return String(err?.message ?? e).split("\n")[0];
+  }
 }

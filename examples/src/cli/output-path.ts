@@ -35,16 +35,34 @@ function canonical(full: string): string {
   }
 }
 
+/** The file behind this process's descriptor `fd`, or null (closed). */
+function fdStatOrNull(fd: number): fs.Stats | null {
+  try {
+    return fs.fstatSync(fd);
+  } catch {
+    return null;
+  }
+}
+
+function sameFile(a: fs.Stats, b: fs.Stats | null): boolean {
+  return b !== null && a.dev === b.dev && a.ino === b.ino;
+}
+
 /**
  * Check the files a command will write before it simulates anything: each must name a file (not
  * a folder) in a folder that exists and is writable, an existing file must be writable, no two
- * outputs may be the same file, and no output may be one of the command's inputs. Throws a
+ * outputs may be the same file, and no output may be one of the command's inputs. `-` is refused
+ * (it is no alias of standard output here: a file named `-` would be written), and so is the
+ * file standard output or error is redirected to (`--trace /dev/stdout > f`: the output, opened
+ * anew, and the report would overwrite each other in it); with `json`, standard output itself in
+ * any form (`--trace /dev/stdout` would break the one JSON document). Throws a
  * {@link UsageError} (exit 2) naming the flag, the path and what to do.
  */
 export function checkOutputFiles(
   outputs: readonly OutputFile[],
   cwd: string,
   inputs: readonly InputFile[] = [],
+  json = false,
 ): void {
   const seen = new Map<string, string>();
   const ins = new Map<string, string>();
@@ -55,9 +73,28 @@ export function checkOutputFiles(
       throw new UsageError(`bad ${flag} "${file}": ${why}`);
     };
     if (file.trim() === "") bad("give a file name");
+    if (file === "-")
+      bad(
+        `- is not standard output here (a file named - would be written): give a file name${flag === "--trace" && !json ? ", or /dev/stdout to print the trace on standard output before the report" : ""} (./- for a file named -)`,
+      );
     const full = path.resolve(cwd, file);
     const st = statOrNull(full);
     if (st !== null && st.isDirectory()) bad("is a folder; give the name of a file to write");
+    if (st !== null) {
+      const out = fdStatOrNull(1);
+      if (json && sameFile(st, out))
+        bad("is standard output, where --json prints its one JSON document; write it to a file");
+      for (const [fd, name] of [
+        [1, "standard output"],
+        [2, "standard error"],
+      ] as const) {
+        const std = fd === 1 ? out : fdStatOrNull(2);
+        if (st.isFile() && sameFile(st, std))
+          bad(
+            `is the file ${name} is redirected to, which smpcall also writes: the two would overwrite each other; write it to another file`,
+          );
+      }
+    }
     const dir = path.dirname(full);
     const dst = statOrNull(dir);
     if (dst === null) bad(`folder ${path.dirname(file) || "."} does not exist; create it first`);

@@ -63,7 +63,14 @@ import {
   parseSeed,
   resolveArchDescriptor,
 } from "../common";
-import { fileKind, readInputFile, wantsProgress, type CliIo } from "../io";
+import {
+  MAX_SCHEDULE_INPUT_BYTES,
+  describeInputError,
+  fileKind,
+  readInputFile,
+  wantsProgress,
+  type CliIo,
+} from "../io";
 import { noteUserModule } from "../failure";
 import { buildTimeline, renderHtmlReport } from "../../html";
 import { writeHtmlFile } from "./report";
@@ -466,6 +473,7 @@ export function registerExploreCommand(program: Command, io: CliIo): void {
         ],
         io.cwd,
         isScenarioPath(flags.scenario) ? [{ flag: "--scenario", file: flags.scenario }] : [],
+        flags.json === true,
       );
       const { base, policies } = exploreBase(flags, io);
       const { scenario, cpus, calls, strategy } = base;
@@ -714,7 +722,7 @@ async function splitExplore(
         throw new UsageError(
           `${flag} does not go with --shard: the shard's --out file holds its violation's schedule; replay it with smpcall replay --schedule-file FILE (--html FILE for its timeline), or merge the shards first`,
         );
-    checkOutputFiles([{ flag: "--out", file: flags.out }], io.cwd);
+    checkOutputFiles([{ flag: "--out", file: flags.out }], io.cwd, [], flags.json === true);
     const { shard, shards } = parseShard(flags.shard);
     const r = exploreShard(
       {
@@ -888,9 +896,13 @@ export function mergeCommand(files: readonly string[], json: boolean, io: CliIo)
   const results = files.map((f) => {
     let text: string;
     try {
-      text = readInputFile(path.resolve(io.cwd, f));
+      text = readInputFile(path.resolve(io.cwd, f), io, {
+        maxBytes: MAX_SCHEDULE_INPUT_BYTES,
+        tooLargeHint:
+          "a shard file is the result explore --shard i/n --out FILE wrote: is it the right file?",
+      });
     } catch (e) {
-      throw new UsageError(`shard file ${f} could not be read: ${(e as Error).message}`);
+      throw new UsageError(`shard file ${f} could not be read: ${describeInputError(e, f)}`);
     }
     let x: unknown;
     try {

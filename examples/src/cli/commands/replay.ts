@@ -18,7 +18,7 @@ import {
   type Scenario,
 } from "@smpcall/core";
 import type { Command } from "commander";
-import { readInputFile, type CliIo } from "../io";
+import { MAX_SCHEDULE_INPUT_BYTES, describeInputError, readInputFile, type CliIo } from "../io";
 import { parseChoice, parseDropBarriers, parseIdle, parseMemory } from "../common";
 import { writeTraceFile } from "./run";
 import { writeHtmlFile } from "./report";
@@ -36,12 +36,13 @@ export function readReplayFile(file: string, io: CliIo): string {
   const full = path.resolve(io.cwd, file);
   let text: string;
   try {
-    text = readInputFile(full);
+    text = readInputFile(full, io, {
+      maxBytes: MAX_SCHEDULE_INPUT_BYTES,
+      tooLargeHint:
+        "a replay file holds one schedule (explore --save-schedule or --json): is it the right file?",
+    });
   } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    throw new UsageError(
-      `cannot read replay file ${file}: ${code === "ENOENT" ? "no such file" : code === "EISDIR" ? "it is a folder" : code === "ENOTFILE" ? (e as Error).message : (code ?? "error")}`,
-    );
+    throw new UsageError(`cannot read replay file ${file}: ${describeInputError(e, file)}`);
   }
   const t = text.trim();
   if (!t.startsWith("{")) return t;
@@ -173,6 +174,7 @@ export function registerReplayCommand(program: Command, io: CliIo): void {
           ],
           io.cwd,
           [{ flag: "--schedule-file", file: flags.scheduleFile }],
+          flags.json === true,
         );
         const text = flags.schedule ?? readReplayFile(flags.scheduleFile!, io);
         const s = decodeSchedule(text);

@@ -3,7 +3,7 @@ import * as path from "node:path";
 import { MAX_CPUS, UsageError, describeValue, type ChromeTrace } from "@smpcall/core";
 import type { Command } from "commander";
 import { htmlDataFromChrome, renderHtmlReport } from "../../html";
-import { readInputFile, type CliIo } from "../io";
+import { MAX_TRACE_INPUT_BYTES, describeInputError, readInputFile, type CliIo } from "../io";
 import { checkOutputFiles } from "../output-path";
 
 /** Write `html` to `file` (relative to io.cwd), as a usage error when it cannot be written. */
@@ -71,12 +71,12 @@ export function registerReportCommand(program: Command, io: CliIo): void {
       ]);
       let text: string;
       try {
-        text = readInputFile(path.resolve(io.cwd, flags.trace));
+        text = readInputFile(path.resolve(io.cwd, flags.trace), io, {
+          maxBytes: MAX_TRACE_INPUT_BYTES,
+          tooLargeHint: "trace a shorter run, or keep its end with --trace-limit N",
+        });
       } catch (e) {
-        const code = (e as NodeJS.ErrnoException).code;
-        throw new UsageError(
-          `cannot read trace ${flags.trace}: ${code === "ENOENT" ? "no such file" : code === "EISDIR" ? "it is a folder" : String((e as Error).message).split("\n")[0]}`,
-        );
+        throw new UsageError(`cannot read trace ${flags.trace}: ${describeInputError(e, flags.trace)}`);
       }
       let json: unknown;
       try {

@@ -209,6 +209,8 @@ export function registerRunCommand(program: Command, io: CliIo): void {
           { flag: "--html", file: flags.html },
         ],
         io.cwd,
+        [],
+        flags.json === true,
       );
       const arch = resolveArchDescriptor(flags.arch, io);
       const archOptions = parseArchOptPairs(flags.archOpt);

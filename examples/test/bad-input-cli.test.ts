@@ -375,14 +375,33 @@ const ROWS: readonly Row[] = [
   [
     ["run", "--ops", "10"],
     2,
-    'smpcall: unknown arch "nosuch" (no package @smpcall/arch-nosuch); available: generic, powerpc, sparc, x86',
+    'smpcall: unknown arch "nosuch" (no package @smpcall/arch-nosuch); available: generic, powerpc, sparc, x86 (from $SMPCALL_ARCH: set it to one, or unset it)',
     { SMPCALL_ARCH: "nosuch" },
   ],
   [
     ["run", "--ops", "10"],
     2,
-    "smpcall: arch module ./nonexistent.js not found (looked for <DIR>/nonexistent.js); give a path to a .js file that exports an ArchDescriptor",
+    "smpcall: arch module ./nonexistent.js not found (looked for <DIR>/nonexistent.js); give a path to a .js file that exports an ArchDescriptor (from $SMPCALL_ARCH: set it to one, or unset it)",
     { SMPCALL_ARCH: "./nonexistent.js" },
+  ],
+  // The command line names no backend: the line says where the name came from (as archs does).
+  [
+    ["explore", "--scenario", "seed-2008"],
+    2,
+    'smpcall: unknown arch "nosuch" (no package @smpcall/arch-nosuch); available: generic, powerpc, sparc, x86 (from $SMPCALL_ARCH: set it to one, or unset it)',
+    { SMPCALL_ARCH: "nosuch" },
+  ],
+  [
+    ["conform", "--check", "descriptor-valid"],
+    2,
+    "smpcall: arch module /dev/null is a character device, not a file; give the path of a .js file that exports an ArchDescriptor (from $SMPCALL_ARCH: set it to one, or unset it)",
+    { SMPCALL_ARCH: "/dev/null" },
+  ],
+  [
+    ["run", "--ops", "10", "--arch", "nosuch"],
+    2,
+    'smpcall: unknown arch "nosuch" (no package @smpcall/arch-nosuch); available: generic, powerpc, sparc, x86',
+    { SMPCALL_ARCH: "x86" },
   ],
   [
     ["run", "--ops", "20", "--arch", "./arch-load-throws.js"],

@@ -1,4 +1,7 @@
 import {
+  ARCH_ENV_VAR,
+  ArchLoadError,
+  DEFAULT_ARCH,
   UsageError,
   chooseArchSpec,
   listArchNames,
@@ -123,11 +126,23 @@ export function parseArchOptPairs(list: readonly string[] | undefined): RawArchO
 /**
  * The backend for this invocation: `--arch`, else $SMPCALL_ARCH, else generic. A name resolves
  * to `@smpcall/arch-<name>`; a path (has `/` or ends in .js) is loaded as a module from io.cwd.
+ * A backend named by $SMPCALL_ARCH that cannot be loaded is refused saying it came from there
+ * (the command line names none).
  */
 export function resolveArchDescriptor(spec: string | undefined, io: CliIo): ArchDescriptor {
   if (spec !== undefined && spec.trim() === "")
     throw new UsageError(
       `bad --arch "${spec}": give a backend name (${listArchNames().join(", ")}) or a module path like ./my-arch.js`,
     );
-  return loadArch(chooseArchSpec(spec, io.env), io.cwd);
+  const chosen = chooseArchSpec(spec, io.env);
+  try {
+    return loadArch(chosen, io.cwd);
+  } catch (e) {
+    if (spec !== undefined || chosen === DEFAULT_ARCH || !(e instanceof UsageError)) throw e;
+    const [first, ...rest] = e.message.split("\n");
+    throw new ArchLoadError(
+      [`${first} (from $${ARCH_ENV_VAR}: set it to one, or unset it)`, ...rest].join("\n"),
+      { cause: e },
+    );
+  }
 }

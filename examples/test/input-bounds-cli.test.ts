@@ -241,3 +241,44 @@ describe("a pipe as an input", () => {
     expect(r.stdout).toMatch(/^replay seed-2008 \/ policy naive .*: deadlock at \d+ ns\n/);
   }, 30_000);
 });
+
+describe("the encoding of an input", () => {
+  it("a UTF-8 byte-order mark is dropped: a shard file saved by a Windows editor merges", async () => {
+    expect(
+      (await cli(["explore", "--scenario", "seed-2008", "--shard", "0/1", "--out", "sh.json"])).code,
+    ).toBe(0);
+    const text = fs.readFileSync(path.join(dir, "sh.json"), "utf8");
+    fs.writeFileSync(path.join(dir, "sh-bom.json"), "\ufeff" + text);
+    const r = await cli(["explore", "merge", "sh-bom.json", "--json"]);
+    expect(r.stderr).toBe("");
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.stdout)).toMatchObject({ complete: true, violation: null });
+  });
+
+  it.each([
+    [["replay", "--schedule-file", "u16.json"], "cannot read replay file u16.json:"],
+    [["explore", "merge", "u16.json"], "shard file u16.json could not be read:"],
+    [["report", "--trace", "u16.json", "--out", "o.html"], "cannot read trace u16.json:"],
+  ])("%j: UTF-16 text (PowerShell's >) is refused saying so", async (args, prefix) => {
+    fs.writeFileSync(path.join(dir, "u16.json"), Buffer.from("\ufeff" + schedule, "utf16le"));
+    expect(await cli(args)).toEqual({
+      code: 2,
+      stdout: "",
+      stderr: `smpcall: ${prefix} it is UTF-16 text (it starts with the byte-order mark FF FE), not UTF-8: save it as UTF-8 (PowerShell: Out-File -Encoding utf8)\n`,
+    });
+  });
+
+  it.each([
+    [
+      ["replay", "--schedule-file", "broken.json"],
+      `smpcall: replay file broken.json is not valid JSON: Unexpected token 'x', "{ "schedule": x }" is not valid JSON\n`,
+    ],
+    [
+      ["explore", "merge", "broken.json"],
+      `smpcall: shard file broken.json is not JSON (Unexpected token 'x', "{ "schedule": x } " is not valid JSON): corrupt or truncated?\n`,
+    ],
+  ])("%j: JSON that does not parse is one line, though V8 quotes its newlines", async (args, line) => {
+    fs.writeFileSync(path.join(dir, "broken.json"), '{\n  "schedule": x\n}\n');
+    expect(await cli(args)).toEqual({ code: 2, stdout: "", stderr: line });
+  });
+});

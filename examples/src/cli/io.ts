@@ -139,7 +139,8 @@ function sleepMs(ms: number): void {
  *
  * Throws Node's error for a missing file or a folder (`ENOENT`, `EISDIR`), or an error whose
  * message says what was wrong with code `ENOTFILE` (a device or socket), `EFBIG` (over the
- * bound) or `ETIMEDOUT` (a pipe without data); {@link describeInputError} words any of them.
+ * bound), `ETIMEDOUT` (a pipe without data) or `EENCODING` (UTF-16 text); a UTF-8 byte-order
+ * mark is dropped; {@link describeInputError} words any of them.
  */
 export function readInputFile(file: string, io: Pick<CliIo, "env" | "progress">, bound: InputBound): string {
   const st = fs.statSync(file);
@@ -201,10 +202,30 @@ export function readInputFile(file: string, io: Pick<CliIo, "env" | "progress">,
       sleepMs(Math.min(50, 1 << idle));
       idle = Math.min(idle + 1, 6);
     }
-    return Buffer.concat(pieces, total).toString("utf8");
+    return decodeInput(Buffer.concat(pieces, total));
   } finally {
     fs.closeSync(fd);
   }
+}
+
+/**
+ * UTF-8 text of an input, without a UTF-8 byte-order mark (some Windows editors write one). Text
+ * in UTF-16 (Windows PowerShell 5's `>` writes it) is refused with code `EENCODING`: read as
+ * UTF-8 it would be refused later as "not JSON" or "not a schedule" without saying why.
+ */
+function decodeInput(data: Buffer): string {
+  if (data.length >= 2 && ((data[0] === 0xff && data[1] === 0xfe) || (data[0] === 0xfe && data[1] === 0xff)))
+    throw inputError(
+      "EENCODING",
+      `it is UTF-16 text (it starts with the byte-order mark ${data[0].toString(16).toUpperCase()} ${data[1].toString(16).toUpperCase()}), not UTF-8: save it as UTF-8 (PowerShell: Out-File -Encoding utf8)`,
+    );
+  const text = data.toString("utf8");
+  return text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
+}
+
+/** A JSON.parse error's message on one line (V8 quotes the text around the error, newlines and all). */
+export function jsonErrorText(e: unknown): string {
+  return String((e as Error)?.message ?? e).replace(/\s*\n\s*/g, " ");
 }
 
 /**

@@ -67,6 +67,7 @@ import {
   MAX_SCHEDULE_INPUT_BYTES,
   describeInputError,
   fileKind,
+  jsonErrorText,
   readInputFile,
   wantsProgress,
   type CliIo,
@@ -908,7 +909,7 @@ export function mergeCommand(files: readonly string[], json: boolean, io: CliIo)
     try {
       x = JSON.parse(text);
     } catch (e) {
-      throw new UsageError(`shard file ${f} is not JSON (${(e as Error).message}): corrupt or truncated?`);
+      throw new UsageError(`shard file ${f} is not JSON (${jsonErrorText(e)}): corrupt or truncated?`);
     }
     return { name: f, result: checkShardResult(x, f) };
   });

@@ -18,7 +18,13 @@ import {
   type Scenario,
 } from "@smpcall/core";
 import type { Command } from "commander";
-import { MAX_SCHEDULE_INPUT_BYTES, describeInputError, readInputFile, type CliIo } from "../io";
+import {
+  MAX_SCHEDULE_INPUT_BYTES,
+  describeInputError,
+  jsonErrorText,
+  readInputFile,
+  type CliIo,
+} from "../io";
 import { parseChoice, parseDropBarriers, parseIdle, parseMemory } from "../common";
 import { writeTraceFile } from "./run";
 import { writeHtmlFile } from "./report";
@@ -51,7 +57,7 @@ export function readReplayFile(file: string, io: CliIo): string {
   try {
     j = JSON.parse(t) as typeof j;
   } catch (e) {
-    throw new UsageError(`replay file ${file} is not valid JSON: ${(e as Error).message}`);
+    throw new UsageError(`replay file ${file} is not valid JSON: ${jsonErrorText(e)}`);
   }
   let s = typeof j.schedule === "string" ? j.schedule : j.violation?.schedule;
   if (s === undefined && Array.isArray(j.results)) {

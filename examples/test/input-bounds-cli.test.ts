@@ -282,3 +282,79 @@ describe("the encoding of an input", () => {
     expect(await cli(args)).toEqual({ code: 2, stdout: "", stderr: line });
   });
 });
+
+describe("a pipe or a full disk as an output", () => {
+  it.each([
+    [["run", "--ops", "5", "--trace", "outfifo"], "cannot write trace file outfifo"],
+    [
+      ["run", "--ops", "5", "--trace", "outfifo", "--trace-format", "ftrace"],
+      "cannot write trace file outfifo",
+    ],
+    [["run", "--ops", "5", "--html", "outfifo"], "cannot write HTML report outfifo"],
+    [
+      ["explore", "--scenario", "seed-2008", "--policy", "naive", "--save-schedule", "outfifo"],
+      "cannot write --save-schedule file outfifo",
+    ],
+    [
+      ["explore", "--scenario", "seed-2008", "--shard", "0/1", "--out", "outfifo"],
+      "cannot write --out file outfifo",
+    ],
+  ])(
+    "%j: a FIFO no program reads is given up after $SMPCALL_STALL_TIMEOUT_S",
+    async (args, prefix) => {
+      if (!fs.existsSync(path.join(dir, "outfifo"))) fifo("outfifo");
+      const t0 = Date.now();
+      const r = await cli(args, { SMPCALL_STALL_TIMEOUT_S: "1" });
+      expect(r.stderr).toBe(
+        `smpcall: ${prefix}: it is a pipe that no program opened for reading within 1 s ($SMPCALL_STALL_TIMEOUT_S sets the wait)\n`,
+      );
+      expect(r.code).toBe(2);
+      expect(Date.now() - t0).toBeLessThan(10_000);
+    },
+    30_000,
+  );
+
+  it.each(["ftrace", "chrome"])(
+    "a FIFO with a reader gets the whole %s trace",
+    async (format) => {
+      fifo(`read-${format}`);
+      const reader = writer(`cat read-${format} > got-${format}.txt`);
+      const done = new Promise((resolve) => reader.on("exit", resolve));
+      const r = await cli([
+        "run",
+        "--ops",
+        "5",
+        "--cpus",
+        "2",
+        "--trace",
+        `read-${format}`,
+        "--trace-format",
+        format,
+      ]);
+      expect(r.code).toBe(0);
+      await done;
+      const got = fs.readFileSync(path.join(dir, `got-${format}.txt`), "utf8");
+      const n = Number(/trace: (\d+) records written/.exec(r.stdout)![1]);
+      if (format === "chrome") expect(JSON.parse(got).traceEvents.length).toBeGreaterThanOrEqual(n);
+      else {
+        expect(got).toMatch(new RegExp(`^# tracer: nop\\n[^]*# entries-in-buffer/entries-written: ${n}/`));
+        expect(got.split("\n").filter((l) => l !== "" && !l.startsWith("#"))).toHaveLength(n);
+      }
+    },
+    30_000,
+  );
+
+  it.each([
+    [
+      ["explore", "--scenario", "seed-2008", "--policy", "naive", "--save-schedule", "/dev/full"],
+      "smpcall: cannot write --save-schedule file /dev/full: ENOSPC: no space left on device, write\n",
+    ],
+    [
+      ["explore", "--scenario", "seed-2008", "--shard", "0/1", "--out", "/dev/full"],
+      "smpcall: cannot write --out file /dev/full: ENOSPC: no space left on device, write\n",
+    ],
+  ])("%j: a full disk is a usage error (exit 2), not an internal error", async (args, line) => {
+    if (!fs.existsSync("/dev/full")) return;
+    expect(await cli(args)).toEqual({ code: 2, stdout: "", stderr: line });
+  });
+});

@@ -122,8 +122,8 @@ function inputError(code: string, message: string): NodeJS.ErrnoException {
   return e;
 }
 
-/** Sleep this thread for `ms` (the read loop is synchronous, as the commands that call it are). */
-function sleepMs(ms: number): void {
+/** Sleep this thread for `ms` (the read and open loops are synchronous, as the commands that call them are). */
+export function sleepMs(ms: number): void {
   Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
 }
 

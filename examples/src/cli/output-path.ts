@@ -1,6 +1,8 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { UsageError } from "@smpcall/core";
+import { sleepMs, type CliIo } from "./io";
+import { STALL_TIMEOUT_ENV, stallTimeoutS } from "./interrupt";
 
 /** A file a command will write, named by its flag (`--trace`), checked before any work starts. */
 export interface OutputFile {
@@ -110,5 +112,78 @@ export function checkOutputFiles(
     const other = seen.get(key);
     if (other !== undefined) bad(`is also the ${other} file; give each output its own file`);
     seen.set(key, flag);
+  }
+}
+
+/**
+ * Open `full` for writing from its start (`w`). A FIFO is opened only once a program reads it:
+ * a plain open would wait for a reader for ever (`--trace FIFO` with nothing reading it hung the
+ * run before it started). It is tried every few milliseconds for $SMPCALL_STALL_TIMEOUT_S
+ * seconds (60 unset), saying so through `io.progress` once a second (which also keeps a watched
+ * command's stall watch from taking the wait for a module that loops), then refused with an
+ * error of code `ENXIO` whose message says why.
+ */
+export function openOutputFd(full: string, io: Pick<CliIo, "env" | "progress">): number {
+  let st: fs.Stats | null = null;
+  try {
+    st = fs.statSync(full);
+  } catch {
+    // a new file
+  }
+  if (st === null || !st.isFIFO()) return fs.openSync(full, "w");
+  const waitMs = stallTimeoutS(io.env) * 1000;
+  const start = Date.now();
+  let lastProgress = 0;
+  for (let idle = 0; ; idle = Math.min(idle + 1, 6)) {
+    let probe: number;
+    try {
+      // Non-blocking, a FIFO without a reader fails at once (ENXIO) instead of waiting.
+      probe = fs.openSync(full, fs.constants.O_WRONLY | fs.constants.O_NONBLOCK);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== "ENXIO") throw e;
+      if (Date.now() - start >= waitMs) {
+        const err: NodeJS.ErrnoException = new Error(
+          `it is a pipe that no program opened for reading within ${waitMs / 1000} s ($${STALL_TIMEOUT_ENV} sets the wait)`,
+        );
+        err.code = "ENXIO";
+        throw err;
+      }
+      if (Date.now() - lastProgress >= 1000) {
+        lastProgress = Date.now();
+        io.progress?.(`waiting for a program to read the pipe ${full}`);
+      }
+      sleepMs(Math.min(50, 1 << idle));
+      continue;
+    }
+    // A reader is there: open it as usual (blocking writes) while the probe keeps the pipe open,
+    // so that the reader does not see the end of its input in between.
+    try {
+      return fs.openSync(full, "w");
+    } finally {
+      fs.closeSync(probe);
+    }
+  }
+}
+
+/**
+ * Write `text` to the output `file` (relative to io.cwd) named by `flag`, through
+ * {@link openOutputFd}; any failure (a full disk, a FIFO nobody reads) is a {@link UsageError}:
+ * `cannot write --save-schedule file FILE: why`.
+ */
+export function writeOutputFile(
+  flag: string,
+  file: string,
+  text: string,
+  io: Pick<CliIo, "cwd" | "env" | "progress">,
+): void {
+  try {
+    const fd = openOutputFd(path.resolve(io.cwd, file), io);
+    try {
+      fs.writeFileSync(fd, text);
+    } finally {
+      fs.closeSync(fd);
+    }
+  } catch (e) {
+    throw new UsageError(`cannot write ${flag} file ${file}: ${(e as Error).message}`);
   }
 }

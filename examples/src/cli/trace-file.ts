@@ -9,6 +9,8 @@ import {
   type FtraceMeta,
   type TraceRecord,
 } from "@smpcall/core";
+import type { CliIo } from "./io";
+import { openOutputFd } from "./output-path";
 
 /** Trace file formats `--trace-format` accepts. */
 export type TraceFormat = "ftrace" | "chrome";
@@ -60,9 +62,9 @@ class ChunkedFile {
   }
 }
 
-function openForWrite(target: string, name: string): number {
+function openForWrite(target: string, name: string, io: Pick<CliIo, "env" | "progress">): number {
   try {
-    return fs.openSync(target, "w");
+    return openOutputFd(target, io);
   } catch (e) {
     throw new UsageError(`cannot write trace file ${name}: ${(e as Error).message}`);
   }
@@ -79,6 +81,8 @@ export class TraceFileWriter {
   private readonly file: ChunkedFile;
   private readonly chrome: ChromeTraceWriter | null;
   private readonly scratch: string | null;
+  /** ftrace: the trace file, open from the start (its lines wait in the scratch file until the header is known). */
+  private targetFd: number | null;
   private added = 0;
   /** Records an ftrace export under a kernel profile leaves out (events that kernel does not have). */
   private left = 0;
@@ -92,21 +96,23 @@ export class TraceFileWriter {
     private readonly name: string,
     readonly format: TraceFormat,
     head: ChromeTraceMeta,
-    cwd: string,
+    io: Pick<CliIo, "cwd" | "env" | "progress">,
     ftrace: Pick<FtraceMeta, "archTracepoints" | "irqFlagsTracepoints"> = {},
   ) {
     this.ftrace = format === "ftrace" ? new FtraceExport({ ...head, ...ftrace }) : null;
-    this.target = path.resolve(cwd, name);
+    this.target = path.resolve(io.cwd, name);
     if (format === "chrome") {
       this.scratch = null;
-      this.file = new ChunkedFile(openForWrite(this.target, name), name);
+      this.targetFd = null;
+      this.file = new ChunkedFile(openForWrite(this.target, name, io), name);
       this.chrome = new ChromeTraceWriter(head, (t) => this.file.write(t));
     } else {
       this.chrome = null;
       this.scratch = `${this.target}.${process.pid}.lines`;
-      // Fail on an unwritable destination now, not after the run.
-      fs.closeSync(openForWrite(this.target, name));
-      this.file = new ChunkedFile(openForWrite(this.scratch, name), name);
+      // Opened now and kept: an unwritable destination fails before the run, and a pipe's reader
+      // (a FIFO) does not see its input end between this open and the writing of the file.
+      this.targetFd = openForWrite(this.target, name, io);
+      this.file = new ChunkedFile(openForWrite(this.scratch, name, io), name);
     }
   }
 
@@ -135,7 +141,7 @@ export class TraceFileWriter {
     this.file.flush();
     fs.closeSync(this.file.fd);
     const scratch = this.scratch!;
-    const out = new ChunkedFile(openForWrite(this.target, this.name), this.name);
+    const out = new ChunkedFile(this.targetFd!, this.name);
     try {
       out.write(ftraceHeader({ ...this.ftrace!.meta, ...meta }, this.added, written - this.left));
       out.flush();
@@ -157,6 +163,7 @@ export class TraceFileWriter {
       }
     } finally {
       fs.closeSync(out.fd);
+      this.targetFd = null;
       fs.rmSync(scratch, { force: true });
     }
   }
@@ -178,6 +185,12 @@ export class TraceFileWriter {
     } catch {
       // already closed
     }
+    if (this.targetFd !== null)
+      try {
+        fs.closeSync(this.targetFd);
+      } catch {
+        // already closed
+      }
     if (this.scratch !== null) fs.rmSync(this.scratch, { force: true });
   }
 }

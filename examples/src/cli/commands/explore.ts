@@ -75,7 +75,7 @@ import {
 import { noteUserModule } from "../failure";
 import { buildTimeline, renderHtmlReport } from "../../html";
 import { writeHtmlFile } from "./report";
-import { checkOutputFiles } from "../output-path";
+import { checkOutputFiles, writeOutputFile } from "../output-path";
 import { STALL_TIMEOUT_ENV, stallTimeoutS } from "../interrupt";
 
 /** Is `spec` a scenario module path (has a `/` or ends in .js) rather than a built-in name? */
@@ -591,9 +591,11 @@ function saveSchedule(file: string, results: readonly ExploreResult[], io: CliIo
   }
   const schedule = first.violation!.schedule;
   const { choiceOffsets: _o, choicesEnd: _e, ...spec } = decodeSchedule(schedule);
-  fs.writeFileSync(
-    path.resolve(io.cwd, file),
+  writeOutputFile(
+    "--save-schedule",
+    file,
     JSON.stringify({ schedule, kind: first.violation!.kind, ...spec }, null, 1) + "\n",
+    io,
   );
 }
 
@@ -736,7 +738,7 @@ async function splitExplore(
       shard,
       shards,
     );
-    fs.writeFileSync(path.resolve(io.cwd, flags.out), JSON.stringify(r, null, 1) + "\n");
+    writeOutputFile("--out", flags.out, JSON.stringify(r, null, 1) + "\n", io);
     io.out(
       flags.json
         ? JSON.stringify(r) + "\n"

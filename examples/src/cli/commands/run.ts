@@ -91,7 +91,7 @@ export function writeTraceFile(
   ftrace: Pick<FtraceMeta, "archTracepoints" | "irqFlagsTracepoints"> = {},
 ): TraceFileWriter {
   const fmt = traceFormatFor(file, format);
-  const writer = new TraceFileWriter(file, fmt, meta, io.cwd, ftrace);
+  const writer = new TraceFileWriter(file, fmt, meta, io, ftrace);
   for (const r of trace.records) writer.add(r);
   writer.end(withTraceCounts(meta, trace), trace.written);
   return writer;
@@ -249,7 +249,7 @@ export function registerRunCommand(program: Command, io: CliIo): void {
         if (traceFormat === "ftrace") trace.keepOnly(ftraceEvents({ ...head, ...ftraceFacts }));
       } else {
         if (flags.trace !== undefined)
-          file = new TraceFileWriter(flags.trace, traceFormat!, head, io.cwd, ftraceFacts);
+          file = new TraceFileWriter(flags.trace, traceFormat!, head, io, ftraceFacts);
         if (flags.html !== undefined) timeline = new TimelineBuilder(cpus);
         const f = file;
         const t = timeline;

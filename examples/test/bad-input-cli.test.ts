@@ -1109,6 +1109,37 @@ const ROWS: readonly Row[] = [
     2,
     "smpcall: cannot create folder notrace.json/x: <DIR>/notrace.json is not a folder",
   ],
+  // A value holding a line break or an escape sequence is quoted escaped: still one line, and
+  // nothing reaches the terminal as a control sequence.
+  [
+    ["run", "--arch", "x\ny"],
+    2,
+    'smpcall: bad arch name "x\\ny": use a name such as generic, powerpc, sparc, x86, or a module path like ./my-arch.js',
+  ],
+  [
+    ["litmus", "--test", "x\u001b[31mred"],
+    2,
+    'smpcall: bad --test "x\\x1b[31mred": choose one of MP, MP+wmb+rmb, MP+wmb, MP+rmb, MP+release+acquire, SB, SB+mb, LB, LB+acquire+release',
+  ],
+  [
+    ["new-arch", "ok\r\n"],
+    2,
+    'smpcall: bad arch name "ok\\r\\n": use lowercase letters, digits, ".", "_" or "-" (at most 64, starting and ending with a letter or digit), e.g. riscv',
+  ],
+  [
+    ["explore", "--scenario", "seed-2008", "--strategy", "a\nb"],
+    2,
+    "smpcall: option '--strategy <name>' argument 'a\\nb' is invalid. Allowed choices are random, pct, dfs. (see --help)",
+  ],
+  [["run", "--x\ny"], 2, "smpcall: unknown option '--x\\ny' (see --help)"],
+  // commander's suggestion joins the line.
+  [["run", "--cpu", "4"], 2, "smpcall: unknown option '--cpu' (did you mean --cpus?) (see --help)"],
+  [["rnu"], 2, "smpcall: unknown command 'rnu' (did you mean run?) (see --help)"],
+  [
+    ["help", "x\ny"],
+    2,
+    "smpcall: help: unknown command 'x\\ny'; commands: archs, run, bench, conform, explore, replay, report, litmus, new-arch (see --help)",
+  ],
   [
     ["explore", "--scenario", "seed-2008", "--kernel", "4.4"],
     2,

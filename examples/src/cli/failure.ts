@@ -42,6 +42,19 @@ export interface Failure {
 }
 
 /**
+ * A usage error's message as the one line it must be: the values it quotes come from the command
+ * line, the environment or a file (`--arch $'x\ny'`, a name holding an escape sequence), so a
+ * line break or another control character in them is written as an escape (`\n`, `\x1b`)
+ * rather than breaking the line or reaching the terminal.
+ */
+export function oneLine(message: string): string {
+  // eslint-disable-next-line no-control-regex -- control characters are what it looks for
+  return message.replace(/[\x00-\x08\x0a-\x1f\x7f-\x9f]/g, (c) =>
+    c === "\n" ? "\\n" : c === "\r" ? "\\r" : `\\x${c.charCodeAt(0).toString(16).padStart(2, "0")}`,
+  );
+}
+
+/**
  * Sort an error that escaped a command into usage (2), user code or run problem (1) and smpcall's
  * own bugs (70). Code is "smpcall's own" when its file lies in the dist/ or src/ of an @smpcall
  * package; anything else on the stack (a backend or scenario module, a port) is user code.
@@ -54,7 +67,7 @@ export function classifyFailure(e: unknown, env: NodeJS.ProcessEnv, cwd: string)
     code,
     text: `smpcall: ${msg}\n${stack(shown)}`,
   });
-  if (e instanceof UsageError) return line(EXIT_USAGE, e.message);
+  if (e instanceof UsageError) return line(EXIT_USAGE, oneLine(e.message));
   // The user's module never finished loading in a worker: its code is wrong, as for a load hang.
   if (e instanceof ModuleLoadTimeoutError) return line(EXIT_PROBLEM, e.message);
   if (e instanceof SimulationError) {

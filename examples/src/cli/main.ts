@@ -4,7 +4,7 @@ import * as path from "node:path";
 import { Command, CommanderError } from "commander";
 import { processIo, type CliIo } from "./io";
 import { runInWorker, stallWatchFor, wantsWorker, type StallWatch } from "./interrupt";
-import { EXIT_INTERNAL, classifyFailure, resetUserModules } from "./failure";
+import { EXIT_INTERNAL, classifyFailure, oneLine, resetUserModules } from "./failure";
 import { collect } from "./common";
 import { UsageError } from "@smpcall/core";
 // commands
@@ -20,13 +20,24 @@ import { registerNewArchCommand } from "./commands/new-arch";
 
 export { EXIT_INTERNAL };
 
-/** Commander's output through `io`; its errors become one `smpcall: ...` line. */
+/**
+ * Commander's output through `io`; its errors become one `smpcall: ...` line: its suggestion on a
+ * line of its own (`(Did you mean --cpus?)`) joins the line, and a control character in a value
+ * quoted from the command line is escaped ({@link oneLine}).
+ */
 function output(io: CliIo) {
   return {
     writeOut: (s: string) => io.out(s),
     writeErr: (s: string) => io.err(s),
     outputError: (s: string, write: (s: string) => void) =>
-      write(`smpcall: ${s.replace(/^error: /, "").trimEnd()} (see --help)\n`),
+      write(
+        `smpcall: ${oneLine(
+          s
+            .replace(/^error: /, "")
+            .trimEnd()
+            .replace(/\n\(Did you mean (.*)\)$/, " (did you mean $1)"),
+        )} (see --help)\n`,
+      ),
   };
 }
 
@@ -131,7 +142,9 @@ export async function main(argv: readonly string[], io: CliIo & { exitCode?: num
   if (argv[0] === "help" && argv.length > 1 && !program.commands.some((c) => c.name() === argv[1])) {
     // commander prints the general help and exits 0 here; an unknown topic is a usage error.
     const names = program.commands.map((c) => c.name()).filter((n) => n !== "help");
-    io.err(`smpcall: help: unknown command '${argv[1]}'; commands: ${names.join(", ")} (see --help)\n`);
+    io.err(
+      `smpcall: ${oneLine(`help: unknown command '${argv[1]}'`)}; commands: ${names.join(", ")} (see --help)\n`,
+    );
     return 2;
   }
   try {

@@ -1132,6 +1132,17 @@ const ROWS: readonly Row[] = [
     "smpcall: option '--strategy <name>' argument 'a\\nb' is invalid. Allowed choices are random, pct, dfs. (see --help)",
   ],
   [["run", "--x\ny"], 2, "smpcall: unknown option '--x\\ny' (see --help)"],
+  // merge reads its search from the files: a search option would be ignored without a word.
+  [
+    ["explore", "merge", "a.json", "b.json", "--policy", "naive"],
+    2,
+    "smpcall: --policy does not go with explore merge: the shard files carry their search (its scenario, policy, backend and bounds); merge takes only the files and --json",
+  ],
+  [
+    ["explore", "--cpus", "4", "merge", "a.json", "--json"],
+    2,
+    "smpcall: --cpus does not go with explore merge: the shard files carry their search (its scenario, policy, backend and bounds); merge takes only the files and --json",
+  ],
   // commander's suggestion joins the line.
   [["run", "--cpu", "4"], 2, "smpcall: unknown option '--cpu' (did you mean --cpus?) (see --help)"],
   [["rnu"], 2, "smpcall: unknown command 'rnu' (did you mean run?) (see --help)"],

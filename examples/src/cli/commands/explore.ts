@@ -551,9 +551,27 @@ export function registerExploreCommand(program: Command, io: CliIo): void {
     )
     // The parent `explore` has a --json too, and commander gives it every --json on the line
     // (before or after `merge`): read both, or `explore merge --json` would print text.
-    .action((files: string[], _opts: unknown, cmd: Command) =>
-      mergeCommand(files, cmd.optsWithGlobals<{ json?: boolean }>().json === true, io),
+    .action((files: string[], _opts: unknown, cmd: Command) => {
+      refuseSearchOptions(cmd);
+      mergeCommand(files, cmd.optsWithGlobals<{ json?: boolean }>().json === true, io);
+    });
+}
+
+/**
+ * `explore merge` reads everything from its files: a search option given with it (`explore merge
+ * A B --policy naive`, before or after `merge`) would be ignored without a word, the verdict
+ * then being for the shards' policy. Refused (UsageError) naming it.
+ */
+function refuseSearchOptions(merge: Command): void {
+  const explore = merge.parent;
+  if (explore === null) return;
+  for (const o of explore.options) {
+    const name = o.attributeName();
+    if (name === "json" || explore.getOptionValueSource(name) !== "cli") continue;
+    throw new UsageError(
+      `${o.long} does not go with explore merge: the shard files carry their search (its scenario, policy, backend and bounds); merge takes only the files and --json`,
     );
+  }
 }
 
 /** `explore --barriers`: every barrier of the kernel model, and the backend's send fence. */

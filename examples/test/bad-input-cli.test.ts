@@ -6,7 +6,7 @@ import { main } from "../src/cli/main";
 import { memoryIo } from "../src/cli/io";
 import { classifyFailure } from "../src/cli/failure";
 import { writeBadModules } from "./bad-input-fixtures";
-import { SimulationError, UsageError, UserCodeError } from "@smpcall/core";
+import { MAX_MODULE_FILE_BYTES, SimulationError, UsageError, UserCodeError } from "@smpcall/core";
 import { CONFORMANCE_CHECKS } from "@smpcall/core/conformance";
 
 /** The kit's checks in their order, as the unknown-check message lists them. */
@@ -1132,6 +1132,18 @@ const ROWS: readonly Row[] = [
     "smpcall: option '--strategy <name>' argument 'a\\nb' is invalid. Allowed choices are random, pct, dfs. (see --help)",
   ],
   [["run", "--x\ny"], 2, "smpcall: unknown option '--x\\ny' (see --help)"],
+  // A module file larger than Node.js can load (its text must fit one string): refused by its
+  // size at once; Node read a 3 GB file for 47 s, 4 GB of memory, before failing.
+  [
+    ["run", "--ops", "10", "--arch", "./huge.js"],
+    2,
+    `smpcall: arch module ./huge.js is ${MAX_MODULE_FILE_BYTES + 1} bytes, more than Node.js can load as a module (${MAX_MODULE_FILE_BYTES}); give the path of a .js file that exports an ArchDescriptor`,
+  ],
+  [
+    ["explore", "--scenario", "./huge.js"],
+    2,
+    `smpcall: scenario module ./huge.js is ${MAX_MODULE_FILE_BYTES + 1} bytes, more than Node.js can load as a module (${MAX_MODULE_FILE_BYTES}); give the path of a .js file that exports a Scenario`,
+  ],
   // merge reads its search from the files: a search option would be ignored without a word.
   [
     ["explore", "merge", "a.json", "b.json", "--policy", "naive"],
@@ -1176,6 +1188,9 @@ beforeAll(async () => {
     "hugecpus.json": JSON.stringify({ metadata: { cpus: 1e9 }, traceEvents: [] }),
   };
   for (const [name, text] of Object.entries(files)) fs.writeFileSync(path.join(dir, name), text);
+  // Sparse: no disk used.
+  fs.writeFileSync(path.join(dir, "huge.js"), "");
+  fs.truncateSync(path.join(dir, "huge.js"), MAX_MODULE_FILE_BYTES + 1);
   fs.mkdirSync(path.join(dir, "adir"));
   fs.mkdirSync(path.join(dir, "nonempty"));
   fs.writeFileSync(path.join(dir, "nonempty", "f"), "x");

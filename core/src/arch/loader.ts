@@ -1,3 +1,4 @@
+import { constants as bufferConstants } from "node:buffer";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { ArchLoadError, UserCodeError, describeThrown, describeValue } from "../errors";
@@ -8,6 +9,13 @@ import { isArchDescriptor, type ArchDescriptor } from "./descriptor";
 export const ARCH_PACKAGE_PREFIX = "@smpcall/arch-";
 /** Environment variable naming the backend when `--arch` is not given. */
 export const ARCH_ENV_VAR = "SMPCALL_ARCH";
+/**
+ * The largest module file Node.js can load: its text must fit in one string (about 512 MiB). A
+ * larger file is refused by its size, before Node reads it all (a 3 GB file took 47 s and 4 GB
+ * of memory to fail).
+ */
+export const MAX_MODULE_FILE_BYTES: number = bufferConstants.MAX_STRING_LENGTH;
+
 /** The backend used when neither is given. */
 export const DEFAULT_ARCH = "generic";
 
@@ -64,6 +72,10 @@ export function loadArch(spec: string, cwd: string = process.cwd()): ArchDescrip
     if (!st.isFile())
       throw new ArchLoadError(
         `arch module ${spec} is ${st.isCharacterDevice() ? "a character device" : st.isBlockDevice() ? "a block device" : st.isSocket() ? "a socket" : st.isFIFO() ? "a pipe" : "not a regular file"}, not a file; give the path of a .js file that exports an ArchDescriptor`,
+      );
+    if (st.size > MAX_MODULE_FILE_BYTES)
+      throw new ArchLoadError(
+        `arch module ${spec} is ${st.size} bytes, more than Node.js can load as a module (${MAX_MODULE_FILE_BYTES}); give the path of a .js file that exports an ArchDescriptor`,
       );
     let mod: unknown;
     try {

@@ -9,6 +9,7 @@ import {
   UsageError,
   UserCodeError,
   chooseArchSpec,
+  MAX_MODULE_FILE_BYTES,
   decodeSchedule,
   describeThrown,
   describeValue,
@@ -100,6 +101,10 @@ export function resolveScenario(spec: string, io: CliIo): Scenario {
   if (!st.isFile())
     throw new UsageError(
       `scenario module ${spec} is ${fileKind(st)}, not a file; give the path of a .js file that exports a Scenario`,
+    );
+  if (st.size > MAX_MODULE_FILE_BYTES)
+    throw new UsageError(
+      `scenario module ${spec} is ${st.size} bytes, more than Node.js can load as a module (${MAX_MODULE_FILE_BYTES}); give the path of a .js file that exports a Scenario`,
     );
   let mod: Record<string, unknown> | null;
   try {

@@ -343,7 +343,9 @@ describe("smpcall explore / replay", () => {
   it("explore exits 0 with a complete search when there is no violation; --policy all prints the table", async () => {
     const ok = await cli(["explore", "--scenario", "seed-2008", "--policy", "poll-own-queue"]);
     expect(ok.code).toBe(0);
-    expect(ok.stdout).toMatch(/search complete over hashed states \(equal keys, equal futures/);
+    expect(ok.stdout).toMatch(
+      /search complete over hashed states \(equal keys, equal futures, up to where waits fell between a program's steps: docs\/explorer.md\)/,
+    );
     expect(ok.stdout).toContain("no violation found: none exists within the bounds");
     // A backend with state of its own, which the key leaves out: no proof claimed.
     const x86Args = ["explore", "--scenario", "seed-2008", "--policy", "poll-own-queue", "--arch", "x86"];

@@ -344,7 +344,8 @@ function withLeftOut<T extends object>(
 function hashedVerdict(leftOut: string | null): { complete: string; none: string } {
   return leftOut === null
     ? {
-        complete: " over hashed states (equal keys, equal futures: docs/explorer.md)",
+        complete:
+          " over hashed states (equal keys, equal futures, up to where waits fell between a program's steps: docs/explorer.md)",
         none: ": none exists within the bounds",
       }
     : {

@@ -1323,7 +1323,7 @@ export class SmpKernel implements SmpHandlers, ArchWarnings {
    *                                       IRQ_WORK: yield* irqWorkSingle(e);  TTWU: set aside
    *     pass 3:                           yield* schedTtwuPending(ttwu)
    *
-   * but with no generator object and one result object reused for every step it yields (results
+   * but with no generator object and the shared `FLUSH_STEP` result for every step it yields (results
    * of code it delegates to are passed on as they are, as `yield*` does).
    */
   private static readonly QueueFlush = class QueueFlush implements CpuCode<void> {
@@ -1341,7 +1341,6 @@ export class SmpKernel implements SmpHandlers, ArchWarnings {
     private after = FLUSH_AFTER_NONE;
     private cur: CallSingleData | null = null;
     private curFunc: SmpCallFunc | null = null;
-    private readonly result = FLUSH_STEP;
     private warnCpuOffline = false;
     private from: "irq" | "idle" | "dying" = "irq";
     /** Back in the kernel's free list (set when it finishes; cleared when handed out again). */
@@ -1437,7 +1436,7 @@ export class SmpKernel implements SmpHandlers, ArchWarnings {
             this.after = FLUSH_AFTER_SYNC;
             const r = k.callbackBegin(func, e.info, e, e.queuedAt);
             if (this.step(r)) continue;
-            return this.result;
+            return FLUSH_STEP;
           }
           case FLUSH_REST: {
             // Pass 2: the rest, in order (irq_work among the ASYNC entries); TTWU entries set aside.
@@ -1464,7 +1463,7 @@ export class SmpKernel implements SmpHandlers, ArchWarnings {
               this.after = FLUSH_AFTER_ASYNC;
               const r = k.callbackBegin(func, info, e, queuedAt);
               if (this.step(r)) continue;
-              return this.result;
+              return FLUSH_STEP;
             }
             if (type === CSD_TYPE_IRQ_WORK) {
               this.inner = k.irqWorkSingle(e);
@@ -1490,7 +1489,7 @@ export class SmpKernel implements SmpHandlers, ArchWarnings {
 
     /**
      * The callback returned `r`: code to delegate to, or nothing, and then its time is spent here
-     * when the fast path allows (returns true: go on) or yielded (false: `result` holds the ns).
+     * when the fast path allows (returns true: go on) or yielded (false: `FLUSH_STEP` holds the ns).
      */
     private step(r: void | CpuCode<void>): boolean {
       const ns = this.k.machine.cost.callbackNs + this.setupNs;
@@ -1501,7 +1500,7 @@ export class SmpKernel implements SmpHandlers, ArchWarnings {
       }
       // Stryker disable next-line ConditionalExpression: spending inline or yielding the same ns is equivalent by design (the fast path)
       if (this.k.machine.spendInline(ns)) return true;
-      this.result.value = ns;
+      FLUSH_STEP.value = ns;
       return false;
     }
   };

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "@jest/globals";
-import { EBUSY, EINVAL, type CpuCode } from "@smpcall/core";
+import { CpuMask, EBUSY, EINVAL, type CpuCode } from "@smpcall/core";
 import { program, recorder, testSystem, type Run } from "./helpers";
 
 describe("hotplug through stop_machine, and preemption (kernel-smp.md section 7)", () => {
@@ -154,6 +154,36 @@ describe("hotplug through stop_machine, and preemption (kernel-smp.md section 7)
     });
     expect(() => sys.run()).toThrow(/preempt_enable on CPU 1 without a matching preempt_disable/);
   });
+
+  // The idle task is not preemptible inside its loop: a stop_machine's stopper runs on an idle CPU
+  // only once it has left the loop, cleared its polling flag and flushed its queue. Taken over
+  // inside the loop, a polling CPU kept its flag, so a call queued to it got no IPI and waited
+  // for the stop, which waited for the caller: 5 s until the CSD watchdog's IPI, or for ever.
+  it.each(["poll", "mwait"] as const)(
+    "idle=%s: a call to a polling CPU while another CPU goes down runs at once (the idle task flushes before the stopper)",
+    (idle) => {
+      const sys = testSystem(5, { idle });
+      const log: Run[] = [];
+      program(sys, 0, function* () {
+        yield 50;
+        yield* sys.kernel.onEachCpuMask(CpuMask.of(5, [1]), recorder(sys, log), "each", true);
+      });
+      program(sys, 4, function* () {
+        yield 50;
+        expect(sys.kernel.cpuDown(0)).toBe(0);
+        yield 0;
+        expect(sys.kernel.cpuUp(0)).toBe(0);
+      });
+      const out = sys.run();
+      expect(out.status).toBe("completed");
+      expect(out.problems).toEqual([]);
+      expect(sys.kernel.warnings.records).toEqual([]);
+      expect(log.map((r) => r.cpu)).toEqual([1]);
+      expect(log[0].time).toBeLessThan(1000);
+      expect(out.timeNs).toBeLessThan(10_000);
+      expect(sys.machine.cpus[0]).toMatchObject({ online: true, dead: false });
+    },
+  );
 });
 
 describe("the preemption assertion of _many_cond", () => {

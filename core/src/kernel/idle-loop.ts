@@ -230,7 +230,9 @@ export class IdleLoop extends IdleWait implements CpuCode<void> {
           this.inner = null;
           c.needResched = false;
           mem?.idleClearNeedResched(cpu);
-          this.state = IDLE_OUTER;
+          // schedule_idle: with a stop_machine gathering, the stopper runs now; the idle task
+          // comes back to the top of do_idle afterwards (the machine starts it anew).
+          this.state = this.machine.stopPending ? IDLE_DONE : IDLE_OUTER;
           continue;
         }
         default:

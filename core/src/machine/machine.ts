@@ -700,6 +700,16 @@ export class Machine {
       !req.isMember(c)
     )
       return false;
+    // The idle task is not preemptible inside do_idle's loop: the stopper's wake-up sets
+    // need_resched (with no IPI while the idle task polls the flag), and the idle task leaves its
+    // loop, clears its polling flag, flushes its call queue and only then schedules, to the stopper
+    // (its idle code ends there and starts anew afterwards: `stopPending`). Taken over inside the
+    // loop, a call queued to it without an IPI (it was polling) would wait for the stop, and a
+    // caller waiting for that call with preemption off would keep the stop from ever gathering.
+    if (c.idle && c.depth === 1 && (c.needResched || c.polling)) {
+      c.needResched = true;
+      return false;
+    }
     const stopper = multiCpuStop(
       c,
       req,

@@ -1,0 +1,284 @@
+/**
+ * The exactly-once property of core/test/property.test.ts, on every backend this repository ships
+ * (the four built-in ones and the two example ports) with their options drawn at random: each
+ * platform, APIC mode, doorbell variant, mondo queue depth, NACK and would-block rate, latency and
+ * send cost a user can pick, under both kernel profiles, every idle mode the architecture has, the
+ * three memory models, delivery jitter and CPUs offline from boot. The conformance kit checks one
+ * contract at a time; this checks that random mixed traffic on any such configuration completes,
+ * runs every call exactly once on exactly its targets, and raises no warning or problem.
+ */
+import { describe, expect, it } from "@jest/globals";
+import * as path from "node:path";
+import * as fc from "fast-check";
+import {
+  archIdleModes,
+  createSmpSystem,
+  CpuMask,
+  ENXIO,
+  loadArch,
+  type ArchDescriptor,
+  type ArchOptionSpec,
+  type CpuCode,
+  type RawArchOptions,
+} from "@smpcall/core";
+
+/** Options left at their defaults: each makes sends fail or stall by design (permanent faults, give-ups). */
+const FIXED_OPTIONS = new Set(["errorCpus", "trapStallCpus", "trapStallNs", "retryLimit"]);
+
+/** A value of `spec` a user could pass (times kept near their defaults: runs stay short). */
+function optionValue(name: string, spec: ArchOptionSpec): fc.Arbitrary<string> {
+  switch (spec.type) {
+    case "enum":
+      return fc.constantFrom(...spec.choices);
+    case "boolean":
+      return fc.boolean().map(String);
+    case "integer": {
+      const min = spec.min ?? 0;
+      const hi = name === "mondoQueueDepth" ? 4 : Number(spec.default) * 3 + 500;
+      return fc.integer({ min, max: Math.min(spec.max ?? hi, hi) }).map(String);
+    }
+    case "number": {
+      const min = spec.min ?? 0;
+      return fc.double({ min, max: Math.min(spec.max ?? 0.5, 0.5), noNaN: true }).map(String);
+    }
+    default:
+      return fc.constant(String(spec.default));
+  }
+}
+
+/** Random options for `arch`: every option a user may set, except {@link FIXED_OPTIONS}. */
+function archOptions(arch: ArchDescriptor): fc.Arbitrary<RawArchOptions> {
+  const record: Record<string, fc.Arbitrary<string>> = {};
+  for (const [name, spec] of Object.entries(arch.options))
+    if (!FIXED_OPTIONS.has(name)) record[name] = optionValue(name, spec);
+  return fc.record(record);
+}
+
+/** One random cross-call (or interrupts-off stretch, or reschedule) a CPU issues. */
+type Op =
+  | { kind: "single"; target: number; wait: boolean }
+  | { kind: "async"; target: number }
+  | { kind: "many"; targets: number[]; wait: boolean }
+  | { kind: "each"; targets: number[]; wait: boolean }
+  | { kind: "bcast"; wait: boolean }
+  | { kind: "resched"; target: number }
+  | { kind: "irqoff"; ns: number };
+
+const MAX_CPUS = 8;
+const cpuId = fc.integer({ min: 0, max: MAX_CPUS - 1 });
+const op: fc.Arbitrary<Op> = fc.oneof(
+  fc.record({ kind: fc.constant("single" as const), target: cpuId, wait: fc.boolean() }),
+  fc.record({ kind: fc.constant("async" as const), target: cpuId }),
+  fc.record({
+    kind: fc.constant("many" as const),
+    targets: fc.array(cpuId, { maxLength: 6 }),
+    wait: fc.boolean(),
+  }),
+  fc.record({
+    kind: fc.constant("each" as const),
+    targets: fc.array(cpuId, { maxLength: 6 }),
+    wait: fc.boolean(),
+  }),
+  fc.record({ kind: fc.constant("bcast" as const), wait: fc.boolean() }),
+  fc.record({ kind: fc.constant("resched" as const), target: cpuId }),
+  fc.record({ kind: fc.constant("irqoff" as const), ns: fc.integer({ min: 1, max: 20_000 }) }),
+);
+
+/**
+ * CPU 0 takes another CPU down after `after` ns and brings it back `downNs` later, before its own
+ * calls. Only CPU 0, never taken down itself: the model does not migrate programs, so a program on
+ * a CPU that goes down waits until the CPU is back, and one that was to bring a CPU back never would.
+ */
+const hotplug = fc.record({
+  after: fc.integer({ min: 0, max: 3_000 }),
+  target: fc.integer({ min: 1, max: MAX_CPUS - 1 }),
+  downNs: fc.integer({ min: 0, max: 5_000 }),
+});
+
+/** A whole configuration: machine, kernel and backend options, the CPUs' programs. */
+function scenario(arch: ArchDescriptor) {
+  return fc.record({
+    cpus: fc.integer({ min: 2, max: MAX_CPUS }),
+    seed: fc.integer({ min: 0, max: 1e9 }),
+    jitter: fc.constantFrom(0, 0.1, 0.5),
+    kernel: fc.constantFrom("6.1" as const, "mainline" as const),
+    idle: fc.constantFrom(...archIdleModes(arch)),
+    memory: fc.constantFrom("sc" as const, "tso" as const, "lkmm" as const),
+    offline: fc.array(fc.integer({ min: 1, max: MAX_CPUS - 1 }), { maxLength: 2 }),
+    options: archOptions(arch),
+    hotplug: fc.array(hotplug, { maxLength: 2 }),
+    programs: fc.array(fc.array(op, { maxLength: 5 }), { minLength: MAX_CPUS, maxLength: MAX_CPUS }),
+  });
+}
+
+type Scenario = ReturnType<typeof scenario> extends fc.Arbitrary<infer S> ? S : never;
+
+/** One call as a program issued it: what it asked for and the machine around it. */
+interface CallRecord {
+  id: string;
+  /** The CPUs the call may run its callback on (its mask, less the caller for the many-calls). */
+  eligible: number[];
+  /** Of those, the CPUs it must run it on exactly once: online at the call and not hotplugged during it. */
+  required: number[];
+  /** The call waited for its callbacks: the required ones had all run when it returned. */
+  wait: boolean;
+  ranAtReturn: number[];
+}
+
+/**
+ * Run `s` on `arch`; expect completion, no warning, no problem, and every call's callback run at
+ * most once on each CPU it may run on, never elsewhere, and exactly once on each target that was
+ * online when the call was made and went through no hotplug transition until it returned (a
+ * single call: exactly once when it returned 0, never when it returned -ENXIO).
+ */
+function check(arch: ArchDescriptor, s: Scenario): void {
+  const n = s.cpus;
+  const offline = [...new Set(s.offline.filter((c) => c < n))];
+  const sys = createSmpSystem({
+    arch,
+    archOptions: s.options,
+    cpus: n,
+    seed: s.seed,
+    cost: { deliveryJitter: s.jitter },
+    kernel: s.kernel,
+    idle: s.idle,
+    memory: s.memory,
+    offlineAtBoot: offline,
+  });
+  const m = sys.machine;
+  const k = sys.kernel;
+  // Hotplug transitions per CPU (a CPU that went down and came back during a call may be skipped).
+  const flips = new Array<number>(n).fill(0);
+  for (const name of ["markDead", "bringUp"] as const) {
+    const original = m[name].bind(m);
+    m[name] = (cpu: number): void => {
+      flips[cpu]++;
+      original(cpu);
+    };
+  }
+  const calls: CallRecord[] = [];
+  const ran = new Map<string, number[]>();
+  const note = (id: string, c: number): void => {
+    (ran.get(id) ?? ran.set(id, []).get(id)!).push(c);
+  };
+  /** Around a call: who is online and how often each CPU flipped, before and after. */
+  function* call(
+    id: string,
+    eligible: number[],
+    wait: boolean,
+    body: CpuCode<number | void>,
+  ): CpuCode<number | void> {
+    const before = flips.slice();
+    const online = eligible.filter((c) => m.onlineMask.test(c));
+    const r = yield* body;
+    const required = online.filter((c) => flips[c] === before[c]);
+    calls.push({ id, eligible, required, wait, ranAtReturn: [...(ran.get(id) ?? [])] });
+    return r;
+  }
+  for (let self = 0; self < n; self++) {
+    if (offline.includes(self)) continue;
+    const ops = s.programs[self];
+    const me = self;
+    sys.spawn(
+      self,
+      (function* (): CpuCode<void> {
+        if (me === 0)
+          for (const h of s.hotplug) {
+            yield h.after;
+            const t = h.target % n;
+            if (t === 0 || k.cpuDown(t) !== 0) continue; // offline at boot, or already going down
+            yield h.downNs;
+            expect(k.cpuUp(t)).toBe(0);
+          }
+        for (let i = 0; i < ops.length; i++) {
+          const o = ops[i];
+          const id = `${me}.${i}`;
+          const fn = (_: unknown, c: number): void => note(id, c);
+          yield 50 + ((s.seed + i) % 500);
+          switch (o.kind) {
+            case "single":
+            case "async": {
+              const t = o.target % n;
+              const r =
+                o.kind === "single"
+                  ? yield* call(id, [t], o.wait, k.smpCallFunctionSingle(t, fn, null, o.wait))
+                  : yield* call(id, [t], false, k.smpCallFunctionSingleAsync(t, k.initCsd(fn, null)));
+              const rec = calls[calls.length - 1];
+              // Refused (-ENXIO): must not run; accepted (0): must run once, whatever hotplug does next.
+              expect([id, r === 0 || (r === -ENXIO && rec.required.length === 0)]).toEqual([id, true]);
+              rec.required = r === 0 ? [t] : [];
+              if (r !== 0) rec.eligible = [];
+              break;
+            }
+            case "many": {
+              const ts = o.targets.map((t) => t % n);
+              const eligible = [...new Set(ts)].filter((t) => t !== me);
+              // Its callers must not be preemptible (the kernel's contract; lockdep asserts it): get_cpu().
+              k.getCpu();
+              yield* call(id, eligible, o.wait, k.smpCallFunctionMany(CpuMask.of(n, ts), fn, null, o.wait));
+              k.putCpu();
+              break;
+            }
+            case "each": {
+              const ts = [...new Set(o.targets.map((t) => t % n))];
+              yield* call(id, ts, o.wait, k.onEachCpuMask(CpuMask.of(n, ts), fn, null, o.wait));
+              break;
+            }
+            case "bcast": {
+              const all = [...Array(n).keys()].filter((t) => t !== me);
+              yield* call(id, all, o.wait, k.smpCallFunction(fn, null, o.wait));
+              break;
+            }
+            case "resched":
+              if (m.onlineMask.test(o.target % n)) yield* k.smpSendReschedule(o.target % n);
+              break;
+            case "irqoff":
+              m.localIrqDisable();
+              yield o.ns;
+              m.localIrqEnable();
+              break;
+          }
+        }
+      })(),
+    );
+  }
+  const out = m.run({ maxEvents: 2_000_000 });
+  const config = `${arch.name} ${JSON.stringify({ ...s, programs: undefined })}`;
+  expect([config, out.status, out.problems.map((p) => p.message)]).toEqual([config, "completed", []]);
+  expect([config, k.warnings.records.map((w) => w.message)]).toEqual([config, []]);
+  const sorted = (xs: number[]): number[] => [...xs].sort((a, b) => a - b);
+  for (const c of calls) {
+    const got = sorted(ran.get(c.id) ?? []);
+    // At most once per CPU, only where it may run, on every required CPU.
+    expect([config, c.id, got.length === new Set(got).size]).toEqual([config, c.id, true]);
+    expect([config, c.id, got.filter((x) => !c.eligible.includes(x))]).toEqual([config, c.id, []]);
+    expect([config, c.id, c.required.filter((x) => !got.includes(x))]).toEqual([config, c.id, []]);
+    if (c.wait)
+      expect([config, c.id, c.required.filter((x) => !c.ranAtReturn.includes(x))]).toEqual([
+        config,
+        c.id,
+        [],
+      ]);
+  }
+  expect([config, [...ran.keys()].filter((id) => !calls.some((c) => c.id === id))]).toEqual([config, []]);
+}
+
+const PORTS = path.resolve(__dirname, "../ports");
+const BACKENDS: [string, string][] = [
+  ["generic", "generic"],
+  ["x86", "x86"],
+  ["powerpc", "powerpc"],
+  ["sparc", "sparc"],
+  ["the arm64 GICv3 port", path.join(PORTS, "arm64-gic.js")],
+  ["the RISC-V SBI port", path.join(PORTS, "riscv-sbi.js")],
+];
+
+describe("property: exactly-once cross-calls on every backend, its options drawn at random", () => {
+  it.each(BACKENDS)("%s", (_label, spec) => {
+    const arch = loadArch(spec);
+    fc.assert(
+      fc.property(scenario(arch), (s) => check(arch, s)),
+      { numRuns: Number(process.env.PROP_RUNS ?? 150), seed: Number(process.env.PROP_SEED ?? 20261202) },
+    );
+  });
+});

@@ -5,6 +5,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { main } from "../src/cli/main";
 import { memoryIo } from "../src/cli/io";
+import { STATE_KEY_CAVEAT } from "../src/cli/commands/explore";
 import { descriptor as generic } from "@smpcall/arch-generic";
 import { runWorkload, toChromeTrace, toFtraceText, TraceSink } from "@smpcall/core";
 
@@ -365,6 +366,7 @@ describe("smpcall explore / replay", () => {
       complete: true,
       violation: null,
       stateKeyLeavesOut: "the x86 backend's own state",
+      stateKeyCaveat: STATE_KEY_CAVEAT,
     });
     const genericJson = await cli([
       "explore",
@@ -374,7 +376,33 @@ describe("smpcall explore / replay", () => {
       "poll-own-queue",
       "--json",
     ]);
-    expect(JSON.parse(genericJson.stdout)).toMatchObject({ complete: true, stateKeyLeavesOut: null });
+    // Nothing left out, but --json says the caveat the text line says (it said only
+    // stateKeyLeavesOut: null, a stronger claim than the line's).
+    expect(JSON.parse(genericJson.stdout)).toMatchObject({
+      complete: true,
+      stateKeyLeavesOut: null,
+      stateKeyCaveat: STATE_KEY_CAVEAT,
+    });
+    expect(STATE_KEY_CAVEAT).toMatch(/^where waits fell between a program's steps: /);
+    expect(ok.stdout).toContain(`up to ${STATE_KEY_CAVEAT.split(":")[0]}`);
+    const allJson = JSON.parse(
+      (await cli(["explore", "--scenario", "seed-2008", "--policy", "all", "--json"])).stdout,
+    );
+    expect(allJson).toMatchObject({ stateKeyLeavesOut: null, stateKeyCaveat: STATE_KEY_CAVEAT });
+    // random and pct hash no states: no caveat to say
+    const random = await cli([
+      "explore",
+      "--scenario",
+      "seed-2008",
+      "--policy",
+      "global-lock",
+      "--strategy",
+      "random",
+      "--runs",
+      "20",
+      "--json",
+    ]);
+    expect(JSON.parse(random.stdout)).toMatchObject({ stateKeyLeavesOut: null, stateKeyCaveat: null });
     const all = await cli(["explore", "--scenario", "seed-2008", "--policy", "all"]);
     expect(all.code).toBe(1);
     expect(all.stdout).toMatch(/global-lock +none found +none: search complete/);

@@ -5,6 +5,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { main } from "../src/cli/main";
 import { memoryIo } from "../src/cli/io";
+import { STATE_KEY_CAVEAT } from "../src/cli/commands/explore";
 
 async function cli(args: string[], cwd: string) {
   const io = memoryIo({}, cwd);
@@ -62,8 +63,21 @@ describe("explore --shard and explore merge", () => {
         violation: null,
         shards: 2,
       });
+      // The merged search says what its key leaves out and the caveat the text line says.
+      expect(j).toMatchObject({ stateKeyLeavesOut: null, stateKeyCaveat: STATE_KEY_CAVEAT });
     }
-  });
+    const w = spawnSync(
+      process.execPath,
+      [path.resolve(__dirname, "../bin/smpcall.js"), ...SEARCH, "--workers", "2", "--json"],
+      { cwd: dir, encoding: "utf8", timeout: 60_000 },
+    );
+    expect(w.status).toBe(0);
+    expect(JSON.parse(w.stdout)).toMatchObject({
+      complete: true,
+      stateKeyLeavesOut: null,
+      stateKeyCaveat: STATE_KEY_CAVEAT,
+    });
+  }, 60_000);
 
   it("exits 1 when a shard found a violation, with its schedule", async () => {
     const naive = [...SEARCH.slice(0, 4), "naive", "--cpus", "2"];

@@ -330,14 +330,25 @@ function keyLeavesOut(arch: string, archModule: boolean, scenarioModule: boolean
 }
 
 /**
+ * `stateKeyCaveat` of a hashed (dfs) search in `--json`: what its key does not hold on any
+ * backend, so that even with `stateKeyLeavesOut` null a complete search is a proof only up to it
+ * (the same caveat the text line says; docs/explorer.md, "where a program is").
+ */
+export const STATE_KEY_CAVEAT =
+  "where waits fell between a program's steps: the state key does not hold where a wait was passed between two steps of a program, so a complete hashed search is a proof within its bounds only up to that (docs/explorer.md)";
+
+/**
  * A result as `--json` prints it: with `stateKeyLeavesOut`, what the state key leaves out (null:
- * nothing, so a complete hashed search is a proof within its bounds; else a complete one is not).
+ * nothing, so a complete hashed search is a proof within its bounds, up to `stateKeyCaveat`;
+ * else a complete one is not), and `stateKeyCaveat` ({@link STATE_KEY_CAVEAT} when the search
+ * hashed states, `hashed`: dfs; null for random and pct, which do not).
  */
 function withLeftOut<T extends object>(
   r: T,
   leftOut: string | null,
-): T & { stateKeyLeavesOut: string | null } {
-  return { ...r, stateKeyLeavesOut: leftOut };
+  hashed: boolean,
+): T & { stateKeyLeavesOut: string | null; stateKeyCaveat: string | null } {
+  return { ...r, stateKeyLeavesOut: leftOut, stateKeyCaveat: hashed ? STATE_KEY_CAVEAT : null };
 }
 
 /** What a complete search that pruned states by their key says, given what the key leaves out. */
@@ -525,15 +536,12 @@ export function registerExploreCommand(program: Command, io: CliIo): void {
         io.out(
           JSON.stringify(
             policies.length === 1
-              ? withLeftOut(results[0], leftOutOf(base))
-              : {
-                  scenario: scenario.name,
-                  cpus,
-                  calls,
-                  strategy,
-                  stateKeyLeavesOut: leftOutOf(base),
-                  results,
-                },
+              ? withLeftOut(results[0], leftOutOf(base), strategy === "dfs")
+              : withLeftOut(
+                  { scenario: scenario.name, cpus, calls, strategy, results },
+                  leftOutOf(base),
+                  strategy === "dfs",
+                ),
           ) + "\n",
         );
       } else if (policies.length === 1) {
@@ -875,7 +883,7 @@ async function splitExplore(
   if (flags.html !== undefined) writeExploreHtml(flags.html, [r], cfg, io);
   io.out(
     flags.json
-      ? JSON.stringify(withLeftOut(r, leftOutOf(cfg))) + "\n"
+      ? JSON.stringify(withLeftOut(r, leftOutOf(cfg), true)) + "\n"
       : describeResult(r, leftOutOf(cfg), `${n} worker(s)`) + "\n",
   );
   io.setExitCode(r.violation ? 1 : 0);
@@ -942,7 +950,7 @@ export function mergeCommand(files: readonly string[], json: boolean, io: CliIo)
   const m = mergeShards(results);
   io.out(
     json
-      ? JSON.stringify(withLeftOut(m, leftOutOfRun(m.run))) + "\n"
+      ? JSON.stringify(withLeftOut(m, leftOutOfRun(m.run), true)) + "\n"
       : describeMerged(m, `merged from ${files.length} file(s)`) + "\n",
   );
   io.setExitCode(m.violation ? 1 : 0);

@@ -33,6 +33,33 @@ describe("smpcall new-arch", () => {
     },
   );
 
+  it.each([["generic"], ["x86"], ["powerpc"], ["sparc"]])(
+    "refuses %j, the name of an installed backend that --arch NAME would load instead (exit 2, nothing written)",
+    async (name) => {
+      const cwd = tmpdir();
+      const r = await cli(["new-arch", name], cwd);
+      expect({ code: r.code, stdout: r.stdout }).toEqual({ code: 2, stdout: "" });
+      expect(r.stderr).toBe(
+        `smpcall: arch name "${name}" is taken: --arch ${name} loads the installed backend package @smpcall/arch-${name}, so a new backend of that name could be loaded only by its path, and its package (also @smpcall/arch-${name}) would replace the installed one; choose another name, e.g. my-${name}\n`,
+      );
+      expect(fs.readdirSync(cwd)).toEqual([]);
+      // the suggested name is free
+      expect((await cli(["new-arch", `my-${name}`], cwd)).code).toBe(0);
+    },
+  );
+
+  it("refuses a name ending in .js, .cjs or .mjs, which --arch takes for a module path", async () => {
+    const cwd = tmpdir();
+    for (const name of ["soc.js", "soc.cjs", "soc.mjs"]) {
+      const r = await cli(["new-arch", name], cwd);
+      expect({ name, code: r.code }).toEqual({ name, code: 2 });
+      expect(r.stderr).toBe(
+        `smpcall: bad arch name "${name}": --arch takes a name ending in .js, .cjs or .mjs for a module path, so --arch ${name} could never load the backend by its name; choose a name without that ending, e.g. soc\n`,
+      );
+    }
+    expect(fs.readdirSync(cwd)).toEqual([]);
+  });
+
   it("refuses an existing non-empty --dir (exit 2, one line, nothing touched) but fills an empty one", async () => {
     const cwd = tmpdir();
     fs.mkdirSync(path.join(cwd, "taken"));

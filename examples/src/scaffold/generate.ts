@@ -1,6 +1,6 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { UsageError } from "@smpcall/core";
+import { ARCH_PACKAGE_PREFIX, UsageError, isModulePath } from "@smpcall/core";
 import { checkArchName } from "./names";
 import { scaffoldFiles, type ScaffoldInput } from "./templates";
 
@@ -27,11 +27,44 @@ export function scaffoldVersions(): Omit<ScaffoldInput, "name"> {
 }
 
 /**
+ * Is `@smpcall/arch-<name>` installed where `--arch NAME` looks for it (resolved from
+ * `@smpcall/core`, as its loader does)? Then `--arch NAME` loads that package, whatever else
+ * bears the name.
+ */
+export function isInstalledArchName(name: string): boolean {
+  try {
+    require.resolve(ARCH_PACKAGE_PREFIX + name, { paths: [path.dirname(require.resolve("@smpcall/core"))] });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Refuse (UsageError) a new backend's name that `--arch NAME` can never load it by: the name of
+ * an installed backend package (the built-ins generic, x86, powerpc, sparc, or another
+ * `@smpcall/arch-*` installed here), whose package the new one would also replace when
+ * installed; or a name ending in .js/.cjs/.mjs, which `--arch` takes for a module path.
+ */
+export function checkNewArchName(name: string): void {
+  checkArchName(name);
+  if (isModulePath(name))
+    throw new UsageError(
+      `bad arch name "${name}": --arch takes a name ending in .js, .cjs or .mjs for a module path, so --arch ${name} could never load the backend by its name; choose a name without that ending, e.g. ${name.replace(/\.(c|m)?js$/, "")}`,
+    );
+  if (isInstalledArchName(name))
+    throw new UsageError(
+      `arch name "${name}" is taken: --arch ${name} loads the installed backend package ${ARCH_PACKAGE_PREFIX}${name}, so a new backend of that name could be loaded only by its path, and its package (also ${ARCH_PACKAGE_PREFIX}${name}) would replace the installed one; choose another name, e.g. my-${name}`,
+    );
+}
+
+/**
  * Write a new backend package for `name` into `dir` (default `arch-<name>`, relative to `cwd`).
- * Refuses (UsageError) a bad name and a folder that exists and is not empty.
+ * Refuses (UsageError) a bad name (see {@link checkNewArchName}) and a folder that exists and is
+ * not empty.
  */
 export function writeScaffold(name: string, dir: string | undefined, cwd: string): ScaffoldResult {
-  checkArchName(name);
+  checkNewArchName(name);
   const target = path.resolve(cwd, dir ?? `arch-${name}`);
   if (fs.existsSync(target)) {
     if (!fs.statSync(target).isDirectory())

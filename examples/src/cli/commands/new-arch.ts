@@ -11,7 +11,10 @@ export function registerNewArchCommand(program: Command, io: CliIo): void {
     .description(
       "write a new backend package (package.json, src/index.ts with a working ArchIpi, the conformance test, tsconfig, README)",
     )
-    .argument("<name>", "the backend's name: lowercase letters, digits, . _ - (used as --arch NAME)")
+    .argument(
+      "<name>",
+      "the backend's name: lowercase letters, digits, . _ - (used as --arch NAME); not the name of an installed backend (generic, x86, powerpc, sparc: --arch NAME loads that one), nor ending in .js (--arch takes it for a path)",
+    )
     .option("--dir <dir>", "where to write it (must not exist or be empty; default arch-NAME)")
     .addHelpText(
       "after",

@@ -1,10 +1,15 @@
 import { describe, expect, it } from "@jest/globals";
 import { descriptor as generic } from "@smpcall/arch-generic";
-import { runBenchSuite } from "../src/bench-suite";
+import { BENCH_TARGETS, judgeBench, runBenchSuite } from "../src/bench-suite";
 
 describe("benchmark suite", () => {
-  it("measures every case on a scaled-down run and checks the run really happened", () => {
+  it("measures every case on a scaled-down run and checks the run really happened (not judged: its figures are not comparable)", () => {
     const r = runBenchSuite(generic, {}, 0.02);
+    expect(r.judged).toBe(false);
+    expect(Object.values(r.met)).toEqual([null, null, null, null, null]);
+    expect(r.targets).toEqual(BENCH_TARGETS);
+    // What a full run's judgement does with figures, checked on these.
+    const met = judgeBench(r);
     expect(r.cases.map((c) => c.name)).toEqual([
       "broadcast/1024",
       "floor/1024",
@@ -25,20 +30,23 @@ describe("benchmark suite", () => {
       perTarget8192.cpuNsPerCallback! / perTarget64.cpuNsPerCallback!,
       1,
     );
-    expect(r.met.perTargetRatio).toBe(r.perTargetCostRatio8192vs64Cpu <= r.targets.perTargetRatioMax);
+    expect(met.perTargetRatio).toBe(r.perTargetCostRatio8192vs64Cpu <= r.targets.perTargetRatioMax);
     expect(r.cases[0].cpuNsPerCallback).toBeUndefined();
     expect(perTarget8192.callbacks).toBe(perTarget8192.ops * 8191); // the first (warm-up) broadcast is not counted
     // the floor runs the same broadcasts: every CPU but the sender runs each one
     expect(r.cases[1].callbacks).toBe(r.cases[1].ops * 1023);
     expect(r.broadcast1024VsFloor).toBeCloseTo(r.cases[0].callbacksPerSec / r.cases[1].callbacksPerSec, 2);
-    expect(r.met.broadcast1024VsFloor).toBe(r.broadcast1024VsFloor >= r.targets.broadcast1024VsFloorMin);
+    expect(met.broadcast1024VsFloor).toBe(r.broadcast1024VsFloor >= r.targets.broadcast1024VsFloorMin);
     // a traced 8192-CPU run in a process of its own: a real trace file, a real peak
     expect(r.traceMemory.command).toMatch(
       /^smpcall run --arch generic --cpus 8192 --workload broadcast --ops 6 --trace big\.json$/,
     );
     expect(r.traceMemory.traceFileMb).toBeGreaterThan(1);
     expect(r.traceMemory.peakRssMb).toBeGreaterThan(20);
-    expect(r.met.traceMemory).toBe(r.traceMemory.peakRssMb <= 256);
+    expect(met.traceMemory).toBe(r.traceMemory.peakRssMb <= 256);
+    expect(met.broadcast1024).toBe(r.cases[0].callbacksPerSec >= 1_000_000);
+    expect(met.heap).toBe(r.heapMbFor8192Cpus <= 64);
+    expect(judgeBench({ ...r, heapMbFor8192Cpus: 64.1 }).heap).toBe(false);
     expect(r.heapMbFor8192Cpus).toBeLessThan(64);
   });
 });

@@ -3,7 +3,7 @@ import { spawnSync } from "node:child_process";
 import * as path from "node:path";
 import { main } from "../src/cli/main";
 import { memoryIo } from "../src/cli/io";
-import { BENCH_CASE_NAMES, missedTargets, type BenchResult } from "../src/bench-suite";
+import { BENCH_CASE_NAMES, judgeBench, missedTargets, type BenchResult } from "../src/bench-suite";
 import { demoArgs } from "../src/demo-args";
 
 async function cli(args: string[], env: NodeJS.ProcessEnv = {}) {
@@ -80,27 +80,42 @@ describe("smpcall help, archs", () => {
 });
 
 describe("smpcall bench", () => {
-  it("names the missed targets", () => {
+  it("names the missed targets (none when the run was not judged)", () => {
     const met = { broadcast1024: true, perTargetRatio: false, heap: false };
-    expect(missedTargets({ met } as BenchResult)).toEqual(["perTargetRatio", "heap"]);
-    expect(missedTargets({ met: { ...met, perTargetRatio: true, heap: true } } as BenchResult)).toEqual([]);
+    expect(missedTargets({ met } as unknown as BenchResult)).toEqual(["perTargetRatio", "heap"]);
+    expect(
+      missedTargets({ met: { ...met, perTargetRatio: true, heap: true } } as unknown as BenchResult),
+    ).toEqual([]);
+    expect(
+      missedTargets({ met: { ...met, perTargetRatio: null, heap: null } } as unknown as BenchResult),
+    ).toEqual([]);
   });
 
-  it("bench --quick prints pure JSON and exits 1 exactly when a target in `met` is false", async () => {
-    const r = await cli(["bench", "--quick"]);
+  it("bench --quick prints pure JSON, not judged (met null), and exits 0 even with figures that miss the targets", async () => {
+    // A backend that spends 20 us per interrupt: broadcast/1024 far below 1 M callbacks/s.
+    const r = await cli(["bench", "--quick", "--arch", "./examples/test/fixtures/slow-riscv.js"]);
     const result = JSON.parse(r.stdout) as BenchResult;
     expect(result.cases.map((c) => c.name)).toEqual(BENCH_CASE_NAMES);
     expect(result.heapMbFor8192Cpus).toBeGreaterThan(0);
-    const missed = missedTargets(result);
-    expect(r.code).toBe(missed.length > 0 ? 1 : 0);
-    expect(r.stderr).toBe(
-      missed.length > 0
-        ? `smpcall bench: target(s) missed: ${missed.join(", ")} (see "targets" and "met")\n`
-        : "",
-    );
+    // Judged, these figures would miss (the exit was 1 for them before --quick went unjudged).
+    expect(judgeBench(result)).toMatchObject({ broadcast1024: false, broadcast1024VsFloor: false });
+    expect(result.judged).toBe(false);
+    expect(result.met).toEqual({
+      broadcast1024: null,
+      perTargetRatio: null,
+      heap: null,
+      broadcast1024VsFloor: null,
+      traceMemory: null,
+    });
+    expect(missedTargets(result)).toEqual([]);
+    expect({ code: r.code, stderr: r.stderr }).toEqual({
+      code: 0,
+      stderr:
+        'smpcall bench: --quick: figures not judged against the targets (1/50 of the ops, one repetition: not comparable; "met" is null); run without --quick to judge them\n',
+    });
     const n = BENCH_CASE_NAMES.length;
     expect(r.progress).toMatch(
-      new RegExp(`^bench generic: ${n} of ${n} cases measured \\(broadcast/1024 \\d+ callbacks/s, `),
+      new RegExp(`^bench riscv-slow: ${n} of ${n} cases measured \\(broadcast/1024 \\d+ callbacks/s, `),
     );
   }, 60_000);
 

@@ -1,4 +1,5 @@
 import { describe, expect, it } from "@jest/globals";
+import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
@@ -241,6 +242,89 @@ describe("exact replay: the schedule carries everything the run needs", () => {
     const none = await cli(["replay"], dir);
     expect(none.code).toBe(2);
     expect(none.stderr).toMatch(/give exactly one of --schedule STRING and --schedule-file FILE/);
+  });
+
+  it("--save-schedule: a run without a violation removes the schedule an earlier run left in FILE (replaying it would replay that run's failure)", async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "smpcall-stale-"));
+    const NAIVE = ["explore", "--scenario", "seed-2008", "--policy", "naive", "--save-schedule", "s.json"];
+    expect((await cli(NAIVE, dir)).code).toBe(1);
+    expect(JSON.parse(fs.readFileSync(path.join(dir, "s.json"), "utf8")).kind).toBe("deadlock");
+    const clean = [
+      "explore",
+      "--scenario",
+      "seed-2008",
+      "--policy",
+      "global-lock",
+      "--save-schedule",
+      "s.json",
+    ];
+    const r = await cli(clean, dir);
+    expect({ code: r.code, stderr: r.stderr }).toEqual({
+      code: 0,
+      stderr:
+        "smpcall: no violation, so no schedule written to s.json (the schedule an earlier run wrote there was removed, so that it is not taken for this run's)\n",
+    });
+    expect(fs.existsSync(path.join(dir, "s.json"))).toBe(false);
+    const again = await cli(clean, dir);
+    expect(again.stderr).toBe("smpcall: no violation, so no schedule written to s.json\n");
+    // --workers removes a stale one too (a process: the workers run the built script).
+    expect((await cli(NAIVE, dir)).code).toBe(1);
+    expect(fs.existsSync(path.join(dir, "s.json"))).toBe(true);
+    const w = spawnSync(
+      process.execPath,
+      [path.join(REPO, "examples/bin/smpcall.js"), ...clean, "--workers", "1"],
+      {
+        cwd: dir,
+        encoding: "utf8",
+        timeout: 60_000,
+      },
+    );
+    expect({ status: w.status, stderr: w.stderr }).toEqual({ status: 0, stderr: r.stderr });
+    expect(fs.existsSync(path.join(dir, "s.json"))).toBe(false);
+  }, 60_000);
+
+  it("--save-schedule never overwrites or removes a file that is not a schedule file: refused before the run (exit 2)", async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "smpcall-notours-"));
+    const texts = {
+      "notes.txt": "my notes\n",
+      "other.json": '{"schedule": 1, "kind": "deadlock"}\n',
+      "result.json": "", // filled below: explore --json output, not what --save-schedule writes
+    };
+    const e = await cli(["explore", "--scenario", "seed-2008", "--policy", "naive", "--json"], dir);
+    texts["result.json"] = e.stdout;
+    for (const [name, text] of Object.entries(texts)) {
+      fs.writeFileSync(path.join(dir, name), text);
+      for (const policy of ["naive", "global-lock"]) {
+        const r = await cli(
+          ["explore", "--scenario", "seed-2008", "--policy", policy, "--save-schedule", name],
+          dir,
+        );
+        expect({ name, policy, code: r.code, stdout: r.stdout }).toEqual({
+          name,
+          policy,
+          code: 2,
+          stdout: "",
+        });
+        expect(r.stderr).toBe(
+          `smpcall: bad --save-schedule "${name}": the file exists and is not a schedule file (the JSON explore --save-schedule writes); explore replaces such a file with this run's schedule, or removes it when the run finds no violation, and touches no other: give another file name, or move this one away first\n`,
+        );
+        expect(fs.readFileSync(path.join(dir, name), "utf8")).toBe(text);
+      }
+    }
+    // An empty file holds nothing to lose: kept as it is without a violation, written with one.
+    fs.writeFileSync(path.join(dir, "empty.json"), "");
+    const clean = await cli(
+      ["explore", "--scenario", "seed-2008", "--policy", "global-lock", "--save-schedule", "empty.json"],
+      dir,
+    );
+    expect(clean.code).toBe(0);
+    expect(fs.readFileSync(path.join(dir, "empty.json"), "utf8")).toBe("");
+    const found = await cli(
+      ["explore", "--scenario", "seed-2008", "--policy", "naive", "--save-schedule", "empty.json"],
+      dir,
+    );
+    expect(found.code).toBe(1);
+    expect(JSON.parse(fs.readFileSync(path.join(dir, "empty.json"), "utf8")).kind).toBe("deadlock");
   });
 
   it("a replay file from explore --policy all --json: its one violation replays; none or several is refused, naming them", async () => {

@@ -456,7 +456,7 @@ export function registerExploreCommand(program: Command, io: CliIo): void {
     )
     .option(
       "--save-schedule <file>",
-      "write the first violation's schedule to a replay file (JSON) for smpcall replay --schedule-file",
+      "write the first violation's schedule to a replay file (JSON) for smpcall replay --schedule-file. After the run FILE holds this run's schedule or does not exist: a schedule file an earlier run left there is removed when the search starts; a FILE that holds anything else is refused (exit 2), never overwritten or removed",
     )
     .option(
       "--shard <i/n>",
@@ -493,6 +493,7 @@ export function registerExploreCommand(program: Command, io: CliIo): void {
         isScenarioPath(flags.scenario) ? [{ flag: "--scenario", file: flags.scenario }] : [],
         flags.json === true,
       );
+      checkSaveScheduleFile(flags.saveSchedule, io);
       const { base, policies } = exploreBase(flags, io);
       const { scenario, cpus, calls, strategy } = base;
       if (flags.shard !== undefined || flags.workers !== undefined)
@@ -501,6 +502,7 @@ export function registerExploreCommand(program: Command, io: CliIo): void {
       if (flags.out !== undefined)
         throw new UsageError("--out goes with --shard i/n (a shard's result for explore merge)");
       if (flags.maxStates !== undefined) throw new UsageError("--max-states goes with --workers N");
+      const removed = removeStaleSchedule(flags.saveSchedule, io);
       const results: ExploreResult[] = [];
       for (const policy of policies) {
         let bar: SingleBar | null = null;
@@ -530,7 +532,7 @@ export function registerExploreCommand(program: Command, io: CliIo): void {
         if (bar !== null) (bar as SingleBar).stop();
       }
       const found = results.some((r) => r.violation !== null);
-      if (flags.saveSchedule !== undefined) saveSchedule(flags.saveSchedule, results, io);
+      if (flags.saveSchedule !== undefined) saveSchedule(flags.saveSchedule, results, io, removed);
       if (flags.html !== undefined) writeExploreHtml(flags.html, results, base, io);
       if (flags.json) {
         io.out(
@@ -614,11 +616,84 @@ function listBarriers(flags: ExploreFlags, io: CliIo): void {
   io.out(L.join("\n") + "\n");
 }
 
-/** `--save-schedule`: the first violation's schedule, as a replay file (nothing to replay: no file, a note). */
-function saveSchedule(file: string, results: readonly ExploreResult[], io: CliIo): void {
+/**
+ * Is `text` a replay file `explore --save-schedule` writes: a JSON object with a `schedule`
+ * string (`smpN,...`) and a `kind` string? (Any version's: the fields beside them may differ.)
+ */
+export function isSavedScheduleText(text: string): boolean {
+  let j: unknown;
+  try {
+    j = JSON.parse(text);
+  } catch {
+    return false;
+  }
+  if (typeof j !== "object" || j === null || Array.isArray(j)) return false;
+  const o = j as Record<string, unknown>;
+  return typeof o.schedule === "string" && /^smp\d+,/.test(o.schedule) && typeof o.kind === "string";
+}
+
+/**
+ * What is at the `--save-schedule` path now: nothing (or a file that holds nothing), a pipe or
+ * device (written to as it is, never removed), a schedule file an earlier run wrote (removed
+ * before the search: this run's replaces it only if it finds a violation), or something else.
+ */
+function savedScheduleState(file: string, io: CliIo): "none" | "special" | "schedule" | "other" {
+  const full = path.resolve(io.cwd, file);
+  let st: fs.Stats;
+  try {
+    st = fs.statSync(full);
+  } catch {
+    return "none";
+  }
+  if (!st.isFile()) return "special";
+  if (st.size === 0) return "none";
+  if (st.size > MAX_SCHEDULE_INPUT_BYTES) return "other";
+  try {
+    return isSavedScheduleText(fs.readFileSync(full, "utf8")) ? "schedule" : "other";
+  } catch {
+    return "other";
+  }
+}
+
+/**
+ * `--save-schedule FILE`, before any work: FILE must not hold anything but a schedule an earlier
+ * run wrote (the run would overwrite it, or remove it when it finds no violation). Throws a
+ * {@link UsageError} (exit 2) for any other file, touching nothing.
+ */
+function checkSaveScheduleFile(file: string | undefined, io: CliIo): void {
+  if (file === undefined || savedScheduleState(file, io) !== "other") return;
+  throw new UsageError(
+    `bad --save-schedule "${file}": the file exists and is not a schedule file (the JSON explore --save-schedule writes); explore replaces such a file with this run's schedule, or removes it when the run finds no violation, and touches no other: give another file name, or move this one away first`,
+  );
+}
+
+/**
+ * `--save-schedule FILE`, once the search is about to start: remove a schedule an earlier run
+ * left in FILE, so that after this run FILE holds this run's first violation or does not exist
+ * (also when the run stops early). Returns whether one was removed.
+ */
+function removeStaleSchedule(file: string | undefined, io: CliIo): boolean {
+  if (file === undefined || savedScheduleState(file, io) !== "schedule") return false;
+  try {
+    fs.unlinkSync(path.resolve(io.cwd, file));
+  } catch (e) {
+    throw new UsageError(
+      `cannot remove --save-schedule file ${file}, the schedule an earlier run wrote, which this run must not leave behind: ${(e as Error).message}; remove it, or give another file name`,
+    );
+  }
+  return true;
+}
+
+/**
+ * `--save-schedule`: the first violation's schedule, as a replay file. Nothing to replay: no file
+ * (a stale one was removed before the search, `removed`), and a note saying so.
+ */
+function saveSchedule(file: string, results: readonly ExploreResult[], io: CliIo, removed: boolean): void {
   const first = results.find((r) => r.violation !== null);
   if (!first) {
-    io.err(`smpcall: no violation, so no schedule written to ${file}\n`);
+    io.err(
+      `smpcall: no violation, so no schedule written to ${file}${removed ? " (the schedule an earlier run wrote there was removed, so that it is not taken for this run's)" : ""}\n`,
+    );
     return;
   }
   const schedule = first.violation!.schedule;
@@ -785,6 +860,7 @@ async function splitExplore(
     flags.maxStates === undefined
       ? DEFAULT_SHARED_STATES
       : parseIntOption("--max-states", flags.maxStates, 1, 200_000_000);
+  const removed = removeStaleSchedule(flags.saveSchedule, io);
   const t0 = performance.now();
   const shared = sharedSearch(cfg, maxStates);
   const subtrees = splitSearch(cfg);
@@ -879,7 +955,7 @@ async function splitExplore(
     if (loadTick !== null) clearInterval(loadTick);
   }
   const r = finishSharedSearch(cfg, shared, parts, subtrees.length, performance.now() - t0);
-  if (flags.saveSchedule !== undefined) saveSchedule(flags.saveSchedule, [r], io);
+  if (flags.saveSchedule !== undefined) saveSchedule(flags.saveSchedule, [r], io, removed);
   if (flags.html !== undefined) writeExploreHtml(flags.html, [r], cfg, io);
   io.out(
     flags.json

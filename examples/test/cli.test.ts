@@ -406,6 +406,10 @@ describe("smpcall explore / replay", () => {
     const all = await cli(["explore", "--scenario", "seed-2008", "--policy", "all"]);
     expect(all.code).toBe(1);
     expect(all.stdout).toMatch(/global-lock +none found +none: search complete/);
+    // Under the table, the caveat the one-policy line says (the table claimed more).
+    expect(all.stdout).toContain(
+      "\nnone: search complete over hashed states (equal keys, equal futures, up to where waits fell between a program's steps: docs/explorer.md)\n",
+    );
     expect(all.stdout).not.toContain("not a proof");
     for (const p of [
       "naive",

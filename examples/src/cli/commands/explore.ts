@@ -753,8 +753,10 @@ function writeExploreHtml(
 
 /**
  * The `--policy all` comparison table; `keyed`: the state key leaves out nothing of this search,
- * so a complete hashed search is a proof (see {@link keyLeavesOut}); else `leftOut` names what
- * it leaves out, said under the table when a verdict is `none: complete (hashed)`.
+ * so a complete hashed search is a proof up to where waits fell between a program's steps (see
+ * {@link keyLeavesOut}), said under the table when a verdict is `none: search complete`; else
+ * `leftOut` names what it leaves out, said under the table when a verdict is `none: complete
+ * (hashed)`.
  */
 export function policyTable(results: readonly ExploreResult[], keyed = false, leftOut?: string): string {
   const r0 = results[0];
@@ -783,10 +785,12 @@ export function policyTable(results: readonly ExploreResult[], keyed = false, le
       `${r.policy.padEnd(22)} ${v.padEnd(34)} ${verdict.padEnd(22)} ${String(r.ipisPerCall).padStart(9)} ${String(r.serialisedNs).padStart(14)} ${String(r.schedules).padStart(10)} ${String(r.ms).padStart(7)}`,
     );
   }
-  if (
-    !keyed &&
-    results.some((r) => r.strategy === "dfs" && r.complete && !r.violation && r.distinctStates !== null)
-  )
+  const hashedNone = results.some(
+    (r) => r.strategy === "dfs" && r.complete && !r.violation && r.distinctStates !== null,
+  );
+  // The caveat the one-policy line says: the table's verdict alone claimed more.
+  if (keyed && hashedNone) L.push("", `none: search complete${hashedVerdict(null).complete}`);
+  if (!keyed && hashedNone)
     L.push(
       "",
       `none: complete (hashed): no violation in the states the hashed search met; the state key leaves out ${leftOut ?? "state of this search"}: not a proof (docs/explorer.md)`,

@@ -61,6 +61,8 @@ type Op =
   | { kind: "many"; targets: number[]; wait: boolean }
   | { kind: "each"; targets: number[]; wait: boolean }
   | { kind: "bcast"; wait: boolean }
+  | { kind: "any"; targets: number[]; wait: boolean }
+  | { kind: "cond"; targets: number[]; parity: number; wait: boolean }
   | { kind: "resched"; target: number }
   | { kind: "irqoff"; ns: number };
 
@@ -80,6 +82,17 @@ const op: fc.Arbitrary<Op> = fc.oneof(
     wait: fc.boolean(),
   }),
   fc.record({ kind: fc.constant("bcast" as const), wait: fc.boolean() }),
+  fc.record({
+    kind: fc.constant("any" as const),
+    targets: fc.array(cpuId, { maxLength: 4 }),
+    wait: fc.boolean(),
+  }),
+  fc.record({
+    kind: fc.constant("cond" as const),
+    targets: fc.array(cpuId, { maxLength: 6 }),
+    parity: fc.integer({ min: 0, max: 1 }),
+    wait: fc.boolean(),
+  }),
   fc.record({ kind: fc.constant("resched" as const), target: cpuId }),
   fc.record({ kind: fc.constant("irqoff" as const), ns: fc.integer({ min: 1, max: 20_000 }) }),
 );
@@ -107,6 +120,7 @@ function scenario(arch: ArchDescriptor) {
     offline: fc.array(fc.integer({ min: 1, max: MAX_CPUS - 1 }), { maxLength: 2 }),
     options: archOptions(arch),
     hotplug: fc.array(hotplug, { maxLength: 2 }),
+    callbackNs: fc.constantFrom(0, 0, 3_000),
     programs: fc.array(fc.array(op, { maxLength: 5 }), { minLength: MAX_CPUS, maxLength: MAX_CPUS }),
   });
 }
@@ -123,6 +137,8 @@ interface CallRecord {
   /** The call waited for its callbacks: the required ones had all run when it returned. */
   wait: boolean;
   ranAtReturn: number[];
+  /** smp_call_function_any that returned 0: it ran on exactly one CPU of `eligible`. */
+  exactlyOneOf?: boolean;
 }
 
 /**
@@ -193,7 +209,15 @@ function check(arch: ArchDescriptor, s: Scenario): void {
         for (let i = 0; i < ops.length; i++) {
           const o = ops[i];
           const id = `${me}.${i}`;
-          const fn = (_: unknown, c: number): void => note(id, c);
+          // Every other call's callback is code of its own that spends s.callbackNs (a long handler).
+          const fn =
+            i % 2 === 0 || s.callbackNs === 0
+              ? (_: unknown, c: number): void => note(id, c)
+              : (_: unknown, c: number): CpuCode<void> =>
+                  (function* () {
+                    note(id, c);
+                    yield s.callbackNs;
+                  })();
           yield 50 + ((s.seed + i) % 500);
           switch (o.kind) {
             case "single":
@@ -229,6 +253,30 @@ function check(arch: ArchDescriptor, s: Scenario): void {
               yield* call(id, all, o.wait, k.smpCallFunction(fn, null, o.wait));
               break;
             }
+            case "any": {
+              const ts = [...new Set(o.targets.map((t) => t % n))];
+              const r = yield* call(
+                id,
+                ts,
+                o.wait,
+                k.smpCallFunctionAny(CpuMask.of(n, ts), fn, null, o.wait),
+              );
+              // One CPU of the mask (the caller if it is in it), or -ENXIO when none is online.
+              const rec = calls[calls.length - 1];
+              const ok =
+                r === 0 ? rec.required.length > 0 || rec.eligible.length > 0 : rec.required.length === 0;
+              expect([id, r, ok]).toEqual([id, r, true]);
+              rec.exactlyOneOf = r === 0;
+              rec.required = [];
+              break;
+            }
+            case "cond": {
+              const ts = [...new Set(o.targets.map((t) => t % n))];
+              const picked = ts.filter((t) => t % 2 === o.parity);
+              const cond = (c: number): boolean => c % 2 === o.parity;
+              yield* call(id, picked, o.wait, k.onEachCpuCondMask(cond, fn, null, o.wait, CpuMask.of(n, ts)));
+              break;
+            }
             case "resched":
               if (m.onlineMask.test(o.target % n)) yield* k.smpSendReschedule(o.target % n);
               break;
@@ -253,6 +301,7 @@ function check(arch: ArchDescriptor, s: Scenario): void {
     expect([config, c.id, got.length === new Set(got).size]).toEqual([config, c.id, true]);
     expect([config, c.id, got.filter((x) => !c.eligible.includes(x))]).toEqual([config, c.id, []]);
     expect([config, c.id, c.required.filter((x) => !got.includes(x))]).toEqual([config, c.id, []]);
+    if (c.exactlyOneOf === true) expect([config, c.id, got.length]).toEqual([config, c.id, 1]);
     if (c.wait)
       expect([config, c.id, c.required.filter((x) => !c.ranAtReturn.includes(x))]).toEqual([
         config,

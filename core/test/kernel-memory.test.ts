@@ -144,6 +144,25 @@ const ROWS: Row[] = [
   },
 ];
 
+/**
+ * The "schedules to it" cell of docs/memory-model.md's barrier table for `row`: the table row is
+ * the one naming the last barrier `row` drops (a pair's second barrier is the row's own), and the
+ * figure is the number after the row's model name in the cell (`35; tso 28`), else the cell's
+ * first number.
+ */
+function documentedSchedules(row: Row): number {
+  const doc = readFileSync(join(__dirname, "../../docs/memory-model.md"), "utf8").split("\n");
+  const header = doc.findIndex((l) => l.startsWith("| barrier (where in 6.1) |"));
+  const column = doc[header].split("|").findIndex((c) => c.trim() === "schedules to it");
+  const barrier = row.drop[row.drop.length - 1];
+  const line = doc.slice(header + 2).find((l) => l.startsWith(`| \`${barrier}\``));
+  if (line === undefined) throw new Error(`docs/memory-model.md: no barrier table row for ${barrier}`);
+  const cell = line.split("|")[column];
+  const n = new RegExp(`${row.memory}:? (\\d+)`).exec(cell) ?? /(\d+)/.exec(cell);
+  if (n === null) throw new Error(`docs/memory-model.md: no schedule count for ${barrier} in "${cell}"`);
+  return Number(n[1]);
+}
+
 function config(row: Row, drop: string[]): ExploreConfig {
   return {
     scenario: getScenario(row.scenario),
@@ -174,6 +193,8 @@ describe("the kernel model under weak memory: which barrier prevents which bug",
         return;
       }
       expect(dropped.violation?.kind).toBe(row.finds);
+      // Found on the schedule the docs' table says.
+      expect(dropped.violation?.scheduleNumber).toBe(documentedSchedules(row));
       // The schedule carries the model and the dropped barriers and replays the same violation.
       const s = decodeSchedule(dropped.violation!.schedule);
       expect(s.memory).toBe(row.memory);

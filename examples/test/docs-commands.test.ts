@@ -22,7 +22,8 @@ import * as path from "node:path";
  * for the row's c-th cell and `$c.k` for the k-th number in it (`3 x 2` holds 3 and 2,
  * `13,116 / 3,137 / 1.4` holds 13116, 3137 and 1.4). So a table of counts is checked against
  * what its command prints. Rows named in the line's comment as `rows 7, 8 not run` (searches
- * too long for this test) are not run; `not run` without rows leaves the whole line unchecked.
+ * too long for this test) are not run, and with `rows 1, 2 only` only those are; `not run`
+ * without rows leaves the whole line unchecked. The line's `exit N` holds for every row it runs.
  */
 const root = path.join(__dirname, "../..");
 const bin = path.join(root, "examples/bin/smpcall.js");
@@ -144,8 +145,10 @@ function docCommands(): DocCommand[] {
             const notRun = /\brows? ([\d, and]+) not run/.exec(t.comment);
             if (notRun === null && /not run/.test(t.comment)) continue;
             const skip = new Set((notRun?.[1].match(/\d+/g) ?? []).map(Number));
+            const only = /\brows? ([\d, and]+) only\b/.exec(t.comment);
+            const run = only === null ? null : new Set((only[1].match(/\d+/g) ?? []).map(Number));
             rows.forEach((row, k) => {
-              if (skip.has(k + 1)) return;
+              if (skip.has(k + 1) || (run !== null && !run.has(k + 1))) return;
               const filled: ParsedLine = {
                 ...t,
                 command: fill(file, t.command, row, k + 1),

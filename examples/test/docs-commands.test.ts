@@ -190,6 +190,8 @@ describe("the commands the README and docs/explorer.md show", () => {
   it("are found (the docs' shell blocks still hold them)", () => {
     expect(commands.length).toBeGreaterThanOrEqual(20);
     expect(commands.filter((c) => c.quoted.length > 0).length).toBeGreaterThanOrEqual(3);
+    // Table rows from the templates (fault bound, weak memory, the two --policy all tables).
+    expect(commands.filter((c) => /^line \d+, row \d+ /.test(c.line)).length).toBeGreaterThanOrEqual(15);
   });
 
   it.each(commands.map((c) => [`${c.file}: ${c.line.slice(0, 110)}`, c] as const))("%s", (_name, c) => {

@@ -184,6 +184,46 @@ describe("hotplug through stop_machine, and preemption (kernel-smp.md section 7)
       expect(sys.machine.cpus[0]).toMatchObject({ online: true, dead: false });
     },
   );
+
+  // Under a weak memory model the idle flags other CPUs read are a word of their own: an
+  // interrupt ending an MWAIT sleep cleared the CPU's polling flag but left the word's, so a CPU
+  // taken over by a stop after such an interrupt still looked polling: a call to it got no IPI.
+  it.each(["tso", "lkmm"] as const)(
+    "memory=%s, idle=mwait: after an interrupt woke it, an idle CPU inside a stop still gets its IPI",
+    (memory) => {
+      const sys = testSystem(5, { idle: "mwait", memory });
+      const log: Run[] = [];
+      program(sys, 3, function* () {
+        yield 50;
+        sys.kernel.getCpu();
+        // Two targets: 6.1's mask path sends its IPI to a polling CPU too, which wakes CPU 4's MWAIT.
+        yield* sys.kernel.smpCallFunctionMany(CpuMask.of(5, [2, 4]), recorder(sys, log), "first", false);
+        sys.kernel.putCpu();
+        yield 1000;
+        // Preemption off from before the stop is asked for: it cannot gather until this call is done.
+        sys.kernel.getCpu();
+        yield 3000;
+        yield* sys.kernel.smpCallFunctionMany(CpuMask.of(5, [4]), recorder(sys, log), "second", true);
+        sys.kernel.putCpu();
+      });
+      program(sys, 0, function* () {
+        yield 2000;
+        expect(sys.kernel.cpuDown(1)).toBe(0);
+        yield 0;
+        expect(sys.kernel.cpuUp(1)).toBe(0);
+      });
+      const out = sys.run();
+      expect(out.status).toBe("completed");
+      expect(out.problems).toEqual([]);
+      expect(sys.kernel.warnings.records).toEqual([]);
+      expect(log.map((r) => [r.info, r.cpu])).toEqual([
+        ["first", 2],
+        ["first", 4],
+        ["second", 4],
+      ]);
+      expect(out.timeNs).toBeLessThan(20_000);
+    },
+  );
 });
 
 describe("the preemption assertion of _many_cond", () => {

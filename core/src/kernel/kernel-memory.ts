@@ -329,6 +329,21 @@ export class KernelMemory {
     this.fence(cpu, "do_idle:smp_mb__after_atomic", "mb__after_atomic");
   }
 
+  /**
+   * current_clr_polling on an idle CPU an interrupt woke from MWAIT: clear the polling bit, then
+   * a full barrier (need_resched is checked after the bit is clear). The machine clears the CPU's
+   * own flag at that point; this keeps the word other CPUs read in step with it.
+   */
+  idleClrPollingOnWake(cpu: number): void {
+    this.atomicOp(cpu, this.idle(cpu), (f) => f & ~TIF_POLLING_NRFLAG);
+    this.memory.barrier(cpu, "mb");
+  }
+
+  /** need_resched set on an idle CPU by a stop_machine's wake-up of its stopper (see `Machine.idleFlagHooks`). */
+  idleSetNeedResched(cpu: number): void {
+    this.atomicOp(cpu, this.idle(cpu), (f) => f | TIF_NEED_RESCHED);
+  }
+
   /** schedule_idle clears need_resched after the flush. */
   idleClearNeedResched(cpu: number): void {
     this.atomicOp(cpu, this.idle(cpu), (f) => f & ~TIF_NEED_RESCHED);

@@ -251,6 +251,11 @@ export class SmpKernel implements SmpHandlers, ArchWarnings {
       flush: (): CpuCode<void> => this.flushSmpCallFunctionQueue(),
     };
     this.idleWaits = Array.from({ length: n }, (_, i) => new IdleLoop(machine, i, idleConfig));
+    if (this.weak)
+      machine.idleFlagHooks = {
+        pollingCleared: (cpu) => this.memory.idleClrPollingOnWake(cpu),
+        needReschedSet: (cpu) => this.memory.idleSetNeedResched(cpu),
+      };
     machine.setIdleTask((cpu) => this.idleLoop(cpu));
     machine.addEndOfRunCheck(() => this.checkQueuesEmpty());
   }

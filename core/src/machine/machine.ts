@@ -124,6 +124,13 @@ export class Machine {
    */
   onQuiescent: ((cpu: number) => void) | null = null;
   /**
+   * Called when the machine itself changes a CPU's idle flags (the kernel's memory layer keeps
+   * its own copy of them under a weak memory model): `pollingCleared` when an interrupt ends an
+   * MWAIT sleep (`current_clr_polling` on the woken CPU), `needReschedSet` when a stop_machine
+   * wakes an idle CPU (its stopper's wake-up). Both run on that CPU (`current`).
+   */
+  idleFlagHooks: { pollingCleared(cpu: number): void; needReschedSet(cpu: number): void } | null = null;
+  /**
    * Settle wakes that would change nothing at once (the schedule explorer sets this; default
    * false). A wake of a CPU whose innermost wait is still blocked normally schedules a resume
    * that only finds it blocked and registers it again. That no-op resume is an event the
@@ -707,7 +714,10 @@ export class Machine {
     // loop, a call queued to it without an IPI (it was polling) would wait for the stop, and a
     // caller waiting for that call with preemption off would keep the stop from ever gathering.
     if (c.idle && c.depth === 1 && (c.needResched || c.polling)) {
-      c.needResched = true;
+      if (!c.needResched) {
+        c.needResched = true;
+        this.idleFlagHooks?.needReschedSet(c.id);
+      }
       return false;
     }
     const stopper = multiCpuStop(
@@ -1262,7 +1272,10 @@ export class Machine {
     const cost = this.cost.irqEntryNs;
     if (c.topWaitHalts) {
       this.endWait(c, top, true);
-      if (c.pollingEndsOnWake) c.polling = false;
+      if (c.pollingEndsOnWake) {
+        c.polling = false;
+        this.idleFlagHooks?.pollingCleared(c.id);
+      }
     }
     if (this.interruptHandler === null)
       throw new SimulationError(

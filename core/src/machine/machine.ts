@@ -91,6 +91,18 @@ export interface RunOptions {
 }
 
 /**
+ * Who else keeps a CPU's idle flags (the kernel's memory layer does under a weak memory model,
+ * as a word other CPUs read) is told when the machine itself changes them. Both run on that CPU
+ * (`current`).
+ */
+export interface IdleFlagHooks {
+  /** An interrupt ended `cpu`'s MWAIT sleep: its polling flag is cleared (`current_clr_polling`). */
+  pollingCleared(cpu: number): void;
+  /** A stop_machine woke idle `cpu` for its stopper: its need_resched is set. */
+  needReschedSet(cpu: number): void;
+}
+
+/**
  * A deterministic discrete-event multiprocessor. Virtual time in ns; an event heap ordered by
  * (time, seq); N CPUs each running a stack of generator frames. One {@link Chooser} decides every
  * nondeterministic choice. Code learns which CPU it runs on from {@link Machine.current}.
@@ -123,13 +135,8 @@ export class Machine {
    * in task context, returns from an interrupt to task context with them enabled, or goes idle.
    */
   onQuiescent: ((cpu: number) => void) | null = null;
-  /**
-   * Called when the machine itself changes a CPU's idle flags (the kernel's memory layer keeps
-   * its own copy of them under a weak memory model): `pollingCleared` when an interrupt ends an
-   * MWAIT sleep (`current_clr_polling` on the woken CPU), `needReschedSet` when a stop_machine
-   * wakes an idle CPU (its stopper's wake-up). Both run on that CPU (`current`).
-   */
-  idleFlagHooks: { pollingCleared(cpu: number): void; needReschedSet(cpu: number): void } | null = null;
+  /** Told when the machine itself changes a CPU's idle flags (see {@link IdleFlagHooks}); null: nobody. */
+  idleFlagHooks: IdleFlagHooks | null = null;
   /**
    * Settle wakes that would change nothing at once (the schedule explorer sets this; default
    * false). A wake of a CPU whose innermost wait is still blocked normally schedules a resume

@@ -5,7 +5,8 @@
  * send cost a user can pick, under both kernel profiles, every idle mode the architecture has, the
  * three memory models, delivery jitter and CPUs offline from boot. The conformance kit checks one
  * contract at a time; this checks that random mixed traffic on any such configuration completes,
- * runs every call exactly once on exactly its targets, and raises no warning or problem.
+ * runs every call exactly once on exactly its targets, raises no warning or problem, and runs the
+ * same with tracing on (same events, same callback times, same backend statistics).
  */
 import { describe, expect, it } from "@jest/globals";
 import * as path from "node:path";
@@ -145,9 +146,11 @@ interface CallRecord {
  * Run `s` on `arch`; expect completion, no warning, no problem, and every call's callback run at
  * most once on each CPU it may run on, never elsewhere, and exactly once on each target that was
  * online when the call was made and went through no hotplug transition until it returned (a
- * single call: exactly once when it returned 0, never when it returned -ENXIO).
+ * single call: exactly once when it returned 0, never when it returned -ENXIO). Returns what a
+ * second run must repeat exactly: outcome, every callback run (call, CPU, time), the backend's
+ * statistics.
  */
-function check(arch: ArchDescriptor, s: Scenario): void {
+function check(arch: ArchDescriptor, s: Scenario, trace: boolean): string {
   const n = s.cpus;
   const offline = [...new Set(s.offline.filter((c) => c < n))];
   const sys = createSmpSystem({
@@ -160,6 +163,7 @@ function check(arch: ArchDescriptor, s: Scenario): void {
     idle: s.idle,
     memory: s.memory,
     offlineAtBoot: offline,
+    trace,
   });
   const m = sys.machine;
   const k = sys.kernel;
@@ -174,8 +178,10 @@ function check(arch: ArchDescriptor, s: Scenario): void {
   }
   const calls: CallRecord[] = [];
   const ran = new Map<string, number[]>();
+  const runs: (string | number)[] = [];
   const note = (id: string, c: number): void => {
     (ran.get(id) ?? ran.set(id, []).get(id)!).push(c);
+    runs.push(id, c, m.now);
   };
   /** Around a call: who is online and how often each CPU flipped, before and after. */
   function* call(
@@ -310,6 +316,13 @@ function check(arch: ArchDescriptor, s: Scenario): void {
       ]);
   }
   expect([config, [...ran.keys()].filter((id) => !calls.some((c) => c.id === id))]).toEqual([config, []]);
+  return JSON.stringify([out.status, out.timeNs, out.events, runs, sys.arch.statistics()]);
+}
+
+/** `s` twice, untraced and traced: both pass {@link check}, and tracing changes nothing a run does. */
+function checkTwice(arch: ArchDescriptor, s: Scenario): void {
+  const untraced = check(arch, s, false);
+  expect(check(arch, s, true)).toBe(untraced);
 }
 
 const PORTS = path.resolve(__dirname, "../ports");
@@ -326,7 +339,7 @@ describe("property: exactly-once cross-calls on every backend, its options drawn
   it.each(BACKENDS)("%s", (_label, spec) => {
     const arch = loadArch(spec);
     fc.assert(
-      fc.property(scenario(arch), (s) => check(arch, s)),
+      fc.property(scenario(arch), (s) => checkTwice(arch, s)),
       { numRuns: Number(process.env.PROP_RUNS ?? 150), seed: Number(process.env.PROP_SEED ?? 20261202) },
     );
   });

@@ -280,8 +280,9 @@ describe("a module that loops without yielding cannot hang the CLI", () => {
 
   it("bench with a module path: the trace-memory child gets the module's path (it got the backend's name: exit 70), and a module that loops on that second load stops the bench, exit 1", () => {
     const ok = smpcall(["bench", "--quick", "--arch", PORT], "30", 120_000);
-    // --quick figures are not comparable: a missed target (exit 1) is no failure here.
-    expect(ok.stderr).toMatch(/^(smpcall bench: target\(s\) missed: .*\n)?$/);
+    // --quick figures are not comparable: not judged against the targets, exit 0 and a note.
+    expect(ok.status).toBe(0);
+    expect(ok.stderr).toMatch(/^smpcall bench: --quick: figures not judged against the targets .*\n$/);
     const result = JSON.parse(ok.stdout) as { traceMemory: { command: string; peakRssMb: number } };
     expect(result.traceMemory.command).toContain(`run --arch ${PORT} --cpus 8192`);
     expect(result.traceMemory.peakRssMb).toBeGreaterThan(0);

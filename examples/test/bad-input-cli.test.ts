@@ -974,6 +974,12 @@ const ROWS: readonly Row[] = [
     2,
     "smpcall: folder nonempty exists and is not empty: choose another --dir, or empty it first",
   ],
+  // Refused before the kit starts (it made every check fail in the kit's worker, exit 1).
+  [
+    ["conform", "--arch", "powerpc", "--idle", "mwait"],
+    2,
+    "smpcall: backend powerpc has no idle mode mwait (its kernel has: halt, poll); MWAIT idle is x86's: pick one of those with --idle / the idle option",
+  ],
   [["conform", "--cpus", "1"], 2, 'smpcall: bad --cpus "1": expected an integer 2..8192'],
   [["conform", "--cpus", "2,x"], 2, 'smpcall: bad --cpus "x": expected an integer 2..8192'],
   [

@@ -2,6 +2,8 @@ import {
   UsageError,
   MAX_CPUS,
   MIN_CPUS,
+  archLabel,
+  checkArchIdleMode,
   chooseArchSpec,
   isModulePath,
   parseArchOptions,
@@ -87,6 +89,9 @@ export function registerConformCommand(program: Command, io: CliIo): void {
         parseArchOptions(descriptor.name, descriptor.options, options);
         // Every flag is checked before the header is printed and the kit starts.
         const idle = parseIdle(flags.idle);
+        // An idle mode the backend's kernel does not have is the user's mistake too: refused here
+        // (exit 2), not by every check in the kit's worker (it made each of them "fail", exit 1).
+        if (idle !== undefined) checkArchIdleMode(descriptor, archLabel(descriptor), idle);
         const cpuSizes = flags.cpus === undefined ? undefined : parseCpuList(flags.cpus);
         const schedules =
           flags.schedules === undefined

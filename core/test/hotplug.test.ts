@@ -185,6 +185,33 @@ describe("hotplug through stop_machine, and preemption (kernel-smp.md section 7)
     },
   );
 
+  // A halted idle CPU taken over by a stop (or taken down) kept its idle task under the stopper,
+  // inside the halt; a need_resched set meanwhile (wake_up_all_idle_cpus' reschedule IPI, taken in
+  // the stopper) was never seen, and the next stop waited for it to leave the idle loop: deadlock.
+  // The idle task now starts anew after the stopper and when its CPU comes back up.
+  it("wake_up_all_idle_cpus while CPUs go down and come back: every stop gathers (the idle task starts anew after the stopper)", () => {
+    const sys = testSystem(17, { archOptions: { latencyNs: "0", sendCostNs: "1" } });
+    const asked: number[] = [];
+    program(sys, 12, function* () {
+      yield 50;
+      yield* sys.kernel.wakeUpAllIdleCpus();
+    });
+    program(sys, 0, function* () {
+      yield 51;
+      for (const cpu of [3, 1]) {
+        asked.push(sys.kernel.cpuDown(cpu));
+        yield 0;
+        asked.push(sys.kernel.cpuUp(cpu));
+      }
+    });
+    const out = sys.run();
+    expect(out.problems.map((p) => p.kind)).toEqual([]);
+    expect(out.status).toBe("completed");
+    expect(asked).toEqual([0, 0, 0, 0]);
+    expect(sys.machine.onlineMask.weight()).toBe(17);
+    expect(sys.kernel.warnings.records).toEqual([]);
+  });
+
   // Under a weak memory model the idle flags other CPUs read are a word of their own: an
   // interrupt ending an MWAIT sleep cleared the CPU's polling flag but left the word's, so a CPU
   // taken over by a stop after such an interrupt still looked polling: a call to it got no IPI.

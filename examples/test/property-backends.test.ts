@@ -70,6 +70,8 @@ type Op =
   | { kind: "any"; targets: number[]; wait: boolean }
   | { kind: "cond"; targets: number[]; parity: number; wait: boolean }
   | { kind: "resched"; target: number }
+  | { kind: "kick" }
+  | { kind: "wakeidle" }
   | { kind: "irqoff"; ns: number };
 
 /** Programs per configuration: one per CPU up to 8 CPUs, spread over the machine above. */
@@ -102,6 +104,8 @@ const op: fc.Arbitrary<Op> = fc.oneof(
     wait: fc.boolean(),
   }),
   fc.record({ kind: fc.constant("resched" as const), target: cpuId }),
+  fc.record({ kind: fc.constant("kick" as const) }),
+  fc.record({ kind: fc.constant("wakeidle" as const) }),
   fc.record({ kind: fc.constant("irqoff" as const), ns: fc.integer({ min: 1, max: 20_000 }) }),
 );
 
@@ -322,8 +326,20 @@ function run(arch: ArchDescriptor, s: Scenario, sys: SmpSystem, n: number, offli
               yield* call(id, picked, o.wait, k.onEachCpuCondMask(cond, fn, null, o.wait, CpuMask.of(n, ts)));
               break;
             }
-            case "resched":
-              if (m.onlineMask.test(o.target % n)) yield* k.smpSendReschedule(o.target % n);
+            case "resched": {
+              // Never to itself: a CPU's zero-latency IPI to itself is the one known difference
+              // between the fast path and the general path (docs/architecture.md, "Determinism").
+              const t = (me + 1 + (o.target % (n - 1))) % n;
+              if (m.onlineMask.test(t)) yield* k.smpSendReschedule(t);
+              break;
+            }
+            case "kick":
+              // kick_all_cpus_sync: returns once every other online CPU took its (empty) callback.
+              yield* k.kickAllCpusSync();
+              break;
+            case "wakeidle":
+              // wake_up_all_idle_cpus: resched_curr on every other idle CPU (flag or IPI).
+              yield* k.wakeUpAllIdleCpus();
               break;
             case "irqoff":
               m.localIrqDisable();

@@ -138,7 +138,10 @@ export class IdleLoop extends IdleWait implements CpuCode<void> {
     for (;;) {
       switch (this.state) {
         case IDLE_START:
-          this.asleep = this.machine.now === 0;
+          // At t = 0, or back after a stopper or a return from offline: asleep already (the
+          // first sleep skips the polling window), unless need_resched says otherwise below.
+          this.asleep = this.machine.now === 0 || c.idleResumesAsleep;
+          c.idleResumesAsleep = false;
           this.state = IDLE_OUTER;
           continue;
         case IDLE_OUTER:

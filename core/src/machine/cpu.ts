@@ -147,6 +147,12 @@ export class Cpu implements CpuCounters {
   watchdogArmedAt = 0;
   spinNs = 0;
   raisesMerged = 0;
+  /**
+   * The idle task starts anew after a stopper took the CPU over, or when the CPU comes back up: it
+   * goes back to sleep at once, as the sleep it left (no polling window first), unless
+   * need_resched was set meanwhile. Read and cleared by the idle task's start.
+   */
+  idleResumesAsleep = false;
 
   constructor(readonly id: number) {}
 

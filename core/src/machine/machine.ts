@@ -720,12 +720,24 @@ export class Machine {
     // (its idle code ends there and starts anew afterwards: `stopPending`). Taken over inside the
     // loop, a call queued to it without an IPI (it was polling) would wait for the stop, and a
     // caller waiting for that call with preemption off would keep the stop from ever gathering.
-    if (c.idle && c.depth === 1 && (c.needResched || c.polling)) {
-      if (!c.needResched) {
-        c.needResched = true;
-        this.idleFlagHooks?.needReschedSet(c.id);
+    if (c.idle && c.depth === 1) {
+      if (c.needResched || c.polling) {
+        if (!c.needResched) {
+          c.needResched = true;
+          this.idleFlagHooks?.needReschedSet(c.id);
+        }
+        return false;
       }
-      return false;
+      // Asleep without polling (a halt): the idle task schedules away to the stopper and comes
+      // back to the top of do_idle afterwards, so its frame ends here and a new one starts once
+      // the stopper is done (left under the stopper, it would resume halted and never see a
+      // need_resched set meanwhile, e.g. by the reschedule IPI the stopper took).
+      // (Not the CPU the stop takes down: it dies in its stopper, over the idle task it died in.)
+      if (req.cpu !== c.id) {
+        if (c.topWait !== null) this.endWait(c, 0, false);
+        this.popFrame(c);
+        c.idleResumesAsleep = true;
+      }
     }
     const stopper = multiCpuStop(
       c,
@@ -757,6 +769,13 @@ export class Machine {
    */
   bringUp(cpu: number): void {
     const c = this.cpus[cpu];
+    // A CPU that died in its idle task starts that task anew (cpu_startup_entry: do_idle from the
+    // top), not inside the sleep it died in, which would not see a need_resched set meanwhile.
+    if (c.depth === 1 && c.idle) {
+      if (c.topWait !== null) this.endWait(c, 0, false);
+      this.popFrame(c);
+      c.idleResumesAsleep = true;
+    }
     for (const hook of this.bootHooks) hook(cpu);
     c.dead = false;
     c.online = true;

@@ -35,6 +35,7 @@ const CPU_ONLINE = 1 << 9;
 const CPU_BOOTED_ONCE = 1 << 10;
 const CPU_PROGRAM_RUNNING = 1 << 11;
 const CPU_TRAPS_HELD = 1 << 12;
+const CPU_IDLE_RESUMES_ASLEEP = 1 << 13;
 
 /** Slots per frame in {@link Cpu.stack} (and in the CPU's array of frames past the second). */
 export const FRAME_SLOTS = 6;
@@ -63,7 +64,7 @@ export const F_LINE = 5;
 export class Cpu implements CpuCounters {
   // Field order is memory order: the fields every interrupt delivery, step and callback reads come
   // first (slots 0-26, about four cache lines), so a visit to one of 8192 CPUs touches as few lines
-  // as possible; the twelve flags share one word (`flags`, read through accessors below).
+  // as possible; the fourteen flags share one word (`flags`, read through accessors below).
   /** The boolean state bits (CPU_* masks), one small integer: see the accessors. */
   private flags = CPU_ONLINE | CPU_BOOTED_ONCE;
   /** Pending interrupt lines, bit n = line n raised and not yet taken. */
@@ -147,12 +148,6 @@ export class Cpu implements CpuCounters {
   watchdogArmedAt = 0;
   spinNs = 0;
   raisesMerged = 0;
-  /**
-   * The idle task starts anew after a stopper took the CPU over, or when the CPU comes back up: it
-   * goes back to sleep at once, as the sleep it left (no polling window first), unless
-   * need_resched was set meanwhile. Read and cleared by the idle task's start.
-   */
-  idleResumesAsleep = false;
 
   constructor(readonly id: number) {}
 
@@ -258,6 +253,18 @@ export class Cpu implements CpuCounters {
   /** Set or clear `trapsHeld` (a bit of the flags word). */
   set trapsHeld(v: boolean) {
     this.flags = v ? this.flags | CPU_TRAPS_HELD : this.flags & ~CPU_TRAPS_HELD;
+  }
+  /**
+   * The idle task starts anew after a stopper took the CPU over, or when the CPU comes back up: it
+   * goes back to sleep at once, as the sleep it left (no polling window first), unless
+   * need_resched was set meanwhile. Read and cleared by the idle task's start.
+   */
+  get idleResumesAsleep(): boolean {
+    return (this.flags & CPU_IDLE_RESUMES_ASLEEP) !== 0;
+  }
+  /** Set or clear `idleResumesAsleep` (a bit of the flags word). */
+  set idleResumesAsleep(v: boolean) {
+    this.flags = v ? this.flags | CPU_IDLE_RESUMES_ASLEEP : this.flags & ~CPU_IDLE_RESUMES_ASLEEP;
   }
   /** The task program has not finished yet. */
   get programRunning(): boolean {

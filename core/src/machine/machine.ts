@@ -733,11 +733,7 @@ export class Machine {
       // the stopper is done (left under the stopper, it would resume halted and never see a
       // need_resched set meanwhile, e.g. by the reschedule IPI the stopper took).
       // (Not the CPU the stop takes down: it dies in its stopper, over the idle task it died in.)
-      if (req.cpu !== c.id) {
-        if (c.topWait !== null) this.endWait(c, 0, false);
-        this.popFrame(c);
-        c.idleResumesAsleep = true;
-      }
+      if (req.cpu !== c.id) this.endIdleTask(c);
     }
     const stopper = multiCpuStop(
       c,
@@ -750,6 +746,16 @@ export class Machine {
     this.pushFrame(c, stopper, FRAME_STOP, -1);
     if (req.arrive(c)) this.wake(req.gather);
     return true;
+  }
+
+  /**
+   * End `c`'s idle frame, its only frame, where it sleeps: the idle task starts anew when the CPU
+   * next runs, straight back to sleep unless need_resched is set (`Cpu.idleResumesAsleep`).
+   */
+  private endIdleTask(c: Cpu): void {
+    if (c.topWait !== null) this.endWait(c, 0, false);
+    this.popFrame(c);
+    c.idleResumesAsleep = true;
   }
 
   /** Mark the running CPU dead at the end of its dying step: it stops until `bringUp`. */
@@ -771,11 +777,7 @@ export class Machine {
     const c = this.cpus[cpu];
     // A CPU that died in its idle task starts that task anew (cpu_startup_entry: do_idle from the
     // top), not inside the sleep it died in, which would not see a need_resched set meanwhile.
-    if (c.depth === 1 && c.idle) {
-      if (c.topWait !== null) this.endWait(c, 0, false);
-      this.popFrame(c);
-      c.idleResumesAsleep = true;
-    }
+    if (c.depth === 1 && c.idle) this.endIdleTask(c);
     for (const hook of this.bootHooks) hook(cpu);
     c.dead = false;
     c.online = true;

@@ -1,6 +1,6 @@
-import { describe, expect, it } from "@jest/globals";
-import { explore, type Scenario } from "@smpcall/core";
-import { dfsConfig } from "./helpers";
+import { describe } from "@jest/globals";
+import type { Scenario } from "@smpcall/core";
+import { itFindsPlantedViolation } from "./helpers";
 
 /**
  * Two paths through a program that take steps of the same count and sum in another order, to
@@ -50,19 +50,10 @@ describe("the frame tracker keys the order of a program's steps", () => {
   // Before, a frame was keyed by its steps' count and sum only: the dfs met the path 10, 10, 20
   // at the key of the path 10, 20, 10 (explored first) and pruned it there, before its store,
   // wherever CPU 1 was still running: "search complete, no violation".
-  it.each([Infinity, 2])("preemption bound %d: the hashed search finds the report", (preemptionBound) => {
-    const r = explore({ ...dfsConfig("seed-2008", "modern", 2, 1, { preemptionBound }), scenario: swapped });
-    expect(r.violation?.message).toBe("CPU 1 saw x = 1");
-    expect(r.complete).toBe(false);
-  });
-
-  it("a random walk finds it too", () => {
-    const cfg = {
-      ...dfsConfig("seed-2008", "modern", 2, 1),
-      scenario: swapped,
-      strategy: "random" as const,
-      runs: 100,
-    };
-    expect(explore(cfg).violation?.message).toBe("CPU 1 saw x = 1");
+  itFindsPlantedViolation(swapped, 2, {
+    message: "CPU 1 saw x = 1",
+    bounds: [Infinity, 2],
+    runs: 100,
+    what: "the report",
   });
 });

@@ -1,6 +1,6 @@
-import { describe, expect, it } from "@jest/globals";
-import { explore, type Scenario } from "@smpcall/core";
-import { dfsConfig } from "./helpers";
+import { describe } from "@jest/globals";
+import type { Scenario } from "@smpcall/core";
+import { itFindsPlantedViolation } from "./helpers";
 
 /**
  * A problem reported in the middle of a run (as the memory layer reports a stale read, or a
@@ -49,21 +49,11 @@ describe("dfs state hashing and problems reported mid-run", () => {
   // saw x = 1 where it reached a state a clean run had met, and said "complete, no violation"
   // (315 schedules, 194 states, unbounded), while the search without hashing finds the problem
   // on 150,150 of its 630,630 schedules and a random walk on its 6th.
-  it.each([Infinity, 2, 1])("preemption bound %d: the hashed search finds the problem", (preemptionBound) => {
-    const cfg = { ...dfsConfig("seed-2008", "modern", 3, 1, { preemptionBound }), scenario: midRunProblem };
-    const r = explore(cfg);
-    expect(r.violation?.kind).toBe("problem");
-    expect(r.violation?.message).toBe("CPU 1 saw x = 1");
-    expect(r.complete).toBe(false);
-  });
-
-  it("a random walk finds it too (the problem is reachable)", () => {
-    const cfg = {
-      ...dfsConfig("seed-2008", "modern", 3, 1),
-      scenario: midRunProblem,
-      strategy: "random" as const,
-      runs: 200,
-    };
-    expect(explore(cfg).violation?.message).toBe("CPU 1 saw x = 1");
+  itFindsPlantedViolation(midRunProblem, 3, {
+    message: "CPU 1 saw x = 1",
+    kind: "problem",
+    bounds: [Infinity, 2, 1],
+    runs: 200,
+    what: "the problem",
   });
 });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "@jest/globals";
-import { explore, KeyWords, RandomWalkChooser, runScenario, stateKey, type Scenario } from "@smpcall/core";
-import { dfsConfig } from "./helpers";
+import { KeyWords, RandomWalkChooser, runScenario, stateKey, type Scenario } from "@smpcall/core";
+import { dfsConfig, itFindsPlantedViolation } from "./helpers";
 
 /**
  * A stop_machine request that no CPU's frames show yet: CPU 0 and CPU 1 both run with
@@ -45,25 +45,12 @@ describe("dfs state hashing and stop_machine's requests", () => {
   // that made the request at its first choice point (the state of the run that did not) and said
   // "complete, no violation" (42 schedules, 41 states); the search without hashing finds it on
   // its 127th schedule.
-  it.each([Infinity, 2])(
-    "preemption bound %d: the hashed search finds CPU 1 going down",
-    (preemptionBound) => {
-      const cfg = { ...dfsConfig("seed-2008", "modern", 2, 1, { preemptionBound }), scenario: hiddenStop };
-      const r = explore(cfg);
-      expect(r.violation?.kind).toBe("invariant");
-      expect(r.violation?.message).toBe("CPU 1 went offline");
-      expect(r.complete).toBe(false);
-    },
-  );
-
-  it("a random walk finds it too (the violation is reachable)", () => {
-    const cfg = {
-      ...dfsConfig("seed-2008", "modern", 2, 1),
-      scenario: hiddenStop,
-      strategy: "random" as const,
-      runs: 200,
-    };
-    expect(explore(cfg).violation?.message).toBe("CPU 1 went offline");
+  itFindsPlantedViolation(hiddenStop, 2, {
+    message: "CPU 1 went offline",
+    kind: "invariant",
+    bounds: [Infinity, 2],
+    runs: 200,
+    what: "CPU 1 going down",
   });
 
   it("the key names the running and waiting requests, with CPU ids renamed", () => {

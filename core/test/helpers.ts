@@ -1,9 +1,12 @@
+import { expect, it } from "@jest/globals";
 import { descriptor as generic } from "@smpcall/arch-generic";
 import {
   createSmpSystem,
+  explore,
   getPolicy,
   getScenario,
   type ExploreConfig,
+  type Scenario,
   type SmpCallFunc,
   type SmpSystem,
   type SystemConfig,
@@ -81,5 +84,38 @@ export function ipiAfterOffline(sys: SmpSystem, callback: SmpCallFunc = function
     yield* sys.kernel.smpCallFunctionSingle(2, callback, null, false);
     sys.machine.cpus[2].online = false;
     sys.machine.onlineMask.clear(2);
+  });
+}
+
+/**
+ * Tests (inside a describe) that a violation planted in `scenario` (on the generic backend,
+ * seed-2008's modern policy, `cpus` CPUs x 1 call) is found by the hashed dfs at each of `bounds`,
+ * which then does not claim completeness, and by a random walk of `runs` schedules: it is reachable,
+ * so a hashed search that said "complete, no violation" would have pruned it wrongly. `kind`: the
+ * violation's kind, when the test pins it.
+ */
+export function itFindsPlantedViolation(
+  scenario: Scenario,
+  cpus: number,
+  planted: { message: string; kind?: string; bounds: number[]; runs: number; what: string },
+): void {
+  it.each(planted.bounds)(
+    `preemption bound %d: the hashed search finds ${planted.what}`,
+    (preemptionBound) => {
+      const r = explore({ ...dfsConfig("seed-2008", "modern", cpus, 1, { preemptionBound }), scenario });
+      if (planted.kind !== undefined) expect(r.violation?.kind).toBe(planted.kind);
+      expect(r.violation?.message).toBe(planted.message);
+      expect(r.complete).toBe(false);
+    },
+  );
+
+  it("a random walk finds it too (it is reachable)", () => {
+    const cfg = {
+      ...dfsConfig("seed-2008", "modern", cpus, 1),
+      scenario,
+      strategy: "random" as const,
+      runs: planted.runs,
+    };
+    expect(explore(cfg).violation?.message).toBe(planted.message);
   });
 }

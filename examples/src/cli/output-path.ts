@@ -166,12 +166,12 @@ export function openOutputFd(full: string, io: Pick<CliIo, "env" | "progress">):
 }
 
 /**
- * Write `text` to the output `file` (relative to io.cwd) named by `flag`, through
- * {@link openOutputFd}; any failure (a full disk, a FIFO nobody reads) is a {@link UsageError}:
- * `cannot write --save-schedule file FILE: why`.
+ * Write `text` to the output `file` (relative to io.cwd), through {@link openOutputFd}; any
+ * failure (a full disk, a FIFO nobody reads) is a {@link UsageError} naming it as `what`:
+ * `cannot write --save-schedule file FILE: why` (`what` = "--save-schedule file").
  */
 export function writeOutputFile(
-  flag: string,
+  what: string,
   file: string,
   text: string,
   io: Pick<CliIo, "cwd" | "env" | "progress">,
@@ -184,6 +184,6 @@ export function writeOutputFile(
       fs.closeSync(fd);
     }
   } catch (e) {
-    throw new UsageError(`cannot write ${flag} file ${file}: ${(e as Error).message}`);
+    throw new UsageError(`cannot write ${what} ${file}: ${(e as Error).message}`);
   }
 }

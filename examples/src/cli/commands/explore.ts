@@ -699,7 +699,7 @@ function saveSchedule(file: string, results: readonly ExploreResult[], io: CliIo
   const schedule = first.violation!.schedule;
   const { choiceOffsets: _o, choicesEnd: _e, ...spec } = decodeSchedule(schedule);
   writeOutputFile(
-    "--save-schedule",
+    "--save-schedule file",
     file,
     JSON.stringify({ schedule, kind: first.violation!.kind, ...spec }, null, 1) + "\n",
     io,
@@ -849,7 +849,7 @@ async function splitExplore(
       shard,
       shards,
     );
-    writeOutputFile("--out", flags.out, JSON.stringify(r, null, 1) + "\n", io);
+    writeOutputFile("--out file", flags.out, JSON.stringify(r, null, 1) + "\n", io);
     io.out(
       flags.json
         ? JSON.stringify(r) + "\n"

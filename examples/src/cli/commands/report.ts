@@ -1,23 +1,13 @@
-import * as fs from "node:fs";
 import * as path from "node:path";
 import { MAX_CPUS, UsageError, describeValue, type ChromeTrace } from "@smpcall/core";
 import type { Command } from "commander";
 import { htmlDataFromChrome, renderHtmlReport } from "../../html";
 import { MAX_TRACE_INPUT_BYTES, describeInputError, readInputFile, type CliIo } from "../io";
-import { checkOutputFiles, openOutputFd } from "../output-path";
+import { checkOutputFiles, writeOutputFile } from "../output-path";
 
 /** Write `html` to `file` (relative to io.cwd), as a usage error when it cannot be written. */
 export function writeHtmlFile(file: string, html: string, io: CliIo): void {
-  try {
-    const fd = openOutputFd(path.resolve(io.cwd, file), io);
-    try {
-      fs.writeFileSync(fd, html);
-    } finally {
-      fs.closeSync(fd);
-    }
-  } catch (e) {
-    throw new UsageError(`cannot write HTML report ${file}: ${(e as Error).message}`);
-  }
+  writeOutputFile("HTML report", file, html, io);
 }
 
 /**

@@ -6,6 +6,7 @@ import { join } from "node:path";
 import {
   InvalidArgumentError,
   KERNEL_BARRIERS,
+  WORKLOADS,
   createSmpSystem,
   decodeSchedule,
   encodeSchedule,
@@ -230,6 +231,32 @@ describe("--memory and --drop-barrier plumbing", () => {
       expect(r.system.kernel.memory.weak).toBe(true);
       expect(r.system.kernel.stats.callbacksRun).toBeGreaterThan(0);
     }
+  });
+
+  it("every workload runs clean under tso and lkmm: irq_work and remote wake-ups too", () => {
+    // An irq_work's claim is a fully ordered RMW of its flags, and a task's wake entry keeps the
+    // type written when the task was made: neither may be reported as a stale flags read (both
+    // were, once per entry, before the kernel's memory layer knew them).
+    for (const w of WORKLOADS)
+      for (const memory of ["tso", "lkmm"] as const) {
+        const r = runWorkload({ cpus: 4, seed: 5, arch: generic, workload: w.name, ops: 40, memory });
+        expect([w.name, memory, r.outcome.status, r.outcome.problems.map((p) => p.message)]).toEqual([
+          w.name,
+          memory,
+          "completed",
+          [],
+        ]);
+      }
+    const r = runWorkload({
+      cpus: 4,
+      seed: 5,
+      arch: generic,
+      workload: "sched-wakeups",
+      ops: 40,
+      memory: "lkmm",
+    });
+    expect(r.system.kernel.stats.irqWorkRun).toBeGreaterThan(0);
+    expect(r.system.kernel.stats.ttwuActivated).toBeGreaterThan(0);
   });
 
   it("refuses an unknown barrier with the list", () => {

@@ -3,7 +3,8 @@
  * (the four built-in ones and the two example ports) with their options drawn at random: each
  * platform, APIC mode, doorbell variant, mondo queue depth, NACK and would-block rate, latency and
  * send cost a user can pick, under both kernel profiles, every idle mode the architecture has, the
- * three memory models, delivery jitter and CPUs offline from boot. The conformance kit checks one
+ * three memory models, delivery jitter and CPUs offline from boot; the calls include reused csds,
+ * irq_work, remote wake-ups and calls queued from a callback. The conformance kit checks one
  * contract at a time; this checks that random mixed traffic on any such configuration completes,
  * runs every call exactly once on exactly its targets, raises no warning or problem, and runs the
  * same with tracing on and on the machine's general path, as the explorer drives it (same events,
@@ -17,6 +18,7 @@ import {
   ArchOptionError,
   createSmpSystem,
   CpuMask,
+  EBUSY,
   ENXIO,
   loadArch,
   Prng,
@@ -72,7 +74,11 @@ type Op =
   | { kind: "resched"; target: number }
   | { kind: "kick" }
   | { kind: "wakeidle" }
-  | { kind: "irqoff"; ns: number };
+  | { kind: "irqoff"; ns: number }
+  | { kind: "reuse"; target: number }
+  | { kind: "irqwork"; target: number }
+  | { kind: "ttwu"; target: number }
+  | { kind: "nested"; target: number; then: number };
 
 /** Programs per configuration: one per CPU up to 8 CPUs, spread over the machine above. */
 const PROGRAMS = 8;
@@ -107,6 +113,10 @@ const op: fc.Arbitrary<Op> = fc.oneof(
   fc.record({ kind: fc.constant("kick" as const) }),
   fc.record({ kind: fc.constant("wakeidle" as const) }),
   fc.record({ kind: fc.constant("irqoff" as const), ns: fc.integer({ min: 1, max: 20_000 }) }),
+  fc.record({ kind: fc.constant("reuse" as const), target: cpuId }),
+  fc.record({ kind: fc.constant("irqwork" as const), target: cpuId }),
+  fc.record({ kind: fc.constant("ttwu" as const), target: cpuId }),
+  fc.record({ kind: fc.constant("nested" as const), target: cpuId, then: cpuId }),
 );
 
 /**
@@ -226,12 +236,7 @@ function run(arch: ArchDescriptor, s: Scenario, sys: SmpSystem, n: number, offli
     runs.push(id, c, m.now);
   };
   /** Around a call: who is online and how often each CPU flipped, before and after. */
-  function* call(
-    id: string,
-    eligible: number[],
-    wait: boolean,
-    body: CpuCode<number | void>,
-  ): CpuCode<number | void> {
+  function* call<R>(id: string, eligible: number[], wait: boolean, body: CpuCode<R>): CpuCode<R> {
     const before = flips.slice();
     const online = eligible.filter((c) => m.onlineMask.test(c));
     const r = yield* body;
@@ -244,6 +249,18 @@ function run(arch: ArchDescriptor, s: Scenario, sys: SmpSystem, n: number, offli
     if (offline.includes(self)) continue;
     const ops = s.programs[slot];
     const me = self;
+    // Reused by the program as a driver reuses its own: one caller-owned csd, one irq_work, one
+    // task, each noting the op that last queued it (set only when the kernel will accept it).
+    const last = { csd: "", work: "", task: "" };
+    const csd = k.initCsd((_: unknown, c: number) => note(last.csd, c), null);
+    const work = k.initIrqWork((_: unknown, c: number) => note(last.work, c), null);
+    const task = k.initTask(`prop${me}`, (_t, c) => note(last.task, c));
+    /** A call the kernel accepted (0 or true) must run once on `t`; a refused one never. */
+    const acceptedOn = (t: number, accepted: boolean): void => {
+      const rec = calls[calls.length - 1];
+      rec.required = accepted ? [t] : [];
+      if (!accepted) rec.eligible = [];
+    };
     sys.spawn(
       self,
       (function* (): CpuCode<void> {
@@ -346,6 +363,60 @@ function run(arch: ArchDescriptor, s: Scenario, sys: SmpSystem, n: number, offli
               yield o.ns;
               m.localIrqEnable();
               break;
+            case "reuse": {
+              // The program's own csd again: -EBUSY, nothing queued, while its last use is pending.
+              const t = o.target % n;
+              const busy = csd.locked;
+              if (!busy) last.csd = id;
+              const r = yield* call(id, [t], false, k.smpCallFunctionSingleAsync(t, csd));
+              const refusedOffline = r === -ENXIO && calls[calls.length - 1].required.length === 0;
+              expect([id, busy ? r === -EBUSY : r === 0 || refusedOffline]).toEqual([id, true]);
+              acceptedOn(t, r === 0);
+              break;
+            }
+            case "irqwork": {
+              // irq_work_queue_on: false while the work is still pending. Not to itself (not
+              // modelled) nor to an offline CPU (a WARN by design).
+              const t = o.target % n;
+              if (t === me || !m.onlineMask.test(t)) break;
+              const pending = work.locked;
+              if (!pending) last.work = id;
+              const queued = yield* call(id, [t], false, k.irqWorkQueueOn(work, t));
+              expect([id, queued]).toEqual([id, !pending]);
+              acceptedOn(t, queued);
+              break;
+            }
+            case "ttwu": {
+              // A remote wake-up through the target's call queue: refused for itself, an offline
+              // CPU, or a task whose last wake-up is still queued.
+              const t = o.target % n;
+              const accepted = t !== me && m.onlineMask.test(t) && !task.waking;
+              if (accepted) last.task = id;
+              const queued = yield* call(id, [t], false, k.ttwuQueueWakelist(t, task));
+              expect([id, queued]).toEqual([id, accepted]);
+              acceptedOn(t, queued);
+              break;
+            }
+            case "nested": {
+              // A callback that queues an async call of its own from the interrupt (allowed there).
+              const t = o.target % n;
+              const then = o.then % n;
+              const inner = `${id}n`;
+              const outer = (_: unknown, c: number): CpuCode<void> =>
+                (function* () {
+                  note(id, c);
+                  const innerCsd = k.initCsd((_i: unknown, c2: number) => note(inner, c2), null);
+                  const r = yield* call(inner, [then], false, k.smpCallFunctionSingleAsync(then, innerCsd));
+                  const refused = r === -ENXIO && calls[calls.length - 1].required.length === 0;
+                  expect([inner, r === 0 || refused]).toEqual([inner, true]);
+                  acceptedOn(then, r === 0);
+                })();
+              const r = yield* call(id, [t], false, k.smpCallFunctionSingle(t, outer, null, false));
+              const refused = r === -ENXIO && calls[calls.length - 1].required.length === 0;
+              expect([id, r === 0 || refused]).toEqual([id, true]);
+              acceptedOn(t, r === 0);
+              break;
+            }
           }
         }
       })(),

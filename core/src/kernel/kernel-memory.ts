@@ -5,7 +5,7 @@ import type { Machine } from "../machine/machine";
 import { createSharedMemory } from "../memory/create";
 import type { AccessOrder, BarrierKind, Location, MemoryModelName, SharedMemory } from "../memory/model";
 import { MEMORY_MODELS } from "../memory/model";
-import { CSD_FLAG_LOCK, funcName, type CallSingleData } from "./csd";
+import { CSD_FLAG_LOCK, CSD_FLAG_TYPE_MASK, CSD_TYPE_TTWU, funcName, type CallSingleData } from "./csd";
 
 /** One ordering point of the kernel model that `--drop-barrier` can remove. */
 export interface KernelBarrier {
@@ -242,6 +242,11 @@ export class KernelMemory {
     this.fence(cpu, "smp_call_function_single_async:smp_wmb", "wmb");
   }
 
+  /** irq_work_claim: `atomic_fetch_or` of the pending, busy and type bits (a fully ordered RMW). */
+  irqWorkClaim(cpu: number, work: CallSingleData): void {
+    this.rmwAt(cpu, this.csd(work).flags, () => work.flags, false);
+  }
+
   /** The owner writes func and info for a new use of the csd. */
   csdSetFields(cpu: number, csd: CallSingleData): void {
     const l = this.csd(csd);
@@ -253,6 +258,9 @@ export class KernelMemory {
    * a value older than the owner wrote for this use is a stale read.
    */
   csdReadFields(cpu: number, csd: CallSingleData): void {
+    // A task's wake entry: the kernel writes its type once, when the task is made, and nothing at
+    // a wake-up (the model's lock bit is its own record of a queued wake-up): nothing to read stale.
+    if ((csd.flags & CSD_FLAG_TYPE_MASK) === CSD_TYPE_TTWU) return;
     const l = this.csd(csd);
     const flags = this.readAt(cpu, l.flags, "plain");
     const version = this.readAt(cpu, l.fields, "plain");

@@ -1606,6 +1606,7 @@ export class SmpKernel implements SmpHandlers, ArchWarnings {
       );
     if (work.locked) return false;
     work.flags = CSD_FLAG_LOCK | CSD_TYPE_IRQ_WORK;
+    if (this.weak) this.memory.irqWorkClaim(c.id, work);
     work.src = c.id;
     work.dst = cpu;
     m.preemptDisable();

@@ -259,6 +259,35 @@ describe("--memory and --drop-barrier plumbing", () => {
     expect(r.system.kernel.stats.ttwuActivated).toBeGreaterThan(0);
   });
 
+  it("tso: an irq_work and a caller-owned csd queued again as soon as they ran: each run once per accepted queueing, nothing stale", () => {
+    // The target's unlock may sit in its store buffer: irq_work_single's smp_mb makes it visible
+    // before the work's func runs, and the async csd's -EBUSY test reads the bit as the caller sees it.
+    for (let seed = 0; seed < 30; seed++) {
+      const sys = createSmpSystem({ cpus: 3, seed, arch: generic, memory: "tso" });
+      const k = sys.kernel;
+      let workRuns = 0;
+      let csdRuns = 0;
+      let queued = 0;
+      let accepted = 0;
+      const work = k.initIrqWork(() => void workRuns++);
+      const csd = k.initCsd(() => void csdRuns++);
+      sys.spawn(
+        1,
+        (function* () {
+          for (let i = 0; i < 20; i++) {
+            if (yield* k.irqWorkQueueOn(work, 0)) queued++;
+            if ((yield* k.smpCallFunctionSingleAsync(2, csd)) === 0) accepted++;
+            yield 300 + ((seed * 7 + i * 13) % 900);
+          }
+        })(),
+      );
+      const out = sys.run();
+      expect([seed, out.status, out.problems.map((p) => p.message)]).toEqual([seed, "completed", []]);
+      expect([seed, workRuns, csdRuns]).toEqual([seed, queued, accepted]);
+      expect([queued > 3, accepted > 3]).toEqual([true, true]);
+    }
+  });
+
   it("refuses an unknown barrier with the list", () => {
     expect(() =>
       createSmpSystem({ cpus: 2, arch: generic, memory: "lkmm", dropBarriers: ["smp_mb"] }),

@@ -242,9 +242,25 @@ export class KernelMemory {
     this.fence(cpu, "smp_call_function_single_async:smp_wmb", "wmb");
   }
 
-  /** irq_work_claim: `atomic_fetch_or` of the pending, busy and type bits (a fully ordered RMW). */
-  irqWorkClaim(cpu: number, work: CallSingleData): void {
-    this.rmwAt(cpu, this.csd(work).flags, () => work.flags, false);
+  /**
+   * irq_work_claim: `atomic_fetch_or` of the pending, busy and type bits `flags` (a fully ordered
+   * RMW). False when the word it read had the pending bit: the claim fails, nothing is queued.
+   */
+  irqWorkClaim(cpu: number, work: CallSingleData, flags: number): boolean {
+    return (this.rmwAt(cpu, this.csd(work).flags, (old) => old | flags, false) & CSD_FLAG_LOCK) === 0;
+  }
+
+  /** irq_work_single: the `smp_mb` between clearing the pending bit and calling the work's func. */
+  irqWorkSingleMb(cpu: number): void {
+    this.memory.barrier(cpu, "mb");
+  }
+
+  /**
+   * smp_call_function_single_async's test of the lock bit (a plain load): true when the word read
+   * still has it (-EBUSY), as a target's unlock not yet visible here leaves it.
+   */
+  csdAsyncReadLocked(cpu: number, csd: CallSingleData): boolean {
+    return (this.readAt(cpu, this.csd(csd).flags, "plain") & CSD_FLAG_LOCK) !== 0;
   }
 
   /** The owner writes func and info for a new use of the csd. */

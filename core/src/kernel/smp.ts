@@ -657,7 +657,8 @@ export class SmpKernel implements SmpHandlers, ArchWarnings {
     checkCsd("smpCallFunctionSingleAsync", csd);
     const m = this.machine;
     this.stats.callsIssued++;
-    if (csd.locked) {
+    // The lock bit as this CPU reads it: under a weak model a target's unlock may not be visible yet.
+    if (csd.locked || (this.weak && this.memory.csdAsyncReadLocked(m.current, csd))) {
       this.stats.ebusy++;
       return -EBUSY;
     }
@@ -1519,6 +1520,7 @@ export class SmpKernel implements SmpHandlers, ArchWarnings {
     const func = w.func!;
     const info = w.info;
     this.csdUnlock(w);
+    if (this.weak) this.memory.irqWorkSingleMb(cpu);
     this.stats.irqWorkRun++;
     const c = m.cpus[cpu];
     c.codeLabel = "callback";
@@ -1605,8 +1607,8 @@ export class SmpKernel implements SmpHandlers, ArchWarnings {
         `irq_work_queue_on to offline CPU ${cpu}: all work should have been flushed before it went offline`,
       );
     if (work.locked) return false;
+    if (this.weak && !this.memory.irqWorkClaim(c.id, work, CSD_FLAG_LOCK | CSD_TYPE_IRQ_WORK)) return false;
     work.flags = CSD_FLAG_LOCK | CSD_TYPE_IRQ_WORK;
-    if (this.weak) this.memory.irqWorkClaim(c.id, work);
     work.src = c.id;
     work.dst = cpu;
     m.preemptDisable();

@@ -9,6 +9,8 @@ import {
   SmpHandlersToken,
   type ArchDescriptor,
   type CpuCode,
+  type CpuMask,
+  type SmpKernel,
 } from "@smpcall/core";
 import { CONFORMANCE_CHECKS, runConformance, type ConformanceResult } from "@smpcall/core/conformance";
 import { createSmpSystem } from "@smpcall/core";
@@ -156,6 +158,39 @@ describe("a send path that leaves traps held", () => {
     );
     expect(() => sys.run()).toThrow(
       /^backend held: sendCallFunctionSingleIpi returned with traps held on CPU 0 \(holdTraps\(true\) without holdTraps\(false\)\): release them before the send path returns/,
+    );
+  });
+
+  /** The same mistake in the mask send and the reschedule send. */
+  class LeavesTrapsHeldOnEverySend extends GenericIpi {
+    override *sendCallFunctionIpiMask(mask: CpuMask): CpuCode<void> {
+      this.machine.localIrqSave();
+      this.wires.holdTraps(true);
+      yield* super.sendCallFunctionIpiMask(mask);
+    }
+    override *sendRescheduleIpi(cpu: number): CpuCode<void> {
+      this.machine.localIrqSave();
+      this.wires.holdTraps(true);
+      yield* super.sendRescheduleIpi(cpu);
+    }
+  }
+  const heldEverywhere = variant("held-everywhere", LeavesTrapsHeldOnEverySend);
+
+  it.each([
+    ["sendCallFunctionIpiMask", (k: SmpKernel) => k.smpCallFunction(() => {}, null, true)],
+    ["sendRescheduleIpi", (k: SmpKernel) => k.smpSendReschedule(1)],
+  ] as const)("names %s when that send path returns with traps held", (method, send) => {
+    const sys = createSmpSystem({ cpus: 3, seed: 1, arch: heldEverywhere });
+    sys.spawn(
+      0,
+      (function* () {
+        sys.kernel.getCpu();
+        yield* send(sys.kernel);
+        sys.kernel.putCpu();
+      })(),
+    );
+    expect(() => sys.run()).toThrow(
+      new RegExp(`^backend held-everywhere: ${method} returned with traps held on CPU 0 \\(holdTraps`),
     );
   });
 

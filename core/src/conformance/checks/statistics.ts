@@ -1,5 +1,15 @@
+import { CpuMask } from "../../machine/cpumask";
+import type { CpuCode } from "../../machine/step";
 import type { SmpSystem } from "../../system";
-import { expectClean, kitSystem, kitWorkload } from "../support";
+import {
+  expectClean,
+  forEachOptionValue,
+  IPI_COUNTING,
+  kitProbe,
+  kitSystem,
+  kitWorkload,
+  listText,
+} from "../support";
 import { expectAcked } from "./receive";
 import { expectThat, KitMachineRefused, type ConformanceCheck, type ConformanceContext } from "../types";
 
@@ -7,7 +17,7 @@ import { expectThat, KitMachineRefused, type ConformanceCheck, type ConformanceC
 export const statisticsCheck: ConformanceCheck = {
   name: "statistics-consistent",
   description:
-    "statistics are finite, never decrease, keep their keys, and match the trace (ipi_raise events = the declared raise statistic, also for a broadcast on 300 CPUs; ipi_entry events = interrupts taken; acknowledgements = the interrupts that need one, as untraced); every declared tracepoint is recorded",
+    "statistics are finite, never decrease, keep their keys, and match the trace (ipi_raise events = the declared raise statistic, also for a broadcast on 300 CPUs; ipi_entry events = interrupts taken; acknowledgements = the interrupts that need one, as untraced); every declared tracepoint is recorded; and, with each option at another legal value, a few sends on 8 CPUs add to the raise statistic what was raised, to the signal statistic one per target, and are acknowledged once per interrupt",
   run(ctx) {
     const caps = ctx.descriptor.capabilities;
     const samples: [number, Record<string, number>][] = [];
@@ -31,6 +41,8 @@ export const statisticsCheck: ConformanceCheck = {
       },
     });
     const first = snapshot(system);
+    const probe = kitProbe(system);
+    const seen = probe.schedulerIpis[1];
     system.spawn(
       0,
       (function* () {
@@ -38,9 +50,18 @@ export const statisticsCheck: ConformanceCheck = {
         yield* system.kernel.smpCallFunctionSingle(1, () => undefined, null, true);
         yield* system.kernel.smpSendReschedule(1);
         yield 100_000;
+        // Bounded: waits out a slow backend's delivery (up to 10 ms).
+        for (let i = 0; i < 10_000 && probe.schedulerIpis[1] === seen; i++) yield 1_000;
       })(),
     );
     ctx.guard.run(system, "a broadcast, a single call and a reschedule after the workload");
+    // A traced run takes the receive path's traced branch, if it has one: it must handle what the
+    // untraced one does (the other checks' runs are untraced).
+    expectThat(
+      probe.schedulerIpis[1] > seen,
+      () =>
+        "a traced run: a reschedule to idle CPU 1 never reached schedulerIpi (within 10 ms): the receive path drops reschedules when tracing is on",
+    );
     const second = snapshot(system);
     expectThat(
       Object.keys(first).join() === Object.keys(second).join(),
@@ -93,8 +114,84 @@ export const statisticsCheck: ConformanceCheck = {
       report.problems.length === 0,
       () => `the run reported problems: ${report.problems.map((p) => p.message.split("\n")[0]).join("; ")}`,
     );
+    // The declared statistics are the same counters in every mode: a branch of one mode (another
+    // APIC addressing, an IRM write, a hypercall path) that forgets to count passes every run
+    // made with the run's options, and is read here with each option at another legal value.
+    forEachOptionValue(ctx, statisticsPerSend);
   },
 };
+
+const SMALL_CPUS = 8;
+/** Quiet time before and after each send of {@link statisticsPerSend} (ns). */
+const SMALL_GAP_NS = 50_000;
+/** The sends of {@link statisticsPerSend}, from CPU 0: what, the targets, the kind. */
+const SMALL_SENDS: readonly [string, readonly number[], "single" | "mask" | "reschedule"][] = [
+  ["a single call to CPU 1", [1], "single"],
+  ["a single call to CPU 7", [7], "single"],
+  ["a mask call to CPUs 2 and 6", [2, 6], "mask"],
+  ["a mask call to every CPU but the sender", [1, 2, 3, 4, 5, 6, 7], "mask"],
+  ["a reschedule to CPU 4", [4], "reschedule"],
+];
+
+/**
+ * A few sends to idle CPUs of an 8-CPU machine with nothing pending, one at a time: each must
+ * add to the declared raise statistic what the backend raised (the probe's count of line raises,
+ * the `ipi_raise` events of a trace) and to the signal statistic one per target; and the
+ * acknowledgements must equal the interrupts that need one.
+ */
+function statisticsPerSend(ctx: ConformanceContext): void {
+  const caps = ctx.descriptor.capabilities;
+  const sys = kitSystem(ctx, SMALL_CPUS, IPI_COUNTING);
+  const probe = kitProbe(sys);
+  const rows: { raised: number; raises: number; signals: number }[] = [];
+  const stat = (key: string | undefined): number => (key === undefined ? 0 : sys.arch.statistics()[key]);
+  const noop = (): void => undefined;
+  sys.spawn(
+    0,
+    (function* (): CpuCode<void> {
+      const k = sys.kernel;
+      for (const [, targets, kind] of SMALL_SENDS) {
+        yield SMALL_GAP_NS;
+        const raised = stat(caps.raiseStatistic);
+        const signals = stat(caps.signalStatistic);
+        const raises = probe.raises;
+        if (kind === "single") yield* k.smpCallFunctionSingle(targets[0], noop, null, true);
+        else if (kind === "mask")
+          yield* k.smpCallFunctionMany(CpuMask.of(SMALL_CPUS, targets), noop, null, true);
+        else {
+          const seen = probe.schedulerIpis[targets[0]];
+          yield* k.smpSendReschedule(targets[0]);
+          // Bounded: a reschedule that never arrives is for the other checks to report.
+          for (let i = 0; i < 10_000 && probe.schedulerIpis[targets[0]] === seen; i++) yield 1_000;
+        }
+        yield SMALL_GAP_NS;
+        rows.push({
+          raised: stat(caps.raiseStatistic) - raised,
+          raises: probe.raises - raises,
+          signals: stat(caps.signalStatistic) - signals,
+        });
+      }
+    })(),
+  );
+  const what = `sends from CPU 0 to idle CPUs of an ${SMALL_CPUS}-CPU machine, one at a time`;
+  expectClean(what, ctx.guard.run(sys, what));
+  SMALL_SENDS.forEach(([label, targets], i) => {
+    const r = rows[i];
+    if (caps.raiseStatistic !== undefined)
+      expectThat(
+        r.raised === r.raises,
+        () =>
+          `${what}: ${label} added ${r.raised} to statistic ${caps.raiseStatistic} but the backend raised ${r.raises} line(s) (the ipi_raise events of a trace): a send path that does not count its raises`,
+      );
+    if (caps.signalStatistic !== undefined)
+      expectThat(
+        r.signals === targets.length,
+        () =>
+          `${what}: ${label} (targets ${listText(targets)}) added ${r.signals} to statistic ${caps.signalStatistic}, expected ${targets.length}: signalStatistic must count one hardware signal per target CPU signalled, on every path`,
+      );
+  });
+  if (caps.ackStatistic !== undefined) expectAcked(ctx, what, sys);
+}
 
 /** The size of {@link bigBroadcast}'s machine: a broadcast of more than 256 targets. */
 const BIG_CPUS = 300;

@@ -48,6 +48,8 @@ import {
   HV_EOK,
   LINE_MONDO,
   LINE_SOFTINT_CALL_FUNC,
+  LINE_SOFTINT_RESCHED,
+  LINE_SOFTINT_SINGLE,
   MondoIpi,
   SOFTINT_OF_XCALL,
   XCALL_RECEIVE_SIGNAL,
@@ -248,6 +250,17 @@ class SignalsPerWrite extends LocalApicIpi {
   }
 }
 
+/** pvIpi=true: the hypercall's targets are not counted in vectorsSent (the signal statistic): the hypercall path bypasses `deliver`'s count. */
+class PvTargetsUncounted extends LocalApicIpi {
+  override *sendCallFunctionIpiMask(mask: CpuMask): CpuCode<void> {
+    const me = x86In(this) as X86Inside & { pvIpi: boolean };
+    const sent = me.vectorsSent;
+    const hypercalls = me.hypercalls;
+    yield* super.sendCallFunctionIpiMask(mask);
+    if (me.pvIpi && me.hypercalls > hypercalls) me.vectorsSent = sent;
+  }
+}
+
 /** The traced receive path (tracing on) forgets to count its EOI: the statistics differ when a run is traced. */
 class TracedPathSkipsEoi extends LocalApicIpi {}
 patch(
@@ -274,6 +287,27 @@ const TRACEPOINTS: Record<number, [string, string]> = {
   [CALL_FUNCTION_SINGLE_VECTOR]: ["call_function_single_entry", "call_function_single_exit"],
   [RESCHEDULE_VECTOR]: ["reschedule_entry", "reschedule_exit"],
 };
+
+/** The traced receive path (tracing on) enters and leaves the reschedule vector without calling schedulerIpi. */
+class TracedPathDropsReschedule extends LocalApicIpi {}
+const realTracedInterrupt = (
+  LocalApicIpi.prototype as unknown as {
+    tracedInterrupt: (this: LocalApicIpi, cpu: number, line: number) => CpuCode<void>;
+  }
+).tracedInterrupt;
+patch(
+  TracedPathDropsReschedule,
+  "tracedInterrupt",
+  function* (this: LocalApicIpi, cpu: number, line: number): CpuCode<void> {
+    const vector = vectorOfLine(line);
+    if (vector !== RESCHEDULE_VECTOR) return yield* realTracedInterrupt.call(this, cpu, line);
+    const me = x86In(this) as X86Inside & { trace: TraceSink; eois: number };
+    const m = me.machine;
+    me.eois++;
+    me.trace.emit(m.now, cpu, m.cpus[cpu], "reschedule_entry", { vector });
+    me.trace.emit(m.now, cpu, m.cpus[cpu], "reschedule_exit", { vector });
+  },
+);
 
 // ------------------------------------------------------------------ powerpc (muxed messages)
 
@@ -338,6 +372,25 @@ patch(MsgsndpInKvmXive, "causeIpi", function (this: PpcInside, cpu: number): num
   this.doorbells++;
   return this.doorbellSendNs; // the msgsndp faults in the guest and nothing is delivered
 });
+
+/**
+ * The message byte stored after cause_ipi (no barrier between them, the store issued after the
+ * msgsnd): it becomes visible only once the send's cost is paid, and a fast doorbell can land first.
+ */
+class MessageAfterCause extends MuxedIpi {}
+patch(
+  MessageAfterCause,
+  "messagePass",
+  function (this: PpcInside & { messagesSent: number }, cpu: number, msg: number): number {
+    this.messagesSent++;
+    const ns = this.causeIpi(cpu);
+    const words = this.words;
+    this.wires.schedule(ns, () => {
+      words[cpu] |= 1 << msg;
+    });
+    return ns;
+  },
+);
 
 /** XIVE: the boot hook clears the pending IPI but forgets the CPU's ESB PQ bits (P left set: later triggers only set Q). */
 class BootKeepsEsb extends MuxedIpi {
@@ -527,6 +580,34 @@ patch(
   },
 );
 
+/** The call-function softint's stage 2 clears the single softint's bit (copied from the single handler): its own stays set. */
+class ClearsWrongSoftint extends MondoIpi {}
+patch(
+  ClearsWrongSoftint,
+  "beginInterrupt",
+  function (
+    this: SparcInside & {
+      smp: SmpHandlers;
+      softints: number;
+      mondoTrap(cpu: number): void;
+      queues: { clearSoftint(cpu: number, line: number): void };
+    },
+    cpu: number,
+    line: number,
+  ): CpuCode<void> | null {
+    if (line === LINE_MONDO) {
+      this.mondoTrap(cpu);
+      return null;
+    }
+    this.softints++;
+    this.queues.clearSoftint(cpu, line === LINE_SOFTINT_CALL_FUNC ? LINE_SOFTINT_SINGLE : line);
+    if (line === LINE_SOFTINT_CALL_FUNC) return this.smp.genericSmpCallFunctionInterrupt();
+    if (line === LINE_SOFTINT_SINGLE) return this.smp.genericSmpCallFunctionSingleInterrupt();
+    if (line === LINE_SOFTINT_RESCHED) this.smp.schedulerIpi();
+    return null;
+  },
+);
+
 // ------------------------------------------------------------------ the example ports (JavaScript)
 
 /** What a port's ArchIpi looks like to a subclass: its own fields are public (plain JavaScript). */
@@ -666,6 +747,17 @@ class IrmReachesOffline extends Arm64GicIpi {
   }
 }
 
+/** mode=irm: the IRM write's SGIs are not counted in sgisRaised (the raise statistic). */
+class IrmRaisesUncounted extends Arm64GicIpi {
+  override *sendCallFunctionIpiMask(mask: CpuMask): CpuCode<void> {
+    const me = this as unknown as Arm64Inside & { sgisRaised: number; irmWrites: number };
+    const raised = me.sgisRaised;
+    const irm = me.irmWrites;
+    yield* super.sendCallFunctionIpiMask(mask);
+    if (me.irmWrites > irm) me.sgisRaised = raised;
+  }
+}
+
 /** eoi=combined: the IAR read (the acknowledgement statistic) counted only in the split-EOI branch. */
 class IarCountedInSplitOnly extends Arm64GicIpi {
   override *handleInterrupt(cpu: number, line: number): CpuCode<void> {
@@ -744,6 +836,13 @@ const MUTANTS: Mutant[] = [
     ppcMutant("ppc-msgsndp-kvm", MsgsndpInKvmXive),
     { platform: "pseries-kvm-xive" },
     /single-ipi-exact-target: single call 0 -> 7 on 8 CPUs: \[7\] never took the IPI \(IPI lost\)/,
+  ],
+  [
+    "powerpc",
+    "POWER9: the message byte stored after cause_ipi (visible only once the send is paid for)",
+    ppcMutant("ppc-message-after-cause", MessageAfterCause),
+    { platform: "powernv-power9" },
+    /random-schedules-exactly-once: random schedule \d+: expected the run to complete with no problems, got status deadlock/,
   ],
   [
     "powerpc",
@@ -834,7 +933,35 @@ const MUTANTS: Mutant[] = [
     "eoi=combined (not the run's value): the IAR read counted only in the split-EOI branch",
     portMutant(arm64, "arm64-iar-split", IarCountedInSplitOnly),
     {},
-    /receive-acknowledges-once: with --arch-opt eoi=combined: calls, raw IPIs and reschedules .*: acknowledgements \(iarReads = 0\) must equal the interrupts that need one/,
+    /statistics-consistent: with --arch-opt eoi=combined: sends from CPU 0 to idle CPUs of an 8-CPU machine, one at a time: acknowledgements \(iarReads = \d+\) must equal the interrupts that need one \(interrupts taken = \d+\)/,
+  ],
+  [
+    "x86",
+    "pvIpi=true (not the run's value): the hypercall's targets not counted in vectorsSent",
+    x86Mutant("x86-pv-uncounted", PvTargetsUncounted),
+    {},
+    /statistics-consistent: with --arch-opt pvIpi=true: sends from CPU 0 to idle CPUs of an 8-CPU machine, one at a time: a mask call to CPUs 2 and 6 \(targets \[2, 6\]\) added 0 to statistic vectorsSent, expected 2/,
+  ],
+  [
+    "arm64",
+    "mode=irm (not the run's value): the IRM write's SGIs not counted in sgisRaised",
+    portMutant(arm64, "arm64-irm-uncounted", IrmRaisesUncounted),
+    {},
+    /statistics-consistent: with --arch-opt mode=irm: sends from CPU 0 to idle CPUs of an 8-CPU machine, one at a time: a mask call to every CPU but the sender added 0 to statistic sgisRaised but the backend raised 7 line\(s\)/,
+  ],
+  [
+    "x86",
+    "tracing on: the traced receive path drops the reschedule (no schedulerIpi)",
+    x86Mutant("x86-traced-resched", TracedPathDropsReschedule),
+    {},
+    /statistics-consistent: a traced run: a reschedule to idle CPU 1 never reached schedulerIpi \(within 10 ms\): the receive path drops reschedules when tracing is on/,
+  ],
+  [
+    "sparc",
+    "the call-function softint clears the single softint's bit (its own stays set)",
+    sparcMutant("sparc-wrong-softint", ClearsWrongSoftint),
+    {},
+    /mask-send-any-mask: a direct mask send to the last CPU \[1\] from CPU 0 on 2 CPUs .*: \[1\] never took the IPI \(IPI lost\)/,
   ],
 ];
 

@@ -400,7 +400,7 @@ export function otherOptionValues(ctx: ConformanceContext, everyChoice = false):
  * Run `body` with the run's options, then once with each option at another legal value
  * ({@link otherOptionValues}, every choice of an enum): for checks of capabilities a backend may declare as a function of
  * its options (`offlineDelivery`, `minDeliveryLatencyNs`), which must hold for every value, not
- * only the one the kit runs with. Options that inject faults (named in `transientFaultOptions`,
+ * only the one the kit runs with, and of the declared statistics, which must count alike in every mode. Options that inject faults (named in `transientFaultOptions`,
  * `busyTargetOptions` or `permanentFaultOption`: a NACK rate of 1 never delivers) keep the run's
  * value; a set of options that refuses the machine the body builds is left out; a failure under
  * another value names it.

@@ -2,7 +2,7 @@
  * The exactly-once property of core/test/property.test.ts, on every backend this repository ships
  * (the four built-in ones and the two example ports) with their options drawn at random: each
  * platform, APIC mode, doorbell variant, mondo queue depth, NACK and would-block rate, latency and
- * send cost a user can pick, under both kernel profiles, every idle mode the architecture has, the
+ * send cost a user can pick, under both kernel profiles (lockdep on or off), every idle mode the architecture has, the
  * three memory models, delivery jitter and CPUs offline from boot; the calls include reused csds,
  * irq_work, remote wake-ups and calls queued from a callback. The conformance kit checks one
  * contract at a time; this checks that random mixed traffic on any such configuration completes,
@@ -149,6 +149,7 @@ function scenario(arch: ArchDescriptor) {
     seed: fc.integer({ min: 0, max: 1e9 }),
     jitter: fc.constantFrom(0, 0.1, 0.5),
     kernel: fc.constantFrom("6.1" as const, "mainline" as const),
+    lockdep: fc.boolean(),
     idle: fc.constantFrom(...archIdleModes(arch)),
     memory: fc.constantFrom("sc" as const, "tso" as const, "lkmm" as const),
     offline: fc.array(fc.integer({ min: 1, max: 1023 }), { maxLength: 2 }),
@@ -223,6 +224,7 @@ function build(
     seed: s.seed,
     cost: { deliveryJitter: s.jitter },
     kernel: s.kernel,
+    lockdep: s.lockdep,
     idle: s.idle,
     memory: s.memory,
     offlineAtBoot: offline,

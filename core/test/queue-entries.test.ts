@@ -79,6 +79,31 @@ describe("the rest of the queue: irq_work and remote wake-ups (kernel-smp.md sec
     expect(t.wakeups).toBe(1);
   });
 
+  it("a wake-up is not queued on a CPU being taken down: from its cpuDown request on (6.1's ttwu_queue_cond: !cpu_active) until it is back up", () => {
+    const sys = testSystem(3);
+    const k = sys.kernel;
+    const t = k.initTask("sleeper");
+    const rets: (boolean | number)[] = [];
+    program(sys, 0, function* () {
+      yield 100;
+      expect(k.cpuDown(2)).toBe(0);
+      // Still online (the stop has not run: this CPU has not yielded), but no longer active.
+      rets.push(sys.machine.cpus[2].online);
+      rets.push(yield* k.ttwuQueueWakelist(2, t));
+      yield 50_000;
+      rets.push(sys.machine.cpus[2].online);
+      rets.push(yield* k.ttwuQueueWakelist(2, t));
+      rets.push(t.wakeups);
+      expect(k.cpuUp(2)).toBe(0);
+      yield 50_000;
+      rets.push(yield* k.ttwuQueueWakelist(2, t));
+      yield 50_000;
+    });
+    expect(sys.run().status).toBe("completed");
+    expect(rets).toEqual([true, false, false, false, 0, true]);
+    expect([t.wakeups, t.lastCpu]).toEqual([1, 2]);
+  });
+
   it("a wake-up to a halted CPU is activated in the IPI handler and makes the idle loop leave; to a polling one, no IPI", () => {
     for (const idle of ["halt", "mwait"] as const) {
       const sys = testSystem(2, { idle });

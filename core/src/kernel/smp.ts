@@ -186,6 +186,12 @@ export class SmpKernel implements SmpHandlers, ArchWarnings {
   private readonly csdTimes = new CsdTimes();
   /** Per CPU: online once the hotplug requests made so far are served (built on first use). */
   private hotplugWill: Uint8Array | null = null;
+  /**
+   * Per CPU: 1 from its `cpuDown` request until it is back online, the scheduler's `!cpu_active`
+   * (6.1 clears the active bit in sched_cpu_deactivate, the first step of cpu_down, long before
+   * stop_machine; sched_cpu_activate sets it again once the CPU is up). Built on first use.
+   */
+  private hotplugInactive: Uint8Array | null = null;
   /** How idle CPUs sleep. */
   readonly idleMode: IdleMode;
   private readonly perTargetNs: number;
@@ -1629,8 +1635,13 @@ export class SmpKernel implements SmpHandlers, ArchWarnings {
    * ttwu_queue_wakelist: wake `task` on `cpu` by queueing its wake entry (CSD_TYPE_TTWU) on that
    * CPU's call queue, under the task's pi_lock (interrupts off); an IPI goes out only if the queue
    * was empty, and not to a polling idle CPU. The target activates it in the flush's third pass.
-   * Returns false, queueing nothing, where the kernel would not use the wake list: the target is
-   * the caller, offline or not a CPU of this machine, or the task is already being woken.
+   * Returns false, queueing nothing, where 6.1 would not use the wake list for reasons the model
+   * knows: the target is the caller, not a CPU of this machine, or not active (offline, or asked
+   * down with `cpuDown` and not back up: 6.1's ttwu_queue_cond tests cpu_active, which cpu_down
+   * clears before stop_machine), or the task is already being woken. The scheduler state the model
+   * does not keep is not asked: 6.1 also refuses a target in the caller's LLC that has a task
+   * running (`nr_running`), one outside the task's affinity, and all of them without the
+   * TTWU_QUEUE feature (off under PREEMPT_RT); callers decide those (docs/architecture.md).
    */
   *ttwuQueueWakelist(cpu: number, task: WakeTask): CpuCode<boolean> {
     checkCpuId("ttwuQueueWakelist", cpu);
@@ -1640,7 +1651,7 @@ export class SmpKernel implements SmpHandlers, ArchWarnings {
       );
     const m = this.machine;
     const self = m.smpProcessorId();
-    if (cpu < 0 || cpu >= m.nrCpus || cpu === self || !m.cpus[cpu].online || task.waking) return false;
+    if (cpu < 0 || cpu >= m.nrCpus || cpu === self || !this.cpuActive(cpu) || task.waking) return false;
     const entry = task.wakeEntry;
     entry.flags = CSD_FLAG_LOCK | CSD_TYPE_TTWU;
     entry.src = self;
@@ -1747,6 +1758,7 @@ export class SmpKernel implements SmpHandlers, ArchWarnings {
     if (!Number.isInteger(cpu) || cpu < 0 || cpu >= m.nrCpus || !will[cpu]) return -EINVAL;
     if (will.reduce((n, on) => n + on, 0) === 1) return -EBUSY;
     will[cpu] = 0;
+    (this.hotplugInactive ??= new Uint8Array(m.nrCpus))[cpu] = 1;
     if (!m.hasStarted) {
       m.cpus[cpu].online = false;
       m.onlineMask.clear(cpu);
@@ -1776,8 +1788,19 @@ export class SmpKernel implements SmpHandlers, ArchWarnings {
     const will = this.hotplugTarget();
     if (!Number.isInteger(cpu) || cpu < 0 || cpu >= m.nrCpus || will[cpu]) return -EINVAL;
     will[cpu] = 1;
-    m.afterStops(() => m.bringUp(cpu), `bring_up of CPU ${cpu}`);
+    m.afterStops(() => {
+      m.bringUp(cpu);
+      // sched_cpu_activate, the last step of cpu_up.
+      if (this.hotplugInactive !== null) this.hotplugInactive[cpu] = 0;
+    }, `bring_up of CPU ${cpu}`);
     return 0;
+  }
+
+  /** cpu_active: online, and not asked down since it came up (see `hotplugInactive`). */
+  private cpuActive(cpu: number): boolean {
+    return (
+      this.machine.cpus[cpu].online && (this.hotplugInactive === null || this.hotplugInactive[cpu] === 0)
+    );
   }
 
   /** Per CPU: 1 if it is online once every hotplug request made so far is served. */

@@ -104,6 +104,25 @@ describe("the rest of the queue: irq_work and remote wake-ups (kernel-smp.md sec
     expect([t.wakeups, t.lastCpu]).toEqual([1, 2]);
   });
 
+  it("a wake-up to a CPU running a task program leaves its need_resched alone (as reschedCurr does: nothing would clear it)", () => {
+    const sys = testSystem(2);
+    const k = sys.kernel;
+    let wokenIdle: boolean | null = null;
+    const t = k.initTask("woken", (_task, cpu) => void (wokenIdle = sys.machine.cpus[cpu].idle));
+    const seen: boolean[] = [];
+    program(sys, 1, function* () {
+      yield 20_000;
+      seen.push(sys.machine.cpus[1].needResched);
+    });
+    program(sys, 0, function* () {
+      yield 1000;
+      expect(yield* k.ttwuQueueWakelist(1, t)).toBe(true);
+    });
+    expect(sys.run().status).toBe("completed");
+    expect([t.wakeups, wokenIdle, k.stats.ipisSingle]).toEqual([1, false, 1]);
+    expect(seen).toEqual([false]);
+  });
+
   it("a wake-up to a halted CPU is activated in the IPI handler and makes the idle loop leave; to a polling one, no IPI", () => {
     for (const idle of ["halt", "mwait"] as const) {
       const sys = testSystem(2, { idle });

@@ -1540,8 +1540,10 @@ export class SmpKernel implements SmpHandlers, ArchWarnings {
 
   /**
    * sched_ttwu_pending (flush pass 3): every queued wake-up in one batch — each task activated
-   * here, then need_resched set on this CPU (the woken tasks preempt what runs here; the idle
-   * task leaves its loop).
+   * here, then, on a CPU in its idle task, need_resched set (resched_curr from the idle class's
+   * check_preempt_curr: the idle task leaves its loop). On a CPU running a task program the flag is
+   * left alone, as `reschedCurr` leaves it: whether a woken task preempts a running one is the
+   * scheduler's choice, which the model does not make, and nothing would clear the flag there.
    */
   private *schedTtwuPending(ttwu: CallSingleData): CpuCode<void> {
     const m = this.machine;
@@ -1567,8 +1569,9 @@ export class SmpKernel implements SmpHandlers, ArchWarnings {
     }
     this.stats.ttwuActivated += n;
     this.stats.ttwuBatches++;
-    // resched_curr: the woken tasks preempt what runs here (the idle task leaves its loop).
-    m.cpus[cpu].needResched = true;
+    // resched_curr: the woken tasks preempt the idle task (it leaves its loop).
+    const c = m.cpus[cpu];
+    if (c.idle) c.needResched = true;
     yield m.cost.flushSetupNs + n * m.cost.callbackNs;
     if (traced)
       m.trace.emit(m.now, cpu, m.cpus[cpu], "csd_function_exit", {

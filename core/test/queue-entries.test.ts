@@ -60,6 +60,36 @@ describe("the rest of the queue: irq_work and remote wake-ups (kernel-smp.md sec
     expect(runs).toBe(2);
   });
 
+  it("an irq_work can be queued again while its func runs (irq_work_single clears PENDING before the call; BUSY is not modelled)", () => {
+    for (const memory of ["sc", "tso", "lkmm"] as const) {
+      const sys = testSystem(3, { memory });
+      const k = sys.kernel;
+      const ranOn: number[] = [];
+      let running = false;
+      const work = k.initIrqWork(function* slow_work(_: unknown, cpu: number): CpuCode<void> {
+        running = true;
+        ranOn.push(cpu);
+        yield 20_000;
+        running = false;
+      });
+      const rets: boolean[] = [];
+      program(sys, 0, function* () {
+        yield 100;
+        rets.push(yield* k.irqWorkQueueOn(work, 2));
+        rets.push(yield* k.irqWorkQueueOn(work, 1)); // still pending on CPU 2: refused
+        yield 10_000;
+        rets.push(running);
+        rets.push(yield* k.irqWorkQueueOn(work, 1)); // its func runs on CPU 2: queued
+        yield 50_000;
+      });
+      const out = sys.run();
+      expect([memory, out.status, out.problems]).toEqual([memory, "completed", []]);
+      expect(rets).toEqual([true, false, true, true]);
+      expect(ranOn).toEqual([2, 1]);
+      expect(k.stats.irqWorkRun).toBe(2);
+    }
+  });
+
   it("a wake-up is not queued for the caller, an offline CPU or a task already waking", () => {
     const sys = testSystem(3);
     const k = sys.kernel;

@@ -4,7 +4,7 @@ export class KernelStats {
   callsIssued = 0;
   /** csds queued to remote CPUs. */
   csdsQueued = 0;
-  /** Callbacks executed (remote and local). */
+  /** csd callbacks executed, remote and local (irq_work and wake-ups: `irqWorkRun`, `ttwuActivated`). */
   callbacksRun = 0;
   /** Of those, run on the calling CPU itself. */
   callbacksLocal = 0;
@@ -36,7 +36,7 @@ export class KernelStats {
   ebusy = 0;
   /** Per CPU: IPIs (targets) it sent. */
   readonly ipisFrom: Uint32Array;
-  /** Callback latency: queue-to-entry (ns) of every remote callback. */
+  /** Callback latency: queue-to-entry (ns) of every remote csd callback (not irq_work or wake-ups). */
   readonly latency = new LatencyRecorder();
   /**
    * The kernel counted in the CPUs' words ({@link PerCpuCountingWords}) since the arrays were last

@@ -448,10 +448,10 @@ function run(arch: ArchDescriptor, s: Scenario, sys: SmpSystem, n: number, offli
               break;
             }
             case "ttwu": {
-              // A remote wake-up through the target's call queue: refused for itself, an offline
-              // CPU, or a task whose last wake-up is still queued.
+              // A remote wake-up through the target's call queue: refused for itself, a CPU that
+              // is not active (offline, or asked down), or a task whose last wake-up is still queued.
               const t = o.target % n;
-              const accepted = t !== me && m.onlineMask.test(t) && !task.waking;
+              const accepted = t !== me && k.cpuActive(t) && !task.waking;
               if (accepted) last.task = id;
               const queued = yield* call(id, [t], false, k.ttwuQueueWakelist(t, task));
               expect([id, queued]).toEqual([id, accepted]);

@@ -1799,8 +1799,11 @@ export class SmpKernel implements SmpHandlers, ArchWarnings {
     return 0;
   }
 
-  /** cpu_active: online, and not asked down since it came up (see `hotplugInactive`). */
-  private cpuActive(cpu: number): boolean {
+  /**
+   * cpu_active: online, and not asked down (`cpuDown`) since it came up. The scheduler stops
+   * choosing a CPU that is not active (e.g. `ttwuQueueWakelist` refuses it).
+   */
+  cpuActive(cpu: number): boolean {
     return (
       this.machine.cpus[cpu].online && (this.hotplugInactive === null || this.hotplugInactive[cpu] === 0)
     );

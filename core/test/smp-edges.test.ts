@@ -342,7 +342,7 @@ describe("ids and callsites of the kernel's other queue entries", () => {
     ]);
   });
 
-  it("a batch of remote wake-ups takes one callback time per task and leaves need_resched set on the waking CPU", () => {
+  it("a batch of remote wake-ups takes one callback time per task and leaves need_resched alone on a CPU running a task", () => {
     const callbackNs = 1_000;
     /** The wake-list IPI handler's time on CPU 3 for `n` tasks woken while it had interrupts off. */
     function batch(n: number): { handlerNs: number; resched: boolean } {
@@ -372,7 +372,10 @@ describe("ids and callsites of the kernel's other queue entries", () => {
     const one = batch(1);
     const three = batch(3);
     expect(three.handlerNs - one.handlerNs).toBe(2 * callbackNs);
-    expect([one.resched, three.resched]).toEqual([true, true]);
+    // 6.1's check_preempt_curr sets it on a busy CPU only if a woken task preempts, and the next
+    // schedule clears it; the model has no scheduler to ask, so a task program is not disturbed
+    // (an idle CPU gets it: core/test/queue-entries.test.ts).
+    expect([one.resched, three.resched]).toEqual([false, false]);
   });
 });
 

@@ -1,4 +1,5 @@
 import { describe, expect, it } from "@jest/globals";
+import { descriptor as x86 } from "@smpcall/arch-x86";
 import { CpuMask, EBUSY, EINVAL, type CpuCode } from "@smpcall/core";
 import { program, recorder, testSystem, type Run } from "./helpers";
 
@@ -251,6 +252,37 @@ describe("hotplug through stop_machine, and preemption (kernel-smp.md section 7)
       expect(out.timeNs).toBeLessThan(20_000);
     },
   );
+});
+
+describe("bringing a CPU up (6.1's cpu_up)", () => {
+  it("its idle task leaves its loop at once and flushes the queue: an irq_work queued while it was dead runs even where the boot reset the IPI (x86)", () => {
+    for (const idle of ["halt", "mwait"] as const) {
+      const sys = testSystem(3, { arch: x86, idle });
+      const k = sys.kernel;
+      const ran: [number, boolean, number][] = [];
+      const work = k.initIrqWork(function late_work(_: unknown, cpu: number): void {
+        const c = sys.machine.cpus[cpu];
+        ran.push([cpu, c.online, c.hardirqDepth]);
+      });
+      expect(k.cpuDown(2)).toBe(0);
+      let flushesBefore = -1;
+      program(sys, 0, function* () {
+        yield 100;
+        expect(yield* k.irqWorkQueueOn(work, 2)).toBe(true); // WARNs, queued anyway, IPI sent
+        yield 10_000;
+        flushesBefore = k.stats.flushesIdle;
+        expect(k.cpuUp(2)).toBe(0);
+        yield 10_000;
+      });
+      const out = sys.run();
+      expect(out.status).toBe("completed");
+      expect(out.problems).toEqual([]);
+      // Run once, online, from the idle task's flush (not an interrupt: INIT/SIPI cleared the IRR).
+      expect(ran).toEqual([[2, true, 0]]);
+      expect(k.stats.flushesIdle).toBe(flushesBefore + 1);
+      expect(k.warnings.records.map((w) => w.site)).toEqual(["irq_work_queue_on:offline"]);
+    }
+  });
 });
 
 describe("the preemption assertion of _many_cond", () => {

@@ -1782,9 +1782,12 @@ export class SmpKernel implements SmpHandlers, ArchWarnings {
   }
 
   /**
-   * cpu_up: bring an offline CPU back online; it starts with an empty queue and takes the
-   * interrupts still pending. Served after any cpuDown requested before it. -EINVAL if it is (or
-   * will be) online.
+   * cpu_up: bring an offline CPU back online. It takes the interrupts still pending (those its
+   * backend's boot hooks left), then its idle task leaves its loop at once and flushes the call
+   * queue: 6.1's bring-up wakes the CPU's hotplug thread there (bringup_wait_for_ap), so
+   * need_resched is set, and anything queued while it was dead (an irq_work_queue_on, which
+   * warned) runs then, even where the boot reset the IPI. Served after any cpuDown requested
+   * before it. -EINVAL if it is (or will be) online.
    */
   cpuUp(cpu: number): number {
     const m = this.machine;
@@ -1793,6 +1796,13 @@ export class SmpKernel implements SmpHandlers, ArchWarnings {
     will[cpu] = 1;
     m.afterStops(() => {
       m.bringUp(cpu);
+      // The hotplug thread's wake-up: need_resched on the CPU coming up (a run not started yet
+      // has nothing queued, and its idle CPUs start asleep). A task program the CPU kept when it
+      // went down (6.1 would have moved it away) finds the flag when it next goes idle.
+      if (m.hasStarted) {
+        m.cpus[cpu].needResched = true;
+        if (this.weak) this.memory.idleSetNeedResched(cpu);
+      }
       // sched_cpu_activate, the last step of cpu_up.
       if (this.hotplugInactive !== null) this.hotplugInactive[cpu] = 0;
     }, `bring_up of CPU ${cpu}`);

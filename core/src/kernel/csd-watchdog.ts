@@ -1,7 +1,7 @@
 import type { Machine } from "../machine/machine";
 import type { CpuCode } from "../machine/step";
 import { CallCompletion } from "./call-completion";
-import { funcName, type CallSingleData } from "./csd";
+import { funcName, type CallSingleData, type SmpCallFunc } from "./csd";
 import type { KernelProfile } from "./profile";
 import type { KernelStats } from "./stats";
 
@@ -60,6 +60,13 @@ function infoText(info: unknown): string {
 export class CsdLockWatchdog {
   /** The csd whose callback each CPU is running (`cur_csd`), or null. */
   readonly curCsd: (CallSingleData | null)[];
+  /**
+   * The callback and info of each CPU's `cur_csd` as they were when it started (`cur_csd_func`,
+   * `cur_csd_info`): an ASYNC csd is unlocked before its callback runs, so its owner may refill it
+   * meanwhile, and the report names what the target is running.
+   */
+  readonly curCsdFunc: (SmpCallFunc | null)[];
+  readonly curCsdInfo: unknown[];
   /** Stuck waits reported, in order. */
   readonly reports: StuckCsdReport[] = [];
   private bugCount = 0;
@@ -78,6 +85,8 @@ export class CsdLockWatchdog {
     private readonly sendDirect: (cpu: number) => CpuCode<void>,
   ) {
     this.curCsd = new Array<CallSingleData | null>(machine.nrCpus).fill(null);
+    this.curCsdFunc = new Array<SmpCallFunc | null>(machine.nrCpus).fill(null);
+    this.curCsdInfo = new Array<unknown>(machine.nrCpus).fill(undefined);
   }
 
   /** How long after the last report (or the start of the wait) the next report comes. */
@@ -176,7 +185,7 @@ export class CsdLockWatchdog {
   private targetDoing(csd: CallSingleData): { line: string; doing: string } {
     const cur = this.curCsd[csd.dst];
     if (cur !== null && cur !== csd) {
-      const what = `handling prior ${funcName(cur.func)}(${infoText(cur.info)}) request`;
+      const what = `handling prior ${funcName(this.curCsdFunc[csd.dst])}(${infoText(this.curCsdInfo[csd.dst])}) request`;
       return { line: what, doing: what };
     }
     if (cur === csd) return { line: "handling this request", doing: "handling this request" };

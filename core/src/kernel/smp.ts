@@ -1693,7 +1693,12 @@ export class SmpKernel implements SmpHandlers, ArchWarnings {
     c.codeLabel = "callback";
     c.codeCallback = func;
     // Stryker disable next-line ConditionalExpression,LogicalOperator: equivalent, the watchdog, which alone reads curCsd, runs only when its timeout is not 0
-    if (csd !== null && this.trackCurCsd) this.curCsd[cpu] = csd;
+    if (csd !== null && this.trackCurCsd) {
+      // __csd_lock_record: func and info are copied, as they were when the callback started.
+      this.csdWatchdog.curCsdFunc[cpu] = func;
+      this.csdWatchdog.curCsdInfo[cpu] = info;
+      this.curCsd[cpu] = csd;
+    }
     c.codeLabelDepth = c.depth;
     return func(info, cpu);
   }

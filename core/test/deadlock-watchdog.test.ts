@@ -139,6 +139,25 @@ describe("the watchdog as CONFIG_CSD_LOCK_WAIT_DEBUG runs it (kernel-smp.md 6)",
     ]);
   });
 
+  it("reports only once the wait is longer than the timeout (csd_lock_wait_toolong: at most the timeout is quiet)", () => {
+    for (const kernel of ["6.1", "mainline"] as const) {
+      const sys = testSystem(2, { kernel, csdLockTimeoutMs: 1 });
+      irqsOffFor(sys, 1, 3_500_000);
+      program(sys, 0, function* () {
+        yield* sys.kernel.smpCallFunctionSingle(1, function ack() {}, null, true);
+      });
+      expect(sys.run().status).toBe("completed");
+      const [r] = sys.kernel.stuckCsds;
+      // The first check past 1 ms, one clock step (1 ns) after it, never at 1 ms itself.
+      expect(r.waitedNs).toBe(1_000_001);
+      const waited = r.lines
+        .filter((l) => l.includes("non-responsive"))
+        .map((l) => Number(/waiting (\d+) ns/.exec(l)![1]));
+      // 6.1: each report 1 ms + 1 ns after the one before; mainline (2 CPUs online): then 2 ms + 1 ns.
+      expect(waited).toEqual(kernel === "6.1" ? [1_000_001, 2_000_002, 3_000_003] : [1_000_001, 3_000_002]);
+    }
+  });
+
   it("a 3 ms callback under a 1 ms timeout is 'handling this request': reported, never re-sent", () => {
     const sys = testSystem(2, { csdLockTimeoutMs: 1 });
     function slow_cb(): CpuCode<void> {

@@ -99,6 +99,15 @@ export class CsdLockWatchdog {
   }
 
   /**
+   * When a wait whose clock was last reset at `ts1`, after `nmessages` reports, is reported: the
+   * kernel reports once the time since `ts1` is more than the interval (`csd_lock_wait_toolong`
+   * returns early while it is at most that), so 1 ns (the clock's step) past it.
+   */
+  private dueAt(ts1: number, nmessages: number): number {
+    return ts1 + this.reportIntervalNs(nmessages) + 1;
+  }
+
+  /**
    * Spin on `wait` (a csd, or a many-call's completion whose csds are waited on in order) with
    * the watchdog; `stuck()` names the csd being waited on now (null once all are released).
    */
@@ -118,7 +127,7 @@ export class CsdLockWatchdog {
     let nmessages = 0;
     let report: StuckCsdReport | null = null;
     while (cur !== null) {
-      m.setWatchdogDeadline(ts1 + this.reportIntervalNs(nmessages));
+      m.setWatchdogDeadline(this.dueAt(ts1, nmessages));
       yield wait;
       m.setWatchdogDeadline(0);
       const now = stuck();
@@ -130,11 +139,11 @@ export class CsdLockWatchdog {
         ts0 = ts1 = wait instanceof CallCompletion ? Math.max(start, wait.scannedUnlockAt) : start;
         nmessages = 0;
         cur = now;
-        if (m.now < ts1 + this.reportIntervalNs(0)) continue;
+        if (m.now < this.dueAt(ts1, 0)) continue;
         // The machine resumes a watched csd wait only when it is released or at its deadline
-        // (ts1 + interval), so this test is a guard that never holds.
+        // (dueAt), so this test is a guard that never holds.
         // Stryker disable next-line all: equivalent mutants (see above)
-      } else if (m.now < ts1 + this.reportIntervalNs(nmessages)) continue;
+      } else if (m.now < this.dueAt(ts1, nmessages)) continue;
       report = this.report(cur, m.now - ts0, report);
       nmessages++;
       ts1 = m.now;
@@ -155,15 +164,15 @@ export class CsdLockWatchdog {
 
   /**
    * The csd a many-call's waiter is waiting on now (the first still locked) was released: the
-   * waiter moves on to the next csd, whose clock starts now, so its deadline moves to now +
-   * timeout without waking it.
+   * waiter moves on to the next csd, whose clock starts now, so its deadline moves to just past
+   * now + timeout without waking it.
    */
   onHeadUnlocked(done: CallCompletion): void {
     const c = this.machine.cpus[done.watcher];
     // Without the move the waiter wakes at the old deadline, finds the new csd's clock not run
     // out and parks again: the same reports, one wake-up more.
     // Stryker disable next-line all: equivalent mutants (see above)
-    if (c.watchdogDeadline !== 0) c.watchdogDeadline = this.machine.now + this.timeoutNs;
+    if (c.watchdogDeadline !== 0) c.watchdogDeadline = this.dueAt(this.machine.now, 0);
   }
 
   /** Keep a printed line (the first MAX_LINES of a wait; the rest are counted). */

@@ -1,4 +1,5 @@
 import { describe, expect, it } from "@jest/globals";
+import { descriptor as generic } from "@smpcall/arch-generic";
 import { descriptor as x86 } from "@smpcall/arch-x86";
 import { CpuMask, EBUSY, EINVAL, type CpuCode } from "@smpcall/core";
 import { program, recorder, testSystem, type Run } from "./helpers";
@@ -268,7 +269,7 @@ describe("bringing a CPU up (6.1's cpu_up)", () => {
       let flushesBefore = -1;
       program(sys, 0, function* () {
         yield 100;
-        expect(yield* k.irqWorkQueueOn(work, 2)).toBe(true); // WARNs, queued anyway, IPI sent
+        expect(yield* k.irqWorkQueueOn(work, 2)).toBe(true); // WARNs, queued anyway, need_resched and no IPI (x86 polls)
         yield 10_000;
         flushesBefore = k.stats.flushesIdle;
         expect(k.cpuUp(2)).toBe(0);
@@ -281,6 +282,46 @@ describe("bringing a CPU up (6.1's cpu_up)", () => {
       expect(ran).toEqual([[2, true, 0]]);
       expect(k.stats.flushesIdle).toBe(flushesBefore + 1);
       expect(k.warnings.records.map((w) => w.site)).toEqual(["irq_work_queue_on:offline"]);
+    }
+  });
+});
+
+describe("a call queued to a dead CPU (6.1's send_call_function_single_ipi on rq->idle)", () => {
+  it("no IPI where the arch has TIF_POLLING_NRFLAG (the idle task died polling: need_resched set instead); the IPI without the flag", () => {
+    for (const idlePollingFlag of [true, false]) {
+      const sys = testSystem(3, { arch: { ...generic, idlePollingFlag } });
+      const k = sys.kernel;
+      const ran: number[] = [];
+      const work = k.initIrqWork(function dead_work(_: unknown, cpu: number): void {
+        ran.push(cpu);
+      });
+      let ipisBefore = -1;
+      let kicksBefore = -1;
+      let needReschedWhileDead = false;
+      program(sys, 0, function* () {
+        yield 100;
+        expect(k.cpuDown(2)).toBe(0); // CPU 2 dies in its idle task
+        yield 10_000;
+        expect(sys.machine.cpus[2].dead).toBe(true);
+        ipisBefore = k.stats.ipisSingle;
+        kicksBefore = k.stats.idlePollKicks;
+        expect(yield* k.irqWorkQueueOn(work, 2)).toBe(true);
+        needReschedWhileDead = sys.machine.cpus[2].needResched;
+        expect([k.stats.ipisSingle - ipisBefore, k.stats.idlePollKicks - kicksBefore]).toEqual(
+          idlePollingFlag ? [0, 1] : [1, 0],
+        );
+        yield 10_000;
+        expect(k.cpuUp(2)).toBe(0);
+        yield 10_000;
+      });
+      const out = sys.run();
+      expect(out.status).toBe("completed");
+      expect(out.problems).toEqual([]);
+      expect(needReschedWhileDead).toBe(idlePollingFlag);
+      const kicks = sys.trace.named("sched_wake_idle_without_ipi").filter((r) => r.fields.cpu === 2);
+      const sends = sys.trace.named("ipi_send_cpu").filter((r) => r.fields.cpu === 2);
+      expect([kicks.length, sends.length]).toEqual(idlePollingFlag ? [1, 0] : [0, 1]);
+      expect(ran).toEqual([2]);
     }
   });
 });

@@ -449,11 +449,23 @@ export class SmpKernel implements SmpHandlers, ArchWarnings {
   /**
    * send_call_function_single_ipi: no IPI for an idle CPU that polls need_resched (it is told
    * to reschedule and flushes its queue on the way out of idle); otherwise `ipi_send_cpu` and the
-   * arch send.
+   * arch send. A dead CPU (an `irqWorkQueueOn` to an offline CPU) is as in `reschedCurr`: 6.1's
+   * set_nr_if_polling tests the idle task the CPU died in, inside do_idle's loop with
+   * TIF_POLLING_NRFLAG still set, so where the arch has the flag need_resched is set and no IPI
+   * is sent (the CPU flushes its queue when it is back); without the flag the IPI goes out. (A
+   * dead CPU that kept a task program keeps its flag, as in `reschedOffline`.)
    */
   *sendCallFunctionSingleIpi(cpu: number, callsite = "generic_exec_single"): CpuCode<void> {
     const m = this.machine;
     const t = m.cpus[cpu];
+    if (t.dead && this.idlePollingFlag) {
+      this.stats.idlePollKicks++;
+      if (t.idle) t.needResched = true;
+      // Stryker disable next-line ConditionalExpression: equivalent, emit() ignores a disabled trace (the test only saves building the record)
+      if (m.trace.enabled)
+        m.trace.emit(m.now, m.current, m.cpus[m.current], "sched_wake_idle_without_ipi", { cpu });
+      return;
+    }
     if (
       this.weak && m.current >= 0
         ? !t.dead && this.memory.setNrIfPolling(m.current, cpu)

@@ -240,27 +240,7 @@ describe("what the watchdog prints and when (kernel-smp.md 6)", () => {
     }
   });
 
-  it("a target running another csd's callback is 'handling prior F(info) request'", () => {
-    const sys = testSystem(3, { csdLockTimeoutMs: 1 });
-    program(sys, 2, function* () {
-      yield* sys.kernel.smpCallFunctionSingle(1, slowFor(3_000_000), 7, false);
-    });
-    program(sys, 0, function* () {
-      // After CPU 1 took CPU 2's call (a flush runs synchronous csds first: this one must come later).
-      yield 100_000;
-      yield* sys.kernel.smpCallFunctionSingle(1, function quick_cb() {}, null, true);
-    });
-    expect(sys.run().status).toBe("completed");
-    const [r] = sys.kernel.stuckCsds;
-    expect([r.waitingCpu, r.targetCpu, r.callback]).toEqual([0, 1, "quick_cb"]);
-    expect(r.targetDoing).toBe("handling prior slow_cb(7) request");
-    expect(r.lines[1]).toBe("\tcsd: CSD lock (#1) handling prior slow_cb(7) request.");
-    // The target runs a csd callback: nothing to re-send, it will get to this one.
-    expect(r.resends).toBe(0);
-    expect(r.unstuck).toBe(true);
-  });
-
-  it("'handling prior F(info)' names the callback the target started, not what its csd was refilled with since", () => {
+  it("a target running another csd's callback is 'handling prior F(info) request', named as it started (not as its csd was refilled since)", () => {
     // __csd_lock_record copies func and info into cur_csd_func/cur_csd_info when the callback
     // starts, and the report prints those copies. An ASYNC csd is unlocked before its callback
     // runs, so its owner may refill and queue it again while the target is still running it.
@@ -280,6 +260,9 @@ describe("what the watchdog prints and when (kernel-smp.md 6)", () => {
     expect([r.waitingCpu, r.targetCpu, r.callback]).toEqual([0, 1, "quick_cb"]);
     expect(r.targetDoing).toBe("handling prior slow_cb(7) request");
     expect(r.lines[1]).toBe("\tcsd: CSD lock (#1) handling prior slow_cb(7) request.");
+    // The target runs a csd callback: nothing to re-send, it will get to this one.
+    expect(r.resends).toBe(0);
+    expect(r.unstuck).toBe(true);
   });
 
   it("says what an unresponsive target does: running with interrupts off, or spinning on its own csd", () => {

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "@jest/globals";
-import { CpuMask, type CpuCode } from "@smpcall/core";
+import { descriptor as sparc } from "@smpcall/arch-sparc";
+import { CpuMask, createSmpSystem, type CpuCode } from "@smpcall/core";
 import { program, testSystem, irqsOffFor } from "./helpers";
 
 function twoCpusCallEachOther(timeoutMs: number) {
@@ -382,5 +383,47 @@ describe("a waiting many-call: which csd it waits on, and since when", () => {
       expect(waiter.waitsFor).toMatch(/^csd#\d+ \(many_cb\) queued on CPU 1 by CPU 0/);
       expect(waiter.waitsFor.replace(/^csd#\d+ \(many_cb\) queued on CPU 1 by CPU 0/, "")).toBe(more);
     }
+  });
+});
+
+describe("a deadlock whose re-sent IPIs run code on the deadlocked CPUs", () => {
+  it("sun4v (mondo traps taken with interrupts off): still reported as a deadlock with its cycle, not a step-limit livelock", () => {
+    // CPUs 5 and 6 call each other with interrupts off and wait; CPU 4 waits on both. Each
+    // watchdog report re-sends a mondo, which the deadlocked CPU takes as a trap (a one-entry mondo
+    // queue: the sender retries): the watchdog's own activity used to end every stall, so the
+    // run went on until the step limit.
+    const sys = createSmpSystem({
+      cpus: 7,
+      seed: 0,
+      arch: sparc,
+      archOptions: { platform: "sun4v", mondoQueueDepth: "1", hypercallNs: "0", latencyNs: "0" },
+      cost: { deliveryJitter: 0 },
+    });
+    const k = sys.kernel;
+    const m = sys.machine;
+    for (const [me, targets] of [
+      [5, [1, 6]],
+      [6, [5, 0]],
+    ] as const)
+      sys.spawn(
+        me,
+        (function* (): CpuCode<void> {
+          yield 50;
+          m.localIrqDisable();
+          yield* k.smpCallFunctionMany(CpuMask.of(7, [...targets]), () => {}, null, true);
+          m.localIrqEnable();
+        })(),
+      );
+    sys.spawn(
+      4,
+      (function* (): CpuCode<void> {
+        yield 50;
+        yield* k.kickAllCpusSync();
+      })(),
+    );
+    const out = m.run({ maxEvents: 200_000 });
+    expect(out.status).toBe("deadlock");
+    expect(out.deadlock?.cycle).toEqual([5, 6]);
+    expect(k.stats.watchdogResends).toBeGreaterThan(0);
   });
 });

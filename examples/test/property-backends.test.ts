@@ -197,7 +197,7 @@ function check(
   const offline = [...new Set(s.offline.map((c) => c % n).filter((c) => c !== 0))];
   let sys: SmpSystem;
   try {
-    sys = build(arch, s, n, offline, trace, chooser, watchdogOff || mayDeadlock(s));
+    sys = build(arch, s, n, offline, trace, chooser, watchdogOff);
   } catch (e) {
     // An option this machine size cannot have (xAPIC flat mode above 8 CPUs, an MPIC above 32):
     // refused with a typed error naming the option, as a user would see it; nothing to run.
@@ -205,18 +205,6 @@ function check(
     return "refused";
   }
   return run(arch, s, sys, n, offline);
-}
-
-/**
- * Two programs that make calls with interrupts off may deadlock each other (each call may spin:
- * with wait, or on its csd's previous use). Such runs go
- * without the CSD watchdog: its re-sent IPIs keep a backend whose cross-call trap runs with
- * interrupts off (sun4v's mondo trap) busy for ever, so the run would end at the step limit with
- * the watchdog's reports (as the real machine hangs, reporting), not with the deadlock report
- * the check expects (docs/architecture.md, "Random traffic on every backend").
- */
-function mayDeadlock(s: Scenario): boolean {
-  return s.programs.filter((ops) => ops.some((o) => o.kind === "irqoffcall")).length >= 2;
 }
 
 /** The machine of `s` (throws ArchOptionError for options this size refuses). */

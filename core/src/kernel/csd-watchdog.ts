@@ -156,7 +156,10 @@ export class CsdLockWatchdog {
           report,
           `csd: Re-sending CSD lock (#${report.bugId}) IPI from CPU#${cpu2(m.current)} to CPU#${cpu2(dst)}`,
         );
+        const c = m.cpus[m.current];
+        c.inWatchdogResend = true;
         yield* this.sendDirect(dst);
+        c.inWatchdogResend = false;
       }
     }
     if (wait instanceof CallCompletion) wait.watcher = -1;

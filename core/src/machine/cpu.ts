@@ -36,6 +36,7 @@ const CPU_BOOTED_ONCE = 1 << 10;
 const CPU_PROGRAM_RUNNING = 1 << 11;
 const CPU_TRAPS_HELD = 1 << 12;
 const CPU_IDLE_RESUMES_ASLEEP = 1 << 13;
+const CPU_WATCHDOG_RESEND = 1 << 14;
 
 /** Slots per frame in {@link Cpu.stack} (and in the CPU's array of frames past the second). */
 export const FRAME_SLOTS = 6;
@@ -64,7 +65,7 @@ export const F_LINE = 5;
 export class Cpu implements CpuCounters {
   // Field order is memory order: the fields every interrupt delivery, step and callback reads come
   // first (slots 0-26, about four cache lines), so a visit to one of 8192 CPUs touches as few lines
-  // as possible; the fourteen flags share one word (`flags`, read through accessors below).
+  // as possible; the fifteen flags share one word (`flags`, read through accessors below).
   /** The boolean state bits (CPU_* masks), one small integer: see the accessors. */
   private flags = CPU_ONLINE | CPU_BOOTED_ONCE;
   /** Pending interrupt lines, bit n = line n raised and not yet taken. */
@@ -265,6 +266,19 @@ export class Cpu implements CpuCounters {
   /** Set or clear `idleResumesAsleep` (a bit of the flags word). */
   set idleResumesAsleep(v: boolean) {
     this.flags = v ? this.flags | CPU_IDLE_RESUMES_ASLEEP : this.flags & ~CPU_IDLE_RESUMES_ASLEEP;
+  }
+  /**
+   * The CPU is re-sending an IPI from the CSD lock-wait watchdog's report. A wait that ends inside
+   * that send (a backend's retry) is not progress: the watchdog's own activity must not end a
+   * stall, or a machine whose re-sent IPI runs code on a deadlocked target (sun4v's mondo trap,
+   * taken with interrupts off) would never be reported as deadlocked.
+   */
+  get inWatchdogResend(): boolean {
+    return (this.flags & CPU_WATCHDOG_RESEND) !== 0;
+  }
+  /** Set or clear `inWatchdogResend` (a bit of the flags word). */
+  set inWatchdogResend(v: boolean) {
+    this.flags = v ? this.flags | CPU_WATCHDOG_RESEND : this.flags & ~CPU_WATCHDOG_RESEND;
   }
   /** The task program has not finished yet. */
   get programRunning(): boolean {

@@ -1248,7 +1248,7 @@ export class Machine {
       if (this.trace.enabled && w.isCsdWait)
         this.emit(c, "smpcall_csd_wait_end", { waits_for: w.describe(), waited_ns: this.now - since });
     }
-    if (satisfied) this.stalled = false;
+    if (satisfied && !c.inWatchdogResend) this.stalled = false;
   }
 
   /** Pop the innermost frame; returns the ns the return costs (irq exit), or -1 when the CPU stops. */

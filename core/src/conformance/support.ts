@@ -44,6 +44,15 @@ export function kitSystem(
  */
 export const IPI_COUNTING: Readonly<Partial<SystemConfig>> = Object.freeze({ idle: "halt" });
 
+/**
+ * Wait (1 us steps, at most 10 ms) until `cpu`'s receive path has called `schedulerIpi` more than
+ * `before` times: a reschedule's delivery, bounded, since one that never arrives is for the
+ * checks to report.
+ */
+export function* untilSchedulerIpi(probe: ArchProbe, cpu: number, before: number): CpuCode<void> {
+  for (let i = 0; i < 10_000 && probe.schedulerIpis[cpu] <= before; i++) yield 1_000;
+}
+
 /** The probe around the backend of a kit system. */
 export function kitProbe(sys: SmpSystem): ArchProbe {
   const p = probeOf(sys.machine);
@@ -134,8 +143,7 @@ export function kitTiming(ctx: ConformanceContext): KitTiming {
       longest = Math.max(longest, m.now - t);
       t = m.now;
       yield* sys.kernel.smpSendReschedule(4);
-      // Bounded: a reschedule that never arrives is for the checks to report.
-      for (let i = 0; i < 10_000 && probe.schedulerIpis[4] === 0; i++) yield 1_000;
+      yield* untilSchedulerIpi(probe, 4, 0);
       if (probe.schedulerIpis[4] > 0) longest = Math.max(longest, m.now - t);
     })(),
   );

@@ -461,9 +461,7 @@ export class SmpKernel implements SmpHandlers, ArchWarnings {
     if (t.dead && this.idlePollingFlag) {
       this.stats.idlePollKicks++;
       if (t.idle) t.needResched = true;
-      // Stryker disable next-line ConditionalExpression: equivalent, emit() ignores a disabled trace (the test only saves building the record)
-      if (m.trace.enabled)
-        m.trace.emit(m.now, m.current, m.cpus[m.current], "sched_wake_idle_without_ipi", { cpu });
+      this.traceWakeIdleWithoutIpi(cpu);
       return;
     }
     if (
@@ -1198,12 +1196,18 @@ export class SmpKernel implements SmpHandlers, ArchWarnings {
     if (t.needResched) return;
     if (t.idle) t.needResched = true;
     if (this.idlePollingFlag) {
-      // Stryker disable next-line ConditionalExpression: equivalent, emit() ignores a disabled trace (the test only saves building the record)
-      if (m.trace.enabled)
-        m.trace.emit(m.now, m.current, m.cpus[m.current], "sched_wake_idle_without_ipi", { cpu });
+      this.traceWakeIdleWithoutIpi(cpu);
       return;
     }
     yield* this.smpSendReschedule(cpu, callsite);
+  }
+
+  /** `sched_wake_idle_without_ipi`: `cpu` was told to reschedule by its polling flag, no IPI sent. */
+  private traceWakeIdleWithoutIpi(cpu: number): void {
+    const m = this.machine;
+    // Stryker disable next-line ConditionalExpression: equivalent, emit() ignores a disabled trace (the test only saves building the record)
+    if (m.trace.enabled)
+      m.trace.emit(m.now, m.current, m.cpus[m.current], "sched_wake_idle_without_ipi", { cpu });
   }
 
   /**
@@ -1213,9 +1217,7 @@ export class SmpKernel implements SmpHandlers, ArchWarnings {
   private wakeIdleWithoutIpi(cpu: number): void {
     const m = this.machine;
     m.cpus[cpu].needResched = true;
-    // Stryker disable next-line ConditionalExpression: equivalent, emit() ignores a disabled trace (the test only saves building the record)
-    if (m.trace.enabled)
-      m.trace.emit(m.now, m.current, m.cpus[m.current], "sched_wake_idle_without_ipi", { cpu });
+    this.traceWakeIdleWithoutIpi(cpu);
     m.wake(this.idleWaits[cpu]);
   }
 

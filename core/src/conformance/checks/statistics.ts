@@ -9,6 +9,7 @@ import {
   kitSystem,
   kitWorkload,
   listText,
+  untilSchedulerIpi,
 } from "../support";
 import { expectAcked } from "./receive";
 import { expectThat, KitMachineRefused, type ConformanceCheck, type ConformanceContext } from "../types";
@@ -50,8 +51,7 @@ export const statisticsCheck: ConformanceCheck = {
         yield* system.kernel.smpCallFunctionSingle(1, () => undefined, null, true);
         yield* system.kernel.smpSendReschedule(1);
         yield 100_000;
-        // Bounded: waits out a slow backend's delivery (up to 10 ms).
-        for (let i = 0; i < 10_000 && probe.schedulerIpis[1] === seen; i++) yield 1_000;
+        yield* untilSchedulerIpi(probe, 1, seen);
       })(),
     );
     ctx.guard.run(system, "a broadcast, a single call and a reschedule after the workload");
@@ -161,8 +161,7 @@ function statisticsPerSend(ctx: ConformanceContext): void {
         else {
           const seen = probe.schedulerIpis[targets[0]];
           yield* k.smpSendReschedule(targets[0]);
-          // Bounded: a reschedule that never arrives is for the other checks to report.
-          for (let i = 0; i < 10_000 && probe.schedulerIpis[targets[0]] === seen; i++) yield 1_000;
+          yield* untilSchedulerIpi(probe, targets[0], seen);
         }
         yield SMALL_GAP_NS;
         rows.push({
